@@ -1,0 +1,579 @@
+//! The blueprint language as written: raw types, straight from YAML.
+//!
+//! These types say what a blueprint may contain and nothing more: every key, its type, its
+//! default. They carry source locations ([`Sp`]) where later checks need to point. What the
+//! values *mean* (references, CIDR arithmetic, AWS naming rules, generated resources) is the
+//! business of [`super::lower`]. The JSON Schema printed by `socform schema` is derived from
+//! these types and their doc comments.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::node::Sp;
+
+/// Free-form tags: key to value.
+pub type Tags = BTreeMap<String, String>;
+
+/// A socform blueprint: one environment, applied and destroyed as a whole.
+#[derive(Debug, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct Blueprint {
+    /// Name of the blueprint: lowercase letters, digits and `-`. Names the state file and the
+    /// `socform:blueprint` tag of every resource.
+    pub blueprint: String,
+    /// AWS region, such as `us-east-1`.
+    pub region: String,
+    /// What this environment is for.
+    pub description: Option<String>,
+    /// Tags put on every resource that AWS lets carry tags.
+    #[serde(default)]
+    pub tags: Tags,
+    pub network: Option<Network>,
+    /// Security groups by name.
+    #[serde(default)]
+    pub security_groups: BTreeMap<String, SecurityGroup>,
+    pub iam: Option<Iam>,
+    /// S3 buckets by name.
+    #[serde(default)]
+    pub buckets: BTreeMap<String, Bucket>,
+    pub trail: Option<Trail>,
+    /// CloudWatch Logs log groups by name.
+    #[serde(default)]
+    pub log_groups: BTreeMap<String, LogGroup>,
+    /// Detections: each becomes a metric filter and an alarm.
+    #[serde(default)]
+    pub detections: Vec<Detection>,
+    /// SNS topics by name, with their subscribers.
+    #[serde(default)]
+    pub notifications: BTreeMap<String, Notification>,
+    /// SSM Parameter Store parameters by name.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, Parameter>,
+    /// Secrets Manager secrets by name.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretDef>,
+    pub config: Option<Config>,
+    /// EC2 hosts by name.
+    #[serde(default)]
+    pub hosts: BTreeMap<String, Host>,
+}
+
+/// The VPC, its subnets, gateway, routes and flow logs.
+#[derive(Debug, JsonSchema)]
+#[allow(dead_code)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    pub vpc: Sp<Vpc>,
+    /// Attach an internet gateway. Defaults to true when any subnet is public.
+    pub internet_gateway: Option<bool>,
+    /// Subnets by name.
+    #[serde(default)]
+    pub subnets: BTreeMap<String, Subnet>,
+    pub flow_logs: Option<Sp<FlowLogs>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Vpc {
+    /// IPv4 CIDR block, such as `10.0.0.0/16`.
+    pub cidr: Sp<String>,
+    /// DNS support and DNS hostnames (both default to true).
+    #[serde(default = "yes")]
+    pub dns: bool,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Subnet {
+    /// IPv4 CIDR block inside the VPC's.
+    pub cidr: Sp<String>,
+    /// Availability zone in the blueprint's region, such as `us-east-1a`.
+    pub az: Sp<String>,
+    /// Public subnets route to the internet gateway and give hosts public addresses.
+    #[serde(default)]
+    pub public: bool,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlowLogs {
+    /// `ALL`, `ACCEPT` or `REJECT`.
+    #[serde(default = "all_traffic")]
+    pub traffic: Sp<String>,
+    /// Name of the log group the flow logs go to; socform creates it.
+    pub log_group: Sp<String>,
+    /// Retention of that log group in days.
+    pub retention_days: Option<Sp<i64>>,
+    /// Aggregation interval: 60 or 600 seconds.
+    #[serde(default = "six_hundred")]
+    pub aggregation_seconds: Sp<i64>,
+}
+
+/// A security group. Rules name their peer as a CIDR (`0.0.0.0/0`), another group
+/// (`sg.NAME`) or the group itself (`self`); groups may reference each other freely.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityGroup {
+    /// Group name in AWS (defaults to the key).
+    pub name: Option<Sp<String>>,
+    pub description: Option<Sp<String>>,
+    #[serde(default)]
+    pub ingress: Vec<Sp<Rule>>,
+    /// Outbound rules. When absent, AWS's default applies: all traffic to `0.0.0.0/0`
+    /// (socform manages it as an explicit rule). `egress: []` allows nothing out.
+    pub egress: Option<Vec<Sp<Rule>>>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// `tcp`, `udp`, `icmp`, `icmpv6`, `all` or an IP protocol number.
+    pub protocol: Sp<Scalar>,
+    /// A port (`443`), a range (`"8000-8100"`) or a list of either. Required for tcp and udp.
+    pub ports: Option<Sp<OneOrMany<Scalar>>>,
+    /// Ingress peers: CIDRs, `sg.NAME` or `self`.
+    pub from: Option<Sp<OneOrMany<String>>>,
+    /// Egress peers: CIDRs, `sg.NAME` or `self`.
+    pub to: Option<Sp<OneOrMany<String>>>,
+    pub description: Option<String>,
+}
+
+/// A string or a number, as YAML allows both for ports and protocols.
+#[derive(Clone, Debug, Deserialize, JsonSchema, PartialEq)]
+#[serde(untagged)]
+pub enum Scalar {
+    Int(i64),
+    Str(String),
+}
+
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::Int(i) => write!(f, "{i}"),
+            Scalar::Str(s) => f.write_str(s),
+        }
+    }
+}
+
+/// One value or a list of them.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    pub fn as_slice(&self) -> &[T] {
+        match self {
+            OneOrMany::One(t) => std::slice::from_ref(t),
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Debug, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct Iam {
+    /// IAM roles by name.
+    #[serde(default)]
+    pub roles: BTreeMap<String, Role>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Role {
+    /// Role name in AWS (defaults to `BLUEPRINT-KEY`).
+    pub name: Option<Sp<String>>,
+    pub description: Option<String>,
+    /// The service principals that may assume the role, such as `ec2.amazonaws.com`.
+    pub assumed_by: Sp<OneOrMany<String>>,
+    /// AWS managed policies by name (`AmazonSSMManagedInstanceCore`) or ARN.
+    #[serde(default)]
+    pub managed_policies: Vec<Sp<String>>,
+    /// Inline policy statements; `on` may name socform resources (`bucket.trail/*`).
+    #[serde(default)]
+    pub statements: Vec<Sp<Statement>>,
+    /// Create an instance profile for the role. Defaults to true when EC2 may assume it.
+    pub instance_profile: Option<bool>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    pub sid: Option<String>,
+    /// Actions allowed (`s3:GetObject`). Exactly one of `allow` and `deny`.
+    pub allow: Option<Sp<Vec<String>>>,
+    /// Actions denied.
+    pub deny: Option<Sp<Vec<String>>>,
+    /// Resources: ARNs, `*`, or socform references such as `bucket.trail` and
+    /// `bucket.trail/*`.
+    pub on: Sp<OneOrMany<String>>,
+    /// An IAM condition block, passed through as written.
+    pub condition: Option<BTreeMap<String, BTreeMap<String, OneOrMany<String>>>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bucket {
+    /// Bucket name (defaults to `BLUEPRINT-KEY-ACCOUNTID`, unique across AWS).
+    pub name: Option<Sp<String>>,
+    /// Keep every version of every object (default true).
+    #[serde(default = "yes")]
+    pub versioning: bool,
+    /// `AES256` (SSE-S3, the default) or `aws:kms`.
+    #[serde(default = "aes256")]
+    pub encryption: Sp<String>,
+    /// KMS key id or ARN for `aws:kms`.
+    pub kms_key: Option<String>,
+    /// Turn on all four S3 public access block settings (default true).
+    #[serde(default = "yes")]
+    pub public_access_block: bool,
+    /// Keep the objects on destroy: a non-empty bucket then stops the destroy instead of
+    /// being emptied (default false: destroy deletes every object version).
+    #[serde(default)]
+    pub retain_objects: bool,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+/// The CloudTrail trail. socform writes the bucket policy CloudTrail needs and, with
+/// `cloudwatch_logs`, the log group and the role that delivers to it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Trail {
+    /// Trail name (defaults to the blueprint name).
+    pub name: Option<Sp<String>>,
+    /// The bucket: the name of an entry of `buckets`, or a bucket defined here (it becomes
+    /// `s3_bucket.trail`).
+    pub bucket: Sp<TrailBucket>,
+    pub key_prefix: Option<String>,
+    /// Record every region (default true).
+    #[serde(default = "yes")]
+    pub multi_region: bool,
+    /// Digest files that prove logs were not altered (default true).
+    #[serde(default = "yes")]
+    pub log_file_validation: bool,
+    /// Global services such as IAM (default true).
+    #[serde(default = "yes")]
+    pub global_service_events: bool,
+    pub kms_key: Option<String>,
+    /// Whether the trail is logging (default true).
+    #[serde(default = "yes")]
+    pub logging: bool,
+    pub cloudwatch_logs: Option<Sp<TrailLogs>>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, JsonSchema)]
+#[serde(untagged)]
+pub enum TrailBucket {
+    Named(String),
+    Inline(Box<Bucket>),
+}
+
+/// By hand rather than `untagged`, so that the inline bucket keeps its source locations
+/// and its errors name the key at fault.
+impl<'de> Deserialize<'de> for TrailBucket {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = TrailBucket;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the name of an entry of `buckets`, or a bucket definition")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<TrailBucket, E> {
+                Ok(TrailBucket::Named(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<TrailBucket, A::Error> {
+                Bucket::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(|b| TrailBucket::Inline(Box::new(b)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrailLogs {
+    /// Name of the log group socform creates for the trail (a key: detections name it).
+    pub log_group: Sp<String>,
+    pub retention_days: Option<Sp<i64>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogGroup {
+    /// Log group name (defaults to the key).
+    pub name: Option<Sp<String>>,
+    /// Retention in days: one of the values CloudWatch Logs accepts. Default: never expire.
+    pub retention_days: Option<Sp<i64>>,
+    pub kms_key: Option<String>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+/// A detection: a CloudWatch Logs filter pattern, the metric it feeds, and the alarm on it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Detection {
+    /// Name: lowercase letters, digits and `-`. Names the metric filter and the alarm.
+    pub name: Option<Sp<String>>,
+    /// A catalog entry, such as `cis/4.3`; the other keys override it field by field.
+    #[serde(rename = "use")]
+    pub use_: Option<Sp<String>>,
+    pub description: Option<String>,
+    /// CloudWatch Logs filter pattern (at most 1,024 characters).
+    pub pattern: Option<Sp<String>>,
+    /// The log group watched: a key of `log_groups` or the trail's (the default).
+    pub log_group: Option<Sp<String>>,
+    pub metric: Option<Metric>,
+    pub threshold: Option<Threshold>,
+    /// `critical`, `high`, `medium`, `low` or `info`.
+    pub severity: Option<Sp<String>>,
+    /// Notification topics (keys of `notifications`) the alarm notifies.
+    pub notify: Option<Vec<Sp<String>>>,
+    /// MITRE ATT&CK technique ids, such as `T1078`.
+    pub attack: Option<Vec<Sp<String>>>,
+    pub samples: Option<Samples>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Metric {
+    /// Metric namespace (default `socform/BLUEPRINT`).
+    pub namespace: Option<String>,
+    /// Metric name (defaults to the detection's name).
+    pub name: Option<String>,
+    /// Value emitted per matching event (default `1`).
+    pub value: Option<String>,
+    /// Value emitted when nothing matches (default 0).
+    pub default_value: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Threshold {
+    /// The alarm fires when the statistic reaches this (default 1).
+    pub count: Option<Sp<f64>>,
+    /// Period in seconds: 10, 30 or a multiple of 60 (default 300).
+    pub period: Option<Sp<i64>>,
+    /// Periods evaluated (default 1).
+    pub evaluation_periods: Option<Sp<i64>>,
+    /// `Sum` (default), `Average`, `Maximum`, `Minimum` or `SampleCount`.
+    pub statistic: Option<Sp<String>>,
+    /// `>=` (default), `>`, `<`, `<=`.
+    pub comparison: Option<Sp<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Samples {
+    /// Events the pattern must match.
+    #[serde(default, rename = "match")]
+    pub matches: Vec<Sp<String>>,
+    /// Events the pattern must not match.
+    #[serde(default)]
+    pub no_match: Vec<Sp<String>>,
+}
+
+/// An SNS topic and its subscribers.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Notification {
+    /// Topic name (defaults to `BLUEPRINT-KEY`).
+    pub name: Option<Sp<String>>,
+    #[serde(default)]
+    pub email: Vec<Sp<String>>,
+    #[serde(default)]
+    pub https: Vec<Sp<String>>,
+    #[serde(default)]
+    pub sqs: Vec<Sp<String>>,
+    pub kms_key: Option<String>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+/// Where a sensitive value comes from; it is never written in the blueprint.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValueSource {
+    /// An environment variable read at plan and apply time.
+    pub from_env: Option<Sp<String>>,
+    /// A random value generated by AWS when the resource is created.
+    pub generate: Option<Generate>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Generate {
+    #[serde(default = "thirty_two")]
+    pub length: Sp<u32>,
+    #[serde(default)]
+    pub exclude_punctuation: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Parameter {
+    /// Parameter name, such as `/soc/wazuh/manager-ip`.
+    pub name: Sp<String>,
+    /// `String` (default), `StringList` or `SecureString`.
+    #[serde(default = "string_type", rename = "type")]
+    pub type_: Sp<String>,
+    pub description: Option<String>,
+    /// A plain value; may use `${host.NAME.private_ip}` and other outputs. Not for secrets.
+    pub value: Option<Sp<String>>,
+    /// The value of a `SecureString`.
+    pub secret: Option<Sp<ValueSource>>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretDef {
+    /// Secret name (defaults to `BLUEPRINT/KEY`).
+    pub name: Option<Sp<String>>,
+    pub description: Option<String>,
+    pub kms_key: Option<String>,
+    pub value: Sp<ValueSource>,
+    /// Days before a destroyed secret is really deleted: 0 (the default, deletes at once so
+    /// the name can be reused) or 7 to 30.
+    #[serde(default)]
+    pub recovery_window_days: Sp<u32>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+/// AWS Config: the recorder, its delivery channel and managed rules.
+#[derive(Debug, JsonSchema)]
+#[allow(dead_code)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub recorder: Option<Sp<Recorder>>,
+    /// Managed rules by name.
+    #[serde(default)]
+    pub rules: BTreeMap<String, ConfigRule>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Recorder {
+    /// Bucket for configuration snapshots: a key of `buckets` (default: the trail's bucket).
+    pub bucket: Option<Sp<String>>,
+    /// Record every supported resource type (default true).
+    #[serde(default = "yes")]
+    pub all_supported: bool,
+    /// Include global resources such as IAM (default true).
+    #[serde(default = "yes")]
+    pub include_global: bool,
+    /// `One_Hour`, `Three_Hours`, `Six_Hours`, `Twelve_Hours` or `TwentyFour_Hours` (default).
+    #[serde(default = "twenty_four_hours")]
+    pub delivery_frequency: Sp<String>,
+    /// A key of `notifications` that receives configuration changes.
+    pub notify: Option<Sp<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigRule {
+    /// Rule name (defaults to the key).
+    pub name: Option<Sp<String>>,
+    pub description: Option<String>,
+    /// AWS managed rule identifier, such as `S3_BUCKET_PUBLIC_READ_PROHIBITED`.
+    pub identifier: Sp<String>,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+    /// Resource types the rule applies to, such as `AWS::S3::Bucket`.
+    #[serde(default)]
+    pub resource_types: Vec<String>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+/// An EC2 host.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Host {
+    /// The subnet: a key of `network.subnets`.
+    pub subnet: Sp<String>,
+    /// Security groups: keys of `security_groups`.
+    #[serde(default)]
+    pub security_groups: Vec<Sp<String>>,
+    /// IAM role (a key of `iam.roles`); its instance profile is attached.
+    pub role: Option<Sp<String>>,
+    pub instance_type: Sp<String>,
+    /// `ami-...`, `ssm:/path/of/a/public/parameter`, or a friendly name: `ubuntu-22.04`,
+    /// `ubuntu-24.04`, `amazon-linux-2023`, `amazon-linux-2`, `windows-2022`, `windows-2019`.
+    pub image: Sp<String>,
+    /// A script path (relative to the blueprint) or `{file, vars}`; vars are exported at the
+    /// top of the script and may use `${host.NAME.private_ip}` and other outputs.
+    pub user_data: Option<Sp<UserData>>,
+    pub root_volume: Option<RootVolume>,
+    /// Public IPv4 address (defaults to the subnet being public).
+    pub public_ip: Option<bool>,
+    pub private_ip: Option<Sp<String>>,
+    /// Require IMDSv2 (default true).
+    #[serde(default = "yes")]
+    pub imdsv2: bool,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum UserData {
+    File(String),
+    WithVars { file: String, vars: BTreeMap<String, String> },
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RootVolume {
+    pub size_gb: Option<Sp<i64>>,
+    /// Encrypt the root volume (default true).
+    #[serde(default = "yes")]
+    pub encrypted: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+fn aes256() -> Sp<String> {
+    Sp::new("AES256".into(), Default::default())
+}
+fn all_traffic() -> Sp<String> {
+    Sp::new("ALL".into(), Default::default())
+}
+fn six_hundred() -> Sp<i64> {
+    Sp::new(600, Default::default())
+}
+fn thirty_two() -> Sp<u32> {
+    Sp::new(32, Default::default())
+}
+fn string_type() -> Sp<String> {
+    Sp::new("String".into(), Default::default())
+}
+fn twenty_four_hours() -> Sp<String> {
+    Sp::new("TwentyFour_Hours".into(), Default::default())
+}
+
+impl Default for Sp<u32> {
+    fn default() -> Self {
+        Sp::new(0, Default::default())
+    }
+}

@@ -1,0 +1,648 @@
+//! The command line: parses arguments (clap), runs the pipeline, renders results and picks
+//! the exit code. This is the only module that prints, and the only one that reads the
+//! terminal (colours, progress bars, confirmation).
+//!
+//! Exit codes: 0 success (with `--detailed-exitcode`: no changes), 1 error, 2 changes present
+//! (with `--detailed-exitcode`), 3 reserved for security review findings.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sha2::{Digest, Sha256};
+
+use crate::address::Address;
+use crate::blueprint::{self, EnvMode, Loaded};
+use crate::diag::{Diagnostic, DiagnosticJson};
+use crate::executor::{self, Event, Op};
+use crate::graph::Graph;
+use crate::plan::{self, render, Plan, PlanOptions};
+use crate::provider::Provider;
+use crate::state::{LocalState, State};
+
+#[derive(Parser, Debug)]
+#[command(name = "socform", version, about = "Infrastructure as code for cloud security monitoring on AWS", max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// AWS endpoint to talk to instead of AWS itself (a local emulator, say).
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// AWS region (overrides the blueprint's and the profile's).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// AWS profile from the shared config files.
+    #[arg(long, global = true, env = "AWS_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// State file (default: state/BLUEPRINT.json).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more: API call counts, timings.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// No colours (also when NO_COLOR is set).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check a blueprint; every problem is reported with its location.
+    Validate {
+        blueprint: PathBuf,
+        #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
+        format: DiagFormat,
+    },
+    /// Show what apply would change.
+    Plan(PlanArgs),
+    /// Make AWS match a blueprint, or carry out a saved plan exactly.
+    Apply {
+        /// A blueprint, or a plan saved by `plan --out`.
+        target: PathBuf,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        auto_approve: bool,
+        /// Operations in flight at once.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
+        parallelism: u16,
+    },
+    /// Delete everything a blueprint made, and prove nothing is left.
+    Destroy {
+        blueprint: PathBuf,
+        #[arg(long)]
+        auto_approve: bool,
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
+        parallelism: u16,
+    },
+    /// Print the dependency graph.
+    Graph {
+        blueprint: PathBuf,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+        format: GraphFormat,
+    },
+    /// Compare two blueprints offline (for pull-request review).
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+        format: PlanFormat,
+    },
+    /// Check a blueprint against security rules.
+    Lint {
+        blueprint: PathBuf,
+        #[arg(long, default_value = "human")]
+        format: String,
+    },
+    /// Run every detection against its sample events.
+    Test { blueprint: PathBuf },
+    /// Inspect or repair state.
+    State {
+        #[command(subcommand)]
+        command: StateCommand,
+    },
+    /// Print the JSON Schema of the blueprint format.
+    Schema,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    pub blueprint: PathBuf,
+    /// Save the plan so that `apply FILE` carries out exactly this.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub format: PlanFormat,
+    /// Exit 2 when there are changes, 0 when there are none.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Read live state from AWS first (`--refresh=false` compares with the state file only).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub refresh: bool,
+    /// Plan the destruction of everything.
+    #[arg(long)]
+    pub destroy: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StateCommand {
+    /// List the addresses in state.
+    List {
+        /// The blueprint whose state to read (or use --state).
+        blueprint: Option<PathBuf>,
+    },
+    /// Show one resource's record.
+    Show {
+        address: String,
+        /// The blueprint whose state to read (or use --state).
+        blueprint: Option<PathBuf>,
+    },
+    /// Break a lock left by a run that died. Takes the lock id the error message names.
+    Unlock {
+        lock_id: String,
+        blueprint: Option<PathBuf>,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiagFormat {
+    Human,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanFormat {
+    Human,
+    Json,
+    Markdown,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphFormat {
+    Dot,
+    Text,
+}
+
+/// A failure already reported to the user: exit with this code and print nothing more.
+#[derive(Debug)]
+struct Reported(u8);
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}", self.0)
+    }
+}
+
+impl std::error::Error for Reported {}
+
+/// Entry point for the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ui = Ui::new(&cli.global);
+    match run(cli, &ui) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if let Some(Reported(code)) = e.downcast_ref::<Reported>() {
+                return ExitCode::from(*code);
+            }
+            ui.error(&format!("{e:#}"));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// How output looks.
+pub struct Ui {
+    pub color_out: bool,
+    pub color_err: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+impl Ui {
+    fn new(g: &Global) -> Self {
+        let no_color = g.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Self {
+            color_out: !no_color && std::io::stdout().is_terminal(),
+            color_err: !no_color && std::io::stderr().is_terminal(),
+            quiet: g.quiet,
+            verbose: g.verbose,
+        }
+    }
+
+    fn error(&self, msg: &str) {
+        use owo_colors::OwoColorize;
+        if self.color_err {
+            eprintln!("{} {msg}", "error:".red().bold());
+        } else {
+            eprintln!("error: {msg}");
+        }
+    }
+
+    fn note(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("{msg}");
+        }
+    }
+
+    fn diagnostics(&self, diags: &[Diagnostic]) {
+        for d in diags {
+            eprint!("{}", d.render(self.color_err));
+        }
+        let n = diags.len();
+        eprintln!("{n} problem{} found", if n == 1 { "" } else { "s" });
+    }
+}
+
+fn run(cli: Cli, ui: &Ui) -> Result<u8> {
+    let g = cli.global;
+    match cli.command {
+        Command::Validate { blueprint, format } => validate(&blueprint, format, ui),
+        Command::Plan(args) => plan_cmd(&g, args, ui),
+        Command::Apply { target, auto_approve, parallelism } => apply_cmd(&g, &target, auto_approve, parallelism as usize, ui),
+        Command::Destroy { blueprint, auto_approve, parallelism } => destroy_cmd(&g, &blueprint, auto_approve, parallelism as usize, ui),
+        Command::Graph { blueprint, format } => {
+            let loaded = load(&blueprint, EnvMode::Skip, ui)?;
+            let graph = Graph::from_model(&loaded.model)?;
+            print!("{}", match format { GraphFormat::Dot => graph.to_dot(), GraphFormat::Text => graph.to_text() });
+            Ok(0)
+        }
+        Command::Diff { .. } => not_yet("diff", "the security-aware blueprint diff"),
+        Command::Lint { .. } => not_yet("lint", "the lint rules"),
+        Command::Test { .. } => not_yet("test", "the detection engine"),
+        Command::State { command } => state_cmd(&g, command),
+        Command::Schema => {
+            println!("{}", serde_json::to_string_pretty(&blueprint::schema())?);
+            Ok(0)
+        }
+    }
+}
+
+fn not_yet(cmd: &str, what: &str) -> Result<u8> {
+    bail!("`socform {cmd}` is not yet supported in this version: {what} has not been built yet")
+}
+
+fn load(path: &Path, env: EnvMode, ui: &Ui) -> Result<Loaded> {
+    blueprint::load(path, env).map_err(|diags| {
+        ui.diagnostics(&diags);
+        anyhow!(Reported(1))
+    })
+}
+
+fn validate(path: &Path, format: DiagFormat, ui: &Ui) -> Result<u8> {
+    let result = blueprint::load(path, EnvMode::Skip).and_then(|l| {
+        Graph::from_model(&l.model).map(|_| l).map_err(|e| vec![Diagnostic::error(e.to_string())])
+    });
+    match (result, format) {
+        (Ok(l), DiagFormat::Human) => {
+            ui.note(&format!("{}: valid ({} resources)", path.display(), l.model.resources.len()));
+            Ok(0)
+        }
+        (Ok(_), DiagFormat::Json) => {
+            println!("{}", serde_json::json!({"format_version": "1", "valid": true, "diagnostics": []}));
+            Ok(0)
+        }
+        (Err(diags), DiagFormat::Human) => {
+            ui.diagnostics(&diags);
+            Ok(1)
+        }
+        (Err(diags), DiagFormat::Json) => {
+            let list: Vec<DiagnosticJson<'_>> = diags.iter().map(DiagnosticJson::from).collect();
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"format_version": "1", "valid": false, "diagnostics": list}))?);
+            Ok(1)
+        }
+    }
+}
+
+fn state_path(g: &Global, blueprint_name: &str) -> PathBuf {
+    g.state.clone().unwrap_or_else(|| PathBuf::from("state").join(format!("{blueprint_name}.json")))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The provider for the AWS account the global options point at.
+fn provider(_g: &Global, _region: &str) -> Result<Arc<dyn Provider>> {
+    bail!("talking to AWS is not yet supported in this version: the AWS provider has not been built yet")
+}
+
+/// Makes a plan for a loaded blueprint.
+fn make_plan(g: &Global, loaded: &Loaded, state: &State, refresh: bool, destroy: bool, ui: &Ui) -> Result<Plan> {
+    let region = g.region.clone().unwrap_or_else(|| loaded.model.region.clone());
+    let snapshot = if refresh {
+        match provider(g, &region) {
+            Ok(p) => Some(runtime()?.block_on(p.refresh(&loaded.model.blueprint, state)).context("reading live state")?),
+            Err(e) => {
+                ui.note(&format!("note: live state not read ({e:#}); comparing with the state file"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let mut plan = plan::plan(&loaded.model, state, snapshot.as_ref(), PlanOptions { destroy })?;
+    plan.provenance = plan::Provenance {
+        state_lineage: (state.serial > 0).then(|| state.lineage.clone()),
+        state_serial: state.serial,
+        blueprint_sha256: sha256_hex(loaded.source.text().as_bytes()),
+        blueprint_path: loaded.source.path.clone(),
+    };
+    Ok(plan)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .thread_stack_size(16 * 1024 * 1024)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn load_state(path: &Path, loaded: &Loaded) -> Result<State> {
+    Ok(LocalState::new(path).load()?.unwrap_or_else(|| State::new(&loaded.model.blueprint, &loaded.model.region)))
+}
+
+fn print_plan(plan: &Plan, format: PlanFormat, ui: &Ui) {
+    match format {
+        PlanFormat::Human => print!("{}", render::human(plan, ui.color_out)),
+        PlanFormat::Json => print!("{}", render::json(plan)),
+        PlanFormat::Markdown => print!("{}", render::markdown(plan)),
+    }
+}
+
+/// A saved plan: the plan and a marker saying what it is.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedPlan {
+    socform_saved_plan: u32,
+    plan: Plan,
+}
+
+fn plan_cmd(g: &Global, args: PlanArgs, ui: &Ui) -> Result<u8> {
+    let loaded = load(&args.blueprint, EnvMode::Read, ui)?;
+    let path = state_path(g, &loaded.model.blueprint);
+    let state = load_state(&path, &loaded)?;
+    let plan = make_plan(g, &loaded, &state, args.refresh, args.destroy, ui)?;
+    print_plan(&plan, args.format, ui);
+    if let Some(out) = &args.out {
+        let saved = SavedPlan { socform_saved_plan: 1, plan: plan.clone() };
+        let text = serde_json::to_vec_pretty(&saved)?;
+        crate::state::write_private_atomic(out, &text).with_context(|| format!("writing plan `{}`", out.display()))?;
+        ui.note(&format!("Saved the plan to {}. Run `socform apply {}` to carry out exactly this.", out.display(), out.display()));
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() { 2 } else { 0 })
+}
+
+fn read_saved_plan(path: &Path) -> Option<Result<Plan>> {
+    let text = std::fs::read(path).ok()?;
+    let probe: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    probe.get("socform_saved_plan")?;
+    Some(
+        serde_json::from_value::<SavedPlan>(probe)
+            .map(|s| s.plan)
+            .with_context(|| format!("`{}` is a saved plan socform cannot read", path.display())),
+    )
+}
+
+fn apply_cmd(g: &Global, target: &Path, auto_approve: bool, parallelism: usize, ui: &Ui) -> Result<u8> {
+    if let Some(saved) = read_saved_plan(target) {
+        let plan = saved?;
+        let path = state_path(g, &plan.blueprint);
+        let store = LocalState::new(&path);
+        let _lock = store.lock("apply").map_err(lock_error)?;
+        let state = store.load()?.unwrap_or_else(|| State::new(&plan.blueprint, &plan.region));
+        check_saved_plan(&plan, &state)?;
+        // A saved plan was reviewed already: it is applied without asking again.
+        return execute(g, &plan, state, &store, parallelism, ui);
+    }
+    let loaded = load(target, EnvMode::Read, ui)?;
+    let path = state_path(g, &loaded.model.blueprint);
+    let store = LocalState::new(&path);
+    let _lock = store.lock("apply").map_err(lock_error)?;
+    let state = load_state(&path, &loaded)?;
+    let plan = make_plan(g, &loaded, &state, true, false, ui)?;
+    print_plan(&plan, PlanFormat::Human, ui);
+    if !plan.has_changes() {
+        return Ok(0);
+    }
+    confirm(auto_approve, "apply these changes")?;
+    execute(g, &plan, state, &store, parallelism, ui)
+}
+
+/// Refuses a saved plan made against other state or another version of the blueprint.
+fn check_saved_plan(plan: &Plan, state: &State) -> Result<()> {
+    let p = &plan.provenance;
+    let current_lineage = (state.serial > 0).then(|| state.lineage.clone());
+    if p.state_lineage != current_lineage || p.state_serial != state.serial {
+        bail!(
+            "the saved plan is stale: it was made against state serial {} and the state is now at serial {}; make a new plan",
+            p.state_serial,
+            state.serial
+        );
+    }
+    if let Ok(text) = std::fs::read(&p.blueprint_path) {
+        if sha256_hex(&text) != p.blueprint_sha256 {
+            bail!("the saved plan is stale: `{}` changed since the plan was made; make a new plan", p.blueprint_path);
+        }
+    }
+    Ok(())
+}
+
+fn lock_error(e: crate::state::StateError) -> anyhow::Error {
+    match &e {
+        crate::state::StateError::Locked { holder, .. } => {
+            let hint = if holder.holder_is_gone() {
+                format!("the holder (pid {}) is no longer running: if no other socform is at work, break the lock with `socform state unlock {}`", holder.pid, holder.id)
+            } else {
+                format!("wait for it to finish; if it died, break the lock with `socform state unlock {}`", holder.id)
+            };
+            anyhow!("{e}\n  {hint}")
+        }
+        _ => e.into(),
+    }
+}
+
+fn confirm(auto_approve: bool, what: &str) -> Result<()> {
+    if auto_approve {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("refusing to {what} without confirmation: standard input is not a terminal (pass --auto-approve)");
+    }
+    eprint!("\nDo you want to {what}? Only `yes` is accepted: ");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if answer.trim() != "yes" {
+        bail!("cancelled: nothing was changed");
+    }
+    Ok(())
+}
+
+fn execute(g: &Global, plan: &Plan, state: State, store: &LocalState, parallelism: usize, ui: &Ui) -> Result<u8> {
+    let provider = provider(g, &plan.region)?;
+    let rt = runtime()?;
+    let progress = Progress::new(ui);
+    let on_event = |e: Event| progress.event(e);
+    let (_state, outcome) = rt.block_on(executor::execute(plan, provider.clone(), state, store, executor::Options { parallelism }, &on_event));
+    progress.finish();
+    if ui.verbose > 0 {
+        for (service, n) in provider.call_counts() {
+            eprintln!("  {service}: {n} API calls");
+        }
+    }
+    if let Some(e) = &outcome.state_error {
+        bail!("state could not be saved: {e}; resources made meanwhile carry socform tags and are adopted by the next run");
+    }
+    let verb = if plan.destroy { "Destroy" } else { "Apply" };
+    if outcome.ok() {
+        ui.note(&format!("{verb} complete: {} operations.", outcome.done.len()));
+        Ok(0)
+    } else {
+        ui.error(&format!(
+            "{verb} incomplete: {} done, {} failed, {} skipped because of a failure. State records what exists; run the command again to finish.",
+            outcome.done.len(),
+            outcome.failed.len(),
+            outcome.skipped.len()
+        ));
+        Err(anyhow!(Reported(1)))
+    }
+}
+
+fn destroy_cmd(g: &Global, blueprint: &Path, auto_approve: bool, parallelism: usize, ui: &Ui) -> Result<u8> {
+    let loaded = load(blueprint, EnvMode::Skip, ui)?;
+    let path = state_path(g, &loaded.model.blueprint);
+    let store = LocalState::new(&path);
+    let _lock = store.lock("destroy").map_err(lock_error)?;
+    let state = load_state(&path, &loaded)?;
+    let plan = make_plan(g, &loaded, &state, true, true, ui)?;
+    print_plan(&plan, PlanFormat::Human, ui);
+    if !plan.has_changes() {
+        return Ok(0);
+    }
+    confirm(auto_approve, "destroy all of these resources")?;
+    execute(g, &plan, state, &store, parallelism, ui)
+}
+
+fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
+    let pick = |blueprint: Option<PathBuf>| -> Result<LocalState> {
+        if let Some(p) = &g.state {
+            return Ok(LocalState::new(p));
+        }
+        if let Some(b) = blueprint {
+            let loaded = blueprint::load(&b, EnvMode::Skip).map_err(|d| anyhow!("{}", d.first().map(|d| d.message.clone()).unwrap_or_default()))?;
+            return Ok(LocalState::new(state_path(g, &loaded.model.blueprint)));
+        }
+        let files: Vec<PathBuf> = std::fs::read_dir("state")
+            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect())
+            .unwrap_or_default();
+        match files.as_slice() {
+            [one] => Ok(LocalState::new(one)),
+            [] => bail!("no state found: name a blueprint or pass --state FILE"),
+            many => bail!(
+                "several state files in state/ ({}): name a blueprint or pass --state FILE",
+                many.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    };
+    match cmd {
+        StateCommand::List { blueprint } => {
+            let store = pick(blueprint)?;
+            let state = store.load()?.ok_or_else(|| anyhow!("no state at `{}`", store.path().display()))?;
+            for (addr, rec) in &state.resources {
+                println!("{addr}\t{}", rec.id);
+            }
+            Ok(0)
+        }
+        StateCommand::Show { address, blueprint } => {
+            let addr = Address::parse(&address)?;
+            let store = pick(blueprint)?;
+            let state = store.load()?.ok_or_else(|| anyhow!("no state at `{}`", store.path().display()))?;
+            let rec = state.resources.get(&addr).ok_or_else(|| anyhow!("`{addr}` is not in state `{}`", store.path().display()))?;
+            let mut shown = rec.clone();
+            for (k, v) in shown.attributes.iter_mut() {
+                if plan::is_sensitive(addr.kind(), k, &rec.attributes) {
+                    *v = serde_json::Value::String("(sensitive)".into());
+                }
+            }
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"address": addr, "record": shown}))?);
+            Ok(0)
+        }
+        StateCommand::Unlock { lock_id, blueprint } => {
+            let store = pick(blueprint)?;
+            let holder = store.force_unlock(&lock_id)?;
+            eprintln!("Unlocked `{}`: the lock of {} was removed.", store.path().display(), holder);
+            Ok(0)
+        }
+    }
+}
+
+/// Progress: bars on a terminal, plain lines otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    quiet: bool,
+}
+
+impl Progress {
+    fn new(ui: &Ui) -> Self {
+        let bar = (std::io::stderr().is_terminal() && !ui.quiet).then(|| {
+            let b = indicatif::ProgressBar::new(0);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+                    .expect("static template"),
+            );
+            b.enable_steady_tick(Duration::from_millis(120));
+            b
+        });
+        Self { bar, quiet: ui.quiet }
+    }
+
+    fn line(&self, s: String) {
+        match &self.bar {
+            Some(b) => b.println(s),
+            None if !self.quiet => eprintln!("{s}"),
+            None => {}
+        }
+    }
+
+    fn event(&self, e: Event) {
+        match e {
+            Event::Begin { total } => {
+                if let Some(b) = &self.bar {
+                    b.set_length(total as u64);
+                }
+            }
+            Event::Started { address, op } => {
+                if let Some(b) = &self.bar {
+                    b.set_message(format!("{} {address}", op.doing()));
+                } else {
+                    self.line(format!("{address}: {}...", op.doing()));
+                }
+            }
+            Event::Finished { address, op, elapsed } => {
+                if let Some(b) = &self.bar {
+                    b.inc(1);
+                }
+                let done = match op {
+                    Op::Create => "created",
+                    Op::Update => "updated",
+                    Op::Delete => "deleted",
+                    Op::Adopt => "adopted",
+                };
+                self.line(format!("{address}: {done} ({:.1}s)", elapsed.as_secs_f64()));
+            }
+            Event::Failed { address, op, error } => {
+                if let Some(b) = &self.bar {
+                    b.inc(1);
+                }
+                self.line(format!("{address}: {} failed: {error}", op.as_str()));
+            }
+            Event::Skipped { address, op, because } => {
+                if let Some(b) = &self.bar {
+                    b.inc(1);
+                }
+                self.line(format!("{address}: {} skipped because {because} failed", op.as_str()));
+            }
+            Event::Saved { .. } => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! The executor: carries out a plan with bounded parallelism, saving state after every step.
+//!
+//! The plan's changes become operations: create, update, delete (a replace is a delete and
+//! then a create). An operation starts as soon as the operations it waits for are done:
+//! creates and updates wait for what they need; deletes wait for the deletes of what needed
+//! them. At most `parallelism` run at once. When one fails, everything that waits on it,
+//! directly or not, is skipped, while independent branches go on. State is written after
+//! every finished operation, so a crash loses at most the operation in flight (and that one
+//! is found again by its tags).
+//!
+//! **Architecture Invariant:** the executor never prints and never sees YAML: it reports
+//! [`Event`]s, and the command line decides how to show them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::address::Address;
+use crate::model::template::{self, Lookup, Ref};
+use crate::plan::{Action, Change, Plan};
+use crate::provider::{Applied, Provider, ProviderError, Request};
+use crate::state::{Record, State, StateError};
+
+/// One step of an apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Op {
+    Create,
+    Update,
+    Delete,
+    /// Write an adopted resource into state (it exists and needs no change).
+    Adopt,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Create => "create",
+            Op::Update => "update",
+            Op::Delete => "delete",
+            Op::Adopt => "adopt",
+        }
+    }
+
+    /// The present participle, for progress lines.
+    pub fn doing(self) -> &'static str {
+        match self {
+            Op::Create => "creating",
+            Op::Update => "updating",
+            Op::Delete => "deleting",
+            Op::Adopt => "adopting",
+        }
+    }
+}
+
+/// What the executor reports as it goes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// The walk begins; `total` operations are planned.
+    Begin { total: usize },
+    Started { address: Address, op: Op },
+    Finished { address: Address, op: Op, elapsed: Duration },
+    Failed { address: Address, op: Op, error: String },
+    /// Not attempted because something it waits for failed.
+    Skipped { address: Address, op: Op, because: Address },
+    /// State written, with its new serial.
+    Saved { serial: u64 },
+}
+
+/// Where the executor writes state after each step.
+pub trait StateSink: Send + Sync {
+    fn save(&self, state: &mut State) -> Result<(), StateError>;
+}
+
+impl StateSink for crate::state::LocalState {
+    fn save(&self, state: &mut State) -> Result<(), StateError> {
+        crate::state::LocalState::save(self, state)
+    }
+}
+
+/// Keeps state in memory only (tests, dry runs).
+#[derive(Default)]
+pub struct MemorySink {
+    pub saves: Mutex<Vec<State>>,
+}
+
+impl StateSink for MemorySink {
+    fn save(&self, state: &mut State) -> Result<(), StateError> {
+        state.serial += 1;
+        self.saves.lock().unwrap().push(state.clone());
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Operations in flight at once (at least 1).
+    pub parallelism: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { parallelism: 10 }
+    }
+}
+
+/// How an apply ended.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outcome {
+    pub done: Vec<(Address, Op)>,
+    pub failed: Vec<(Address, Op, String)>,
+    pub skipped: Vec<(Address, Op, Address)>,
+    /// A state write failed: the walk stopped.
+    pub state_error: Option<String>,
+}
+
+impl Outcome {
+    pub fn ok(&self) -> bool {
+        self.failed.is_empty() && self.skipped.is_empty() && self.state_error.is_none()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Key(Address, Op);
+
+struct Node<'p> {
+    change: &'p Change,
+    op: Op,
+    waits_for: BTreeSet<Key>,
+}
+
+/// Turns a plan into operations and the edges between them.
+fn operations(plan: &Plan) -> BTreeMap<Key, Node<'_>> {
+    let mut ops: BTreeMap<Key, Node<'_>> = BTreeMap::new();
+    for c in &plan.changes {
+        let mut add = |op| {
+            ops.insert(Key(c.address.clone(), op), Node { change: c, op, waits_for: BTreeSet::new() });
+        };
+        match c.action {
+            Action::Create => add(Op::Create),
+            Action::Update => add(Op::Update),
+            Action::Replace => {
+                add(Op::Delete);
+                add(Op::Create);
+            }
+            Action::Delete => add(Op::Delete),
+            Action::NoOp if c.adopted => add(Op::Adopt),
+            Action::NoOp | Action::Read => {}
+        }
+    }
+    let keys: Vec<Key> = ops.keys().cloned().collect();
+    for key in &keys {
+        let node = &ops[key];
+        let mut waits = BTreeSet::new();
+        match key.1 {
+            Op::Create | Op::Update | Op::Adopt => {
+                for d in &node.change.depends_on {
+                    for op in [Op::Create, Op::Update, Op::Adopt] {
+                        let k = Key(d.clone(), op);
+                        if ops.contains_key(&k) {
+                            waits.insert(k);
+                        }
+                    }
+                }
+                if key.1 == Op::Create {
+                    let del = Key(key.0.clone(), Op::Delete);
+                    if ops.contains_key(&del) {
+                        waits.insert(del);
+                    }
+                }
+            }
+            Op::Delete => {
+                // Delete after everything that needed this is deleted.
+                for other in &keys {
+                    if other.1 == Op::Delete && other.0 != key.0 && ops[other].change.prior_dependencies.contains(&key.0) {
+                        waits.insert(other.clone());
+                    }
+                }
+            }
+        }
+        ops.get_mut(key).expect("key exists").waits_for = waits;
+    }
+    ops
+}
+
+struct Outputs<'a> {
+    state: &'a State,
+    globals: &'a BTreeMap<String, String>,
+}
+
+impl Lookup for Outputs<'_> {
+    fn lookup(&self, r: &Ref) -> Option<String> {
+        match r {
+            Ref::Global(g) => self.globals.get(g).cloned(),
+            Ref::Output(a, o) => self.state.resources.get(a).and_then(|rec| rec.outputs.get(o).cloned()),
+        }
+    }
+}
+
+/// Carries out `plan` against `provider`, updating `state` and saving it through `sink` after
+/// every operation. Returns the final state and what happened.
+pub async fn execute(
+    plan: &Plan,
+    provider: Arc<dyn Provider>,
+    mut state: State,
+    sink: &dyn StateSink,
+    opts: Options,
+    on_event: &(dyn Fn(Event) + Sync),
+) -> (State, Outcome) {
+    let ops = operations(plan);
+    on_event(Event::Begin { total: ops.len() });
+    let mut outcome = Outcome::default();
+    let mut globals = plan.globals.clone();
+    if !globals.contains_key("account_id") {
+        if let Ok(id) = provider.account_id().await {
+            globals.insert("account_id".into(), id);
+        }
+    }
+    if let Some(acct) = globals.get("account_id") {
+        state.account_id = Some(acct.clone());
+    }
+
+    let mut remaining: HashMap<Key, usize> = ops.iter().map(|(k, n)| (k.clone(), n.waits_for.len())).collect();
+    let mut dependents: HashMap<Key, Vec<Key>> = HashMap::new();
+    for (k, n) in &ops {
+        for w in &n.waits_for {
+            dependents.entry(w.clone()).or_default().push(k.clone());
+        }
+    }
+    let mut ready: BTreeSet<Key> = remaining.iter().filter(|(_, n)| **n == 0).map(|(k, _)| k.clone()).collect();
+    let mut blocked: BTreeSet<Key> = BTreeSet::new();
+    let semaphore = Arc::new(Semaphore::new(opts.parallelism.max(1)));
+    let mut running: JoinSet<(Key, Result<Option<Applied>, ProviderError>, Duration)> = JoinSet::new();
+    let lineage = state.lineage.clone();
+
+    loop {
+        // Start everything ready (the semaphore bounds how many run).
+        while let Some(key) = ready.pop_first() {
+            let node = &ops[&key];
+            let change = node.change.clone();
+            let op = node.op;
+            let attrs = change.after.as_ref().map(|a| template::resolve_attrs(a, &Outputs { state: &state, globals: &globals }).0);
+            let before = change.before.clone().unwrap_or_default();
+            let id = state.resources.get(&change.address).map(|r| r.id.clone()).or(change.id.clone());
+            let provider = provider.clone();
+            let semaphore = semaphore.clone();
+            let blueprint = plan.blueprint.clone();
+            let lineage = lineage.clone();
+            let adopted_outputs = change.prior_outputs.clone();
+            on_event(Event::Started { address: key.0.clone(), op });
+            running.spawn(async move {
+                let _permit = semaphore.acquire_owned().await.expect("semaphore never closes");
+                let start = Instant::now();
+                let addr = &change.address;
+                let result = match op {
+                    Op::Create => {
+                        let attrs = attrs.expect("creates have attributes");
+                        provider.create(Request { address: addr, attrs: &attrs, blueprint: &blueprint, lineage: &lineage }).await.map(Some)
+                    }
+                    Op::Update => {
+                        let attrs = attrs.expect("updates have attributes");
+                        let id = id.unwrap_or_default();
+                        provider.update(Request { address: addr, attrs: &attrs, blueprint: &blueprint, lineage: &lineage }, &id, &before).await.map(Some)
+                    }
+                    Op::Delete => {
+                        let id = id.unwrap_or_default();
+                        match provider.delete(addr, &id, &before).await {
+                            // Already gone is what we wanted.
+                            Ok(()) | Err(ProviderError::NotFound(_)) => Ok(None),
+                            Err(e) => Err(e),
+                        }
+                    }
+                    Op::Adopt => Ok(Some(Applied {
+                        id: id.unwrap_or_default(),
+                        attributes: before.clone(),
+                        outputs: adopted_outputs,
+                    })),
+                };
+                (Key(change.address.clone(), op), result, start.elapsed())
+            });
+        }
+
+        let Some(joined) = running.join_next().await else { break };
+        let (key, result, elapsed) = match joined {
+            Ok(v) => v,
+            Err(e) => {
+                outcome.state_error = Some(format!("an operation panicked: {e}"));
+                break;
+            }
+        };
+        let node = &ops[&key];
+        match result {
+            Ok(applied) => {
+                match (key.1, applied) {
+                    (Op::Delete, _) => {
+                        state.resources.remove(&key.0);
+                    }
+                    (_, Some(a)) => {
+                        state.resources.insert(
+                            key.0.clone(),
+                            Record {
+                                kind: key.0.kind(),
+                                id: a.id,
+                                attributes: a.attributes,
+                                outputs: a.outputs,
+                                dependencies: node.change.depends_on.clone(),
+                            },
+                        );
+                    }
+                    (_, None) => {}
+                }
+                on_event(Event::Finished { address: key.0.clone(), op: key.1, elapsed });
+                outcome.done.push((key.0.clone(), key.1));
+                if let Err(e) = sink.save(&mut state) {
+                    outcome.state_error = Some(e.to_string());
+                    // Start nothing new; what is in flight finishes and is found again by
+                    // its tags on the next run.
+                    while running.join_next().await.is_some() {}
+                    break;
+                }
+                on_event(Event::Saved { serial: state.serial });
+                for d in dependents.get(&key).into_iter().flatten() {
+                    if blocked.contains(d) {
+                        continue;
+                    }
+                    let n = remaining.get_mut(d).expect("counted");
+                    *n -= 1;
+                    if *n == 0 {
+                        ready.insert(d.clone());
+                    }
+                }
+            }
+            Err(e) => {
+                on_event(Event::Failed { address: key.0.clone(), op: key.1, error: e.to_string() });
+                outcome.failed.push((key.0.clone(), key.1, e.to_string()));
+                // Skip everything downstream.
+                let mut stack = vec![key.clone()];
+                while let Some(k) = stack.pop() {
+                    for d in dependents.get(&k).into_iter().flatten() {
+                        if blocked.insert(d.clone()) {
+                            ready.remove(d);
+                            on_event(Event::Skipped { address: d.0.clone(), op: d.1, because: key.0.clone() });
+                            outcome.skipped.push((d.0.clone(), d.1, key.0.clone()));
+                            stack.push(d.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    (state, outcome)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,17 @@
+//! socform: infrastructure as code for cloud security monitoring on AWS.
+//!
+//! The pipeline: a YAML blueprint ([`blueprint`]) is validated and lowered to a [`model`],
+//! arranged in a dependency [`graph`], compared with [`state`] and the live snapshot a
+//! [`provider`] reads, giving a [`plan`] that the [`executor`] carries out. See
+//! ARCHITECTURE.md for the map.
+
+pub mod address;
+pub mod cli;
+pub mod blueprint;
+pub mod diag;
+pub mod executor;
+pub mod graph;
+pub mod model;
+pub mod plan;
+pub mod provider;
+pub mod state;

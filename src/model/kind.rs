@@ -1,0 +1,167 @@
+//! Resource kinds and what socform knows about each: its canonical name, which attribute
+//! changes force a replacement, which attributes are sensitive, and whether AWS lets it carry
+//! tags.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! kinds {
+    ($( $variant:ident = $name:literal, $doc:literal; )*) => {
+        /// A kind of resource socform can manage.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Kind {
+            $( #[doc = $doc] $variant, )*
+        }
+
+        impl Kind {
+            /// Every kind, in the order of this list.
+            pub const ALL: &'static [Kind] = &[ $( Kind::$variant, )* ];
+
+            /// The canonical name, as used in addresses.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Kind::$variant => $name, )* }
+            }
+
+            /// One line saying what the kind is, for `graph` and the README.
+            pub fn describe(self) -> &'static str {
+                match self { $( Kind::$variant => $doc, )* }
+            }
+        }
+
+        impl FromStr for Kind {
+            type Err = ();
+            fn from_str(s: &str) -> Result<Self, ()> {
+                match s { $( $name => Ok(Kind::$variant), )* _ => Err(()) }
+            }
+        }
+    };
+}
+
+kinds! {
+    Vpc = "vpc", "VPC";
+    Subnet = "subnet", "VPC subnet";
+    InternetGateway = "internet_gateway", "internet gateway attached to the VPC";
+    RouteTable = "route_table", "route table with its routes and subnet associations";
+    SecurityGroup = "security_group", "security group (its rules are separate nodes)";
+    SecurityGroupRule = "security_group_rule", "one ingress or egress rule of a security group";
+    IamRole = "iam_role", "IAM role with its trust policy, managed and inline policies";
+    InstanceProfile = "instance_profile", "EC2 instance profile wrapping a role";
+    S3Bucket = "s3_bucket", "S3 bucket with versioning, encryption and public access block";
+    S3BucketPolicy = "s3_bucket_policy", "S3 bucket policy";
+    Trail = "trail", "CloudTrail trail";
+    LogGroup = "log_group", "CloudWatch Logs log group";
+    MetricFilter = "metric_filter", "CloudWatch Logs metric filter";
+    Alarm = "alarm", "CloudWatch metric alarm";
+    SnsTopic = "sns_topic", "SNS topic";
+    SnsSubscription = "sns_subscription", "SNS subscription";
+    SsmParameter = "ssm_parameter", "SSM Parameter Store parameter";
+    Instance = "instance", "EC2 instance (a host)";
+    FlowLog = "flow_log", "VPC flow log";
+    ConfigRecorder = "config_recorder", "AWS Config configuration recorder";
+    ConfigDeliveryChannel = "config_delivery_channel", "AWS Config delivery channel";
+    ConfigRule = "config_rule", "AWS Config managed rule";
+    Secret = "secret", "Secrets Manager secret";
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Kind {
+    /// Attributes whose change cannot be made in place: the resource is replaced.
+    pub fn replace_on(self) -> &'static [&'static str] {
+        use Kind::*;
+        match self {
+            Vpc => &["cidr_block"],
+            Subnet => &["vpc_id", "cidr_block", "availability_zone"],
+            InternetGateway => &["vpc_id"],
+            RouteTable => &["vpc_id"],
+            SecurityGroup => &["group_name", "description", "vpc_id"],
+            SecurityGroupRule => &[
+                "group_id", "direction", "protocol", "from_port", "to_port", "cidr_ipv4",
+                "cidr_ipv6", "peer_group_id",
+            ],
+            IamRole => &["role_name", "path"],
+            InstanceProfile => &["name", "path"],
+            S3Bucket => &["bucket"],
+            S3BucketPolicy => &["bucket"],
+            Trail => &["name"],
+            LogGroup => &["log_group_name", "kms_key_id"],
+            MetricFilter => &["log_group_name", "filter_name"],
+            Alarm => &["alarm_name"],
+            SnsTopic => &["name"],
+            SnsSubscription => &["topic_arn", "protocol", "endpoint"],
+            SsmParameter => &["name"],
+            Instance => &[
+                "image", "instance_type", "subnet_id", "user_data", "root_volume_size_gb",
+                "root_volume_encrypted", "associate_public_ip", "private_ip",
+            ],
+            FlowLog => &[
+                "resource_id", "traffic_type", "log_group_name", "deliver_logs_permission_arn",
+                "max_aggregation_interval",
+            ],
+            ConfigRecorder => &["name"],
+            ConfigDeliveryChannel => &["name"],
+            ConfigRule => &["name"],
+            Secret => &["name"],
+        }
+    }
+
+    /// Attributes never shown in plans, diffs or logs (shown as `(sensitive)`).
+    pub fn sensitive(self) -> &'static [&'static str] {
+        match self {
+            Kind::Secret | Kind::SsmParameter => &["value"],
+            _ => &[],
+        }
+    }
+
+    /// Whether AWS lets this kind carry tags (and so the `socform:*` ownership tags).
+    pub fn taggable(self) -> bool {
+        !matches!(
+            self,
+            Kind::SecurityGroupRule
+                | Kind::S3BucketPolicy
+                | Kind::MetricFilter
+                | Kind::SnsSubscription
+                | Kind::ConfigRecorder
+                | Kind::ConfigDeliveryChannel
+        )
+    }
+
+    /// The attribute holding the value of a statically known output, if any: lets plans show
+    /// `${iam_role.x.name}` as the name itself before the role exists.
+    pub fn static_output(self, output: &str) -> Option<&'static str> {
+        use Kind::*;
+        Some(match (self, output) {
+            (IamRole, "name") => "role_name",
+            (InstanceProfile, "name") => "name",
+            (S3Bucket, "name") => "bucket",
+            (Trail, "name") => "name",
+            (LogGroup, "name") => "log_group_name",
+            (SnsTopic, "name") => "name",
+            (SsmParameter, "name") => "name",
+            (Secret, "name") => "name",
+            (Alarm, "name") => "alarm_name",
+            (SecurityGroup, "name") => "group_name",
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_round_trips_through_its_name() {
+        for k in Kind::ALL {
+            assert_eq!(Kind::from_str(k.as_str()), Ok(*k));
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+    }
+}

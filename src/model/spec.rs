@@ -1,0 +1,369 @@
+//! Typed specs, one per kind: the shape of each kind's attributes.
+//!
+//! Lowering builds a spec and turns it into [`Attrs`] with [`to_attrs`]; a provider reads
+//! resolved attributes back with [`from_attrs`]. Field names are the attribute names users
+//! see in plans. Values that name other resources are templates (see [`super::template`]).
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Attrs;
+
+pub type Tags = BTreeMap<String, String>;
+
+/// Turns a spec into attributes. Specs are structs, so this cannot fail.
+pub fn to_attrs<T: Serialize>(spec: &T) -> Attrs {
+    match serde_json::to_value(spec).expect("specs serialise") {
+        Value::Object(map) => map.into_iter().collect(),
+        _ => unreachable!("specs are structs"),
+    }
+}
+
+/// Reads a spec back from attributes.
+pub fn from_attrs<T: DeserializeOwned>(attrs: &Attrs) -> Result<T, serde_json::Error> {
+    serde_json::from_value(Value::Object(attrs.clone().into_iter().collect()))
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vpc {
+    pub cidr_block: String,
+    pub enable_dns_support: bool,
+    pub enable_dns_hostnames: bool,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subnet {
+    pub vpc_id: String,
+    pub cidr_block: String,
+    pub availability_zone: String,
+    pub map_public_ip_on_launch: bool,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InternetGateway {
+    pub vpc_id: String,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    pub destination_cidr_block: String,
+    pub gateway_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteTable {
+    pub vpc_id: String,
+    /// Sorted by destination.
+    pub routes: Vec<Route>,
+    /// Subnets associated with this table, sorted.
+    pub subnet_ids: Vec<String>,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityGroup {
+    pub group_name: String,
+    pub description: String,
+    pub vpc_id: String,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+}
+
+/// One rule. `protocol` is AWS's form: `tcp`, `udp`, `icmp`, `icmpv6`, `-1` (all) or a
+/// protocol number. Exactly one of the three peers is set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityGroupRule {
+    pub group_id: String,
+    pub direction: Direction,
+    pub protocol: String,
+    pub from_port: i32,
+    pub to_port: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv4: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv6: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IamRole {
+    pub role_name: String,
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The trust policy document.
+    pub assume_role_policy: Value,
+    /// Sorted ARNs.
+    pub managed_policy_arns: Vec<String>,
+    /// Inline policies by name.
+    pub inline_policies: BTreeMap<String, Value>,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceProfile {
+    pub name: String,
+    pub path: String,
+    pub role_name: String,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Bucket {
+    pub bucket: String,
+    pub versioning: bool,
+    /// `AES256` or `aws:kms`.
+    pub encryption: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    /// All four public access block settings on.
+    pub block_public_access: bool,
+    /// On destroy, delete every object version first; otherwise a non-empty bucket is kept.
+    pub force_destroy: bool,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3BucketPolicy {
+    pub bucket: String,
+    pub policy: Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trail {
+    pub name: String,
+    pub s3_bucket_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_key_prefix: Option<String>,
+    pub is_multi_region_trail: bool,
+    pub enable_log_file_validation: bool,
+    pub include_global_service_events: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_logs_log_group_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_logs_role_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    /// Whether the trail is logging (StartLogging/StopLogging).
+    pub logging: bool,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogGroup {
+    pub log_group_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_in_days: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricFilter {
+    pub log_group_name: String,
+    pub filter_name: String,
+    pub filter_pattern: String,
+    pub metric_namespace: String,
+    pub metric_name: String,
+    pub metric_value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alarm {
+    pub alarm_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm_description: Option<String>,
+    pub namespace: String,
+    pub metric_name: String,
+    /// `Sum`, `Average`, `Maximum`, `Minimum` or `SampleCount`.
+    pub statistic: String,
+    pub period: i32,
+    pub evaluation_periods: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datapoints_to_alarm: Option<i32>,
+    pub threshold: f64,
+    pub comparison_operator: String,
+    pub treat_missing_data: String,
+    /// Sorted topic ARNs.
+    pub alarm_actions: Vec<String>,
+    pub ok_actions: Vec<String>,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnsTopic {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_master_key_id: Option<String>,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnsSubscription {
+    pub topic_arn: String,
+    pub protocol: String,
+    pub endpoint: String,
+}
+
+/// Where a sensitive value comes from. The value itself is never in a model, a plan or a
+/// state file: only its SHA-256, so that a change is still seen.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum SecretValue {
+    /// A plain value written in the blueprint (SSM `String` parameters only).
+    Literal { value: String },
+    /// Read from an environment variable at plan and apply time.
+    FromEnv { variable: String, sha256: String },
+    /// Generated by AWS at creation and never changed afterwards.
+    Generated { length: u32, exclude_punctuation: bool },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SsmParameter {
+    pub name: String,
+    /// `String`, `StringList` or `SecureString`.
+    pub parameter_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub value: SecretValue,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Instance {
+    /// `ami-...`, or `ssm:/path` of a public parameter that names the AMI.
+    pub image: String,
+    pub instance_type: String,
+    pub subnet_id: String,
+    /// Sorted.
+    pub security_group_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iam_instance_profile: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_volume_size_gb: Option<i32>,
+    pub root_volume_encrypted: bool,
+    pub associate_public_ip: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_ip: Option<String>,
+    /// IMDSv2 only when true.
+    pub require_imdsv2: bool,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowLog {
+    pub resource_id: String,
+    /// `ALL`, `ACCEPT` or `REJECT`.
+    pub traffic_type: String,
+    pub log_group_name: String,
+    pub deliver_logs_permission_arn: String,
+    /// 60 or 600 seconds.
+    pub max_aggregation_interval: i32,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigRecorder {
+    pub name: String,
+    pub role_arn: String,
+    pub all_supported: bool,
+    pub include_global_resource_types: bool,
+    /// Whether the recorder is started.
+    pub recording: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigDeliveryChannel {
+    pub name: String,
+    pub s3_bucket_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_key_prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sns_topic_arn: Option<String>,
+    /// `One_Hour`, `Three_Hours`, `Six_Hours`, `Twelve_Hours` or `TwentyFour_Hours`.
+    pub delivery_frequency: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigRule {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The AWS managed rule identifier, such as `S3_BUCKET_PUBLIC_READ_PROHIBITED`.
+    pub source_identifier: String,
+    /// Input parameters, as AWS takes them (a JSON object of strings).
+    pub input_parameters: BTreeMap<String, String>,
+    /// Resource types the rule is scoped to, sorted; empty for the rule's default.
+    pub resource_types: Vec<String>,
+    /// Config rules need a recorder: when the blueprint has one, this names it, so that it is
+    /// created first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorder: Option<String>,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Secret {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    pub value: SecretValue,
+    /// Days of the recovery window on destroy; 0 deletes at once (labs).
+    pub recovery_window_days: u32,
+    pub tags: Tags,
+}

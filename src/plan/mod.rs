@@ -1,0 +1,473 @@
+//! Planning: what to change so that AWS matches the blueprint, as a pure function.
+//!
+//! [`plan`] takes the model, the prior state and (optionally) a live snapshot read by a
+//! provider, and returns a [`Plan`]: one [`Change`] per address with its action, the reasons,
+//! and attribute-level before and after. Templates are resolved where their value is known
+//! (from state or live outputs, or from a target's own static attributes); a template whose
+//! target is being created or replaced stays in place and is "known after apply", which makes
+//! a change to a force-new attribute replace the dependent too.
+//!
+//! **Architecture Invariant:** planning does no I/O, no async, no AWS: the same inputs give
+//! the same plan, which is what makes plans testable and reviewable offline.
+
+pub mod render;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::address::Address;
+use crate::graph::{Graph, GraphError};
+use crate::model::template::{self, Lookup, Ref};
+use crate::model::{Attrs, Kind, Model, Resource};
+use crate::state::{Record, State};
+
+pub const FORMAT_VERSION: &str = "1";
+
+/// What happens to one resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Create,
+    Update,
+    Replace,
+    Delete,
+    NoOp,
+    Read,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+            Action::NoOp => "no-op",
+            Action::Read => "read",
+        }
+    }
+
+    /// The sign Terraform users know: `+`, `~`, `-/+`, `-`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+            Action::NoOp => " ",
+            Action::Read => "<=",
+        }
+    }
+
+    pub fn is_change(self) -> bool {
+        !matches!(self, Action::NoOp | Action::Read)
+    }
+}
+
+/// One attribute that differs between before and after.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttrChange {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+    /// The new value is not known until a resource it names is applied.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unknown: bool,
+    /// Changing it replaces the resource.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forces_replacement: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
+}
+
+/// The planned change of one resource.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub address: Address,
+    pub kind: Kind,
+    pub action: Action,
+    /// Why, in words: "`cidr_block` forces replacement", "deleted outside socform".
+    pub reasons: Vec<String>,
+    /// Attributes as they are (live, or as last recorded), `None` when creating.
+    pub before: Option<Attrs>,
+    /// Attributes as they will be, `None` when deleting. Templates left in place are resolved
+    /// when the change is applied.
+    pub after: Option<Attrs>,
+    /// The attributes that differ (empty for create and delete).
+    pub attributes: Vec<AttrChange>,
+    /// The physical id of what exists now, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// What it needs (from the blueprint), for creates and updates.
+    pub depends_on: Vec<Address>,
+    /// What it needed when made (from state), for deletes: destroy runs these backwards.
+    pub prior_dependencies: Vec<Address>,
+    /// Found by its socform tags but missing from state: adopted, not created again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopted: bool,
+    /// Outputs of what exists now, for adopted resources (state has none to offer).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub prior_outputs: BTreeMap<String, String>,
+}
+
+/// An attribute changed outside socform: state says one thing, AWS another.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Drift {
+    pub address: Address,
+    pub attribute: String,
+    pub state: Value,
+    pub live: Value,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+}
+
+impl Summary {
+    pub fn total(&self) -> usize {
+        self.create + self.update + self.replace + self.delete
+    }
+}
+
+/// Where a saved plan came from, so that `apply PLANFILE` can refuse a stale one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// Lineage of the state the plan was made against (`None`: no state yet).
+    pub state_lineage: Option<String>,
+    pub state_serial: u64,
+    /// SHA-256 of the blueprint text.
+    pub blueprint_sha256: String,
+    /// The blueprint path as given.
+    pub blueprint_path: String,
+}
+
+/// A plan: every change, the drift found, and a summary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: String,
+    pub blueprint: String,
+    pub region: String,
+    /// Whether this plan destroys everything.
+    pub destroy: bool,
+    /// Whether live state was read (false with `--refresh=false`).
+    pub refreshed: bool,
+    /// Every address, in an order that respects dependencies: creates and updates in
+    /// creation order, then deletes, dependents first.
+    pub changes: Vec<Change>,
+    pub drift: Vec<Drift>,
+    pub summary: Summary,
+    /// Values of `${aws.*}` known when planning.
+    pub globals: BTreeMap<String, String>,
+    #[serde(default)]
+    pub provenance: Provenance,
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        self.summary.total() > 0
+    }
+
+    pub fn change(&self, address: &Address) -> Option<&Change> {
+        self.changes.iter().find(|c| &c.address == address)
+    }
+}
+
+/// A resource as a provider read it from AWS.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiveResource {
+    pub id: String,
+    pub attributes: Attrs,
+    pub outputs: BTreeMap<String, String>,
+}
+
+/// What a refresh found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    pub account_id: Option<String>,
+    /// For each address in state: what exists now, or `None` when it is gone.
+    pub resources: BTreeMap<Address, Option<LiveResource>>,
+    /// Resources found by their `socform:*` tags that state does not know (a crash between
+    /// create and save): planned as existing, so they are adopted rather than made twice.
+    pub untracked: BTreeMap<Address, LiveResource>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PlanOptions {
+    pub destroy: bool,
+}
+
+/// The prior view of one address: what state recorded, overridden by what refresh saw.
+struct Prior<'a> {
+    id: &'a str,
+    attributes: &'a Attrs,
+    outputs: &'a BTreeMap<String, String>,
+    adopted: bool,
+}
+
+/// Computes the plan.
+pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOptions) -> Result<Plan, GraphError> {
+    let graph = Graph::from_model(model)?;
+    let mut globals = BTreeMap::new();
+    globals.insert("region".to_string(), model.region.clone());
+    globals.insert("partition".to_string(), partition(&model.region).to_string());
+    if let Some(acct) = live.and_then(|l| l.account_id.clone()).or_else(|| state.account_id.clone()) {
+        globals.insert("account_id".to_string(), acct);
+    }
+
+    // Prior view of every known address.
+    let mut prior: BTreeMap<&Address, Prior<'_>> = BTreeMap::new();
+    let mut drift = Vec::new();
+    let mut gone: BTreeSet<&Address> = BTreeSet::new();
+    for (addr, rec) in &state.resources {
+        match live.and_then(|l| l.resources.get(addr)) {
+            None => {
+                prior.insert(addr, Prior { id: &rec.id, attributes: &rec.attributes, outputs: &rec.outputs, adopted: false });
+            }
+            Some(None) => {
+                gone.insert(addr);
+                drift.push(Drift {
+                    address: addr.clone(),
+                    attribute: "(resource)".into(),
+                    state: Value::String("exists".into()),
+                    live: Value::String("deleted outside socform".into()),
+                });
+            }
+            Some(Some(l)) => {
+                drift.extend(attribute_drift(addr, rec, l));
+                prior.insert(addr, Prior { id: &l.id, attributes: &l.attributes, outputs: &l.outputs, adopted: false });
+            }
+        }
+    }
+    if let Some(l) = live {
+        for (addr, r) in &l.untracked {
+            prior.entry(addr).or_insert(Prior { id: &r.id, attributes: &r.attributes, outputs: &r.outputs, adopted: true });
+        }
+    }
+
+    let mut changes = Vec::new();
+    let mut pending: BTreeSet<Address> = BTreeSet::new();
+    if !opts.destroy {
+        for addr in graph.creation_order() {
+            let r = model.get(addr).expect("graph nodes come from the model");
+            let lookup = PlanLookup { model, prior: &prior, pending: &pending, globals: &globals };
+            let (after, unknown) = template::resolve_attrs(&r.attrs, &lookup);
+            let change = match prior.get(addr) {
+                None => {
+                    let mut reasons = Vec::new();
+                    if gone.contains(addr) {
+                        reasons.push("deleted outside socform".to_string());
+                    }
+                    Change {
+                        address: addr.clone(),
+                        kind: addr.kind(),
+                        action: Action::Create,
+                        reasons,
+                        before: None,
+                        after: Some(after),
+                        attributes: vec![],
+                        id: None,
+                        depends_on: r.depends_on.iter().cloned().collect(),
+                        prior_dependencies: vec![],
+                        adopted: false,
+                        prior_outputs: BTreeMap::new(),
+                    }
+                }
+                Some(p) => compare(r, p, after, &unknown, state.resources.get(addr)),
+            };
+            if matches!(change.action, Action::Create | Action::Replace) {
+                pending.insert(addr.clone());
+            }
+            changes.push(change);
+        }
+    }
+
+    // Deletions: everything known that the model does not want (all of it when destroying),
+    // dependents before what they depend on.
+    let doomed: Vec<(&Address, &Prior<'_>)> =
+        prior.iter().filter(|(a, _)| opts.destroy || model.get(a).is_none()).map(|(a, p)| (*a, p)).collect();
+    let deps_of = |a: &Address| -> Vec<Address> { state.resources.get(a).map(|r| r.dependencies.clone()).unwrap_or_default() };
+    let delete_graph = Graph::build(doomed.iter().map(|(a, _)| {
+        let deps: Vec<Address> = deps_of(a).into_iter().filter(|d| doomed.iter().any(|(x, _)| *x == d)).collect();
+        ((*a).clone(), deps)
+    }))?;
+    let mut order = delete_graph.creation_order();
+    order.reverse();
+    for addr in order {
+        let p = &prior[addr];
+        let mut reasons = vec![if opts.destroy { "destroy".to_string() } else { "no longer in the blueprint".to_string() }];
+        if p.adopted {
+            reasons.push("found by its socform tags, missing from state".into());
+        }
+        changes.push(Change {
+            address: addr.clone(),
+            kind: addr.kind(),
+            action: Action::Delete,
+            reasons,
+            before: Some(p.attributes.clone()),
+            after: None,
+            attributes: vec![],
+            id: Some(p.id.to_string()),
+            depends_on: vec![],
+            prior_dependencies: deps_of(addr),
+            adopted: p.adopted,
+            prior_outputs: if p.adopted { p.outputs.clone() } else { BTreeMap::new() },
+        });
+    }
+
+    let mut summary = Summary::default();
+    for c in &changes {
+        match c.action {
+            Action::Create => summary.create += 1,
+            Action::Update => summary.update += 1,
+            Action::Replace => summary.replace += 1,
+            Action::Delete => summary.delete += 1,
+            Action::NoOp | Action::Read => {}
+        }
+    }
+    Ok(Plan {
+        format_version: FORMAT_VERSION.into(),
+        blueprint: model.blueprint.clone(),
+        region: model.region.clone(),
+        destroy: opts.destroy,
+        refreshed: live.is_some(),
+        changes,
+        drift,
+        summary,
+        globals,
+        provenance: Provenance::default(),
+    })
+}
+
+fn compare(r: &Resource, p: &Prior<'_>, after: Attrs, unknown: &BTreeSet<String>, recorded: Option<&Record>) -> Change {
+    let kind = r.kind();
+    let mut attributes = Vec::new();
+    let keys: BTreeSet<&String> = after.keys().chain(p.attributes.keys()).collect();
+    for k in keys {
+        let (b, a) = (p.attributes.get(k), after.get(k));
+        let is_unknown = unknown.contains(k);
+        if b == a && !is_unknown {
+            continue;
+        }
+        // An attribute absent on one side and null on the other is the same.
+        if !is_unknown && b.unwrap_or(&Value::Null) == a.unwrap_or(&Value::Null) {
+            continue;
+        }
+        attributes.push(AttrChange {
+            name: k.clone(),
+            before: b.cloned(),
+            after: a.cloned(),
+            unknown: is_unknown,
+            forces_replacement: kind.replace_on().contains(&k.as_str()),
+            sensitive: is_sensitive(kind, k, &after),
+        });
+    }
+    let forcing: Vec<&AttrChange> = attributes.iter().filter(|c| c.forces_replacement).collect();
+    let (action, mut reasons) = if !forcing.is_empty() {
+        let reasons = forcing
+            .iter()
+            .map(|c| if c.unknown { format!("`{}` forces replacement (it names a resource being replaced)", c.name) } else { format!("`{}` forces replacement", c.name) })
+            .collect();
+        (Action::Replace, reasons)
+    } else if !attributes.is_empty() {
+        (Action::Update, vec![])
+    } else {
+        (Action::NoOp, vec![])
+    };
+    if p.adopted {
+        reasons.push("found by its socform tags, missing from state: adopted".into());
+    }
+    let _ = recorded;
+    Change {
+        address: r.address.clone(),
+        kind,
+        action,
+        reasons,
+        before: Some(p.attributes.clone()),
+        after: Some(after),
+        attributes,
+        id: Some(p.id.to_string()),
+        depends_on: r.depends_on.iter().cloned().collect(),
+        prior_dependencies: recorded.map(|r| r.dependencies.clone()).unwrap_or_default(),
+        adopted: p.adopted,
+        prior_outputs: if p.adopted { p.outputs.clone() } else { BTreeMap::new() },
+    }
+}
+
+fn attribute_drift(addr: &Address, rec: &Record, live: &LiveResource) -> Vec<Drift> {
+    let keys: BTreeSet<&String> = rec.attributes.keys().chain(live.attributes.keys()).collect();
+    keys.into_iter()
+        .filter_map(|k| {
+            let s = rec.attributes.get(k).unwrap_or(&Value::Null);
+            let l = live.attributes.get(k).unwrap_or(&Value::Null);
+            (s != l).then(|| Drift {
+                address: addr.clone(),
+                attribute: k.clone(),
+                state: if is_sensitive(addr.kind(), k, &rec.attributes) { Value::String("(sensitive)".into()) } else { s.clone() },
+                live: if is_sensitive(addr.kind(), k, &rec.attributes) { Value::String("(sensitive)".into()) } else { l.clone() },
+            })
+        })
+        .collect()
+}
+
+/// Whether an attribute's value must never be shown.
+pub fn is_sensitive(kind: Kind, attr: &str, attrs: &Attrs) -> bool {
+    if !kind.sensitive().contains(&attr) {
+        return false;
+    }
+    // A plain SSM String parameter is not secret; a SecureString is.
+    if kind == Kind::SsmParameter {
+        return attrs.get("parameter_type").and_then(Value::as_str) == Some("SecureString");
+    }
+    true
+}
+
+/// The AWS partition of a region.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("cn-") {
+        "aws-cn"
+    } else {
+        "aws"
+    }
+}
+
+struct PlanLookup<'a> {
+    model: &'a Model,
+    prior: &'a BTreeMap<&'a Address, Prior<'a>>,
+    pending: &'a BTreeSet<Address>,
+    globals: &'a BTreeMap<String, String>,
+}
+
+impl Lookup for PlanLookup<'_> {
+    fn lookup(&self, r: &Ref) -> Option<String> {
+        match r {
+            Ref::Global(g) => self.globals.get(g).cloned(),
+            Ref::Output(addr, output) => {
+                // A name the blueprint gives is known before the resource exists.
+                if let (Some(attr), Some(res)) = (addr.kind().static_output(output), self.model.get(addr)) {
+                    if let Some(v) = res.attrs.get(attr).and_then(Value::as_str) {
+                        if !v.contains("${") {
+                            return Some(v.to_string());
+                        }
+                    }
+                }
+                if self.pending.contains(addr) {
+                    return None;
+                }
+                self.prior.get(addr).and_then(|p| p.outputs.get(output).cloned())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

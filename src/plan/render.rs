@@ -1,0 +1,348 @@
+//! Rendering a plan: human (coloured, Terraform's `+ ~ -/+ -`), JSON (the versioned
+//! contract) and Markdown (one pull-request comment). All three render the same [`Plan`];
+//! sensitive values are shown as `(sensitive)` in every one.
+
+use std::fmt::Write;
+
+use owo_colors::OwoColorize;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{is_sensitive, Action, AttrChange, Change, Drift, Plan, Summary};
+use crate::model::Attrs;
+
+/// Largest Markdown socform writes: GitHub refuses comments over 65,536 characters.
+pub const MARKDOWN_LIMIT: usize = 65_000;
+const SENSITIVE: &str = "(sensitive)";
+
+fn mask_attrs(change: &Change, attrs: &Option<Attrs>) -> Option<Attrs> {
+    let after = change.after.as_ref().or(change.before.as_ref());
+    attrs.as_ref().map(|a| {
+        a.iter()
+            .map(|(k, v)| {
+                let sensitive = after.is_some_and(|x| is_sensitive(change.kind, k, x)) || is_sensitive(change.kind, k, a);
+                (k.clone(), if sensitive { Value::String(SENSITIVE.into()) } else { v.clone() })
+            })
+            .collect()
+    })
+}
+
+/// The JSON contract (format version "1"): see the README.
+#[derive(Serialize)]
+pub struct JsonPlan<'a> {
+    pub format_version: &'a str,
+    pub blueprint: &'a str,
+    pub region: &'a str,
+    pub destroy: bool,
+    pub refreshed: bool,
+    pub changes: Vec<JsonChange<'a>>,
+    pub drift: &'a [Drift],
+    pub summary: Summary,
+}
+
+#[derive(Serialize)]
+pub struct JsonChange<'a> {
+    pub address: String,
+    pub kind: &'a str,
+    pub action: &'a str,
+    pub reasons: &'a [String],
+    pub before: Option<Attrs>,
+    pub after: Option<Attrs>,
+    /// Attributes whose value is known only after apply.
+    pub after_unknown: Vec<&'a str>,
+    pub replace_paths: Vec<&'a str>,
+    pub depends_on: Vec<String>,
+}
+
+pub fn json(plan: &Plan) -> String {
+    let changes = plan
+        .changes
+        .iter()
+        .map(|c| JsonChange {
+            address: c.address.to_string(),
+            kind: c.kind.as_str(),
+            action: c.action.as_str(),
+            reasons: &c.reasons,
+            before: mask_attrs(c, &c.before),
+            after: mask_attrs(c, &c.after),
+            after_unknown: unknown_attrs(c),
+            replace_paths: c.attributes.iter().filter(|a| a.forces_replacement).map(|a| a.name.as_str()).collect(),
+            depends_on: c.depends_on.iter().map(|a| a.to_string()).collect(),
+        })
+        .collect();
+    let doc = JsonPlan {
+        format_version: &plan.format_version,
+        blueprint: &plan.blueprint,
+        region: &plan.region,
+        destroy: plan.destroy,
+        refreshed: plan.refreshed,
+        changes,
+        drift: &plan.drift,
+        summary: plan.summary,
+    };
+    let mut s = serde_json::to_string_pretty(&doc).expect("plans serialise");
+    s.push('\n');
+    s
+}
+
+fn unknown_attrs(c: &Change) -> Vec<&str> {
+    match c.action {
+        Action::Create => c
+            .after
+            .iter()
+            .flatten()
+            .filter(|(_, v)| has_template(v))
+            .map(|(k, _)| k.as_str())
+            .collect(),
+        _ => c.attributes.iter().filter(|a| a.unknown).map(|a| a.name.as_str()).collect(),
+    }
+}
+
+fn has_template(v: &Value) -> bool {
+    match v {
+        Value::String(s) => crate::model::template::refs_in(s).next().is_some(),
+        Value::Array(a) => a.iter().any(has_template),
+        Value::Object(o) => o.values().any(has_template),
+        _ => false,
+    }
+}
+
+/// A value on one line; long text is shortened to its first line and a count.
+fn inline(v: &Value) -> String {
+    match v {
+        Value::String(s) if s.contains('\n') => {
+            let lines = s.lines().count();
+            let first = s.lines().next().unwrap_or("");
+            format!("{:?} (+{} more lines)", first, lines.saturating_sub(1))
+        }
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
+
+fn shown(c: &Change, name: &str, v: Option<&Value>, sensitive: bool) -> String {
+    let _ = c;
+    let _ = name;
+    match v {
+        None | Some(Value::Null) => "null".into(),
+        Some(_) if sensitive => SENSITIVE.into(),
+        Some(v) if has_template(v) => format!("{} (known after apply)", inline(v)),
+        Some(v) => inline(v),
+    }
+}
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn action(&self, a: Action, text: &str) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        match a {
+            Action::Create => text.green().to_string(),
+            Action::Update => text.yellow().to_string(),
+            Action::Replace => text.magenta().to_string(),
+            Action::Delete => text.red().to_string(),
+            Action::NoOp | Action::Read => text.dimmed().to_string(),
+        }
+    }
+
+    fn bold(&self, text: &str) -> String {
+        if self.color { text.bold().to_string() } else { text.to_string() }
+    }
+
+    fn dim(&self, text: &str) -> String {
+        if self.color { text.dimmed().to_string() } else { text.to_string() }
+    }
+}
+
+/// The plan for a terminal. `color` turns ANSI colours on.
+pub fn human(plan: &Plan, color: bool) -> String {
+    let st = Style { color };
+    let mut out = String::new();
+    let verb = if plan.destroy { "destroy plan" } else { "plan" };
+    let _ = writeln!(out, "{}", st.bold(&format!("socform {verb} for `{}` ({})", plan.blueprint, plan.region)));
+    if !plan.refreshed {
+        let _ = writeln!(out, "{}", st.dim("(live state not read: compared with the state file only)"));
+    }
+    out.push('\n');
+
+    if !plan.drift.is_empty() {
+        let _ = writeln!(out, "{}", st.bold("Changed outside socform:"));
+        for d in &plan.drift {
+            if d.attribute == "(resource)" {
+                let _ = writeln!(out, "  {} {}: deleted outside socform", st.action(Action::Delete, "!"), d.address);
+            } else {
+                let _ = writeln!(out, "  {} {}.{}: {} -> {}", st.action(Action::Update, "!"), d.address, d.attribute, inline(&d.state), inline(&d.live));
+            }
+        }
+        out.push('\n');
+    }
+
+    let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action.is_change()).collect();
+    if changing.is_empty() {
+        let _ = writeln!(out, "No changes. AWS matches the blueprint.");
+        return out;
+    }
+    for c in changing {
+        let head = format!("{} {}", c.action.symbol(), c.address);
+        let mut line = format!("  {}", st.action(c.action, &head));
+        if !c.reasons.is_empty() && c.action != Action::Create {
+            let _ = write!(line, " {}", st.dim(&format!("({})", c.reasons.join("; "))));
+        } else if !c.reasons.is_empty() {
+            let _ = write!(line, " {}", st.dim(&format!("({})", c.reasons.join("; "))));
+        }
+        let _ = writeln!(out, "{line}");
+        match c.action {
+            Action::Create => {
+                let attrs = c.after.as_ref().expect("creates have attributes");
+                let width = attrs.keys().map(|k| k.len()).max().unwrap_or(0);
+                for (k, v) in attrs {
+                    let sensitive = is_sensitive(c.kind, k, attrs);
+                    let _ = writeln!(out, "      {k:<width$} = {}", shown(c, k, Some(v), sensitive));
+                }
+            }
+            Action::Update | Action::Replace => {
+                let width = c.attributes.iter().map(|a| a.name.len()).max().unwrap_or(0);
+                for a in &c.attributes {
+                    let _ = writeln!(out, "    {} {:<width$} = {}{}", st.action(Action::Update, "~"), a.name, attr_transition(c, a), if a.forces_replacement { st.dim("  # forces replacement") } else { String::new() });
+                }
+            }
+            _ => {}
+        }
+    }
+    out.push('\n');
+    let _ = writeln!(out, "{}", summary_line(&plan.summary));
+    out
+}
+
+fn attr_transition(c: &Change, a: &AttrChange) -> String {
+    let before = shown(c, &a.name, a.before.as_ref(), a.sensitive);
+    let after = if a.unknown && !a.sensitive {
+        format!("{} (known after apply)", a.after.as_ref().map(inline).unwrap_or_default())
+    } else {
+        shown(c, &a.name, a.after.as_ref(), a.sensitive)
+    };
+    format!("{before} -> {after}")
+}
+
+pub fn summary_line(s: &Summary) -> String {
+    format!("Plan: {} to create, {} to update, {} to replace, {} to delete.", s.create, s.update, s.replace, s.delete)
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// The plan as one pull-request comment: summary first, details collapsed, at most
+/// [`MARKDOWN_LIMIT`] characters (with a note saying what was left out).
+pub fn markdown(plan: &Plan) -> String {
+    let mut head = String::new();
+    let verb = if plan.destroy { "destroy plan" } else { "plan" };
+    let _ = writeln!(head, "### socform {verb}: `{}` ({})\n", plan.blueprint, plan.region);
+    let s = plan.summary;
+    if s.total() == 0 {
+        let _ = writeln!(head, "**No changes.** AWS matches the blueprint.");
+    } else {
+        let _ = writeln!(head, "**{} to create, {} to update, {} to replace, {} to delete**", s.create, s.update, s.replace, s.delete);
+    }
+    if !plan.drift.is_empty() {
+        let _ = writeln!(head, "\n:warning: **{} attribute(s) changed outside socform** (apply puts them back)\n", plan.drift.len());
+        let _ = writeln!(head, "| Resource | Attribute | State | Live |\n|---|---|---|---|");
+        for d in &plan.drift {
+            let _ = writeln!(head, "| `{}` | `{}` | `{}` | `{}` |", d.address, d.attribute, md_escape(&inline(&d.state)), md_escape(&inline(&d.live)));
+        }
+    }
+    let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action.is_change()).collect();
+    if changing.is_empty() {
+        return head;
+    }
+    let rows: Vec<String> = changing
+        .iter()
+        .map(|c| format!("| {} {} | `{}` | {} |", md_icon(c.action), c.action.as_str(), c.address, md_escape(&c.reasons.join("; "))))
+        .collect();
+    let details: Vec<String> = changing.iter().map(|c| md_details(c)).collect();
+
+    // Fit: full table and details; else full table and as many details as fit; else as many
+    // rows as fit. Each cut is said.
+    let table_head = "\n| Action | Resource | Why |\n|---|---|---|\n";
+    let build = |rows_n: usize, details_n: usize| -> String {
+        let mut out = head.clone();
+        out.push_str(table_head);
+        for r in &rows[..rows_n] {
+            out.push_str(r);
+            out.push('\n');
+        }
+        if rows_n < rows.len() {
+            let _ = writeln!(out, "\n> :scissors: Truncated: {} more changes are not listed. Run `socform plan` for the full plan.", rows.len() - rows_n);
+        }
+        if details_n > 0 {
+            out.push_str("\n<details><summary>Attribute changes</summary>\n\n```diff\n");
+            for d in &details[..details_n] {
+                out.push_str(d);
+            }
+            out.push_str("```\n\n</details>\n");
+        }
+        if details_n < details.len() && rows_n == rows.len() {
+            let _ = writeln!(out, "\n> :scissors: Truncated: attribute details of {} changes are left out to fit one comment. Run `socform plan` for all of them.", details.len() - details_n);
+        }
+        out
+    };
+    let full = build(rows.len(), details.len());
+    if full.chars().count() <= MARKDOWN_LIMIT {
+        return full;
+    }
+    // Binary search the number of details that fit, then rows.
+    let fits = |s: &str| s.chars().count() <= MARKDOWN_LIMIT;
+    let (mut lo, mut hi) = (0usize, details.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if fits(&build(rows.len(), mid)) { lo = mid } else { hi = mid - 1 }
+    }
+    let candidate = build(rows.len(), lo);
+    if fits(&candidate) {
+        return candidate;
+    }
+    let (mut lo, mut hi) = (0usize, rows.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if fits(&build(mid, 0)) { lo = mid } else { hi = mid - 1 }
+    }
+    build(lo, 0)
+}
+
+fn md_icon(a: Action) -> &'static str {
+    match a {
+        Action::Create => ":heavy_plus_sign:",
+        Action::Update => ":pencil2:",
+        Action::Replace => ":recycle:",
+        Action::Delete => ":x:",
+        Action::NoOp | Action::Read => "",
+    }
+}
+
+fn md_details(c: &Change) -> String {
+    let mut out = String::new();
+    match c.action {
+        Action::Create => {
+            let _ = writeln!(out, "+ {}", c.address);
+            let attrs = c.after.as_ref().expect("creates have attributes");
+            for (k, v) in attrs {
+                let _ = writeln!(out, "+     {k} = {}", shown(c, k, Some(v), is_sensitive(c.kind, k, attrs)).replace("```", "'''"));
+            }
+        }
+        Action::Delete => {
+            let _ = writeln!(out, "- {}", c.address);
+        }
+        Action::Update | Action::Replace => {
+            let _ = writeln!(out, "! {} {}", c.action.symbol(), c.address);
+            for a in &c.attributes {
+                let _ = writeln!(out, "!     {} = {}{}", a.name, attr_transition(c, a).replace("```", "'''"), if a.forces_replacement { "  # forces replacement" } else { "" });
+            }
+        }
+        _ => {}
+    }
+    out
+}

@@ -1,0 +1,86 @@
+//! Providers: the only code that talks to a cloud.
+//!
+//! The rest of socform sees the [`Provider`] trait and the small [`ProviderError`] enum.
+//! [`memory::MemoryProvider`] keeps resources in memory, for executor and CLI tests; the AWS
+//! provider (the AWS SDK for Rust) implements the same trait.
+//!
+//! **Architecture Invariant:** only provider modules import `aws_sdk_*`.
+
+pub mod memory;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use crate::address::Address;
+use crate::model::Attrs;
+use crate::plan::Snapshot;
+use crate::state::State;
+
+/// What a provider call can fail with. SDK errors are mapped into these once, in the
+/// provider, so that the executor can decide what to retry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    /// The resource does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Something with that name exists already.
+    #[error("already exists: {0}")]
+    AlreadyExists(String),
+    /// AWS asked us to slow down (the SDK's retries were used up).
+    #[error("throttled: {0}")]
+    Throttled(String),
+    /// A resource just made is not yet visible to the service that needs it.
+    #[error("not yet consistent: {0}")]
+    NotYetConsistent(String),
+    /// Something still depends on the resource.
+    #[error("dependency violation: {0}")]
+    DependencyViolation(String),
+    /// The API is not available where socform runs (an emulator that lacks it).
+    #[error("not supported: {0}")]
+    Unsupported(String),
+    /// Anything else: not retried.
+    #[error("{0}")]
+    Fatal(String),
+}
+
+/// One resource to create or update, its templates resolved.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub address: &'a Address,
+    pub attrs: &'a Attrs,
+    /// Blueprint name, for the `socform:blueprint` tag.
+    pub blueprint: &'a str,
+    /// State lineage: idempotency tokens are derived from it and the address.
+    pub lineage: &'a str,
+}
+
+/// What a create or update left in AWS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub id: String,
+    /// Attributes as they now are (normalised the way refresh reads them).
+    pub attributes: Attrs,
+    pub outputs: BTreeMap<String, String>,
+}
+
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// The AWS account id (`${aws.account_id}`).
+    async fn account_id(&self) -> Result<String, ProviderError>;
+
+    /// Reads every resource of `state` and finds resources tagged for `blueprint` that state
+    /// does not know.
+    async fn refresh(&self, blueprint: &str, state: &State) -> Result<Snapshot, ProviderError>;
+
+    async fn create(&self, req: Request<'_>) -> Result<Applied, ProviderError>;
+
+    async fn update(&self, req: Request<'_>, id: &str, before: &Attrs) -> Result<Applied, ProviderError>;
+
+    async fn delete(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError>;
+
+    /// Counts of API calls made so far, by service, for `-v` and benchmarks.
+    fn call_counts(&self) -> BTreeMap<String, u64> {
+        BTreeMap::new()
+    }
+}

@@ -1,0 +1,392 @@
+//! State: what socform created, keyed by address, on disk.
+//!
+//! A state file is versioned JSON with a lineage (fixed when the state is first made) and a
+//! serial (bumped by every write). Writes are atomic: a temporary file in the same folder,
+//! written with mode 0600, flushed with fsync, then renamed over the old one, whose previous
+//! content is kept as `FILE.backup`. An exclusive lock file (`FILE.lock`, created with
+//! `O_EXCL`) names its holder; a lock left by a crashed run is broken explicitly with
+//! `socform state unlock ID`.
+//!
+//! **Architecture Invariant:** state never holds a secret value, only fingerprints.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::address::Address;
+use crate::model::{Attrs, Kind};
+
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The state of one blueprint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub format_version: u32,
+    /// Fixed for the life of this state: a saved plan names it.
+    pub lineage: String,
+    /// Bumped on every write.
+    pub serial: u64,
+    pub blueprint: String,
+    pub region: String,
+    /// The AWS account the resources live in, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    pub resources: BTreeMap<Address, Record>,
+}
+
+/// One resource socform manages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub kind: Kind,
+    /// The physical id AWS gave it (or its name, for kinds named by the user).
+    pub id: String,
+    /// Attributes as last applied or read back, templates resolved.
+    pub attributes: Attrs,
+    /// Values other resources may use: `id`, `arn`, `name`, `private_ip`...
+    #[serde(default)]
+    pub outputs: BTreeMap<String, String>,
+    /// What it needed when it was made: destroy runs these edges backwards.
+    #[serde(default)]
+    pub dependencies: Vec<Address>,
+}
+
+impl State {
+    pub fn new(blueprint: &str, region: &str) -> Self {
+        Self {
+            format_version: FORMAT_VERSION,
+            lineage: uuid::Uuid::new_v4().to_string(),
+            serial: 0,
+            blueprint: blueprint.to_string(),
+            region: region.to_string(),
+            account_id: None,
+            resources: BTreeMap::new(),
+        }
+    }
+}
+
+/// What can go wrong with state.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The file exists but cannot be read.
+    #[error("cannot read state `{path}`: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    /// The file is not socform state.
+    #[error("state `{path}` is not valid socform state: {message}")]
+    Parse { path: PathBuf, message: String },
+    /// The file was written by a newer socform.
+    #[error("state `{path}` has format version {found}; this socform reads version {FORMAT_VERSION}: upgrade socform")]
+    Version { path: PathBuf, found: u32 },
+    /// The file cannot be written.
+    #[error("cannot write state `{path}`: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    /// Another run holds the lock.
+    #[error("state `{path}` is locked by {holder}")]
+    Locked { path: PathBuf, holder: Box<LockInfo> },
+    /// `unlock` was given the wrong id.
+    #[error("the lock on `{path}` has id {actual}, not {given}: nothing was unlocked")]
+    WrongLockId { path: PathBuf, given: String, actual: String },
+    /// `unlock` found no lock.
+    #[error("state `{path}` is not locked")]
+    NotLocked { path: PathBuf },
+}
+
+/// Who holds a lock.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockInfo {
+    pub id: String,
+    pub operation: String,
+    pub who: String,
+    pub host: String,
+    pub pid: u32,
+    /// RFC 3339.
+    pub created: String,
+}
+
+impl std::fmt::Display for LockInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` ({}, pid {} on {}, since {}; lock id {})",
+            self.operation, self.who, self.pid, self.host, self.created, self.id
+        )
+    }
+}
+
+impl LockInfo {
+    fn new(operation: &str) -> Self {
+        let host = fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|s| s.trim().to_string())
+            .or_else(|_| std::env::var("HOSTNAME"))
+            .unwrap_or_else(|_| "unknown-host".into());
+        let who = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+        let created = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        Self { id: uuid::Uuid::new_v4().to_string(), operation: operation.into(), who, host, pid: std::process::id(), created }
+    }
+
+    /// Whether the holder is a process of this machine that has exited.
+    pub fn holder_is_gone(&self) -> bool {
+        let this_host = LockInfo::new("").host;
+        self.host == this_host && !Path::new(&format!("/proc/{}", self.pid)).exists()
+    }
+}
+
+/// State in a local file.
+#[derive(Clone, Debug)]
+pub struct LocalState {
+    path: PathBuf,
+}
+
+impl LocalState {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sibling(&self, suffix: &str) -> PathBuf {
+        let mut name = self.path.file_name().unwrap_or_default().to_os_string();
+        name.push(suffix);
+        self.path.with_file_name(name)
+    }
+
+    pub fn lock_path(&self) -> PathBuf {
+        self.sibling(".lock")
+    }
+
+    pub fn backup_path(&self) -> PathBuf {
+        self.sibling(".backup")
+    }
+
+    /// Reads the state, or `None` when there is none yet.
+    pub fn load(&self) -> Result<Option<State>, StateError> {
+        let text = match fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(StateError::Read { path: self.path.clone(), source }),
+        };
+        let probe: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| StateError::Parse { path: self.path.clone(), message: e.to_string() })?;
+        let found = probe.get("format_version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+        if found > FORMAT_VERSION {
+            return Err(StateError::Version { path: self.path.clone(), found });
+        }
+        serde_json::from_value(probe)
+            .map(Some)
+            .map_err(|e| StateError::Parse { path: self.path.clone(), message: e.to_string() })
+    }
+
+    /// Writes the state atomically, bumping its serial, and keeps the previous file as
+    /// `FILE.backup`.
+    pub fn save(&self, state: &mut State) -> Result<(), StateError> {
+        state.serial += 1;
+        let werr = |source| StateError::Write { path: self.path.clone(), source };
+        let mut text = serde_json::to_string_pretty(state).expect("state serialises");
+        text.push('\n');
+        let dir = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        fs::create_dir_all(dir).map_err(werr)?;
+        let tmp = self.sibling(&format!(".tmp.{}", std::process::id()));
+        {
+            let mut f = open_private(&tmp, true).map_err(werr)?;
+            f.write_all(text.as_bytes()).map_err(werr)?;
+            f.sync_all().map_err(werr)?;
+        }
+        if self.path.exists() {
+            fs::copy(&self.path, self.backup_path()).map_err(werr)?;
+            set_private(&self.backup_path()).map_err(werr)?;
+        }
+        fs::rename(&tmp, &self.path).map_err(werr)?;
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+
+    /// Takes the exclusive lock for `operation`; it is released when the guard drops.
+    pub fn lock(&self, operation: &str) -> Result<LockGuard, StateError> {
+        let path = self.lock_path();
+        if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(|source| StateError::Write { path: path.clone(), source })?;
+        }
+        let info = LockInfo::new(operation);
+        match OpenOptions::new().write(true).create_new(true).mode_private().open(&path) {
+            Ok(mut f) => {
+                let text = serde_json::to_string_pretty(&info).expect("lock info serialises");
+                f.write_all(text.as_bytes()).and_then(|_| f.sync_all()).map_err(|source| StateError::Write { path: path.clone(), source })?;
+                Ok(LockGuard { path, info })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let holder = self.lock_holder().unwrap_or_else(|| LockInfo {
+                    id: "unknown".into(),
+                    operation: "unknown".into(),
+                    who: "unknown".into(),
+                    host: "unknown".into(),
+                    pid: 0,
+                    created: "unknown".into(),
+                });
+                Err(StateError::Locked { path: self.path.clone(), holder: Box::new(holder) })
+            }
+            Err(source) => Err(StateError::Write { path, source }),
+        }
+    }
+
+    /// Who holds the lock, if anyone.
+    pub fn lock_holder(&self) -> Option<LockInfo> {
+        let text = fs::read_to_string(self.lock_path()).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Breaks a lock left behind, if `id` matches it.
+    pub fn force_unlock(&self, id: &str) -> Result<LockInfo, StateError> {
+        let holder = self.lock_holder().ok_or_else(|| StateError::NotLocked { path: self.path.clone() })?;
+        if holder.id != id {
+            return Err(StateError::WrongLockId { path: self.path.clone(), given: id.into(), actual: holder.id });
+        }
+        fs::remove_file(self.lock_path()).map_err(|source| StateError::Write { path: self.lock_path(), source })?;
+        Ok(holder)
+    }
+}
+
+/// Holds a state lock until dropped.
+#[derive(Debug)]
+pub struct LockGuard {
+    path: PathBuf,
+    pub info: LockInfo,
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        // Only remove the lock if it is still ours (it may have been broken by hand).
+        if let Ok(text) = fs::read_to_string(&self.path) {
+            if serde_json::from_str::<LockInfo>(&text).is_ok_and(|l| l.id == self.info.id) {
+                let _ = fs::remove_file(&self.path);
+            }
+        }
+    }
+}
+
+trait PrivateMode {
+    fn mode_private(&mut self) -> &mut Self;
+}
+
+impl PrivateMode for OpenOptions {
+    fn mode_private(&mut self) -> &mut Self {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            self.mode(0o600);
+        }
+        self
+    }
+}
+
+fn open_private(path: &Path, truncate: bool) -> std::io::Result<File> {
+    let f = OpenOptions::new().write(true).create(true).truncate(truncate).mode_private().open(path)?;
+    set_private(path)?;
+    Ok(f)
+}
+
+fn set_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// Writes any file atomically with mode 0600 (saved plans use this too).
+pub fn write_private_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".tmp.{}", std::process::id()));
+    let tmp = path.with_file_name(name);
+    {
+        let mut f = open_private(&tmp, true)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path)?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn record(id: &str) -> Record {
+        Record { kind: Kind::Vpc, id: id.into(), attributes: Attrs::new(), outputs: BTreeMap::new(), dependencies: vec![] }
+    }
+
+    #[test]
+    fn save_is_atomic_private_and_keeps_a_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalState::new(dir.path().join("lab.json"));
+        assert_eq!(store.load().unwrap(), None);
+        let mut s = State::new("lab", "us-east-1");
+        s.resources.insert(Address::parse("vpc.main").unwrap(), record("vpc-1"));
+        store.save(&mut s).unwrap();
+        assert_eq!(s.serial, 1);
+        s.resources.insert(Address::parse("vpc.main").unwrap(), record("vpc-2"));
+        store.save(&mut s).unwrap();
+
+        let loaded = store.load().unwrap().unwrap();
+        assert_eq!(loaded, s);
+        let backup: State = serde_json::from_str(&fs::read_to_string(store.backup_path()).unwrap()).unwrap();
+        assert_eq!(backup.serial, 1);
+        assert_eq!(backup.resources[&Address::parse("vpc.main").unwrap()].id, "vpc-1");
+        for p in [store.path().to_path_buf(), store.backup_path()] {
+            assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600, "{}", p.display());
+        }
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().contains(".tmp.")).collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    }
+
+    #[test]
+    fn a_second_lock_is_refused_with_the_holder_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalState::new(dir.path().join("lab.json"));
+        let guard = store.lock("apply").unwrap();
+        let err = store.lock("destroy").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("locked by `apply`"), "{msg}");
+        assert!(msg.contains(&guard.info.id), "{msg}");
+        assert!(msg.contains(&format!("pid {}", std::process::id())), "{msg}");
+        drop(guard);
+        store.lock("destroy").expect("the lock is free once released");
+    }
+
+    #[test]
+    fn a_stale_lock_is_broken_only_with_its_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalState::new(dir.path().join("lab.json"));
+        let guard = store.lock("apply").unwrap();
+        let id = guard.info.id.clone();
+        std::mem::forget(guard); // a crashed run leaves its lock behind
+        assert!(matches!(store.force_unlock("wrong"), Err(StateError::WrongLockId { .. })));
+        assert!(store.lock("apply").is_err());
+        let holder = store.force_unlock(&id).unwrap();
+        assert_eq!(holder.operation, "apply");
+        store.lock("apply").expect("lock is free after unlock");
+    }
+
+    #[test]
+    fn newer_state_formats_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lab.json");
+        fs::write(&path, r#"{"format_version": 99}"#).unwrap();
+        let err = LocalState::new(&path).load().unwrap_err();
+        assert!(err.to_string().contains("upgrade socform"), "{err}");
+    }
+}
