@@ -222,7 +222,8 @@ mod tests {
         ])
         .unwrap();
         let order: Vec<String> = g.creation_order().iter().map(|a| a.to_string()).collect();
-        assert_eq!(order, ["vpc.main", "security_group.web", "subnet.a", "instance.web"]);
+        // Ties are broken by address: kinds in their declared order, then names.
+        assert_eq!(order, ["vpc.main", "subnet.a", "security_group.web", "instance.web"]);
     }
 
     #[test]

@@ -538,6 +538,7 @@ mod tests {
     struct Rule {
         port: Sp<u16>,
         #[serde(default)]
+        #[allow(dead_code)]
         from: Option<String>,
     }
 

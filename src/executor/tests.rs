@@ -1,0 +1,200 @@
+//! Executor tests against the in-memory provider: ordering, parallelism, failure isolation,
+//! state persistence after each step, replacement and destruction.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::*;
+use crate::plan::tests::model;
+use crate::plan::{plan, PlanOptions};
+use crate::provider::memory::{Call, MemoryProvider};
+
+const LAB: &str = r#"
+blueprint: lab
+region: us-east-1
+network:
+  vpc: { cidr: 10.0.0.0/16 }
+  subnets:
+    a: { cidr: 10.0.0.0/24, az: us-east-1a }
+    b: { cidr: 10.0.1.0/24, az: us-east-1b }
+security_groups:
+  web:
+    ingress: [ { protocol: tcp, ports: 443, from: 0.0.0.0/0 } ]
+    egress: [ { protocol: tcp, ports: 3306, to: sg.db } ]
+  db:
+    ingress: [ { protocol: tcp, ports: 3306, from: sg.web } ]
+    egress: []
+iam:
+  roles:
+    web: { assumed_by: ec2.amazonaws.com }
+log_groups:
+  app: { retention_days: 30 }
+  audit: { retention_days: 365 }
+hosts:
+  web:
+    subnet: a
+    security_groups: [web]
+    role: web
+    instance_type: t3.micro
+    image: ami-0123456789abcdef0
+"#;
+
+fn addr(s: &str) -> Address {
+    Address::parse(s).unwrap()
+}
+
+fn collect() -> (Arc<Mutex<Vec<Event>>>, impl Fn(Event) + Sync) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    (events, move |e| sink.lock().unwrap().push(e))
+}
+
+async fn apply(text: &str, provider: &Arc<MemoryProvider>, state: State, parallelism: usize) -> (State, Outcome, MemorySink) {
+    let m = model(text);
+    let snap = provider.refresh(&m.blueprint, &state).await.unwrap();
+    let p = plan(&m, &state, Some(&snap), PlanOptions::default()).unwrap();
+    let sink = MemorySink::default();
+    let (_events, on_event) = collect();
+    let (state, outcome) = execute(&p, provider.clone(), state, &sink, Options { parallelism }, &on_event).await;
+    (state, outcome, sink)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_resource_is_created_after_what_it_needs() {
+    let provider = Arc::new(MemoryProvider::new());
+    let (state, outcome, _) = apply(LAB, &provider, State::new("lab", "us-east-1"), 10).await;
+    assert!(outcome.ok(), "{outcome:#?}");
+    let m = model(LAB);
+    assert_eq!(state.resources.len(), m.resources.len());
+    let log = provider.calls();
+    let pos = |a: &Address| log.iter().position(|(c, x)| *c == Call::Create && x == a).unwrap_or_else(|| panic!("{a} never created"));
+    for r in &m.resources {
+        for d in &r.depends_on {
+            assert!(pos(d) < pos(&r.address), "{} was created before {d}", r.address);
+        }
+    }
+    // Templates were resolved with the outputs of what came first.
+    let rule = &state.resources[&addr("security_group_rule.db:ingress:tcp:3306:sg.web")];
+    assert_eq!(rule.attributes["peer_group_id"], serde_json::json!(state.resources[&addr("security_group.web")].id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_second_plan_after_apply_has_no_changes() {
+    let provider = Arc::new(MemoryProvider::new());
+    let (state, outcome, _) = apply(LAB, &provider, State::new("lab", "us-east-1"), 10).await;
+    assert!(outcome.ok());
+    let m = model(LAB);
+    let snap = provider.refresh("lab", &state).await.unwrap();
+    let p = plan(&m, &state, Some(&snap), PlanOptions::default()).unwrap();
+    assert!(!p.has_changes(), "{}", crate::plan::render::human(&p, false));
+    assert!(p.drift.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallelism_is_used_and_bounded() {
+    let mut text = String::from("blueprint: wide\nregion: us-east-1\nlog_groups:\n");
+    for i in 0..24 {
+        text.push_str(&format!("  g{i}: {{ retention_days: 7 }}\n"));
+    }
+    for limit in [1usize, 4] {
+        let provider = Arc::new(MemoryProvider::new());
+        provider.delay_all(Duration::from_millis(20));
+        let (_, outcome, _) = apply(&text, &provider, State::new("wide", "us-east-1"), limit).await;
+        assert!(outcome.ok());
+        assert_eq!(provider.max_in_flight.load(Ordering::SeqCst), limit, "parallelism {limit}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failure_skips_its_dependents_and_nothing_else() {
+    let provider = Arc::new(MemoryProvider::new());
+    provider.fail(&addr("subnet.a"), Call::Create, ProviderError::Fatal("InvalidSubnet.Range".into()), 1);
+    let (state, outcome, _) = apply(LAB, &provider, State::new("lab", "us-east-1"), 10).await;
+    assert!(!outcome.ok());
+    assert_eq!(outcome.failed.len(), 1);
+    assert_eq!(outcome.failed[0].0, addr("subnet.a"));
+    let skipped: Vec<String> = outcome.skipped.iter().map(|(a, _, because)| format!("{a} because {because}")).collect();
+    assert_eq!(skipped, ["route_table.private because subnet.a", "instance.web because subnet.a"]);
+    // Independent branches finished and are in state.
+    for a in ["subnet.b", "log_group.app", "security_group.db", "instance_profile.web"] {
+        assert!(state.resources.contains_key(&addr(a)), "{a} missing from state");
+    }
+    assert!(!state.resources.contains_key(&addr("subnet.a")));
+    assert!(!state.resources.contains_key(&addr("instance.web")));
+    // A second run finishes the job.
+    let (state, outcome, _) = apply(LAB, &provider, state, 10).await;
+    assert!(outcome.ok(), "{outcome:#?}");
+    assert_eq!(outcome.done.len(), 3, "subnet.a, route_table.private, instance.web");
+    assert!(state.resources.contains_key(&addr("instance.web")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn state_is_saved_after_every_operation() {
+    let provider = Arc::new(MemoryProvider::new());
+    let (state, outcome, sink) = apply(LAB, &provider, State::new("lab", "us-east-1"), 3).await;
+    let saves = sink.saves.lock().unwrap();
+    assert_eq!(saves.len(), outcome.done.len());
+    for (i, s) in saves.iter().enumerate() {
+        assert_eq!(s.resources.len(), i + 1, "save {i} does not hold exactly the resources done so far");
+        assert_eq!(s.serial, i as u64 + 1);
+    }
+    assert_eq!(saves.last().unwrap(), &state);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_replacement_deletes_before_it_creates_and_dependents_follow() {
+    let provider = Arc::new(MemoryProvider::new());
+    let (state, outcome, _) = apply(LAB, &provider, State::new("lab", "us-east-1"), 10).await;
+    assert!(outcome.ok());
+    let changed = LAB.replace("a: { cidr: 10.0.0.0/24", "a: { cidr: 10.0.2.0/24");
+    provider.log.lock().unwrap().clear();
+    let (state, outcome, _) = apply(&changed, &provider, state, 10).await;
+    assert!(outcome.ok(), "{outcome:#?}");
+    let log = provider.calls();
+    let at = |c: Call, a: &str| log.iter().position(|(x, y)| *x == c && *y == addr(a)).unwrap_or_else(|| panic!("no {c:?} of {a}: {log:?}"));
+    // The instance lives in the subnet: it goes first and comes back last.
+    assert!(at(Call::Delete, "instance.web") < at(Call::Delete, "subnet.a"));
+    assert!(at(Call::Delete, "subnet.a") < at(Call::Create, "subnet.a"));
+    assert!(at(Call::Create, "subnet.a") < at(Call::Create, "instance.web"));
+    assert_eq!(state.resources[&addr("subnet.a")].attributes["cidr_block"], "10.0.2.0/24");
+    // The route table names the old subnet: it is replaced with it, not left pointing at it.
+    assert!(at(Call::Delete, "route_table.private") < at(Call::Delete, "subnet.a"));
+    assert!(at(Call::Create, "subnet.a") < at(Call::Create, "route_table.private"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn destroy_removes_everything_dependents_first() {
+    let provider = Arc::new(MemoryProvider::new());
+    let (state, outcome, _) = apply(LAB, &provider, State::new("lab", "us-east-1"), 10).await;
+    assert!(outcome.ok());
+    let m = model(LAB);
+    let p = plan(&m, &state, None, PlanOptions { destroy: true }).unwrap();
+    let sink = MemorySink::default();
+    let (events, on_event) = collect();
+    // The memory provider refuses to delete what something still names, as AWS does: a wrong
+    // order would fail here.
+    let (state, outcome) = execute(&p, provider.clone(), state, &sink, Options { parallelism: 10 }, &on_event).await;
+    assert!(outcome.ok(), "{outcome:#?}");
+    assert!(state.resources.is_empty());
+    assert!(provider.addresses().is_empty(), "left behind: {:?}", provider.addresses());
+    let finished = events.lock().unwrap().iter().filter(|e| matches!(e, Event::Finished { op: Op::Delete, .. })).count();
+    assert_eq!(finished, m.resources.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_delete_refused_for_a_dependency_is_reported_not_hidden() {
+    let provider = Arc::new(MemoryProvider::new());
+    let (state, _, _) = apply(LAB, &provider, State::new("lab", "us-east-1"), 10).await;
+    provider.fail(&addr("security_group.web"), Call::Delete, ProviderError::DependencyViolation("sg in use".into()), 1);
+    let m = model(LAB);
+    let p = plan(&m, &state, None, PlanOptions { destroy: true }).unwrap();
+    let sink = MemorySink::default();
+    let (_e, on_event) = collect();
+    let (state, outcome) = execute(&p, provider.clone(), state, &sink, Options { parallelism: 10 }, &on_event).await;
+    assert_eq!(outcome.failed.len(), 1);
+    assert!(outcome.failed[0].2.contains("dependency violation"));
+    // What the group needed (the VPC) is kept, and state still records both.
+    assert!(state.resources.contains_key(&addr("security_group.web")));
+    assert!(state.resources.contains_key(&addr("vpc.main")));
+    assert!(outcome.skipped.iter().any(|(a, _, _)| *a == addr("vpc.main")));
+}

@@ -254,6 +254,7 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
 
     let mut changes = Vec::new();
     let mut pending: BTreeSet<Address> = BTreeSet::new();
+    let mut replaced: BTreeSet<Address> = BTreeSet::new();
     if !opts.destroy {
         for addr in graph.creation_order() {
             let r = model.get(addr).expect("graph nodes come from the model");
@@ -280,10 +281,13 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
                         prior_outputs: BTreeMap::new(),
                     }
                 }
-                Some(p) => compare(r, p, after, &unknown, state.resources.get(addr)),
+                Some(p) => compare(r, p, after, &unknown, &replaced, state.resources.get(addr)),
             };
             if matches!(change.action, Action::Create | Action::Replace) {
                 pending.insert(addr.clone());
+            }
+            if change.action == Action::Replace {
+                replaced.insert(addr.clone());
             }
             changes.push(change);
         }
@@ -346,7 +350,18 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
     })
 }
 
-fn compare(r: &Resource, p: &Prior<'_>, after: Attrs, unknown: &BTreeSet<String>, recorded: Option<&Record>) -> Change {
+/// Compares the desired attributes of `r` with what exists. An attribute that names a
+/// resource being replaced makes `r` a replacement too, even where AWS could update it in
+/// place: the old resource cannot be deleted while `r` still points at it, and `r` cannot
+/// point at the new one before it exists.
+fn compare(
+    r: &Resource,
+    p: &Prior<'_>,
+    after: Attrs,
+    unknown: &BTreeSet<String>,
+    replaced: &BTreeSet<Address>,
+    recorded: Option<&Record>,
+) -> Change {
     let kind = r.kind();
     let mut attributes = Vec::new();
     let keys: BTreeSet<&String> = after.keys().chain(p.attributes.keys()).collect();
@@ -360,12 +375,17 @@ fn compare(r: &Resource, p: &Prior<'_>, after: Attrs, unknown: &BTreeSet<String>
         if !is_unknown && b.unwrap_or(&Value::Null) == a.unwrap_or(&Value::Null) {
             continue;
         }
+        let names_replaced = is_unknown
+            && r.attrs.get(k.as_str()).is_some_and(|v| {
+                let one: Attrs = [(k.clone(), v.clone())].into_iter().collect();
+                template::references(&one).iter().any(|a| replaced.contains(a))
+            });
         attributes.push(AttrChange {
             name: k.clone(),
             before: b.cloned(),
             after: a.cloned(),
             unknown: is_unknown,
-            forces_replacement: kind.replace_on().contains(&k.as_str()),
+            forces_replacement: kind.replace_on().contains(&k.as_str()) || names_replaced,
             sensitive: is_sensitive(kind, k, &after),
         });
     }
@@ -470,4 +490,4 @@ impl Lookup for PlanLookup<'_> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

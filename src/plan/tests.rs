@@ -1,0 +1,245 @@
+//! Planner tests: each builds a model from a small blueprint, a state, and maybe a live
+//! snapshot, and checks the plan.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::json;
+
+use super::*;
+use crate::blueprint::{self, LowerOptions};
+use crate::diag::SourceFile;
+use crate::state::Record;
+
+const LAB: &str = r#"
+blueprint: lab
+region: us-east-1
+network:
+  vpc: { cidr: 10.0.0.0/16 }
+  subnets:
+    a: { cidr: 10.0.0.0/24, az: us-east-1a }
+security_groups:
+  web:
+    ingress: [ { protocol: tcp, ports: 443, from: 0.0.0.0/0 } ]
+    egress: []
+log_groups:
+  app: { retention_days: 30 }
+"#;
+
+pub(crate) fn model(text: &str) -> Model {
+    let src = SourceFile::new(Path::new("lab.yaml"), text.to_string());
+    let env = |_: &str| Some("s3cret".to_string());
+    let opts = LowerOptions { base_dir: ".".into(), env: Some(&env) };
+    blueprint::parse_and_lower(&src, &opts).unwrap_or_else(|d| panic!("{:#?}", d.iter().map(|d| &d.message).collect::<Vec<_>>()))
+}
+
+fn addr(s: &str) -> Address {
+    Address::parse(s).unwrap()
+}
+
+/// State as if `model` had been applied: ids and outputs made up, templates resolved.
+pub(crate) fn applied_state(model: &Model) -> State {
+    let mut state = State::new(&model.blueprint, &model.region);
+    state.serial = 1;
+    state.account_id = Some("123456789012".into());
+    let p = plan(model, &state, None, PlanOptions::default()).unwrap();
+    for c in &p.changes {
+        let id = format!("{}-1", c.address);
+        state.resources.insert(c.address.clone(), Record { kind: c.kind, id: id.clone(), attributes: BTreeMap::new(), outputs: BTreeMap::new(), dependencies: c.depends_on.clone() });
+        let mut outputs = BTreeMap::new();
+        outputs.insert("id".to_string(), id.clone());
+        outputs.insert("arn".to_string(), format!("arn:{id}"));
+        state.resources.get_mut(&c.address).unwrap().outputs = outputs;
+    }
+    // Resolve every template now that all outputs exist.
+    struct FromState<'a>(&'a State);
+    impl template::Lookup for FromState<'_> {
+        fn lookup(&self, r: &template::Ref) -> Option<String> {
+            match r {
+                template::Ref::Global(g) if g == "account_id" => Some("123456789012".into()),
+                template::Ref::Global(g) if g == "region" => Some("us-east-1".into()),
+                template::Ref::Global(_) => Some("aws".into()),
+                template::Ref::Output(a, o) => {
+                    let static_attr = a.kind().static_output(o);
+                    let rec = self.0.resources.get(a)?;
+                    static_attr.and_then(|s| rec.attributes.get(s)).and_then(|v| v.as_str()).map(str::to_string).or_else(|| rec.outputs.get(o).cloned())
+                }
+            }
+        }
+    }
+    // Twice: names come from attributes resolved in the first round.
+    for _ in 0..2 {
+        for r in &model.resources {
+            let (attrs, _) = template::resolve_attrs(&r.attrs, &FromState(&state));
+            state.resources.get_mut(&r.address).unwrap().attributes = attrs;
+        }
+    }
+    state
+}
+
+#[test]
+fn empty_state_plans_every_resource_for_creation_in_dependency_order() {
+    let m = model(LAB);
+    let p = plan(&m, &State::new("lab", "us-east-1"), None, PlanOptions::default()).unwrap();
+    assert_eq!(p.summary, Summary { create: m.resources.len(), update: 0, replace: 0, delete: 0 });
+    let pos = |a: &str| p.changes.iter().position(|c| c.address == addr(a)).unwrap();
+    for c in &p.changes {
+        for d in &c.depends_on {
+            assert!(pos(&d.to_string()) < pos(&c.address.to_string()), "{} planned before its dependency {d}", c.address);
+        }
+    }
+    assert!(pos("vpc.main") < pos("subnet.a"));
+    let rule = p.change(&addr("security_group_rule.web:ingress:tcp:443:0.0.0.0/0")).unwrap();
+    assert_eq!(rule.after.as_ref().unwrap()["group_id"], json!("${security_group.web.id}"));
+}
+
+#[test]
+fn a_state_that_matches_plans_nothing() {
+    let m = model(LAB);
+    let state = applied_state(&m);
+    let p = plan(&m, &state, None, PlanOptions::default()).unwrap();
+    assert!(!p.has_changes(), "{:#?}", p.changes.iter().filter(|c| c.action.is_change()).collect::<Vec<_>>());
+    assert!(p.changes.iter().all(|c| c.action == Action::NoOp));
+}
+
+#[test]
+fn an_attribute_that_can_change_in_place_plans_an_update() {
+    let m = model(LAB);
+    let state = applied_state(&m);
+    let m2 = model(&LAB.replace("retention_days: 30", "retention_days: 90"));
+    let p = plan(&m2, &state, None, PlanOptions::default()).unwrap();
+    assert_eq!(p.summary, Summary { create: 0, update: 1, replace: 0, delete: 0 });
+    let c = p.change(&addr("log_group.app")).unwrap();
+    assert_eq!(c.action, Action::Update);
+    assert_eq!(c.attributes.len(), 1);
+    assert_eq!(c.attributes[0].name, "retention_in_days");
+    assert_eq!((c.attributes[0].before.clone(), c.attributes[0].after.clone()), (Some(json!(30)), Some(json!(90))));
+}
+
+#[test]
+fn a_forcing_attribute_replaces_and_the_replacement_reaches_dependents() {
+    let m = model(LAB);
+    let state = applied_state(&m);
+    let m2 = model(&LAB.replace("cidr: 10.0.0.0/16", "cidr: 10.1.0.0/16").replace("10.0.0.0/24", "10.1.0.0/24"));
+    let p = plan(&m2, &state, None, PlanOptions::default()).unwrap();
+    let vpc = p.change(&addr("vpc.main")).unwrap();
+    assert_eq!(vpc.action, Action::Replace);
+    assert_eq!(vpc.reasons, ["`cidr_block` forces replacement"]);
+    // The subnet's CIDR changed and it names the replaced VPC.
+    let subnet = p.change(&addr("subnet.a")).unwrap();
+    assert_eq!(subnet.action, Action::Replace);
+    // The security group does not change itself, but its VPC is new: it must be replaced.
+    let sg = p.change(&addr("security_group.web")).unwrap();
+    assert_eq!(sg.action, Action::Replace);
+    assert!(sg.reasons.iter().any(|r| r.contains("vpc_id") && r.contains("being replaced")), "{:?}", sg.reasons);
+    let vpc_id = sg.attributes.iter().find(|a| a.name == "vpc_id").unwrap();
+    assert!(vpc_id.unknown && vpc_id.forces_replacement);
+    // The log group does not depend on the VPC.
+    assert_eq!(p.change(&addr("log_group.app")).unwrap().action, Action::NoOp);
+}
+
+#[test]
+fn removed_resources_are_deleted_dependents_first() {
+    let m = model(LAB);
+    let state = applied_state(&m);
+    let m2 = model(&LAB.replace(
+        "security_groups:\n  web:\n    ingress: [ { protocol: tcp, ports: 443, from: 0.0.0.0/0 } ]\n    egress: []\n",
+        "",
+    ));
+    let p = plan(&m2, &state, None, PlanOptions::default()).unwrap();
+    let deletes: Vec<String> = p.changes.iter().filter(|c| c.action == Action::Delete).map(|c| c.address.to_string()).collect();
+    assert_eq!(deletes, ["security_group_rule.web:ingress:tcp:443:0.0.0.0/0", "security_group.web"]);
+    assert!(p.changes.iter().filter(|c| c.action == Action::Delete).all(|c| c.reasons == ["no longer in the blueprint"]));
+}
+
+#[test]
+fn destroy_deletes_everything_in_reverse_dependency_order() {
+    let m = model(LAB);
+    let state = applied_state(&m);
+    let p = plan(&m, &state, None, PlanOptions { destroy: true }).unwrap();
+    assert_eq!(p.summary.delete, m.resources.len());
+    let pos = |a: &str| p.changes.iter().position(|c| c.address == addr(a)).unwrap();
+    assert!(pos("subnet.a") < pos("vpc.main"));
+    assert!(pos("security_group_rule.web:ingress:tcp:443:0.0.0.0/0") < pos("security_group.web"));
+    assert!(pos("security_group.web") < pos("vpc.main"));
+}
+
+#[test]
+fn live_changes_show_as_drift_and_are_put_back() {
+    let m = model(LAB);
+    let state = applied_state(&m);
+    let mut snap = Snapshot { account_id: Some("123456789012".into()), ..Default::default() };
+    for (a, r) in &state.resources {
+        snap.resources.insert(a.clone(), Some(LiveResource { id: r.id.clone(), attributes: r.attributes.clone(), outputs: r.outputs.clone() }));
+    }
+    // Someone shortened retention and deleted the rule.
+    let lg = snap.resources.get_mut(&addr("log_group.app")).unwrap().as_mut().unwrap();
+    lg.attributes.insert("retention_in_days".into(), json!(1));
+    snap.resources.insert(addr("security_group_rule.web:ingress:tcp:443:0.0.0.0/0"), None);
+
+    let p = plan(&m, &state, Some(&snap), PlanOptions::default()).unwrap();
+    assert!(p.refreshed);
+    assert_eq!(p.drift.len(), 2, "{:#?}", p.drift);
+    let d = p.drift.iter().find(|d| d.address == addr("log_group.app")).unwrap();
+    assert_eq!((d.attribute.as_str(), &d.state, &d.live), ("retention_in_days", &json!(30), &json!(1)));
+    assert_eq!(p.change(&addr("log_group.app")).unwrap().action, Action::Update);
+    let rule = p.change(&addr("security_group_rule.web:ingress:tcp:443:0.0.0.0/0")).unwrap();
+    assert_eq!((rule.action, rule.reasons.clone()), (Action::Create, vec!["deleted outside socform".to_string()]));
+}
+
+#[test]
+fn untracked_resources_found_by_tags_are_adopted_not_created_twice() {
+    let m = model(LAB);
+    let full = applied_state(&m);
+    // A crash after creating the VPC, before saving it.
+    let mut state = full.clone();
+    let vpc = state.resources.remove(&addr("vpc.main")).unwrap();
+    let mut snap = Snapshot { account_id: Some("123456789012".into()), ..Default::default() };
+    for (a, r) in &state.resources {
+        snap.resources.insert(a.clone(), Some(LiveResource { id: r.id.clone(), attributes: r.attributes.clone(), outputs: r.outputs.clone() }));
+    }
+    snap.untracked.insert(addr("vpc.main"), LiveResource { id: vpc.id.clone(), attributes: vpc.attributes.clone(), outputs: vpc.outputs.clone() });
+    let p = plan(&m, &state, Some(&snap), PlanOptions::default()).unwrap();
+    let c = p.change(&addr("vpc.main")).unwrap();
+    assert_eq!(c.action, Action::NoOp);
+    assert!(c.adopted);
+    assert_eq!(c.id.as_deref(), Some(vpc.id.as_str()));
+    assert_eq!(p.summary.create, 0);
+    // An untracked resource the blueprint no longer wants is deleted, not leaked.
+    let m2 = model(&LAB.replace("log_groups:\n  app: { retention_days: 30 }\n", ""));
+    let lg = state.resources.remove(&addr("log_group.app")).unwrap();
+    snap.resources.remove(&addr("log_group.app"));
+    snap.untracked.insert(addr("log_group.app"), LiveResource { id: lg.id, attributes: lg.attributes, outputs: lg.outputs });
+    let p = plan(&m2, &state, Some(&snap), PlanOptions::default()).unwrap();
+    let c = p.change(&addr("log_group.app")).unwrap();
+    assert_eq!(c.action, Action::Delete);
+    assert!(c.adopted);
+}
+
+#[test]
+fn sensitive_values_are_fingerprints_and_never_rendered() {
+    let text = format!("{LAB}secrets:\n  db: {{ value: {{ from_env: DB_PASSWORD }} }}\n");
+    let m = model(&text);
+    let secret = m.get(&addr("secret.db")).unwrap();
+    let value = secret.attrs["value"].to_string();
+    assert!(!value.contains("s3cret"), "the model holds the value itself: {value}");
+    assert!(value.contains("DB_PASSWORD"), "{value}");
+    let p = plan(&m, &State::new("lab", "us-east-1"), None, PlanOptions::default()).unwrap();
+    for out in [render::human(&p, false), render::json(&p), render::markdown(&p)] {
+        assert!(!out.contains("s3cret"));
+        assert!(out.contains("(sensitive)"), "{out}");
+    }
+    let sha = secret.attrs["value"]["from_env"]["sha256"].as_str().unwrap();
+    for out in [render::human(&p, false), render::json(&p), render::markdown(&p)] {
+        assert!(!out.contains(sha), "fingerprint shown");
+    }
+}
+
+#[test]
+fn planning_is_deterministic() {
+    let m = model(LAB);
+    let s = State::new("lab", "us-east-1");
+    let a = plan(&m, &s, None, PlanOptions::default()).unwrap();
+    let b = plan(&m, &s, None, PlanOptions::default()).unwrap();
+    assert_eq!(render::json(&a), render::json(&b));
+}
