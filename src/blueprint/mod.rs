@@ -76,8 +76,15 @@ fn options() -> serde_saphyr::Options {
     budget.max_documents = 1;
     budget.max_total_scalar_bytes = MAX_BYTES as usize;
     budget.max_reader_input_bytes = Some(MAX_BYTES as usize);
+    // Aliases may expand to at most 10,000 events in all: plenty for shared tag maps, and
+    // the end of "billion laughs" after a few milliseconds.
+    let mut aliases = serde_saphyr::options::AliasLimits::default();
+    aliases.max_total_replayed_events = 10_000;
+    aliases.max_replay_stack_depth = 8;
+    aliases.max_alias_expansions_per_anchor = 100;
     serde_saphyr::options! {
         budget: Some(budget),
+        alias_limits: aliases,
         strict_booleans: true,
         with_snippet: false,
     }
@@ -95,15 +102,22 @@ pub fn parse(source: &Arc<SourceFile>) -> Result<Node, Diagnostic> {
             let d = Diagnostic::error(message);
             Err(match e.location() {
                 Some(l) => {
-                    let span = l.span();
-                    let offset = span.byte_offset().unwrap_or(0) as usize;
-                    let loc = Loc { line: l.line() as u32, column: l.column() as u32, offset: offset.min(text.len()), len: 1 };
+                    let (line, column) = (l.line() as u32, l.column() as u32);
+                    let offset = l.span().byte_offset().map(|o| o as usize).unwrap_or_else(|| offset_of(text, line, column));
+                    let loc = Loc { line, column, offset: offset.min(text.len()), len: 1 };
                     d.at(source, loc)
                 }
                 None => d.at(source, Loc { line: 1, column: 1, offset: 0, len: 0 }),
             })
         }
     }
+}
+
+/// The byte offset of a 1-based line and character column.
+fn offset_of(text: &str, line: u32, column: u32) -> usize {
+    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1) as usize).map(str::len).sum();
+    let rest = &text[start.min(text.len())..];
+    start + rest.char_indices().nth(column.saturating_sub(1) as usize).map(|(i, _)| i).unwrap_or(rest.len())
 }
 
 fn yaml_message(e: &serde_saphyr::Error) -> String {

@@ -1,0 +1,197 @@
+//! The command line end to end: exit codes, stdout and stderr, snapshot-tested (insta) with
+//! temporary paths filtered out. None of these talk to AWS.
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn socform() -> Command {
+    let mut c = Command::cargo_bin("socform").unwrap();
+    c.env("NO_COLOR", "1").env_remove("AWS_ENDPOINT_URL").env_remove("AWS_PROFILE");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    socform().args(args).output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A snapshot of the exit code, stdout and stderr, with temporary paths replaced.
+fn transcript(out: &Output, tmp: Option<&Path>) -> String {
+    let mut s = format!("exit: {}\n--- stdout\n{}--- stderr\n{}", out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr));
+    if let Some(t) = tmp {
+        s = s.replace(&t.display().to_string(), "[TMP]");
+    }
+    s
+}
+
+#[test]
+fn validate_accepts_a_good_blueprint() {
+    let out = run(&["validate", "blueprints/wazuh-segmented-vpc.yaml"]);
+    insta::assert_snapshot!(transcript(&out, None));
+}
+
+#[test]
+fn validate_rejects_a_broken_blueprint_with_every_problem() {
+    let out = run(&["validate", "tests/fixtures/broken.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.ends_with("17 problems found\n"), "{err}");
+    assert!(err.contains("[tests/fixtures/broken.yaml:12:5]"), "{err}");
+}
+
+#[test]
+fn validate_json_lists_located_diagnostics() {
+    let out = run(&["validate", "--format", "json", "tests/fixtures/broken.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    let first = &v["diagnostics"][0];
+    assert_eq!(first["file"], "tests/fixtures/broken.yaml");
+    assert_eq!((first["line"].as_u64(), first["column"].as_u64()), (Some(7), Some(16)));
+    assert_eq!(v["diagnostics"].as_array().unwrap().len(), 17);
+}
+
+#[test]
+fn plan_on_empty_state_creates_everything_in_three_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.json");
+    let state = state.to_str().unwrap();
+    for format in ["human", "json", "markdown"] {
+        let out = run(&["plan", "examples/root-usage-alert.yaml", "--refresh=false", "--state", state, "--format", format]);
+        insta::assert_snapshot!(format!("plan_{format}"), transcript(&out, Some(dir.path())));
+    }
+    let out = run(&["plan", "examples/root-usage-alert.yaml", "--refresh=false", "--state", state, "--format", "json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let changes = plan["changes"].as_array().unwrap();
+    assert!(changes.iter().all(|c| c["action"] == "create"));
+    assert_eq!(plan["summary"]["create"].as_u64(), Some(changes.len() as u64));
+    // Ordering respects the graph.
+    let pos = |a: &str| changes.iter().position(|c| c["address"] == a).unwrap();
+    for c in changes {
+        for d in c["depends_on"].as_array().unwrap() {
+            assert!(pos(d.as_str().unwrap()) < pos(c["address"].as_str().unwrap()));
+        }
+    }
+}
+
+#[test]
+fn detailed_exitcode_says_whether_there_are_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.json");
+    let out = run(&["plan", "examples/root-usage-alert.yaml", "--refresh=false", "--detailed-exitcode", "--state", state.to_str().unwrap(), "-q"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["plan", "examples/root-usage-alert.yaml", "--refresh=false", "--state", state.to_str().unwrap(), "-q"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_saved_plan_is_private_and_refused_once_the_blueprint_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let bp = dir.path().join("lab.yaml");
+    std::fs::copy("examples/segmented-network.yaml", &bp).unwrap();
+    let state = dir.path().join("lab.json");
+    let planfile = dir.path().join("lab.plan");
+    let args = |extra: &[&str]| {
+        let mut v = vec!["--state".to_string(), state.display().to_string()];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let out = socform().args(args(&["plan", bp.to_str().unwrap(), "--refresh=false", "--out", planfile.to_str().unwrap(), "-q"])).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&planfile).unwrap().permissions().mode() & 0o777, 0o600);
+
+    // Unchanged: the plan is accepted and apply goes on to need AWS, which this build lacks.
+    let out = socform().args(args(&["apply", planfile.to_str().unwrap()])).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not yet supported"), "{}", text(&out.stderr));
+
+    // Changed: refused as stale.
+    let changed = std::fs::read_to_string(&bp).unwrap().replace("retention_days: 14", "retention_days: 30");
+    std::fs::write(&bp, changed).unwrap();
+    let out = socform().args(args(&["apply", planfile.to_str().unwrap()])).output().unwrap();
+    insta::assert_snapshot!(transcript(&out, Some(dir.path())));
+}
+
+#[test]
+fn graph_text_and_dot() {
+    let out = run(&["graph", "examples/segmented-network.yaml"]);
+    insta::assert_snapshot!(transcript(&out, None));
+    let out = run(&["graph", "examples/segmented-network.yaml", "--format", "dot"]);
+    assert!(out.status.success());
+    let dot = text(&out.stdout);
+    assert!(dot.starts_with("digraph socform {"));
+    assert!(dot.contains("\"security_group_rule.app:ingress:tcp:8080:sg.web\" -> \"security_group.web\";"), "{dot}");
+}
+
+#[test]
+fn schema_describes_every_top_level_section() {
+    let out = run(&["schema"]);
+    assert!(out.status.success());
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let props: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+    for key in ["blueprint", "region", "network", "security_groups", "iam", "buckets", "trail", "log_groups", "detections", "notifications", "parameters", "secrets", "config", "hosts"] {
+        assert!(props.iter().any(|p| *p == key), "schema lacks `{key}`: {props:?}");
+    }
+}
+
+#[test]
+fn commands_from_later_work_say_they_are_not_supported_yet() {
+    for args in [
+        vec!["diff", "examples/segmented-network.yaml", "examples/segmented-network.yaml"],
+        vec!["lint", "examples/segmented-network.yaml"],
+        vec!["test", "examples/segmented-network.yaml"],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(text(&out.stderr).contains("is not yet supported"), "{args:?}: {}", text(&out.stderr));
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn a_held_lock_is_refused_naming_its_holder_and_can_be_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("lab.json");
+    let lock = serde_json::json!({
+        "id": "5b8f5c1e-0000-4000-8000-000000000001", "operation": "apply", "who": "alice",
+        "host": "ci-runner-7", "pid": 4242, "created": "2026-11-21T10:00:00Z"
+    });
+    std::fs::write(dir.path().join("lab.json.lock"), lock.to_string()).unwrap();
+    let s = state.to_str().unwrap();
+    let out = run(&["apply", "examples/segmented-network.yaml", "--state", s, "--auto-approve"]);
+    insta::assert_snapshot!(transcript(&out, Some(dir.path())));
+    let out = run(&["state", "unlock", "wrong-id", "--state", s]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(dir.path().join("lab.json.lock").exists());
+    let out = run(&["state", "unlock", "5b8f5c1e-0000-4000-8000-000000000001", "--state", s]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!dir.path().join("lab.json.lock").exists());
+}
+
+#[test]
+fn state_show_masks_sensitive_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("lab.json");
+    let record = serde_json::json!({
+        "format_version": 1, "lineage": "l", "serial": 3, "blueprint": "lab", "region": "us-east-1",
+        "resources": {
+            "secret.db": {"kind": "secret", "id": "arn:aws:secretsmanager:us-east-1:1:secret:db",
+                "attributes": {"name": "lab-db", "value": {"from_env": {"variable": "DB", "sha256": "abc123"}}},
+                "outputs": {"arn": "arn:aws:secretsmanager:us-east-1:1:secret:db"}, "dependencies": []},
+            "vpc.main": {"kind": "vpc", "id": "vpc-1", "attributes": {"cidr_block": "10.0.0.0/16"}, "outputs": {}, "dependencies": []}
+        }
+    });
+    std::fs::write(&state, record.to_string()).unwrap();
+    let s = state.to_str().unwrap();
+    let out = run(&["state", "list", "--state", s]);
+    assert_eq!(text(&out.stdout), "vpc.main\tvpc-1\nsecret.db\tarn:aws:secretsmanager:us-east-1:1:secret:db\n");
+    let out = run(&["state", "show", "secret.db", "--state", s]);
+    let shown = text(&out.stdout);
+    assert!(shown.contains("(sensitive)") && !shown.contains("abc123"), "{shown}");
+}
