@@ -393,7 +393,11 @@ fn compare(
     let (action, mut reasons) = if !forcing.is_empty() {
         let reasons = forcing
             .iter()
-            .map(|c| if c.unknown { format!("`{}` forces replacement (it names a resource being replaced)", c.name) } else { format!("`{}` forces replacement", c.name) })
+            .map(|c| match (c.unknown, kind.replace_on().contains(&c.name.as_str())) {
+                (true, true) => format!("`{}` forces replacement: it names a resource being replaced", c.name),
+                (true, false) => format!("`{}` names a resource being replaced", c.name),
+                _ => format!("`{}` forces replacement", c.name),
+            })
             .collect();
         (Action::Replace, reasons)
     } else if !attributes.is_empty() {

@@ -243,3 +243,59 @@ fn planning_is_deterministic() {
     let b = plan(&m, &s, None, PlanOptions::default()).unwrap();
     assert_eq!(render::json(&a), render::json(&b));
 }
+
+/// A plan with every kind of change and some drift, for the renderer snapshots.
+fn mixed_plan() -> Plan {
+    let text = format!("{LAB}secrets:\n  db: {{ value: {{ from_env: DB_PASSWORD }} }}\n");
+    let m = model(&text);
+    let state = applied_state(&m);
+    let changed = text
+        .replace("retention_days: 30", "retention_days: 90")
+        .replace("10.0.0.0/24", "10.0.1.0/24")
+        .replace("log_groups:", "log_groups:\n  audit: { retention_days: 365 }")
+        .replace("security_groups:\n  web:\n    ingress: [ { protocol: tcp, ports: 443, from: 0.0.0.0/0 } ]\n    egress: []\n", "");
+    let m2 = model(&changed);
+    let mut snap = Snapshot { account_id: Some("123456789012".into()), ..Default::default() };
+    for (a, r) in &state.resources {
+        snap.resources.insert(a.clone(), Some(LiveResource { id: r.id.clone(), attributes: r.attributes.clone(), outputs: r.outputs.clone() }));
+    }
+    let vpc = snap.resources.get_mut(&addr("vpc.main")).unwrap().as_mut().unwrap();
+    vpc.attributes.insert("enable_dns_hostnames".into(), json!(false));
+    plan(&m2, &state, Some(&snap), PlanOptions::default()).unwrap()
+}
+
+#[test]
+fn renderers_show_every_kind_of_change() {
+    let p = mixed_plan();
+    // The subnet is replaced, and the route table that names it with it.
+    assert_eq!(p.summary, Summary { create: 1, update: 2, replace: 2, delete: 2 });
+    insta::assert_snapshot!("render_human", render::human(&p, false));
+    insta::assert_snapshot!("render_markdown", render::markdown(&p));
+    insta::assert_snapshot!("render_json", render::json(&p));
+}
+
+#[test]
+fn human_rendering_colours_only_when_asked() {
+    let p = mixed_plan();
+    assert!(!render::human(&p, false).contains('\u{1b}'));
+    assert!(render::human(&p, true).contains('\u{1b}'));
+}
+
+#[test]
+fn markdown_fits_one_comment_and_says_what_it_cut() {
+    let mut text = String::from("blueprint: big\nregion: us-east-1\nlog_groups:\n");
+    for i in 0..2_000 {
+        text.push_str(&format!("  group-with-a-long-name-{i:04}: {{ retention_days: 7, tags: {{ owner: soc, purpose: benchmark-of-markdown-size }} }}\n"));
+    }
+    let m = model(&text);
+    let p = plan(&m, &State::new("big", "us-east-1"), None, PlanOptions::default()).unwrap();
+    let md = render::markdown(&p);
+    assert!(md.chars().count() <= render::MARKDOWN_LIMIT, "{} characters", md.chars().count());
+    assert!(md.contains("Truncated"), "no truncation note");
+    assert!(md.starts_with("### socform plan: `big`"));
+    assert!(md.contains("**2000 to create, 0 to update, 0 to replace, 0 to delete**"));
+    // A small plan is not truncated.
+    let small = render::markdown(&plan(&model(LAB), &State::new("lab", "us-east-1"), None, PlanOptions::default()).unwrap());
+    assert!(!small.contains("Truncated"));
+    assert!(small.contains("<details>"));
+}
