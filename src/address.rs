@@ -37,12 +37,10 @@ impl Address {
 
     /// Parses `kind.name`. The kind is everything before the first dot.
     pub fn parse(s: &str) -> Result<Self, AddressError> {
-        let (kind, name) = s
-            .split_once('.')
-            .ok_or_else(|| AddressError(format!("`{s}` is not an address: expected `kind.name`")))?;
-        let kind = Kind::from_str(kind).map_err(|_| {
-            AddressError(format!("`{s}` is not an address: `{kind}` is not a resource kind"))
-        })?;
+        let (kind, name) =
+            s.split_once('.').ok_or_else(|| AddressError(format!("`{s}` is not an address: expected `kind.name`")))?;
+        let kind = Kind::from_str(kind)
+            .map_err(|_| AddressError(format!("`{s}` is not an address: `{kind}` is not a resource kind")))?;
         if name.is_empty() {
             return Err(AddressError(format!("`{s}` is not an address: the name is empty")));
         }
@@ -87,11 +85,7 @@ mod tests {
 
     #[test]
     fn address_round_trips_through_its_string_form() {
-        for s in [
-            "vpc.main",
-            "security_group_rule.web:ingress:tcp:443:0.0.0.0/0",
-            "subnet.public-a",
-        ] {
+        for s in ["vpc.main", "security_group_rule.web:ingress:tcp:443:0.0.0.0/0", "subnet.public-a"] {
             assert_eq!(Address::parse(s).unwrap().to_string(), s);
         }
     }

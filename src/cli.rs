@@ -25,7 +25,12 @@ use crate::provider::Provider;
 use crate::state::{LocalState, State};
 
 #[derive(Parser, Debug)]
-#[command(name = "socform", version, about = "Infrastructure as code for cloud security monitoring on AWS", max_term_width = 100)]
+#[command(
+    name = "socform",
+    version,
+    about = "Infrastructure as code for cloud security monitoring on AWS",
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -150,10 +155,7 @@ pub enum StateCommand {
         blueprint: Option<PathBuf>,
     },
     /// Break a lock left by a run that died. Takes the lock id the error message names.
-    Unlock {
-        lock_id: String,
-        blueprint: Option<PathBuf>,
-    },
+    Unlock { lock_id: String, blueprint: Option<PathBuf> },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -251,12 +253,22 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
     match cli.command {
         Command::Validate { blueprint, format } => validate(&blueprint, format, ui),
         Command::Plan(args) => plan_cmd(&g, args, ui),
-        Command::Apply { target, auto_approve, parallelism } => apply_cmd(&g, &target, auto_approve, parallelism as usize, ui),
-        Command::Destroy { blueprint, auto_approve, parallelism } => destroy_cmd(&g, &blueprint, auto_approve, parallelism as usize, ui),
+        Command::Apply { target, auto_approve, parallelism } => {
+            apply_cmd(&g, &target, auto_approve, parallelism as usize, ui)
+        }
+        Command::Destroy { blueprint, auto_approve, parallelism } => {
+            destroy_cmd(&g, &blueprint, auto_approve, parallelism as usize, ui)
+        }
         Command::Graph { blueprint, format } => {
             let loaded = load(&blueprint, EnvMode::Skip, ui)?;
             let graph = Graph::from_model(&loaded.model)?;
-            print!("{}", match format { GraphFormat::Dot => graph.to_dot(), GraphFormat::Text => graph.to_text() });
+            print!(
+                "{}",
+                match format {
+                    GraphFormat::Dot => graph.to_dot(),
+                    GraphFormat::Text => graph.to_text(),
+                }
+            );
             Ok(0)
         }
         Command::Diff { .. } => not_yet("diff", "the security-aware blueprint diff"),
@@ -282,9 +294,8 @@ fn load(path: &Path, env: EnvMode, ui: &Ui) -> Result<Loaded> {
 }
 
 fn validate(path: &Path, format: DiagFormat, ui: &Ui) -> Result<u8> {
-    let result = blueprint::load(path, EnvMode::Skip).and_then(|l| {
-        Graph::from_model(&l.model).map(|_| l).map_err(|e| vec![Diagnostic::error(e.to_string())])
-    });
+    let result = blueprint::load(path, EnvMode::Skip)
+        .and_then(|l| Graph::from_model(&l.model).map(|_| l).map_err(|e| vec![Diagnostic::error(e.to_string())]));
     match (result, format) {
         (Ok(l), DiagFormat::Human) => {
             ui.note(&format!("{}: valid ({} resources)", path.display(), l.model.resources.len()));
@@ -300,7 +311,12 @@ fn validate(path: &Path, format: DiagFormat, ui: &Ui) -> Result<u8> {
         }
         (Err(diags), DiagFormat::Json) => {
             let list: Vec<DiagnosticJson<'_>> = diags.iter().map(DiagnosticJson::from).collect();
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"format_version": "1", "valid": false, "diagnostics": list}))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"format_version": "1", "valid": false, "diagnostics": list})
+                )?
+            );
             Ok(1)
         }
     }
@@ -324,7 +340,9 @@ fn make_plan(g: &Global, loaded: &Loaded, state: &State, refresh: bool, destroy:
     let region = g.region.clone().unwrap_or_else(|| loaded.model.region.clone());
     let snapshot = if refresh {
         match provider(g, &region) {
-            Ok(p) => Some(runtime()?.block_on(p.refresh(&loaded.model.blueprint, state)).context("reading live state")?),
+            Ok(p) => {
+                Some(runtime()?.block_on(p.refresh(&loaded.model.blueprint, state)).context("reading live state")?)
+            }
             Err(e) => {
                 ui.note(&format!("note: live state not read ({e:#}); comparing with the state file"));
                 None
@@ -381,7 +399,11 @@ fn plan_cmd(g: &Global, args: PlanArgs, ui: &Ui) -> Result<u8> {
         let saved = SavedPlan { socform_saved_plan: 1, plan: plan.clone() };
         let text = serde_json::to_vec_pretty(&saved)?;
         crate::state::write_private_atomic(out, &text).with_context(|| format!("writing plan `{}`", out.display()))?;
-        ui.note(&format!("Saved the plan to {}. Run `socform apply {}` to carry out exactly this.", out.display(), out.display()));
+        ui.note(&format!(
+            "Saved the plan to {}. Run `socform apply {}` to carry out exactly this.",
+            out.display(),
+            out.display()
+        ));
     }
     Ok(if args.detailed_exitcode && plan.has_changes() { 2 } else { 0 })
 }
@@ -477,7 +499,14 @@ fn execute(g: &Global, plan: &Plan, state: State, store: &LocalState, parallelis
     let rt = runtime()?;
     let progress = Progress::new(ui);
     let on_event = |e: Event| progress.event(e);
-    let (_state, outcome) = rt.block_on(executor::execute(plan, provider.clone(), state, store, executor::Options { parallelism }, &on_event));
+    let (_state, outcome) = rt.block_on(executor::execute(
+        plan,
+        provider.clone(),
+        state,
+        store,
+        executor::Options { parallelism },
+        &on_event,
+    ));
     progress.finish();
     if ui.verbose > 0 {
         for (service, n) in provider.call_counts() {
@@ -523,11 +552,16 @@ fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
             return Ok(LocalState::new(p));
         }
         if let Some(b) = blueprint {
-            let loaded = blueprint::load(&b, EnvMode::Skip).map_err(|d| anyhow!("{}", d.first().map(|d| d.message.clone()).unwrap_or_default()))?;
+            let loaded = blueprint::load(&b, EnvMode::Skip)
+                .map_err(|d| anyhow!("{}", d.first().map(|d| d.message.clone()).unwrap_or_default()))?;
             return Ok(LocalState::new(state_path(g, &loaded.model.blueprint)));
         }
         let files: Vec<PathBuf> = std::fs::read_dir("state")
-            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect())
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                    .collect()
+            })
             .unwrap_or_default();
         match files.as_slice() {
             [one] => Ok(LocalState::new(one)),
@@ -551,7 +585,10 @@ fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
             let addr = Address::parse(&address)?;
             let store = pick(blueprint)?;
             let state = store.load()?.ok_or_else(|| anyhow!("no state at `{}`", store.path().display()))?;
-            let rec = state.resources.get(&addr).ok_or_else(|| anyhow!("`{addr}` is not in state `{}`", store.path().display()))?;
+            let rec = state
+                .resources
+                .get(&addr)
+                .ok_or_else(|| anyhow!("`{addr}` is not in state `{}`", store.path().display()))?;
             let mut shown = rec.clone();
             for (k, v) in shown.attributes.iter_mut() {
                 if plan::is_sensitive(addr.kind(), k, &rec.attributes) {

@@ -59,14 +59,33 @@ impl Op {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// The walk begins; `total` operations are planned.
-    Begin { total: usize },
-    Started { address: Address, op: Op },
-    Finished { address: Address, op: Op, elapsed: Duration },
-    Failed { address: Address, op: Op, error: String },
+    Begin {
+        total: usize,
+    },
+    Started {
+        address: Address,
+        op: Op,
+    },
+    Finished {
+        address: Address,
+        op: Op,
+        elapsed: Duration,
+    },
+    Failed {
+        address: Address,
+        op: Op,
+        error: String,
+    },
     /// Not attempted because something it waits for failed.
-    Skipped { address: Address, op: Op, because: Address },
+    Skipped {
+        address: Address,
+        op: Op,
+        because: Address,
+    },
     /// State written, with its new serial.
-    Saved { serial: u64 },
+    Saved {
+        serial: u64,
+    },
 }
 
 /// Where the executor writes state after each step.
@@ -174,7 +193,10 @@ fn operations(plan: &Plan) -> BTreeMap<Key, Node<'_>> {
             Op::Delete => {
                 // Delete after everything that needed this is deleted.
                 for other in &keys {
-                    if other.1 == Op::Delete && other.0 != key.0 && ops[other].change.prior_dependencies.contains(&key.0) {
+                    if other.1 == Op::Delete
+                        && other.0 != key.0
+                        && ops[other].change.prior_dependencies.contains(&key.0)
+                    {
                         waits.insert(other.clone());
                     }
                 }
@@ -241,7 +263,10 @@ pub async fn execute(
             let node = &ops[&key];
             let change = node.change.clone();
             let op = node.op;
-            let attrs = change.after.as_ref().map(|a| template::resolve_attrs(a, &Outputs { state: &state, globals: &globals }).0);
+            let attrs = change
+                .after
+                .as_ref()
+                .map(|a| template::resolve_attrs(a, &Outputs { state: &state, globals: &globals }).0);
             let before = change.before.clone().unwrap_or_default();
             let id = state.resources.get(&change.address).map(|r| r.id.clone()).or(change.id.clone());
             let provider = provider.clone();
@@ -257,12 +282,22 @@ pub async fn execute(
                 let result = match op {
                     Op::Create => {
                         let attrs = attrs.expect("creates have attributes");
-                        provider.create(Request { address: addr, attrs: &attrs, blueprint: &blueprint, lineage: &lineage }).await.map(Some)
+                        provider
+                            .create(Request { address: addr, attrs: &attrs, blueprint: &blueprint, lineage: &lineage })
+                            .await
+                            .map(Some)
                     }
                     Op::Update => {
                         let attrs = attrs.expect("updates have attributes");
                         let id = id.unwrap_or_default();
-                        provider.update(Request { address: addr, attrs: &attrs, blueprint: &blueprint, lineage: &lineage }, &id, &before).await.map(Some)
+                        provider
+                            .update(
+                                Request { address: addr, attrs: &attrs, blueprint: &blueprint, lineage: &lineage },
+                                &id,
+                                &before,
+                            )
+                            .await
+                            .map(Some)
                     }
                     Op::Delete => {
                         let id = id.unwrap_or_default();

@@ -95,7 +95,8 @@ impl Graph {
         let mut queue = std::collections::VecDeque::from([start]);
         let mut found = None;
         'search: while let Some(n) = queue.pop_front() {
-            let mut next: Vec<NodeIndex> = self.graph.neighbors_directed(n, Direction::Outgoing).filter(|m| members.contains(m)).collect();
+            let mut next: Vec<NodeIndex> =
+                self.graph.neighbors_directed(n, Direction::Outgoing).filter(|m| members.contains(m)).collect();
             next.sort_by_key(|m| &self.graph[*m]);
             for m in next {
                 if m == start {
@@ -193,7 +194,8 @@ impl Graph {
             let _ = writeln!(out, "  \"{a}\" [label=\"{}\\n{}\"];", a.kind(), a.name().replace('"', "\\\""));
         }
         for (a, &n) in &self.index {
-            let mut deps: Vec<&Address> = self.graph.neighbors_directed(n, Direction::Outgoing).map(|m| &self.graph[m]).collect();
+            let mut deps: Vec<&Address> =
+                self.graph.neighbors_directed(n, Direction::Outgoing).map(|m| &self.graph[m]).collect();
             deps.sort();
             for d in deps {
                 let _ = writeln!(out, "  \"{a}\" -> \"{d}\";");

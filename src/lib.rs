@@ -6,8 +6,8 @@
 //! ARCHITECTURE.md for the map.
 
 pub mod address;
-pub mod cli;
 pub mod blueprint;
+pub mod cli;
 pub mod diag;
 pub mod executor;
 pub mod graph;

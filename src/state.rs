@@ -122,10 +122,16 @@ impl LockInfo {
             .or_else(|_| std::env::var("HOSTNAME"))
             .unwrap_or_else(|_| "unknown-host".into());
         let who = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
-        let created = time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
-        Self { id: uuid::Uuid::new_v4().to_string(), operation: operation.into(), who, host, pid: std::process::id(), created }
+        let created =
+            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            operation: operation.into(),
+            who,
+            host,
+            pid: std::process::id(),
+            created,
+        }
     }
 
     /// Whether the holder is a process of this machine that has exited.
@@ -218,7 +224,9 @@ impl LocalState {
         match OpenOptions::new().write(true).create_new(true).mode_private().open(&path) {
             Ok(mut f) => {
                 let text = serde_json::to_string_pretty(&info).expect("lock info serialises");
-                f.write_all(text.as_bytes()).and_then(|_| f.sync_all()).map_err(|source| StateError::Write { path: path.clone(), source })?;
+                f.write_all(text.as_bytes())
+                    .and_then(|_| f.sync_all())
+                    .map_err(|source| StateError::Write { path: path.clone(), source })?;
                 Ok(LockGuard { path, info })
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -326,7 +334,13 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     fn record(id: &str) -> Record {
-        Record { kind: Kind::Vpc, id: id.into(), attributes: Attrs::new(), outputs: BTreeMap::new(), dependencies: vec![] }
+        Record {
+            kind: Kind::Vpc,
+            id: id.into(),
+            attributes: Attrs::new(),
+            outputs: BTreeMap::new(),
+            dependencies: vec![],
+        }
     }
 
     #[test]
@@ -349,7 +363,11 @@ mod tests {
         for p in [store.path().to_path_buf(), store.backup_path()] {
             assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600, "{}", p.display());
         }
-        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().contains(".tmp.")).collect();
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_string_lossy().contains(".tmp."))
+            .collect();
         assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
     }
 

@@ -22,7 +22,12 @@ fn text(b: &[u8]) -> String {
 
 /// A snapshot of the exit code, stdout and stderr, with temporary paths replaced.
 fn transcript(out: &Output, tmp: Option<&Path>) -> String {
-    let mut s = format!("exit: {}\n--- stdout\n{}--- stderr\n{}", out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr));
+    let mut s = format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     if let Some(t) = tmp {
         s = s.replace(&t.display().to_string(), "[TMP]");
     }
@@ -62,7 +67,8 @@ fn plan_on_empty_state_creates_everything_in_three_formats() {
     let state = dir.path().join("s.json");
     let state = state.to_str().unwrap();
     for format in ["human", "json", "markdown"] {
-        let out = run(&["plan", "examples/root-usage-alert.yaml", "--refresh=false", "--state", state, "--format", format]);
+        let out =
+            run(&["plan", "examples/root-usage-alert.yaml", "--refresh=false", "--state", state, "--format", format]);
         insta::assert_snapshot!(format!("plan_{format}"), transcript(&out, Some(dir.path())));
     }
     let out = run(&["plan", "examples/root-usage-alert.yaml", "--refresh=false", "--state", state, "--format", "json"]);
@@ -83,9 +89,18 @@ fn plan_on_empty_state_creates_everything_in_three_formats() {
 fn detailed_exitcode_says_whether_there_are_changes() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("s.json");
-    let out = run(&["plan", "examples/root-usage-alert.yaml", "--refresh=false", "--detailed-exitcode", "--state", state.to_str().unwrap(), "-q"]);
+    let out = run(&[
+        "plan",
+        "examples/root-usage-alert.yaml",
+        "--refresh=false",
+        "--detailed-exitcode",
+        "--state",
+        state.to_str().unwrap(),
+        "-q",
+    ]);
     assert_eq!(out.status.code(), Some(2));
-    let out = run(&["plan", "examples/root-usage-alert.yaml", "--refresh=false", "--state", state.to_str().unwrap(), "-q"]);
+    let out =
+        run(&["plan", "examples/root-usage-alert.yaml", "--refresh=false", "--state", state.to_str().unwrap(), "-q"]);
     assert_eq!(out.status.code(), Some(0));
 }
 
@@ -101,7 +116,10 @@ fn a_saved_plan_is_private_and_refused_once_the_blueprint_changes() {
         v.extend(extra.iter().map(|s| s.to_string()));
         v
     };
-    let out = socform().args(args(&["plan", bp.to_str().unwrap(), "--refresh=false", "--out", planfile.to_str().unwrap(), "-q"])).output().unwrap();
+    let out = socform()
+        .args(args(&["plan", bp.to_str().unwrap(), "--refresh=false", "--out", planfile.to_str().unwrap(), "-q"]))
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&planfile).unwrap().permissions().mode() & 0o777, 0o600);
@@ -135,7 +153,22 @@ fn schema_describes_every_top_level_section() {
     assert!(out.status.success());
     let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let props: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
-    for key in ["blueprint", "region", "network", "security_groups", "iam", "buckets", "trail", "log_groups", "detections", "notifications", "parameters", "secrets", "config", "hosts"] {
+    for key in [
+        "blueprint",
+        "region",
+        "network",
+        "security_groups",
+        "iam",
+        "buckets",
+        "trail",
+        "log_groups",
+        "detections",
+        "notifications",
+        "parameters",
+        "secrets",
+        "config",
+        "hosts",
+    ] {
         assert!(props.iter().any(|p| *p == key), "schema lacks `{key}`: {props:?}");
     }
 }

@@ -29,13 +29,16 @@ use crate::model::spec::{self, to_attrs, Direction, SecretValue};
 use crate::model::template::output_ref;
 use crate::model::{Attrs, Detection, Kind, Model, Resource};
 
+/// Reads one environment variable.
+pub type EnvReader<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// How lowering reads the outside world.
 pub struct LowerOptions<'a> {
     /// Folder that relative paths in the blueprint (user data scripts) resolve against.
     pub base_dir: PathBuf,
     /// Reads environment variables for `from_env` values. `None` (as in `validate`) checks
     /// the blueprint without reading them.
-    pub env: Option<&'a dyn Fn(&str) -> Option<String>>,
+    pub env: Option<EnvReader<'a>>,
 }
 
 /// Largest user data AWS accepts, before base64.
@@ -44,8 +47,22 @@ const USER_DATA_LIMIT: usize = 16 * 1024;
 pub const PATTERN_LIMIT: usize = 1024;
 
 const TOP_KEYS: &[&str] = &[
-    "blueprint", "region", "description", "tags", "network", "security_groups", "iam", "buckets",
-    "trail", "log_groups", "detections", "notifications", "parameters", "secrets", "config", "hosts",
+    "blueprint",
+    "region",
+    "description",
+    "tags",
+    "network",
+    "security_groups",
+    "iam",
+    "buckets",
+    "trail",
+    "log_groups",
+    "detections",
+    "notifications",
+    "parameters",
+    "secrets",
+    "config",
+    "hosts",
 ];
 const NETWORK_KEYS: &[&str] = &["vpc", "internet_gateway", "subnets", "flow_logs"];
 const IAM_KEYS: &[&str] = &["roles"];
@@ -79,8 +96,16 @@ enum Section {
 
 impl Section {
     const ALL: [Section; 11] = [
-        Section::Vpc, Section::Subnet, Section::SecurityGroup, Section::Role, Section::Bucket,
-        Section::LogGroup, Section::Topic, Section::Host, Section::Secret, Section::Parameter,
+        Section::Vpc,
+        Section::Subnet,
+        Section::SecurityGroup,
+        Section::Role,
+        Section::Bucket,
+        Section::LogGroup,
+        Section::Topic,
+        Section::Host,
+        Section::Secret,
+        Section::Parameter,
         Section::Trail,
     ];
 
@@ -400,7 +425,8 @@ impl Lower<'_> {
         if self.is_declared(section, key) {
             return Some(key.to_string());
         }
-        let candidates: Vec<String> = self.declared.get(&section).map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        let candidates: Vec<String> =
+            self.declared.get(&section).map(|m| m.keys().cloned().collect()).unwrap_or_default();
         let mut msg = format!("no {} named `{key}`", section.noun());
         if let Some(other) = Section::ALL.into_iter().find(|s| *s != section && self.is_declared(*s, key)) {
             msg.push_str(&format!(" (`{key}` is a {})", other.noun()));
@@ -444,7 +470,10 @@ impl Lower<'_> {
                 if ["account_id", "region", "partition"].contains(&parts[1]) {
                     out.push_str(whole);
                 } else {
-                    self.error(s.loc, format!("`{whole}`: the globals are `aws.account_id`, `aws.region` and `aws.partition`"));
+                    self.error(
+                        s.loc,
+                        format!("`{whole}`: the globals are `aws.account_id`, `aws.region` and `aws.partition`"),
+                    );
                     ok = false;
                 }
                 continue;
@@ -519,7 +548,14 @@ impl Lower<'_> {
         if let Some(n) = root.get("log_groups") {
             for (key, node) in self.map_entries(n, "log groups") {
                 if let Some(lg) = self.read::<raw::LogGroup>(node) {
-                    self.log_group(&key, lg.name.as_ref(), lg.retention_days.as_ref(), lg.kms_key.clone(), &lg.tags, node.loc);
+                    self.log_group(
+                        &key,
+                        lg.name.as_ref(),
+                        lg.retention_days.as_ref(),
+                        lg.kms_key.clone(),
+                        &lg.tags,
+                        node.loc,
+                    );
                 }
             }
         }
@@ -647,7 +683,8 @@ impl Lower<'_> {
                     self.declare(Section::Role, key, k.loc);
                     let explicit = v.get("instance_profile").map(|n| matches!(n.value, super::node::Value::Bool(true)));
                     let ec2 = v.get("assumed_by").is_some_and(|a| {
-                        a.as_str() == Some("ec2.amazonaws.com") || a.items().iter().any(|i| i.as_str() == Some("ec2.amazonaws.com"))
+                        a.as_str() == Some("ec2.amazonaws.com")
+                            || a.items().iter().any(|i| i.as_str() == Some("ec2.amazonaws.com"))
                     });
                     if explicit.unwrap_or(ec2) {
                         self.roles_with_profile.insert(key.to_string());
@@ -719,7 +756,11 @@ impl Lower<'_> {
                 any_public |= s.public;
                 let addr = Address::new(Kind::Subnet, key.value.as_str());
                 let id = output_ref(&addr, "id");
-                if s.public { public_ids.push(id) } else { private_ids.push(id) }
+                if s.public {
+                    public_ids.push(id)
+                } else {
+                    private_ids.push(id)
+                }
                 self.subnets.insert(key.value.clone(), SubnetInfo { net, public: s.public });
                 let tags = self.tags(&s.tags, node.loc);
                 let attrs = to_attrs(&spec::Subnet {
@@ -773,11 +814,17 @@ impl Lower<'_> {
                 destination_cidr_block: "0.0.0.0/0".into(),
                 gateway_id: output_ref(&Address::new(Kind::InternetGateway, "main"), "id"),
             }];
-            let attrs = to_attrs(&spec::RouteTable { vpc_id: vpc_id.clone(), routes, subnet_ids: public_ids, tags: tags.clone() });
+            let attrs = to_attrs(&spec::RouteTable {
+                vpc_id: vpc_id.clone(),
+                routes,
+                subnet_ids: public_ids,
+                tags: tags.clone(),
+            });
             self.add(Address::new(Kind::RouteTable, "public"), attrs, n.loc);
         }
         if !private_ids.is_empty() {
-            let attrs = to_attrs(&spec::RouteTable { vpc_id: vpc_id.clone(), routes: vec![], subnet_ids: private_ids, tags });
+            let attrs =
+                to_attrs(&spec::RouteTable { vpc_id: vpc_id.clone(), routes: vec![], subnet_ids: private_ids, tags });
             self.add(Address::new(Kind::RouteTable, "private"), attrs, n.loc);
         }
 
@@ -813,7 +860,10 @@ impl Lower<'_> {
 
     fn flow_logs(&mut self, fl: raw::FlowLogs, loc: Loc, vpc_id: &str) {
         if !["ALL", "ACCEPT", "REJECT"].contains(&fl.traffic.as_str()) {
-            self.error(fl.traffic.loc, format!("traffic `{}` is invalid: use `ALL`, `ACCEPT` or `REJECT`", fl.traffic.value));
+            self.error(
+                fl.traffic.loc,
+                format!("traffic `{}` is invalid: use `ALL`, `ACCEPT` or `REJECT`", fl.traffic.value),
+            );
         }
         if ![60, 600].contains(&fl.aggregation_seconds.value) {
             self.error(fl.aggregation_seconds.loc, "aggregation_seconds must be 60 or 600");
@@ -958,7 +1008,10 @@ impl Lower<'_> {
         let Some(protocol) = protocol else {
             self.error(
                 r.protocol.loc,
-                format!("protocol `{}` is invalid: use `tcp`, `udp`, `icmp`, `icmpv6`, `all` or a number from 0 to 255", r.protocol.value),
+                format!(
+                    "protocol `{}` is invalid: use `tcp`, `udp`, `icmp`, `icmpv6`, `all` or a number from 0 to 255",
+                    r.protocol.value
+                ),
             );
             return;
         };
@@ -1027,7 +1080,11 @@ impl Lower<'_> {
                     Ok(IpNet::V4(n)) if n.network() == n.addr() => (peer.clone(), Some(peer.clone()), None, None),
                     Ok(IpNet::V6(n)) if n.network() == n.addr() => (peer.clone(), None, Some(peer.clone()), None),
                     Ok(n) => {
-                        self.error_help(peers.loc, format!("`{peer}` has host bits set"), format!("did you mean `{}`?", n.trunc()));
+                        self.error_help(
+                            peers.loc,
+                            format!("`{peer}` has host bits set"),
+                            format!("did you mean `{}`?", n.trunc()),
+                        );
                         continue;
                     }
                     Err(_) => {
@@ -1081,7 +1138,10 @@ impl Lower<'_> {
         }
         for s in &services {
             if !s.ends_with(".amazonaws.com") || s.contains(' ') {
-                self.error(r.assumed_by.loc, format!("`{s}` is not an AWS service principal: use a name such as `ec2.amazonaws.com`"));
+                self.error(
+                    r.assumed_by.loc,
+                    format!("`{s}` is not an AWS service principal: use a name such as `ec2.amazonaws.com`"),
+                );
             }
         }
         let mut managed: Vec<String> = Vec::new();
@@ -1166,12 +1226,8 @@ impl Lower<'_> {
         stmt.insert("Action".into(), json!(actions.value));
         stmt.insert("Resource".into(), json!(resources));
         if let Some(c) = &s.condition {
-            let cond: BTreeMap<&String, BTreeMap<&String, Value>> = c
-                .iter()
-                .map(|(op, m)| {
-                    (op, m.iter().map(|(k, v)| (k, json!(v.as_slice()))).collect())
-                })
-                .collect();
+            let cond: BTreeMap<&String, BTreeMap<&String, Value>> =
+                c.iter().map(|(op, m)| (op, m.iter().map(|(k, v)| (k, json!(v.as_slice()))).collect())).collect();
             stmt.insert("Condition".into(), json!(cond));
         }
         Some(Value::Object(stmt))
@@ -1188,11 +1244,19 @@ impl Lower<'_> {
             None => (text, ""),
         };
         let Some((prefix, _)) = head.split_once('.') else {
-            self.error_help(r.loc, format!("`{text}` is not a resource"), "use an ARN, `*`, or a reference such as `bucket.trail/*`");
+            self.error_help(
+                r.loc,
+                format!("`{text}` is not a resource"),
+                "use an ARN, `*`, or a reference such as `bucket.trail/*`",
+            );
             return None;
         };
         let Some(section) = Section::from_prefix(prefix) else {
-            self.error_help(r.loc, format!("`{text}` is not a resource"), "use an ARN, `*`, or a reference such as `bucket.trail/*`");
+            self.error_help(
+                r.loc,
+                format!("`{text}` is not a resource"),
+                "use an ARN, `*`, or a reference such as `bucket.trail/*`",
+            );
             return None;
         };
         if !section.outputs().contains(&"arn") {
@@ -1206,14 +1270,15 @@ impl Lower<'_> {
     // ---- storage and logging -----------------------------------------------------------
 
     fn bucket(&mut self, key: &str, b: &raw::Bucket, loc: Loc) -> Option<Address> {
-        let name = b
-            .name
-            .clone()
-            .unwrap_or_else(|| Sp::new(format!("{}-{key}-${{aws.account_id}}", self.blueprint), loc));
+        let name =
+            b.name.clone().unwrap_or_else(|| Sp::new(format!("{}-{key}-${{aws.account_id}}", self.blueprint), loc));
         self.check(name.loc, names::bucket(&name));
         self.claim_name(Kind::S3Bucket, &name, name.loc);
         if !["AES256", "aws:kms"].contains(&b.encryption.as_str()) {
-            self.error(b.encryption.loc, format!("encryption `{}` is invalid: use `AES256` or `aws:kms`", b.encryption.value));
+            self.error(
+                b.encryption.loc,
+                format!("encryption `{}` is invalid: use `AES256` or `aws:kms`", b.encryption.value),
+            );
         }
         if b.kms_key.is_some() && b.encryption.as_str() != "aws:kms" {
             self.error(b.encryption.loc, "`kms_key` needs `encryption: aws:kms`");
@@ -1247,10 +1312,8 @@ impl Lower<'_> {
             let bucket = Address::new(Kind::S3Bucket, key.as_str());
             let Some((_, loc)) = self.resources.get(&bucket) else { continue };
             let loc = *loc;
-            let attrs = to_attrs(&spec::S3BucketPolicy {
-                bucket: output_ref(&bucket, "name"),
-                policy: policy_doc(statements),
-            });
+            let attrs =
+                to_attrs(&spec::S3BucketPolicy { bucket: output_ref(&bucket, "name"), policy: policy_doc(statements) });
             self.add(Address::new(Kind::S3BucketPolicy, key.as_str()), attrs, loc);
         }
     }
@@ -1297,7 +1360,10 @@ impl Lower<'_> {
             }
             raw::TrailBucket::Inline(b) => {
                 if self.resources.contains_key(&Address::new(Kind::S3Bucket, "trail")) {
-                    self.error(t.bucket.loc, "`buckets.trail` exists already: name it here (`bucket: trail`) instead of defining another");
+                    self.error(
+                        t.bucket.loc,
+                        "`buckets.trail` exists already: name it here (`bucket: trail`) instead of defining another",
+                    );
                     return;
                 }
                 self.bucket("trail", b, t.bucket.loc);
@@ -1306,7 +1372,8 @@ impl Lower<'_> {
         };
         let bucket = Address::new(Kind::S3Bucket, bucket_key.as_str());
         let bucket_arn = output_ref(&bucket, "arn");
-        let trail_arn = format!("arn:${{aws.partition}}:cloudtrail:{}:${{aws.account_id}}:trail/{}", self.region, name.value);
+        let trail_arn =
+            format!("arn:${{aws.partition}}:cloudtrail:{}:${{aws.account_id}}:trail/{}", self.region, name.value);
         let prefix = t.key_prefix.as_ref().map(|p| format!("{p}/")).unwrap_or_default();
         let policy = self.bucket_policies.entry(bucket_key.clone()).or_default();
         policy.push(json!({
@@ -1331,14 +1398,17 @@ impl Lower<'_> {
         if let Some(cw) = &t.cloudwatch_logs {
             let key = cw.log_group.value.clone();
             if self.check(cw.log_group.loc, names::key(&key)) {
-                if let Some(lg) = self.log_group(&key, None, cw.retention_days.as_ref(), None, &BTreeMap::new(), cw.loc) {
+                if let Some(lg) = self.log_group(&key, None, cw.retention_days.as_ref(), None, &BTreeMap::new(), cw.loc)
+                {
                     let arn = output_ref(&lg, "arn");
                     let policy = policy_doc(vec![json!({
                         "Effect": "Allow",
                         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                         "Resource": format!("{arn}:log-stream:*"),
                     })]);
-                    if let Some(role) = self.generated_role("cloudtrail-logs", "cloudtrail.amazonaws.com", vec![], Some(policy), cw.loc) {
+                    if let Some(role) =
+                        self.generated_role("cloudtrail-logs", "cloudtrail.amazonaws.com", vec![], Some(policy), cw.loc)
+                    {
                         role_arn = Some(output_ref(&role, "arn"));
                         deps.push(role);
                     }
@@ -1438,7 +1508,11 @@ impl Lower<'_> {
             }
             if let Some(first) = seen.get(&name.value) {
                 let first = *first;
-                self.error_help(name.loc, format!("detection `{}` is defined twice", name.value), format!("the first is at line {}", first.line));
+                self.error_help(
+                    name.loc,
+                    format!("detection `{}` is defined twice", name.value),
+                    format!("the first is at line {}", first.line),
+                );
                 continue;
             }
             seen.insert(name.value.clone(), name.loc);
@@ -1454,7 +1528,10 @@ impl Lower<'_> {
         if pattern.chars().count() > PATTERN_LIMIT {
             self.error(
                 pattern.loc,
-                format!("the filter pattern is {} characters long: CloudWatch Logs accepts at most {PATTERN_LIMIT}", pattern.chars().count()),
+                format!(
+                    "the filter pattern is {} characters long: CloudWatch Logs accepts at most {PATTERN_LIMIT}",
+                    pattern.chars().count()
+                ),
             );
         }
         let log_group = match &d.log_group {
@@ -1474,7 +1551,10 @@ impl Lower<'_> {
         let severity = d.severity.clone().map(|s| s.value.clone()).unwrap_or_else(|| "medium".into());
         if let Some(s) = &d.severity {
             if !["critical", "high", "medium", "low", "info"].contains(&s.as_str()) {
-                self.error(s.loc, format!("severity `{}` is invalid: use `critical`, `high`, `medium`, `low` or `info`", s.value));
+                self.error(
+                    s.loc,
+                    format!("severity `{}` is invalid: use `critical`, `high`, `medium`, `low` or `info`", s.value),
+                );
             }
         }
         let mut attack = Vec::new();
@@ -1513,7 +1593,13 @@ impl Lower<'_> {
         let statistic = th.and_then(|t| t.statistic.clone());
         if let Some(s) = &statistic {
             if !["Sum", "Average", "Maximum", "Minimum", "SampleCount"].contains(&s.as_str()) {
-                self.error(s.loc, format!("statistic `{}` is invalid: use `Sum`, `Average`, `Maximum`, `Minimum` or `SampleCount`", s.value));
+                self.error(
+                    s.loc,
+                    format!(
+                        "statistic `{}` is invalid: use `Sum`, `Average`, `Maximum`, `Minimum` or `SampleCount`",
+                        s.value
+                    ),
+                );
             }
         }
         let comparison = th.and_then(|t| t.comparison.clone());
@@ -1530,7 +1616,8 @@ impl Lower<'_> {
         };
         let Some(log_group) = log_group else { return };
         let metric = d.metric.as_ref();
-        let namespace = metric.and_then(|m| m.namespace.clone()).unwrap_or_else(|| format!("socform/{}", self.blueprint));
+        let namespace =
+            metric.and_then(|m| m.namespace.clone()).unwrap_or_else(|| format!("socform/{}", self.blueprint));
         let metric_name = metric.and_then(|m| m.name.clone()).unwrap_or_else(|| name.value.clone());
         let filter = Address::new(Kind::MetricFilter, name.value.as_str());
         let attrs = to_attrs(&spec::MetricFilter {
@@ -1546,7 +1633,8 @@ impl Lower<'_> {
         let alarm_name = self.default_name(name);
         self.check(name.loc, names::alarm(&alarm_name));
         self.claim_name(Kind::Alarm, &alarm_name, name.loc);
-        let description = d.description.clone().or_else(|| Some(format!("socform detection {} ({severity})", name.value)));
+        let description =
+            d.description.clone().or_else(|| Some(format!("socform detection {} ({severity})", name.value)));
         let tags = self.tags(&BTreeMap::new(), loc);
         let attrs = to_attrs(&spec::Alarm {
             alarm_name,
@@ -1610,7 +1698,11 @@ impl Lower<'_> {
                 Some(SecretValue::Generated { length: g.length.value, exclude_punctuation: g.exclude_punctuation })
             }
             _ => {
-                self.error_help(src.loc, "a secret value has exactly one of `from_env` and `generate`", "values are never written in a blueprint in clear");
+                self.error_help(
+                    src.loc,
+                    "a secret value has exactly one of `from_env` and `generate`",
+                    "values are never written in a blueprint in clear",
+                );
                 None
             }
         }
@@ -1621,12 +1713,19 @@ impl Lower<'_> {
         self.claim_name(Kind::SsmParameter, &p.name, p.name.loc);
         let address = Address::new(Kind::SsmParameter, key.value.as_str());
         if !["String", "StringList", "SecureString"].contains(&p.type_.as_str()) {
-            self.error(p.type_.loc, format!("type `{}` is invalid: use `String`, `StringList` or `SecureString`", p.type_.value));
+            self.error(
+                p.type_.loc,
+                format!("type `{}` is invalid: use `String`, `StringList` or `SecureString`", p.type_.value),
+            );
             return;
         }
         let value = match (&p.value, &p.secret, p.type_.as_str()) {
             (Some(v), None, "SecureString") => {
-                self.error_help(v.loc, "a SecureString's value is never written in the blueprint", "use `secret: { from_env: VAR }` or `secret: { generate: {} }`");
+                self.error_help(
+                    v.loc,
+                    "a SecureString's value is never written in the blueprint",
+                    "use `secret: { from_env: VAR }` or `secret: { generate: {} }`",
+                );
                 return;
             }
             (Some(v), None, _) => match self.user_templates(v) {
@@ -1697,7 +1796,9 @@ impl Lower<'_> {
                 let name = rule.name.clone().unwrap_or_else(|| Sp::new(self.default_name(&key), key.loc));
                 self.check(name.loc, names::config_rule(&name));
                 self.claim_name(Kind::ConfigRule, &name, name.loc);
-                if !rule.identifier.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') || rule.identifier.is_empty() {
+                if !rule.identifier.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                    || rule.identifier.is_empty()
+                {
                     self.error_help(
                         rule.identifier.loc,
                         format!("`{}` is not an AWS managed rule identifier", rule.identifier.value),
@@ -1732,7 +1833,10 @@ impl Lower<'_> {
                 match trail_bucket {
                     Some(k) => k,
                     None => {
-                        self.error(loc, "the recorder needs a bucket: set `bucket`, or declare a `trail` whose bucket it shares");
+                        self.error(
+                            loc,
+                            "the recorder needs a bucket: set `bucket`, or declare a `trail` whose bucket it shares",
+                        );
                         return None;
                     }
                 }
@@ -1740,7 +1844,14 @@ impl Lower<'_> {
         };
         let freqs = ["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"];
         if !freqs.contains(&r.delivery_frequency.as_str()) {
-            self.error(r.delivery_frequency.loc, format!("delivery_frequency `{}` is invalid: use one of {}", r.delivery_frequency.value, freqs.join(", ")));
+            self.error(
+                r.delivery_frequency.loc,
+                format!(
+                    "delivery_frequency `{}` is invalid: use one of {}",
+                    r.delivery_frequency.value,
+                    freqs.join(", ")
+                ),
+            );
         }
         let topic = match &r.notify {
             Some(t) => {
@@ -1830,7 +1941,10 @@ impl Lower<'_> {
         static TYPE: std::sync::LazyLock<regex::Regex> =
             std::sync::LazyLock::new(|| regex::Regex::new(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$").unwrap());
         if !TYPE.is_match(&h.instance_type) {
-            self.error(h.instance_type.loc, format!("`{}` is not an instance type, such as `t3.medium`", h.instance_type.value));
+            self.error(
+                h.instance_type.loc,
+                format!("`{}` is not an instance type, such as `t3.medium`", h.instance_type.value),
+            );
         }
         let image = self.image(&h.image);
         let public = subnet.as_ref().and_then(|s| self.subnets.get(s)).map(|s| s.public).unwrap_or(false);
@@ -1920,7 +2034,11 @@ impl Lower<'_> {
                 }
             },
             Err(e) => {
-                self.error_help(u.loc, format!("cannot read user data `{file}`: {e}"), format!("paths are relative to the blueprint's folder ({})", self.opts.base_dir.display()));
+                self.error_help(
+                    u.loc,
+                    format!("cannot read user data `{file}`: {e}"),
+                    format!("paths are relative to the blueprint's folder ({})", self.opts.base_dir.display()),
+                );
                 return None;
             }
         };

@@ -43,9 +43,13 @@ pub enum EnvMode {
 pub fn load(path: &Path, env: EnvMode) -> Result<Loaded, Vec<Diagnostic>> {
     let text = read_text(path)?;
     let source = SourceFile::new(path, text);
-    let base_dir = path.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
+    let base_dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
     let read_env = |name: &str| std::env::var(name).ok();
-    let opts = LowerOptions { base_dir, env: (env == EnvMode::Read).then_some(&read_env as &dyn Fn(&str) -> Option<String>) };
+    let opts = LowerOptions { base_dir, env: (env == EnvMode::Read).then_some(&read_env as lower::EnvReader<'_>) };
     let model = parse_and_lower(&source, &opts)?;
     Ok(Loaded { source, model })
 }
@@ -103,7 +107,8 @@ pub fn parse(source: &Arc<SourceFile>) -> Result<Node, Diagnostic> {
             Err(match e.location() {
                 Some(l) => {
                     let (line, column) = (l.line() as u32, l.column() as u32);
-                    let offset = l.span().byte_offset().map(|o| o as usize).unwrap_or_else(|| offset_of(text, line, column));
+                    let offset =
+                        l.span().byte_offset().map(|o| o as usize).unwrap_or_else(|| offset_of(text, line, column));
                     let loc = Loc { line, column, offset: offset.min(text.len()), len: 1 };
                     d.at(source, loc)
                 }

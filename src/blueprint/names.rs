@@ -9,19 +9,45 @@ use regex::Regex;
 /// Regions socform knows. A region outside this list is refused so that a typo
 /// (`us-east1`) is caught before any call to AWS.
 pub const REGIONS: &[&str] = &[
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1",
-    "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
-    "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ap-northeast-1", "ap-northeast-2",
-    "ap-northeast-3", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-west-1",
-    "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1", "il-central-1",
-    "me-south-1", "me-central-1", "mx-central-1", "sa-east-1", "us-gov-east-1", "us-gov-west-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-north-1",
+    "il-central-1",
+    "me-south-1",
+    "me-central-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-gov-east-1",
+    "us-gov-west-1",
 ];
 
 /// Retention periods CloudWatch Logs accepts, in days.
-pub const RETENTION_DAYS: &[i64] = &[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
-];
+pub const RETENTION_DAYS: &[i64] =
+    &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 fn re(pattern: &str) -> Regex {
     Regex::new(pattern).expect("static pattern")
@@ -60,9 +86,7 @@ pub fn region(s: &str) -> Result<(), String> {
 pub fn availability_zone(az: &str, region: &str) -> Result<(), String> {
     match az.strip_prefix(region) {
         Some(rest) if rest.len() == 1 && rest.as_bytes()[0].is_ascii_lowercase() => Ok(()),
-        _ => Err(format!(
-            "availability zone `{az}` is not in region `{region}`: use `{region}a`, `{region}b`, ..."
-        )),
+        _ => Err(format!("availability zone `{az}` is not in region `{region}`: use `{region}a`, `{region}b`, ...")),
     }
 }
 
@@ -114,9 +138,7 @@ pub fn log_group(s: &str) -> Result<(), String> {
     if NAME.is_match(s) {
         Ok(())
     } else {
-        Err(format!(
-            "log group name `{s}` is invalid: use 1 to 512 letters, digits and `_ - / . #`"
-        ))
+        Err(format!("log group name `{s}` is invalid: use 1 to 512 letters, digits and `_ - / . #`"))
     }
 }
 
@@ -137,9 +159,7 @@ pub fn role(s: &str) -> Result<(), String> {
     if NAME.is_match(s) {
         Ok(())
     } else {
-        Err(format!(
-            "role name `{s}` is invalid: use 1 to 64 letters, digits and `+ = , . @ _ -`"
-        ))
+        Err(format!("role name `{s}` is invalid: use 1 to 64 letters, digits and `+ = , . @ _ -`"))
     }
 }
 
@@ -216,7 +236,9 @@ pub fn config_rule(s: &str) -> Result<(), String> {
 /// A plausible email address: one `@`, a local part, a dotted domain, no spaces.
 pub fn email(s: &str) -> Result<(), String> {
     static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,}$")
+        re(
+            r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,}$",
+        )
     });
     if EMAIL.is_match(s) && !s.starts_with('.') && !s.contains("..") && s.len() <= 254 {
         Ok(())

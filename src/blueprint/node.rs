@@ -62,10 +62,9 @@ impl Node {
     /// The entry of a mapping node with this key.
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {
-            Value::Map(entries) => entries
-                .iter()
-                .find(|(k, _)| matches!(&k.value, Value::Str(s) if s == key))
-                .map(|(_, v)| v),
+            Value::Map(entries) => {
+                entries.iter().find(|(k, _)| matches!(&k.value, Value::Str(s) if s == key)).map(|(_, v)| v)
+            }
             _ => None,
         }
     }

@@ -299,7 +299,8 @@ impl<'de> Deserialize<'de> for TrailBucket {
                 Ok(TrailBucket::Named(v.to_string()))
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<TrailBucket, A::Error> {
-                Bucket::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(|b| TrailBucket::Inline(Box::new(b)))
+                Bucket::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(|b| TrailBucket::Inline(Box::new(b)))
             }
         }
         d.deserialize_any(V)

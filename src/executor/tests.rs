@@ -49,7 +49,12 @@ fn collect() -> (Arc<Mutex<Vec<Event>>>, impl Fn(Event) + Sync) {
     (events, move |e| sink.lock().unwrap().push(e))
 }
 
-async fn apply(text: &str, provider: &Arc<MemoryProvider>, state: State, parallelism: usize) -> (State, Outcome, MemorySink) {
+async fn apply(
+    text: &str,
+    provider: &Arc<MemoryProvider>,
+    state: State,
+    parallelism: usize,
+) -> (State, Outcome, MemorySink) {
     let m = model(text);
     let snap = provider.refresh(&m.blueprint, &state).await.unwrap();
     let p = plan(&m, &state, Some(&snap), PlanOptions::default()).unwrap();
@@ -67,7 +72,9 @@ async fn every_resource_is_created_after_what_it_needs() {
     let m = model(LAB);
     assert_eq!(state.resources.len(), m.resources.len());
     let log = provider.calls();
-    let pos = |a: &Address| log.iter().position(|(c, x)| *c == Call::Create && x == a).unwrap_or_else(|| panic!("{a} never created"));
+    let pos = |a: &Address| {
+        log.iter().position(|(c, x)| *c == Call::Create && x == a).unwrap_or_else(|| panic!("{a} never created"))
+    };
     for r in &m.resources {
         for d in &r.depends_on {
             assert!(pos(d) < pos(&r.address), "{} was created before {d}", r.address);
@@ -151,7 +158,9 @@ async fn a_replacement_deletes_before_it_creates_and_dependents_follow() {
     let (state, outcome, _) = apply(&changed, &provider, state, 10).await;
     assert!(outcome.ok(), "{outcome:#?}");
     let log = provider.calls();
-    let at = |c: Call, a: &str| log.iter().position(|(x, y)| *x == c && *y == addr(a)).unwrap_or_else(|| panic!("no {c:?} of {a}: {log:?}"));
+    let at = |c: Call, a: &str| {
+        log.iter().position(|(x, y)| *x == c && *y == addr(a)).unwrap_or_else(|| panic!("no {c:?} of {a}: {log:?}"))
+    };
     // The instance lives in the subnet: it goes first and comes back last.
     assert!(at(Call::Delete, "instance.web") < at(Call::Delete, "subnet.a"));
     assert!(at(Call::Delete, "subnet.a") < at(Call::Create, "subnet.a"));
@@ -177,7 +186,8 @@ async fn destroy_removes_everything_dependents_first() {
     assert!(outcome.ok(), "{outcome:#?}");
     assert!(state.resources.is_empty());
     assert!(provider.addresses().is_empty(), "left behind: {:?}", provider.addresses());
-    let finished = events.lock().unwrap().iter().filter(|e| matches!(e, Event::Finished { op: Op::Delete, .. })).count();
+    let finished =
+        events.lock().unwrap().iter().filter(|e| matches!(e, Event::Finished { op: Op::Delete, .. })).count();
     assert_eq!(finished, m.resources.len());
 }
 

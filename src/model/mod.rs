@@ -41,10 +41,7 @@ pub struct Resource {
 impl Resource {
     /// Makes a resource whose dependencies are the addresses its attribute templates name.
     pub fn new(address: Address, attrs: Attrs) -> Self {
-        let depends_on = template::references(&attrs)
-            .into_iter()
-            .filter(|a| a != &address)
-            .collect();
+        let depends_on = template::references(&attrs).into_iter().filter(|a| a != &address).collect();
         Self { address, attrs, depends_on }
     }
 
@@ -86,10 +83,7 @@ pub struct Detection {
 
 impl Model {
     pub fn get(&self, address: &Address) -> Option<&Resource> {
-        self.resources
-            .binary_search_by(|r| r.address.cmp(address))
-            .ok()
-            .map(|i| &self.resources[i])
+        self.resources.binary_search_by(|r| r.address.cmp(address)).ok().map(|i| &self.resources[i])
     }
 
     /// Sorts resources by address; lowering calls this once when it is done.

@@ -31,8 +31,7 @@ pub enum Ref {
 /// Parses the inside of `${...}`; `None` when it is not a socform template.
 pub fn parse_ref(inner: &str) -> Option<Ref> {
     if let Some(global) = inner.strip_prefix("aws.") {
-        return matches!(global, "account_id" | "region" | "partition")
-            .then(|| Ref::Global(global.to_string()));
+        return matches!(global, "account_id" | "region" | "partition").then(|| Ref::Global(global.to_string()));
     }
     let (kind, rest) = inner.split_once('.')?;
     let kind = Kind::from_str(kind).ok()?;
@@ -95,11 +94,9 @@ fn resolve_inner(v: &Value, lookup: &dyn Lookup, unknown: &mut Vec<Ref>) -> Valu
     match v {
         Value::String(s) => Value::String(resolve_str(s, lookup, unknown)),
         Value::Array(items) => Value::Array(items.iter().map(|i| resolve_inner(i, lookup, unknown)).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, i)| (k.clone(), resolve_inner(i, lookup, unknown)))
-                .collect(),
-        ),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, i)| (k.clone(), resolve_inner(i, lookup, unknown))).collect())
+        }
         other => other.clone(),
     }
 }

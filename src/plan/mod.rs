@@ -229,7 +229,10 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
     for (addr, rec) in &state.resources {
         match live.and_then(|l| l.resources.get(addr)) {
             None => {
-                prior.insert(addr, Prior { id: &rec.id, attributes: &rec.attributes, outputs: &rec.outputs, adopted: false });
+                prior.insert(
+                    addr,
+                    Prior { id: &rec.id, attributes: &rec.attributes, outputs: &rec.outputs, adopted: false },
+                );
             }
             Some(None) => {
                 gone.insert(addr);
@@ -248,7 +251,12 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
     }
     if let Some(l) = live {
         for (addr, r) in &l.untracked {
-            prior.entry(addr).or_insert(Prior { id: &r.id, attributes: &r.attributes, outputs: &r.outputs, adopted: true });
+            prior.entry(addr).or_insert(Prior {
+                id: &r.id,
+                attributes: &r.attributes,
+                outputs: &r.outputs,
+                adopted: true,
+            });
         }
     }
 
@@ -297,7 +305,8 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
     // dependents before what they depend on.
     let doomed: Vec<(&Address, &Prior<'_>)> =
         prior.iter().filter(|(a, _)| opts.destroy || model.get(a).is_none()).map(|(a, p)| (*a, p)).collect();
-    let deps_of = |a: &Address| -> Vec<Address> { state.resources.get(a).map(|r| r.dependencies.clone()).unwrap_or_default() };
+    let deps_of =
+        |a: &Address| -> Vec<Address> { state.resources.get(a).map(|r| r.dependencies.clone()).unwrap_or_default() };
     let delete_graph = Graph::build(doomed.iter().map(|(a, _)| {
         let deps: Vec<Address> = deps_of(a).into_iter().filter(|d| doomed.iter().any(|(x, _)| *x == d)).collect();
         ((*a).clone(), deps)
@@ -306,7 +315,8 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
     order.reverse();
     for addr in order {
         let p = &prior[addr];
-        let mut reasons = vec![if opts.destroy { "destroy".to_string() } else { "no longer in the blueprint".to_string() }];
+        let mut reasons =
+            vec![if opts.destroy { "destroy".to_string() } else { "no longer in the blueprint".to_string() }];
         if p.adopted {
             reasons.push("found by its socform tags, missing from state".into());
         }
@@ -434,8 +444,16 @@ fn attribute_drift(addr: &Address, rec: &Record, live: &LiveResource) -> Vec<Dri
             (s != l).then(|| Drift {
                 address: addr.clone(),
                 attribute: k.clone(),
-                state: if is_sensitive(addr.kind(), k, &rec.attributes) { Value::String("(sensitive)".into()) } else { s.clone() },
-                live: if is_sensitive(addr.kind(), k, &rec.attributes) { Value::String("(sensitive)".into()) } else { l.clone() },
+                state: if is_sensitive(addr.kind(), k, &rec.attributes) {
+                    Value::String("(sensitive)".into())
+                } else {
+                    s.clone()
+                },
+                live: if is_sensitive(addr.kind(), k, &rec.attributes) {
+                    Value::String("(sensitive)".into())
+                } else {
+                    l.clone()
+                },
             })
         })
         .collect()

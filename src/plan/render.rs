@@ -20,7 +20,8 @@ fn mask_attrs(change: &Change, attrs: &Option<Attrs>) -> Option<Attrs> {
     attrs.as_ref().map(|a| {
         a.iter()
             .map(|(k, v)| {
-                let sensitive = after.is_some_and(|x| is_sensitive(change.kind, k, x)) || is_sensitive(change.kind, k, a);
+                let sensitive =
+                    after.is_some_and(|x| is_sensitive(change.kind, k, x)) || is_sensitive(change.kind, k, a);
                 (k.clone(), if sensitive { Value::String(SENSITIVE.into()) } else { v.clone() })
             })
             .collect()
@@ -87,13 +88,7 @@ pub fn json(plan: &Plan) -> String {
 
 fn unknown_attrs(c: &Change) -> Vec<&str> {
     match c.action {
-        Action::Create => c
-            .after
-            .iter()
-            .flatten()
-            .filter(|(_, v)| has_template(v))
-            .map(|(k, _)| k.as_str())
-            .collect(),
+        Action::Create => c.after.iter().flatten().filter(|(_, v)| has_template(v)).map(|(k, _)| k.as_str()).collect(),
         _ => c.attributes.iter().filter(|a| a.unknown).map(|a| a.name.as_str()).collect(),
     }
 }
@@ -150,11 +145,19 @@ impl Style {
     }
 
     fn bold(&self, text: &str) -> String {
-        if self.color { text.bold().to_string() } else { text.to_string() }
+        if self.color {
+            text.bold().to_string()
+        } else {
+            text.to_string()
+        }
     }
 
     fn dim(&self, text: &str) -> String {
-        if self.color { text.dimmed().to_string() } else { text.to_string() }
+        if self.color {
+            text.dimmed().to_string()
+        } else {
+            text.to_string()
+        }
     }
 }
 
@@ -175,7 +178,15 @@ pub fn human(plan: &Plan, color: bool) -> String {
             if d.attribute == "(resource)" {
                 let _ = writeln!(out, "  {} {}: deleted outside socform", st.action(Action::Delete, "!"), d.address);
             } else {
-                let _ = writeln!(out, "  {} {}.{}: {} -> {}", st.action(Action::Update, "!"), d.address, d.attribute, inline(&d.state), inline(&d.live));
+                let _ = writeln!(
+                    out,
+                    "  {} {}.{}: {} -> {}",
+                    st.action(Action::Update, "!"),
+                    d.address,
+                    d.attribute,
+                    inline(&d.state),
+                    inline(&d.live)
+                );
             }
         }
         out.push('\n');
@@ -189,9 +200,7 @@ pub fn human(plan: &Plan, color: bool) -> String {
     for c in changing {
         let head = format!("{} {}", c.action.symbol(), c.address);
         let mut line = format!("  {}", st.action(c.action, &head));
-        if !c.reasons.is_empty() && c.action != Action::Create {
-            let _ = write!(line, " {}", st.dim(&format!("({})", c.reasons.join("; "))));
-        } else if !c.reasons.is_empty() {
+        if !c.reasons.is_empty() {
             let _ = write!(line, " {}", st.dim(&format!("({})", c.reasons.join("; "))));
         }
         let _ = writeln!(out, "{line}");
@@ -207,7 +216,14 @@ pub fn human(plan: &Plan, color: bool) -> String {
             Action::Update | Action::Replace => {
                 let width = c.attributes.iter().map(|a| a.name.len()).max().unwrap_or(0);
                 for a in &c.attributes {
-                    let _ = writeln!(out, "    {} {:<width$} = {}{}", st.action(Action::Update, "~"), a.name, attr_transition(c, a), if a.forces_replacement { st.dim("  # forces replacement") } else { String::new() });
+                    let _ = writeln!(
+                        out,
+                        "    {} {:<width$} = {}{}",
+                        st.action(Action::Update, "~"),
+                        a.name,
+                        attr_transition(c, a),
+                        if a.forces_replacement { st.dim("  # forces replacement") } else { String::new() }
+                    );
                 }
             }
             _ => {}
@@ -246,13 +262,28 @@ pub fn markdown(plan: &Plan) -> String {
     if s.total() == 0 {
         let _ = writeln!(head, "**No changes.** AWS matches the blueprint.");
     } else {
-        let _ = writeln!(head, "**{} to create, {} to update, {} to replace, {} to delete**", s.create, s.update, s.replace, s.delete);
+        let _ = writeln!(
+            head,
+            "**{} to create, {} to update, {} to replace, {} to delete**",
+            s.create, s.update, s.replace, s.delete
+        );
     }
     if !plan.drift.is_empty() {
-        let _ = writeln!(head, "\n:warning: **{} attribute(s) changed outside socform** (apply puts them back)\n", plan.drift.len());
+        let _ = writeln!(
+            head,
+            "\n:warning: **{} attribute(s) changed outside socform** (apply puts them back)\n",
+            plan.drift.len()
+        );
         let _ = writeln!(head, "| Resource | Attribute | State | Live |\n|---|---|---|---|");
         for d in &plan.drift {
-            let _ = writeln!(head, "| `{}` | `{}` | `{}` | `{}` |", d.address, d.attribute, md_escape(&inline(&d.state)), md_escape(&inline(&d.live)));
+            let _ = writeln!(
+                head,
+                "| `{}` | `{}` | `{}` | `{}` |",
+                d.address,
+                d.attribute,
+                md_escape(&inline(&d.state)),
+                md_escape(&inline(&d.live))
+            );
         }
     }
     let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action.is_change()).collect();
@@ -261,7 +292,15 @@ pub fn markdown(plan: &Plan) -> String {
     }
     let rows: Vec<String> = changing
         .iter()
-        .map(|c| format!("| {} {} | `{}` | {} |", md_icon(c.action), c.action.as_str(), c.address, md_escape(&c.reasons.join("; "))))
+        .map(|c| {
+            format!(
+                "| {} {} | `{}` | {} |",
+                md_icon(c.action),
+                c.action.as_str(),
+                c.address,
+                md_escape(&c.reasons.join("; "))
+            )
+        })
         .collect();
     let details: Vec<String> = changing.iter().map(|c| md_details(c)).collect();
 
@@ -276,7 +315,11 @@ pub fn markdown(plan: &Plan) -> String {
             out.push('\n');
         }
         if rows_n < rows.len() {
-            let _ = writeln!(out, "\n> :scissors: Truncated: {} more changes are not listed. Run `socform plan` for the full plan.", rows.len() - rows_n);
+            let _ = writeln!(
+                out,
+                "\n> :scissors: Truncated: {} more changes are not listed. Run `socform plan` for the full plan.",
+                rows.len() - rows_n
+            );
         }
         if details_n > 0 {
             out.push_str("\n<details><summary>Attribute changes</summary>\n\n```diff\n");
@@ -299,7 +342,11 @@ pub fn markdown(plan: &Plan) -> String {
     let (mut lo, mut hi) = (0usize, details.len());
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
-        if fits(&build(rows.len(), mid)) { lo = mid } else { hi = mid - 1 }
+        if fits(&build(rows.len(), mid)) {
+            lo = mid
+        } else {
+            hi = mid - 1
+        }
     }
     let candidate = build(rows.len(), lo);
     if fits(&candidate) {
@@ -308,7 +355,11 @@ pub fn markdown(plan: &Plan) -> String {
     let (mut lo, mut hi) = (0usize, rows.len());
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
-        if fits(&build(mid, 0)) { lo = mid } else { hi = mid - 1 }
+        if fits(&build(mid, 0)) {
+            lo = mid
+        } else {
+            hi = mid - 1
+        }
     }
     build(lo, 0)
 }
@@ -330,7 +381,11 @@ fn md_details(c: &Change) -> String {
             let _ = writeln!(out, "+ {}", c.address);
             let attrs = c.after.as_ref().expect("creates have attributes");
             for (k, v) in attrs {
-                let _ = writeln!(out, "+     {k} = {}", shown(c, k, Some(v), is_sensitive(c.kind, k, attrs)).replace("```", "'''"));
+                let _ = writeln!(
+                    out,
+                    "+     {k} = {}",
+                    shown(c, k, Some(v), is_sensitive(c.kind, k, attrs)).replace("```", "'''")
+                );
             }
         }
         Action::Delete => {
@@ -339,7 +394,13 @@ fn md_details(c: &Change) -> String {
         Action::Update | Action::Replace => {
             let _ = writeln!(out, "! {} {}", c.action.symbol(), c.address);
             for a in &c.attributes {
-                let _ = writeln!(out, "!     {} = {}{}", a.name, attr_transition(c, a).replace("```", "'''"), if a.forces_replacement { "  # forces replacement" } else { "" });
+                let _ = writeln!(
+                    out,
+                    "!     {} = {}{}",
+                    a.name,
+                    attr_transition(c, a).replace("```", "'''"),
+                    if a.forces_replacement { "  # forces replacement" } else { "" }
+                );
             }
         }
         _ => {}

@@ -30,7 +30,8 @@ pub(crate) fn model(text: &str) -> Model {
     let src = SourceFile::new(Path::new("lab.yaml"), text.to_string());
     let env = |_: &str| Some("s3cret".to_string());
     let opts = LowerOptions { base_dir: ".".into(), env: Some(&env) };
-    blueprint::parse_and_lower(&src, &opts).unwrap_or_else(|d| panic!("{:#?}", d.iter().map(|d| &d.message).collect::<Vec<_>>()))
+    blueprint::parse_and_lower(&src, &opts)
+        .unwrap_or_else(|d| panic!("{:#?}", d.iter().map(|d| &d.message).collect::<Vec<_>>()))
 }
 
 fn addr(s: &str) -> Address {
@@ -45,7 +46,16 @@ pub(crate) fn applied_state(model: &Model) -> State {
     let p = plan(model, &state, None, PlanOptions::default()).unwrap();
     for c in &p.changes {
         let id = format!("{}-1", c.address);
-        state.resources.insert(c.address.clone(), Record { kind: c.kind, id: id.clone(), attributes: BTreeMap::new(), outputs: BTreeMap::new(), dependencies: c.depends_on.clone() });
+        state.resources.insert(
+            c.address.clone(),
+            Record {
+                kind: c.kind,
+                id: id.clone(),
+                attributes: BTreeMap::new(),
+                outputs: BTreeMap::new(),
+                dependencies: c.depends_on.clone(),
+            },
+        );
         let mut outputs = BTreeMap::new();
         outputs.insert("id".to_string(), id.clone());
         outputs.insert("arn".to_string(), format!("arn:{id}"));
@@ -62,7 +72,11 @@ pub(crate) fn applied_state(model: &Model) -> State {
                 template::Ref::Output(a, o) => {
                     let static_attr = a.kind().static_output(o);
                     let rec = self.0.resources.get(a)?;
-                    static_attr.and_then(|s| rec.attributes.get(s)).and_then(|v| v.as_str()).map(str::to_string).or_else(|| rec.outputs.get(o).cloned())
+                    static_attr
+                        .and_then(|s| rec.attributes.get(s))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string)
+                        .or_else(|| rec.outputs.get(o).cloned())
                 }
             }
         }
@@ -85,7 +99,11 @@ fn empty_state_plans_every_resource_for_creation_in_dependency_order() {
     let pos = |a: &str| p.changes.iter().position(|c| c.address == addr(a)).unwrap();
     for c in &p.changes {
         for d in &c.depends_on {
-            assert!(pos(&d.to_string()) < pos(&c.address.to_string()), "{} planned before its dependency {d}", c.address);
+            assert!(
+                pos(&d.to_string()) < pos(&c.address.to_string()),
+                "{} planned before its dependency {d}",
+                c.address
+            );
         }
     }
     assert!(pos("vpc.main") < pos("subnet.a"));
@@ -147,9 +165,14 @@ fn removed_resources_are_deleted_dependents_first() {
         "",
     ));
     let p = plan(&m2, &state, None, PlanOptions::default()).unwrap();
-    let deletes: Vec<String> = p.changes.iter().filter(|c| c.action == Action::Delete).map(|c| c.address.to_string()).collect();
+    let deletes: Vec<String> =
+        p.changes.iter().filter(|c| c.action == Action::Delete).map(|c| c.address.to_string()).collect();
     assert_eq!(deletes, ["security_group_rule.web:ingress:tcp:443:0.0.0.0/0", "security_group.web"]);
-    assert!(p.changes.iter().filter(|c| c.action == Action::Delete).all(|c| c.reasons == ["no longer in the blueprint"]));
+    assert!(p
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .all(|c| c.reasons == ["no longer in the blueprint"]));
 }
 
 #[test]
@@ -170,7 +193,10 @@ fn live_changes_show_as_drift_and_are_put_back() {
     let state = applied_state(&m);
     let mut snap = Snapshot { account_id: Some("123456789012".into()), ..Default::default() };
     for (a, r) in &state.resources {
-        snap.resources.insert(a.clone(), Some(LiveResource { id: r.id.clone(), attributes: r.attributes.clone(), outputs: r.outputs.clone() }));
+        snap.resources.insert(
+            a.clone(),
+            Some(LiveResource { id: r.id.clone(), attributes: r.attributes.clone(), outputs: r.outputs.clone() }),
+        );
     }
     // Someone shortened retention and deleted the rule.
     let lg = snap.resources.get_mut(&addr("log_group.app")).unwrap().as_mut().unwrap();
@@ -196,9 +222,15 @@ fn untracked_resources_found_by_tags_are_adopted_not_created_twice() {
     let vpc = state.resources.remove(&addr("vpc.main")).unwrap();
     let mut snap = Snapshot { account_id: Some("123456789012".into()), ..Default::default() };
     for (a, r) in &state.resources {
-        snap.resources.insert(a.clone(), Some(LiveResource { id: r.id.clone(), attributes: r.attributes.clone(), outputs: r.outputs.clone() }));
+        snap.resources.insert(
+            a.clone(),
+            Some(LiveResource { id: r.id.clone(), attributes: r.attributes.clone(), outputs: r.outputs.clone() }),
+        );
     }
-    snap.untracked.insert(addr("vpc.main"), LiveResource { id: vpc.id.clone(), attributes: vpc.attributes.clone(), outputs: vpc.outputs.clone() });
+    snap.untracked.insert(
+        addr("vpc.main"),
+        LiveResource { id: vpc.id.clone(), attributes: vpc.attributes.clone(), outputs: vpc.outputs.clone() },
+    );
     let p = plan(&m, &state, Some(&snap), PlanOptions::default()).unwrap();
     let c = p.change(&addr("vpc.main")).unwrap();
     assert_eq!(c.action, Action::NoOp);
@@ -209,7 +241,8 @@ fn untracked_resources_found_by_tags_are_adopted_not_created_twice() {
     let m2 = model(&LAB.replace("log_groups:\n  app: { retention_days: 30 }\n", ""));
     let lg = state.resources.remove(&addr("log_group.app")).unwrap();
     snap.resources.remove(&addr("log_group.app"));
-    snap.untracked.insert(addr("log_group.app"), LiveResource { id: lg.id, attributes: lg.attributes, outputs: lg.outputs });
+    snap.untracked
+        .insert(addr("log_group.app"), LiveResource { id: lg.id, attributes: lg.attributes, outputs: lg.outputs });
     let p = plan(&m2, &state, Some(&snap), PlanOptions::default()).unwrap();
     let c = p.change(&addr("log_group.app")).unwrap();
     assert_eq!(c.action, Action::Delete);
@@ -257,7 +290,10 @@ fn mixed_plan() -> Plan {
     let m2 = model(&changed);
     let mut snap = Snapshot { account_id: Some("123456789012".into()), ..Default::default() };
     for (a, r) in &state.resources {
-        snap.resources.insert(a.clone(), Some(LiveResource { id: r.id.clone(), attributes: r.attributes.clone(), outputs: r.outputs.clone() }));
+        snap.resources.insert(
+            a.clone(),
+            Some(LiveResource { id: r.id.clone(), attributes: r.attributes.clone(), outputs: r.outputs.clone() }),
+        );
     }
     let vpc = snap.resources.get_mut(&addr("vpc.main")).unwrap().as_mut().unwrap();
     vpc.attributes.insert("enable_dns_hostnames".into(), json!(false));
@@ -295,7 +331,8 @@ fn markdown_fits_one_comment_and_says_what_it_cut() {
     assert!(md.starts_with("### socform plan: `big`"));
     assert!(md.contains("**2000 to create, 0 to update, 0 to replace, 0 to delete**"));
     // A small plan is not truncated.
-    let small = render::markdown(&plan(&model(LAB), &State::new("lab", "us-east-1"), None, PlanOptions::default()).unwrap());
+    let small =
+        render::markdown(&plan(&model(LAB), &State::new("lab", "us-east-1"), None, PlanOptions::default()).unwrap());
     assert!(!small.contains("Truncated"));
     assert!(small.contains("<details>"));
 }

@@ -160,7 +160,11 @@ impl Provider for MemoryProvider {
             if s.blueprint == blueprint && !state.resources.contains_key(&s.address) {
                 snap.untracked.insert(
                     s.address.clone(),
-                    LiveResource { id: s.id.clone(), attributes: s.attributes.clone(), outputs: Self::outputs(s.address.kind(), &s.id, &s.attributes) },
+                    LiveResource {
+                        id: s.id.clone(),
+                        attributes: s.attributes.clone(),
+                        outputs: Self::outputs(s.address.kind(), &s.id, &s.attributes),
+                    },
                 );
             }
         }
@@ -177,9 +181,18 @@ impl Provider for MemoryProvider {
             let id = format!("{}-{n:04}", req.address.kind().as_str().replace('_', ""));
             self.resources.lock().unwrap().insert(
                 id.clone(),
-                Stored { blueprint: req.blueprint.into(), address: req.address.clone(), id: id.clone(), attributes: req.attrs.clone() },
+                Stored {
+                    blueprint: req.blueprint.into(),
+                    address: req.address.clone(),
+                    id: id.clone(),
+                    attributes: req.attrs.clone(),
+                },
             );
-            Ok(Applied { id: id.clone(), attributes: req.attrs.clone(), outputs: Self::outputs(req.address.kind(), &id, req.attrs) })
+            Ok(Applied {
+                id: id.clone(),
+                attributes: req.attrs.clone(),
+                outputs: Self::outputs(req.address.kind(), &id, req.attrs),
+            })
         })();
         self.leave();
         result
@@ -191,7 +204,11 @@ impl Provider for MemoryProvider {
             let mut stored = self.resources.lock().unwrap();
             let s = stored.get_mut(id).ok_or_else(|| ProviderError::NotFound(id.to_string()))?;
             s.attributes = req.attrs.clone();
-            Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: Self::outputs(req.address.kind(), id, req.attrs) })
+            Ok(Applied {
+                id: id.to_string(),
+                attributes: req.attrs.clone(),
+                outputs: Self::outputs(req.address.kind(), id, req.attrs),
+            })
         })();
         self.leave();
         result
@@ -202,7 +219,9 @@ impl Provider for MemoryProvider {
         let result = (|| {
             let mut stored = self.resources.lock().unwrap();
             // Like AWS: refuse to delete what another resource still names.
-            let user = stored.values().find(|s| s.id != id && serde_json::to_string(&s.attributes).unwrap_or_default().contains(&format!("\"{id}\"")));
+            let user = stored.values().find(|s| {
+                s.id != id && serde_json::to_string(&s.attributes).unwrap_or_default().contains(&format!("\"{id}\""))
+            });
             if let Some(u) = user {
                 return Err(ProviderError::DependencyViolation(format!("{id} is used by {}", u.address)));
             }
