@@ -331,23 +331,31 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// The provider for the AWS account the global options point at.
-fn provider(_g: &Global, _region: &str) -> Result<Arc<dyn Provider>> {
-    bail!("talking to AWS is not yet supported in this version: the AWS provider has not been built yet")
+fn provider(g: &Global, region: &str) -> Result<Arc<dyn Provider>> {
+    let wait = std::env::var("SOCFORM_DEPENDENCY_WAIT_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+    let opts = crate::provider::aws::AwsOptions {
+        region: g.region.clone().unwrap_or_else(|| region.to_string()),
+        profile: g.profile.clone(),
+        endpoint_url: g.endpoint_url.clone(),
+        dependency_wait: Duration::from_secs(wait),
+    };
+    let p = runtime()?.block_on(crate::provider::aws::AwsProvider::new(&opts));
+    Ok(Arc::new(p))
 }
 
 /// Makes a plan for a loaded blueprint.
 fn make_plan(g: &Global, loaded: &Loaded, state: &State, refresh: bool, destroy: bool, ui: &Ui) -> Result<Plan> {
     let region = g.region.clone().unwrap_or_else(|| loaded.model.region.clone());
     let snapshot = if refresh {
-        match provider(g, &region) {
-            Ok(p) => {
-                Some(runtime()?.block_on(p.refresh(&loaded.model.blueprint, state)).context("reading live state")?)
-            }
-            Err(e) => {
-                ui.note(&format!("note: live state not read ({e:#}); comparing with the state file"));
-                None
-            }
+        let p = provider(g, &region)?;
+        let snap = runtime()?.block_on(p.refresh(&loaded.model.blueprint, state)).context("reading live state")?;
+        if ui.verbose > 0 {
+            let counts = p.call_counts();
+            let total: u64 = counts.values().sum();
+            let list: Vec<String> = counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
+            eprintln!("refresh: {total} API calls ({})", list.join(", "));
         }
+        Some(snap)
     } else {
         None
     };
@@ -543,7 +551,20 @@ fn destroy_cmd(g: &Global, blueprint: &Path, auto_approve: bool, parallelism: us
         return Ok(0);
     }
     confirm(auto_approve, "destroy all of these resources")?;
-    execute(g, &plan, state, &store, parallelism, ui)
+    let code = execute(g, &plan, state, &store, parallelism, ui)?;
+    // Prove it: look for anything still carrying this blueprint's tags.
+    let p = provider(g, &plan.region)?;
+    let empty = State::new(&plan.blueprint, &plan.region);
+    let left = runtime()?.block_on(p.refresh(&plan.blueprint, &empty)).context("checking what remains")?;
+    if left.untracked.is_empty() {
+        ui.note("0 resources remain.");
+        Ok(code)
+    } else {
+        for (a, r) in &left.untracked {
+            ui.error(&format!("{a} ({}) still exists", r.id));
+        }
+        bail!("{} resources remain after destroy", left.untracked.len())
+    }
 }
 
 fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {

@@ -6,6 +6,7 @@
 //!
 //! **Architecture Invariant:** only provider modules import `aws_sdk_*`.
 
+pub mod aws;
 pub mod memory;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,1007 @@
+//! EC2 and VPC: VPCs, subnets, internet gateways, route tables, security groups and their
+//! rules, instances, flow logs.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_ec2::client::Waiters;
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, BlockDeviceMapping, EbsBlockDevice, Filter, HttpTokensState,
+    IamInstanceProfileSpecification, InstanceMetadataOptionsRequest, InstanceNetworkInterfaceSpecification,
+    IpPermission, IpRange, Ipv6Range, LogDestinationType, ResourceType, Tag, TagSpecification, UserIdGroupPair,
+};
+use base64::Engine;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::{blank, live, of_kind, outputs, owned, spec, user_tags, AwsProvider, Classify, Part, SETTLE};
+use crate::address::Address;
+use crate::model::spec as s;
+use crate::model::{Attrs, Kind};
+use crate::provider::{Applied, ProviderError, Request};
+use crate::state::State;
+
+fn tag_spec(kind: ResourceType, tags: &[(String, String)]) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+        .build()
+}
+
+fn ec2_tags(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
+    tags.iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or("")))
+}
+
+fn applied(id: &str, attrs: &Attrs, outs: BTreeMap<String, String>) -> Applied {
+    Applied { id: id.to_string(), attributes: attrs.clone(), outputs: outs }
+}
+
+/// How long to wait for an instance to run or terminate.
+const INSTANCE_WAIT: Duration = Duration::from_secs(600);
+
+impl AwsProvider {
+    pub(super) async fn create_ec2(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
+        let a = req.address;
+        match a.kind() {
+            Kind::Vpc => {
+                let v: s::Vpc = spec(a, req.attrs)?;
+                self.count("ec2");
+                let out = self
+                    .ec2
+                    .create_vpc()
+                    .cidr_block(&v.cidr_block)
+                    .tag_specifications(tag_spec(ResourceType::Vpc, &self.tags(&req, &v.tags)))
+                    .send()
+                    .await
+                    .aws()?;
+                let id = out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string();
+                self.vpc_dns(&id, v.enable_dns_support, v.enable_dns_hostnames).await?;
+                Ok(applied(&id, req.attrs, outputs(&[("id", &id)])))
+            }
+            Kind::Subnet => {
+                let v: s::Subnet = spec(a, req.attrs)?;
+                let out = self
+                    .settle("CreateSubnet", SETTLE, || async {
+                        self.count("ec2");
+                        self.ec2
+                            .create_subnet()
+                            .vpc_id(&v.vpc_id)
+                            .cidr_block(&v.cidr_block)
+                            .availability_zone(&v.availability_zone)
+                            .tag_specifications(tag_spec(ResourceType::Subnet, &self.tags(&req, &v.tags)))
+                            .send()
+                            .await
+                            .aws()
+                    })
+                    .await?;
+                let id = out.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string();
+                if v.map_public_ip_on_launch {
+                    self.subnet_public(&id, true).await?;
+                }
+                Ok(applied(&id, req.attrs, outputs(&[("id", &id)])))
+            }
+            Kind::InternetGateway => {
+                let v: s::InternetGateway = spec(a, req.attrs)?;
+                self.count("ec2");
+                let out = self
+                    .ec2
+                    .create_internet_gateway()
+                    .tag_specifications(tag_spec(ResourceType::InternetGateway, &self.tags(&req, &v.tags)))
+                    .send()
+                    .await
+                    .aws()?;
+                let id = out.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string();
+                self.count("ec2");
+                self.ec2.attach_internet_gateway().internet_gateway_id(&id).vpc_id(&v.vpc_id).send().await.aws()?;
+                Ok(applied(&id, req.attrs, outputs(&[("id", &id)])))
+            }
+            Kind::RouteTable => {
+                let v: s::RouteTable = spec(a, req.attrs)?;
+                self.count("ec2");
+                let out = self
+                    .ec2
+                    .create_route_table()
+                    .vpc_id(&v.vpc_id)
+                    .tag_specifications(tag_spec(ResourceType::RouteTable, &self.tags(&req, &v.tags)))
+                    .send()
+                    .await
+                    .aws()?;
+                let id = out.route_table().and_then(|r| r.route_table_id()).unwrap_or_default().to_string();
+                for r in &v.routes {
+                    self.add_route(&id, r).await?;
+                }
+                for subnet in &v.subnet_ids {
+                    self.associate(&id, subnet).await?;
+                }
+                Ok(applied(&id, req.attrs, outputs(&[("id", &id)])))
+            }
+            Kind::SecurityGroup => {
+                let v: s::SecurityGroup = spec(a, req.attrs)?;
+                self.count("ec2");
+                let out = self
+                    .ec2
+                    .create_security_group()
+                    .group_name(&v.group_name)
+                    .description(&v.description)
+                    .vpc_id(&v.vpc_id)
+                    .tag_specifications(tag_spec(ResourceType::SecurityGroup, &self.tags(&req, &v.tags)))
+                    .send()
+                    .await
+                    .aws()?;
+                let id = out.group_id().unwrap_or_default().to_string();
+                // socform manages every rule itself, AWS's default egress rule included.
+                self.count("ec2");
+                let _ = self
+                    .ec2
+                    .revoke_security_group_egress()
+                    .group_id(&id)
+                    .ip_permissions(
+                        IpPermission::builder()
+                            .ip_protocol("-1")
+                            .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                            .build(),
+                    )
+                    .send()
+                    .await;
+                Ok(applied(&id, req.attrs, outputs(&[("id", &id)])))
+            }
+            Kind::SecurityGroupRule => {
+                let v: s::SecurityGroupRule = spec(a, req.attrs)?;
+                let perm = permission(&v);
+                let tags = tag_spec(ResourceType::SecurityGroupRule, &self.tags(&req, &BTreeMap::new()));
+                let rule_id = self
+                    .settle("AuthorizeSecurityGroupRule", SETTLE, || async {
+                        self.count("ec2");
+                        let ids: Vec<String> = match v.direction {
+                            s::Direction::Ingress => self
+                                .ec2
+                                .authorize_security_group_ingress()
+                                .group_id(&v.group_id)
+                                .ip_permissions(perm.clone())
+                                .tag_specifications(tags.clone())
+                                .send()
+                                .await
+                                .aws()?
+                                .security_group_rules()
+                                .iter()
+                                .filter_map(|r| r.security_group_rule_id().map(str::to_string))
+                                .collect(),
+                            s::Direction::Egress => self
+                                .ec2
+                                .authorize_security_group_egress()
+                                .group_id(&v.group_id)
+                                .ip_permissions(perm.clone())
+                                .tag_specifications(tags.clone())
+                                .send()
+                                .await
+                                .aws()?
+                                .security_group_rules()
+                                .iter()
+                                .filter_map(|r| r.security_group_rule_id().map(str::to_string))
+                                .collect(),
+                        };
+                        Ok(ids)
+                    })
+                    .await?;
+                let id = match rule_id.first() {
+                    Some(id) => id.clone(),
+                    None => self
+                        .find_rule(&v)
+                        .await?
+                        .ok_or_else(|| ProviderError::Fatal(format!("{a}: AWS reported no rule id")))?,
+                };
+                Ok(applied(&id, req.attrs, outputs(&[("id", &id)])))
+            }
+            Kind::Instance => self.run_instance(req).await,
+            Kind::FlowLog => {
+                let v: s::FlowLog = spec(a, req.attrs)?;
+                let out = self
+                    .settle("CreateFlowLogs", SETTLE, || async {
+                        self.count("ec2");
+                        self.ec2
+                            .create_flow_logs()
+                            .resource_ids(&v.resource_id)
+                            .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
+                            .traffic_type(v.traffic_type.as_str().into())
+                            .log_destination_type(LogDestinationType::CloudWatchLogs)
+                            .log_group_name(&v.log_group_name)
+                            .deliver_logs_permission_arn(&v.deliver_logs_permission_arn)
+                            .max_aggregation_interval(v.max_aggregation_interval)
+                            .tag_specifications(tag_spec(ResourceType::VpcFlowLog, &self.tags(&req, &v.tags)))
+                            .send()
+                            .await
+                            .aws()
+                    })
+                    .await?;
+                if let Some(u) = out.unsuccessful().first() {
+                    let m = u.error().and_then(|e| e.message()).unwrap_or("unknown error");
+                    return Err(ProviderError::Fatal(format!("CreateFlowLogs: {m}")));
+                }
+                let id = out.flow_log_ids().first().cloned().unwrap_or_default();
+                Ok(applied(&id, req.attrs, outputs(&[("id", &id)])))
+            }
+            _ => unreachable!("not an EC2 kind"),
+        }
+    }
+
+    async fn vpc_dns(&self, id: &str, support: bool, hostnames: bool) -> Result<(), ProviderError> {
+        self.count("ec2");
+        self.ec2
+            .modify_vpc_attribute()
+            .vpc_id(id)
+            .enable_dns_support(AttributeBooleanValue::builder().value(support).build())
+            .send()
+            .await
+            .aws()?;
+        self.count("ec2");
+        self.ec2
+            .modify_vpc_attribute()
+            .vpc_id(id)
+            .enable_dns_hostnames(AttributeBooleanValue::builder().value(hostnames).build())
+            .send()
+            .await
+            .aws()?;
+        Ok(())
+    }
+
+    async fn subnet_public(&self, id: &str, public: bool) -> Result<(), ProviderError> {
+        self.count("ec2");
+        self.ec2
+            .modify_subnet_attribute()
+            .subnet_id(id)
+            .map_public_ip_on_launch(AttributeBooleanValue::builder().value(public).build())
+            .send()
+            .await
+            .aws()
+            .map(|_| ())
+    }
+
+    async fn add_route(&self, table: &str, r: &s::Route) -> Result<(), ProviderError> {
+        self.settle("CreateRoute", SETTLE, || async {
+            self.count("ec2");
+            self.ec2
+                .create_route()
+                .route_table_id(table)
+                .destination_cidr_block(&r.destination_cidr_block)
+                .gateway_id(&r.gateway_id)
+                .send()
+                .await
+                .aws()
+                .map(|_| ())
+        })
+        .await
+    }
+
+    async fn associate(&self, table: &str, subnet: &str) -> Result<(), ProviderError> {
+        self.count("ec2");
+        self.ec2.associate_route_table().route_table_id(table).subnet_id(subnet).send().await.aws().map(|_| ())
+    }
+
+    async fn find_rule(&self, v: &s::SecurityGroupRule) -> Result<Option<String>, ProviderError> {
+        self.count("ec2");
+        let out = self
+            .ec2
+            .describe_security_group_rules()
+            .filters(Filter::builder().name("group-id").values(&v.group_id).build())
+            .send()
+            .await
+            .aws()?;
+        Ok(out
+            .security_group_rules()
+            .iter()
+            .find(|r| rule_spec(r).as_ref() == Some(v))
+            .and_then(|r| r.security_group_rule_id().map(str::to_string)))
+    }
+
+    async fn resolve_image(&self, image: &str) -> Result<String, ProviderError> {
+        match image.strip_prefix("ssm:") {
+            None => Ok(image.to_string()),
+            Some(name) => {
+                self.count("ssm");
+                let out = self.ssm.get_parameter().name(name).send().await.map_err(|e| match super::classify(&e) {
+                    ProviderError::NotFound(_) => ProviderError::NotFound(format!(
+                        "the public parameter `{name}` that names this image does not exist in {}",
+                        self.region
+                    )),
+                    other => other,
+                })?;
+                Ok(out.parameter().and_then(|p| p.value()).unwrap_or_default().to_string())
+            }
+        }
+    }
+
+    async fn run_instance(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
+        let a = req.address;
+        let v: s::Instance = spec(a, req.attrs)?;
+        let ami = self.resolve_image(&v.image).await?;
+        self.count("ec2");
+        let root_device = self
+            .ec2
+            .describe_images()
+            .image_ids(&ami)
+            .send()
+            .await
+            .aws()?
+            .images()
+            .first()
+            .and_then(|i| i.root_device_name().map(str::to_string))
+            .unwrap_or_else(|| "/dev/xvda".into());
+        // Idempotency: the same state lineage and address always give the same token, so a
+        // retried RunInstances cannot start a second instance (on AWS; moto ignores it).
+        let token = hex::encode(Sha256::digest(format!("{}:{}", req.lineage, a).as_bytes()));
+        let tags = self.tags(&req, &v.tags);
+        let nic = InstanceNetworkInterfaceSpecification::builder()
+            .device_index(0)
+            .subnet_id(&v.subnet_id)
+            .associate_public_ip_address(v.associate_public_ip)
+            .set_groups(Some(v.security_group_ids.clone()))
+            .set_private_ip_address(v.private_ip.clone())
+            .build();
+        let mut ebs = EbsBlockDevice::builder().encrypted(v.root_volume_encrypted).delete_on_termination(true);
+        if let Some(size) = v.root_volume_size_gb {
+            ebs = ebs.volume_size(size);
+        }
+        let out = self
+            .settle("RunInstances", SETTLE, || async {
+                self.count("ec2");
+                let mut call = self
+                    .ec2
+                    .run_instances()
+                    .image_id(&ami)
+                    .instance_type(v.instance_type.as_str().into())
+                    .min_count(1)
+                    .max_count(1)
+                    .client_token(&token[..64])
+                    .network_interfaces(nic.clone())
+                    .block_device_mappings(
+                        BlockDeviceMapping::builder().device_name(&root_device).ebs(ebs.clone().build()).build(),
+                    )
+                    .metadata_options(
+                        InstanceMetadataOptionsRequest::builder()
+                            .http_tokens(if v.require_imdsv2 {
+                                HttpTokensState::Required
+                            } else {
+                                HttpTokensState::Optional
+                            })
+                            .build(),
+                    )
+                    .tag_specifications(tag_spec(ResourceType::Instance, &tags))
+                    .tag_specifications(tag_spec(ResourceType::Volume, &tags));
+                if let Some(p) = &v.iam_instance_profile {
+                    call = call.iam_instance_profile(IamInstanceProfileSpecification::builder().name(p).build());
+                }
+                if let Some(u) = &v.user_data {
+                    call = call.user_data(base64::engine::general_purpose::STANDARD.encode(u));
+                }
+                call.send().await.aws()
+            })
+            .await?;
+        let id = out.instances().first().and_then(|i| i.instance_id()).unwrap_or_default().to_string();
+        self.count("ec2");
+        self.ec2
+            .wait_until_instance_running()
+            .instance_ids(&id)
+            .wait(INSTANCE_WAIT)
+            .await
+            .map_err(|e| ProviderError::Fatal(format!("{a}: instance {id} did not reach `running`: {e}")))?;
+        self.count("ec2");
+        let desc = self.ec2.describe_instances().instance_ids(&id).send().await.aws()?;
+        let inst = desc.reservations().iter().flat_map(|r| r.instances()).next();
+        let private_ip = inst.and_then(|i| i.private_ip_address()).unwrap_or_default();
+        let public_ip = inst.and_then(|i| i.public_ip_address()).unwrap_or_default();
+        let dns = inst.and_then(|i| i.private_dns_name()).unwrap_or_default();
+        Ok(applied(
+            &id,
+            req.attrs,
+            outputs(&[
+                ("id", &id),
+                ("private_ip", private_ip),
+                ("public_ip", public_ip),
+                ("private_dns", dns),
+                ("ami", &ami),
+            ]),
+        ))
+    }
+
+    pub(super) async fn update_ec2(
+        &self,
+        req: Request<'_>,
+        id: &str,
+        before: &Attrs,
+    ) -> Result<Applied, ProviderError> {
+        let a = req.address;
+        let changed = |k: &str| before.get(k) != req.attrs.get(k);
+        let mut outs = outputs(&[("id", id)]);
+        match a.kind() {
+            Kind::Vpc => {
+                let v: s::Vpc = spec(a, req.attrs)?;
+                if changed("enable_dns_support") || changed("enable_dns_hostnames") {
+                    self.vpc_dns(id, v.enable_dns_support, v.enable_dns_hostnames).await?;
+                }
+            }
+            Kind::Subnet => {
+                let v: s::Subnet = spec(a, req.attrs)?;
+                if changed("map_public_ip_on_launch") {
+                    self.subnet_public(id, v.map_public_ip_on_launch).await?;
+                }
+            }
+            Kind::RouteTable => {
+                let v: s::RouteTable = spec(a, req.attrs)?;
+                let old: s::RouteTable = spec(a, before).unwrap_or(s::RouteTable {
+                    vpc_id: String::new(),
+                    routes: vec![],
+                    subnet_ids: vec![],
+                    tags: Default::default(),
+                });
+                for r in old.routes.iter().filter(|r| !v.routes.contains(r)) {
+                    self.count("ec2");
+                    self.ec2
+                        .delete_route()
+                        .route_table_id(id)
+                        .destination_cidr_block(&r.destination_cidr_block)
+                        .send()
+                        .await
+                        .aws()?;
+                }
+                for r in v.routes.iter().filter(|r| !old.routes.contains(r)) {
+                    self.add_route(id, r).await?;
+                }
+                let (_, assocs) = self.route_table_state(id).await?;
+                for (subnet, assoc) in &assocs {
+                    if !v.subnet_ids.contains(subnet) {
+                        self.count("ec2");
+                        self.ec2.disassociate_route_table().association_id(assoc).send().await.aws()?;
+                    }
+                }
+                for subnet in v.subnet_ids.iter().filter(|s| !assocs.contains_key(*s)) {
+                    self.associate(id, subnet).await?;
+                }
+            }
+            Kind::SecurityGroupRule => {
+                let v: s::SecurityGroupRule = spec(a, req.attrs)?;
+                self.count("ec2");
+                self.ec2
+                    .modify_security_group_rules()
+                    .group_id(&v.group_id)
+                    .security_group_rules(
+                        aws_sdk_ec2::types::SecurityGroupRuleUpdate::builder()
+                            .security_group_rule_id(id)
+                            .security_group_rule(request_of(&v))
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .aws()?;
+            }
+            Kind::Instance => {
+                let v: s::Instance = spec(a, req.attrs)?;
+                if changed("security_group_ids") {
+                    self.count("ec2");
+                    self.ec2
+                        .modify_instance_attribute()
+                        .instance_id(id)
+                        .set_groups(Some(v.security_group_ids.clone()))
+                        .send()
+                        .await
+                        .aws()?;
+                }
+                if changed("require_imdsv2") {
+                    self.count("ec2");
+                    self.ec2
+                        .modify_instance_metadata_options()
+                        .instance_id(id)
+                        .http_tokens(if v.require_imdsv2 {
+                            HttpTokensState::Required
+                        } else {
+                            HttpTokensState::Optional
+                        })
+                        .send()
+                        .await
+                        .aws()?;
+                }
+                if changed("iam_instance_profile") {
+                    self.count("ec2");
+                    let current = self
+                        .ec2
+                        .describe_iam_instance_profile_associations()
+                        .filters(Filter::builder().name("instance-id").values(id).build())
+                        .send()
+                        .await
+                        .aws()?;
+                    let assoc = current
+                        .iam_instance_profile_associations()
+                        .first()
+                        .and_then(|x| x.association_id())
+                        .map(str::to_string);
+                    match (&v.iam_instance_profile, assoc) {
+                        (Some(p), Some(assoc)) => {
+                            self.count("ec2");
+                            self.ec2
+                                .replace_iam_instance_profile_association()
+                                .association_id(assoc)
+                                .iam_instance_profile(IamInstanceProfileSpecification::builder().name(p).build())
+                                .send()
+                                .await
+                                .aws()?;
+                        }
+                        (Some(p), None) => {
+                            self.count("ec2");
+                            self.ec2
+                                .associate_iam_instance_profile()
+                                .instance_id(id)
+                                .iam_instance_profile(IamInstanceProfileSpecification::builder().name(p).build())
+                                .send()
+                                .await
+                                .aws()?;
+                        }
+                        (None, Some(assoc)) => {
+                            self.count("ec2");
+                            self.ec2.disassociate_iam_instance_profile().association_id(assoc).send().await.aws()?;
+                        }
+                        (None, None) => {}
+                    }
+                }
+                if let Some(prior) = before.get("tags") {
+                    let _ = prior;
+                }
+                outs = BTreeMap::new();
+            }
+            _ => {}
+        }
+        if changed("tags") {
+            self.retag(id, &req, before).await?;
+        }
+        let mut result = applied(id, req.attrs, outs);
+        if a.kind() == Kind::Instance {
+            // Outputs of an instance do not change on update; keep what refresh reads.
+            result.outputs = BTreeMap::new();
+        }
+        Ok(result)
+    }
+
+    async fn retag(&self, id: &str, req: &Request<'_>, before: &Attrs) -> Result<(), ProviderError> {
+        let new: BTreeMap<String, String> =
+            req.attrs.get("tags").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default();
+        let old: BTreeMap<String, String> =
+            before.get("tags").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default();
+        let gone: Vec<Tag> =
+            old.keys().filter(|k| !new.contains_key(*k)).map(|k| Tag::builder().key(k).build()).collect();
+        if !gone.is_empty() {
+            self.count("ec2");
+            self.ec2.delete_tags().resources(id).set_tags(Some(gone)).send().await.aws()?;
+        }
+        let set: Vec<Tag> = self.tags(req, &new).iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+        self.count("ec2");
+        self.ec2.create_tags().resources(id).set_tags(Some(set)).send().await.aws()?;
+        Ok(())
+    }
+
+    /// Routes socform manages and subnet associations (subnet id → association id).
+    async fn route_table_state(&self, id: &str) -> Result<(Vec<s::Route>, BTreeMap<String, String>), ProviderError> {
+        self.count("ec2");
+        let out = self.ec2.describe_route_tables().route_table_ids(id).send().await.aws()?;
+        let rt = out.route_tables().first().ok_or_else(|| ProviderError::NotFound(id.to_string()))?;
+        Ok((routes_of(rt), associations_of(rt)))
+    }
+
+    pub(super) async fn delete_ec2(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        match address.kind() {
+            Kind::Vpc => {
+                self.delete_patiently(address, || async {
+                    self.count("ec2");
+                    self.ec2.delete_vpc().vpc_id(id).send().await.aws().map(|_| ())
+                })
+                .await
+            }
+            Kind::Subnet => {
+                self.delete_patiently(address, || async {
+                    self.count("ec2");
+                    self.ec2.delete_subnet().subnet_id(id).send().await.aws().map(|_| ())
+                })
+                .await
+            }
+            Kind::InternetGateway => {
+                if let Some(vpc) = attrs.get("vpc_id").and_then(|v| v.as_str()) {
+                    self.count("ec2");
+                    match self.ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send().await.aws() {
+                        Ok(_) | Err(ProviderError::NotFound(_)) => {}
+                        Err(ProviderError::Fatal(m)) if m.contains("Gateway.NotAttached") => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                self.delete_patiently(address, || async {
+                    self.count("ec2");
+                    self.ec2.delete_internet_gateway().internet_gateway_id(id).send().await.aws().map(|_| ())
+                })
+                .await
+            }
+            Kind::RouteTable => {
+                if let Ok((_, assocs)) = self.route_table_state(id).await {
+                    for assoc in assocs.values() {
+                        self.count("ec2");
+                        self.ec2.disassociate_route_table().association_id(assoc).send().await.aws()?;
+                    }
+                }
+                self.delete_patiently(address, || async {
+                    self.count("ec2");
+                    self.ec2.delete_route_table().route_table_id(id).send().await.aws().map(|_| ())
+                })
+                .await
+            }
+            Kind::SecurityGroup => {
+                self.delete_patiently(address, || async {
+                    self.count("ec2");
+                    self.ec2.delete_security_group().group_id(id).send().await.aws().map(|_| ())
+                })
+                .await
+            }
+            Kind::SecurityGroupRule => {
+                let group = attrs.get("group_id").and_then(|v| v.as_str()).unwrap_or_default();
+                self.count("ec2");
+                let r = if attrs.get("direction") == Some(&json!("egress")) {
+                    self.ec2
+                        .revoke_security_group_egress()
+                        .group_id(group)
+                        .security_group_rule_ids(id)
+                        .send()
+                        .await
+                        .aws()
+                        .map(|_| ())
+                } else {
+                    self.ec2
+                        .revoke_security_group_ingress()
+                        .group_id(group)
+                        .security_group_rule_ids(id)
+                        .send()
+                        .await
+                        .aws()
+                        .map(|_| ())
+                };
+                match r {
+                    // The group is gone, and its rules with it.
+                    Err(ProviderError::NotFound(_)) => Ok(()),
+                    other => other,
+                }
+            }
+            Kind::Instance => {
+                self.count("ec2");
+                self.ec2.terminate_instances().instance_ids(id).send().await.aws()?;
+                self.count("ec2");
+                self.ec2
+                    .wait_until_instance_terminated()
+                    .instance_ids(id)
+                    .wait(INSTANCE_WAIT)
+                    .await
+                    .map_err(|e| ProviderError::Fatal(format!("{address}: instance {id} did not terminate: {e}")))?;
+                Ok(())
+            }
+            Kind::FlowLog => {
+                self.count("ec2");
+                let out = self.ec2.delete_flow_logs().flow_log_ids(id).send().await.aws()?;
+                match out.unsuccessful().first() {
+                    Some(u) => Err(ProviderError::Fatal(format!(
+                        "DeleteFlowLogs: {}",
+                        u.error().and_then(|e| e.message()).unwrap_or("unknown error")
+                    ))),
+                    None => Ok(()),
+                }
+            }
+            _ => unreachable!("not an EC2 kind"),
+        }
+    }
+
+    /// One paginated Describe call per kind; VPC attributes need one call per VPC in state.
+    pub(super) async fn refresh_ec2(&self, blueprint: &str, state: &State) -> Result<Part, ProviderError> {
+        let mut part = Part::default();
+        let rec = |kind: Kind, addr: &Option<Address>, id: &str| {
+            state
+                .resources
+                .values()
+                .find(|r| r.kind == kind && r.id == id)
+                .cloned()
+                .or_else(|| addr.as_ref().and_then(|a| state.resources.get(a)).cloned())
+                .unwrap_or_else(|| blank(kind))
+        };
+
+        // VPCs
+        let mut found = BTreeMap::new();
+        let mut pages = self.ec2.describe_vpcs().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            self.count("ec2");
+            for v in page.aws()?.vpcs() {
+                let id = v.vpc_id().unwrap_or_default();
+                let addr = owned(blueprint, ec2_tags(v.tags()));
+                let in_state = of_kind(state, Kind::Vpc).iter().any(|(_, r)| r.id == id);
+                if addr.is_none() && !in_state {
+                    continue;
+                }
+                let (support, hostnames) = self.vpc_dns_state(id).await?;
+                let mut read = Attrs::new();
+                read.insert("cidr_block".into(), json!(v.cidr_block().unwrap_or_default()));
+                read.insert("enable_dns_support".into(), json!(support));
+                read.insert("enable_dns_hostnames".into(), json!(hostnames));
+                read.insert("tags".into(), user_tags(ec2_tags(v.tags())));
+                let r = rec(Kind::Vpc, &addr, id);
+                found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
+            }
+        }
+        part.settle(state, Kind::Vpc, found);
+
+        // Subnets
+        let mut found = BTreeMap::new();
+        let mut pages = self.ec2.describe_subnets().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            self.count("ec2");
+            for sn in page.aws()?.subnets() {
+                let id = sn.subnet_id().unwrap_or_default();
+                let addr = owned(blueprint, ec2_tags(sn.tags()));
+                let mut read = Attrs::new();
+                read.insert("vpc_id".into(), json!(sn.vpc_id().unwrap_or_default()));
+                read.insert("cidr_block".into(), json!(sn.cidr_block().unwrap_or_default()));
+                read.insert("availability_zone".into(), json!(sn.availability_zone().unwrap_or_default()));
+                read.insert("map_public_ip_on_launch".into(), json!(sn.map_public_ip_on_launch().unwrap_or(false)));
+                read.insert("tags".into(), user_tags(ec2_tags(sn.tags())));
+                let r = rec(Kind::Subnet, &addr, id);
+                found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
+            }
+        }
+        part.settle(state, Kind::Subnet, found);
+
+        // Internet gateways
+        let mut found = BTreeMap::new();
+        let mut pages = self.ec2.describe_internet_gateways().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            self.count("ec2");
+            for g in page.aws()?.internet_gateways() {
+                let id = g.internet_gateway_id().unwrap_or_default();
+                let addr = owned(blueprint, ec2_tags(g.tags()));
+                let mut read = Attrs::new();
+                let vpc = g.attachments().first().and_then(|a| a.vpc_id()).unwrap_or_default();
+                read.insert("vpc_id".into(), json!(vpc));
+                read.insert("tags".into(), user_tags(ec2_tags(g.tags())));
+                let r = rec(Kind::InternetGateway, &addr, id);
+                found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
+            }
+        }
+        part.settle(state, Kind::InternetGateway, found);
+
+        // Route tables
+        let mut found = BTreeMap::new();
+        let mut pages = self.ec2.describe_route_tables().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            self.count("ec2");
+            for rt in page.aws()?.route_tables() {
+                let id = rt.route_table_id().unwrap_or_default();
+                let addr = owned(blueprint, ec2_tags(rt.tags()));
+                let mut read = Attrs::new();
+                read.insert("vpc_id".into(), json!(rt.vpc_id().unwrap_or_default()));
+                read.insert("routes".into(), serde_json::to_value(routes_of(rt)).expect("routes serialise"));
+                let subnets: Vec<String> = associations_of(rt).into_keys().collect();
+                read.insert("subnet_ids".into(), json!(subnets));
+                read.insert("tags".into(), user_tags(ec2_tags(rt.tags())));
+                let r = rec(Kind::RouteTable, &addr, id);
+                found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
+            }
+        }
+        part.settle(state, Kind::RouteTable, found);
+
+        // Security groups
+        let mut found = BTreeMap::new();
+        let mut pages = self.ec2.describe_security_groups().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            self.count("ec2");
+            for g in page.aws()?.security_groups() {
+                let id = g.group_id().unwrap_or_default();
+                let addr = owned(blueprint, ec2_tags(g.tags()));
+                let mut read = Attrs::new();
+                read.insert("group_name".into(), json!(g.group_name().unwrap_or_default()));
+                read.insert("description".into(), json!(g.description().unwrap_or_default()));
+                read.insert("vpc_id".into(), json!(g.vpc_id().unwrap_or_default()));
+                read.insert("tags".into(), user_tags(ec2_tags(g.tags())));
+                let r = rec(Kind::SecurityGroup, &addr, id);
+                found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
+            }
+        }
+        part.settle(state, Kind::SecurityGroup, found);
+
+        // Security group rules: every rule of every group, one call.
+        let mut found = BTreeMap::new();
+        let mut pages = self.ec2.describe_security_group_rules().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            self.count("ec2");
+            for rule in page.aws()?.security_group_rules() {
+                let id = rule.security_group_rule_id().unwrap_or_default();
+                let addr = owned(blueprint, ec2_tags(rule.tags()));
+                let Some(v) = rule_spec(rule) else { continue };
+                let read = s::to_attrs(&v);
+                let r = rec(Kind::SecurityGroupRule, &addr, id);
+                found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
+            }
+        }
+        part.settle(state, Kind::SecurityGroupRule, found);
+
+        // Instances (terminated ones are gone)
+        let mut found = BTreeMap::new();
+        let mut pages = self
+            .ec2
+            .describe_instances()
+            .filters(
+                Filter::builder()
+                    .name("instance-state-name")
+                    .values("pending")
+                    .values("running")
+                    .values("stopping")
+                    .values("stopped")
+                    .build(),
+            )
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            self.count("ec2");
+            for i in page.aws()?.reservations().iter().flat_map(|r| r.instances()) {
+                let id = i.instance_id().unwrap_or_default();
+                let addr = owned(blueprint, ec2_tags(i.tags()));
+                let mut read = Attrs::new();
+                read.insert("instance_type".into(), json!(i.instance_type().map(|t| t.as_str()).unwrap_or_default()));
+                read.insert("subnet_id".into(), json!(i.subnet_id().unwrap_or_default()));
+                let mut groups: Vec<&str> = i.security_groups().iter().filter_map(|g| g.group_id()).collect();
+                groups.sort();
+                read.insert("security_group_ids".into(), json!(groups));
+                let profile = i
+                    .iam_instance_profile()
+                    .and_then(|p| p.arn())
+                    .and_then(|arn| arn.rsplit('/').next())
+                    .map(str::to_string);
+                read.insert("iam_instance_profile".into(), json!(profile));
+                if let Some(tokens) = i.metadata_options().and_then(|m| m.http_tokens()) {
+                    read.insert("require_imdsv2".into(), json!(*tokens == HttpTokensState::Required));
+                }
+                read.insert("tags".into(), user_tags(ec2_tags(i.tags())));
+                let outs = outputs(&[
+                    ("id", id),
+                    ("private_ip", i.private_ip_address().unwrap_or_default()),
+                    ("public_ip", i.public_ip_address().unwrap_or_default()),
+                    ("private_dns", i.private_dns_name().unwrap_or_default()),
+                    ("ami", i.image_id().unwrap_or_default()),
+                ]);
+                let r = rec(Kind::Instance, &addr, id);
+                let mut l = live(&r, id, read, outs);
+                if l.attributes.get("iam_instance_profile") == Some(&serde_json::Value::Null) {
+                    l.attributes.remove("iam_instance_profile");
+                }
+                found.insert(id.to_string(), (addr, l));
+            }
+        }
+        part.settle(state, Kind::Instance, found);
+
+        // Flow logs
+        let mut found = BTreeMap::new();
+        let mut pages = self.ec2.describe_flow_logs().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            self.count("ec2");
+            for f in page.aws()?.flow_logs() {
+                let id = f.flow_log_id().unwrap_or_default();
+                let addr = owned(blueprint, ec2_tags(f.tags()));
+                let mut read = Attrs::new();
+                read.insert("resource_id".into(), json!(f.resource_id().unwrap_or_default()));
+                read.insert("traffic_type".into(), json!(f.traffic_type().map(|t| t.as_str()).unwrap_or_default()));
+                read.insert("log_group_name".into(), json!(f.log_group_name().unwrap_or_default()));
+                read.insert(
+                    "deliver_logs_permission_arn".into(),
+                    json!(f.deliver_logs_permission_arn().unwrap_or_default()),
+                );
+                if let Some(m) = f.max_aggregation_interval() {
+                    read.insert("max_aggregation_interval".into(), json!(m));
+                }
+                read.insert("tags".into(), user_tags(ec2_tags(f.tags())));
+                let r = rec(Kind::FlowLog, &addr, id);
+                found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
+            }
+        }
+        part.settle(state, Kind::FlowLog, found);
+        Ok(part)
+    }
+
+    async fn vpc_dns_state(&self, id: &str) -> Result<(bool, bool), ProviderError> {
+        use aws_sdk_ec2::types::VpcAttributeName;
+        self.count("ec2");
+        let s = self
+            .ec2
+            .describe_vpc_attribute()
+            .vpc_id(id)
+            .attribute(VpcAttributeName::EnableDnsSupport)
+            .send()
+            .await
+            .aws()?;
+        self.count("ec2");
+        let h = self
+            .ec2
+            .describe_vpc_attribute()
+            .vpc_id(id)
+            .attribute(VpcAttributeName::EnableDnsHostnames)
+            .send()
+            .await
+            .aws()?;
+        Ok((
+            s.enable_dns_support().and_then(|v| v.value()).unwrap_or(false),
+            h.enable_dns_hostnames().and_then(|v| v.value()).unwrap_or(false),
+        ))
+    }
+}
+
+fn permission(v: &s::SecurityGroupRule) -> IpPermission {
+    let mut p = IpPermission::builder().ip_protocol(&v.protocol);
+    if v.protocol != "-1" {
+        p = p.from_port(v.from_port).to_port(v.to_port);
+    }
+    if let Some(c) = &v.cidr_ipv4 {
+        p = p.ip_ranges(IpRange::builder().cidr_ip(c).set_description(v.description.clone()).build());
+    }
+    if let Some(c) = &v.cidr_ipv6 {
+        p = p.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(c).set_description(v.description.clone()).build());
+    }
+    if let Some(g) = &v.peer_group_id {
+        p = p
+            .user_id_group_pairs(UserIdGroupPair::builder().group_id(g).set_description(v.description.clone()).build());
+    }
+    p.build()
+}
+
+fn request_of(v: &s::SecurityGroupRule) -> aws_sdk_ec2::types::SecurityGroupRuleRequest {
+    aws_sdk_ec2::types::SecurityGroupRuleRequest::builder()
+        .ip_protocol(&v.protocol)
+        .from_port(v.from_port)
+        .to_port(v.to_port)
+        .set_cidr_ipv4(v.cidr_ipv4.clone())
+        .set_cidr_ipv6(v.cidr_ipv6.clone())
+        .set_referenced_group_id(v.peer_group_id.clone())
+        .set_description(v.description.clone())
+        .build()
+}
+
+/// A rule as socform describes it; `None` for rules of kinds socform does not make (prefix
+/// lists).
+fn rule_spec(r: &aws_sdk_ec2::types::SecurityGroupRule) -> Option<s::SecurityGroupRule> {
+    let protocol = r.ip_protocol().unwrap_or("-1").to_string();
+    let all = protocol == "-1";
+    let peer = r.referenced_group_info().and_then(|g| g.group_id()).map(str::to_string);
+    if r.prefix_list_id().is_some() {
+        return None;
+    }
+    Some(s::SecurityGroupRule {
+        group_id: r.group_id().unwrap_or_default().to_string(),
+        direction: if r.is_egress().unwrap_or(false) { s::Direction::Egress } else { s::Direction::Ingress },
+        protocol,
+        from_port: if all { -1 } else { r.from_port().unwrap_or(-1) },
+        to_port: if all { -1 } else { r.to_port().unwrap_or(-1) },
+        cidr_ipv4: r.cidr_ipv4().map(str::to_string),
+        cidr_ipv6: r.cidr_ipv6().map(str::to_string),
+        peer_group_id: peer,
+        description: r.description().filter(|d| !d.is_empty()).map(str::to_string),
+    })
+}
+
+/// Routes through a gateway that someone created (not the `local` route).
+fn routes_of(rt: &aws_sdk_ec2::types::RouteTable) -> Vec<s::Route> {
+    let mut v: Vec<s::Route> = rt
+        .routes()
+        .iter()
+        .filter(|r| r.gateway_id().is_some_and(|g| g != "local"))
+        .filter_map(|r| {
+            Some(s::Route {
+                destination_cidr_block: r.destination_cidr_block()?.to_string(),
+                gateway_id: r.gateway_id()?.to_string(),
+            })
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn associations_of(rt: &aws_sdk_ec2::types::RouteTable) -> BTreeMap<String, String> {
+    rt.associations()
+        .iter()
+        .filter(|a| !a.main().unwrap_or(false))
+        .filter_map(|a| Some((a.subnet_id()?.to_string(), a.route_table_association_id()?.to_string())))
+        .collect()
+}

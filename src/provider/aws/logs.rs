@@ -1,0 +1,322 @@
+//! CloudWatch Logs (log groups, metric filters) and CloudWatch alarms. Refresh: one
+//! paginated DescribeLogGroups, one DescribeMetricFilters, one DescribeAlarms.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+use aws_sdk_cloudwatchlogs::types::MetricTransformation;
+use serde_json::json;
+
+use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, Part};
+use crate::address::Address;
+use crate::model::spec as s;
+use crate::model::{Attrs, Kind};
+use crate::provider::{Applied, ProviderError, Request};
+use crate::state::State;
+
+impl AwsProvider {
+    fn log_group_arn(&self, account: &str, name: &str) -> String {
+        format!("arn:aws:logs:{}:{account}:log-group:{name}", self.region)
+    }
+
+    pub(super) async fn create_logs(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
+        let a = req.address;
+        match a.kind() {
+            Kind::LogGroup => {
+                let v: s::LogGroup = spec(a, req.attrs)?;
+                self.count("logs");
+                self.logs
+                    .create_log_group()
+                    .log_group_name(&v.log_group_name)
+                    .set_kms_key_id(v.kms_key_id.clone())
+                    .set_tags(Some(self.tags(&req, &v.tags).into_iter().collect()))
+                    .send()
+                    .await
+                    .aws()?;
+                if let Some(days) = v.retention_in_days {
+                    self.count("logs");
+                    self.logs
+                        .put_retention_policy()
+                        .log_group_name(&v.log_group_name)
+                        .retention_in_days(days)
+                        .send()
+                        .await
+                        .aws()?;
+                }
+                let account = self.account_id_cached().await?;
+                let arn = self.log_group_arn(&account, &v.log_group_name);
+                Ok(Applied {
+                    id: v.log_group_name.clone(),
+                    attributes: req.attrs.clone(),
+                    outputs: outputs(&[("name", &v.log_group_name), ("arn", &arn)]),
+                })
+            }
+            Kind::MetricFilter => {
+                let v: s::MetricFilter = spec(a, req.attrs)?;
+                self.put_filter(&v).await?;
+                let id = format!("{}:{}", v.log_group_name, v.filter_name);
+                Ok(Applied { id, attributes: req.attrs.clone(), outputs: outputs(&[("name", &v.filter_name)]) })
+            }
+            Kind::Alarm => {
+                let v: s::Alarm = spec(a, req.attrs)?;
+                self.put_alarm(&req, &v).await?;
+                let account = self.account_id_cached().await?;
+                let arn = format!("arn:aws:cloudwatch:{}:{account}:alarm:{}", self.region, v.alarm_name);
+                Ok(Applied {
+                    id: v.alarm_name.clone(),
+                    attributes: req.attrs.clone(),
+                    outputs: outputs(&[("name", &v.alarm_name), ("arn", &arn)]),
+                })
+            }
+            _ => unreachable!("not a logs kind"),
+        }
+    }
+
+    async fn account_id_cached(&self) -> Result<String, ProviderError> {
+        use crate::provider::Provider;
+        self.account_id().await
+    }
+
+    async fn put_filter(&self, v: &s::MetricFilter) -> Result<(), ProviderError> {
+        let t = MetricTransformation::builder()
+            .metric_namespace(&v.metric_namespace)
+            .metric_name(&v.metric_name)
+            .metric_value(&v.metric_value)
+            .set_default_value(v.default_value)
+            .build()
+            .map_err(|e| ProviderError::Fatal(e.to_string()))?;
+        self.count("logs");
+        self.logs
+            .put_metric_filter()
+            .log_group_name(&v.log_group_name)
+            .filter_name(&v.filter_name)
+            .filter_pattern(&v.filter_pattern)
+            .metric_transformations(t)
+            .send()
+            .await
+            .aws()
+            .map(|_| ())
+    }
+
+    async fn put_alarm(&self, req: &Request<'_>, v: &s::Alarm) -> Result<(), ProviderError> {
+        let tags: Vec<aws_sdk_cloudwatch::types::Tag> = self
+            .tags(req, &v.tags)
+            .into_iter()
+            .map(|(k, v)| aws_sdk_cloudwatch::types::Tag::builder().key(k).value(v).build())
+            .collect();
+        self.count("cloudwatch");
+        self.cloudwatch
+            .put_metric_alarm()
+            .alarm_name(&v.alarm_name)
+            .set_alarm_description(v.alarm_description.clone())
+            .namespace(&v.namespace)
+            .metric_name(&v.metric_name)
+            .statistic(Statistic::from(v.statistic.as_str()))
+            .period(v.period)
+            .evaluation_periods(v.evaluation_periods)
+            .set_datapoints_to_alarm(v.datapoints_to_alarm)
+            .threshold(v.threshold)
+            .comparison_operator(ComparisonOperator::from(v.comparison_operator.as_str()))
+            .treat_missing_data(&v.treat_missing_data)
+            .set_alarm_actions(Some(v.alarm_actions.clone()))
+            .set_ok_actions(Some(v.ok_actions.clone()))
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .aws()
+            .map(|_| ())
+    }
+
+    pub(super) async fn update_logs(
+        &self,
+        req: Request<'_>,
+        id: &str,
+        before: &Attrs,
+    ) -> Result<Applied, ProviderError> {
+        let a = req.address;
+        match a.kind() {
+            Kind::LogGroup => {
+                let v: s::LogGroup = spec(a, req.attrs)?;
+                if before.get("retention_in_days") != req.attrs.get("retention_in_days") {
+                    self.count("logs");
+                    match v.retention_in_days {
+                        Some(d) => self
+                            .logs
+                            .put_retention_policy()
+                            .log_group_name(id)
+                            .retention_in_days(d)
+                            .send()
+                            .await
+                            .aws()
+                            .map(|_| ())?,
+                        None => {
+                            self.logs.delete_retention_policy().log_group_name(id).send().await.aws().map(|_| ())?
+                        }
+                    }
+                }
+                if before.get("tags") != req.attrs.get("tags") {
+                    let account = self.account_id_cached().await?;
+                    let arn = self.log_group_arn(&account, id);
+                    let old: BTreeMap<String, String> =
+                        before.get("tags").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default();
+                    let gone: Vec<String> = old.keys().filter(|k| !v.tags.contains_key(*k)).cloned().collect();
+                    if !gone.is_empty() {
+                        self.count("logs");
+                        self.logs.untag_resource().resource_arn(&arn).set_tag_keys(Some(gone)).send().await.aws()?;
+                    }
+                    self.count("logs");
+                    self.logs
+                        .tag_resource()
+                        .resource_arn(&arn)
+                        .set_tags(Some(self.tags(&req, &v.tags).into_iter().collect()))
+                        .send()
+                        .await
+                        .aws()?;
+                }
+            }
+            Kind::MetricFilter => self.put_filter(&spec(a, req.attrs)?).await?,
+            Kind::Alarm => self.put_alarm(&req, &spec(a, req.attrs)?).await?,
+            _ => unreachable!("not a logs kind"),
+        }
+        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+    }
+
+    pub(super) async fn delete_logs(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        match address.kind() {
+            Kind::LogGroup => {
+                self.count("logs");
+                self.logs.delete_log_group().log_group_name(id).send().await.aws().map(|_| ())
+            }
+            Kind::MetricFilter => {
+                let group = attrs.get("log_group_name").and_then(|v| v.as_str()).unwrap_or_default();
+                let name = attrs.get("filter_name").and_then(|v| v.as_str()).unwrap_or_default();
+                self.count("logs");
+                self.logs.delete_metric_filter().log_group_name(group).filter_name(name).send().await.aws().map(|_| ())
+            }
+            Kind::Alarm => {
+                self.count("cloudwatch");
+                self.cloudwatch.delete_alarms().alarm_names(id).send().await.aws().map(|_| ())
+            }
+            _ => unreachable!("not a logs kind"),
+        }
+    }
+
+    pub(super) async fn refresh_logs(&self, blueprint: &str, state: &State) -> Result<Part, ProviderError> {
+        let mut part = Part::default();
+        // Log groups: one paginated listing; tags are read for the groups state knows and
+        // for groups named like socform's defaults (to find a crash's leftovers).
+        let mut found = BTreeMap::new();
+        let mut pages = self.logs.describe_log_groups().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            self.count("logs");
+            for g in page.aws()?.log_groups() {
+                let name = g.log_group_name().unwrap_or_default();
+                let rec = state.resources.values().find(|r| r.kind == Kind::LogGroup && r.id == name).cloned();
+                if rec.is_none() && !name.starts_with(&format!("{blueprint}-")) {
+                    continue;
+                }
+                let arn = g.arn().unwrap_or_default().trim_end_matches(":*").to_string();
+                self.count("logs");
+                let tags = self
+                    .logs
+                    .list_tags_for_resource()
+                    .resource_arn(&arn)
+                    .send()
+                    .await
+                    .aws()
+                    .map(|t| t.tags().cloned().unwrap_or_default())
+                    .unwrap_or_default();
+                let addr = owned(blueprint, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                if rec.is_none() && addr.is_none() {
+                    continue;
+                }
+                let mut read = Attrs::new();
+                read.insert("log_group_name".into(), json!(name));
+                read.insert("retention_in_days".into(), json!(g.retention_in_days()));
+                read.insert("kms_key_id".into(), json!(g.kms_key_id()));
+                read.insert("tags".into(), user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
+                let rec = rec.unwrap_or_else(|| blank(Kind::LogGroup));
+                let mut l = live(&rec, name, read, outputs(&[("name", name), ("arn", &arn)]));
+                l.attributes.retain(|_, v| !v.is_null());
+                found.insert(name.to_string(), (addr, l));
+            }
+        }
+        part.settle(state, Kind::LogGroup, found);
+
+        // Metric filters: one listing of every filter. Filters carry no tags; untracked ones
+        // are recognised by socform's default name prefix.
+        let mut found = BTreeMap::new();
+        let mut pages = self.logs.describe_metric_filters().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            self.count("logs");
+            for f in page.aws()?.metric_filters() {
+                let group = f.log_group_name().unwrap_or_default();
+                let name = f.filter_name().unwrap_or_default();
+                let id = format!("{group}:{name}");
+                let rec = state.resources.values().find(|r| r.kind == Kind::MetricFilter && r.id == id).cloned();
+                let addr = name.strip_prefix(&format!("{blueprint}-")).map(|n| Address::new(Kind::MetricFilter, n));
+                if rec.is_none() && addr.is_none() {
+                    continue;
+                }
+                let t = f.metric_transformations().first();
+                let mut read = Attrs::new();
+                read.insert("log_group_name".into(), json!(group));
+                read.insert("filter_name".into(), json!(name));
+                read.insert("filter_pattern".into(), json!(f.filter_pattern().unwrap_or_default()));
+                if let Some(t) = t {
+                    read.insert("metric_namespace".into(), json!(t.metric_namespace()));
+                    read.insert("metric_name".into(), json!(t.metric_name()));
+                    read.insert("metric_value".into(), json!(t.metric_value()));
+                    if let Some(d) = t.default_value() {
+                        read.insert("default_value".into(), json!(d));
+                    }
+                }
+                let rec = rec.unwrap_or_else(|| blank(Kind::MetricFilter));
+                found.insert(id.clone(), (addr, live(&rec, id.clone(), read, outputs(&[("name", name)]))));
+            }
+        }
+        part.settle(state, Kind::MetricFilter, found);
+
+        // Alarms: one paginated DescribeAlarms.
+        let mut found = BTreeMap::new();
+        let mut pages = self.cloudwatch.describe_alarms().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            self.count("cloudwatch");
+            for al in page.aws()?.metric_alarms() {
+                let name = al.alarm_name().unwrap_or_default();
+                let rec = state.resources.values().find(|r| r.kind == Kind::Alarm && r.id == name).cloned();
+                let addr = name.strip_prefix(&format!("{blueprint}-")).map(|n| Address::new(Kind::Alarm, n));
+                if rec.is_none() && addr.is_none() {
+                    continue;
+                }
+                let mut actions: Vec<&str> = al.alarm_actions().iter().map(String::as_str).collect();
+                actions.sort();
+                let mut ok: Vec<&str> = al.ok_actions().iter().map(String::as_str).collect();
+                ok.sort();
+                let mut read = Attrs::new();
+                read.insert("alarm_name".into(), json!(name));
+                if let Some(d) = al.alarm_description() {
+                    read.insert("alarm_description".into(), json!(d));
+                }
+                read.insert("namespace".into(), json!(al.namespace()));
+                read.insert("metric_name".into(), json!(al.metric_name()));
+                read.insert("statistic".into(), json!(al.statistic().map(|s| s.as_str())));
+                read.insert("period".into(), json!(al.period()));
+                read.insert("evaluation_periods".into(), json!(al.evaluation_periods()));
+                if let Some(d) = al.datapoints_to_alarm() {
+                    read.insert("datapoints_to_alarm".into(), json!(d));
+                }
+                read.insert("threshold".into(), json!(al.threshold()));
+                read.insert("comparison_operator".into(), json!(al.comparison_operator().map(|c| c.as_str())));
+                read.insert("treat_missing_data".into(), json!(al.treat_missing_data().unwrap_or("missing")));
+                read.insert("alarm_actions".into(), json!(actions));
+                read.insert("ok_actions".into(), json!(ok));
+                let rec = rec.unwrap_or_else(|| blank(Kind::Alarm));
+                let outs = outputs(&[("name", name), ("arn", al.alarm_arn().unwrap_or_default())]);
+                found.insert(name.to_string(), (addr, live(&rec, name, read, outs)));
+            }
+        }
+        part.settle(state, Kind::Alarm, found);
+        Ok(part)
+    }
+}

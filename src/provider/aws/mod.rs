@@ -1,0 +1,469 @@
+//! The AWS provider: every resource kind through the official AWS SDK for Rust.
+//!
+//! One module per service family (`ec2`, `iam`, `s3`, `logs`, `trail`, `notify`, `store`,
+//! `config`), each a thin function per API call. SDK errors are mapped once, in
+//! [`classify`], into the small [`ProviderError`] enum. Throttling is left to the SDK's
+//! standard retry mode; the few documented eventual-consistency errors are retried here, each
+//! listed in [`CONSISTENCY_RETRIES`] with the reason.
+//!
+//! Refresh reads live state per kind with one batched, paginated call wherever the API has
+//! one (all groups and their rules, all roles with their policies, all alarms...), never one
+//! call per resource where a batch exists. What AWS cannot report back (a friendly image name,
+//! the fingerprint of a secret) is carried over from state, so it never causes a diff.
+//!
+//! **Architecture Invariant:** this is the only module tree that imports `aws_sdk_*`.
+
+mod ec2;
+mod iam;
+mod logs;
+mod notify;
+mod s3;
+mod store;
+mod trail;
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use serde_json::Value;
+use tokio::sync::OnceCell;
+
+use super::{Applied, Provider, ProviderError, Request};
+use crate::address::Address;
+use crate::model::{Attrs, Kind};
+use crate::plan::{LiveResource, Snapshot};
+use crate::state::{Record, State};
+
+/// Where and as whom to talk to AWS.
+#[derive(Clone, Debug, Default)]
+pub struct AwsOptions {
+    pub region: String,
+    pub profile: Option<String>,
+    /// An emulator or a VPC endpoint; `None` for AWS itself.
+    pub endpoint_url: Option<String>,
+    /// How long a delete keeps retrying a dependency violation before naming what is in
+    /// the way (AWS takes minutes to release an instance's network interfaces).
+    pub dependency_wait: Duration,
+}
+
+/// The tag keys that make every resource socform creates findable again.
+pub const TAG_BLUEPRINT: &str = "socform:blueprint";
+pub const TAG_ADDRESS: &str = "socform:address";
+
+pub struct AwsProvider {
+    ec2: aws_sdk_ec2::Client,
+    iam: aws_sdk_iam::Client,
+    s3: aws_sdk_s3::Client,
+    cloudtrail: aws_sdk_cloudtrail::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    sns: aws_sdk_sns::Client,
+    ssm: aws_sdk_ssm::Client,
+    sts: aws_sdk_sts::Client,
+    secrets: aws_sdk_secretsmanager::Client,
+    config: aws_sdk_config::Client,
+    region: String,
+    dependency_wait: Duration,
+    account: OnceCell<String>,
+    calls: Mutex<BTreeMap<String, u64>>,
+}
+
+impl AwsProvider {
+    /// Builds clients from the default credential chain (environment, profile, SSO,
+    /// instance role) and the options.
+    pub async fn new(opts: &AwsOptions) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(opts.region.clone()))
+            .retry_config(RetryConfig::standard().with_max_attempts(5));
+        if let Some(p) = &opts.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(e) = &opts.endpoint_url {
+            loader = loader.endpoint_url(e);
+        }
+        let conf = loader.load().await;
+        let s3_conf = aws_sdk_s3::config::Builder::from(&conf).force_path_style(opts.endpoint_url.is_some()).build();
+        Self {
+            ec2: aws_sdk_ec2::Client::new(&conf),
+            iam: aws_sdk_iam::Client::new(&conf),
+            s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            cloudtrail: aws_sdk_cloudtrail::Client::new(&conf),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),
+            sns: aws_sdk_sns::Client::new(&conf),
+            ssm: aws_sdk_ssm::Client::new(&conf),
+            sts: aws_sdk_sts::Client::new(&conf),
+            secrets: aws_sdk_secretsmanager::Client::new(&conf),
+            config: aws_sdk_config::Client::new(&conf),
+            region: opts.region.clone(),
+            dependency_wait: opts.dependency_wait,
+            account: OnceCell::new(),
+            calls: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Counts one API call of `service` (for `-v` and the API-economy benchmark).
+    fn count(&self, service: &str) {
+        *self.calls.lock().unwrap().entry(service.to_string()).or_default() += 1;
+    }
+
+    fn tags(&self, req: &Request<'_>, own: &BTreeMap<String, String>) -> Vec<(String, String)> {
+        let mut t: Vec<(String, String)> = own.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        t.push((TAG_BLUEPRINT.into(), req.blueprint.into()));
+        t.push((TAG_ADDRESS.into(), req.address.to_string()));
+        t
+    }
+
+    /// Runs `f` again while it fails with an error listed in [`CONSISTENCY_RETRIES`], for at
+    /// most `budget`, backing off from one to eight seconds.
+    async fn settle<T, F, Fut>(&self, what: &str, budget: Duration, mut f: F) -> Result<T, ProviderError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ProviderError>>,
+    {
+        let start = std::time::Instant::now();
+        let mut delay = Duration::from_secs(1);
+        loop {
+            match f().await {
+                Err(ProviderError::NotYetConsistent(m)) if start.elapsed() + delay <= budget => {
+                    tracing_note(what, &m);
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(8));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Retries a delete refused because something still depends on the resource, for at
+    /// most the configured wait, then says what is in the way.
+    async fn delete_patiently<F, Fut>(&self, address: &Address, mut f: F) -> Result<(), ProviderError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<(), ProviderError>>,
+    {
+        let start = std::time::Instant::now();
+        let mut delay = Duration::from_secs(2);
+        loop {
+            match f().await {
+                Err(ProviderError::DependencyViolation(m)) if start.elapsed() + delay <= self.dependency_wait => {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(15));
+                    let _ = m;
+                }
+                Err(ProviderError::DependencyViolation(m)) => {
+                    return Err(ProviderError::DependencyViolation(format!(
+                        "{address} is still in use after {}s: {m}",
+                        start.elapsed().as_secs()
+                    )))
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+fn tracing_note(_what: &str, _message: &str) {}
+
+/// Eventual-consistency errors socform retries, and why. Anything else is not retried here
+/// (throttling is retried by the SDK's standard mode).
+pub const CONSISTENCY_RETRIES: &[(&str, &str)] = &[
+    (
+        "InvalidParameterValue: Invalid IAM Instance Profile",
+        "RunInstances: a new instance profile takes seconds to be usable by EC2",
+    ),
+    (
+        "InvalidCloudWatchLogsRoleArnException",
+        "CreateTrail/UpdateTrail: CloudTrail cannot assume the log delivery role just created",
+    ),
+    (
+        "InvalidCloudWatchLogsLogGroupArnException",
+        "CreateTrail/UpdateTrail: the role's new policy is not yet in force for the log group",
+    ),
+    (
+        "InsufficientS3BucketPolicyException",
+        "CreateTrail: the bucket policy just written is not yet visible to CloudTrail",
+    ),
+    (
+        "InsufficientDeliveryPolicyException",
+        "PutDeliveryChannel: the bucket policy just written is not yet visible to Config",
+    ),
+    ("InvalidRoleException", "PutConfigurationRecorder: Config cannot assume the role just created"),
+    ("MalformedPolicyDocument: Invalid principal", "a role named in a policy was created seconds ago"),
+    ("InvalidGroup.NotFound", "a security group just created is not yet visible to other EC2 calls"),
+    ("InvalidSubnetID.NotFound", "a subnet just created is not yet visible to RunInstances"),
+    ("InvalidInternetGatewayID.NotFound", "an internet gateway just created is not yet visible to CreateRoute"),
+    ("InvalidRouteTableID.NotFound", "a route table just created is not yet visible"),
+];
+
+/// How long creates wait out eventual consistency.
+const SETTLE: Duration = Duration::from_secs(90);
+
+/// Maps an SDK error to socform's provider error, by AWS error code.
+pub fn classify<E>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    let code = e.code().unwrap_or("");
+    let message = e.message().unwrap_or("");
+    let full = format!("{}{}{}", code, if message.is_empty() { "" } else { ": " }, message);
+    let text =
+        if full.is_empty() { format!("{}", aws_smithy_types::error::display::DisplayErrorContext(e)) } else { full };
+    if let SdkError::ResponseError(r) = e {
+        // moto answers calls it does not implement with an HTML page.
+        if r.raw().status().as_u16() >= 500 && code.is_empty() {
+            return ProviderError::Unsupported(format!(
+                "the endpoint could not answer this call ({})",
+                r.raw().status()
+            ));
+        }
+    }
+    if let SdkError::ServiceError(s) = e {
+        let status = s.raw().status().as_u16();
+        if code.is_empty() && status == 404 {
+            return ProviderError::NotFound(text);
+        }
+        if code.is_empty() && status >= 500 {
+            let body = s.raw().body().bytes().map(|b| String::from_utf8_lossy(b).to_string()).unwrap_or_default();
+            if body.contains("<html") || body.contains("not yet implemented") || body.contains("NotImplemented") {
+                return ProviderError::Unsupported(format!(
+                    "the endpoint does not implement this call (HTTP {status})"
+                ));
+            }
+        }
+    }
+    for (pattern, _) in CONSISTENCY_RETRIES {
+        let (c, m) = pattern.split_once(": ").unwrap_or((pattern, ""));
+        if code == c && message.contains(m) {
+            return ProviderError::NotYetConsistent(text);
+        }
+    }
+    match code {
+        c if c.ends_with(".NotFound") || c.ends_with("NotFoundException") || c.ends_with("NotFoundFault") => {
+            ProviderError::NotFound(text)
+        }
+        "NoSuchEntity"
+        | "NoSuchBucket"
+        | "NoSuchBucketPolicy"
+        | "NoSuchKey"
+        | "NotFound"
+        | "ParameterNotFound"
+        | "ResourceNotFoundException"
+        | "NoSuchConfigurationRecorderException"
+        | "NoSuchDeliveryChannelException"
+        | "NoSuchConfigRuleException"
+        | "NoSuchPublicAccessBlockConfiguration" => ProviderError::NotFound(text),
+        c if c.contains("AlreadyExists") || c.ends_with(".Duplicate") => ProviderError::AlreadyExists(text),
+        "EntityAlreadyExists" | "BucketAlreadyOwnedByYou" | "BucketAlreadyExists" | "ResourceExistsException" => {
+            ProviderError::AlreadyExists(text)
+        }
+        "DependencyViolation"
+        | "DeleteConflict"
+        | "BucketNotEmpty"
+        | "ResourceInUse"
+        | "ResourceInUseException"
+        | "LastDeliveryChannelDeleteFailedException" => ProviderError::DependencyViolation(text),
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" | "SlowDown" => {
+            ProviderError::Throttled(text)
+        }
+        "NotImplemented" | "InvalidAction" => ProviderError::Unsupported(text),
+        _ => ProviderError::Fatal(text),
+    }
+}
+
+/// `map_err` helper: classify and count the call.
+trait Classify<T> {
+    fn aws(self) -> Result<T, ProviderError>;
+}
+
+impl<T, E> Classify<T>
+    for Result<T, aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    fn aws(self) -> Result<T, ProviderError> {
+        self.map_err(|e| classify(&e))
+    }
+}
+
+/// Reads a typed spec from resolved attributes.
+fn spec<T: serde::de::DeserializeOwned>(address: &Address, attrs: &Attrs) -> Result<T, ProviderError> {
+    crate::model::spec::from_attrs(attrs)
+        .map_err(|e| ProviderError::Fatal(format!("{address}: attributes do not fit: {e}")))
+}
+
+fn outputs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// Live attributes: what AWS reported, laid over what state recorded (for what AWS cannot
+/// report back).
+fn merged(rec: &Record, read: Attrs) -> Attrs {
+    let mut a = rec.attributes.clone();
+    a.extend(read);
+    a
+}
+
+fn live(rec: &Record, id: impl Into<String>, read: Attrs, outs: BTreeMap<String, String>) -> LiveResource {
+    let mut o = rec.outputs.clone();
+    o.extend(outs);
+    LiveResource { id: id.into(), attributes: merged(rec, read), outputs: o }
+}
+
+/// Tags as a sorted map, without socform's own.
+fn user_tags<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
+    let m: BTreeMap<&str, &str> = pairs.into_iter().filter(|(k, _)| !k.starts_with("socform:")).collect();
+    serde_json::to_value(m).expect("tags serialise")
+}
+
+/// The address a resource's socform tags name, if it belongs to `blueprint`.
+fn owned<'a>(blueprint: &str, tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<Address> {
+    let mut bp = None;
+    let mut addr = None;
+    for (k, v) in tags {
+        match k {
+            TAG_BLUEPRINT => bp = Some(v),
+            TAG_ADDRESS => addr = Address::parse(v).ok(),
+            _ => {}
+        }
+    }
+    (bp == Some(blueprint)).then_some(addr).flatten()
+}
+
+/// The records of `state` of one kind.
+fn of_kind(state: &State, kind: Kind) -> Vec<(&Address, &Record)> {
+    state.resources.iter().filter(|(a, _)| a.kind() == kind).collect()
+}
+
+#[async_trait]
+impl Provider for AwsProvider {
+    async fn account_id(&self) -> Result<String, ProviderError> {
+        self.account
+            .get_or_try_init(|| async {
+                self.count("sts");
+                let out = self.sts.get_caller_identity().send().await.aws()?;
+                out.account()
+                    .map(str::to_string)
+                    .ok_or_else(|| ProviderError::Fatal("STS returned no account id".into()))
+            })
+            .await
+            .cloned()
+    }
+
+    async fn refresh(&self, blueprint: &str, state: &State) -> Result<Snapshot, ProviderError> {
+        let mut snap = Snapshot { account_id: Some(self.account_id().await?), ..Default::default() };
+        let (a, b, c, d, e, f, g) = tokio::join!(
+            self.refresh_ec2(blueprint, state),
+            self.refresh_iam(blueprint, state),
+            self.refresh_s3(blueprint, state),
+            self.refresh_logs(blueprint, state),
+            self.refresh_trail(blueprint, state),
+            self.refresh_notify(blueprint, state),
+            self.refresh_store(blueprint, state),
+        );
+        for part in [a, b, c, d, e, f, g] {
+            let part = part?;
+            snap.resources.extend(part.resources);
+            snap.untracked.extend(part.untracked);
+        }
+        // Whatever state holds that no family reported on is marked unknown by omission;
+        // every kind is reported by exactly one family.
+        Ok(snap)
+    }
+
+    async fn create(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
+        use Kind::*;
+        match req.address.kind() {
+            Vpc | Subnet | InternetGateway | RouteTable | SecurityGroup | SecurityGroupRule | Instance | FlowLog => {
+                self.create_ec2(req).await
+            }
+            IamRole | InstanceProfile => self.create_iam(req).await,
+            S3Bucket | S3BucketPolicy => self.create_s3(req).await,
+            LogGroup | MetricFilter | Alarm => self.create_logs(req).await,
+            Trail => self.create_trail(req).await,
+            SnsTopic | SnsSubscription => self.create_notify(req).await,
+            SsmParameter | Secret => self.create_store(req).await,
+            ConfigRecorder | ConfigDeliveryChannel | ConfigRule => {
+                Err(ProviderError::Unsupported(format!("{}: AWS Config resources are not supported yet", req.address)))
+            }
+        }
+    }
+
+    async fn update(&self, req: Request<'_>, id: &str, before: &Attrs) -> Result<Applied, ProviderError> {
+        use Kind::*;
+        match req.address.kind() {
+            Vpc | Subnet | InternetGateway | RouteTable | SecurityGroup | SecurityGroupRule | Instance | FlowLog => {
+                self.update_ec2(req, id, before).await
+            }
+            IamRole | InstanceProfile => self.update_iam(req, id, before).await,
+            S3Bucket | S3BucketPolicy => self.update_s3(req, id, before).await,
+            LogGroup | MetricFilter | Alarm => self.update_logs(req, id, before).await,
+            Trail => self.update_trail(req, id, before).await,
+            SnsTopic | SnsSubscription => self.update_notify(req, id, before).await,
+            SsmParameter | Secret => self.update_store(req, id, before).await,
+            ConfigRecorder | ConfigDeliveryChannel | ConfigRule => {
+                Err(ProviderError::Unsupported(format!("{}: AWS Config resources are not supported yet", req.address)))
+            }
+        }
+    }
+
+    async fn delete(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        use Kind::*;
+        match address.kind() {
+            Vpc | Subnet | InternetGateway | RouteTable | SecurityGroup | SecurityGroupRule | Instance | FlowLog => {
+                self.delete_ec2(address, id, attrs).await
+            }
+            IamRole | InstanceProfile => self.delete_iam(address, id, attrs).await,
+            S3Bucket | S3BucketPolicy => self.delete_s3(address, id, attrs).await,
+            LogGroup | MetricFilter | Alarm => self.delete_logs(address, id, attrs).await,
+            Trail => self.delete_trail(address, id, attrs).await,
+            SnsTopic | SnsSubscription => self.delete_notify(address, id, attrs).await,
+            SsmParameter | Secret => self.delete_store(address, id, attrs).await,
+            ConfigRecorder | ConfigDeliveryChannel | ConfigRule => {
+                Err(ProviderError::Unsupported(format!("{address}: AWS Config resources are not supported yet")))
+            }
+        }
+    }
+
+    fn call_counts(&self) -> BTreeMap<String, u64> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+/// What one service family found.
+#[derive(Default)]
+struct Part {
+    resources: BTreeMap<Address, Option<LiveResource>>,
+    untracked: BTreeMap<Address, LiveResource>,
+}
+
+impl Part {
+    /// Records what was found for the state records of one kind, and what carries our tags
+    /// but is not in state. `found` maps physical id to (tags' address, live resource).
+    fn settle(&mut self, state: &State, kind: Kind, found: BTreeMap<String, (Option<Address>, LiveResource)>) {
+        let mut known_ids = std::collections::BTreeSet::new();
+        for (addr, rec) in of_kind(state, kind) {
+            known_ids.insert(rec.id.clone());
+            self.resources.insert(addr.clone(), found.get(&rec.id).map(|(_, l)| l.clone()));
+        }
+        for (id, (addr, l)) in found {
+            if let Some(a) = addr {
+                if !known_ids.contains(&id) && !state.resources.contains_key(&a) {
+                    self.untracked.insert(a, l);
+                }
+            }
+        }
+    }
+}
+
+/// An empty record, for resources found by their tags that state does not know.
+fn blank(kind: Kind) -> Record {
+    Record { kind, id: String::new(), attributes: Attrs::new(), outputs: BTreeMap::new(), dependencies: vec![] }
+}

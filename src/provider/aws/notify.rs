@@ -1,0 +1,185 @@
+//! SNS topics and subscriptions. Refresh: one paginated ListTopics, one ListSubscriptions,
+//! and the tags of the topics socform knows.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_sns::types::Tag;
+use serde_json::json;
+
+use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, Part};
+use crate::address::Address;
+use crate::model::spec as s;
+use crate::model::{Attrs, Kind};
+use crate::provider::{Applied, ProviderError, Request};
+use crate::state::State;
+
+impl AwsProvider {
+    pub(super) async fn create_notify(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
+        let a = req.address;
+        match a.kind() {
+            Kind::SnsTopic => {
+                let v: s::SnsTopic = spec(a, req.attrs)?;
+                let tags: Vec<Tag> = self
+                    .tags(&req, &v.tags)
+                    .into_iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build().expect("set"))
+                    .collect();
+                let mut call = self.sns.create_topic().name(&v.name).set_tags(Some(tags));
+                if let Some(k) = &v.kms_master_key_id {
+                    call = call.attributes("KmsMasterKeyId", k);
+                }
+                self.count("sns");
+                let out = call.send().await.aws()?;
+                let arn = out.topic_arn().unwrap_or_default().to_string();
+                Ok(Applied {
+                    id: arn.clone(),
+                    attributes: req.attrs.clone(),
+                    outputs: outputs(&[("name", &v.name), ("arn", &arn)]),
+                })
+            }
+            Kind::SnsSubscription => {
+                let v: s::SnsSubscription = spec(a, req.attrs)?;
+                self.count("sns");
+                let out = self
+                    .sns
+                    .subscribe()
+                    .topic_arn(&v.topic_arn)
+                    .protocol(&v.protocol)
+                    .endpoint(&v.endpoint)
+                    .return_subscription_arn(true)
+                    .send()
+                    .await
+                    .aws()?;
+                let arn = out.subscription_arn().unwrap_or_default().to_string();
+                Ok(Applied { id: arn.clone(), attributes: req.attrs.clone(), outputs: outputs(&[("arn", &arn)]) })
+            }
+            _ => unreachable!("not an SNS kind"),
+        }
+    }
+
+    pub(super) async fn update_notify(
+        &self,
+        req: Request<'_>,
+        id: &str,
+        before: &Attrs,
+    ) -> Result<Applied, ProviderError> {
+        let a = req.address;
+        if a.kind() == Kind::SnsTopic {
+            let v: s::SnsTopic = spec(a, req.attrs)?;
+            if before.get("kms_master_key_id") != req.attrs.get("kms_master_key_id") {
+                self.count("sns");
+                self.sns
+                    .set_topic_attributes()
+                    .topic_arn(id)
+                    .attribute_name("KmsMasterKeyId")
+                    .attribute_value(v.kms_master_key_id.clone().unwrap_or_default())
+                    .send()
+                    .await
+                    .aws()?;
+            }
+            if before.get("tags") != req.attrs.get("tags") {
+                let old: BTreeMap<String, String> =
+                    before.get("tags").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default();
+                let gone: Vec<String> = old.keys().filter(|k| !v.tags.contains_key(*k)).cloned().collect();
+                if !gone.is_empty() {
+                    self.count("sns");
+                    self.sns.untag_resource().resource_arn(id).set_tag_keys(Some(gone)).send().await.aws()?;
+                }
+                let tags: Vec<Tag> = self
+                    .tags(&req, &v.tags)
+                    .into_iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build().expect("set"))
+                    .collect();
+                self.count("sns");
+                self.sns.tag_resource().resource_arn(id).set_tags(Some(tags)).send().await.aws()?;
+            }
+        }
+        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+    }
+
+    pub(super) async fn delete_notify(&self, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+        match address.kind() {
+            Kind::SnsTopic => {
+                self.count("sns");
+                self.sns.delete_topic().topic_arn(id).send().await.aws().map(|_| ())
+            }
+            Kind::SnsSubscription => {
+                if !id.starts_with("arn:") {
+                    // A pending email subscription has no ARN yet; SNS drops it with the topic.
+                    return Ok(());
+                }
+                self.count("sns");
+                self.sns.unsubscribe().subscription_arn(id).send().await.aws().map(|_| ())
+            }
+            _ => unreachable!("not an SNS kind"),
+        }
+    }
+
+    pub(super) async fn refresh_notify(&self, blueprint: &str, state: &State) -> Result<Part, ProviderError> {
+        let mut part = Part::default();
+        let mut found = BTreeMap::new();
+        let mut pages = self.sns.list_topics().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            self.count("sns");
+            for t in page.aws()?.topics() {
+                let arn = t.topic_arn().unwrap_or_default();
+                let name = arn.rsplit(':').next().unwrap_or_default();
+                let rec = state.resources.values().find(|r| r.kind == Kind::SnsTopic && r.id == arn).cloned();
+                if rec.is_none() && !name.starts_with(&format!("{blueprint}-")) {
+                    continue;
+                }
+                self.count("sns");
+                let tags: Vec<(String, String)> = self
+                    .sns
+                    .list_tags_for_resource()
+                    .resource_arn(arn)
+                    .send()
+                    .await
+                    .aws()
+                    .map(|o| o.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
+                    .unwrap_or_default();
+                let addr = owned(blueprint, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                if rec.is_none() && addr.is_none() {
+                    continue;
+                }
+                let mut read = Attrs::new();
+                read.insert("name".into(), json!(name));
+                read.insert("tags".into(), user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
+                let rec = rec.unwrap_or_else(|| blank(Kind::SnsTopic));
+                found.insert(arn.to_string(), (addr, live(&rec, arn, read, outputs(&[("name", name), ("arn", arn)]))));
+            }
+        }
+        part.settle(state, Kind::SnsTopic, found);
+
+        // Subscriptions: one listing; matched by ARN, or by (topic, protocol, endpoint) while
+        // an email subscription is still pending confirmation.
+        let mut found = BTreeMap::new();
+        let mut pages = self.sns.list_subscriptions().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            self.count("sns");
+            for sub in page.aws()?.subscriptions() {
+                let (topic, protocol, endpoint) = (
+                    sub.topic_arn().unwrap_or_default(),
+                    sub.protocol().unwrap_or_default(),
+                    sub.endpoint().unwrap_or_default(),
+                );
+                let arn = sub.subscription_arn().unwrap_or_default();
+                let rec = state.resources.iter().find(|(_, r)| {
+                    r.kind == Kind::SnsSubscription
+                        && (r.id == arn
+                            || (r.attributes.get("topic_arn") == Some(&json!(topic))
+                                && r.attributes.get("protocol") == Some(&json!(protocol))
+                                && r.attributes.get("endpoint") == Some(&json!(endpoint))))
+                });
+                let Some((_, rec)) = rec else { continue };
+                let mut read = Attrs::new();
+                read.insert("topic_arn".into(), json!(topic));
+                read.insert("protocol".into(), json!(protocol));
+                read.insert("endpoint".into(), json!(endpoint));
+                found.insert(rec.id.clone(), (None, live(rec, rec.id.clone(), read, BTreeMap::new())));
+            }
+        }
+        part.settle(state, Kind::SnsSubscription, found);
+        Ok(part)
+    }
+}

@@ -1,0 +1,267 @@
+//! SSM Parameter Store parameters and Secrets Manager secrets.
+//!
+//! Sensitive values are read from the environment at apply time and checked against the
+//! fingerprint the plan recorded, so a saved plan never applies a value it did not show;
+//! generated values come from a CSPRNG (parameters) or Secrets Manager (secrets). Values are
+//! never read back: refresh reports the other attributes and keeps the fingerprint.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, Part};
+use crate::address::Address;
+use crate::blueprint::lower::salted_sha256;
+use crate::model::spec::{self as s, SecretValue};
+use crate::model::{Attrs, Kind};
+use crate::provider::{Applied, ProviderError, Request};
+use crate::state::State;
+
+impl AwsProvider {
+    /// The value to write, from the environment or generated.
+    async fn value_of(&self, address: &Address, v: &SecretValue) -> Result<String, ProviderError> {
+        match v {
+            SecretValue::Literal { value } => Ok(value.clone()),
+            SecretValue::FromEnv { variable, sha256 } => {
+                let value = std::env::var(variable).map_err(|_| {
+                    ProviderError::Fatal(format!("{address}: environment variable `{variable}` is not set"))
+                })?;
+                if &salted_sha256(address, &value) != sha256 {
+                    return Err(ProviderError::Fatal(format!(
+                        "{address}: the value of `{variable}` changed since the plan was made; make a new plan"
+                    )));
+                }
+                Ok(value)
+            }
+            SecretValue::Generated { length, exclude_punctuation } => {
+                self.count("secretsmanager");
+                let out = self
+                    .secrets
+                    .get_random_password()
+                    .password_length(*length as i64)
+                    .exclude_punctuation(*exclude_punctuation)
+                    .send()
+                    .await
+                    .aws()?;
+                Ok(out.random_password().unwrap_or_default().to_string())
+            }
+        }
+    }
+
+    pub(super) async fn create_store(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
+        let a = req.address;
+        let account = {
+            use crate::provider::Provider;
+            self.account_id().await?
+        };
+        match a.kind() {
+            Kind::SsmParameter => {
+                let v: s::SsmParameter = spec(a, req.attrs)?;
+                let value = self.value_of(a, &v.value).await?;
+                let tags: Vec<aws_sdk_ssm::types::Tag> = self
+                    .tags(&req, &v.tags)
+                    .into_iter()
+                    .map(|(k, v)| aws_sdk_ssm::types::Tag::builder().key(k).value(v).build().expect("set"))
+                    .collect();
+                self.count("ssm");
+                self.ssm
+                    .put_parameter()
+                    .name(&v.name)
+                    .value(value)
+                    .r#type(v.parameter_type.as_str().into())
+                    .set_description(v.description.clone())
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .aws()?;
+                let arn = format!("arn:aws:ssm:{}:{account}:parameter/{}", self.region, v.name.trim_start_matches('/'));
+                Ok(Applied {
+                    id: v.name.clone(),
+                    attributes: req.attrs.clone(),
+                    outputs: outputs(&[("name", &v.name), ("arn", &arn)]),
+                })
+            }
+            Kind::Secret => {
+                let v: s::Secret = spec(a, req.attrs)?;
+                let value = self.value_of(a, &v.value).await?;
+                let tags: Vec<aws_sdk_secretsmanager::types::Tag> = self
+                    .tags(&req, &v.tags)
+                    .into_iter()
+                    .map(|(k, v)| aws_sdk_secretsmanager::types::Tag::builder().key(k).value(v).build())
+                    .collect();
+                self.count("secretsmanager");
+                let out = self
+                    .secrets
+                    .create_secret()
+                    .name(&v.name)
+                    .set_description(v.description.clone())
+                    .set_kms_key_id(v.kms_key_id.clone())
+                    .secret_string(value)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .aws()?;
+                let arn = out.arn().unwrap_or_default().to_string();
+                Ok(Applied {
+                    id: arn.clone(),
+                    attributes: req.attrs.clone(),
+                    outputs: outputs(&[("name", &v.name), ("arn", &arn)]),
+                })
+            }
+            _ => unreachable!("not a store kind"),
+        }
+    }
+
+    pub(super) async fn update_store(
+        &self,
+        req: Request<'_>,
+        id: &str,
+        before: &Attrs,
+    ) -> Result<Applied, ProviderError> {
+        let a = req.address;
+        let changed = |k: &str| before.get(k) != req.attrs.get(k);
+        match a.kind() {
+            Kind::SsmParameter => {
+                let v: s::SsmParameter = spec(a, req.attrs)?;
+                if changed("value") || changed("description") || changed("parameter_type") {
+                    let value = self.value_of(a, &v.value).await?;
+                    self.count("ssm");
+                    self.ssm
+                        .put_parameter()
+                        .name(id)
+                        .value(value)
+                        .r#type(v.parameter_type.as_str().into())
+                        .set_description(v.description.clone())
+                        .overwrite(true)
+                        .send()
+                        .await
+                        .aws()?;
+                }
+                if changed("tags") {
+                    let tags: Vec<aws_sdk_ssm::types::Tag> = self
+                        .tags(&req, &v.tags)
+                        .into_iter()
+                        .map(|(k, v)| aws_sdk_ssm::types::Tag::builder().key(k).value(v).build().expect("set"))
+                        .collect();
+                    self.count("ssm");
+                    self.ssm
+                        .add_tags_to_resource()
+                        .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+                        .resource_id(id)
+                        .set_tags(Some(tags))
+                        .send()
+                        .await
+                        .aws()?;
+                }
+            }
+            Kind::Secret => {
+                let v: s::Secret = spec(a, req.attrs)?;
+                if changed("description") || changed("kms_key_id") {
+                    self.count("secretsmanager");
+                    self.secrets
+                        .update_secret()
+                        .secret_id(id)
+                        .set_description(v.description.clone())
+                        .set_kms_key_id(v.kms_key_id.clone())
+                        .send()
+                        .await
+                        .aws()?;
+                }
+                if changed("value") {
+                    let value = self.value_of(a, &v.value).await?;
+                    self.count("secretsmanager");
+                    self.secrets.put_secret_value().secret_id(id).secret_string(value).send().await.aws()?;
+                }
+                if changed("tags") {
+                    let tags: Vec<aws_sdk_secretsmanager::types::Tag> = self
+                        .tags(&req, &v.tags)
+                        .into_iter()
+                        .map(|(k, v)| aws_sdk_secretsmanager::types::Tag::builder().key(k).value(v).build())
+                        .collect();
+                    self.count("secretsmanager");
+                    self.secrets.tag_resource().secret_id(id).set_tags(Some(tags)).send().await.aws()?;
+                }
+            }
+            _ => unreachable!("not a store kind"),
+        }
+        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+    }
+
+    pub(super) async fn delete_store(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        match address.kind() {
+            Kind::SsmParameter => {
+                self.count("ssm");
+                self.ssm.delete_parameter().name(id).send().await.aws().map(|_| ())
+            }
+            Kind::Secret => {
+                let window = attrs.get("recovery_window_days").and_then(|w| w.as_i64()).unwrap_or(0);
+                self.count("secretsmanager");
+                let call = self.secrets.delete_secret().secret_id(id);
+                let call = if window == 0 {
+                    call.force_delete_without_recovery(true)
+                } else {
+                    call.recovery_window_in_days(window)
+                };
+                call.send().await.aws().map(|_| ())
+            }
+            _ => unreachable!("not a store kind"),
+        }
+    }
+
+    pub(super) async fn refresh_store(&self, blueprint: &str, state: &State) -> Result<Part, ProviderError> {
+        let mut part = Part::default();
+        // Parameters: one paginated DescribeParameters.
+        let mut found = BTreeMap::new();
+        let mut pages = self.ssm.describe_parameters().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            self.count("ssm");
+            for p in page.aws()?.parameters() {
+                let name = p.name().unwrap_or_default();
+                let Some(rec) = state.resources.values().find(|r| r.kind == Kind::SsmParameter && r.id == name) else {
+                    continue;
+                };
+                let mut read = Attrs::new();
+                read.insert("name".into(), json!(name));
+                read.insert("parameter_type".into(), json!(p.r#type().map(|t| t.as_str())));
+                if let Some(d) = p.description() {
+                    read.insert("description".into(), json!(d));
+                }
+                found.insert(name.to_string(), (None, live(rec, name, read, BTreeMap::new())));
+            }
+        }
+        part.settle(state, Kind::SsmParameter, found);
+
+        // Secrets: one paginated ListSecrets, tags included.
+        let mut found = BTreeMap::new();
+        let mut pages = self.secrets.list_secrets().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            self.count("secretsmanager");
+            for sec in page.aws()?.secret_list() {
+                if sec.deleted_date().is_some() {
+                    continue;
+                }
+                let arn = sec.arn().unwrap_or_default();
+                let tags: Vec<(&str, &str)> =
+                    sec.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())).collect();
+                let addr = owned(blueprint, tags.iter().copied());
+                let rec = state.resources.values().find(|r| r.kind == Kind::Secret && r.id == arn).cloned();
+                if rec.is_none() && addr.is_none() {
+                    continue;
+                }
+                let mut read = Attrs::new();
+                read.insert("name".into(), json!(sec.name()));
+                if let Some(d) = sec.description() {
+                    read.insert("description".into(), json!(d));
+                }
+                read.insert("tags".into(), user_tags(tags.iter().copied()));
+                let rec = rec.unwrap_or_else(|| blank(Kind::Secret));
+                found.insert(
+                    arn.to_string(),
+                    (addr, live(&rec, arn, read, outputs(&[("name", sec.name().unwrap_or_default()), ("arn", arn)]))),
+                );
+            }
+        }
+        part.settle(state, Kind::Secret, found);
+        Ok(part)
+    }
+}

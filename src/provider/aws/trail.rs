@@ -1,0 +1,200 @@
+//! CloudTrail trails. Refresh: one DescribeTrails, one ListTags for all of them, and one
+//! GetTrailStatus per trail (there is no batched status call).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudtrail::types::Tag;
+use serde_json::json;
+
+use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, Part, SETTLE};
+use crate::address::Address;
+use crate::model::spec as s;
+use crate::model::{Attrs, Kind};
+use crate::provider::{Applied, ProviderError, Request};
+use crate::state::State;
+
+impl AwsProvider {
+    pub(super) async fn create_trail(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
+        let a = req.address;
+        let v: s::Trail = spec(a, req.attrs)?;
+        let tags: Vec<Tag> = self
+            .tags(&req, &v.tags)
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key set"))
+            .collect();
+        let out = self
+            .settle("CreateTrail", SETTLE, || async {
+                self.count("cloudtrail");
+                self.cloudtrail
+                    .create_trail()
+                    .name(&v.name)
+                    .s3_bucket_name(&v.s3_bucket_name)
+                    .set_s3_key_prefix(v.s3_key_prefix.clone())
+                    .is_multi_region_trail(v.is_multi_region_trail)
+                    .enable_log_file_validation(v.enable_log_file_validation)
+                    .include_global_service_events(v.include_global_service_events)
+                    .set_cloud_watch_logs_log_group_arn(v.cloud_watch_logs_log_group_arn.clone())
+                    .set_cloud_watch_logs_role_arn(v.cloud_watch_logs_role_arn.clone())
+                    .set_kms_key_id(v.kms_key_id.clone())
+                    .set_tags_list(Some(tags.clone()))
+                    .send()
+                    .await
+                    .aws()
+            })
+            .await?;
+        let arn = out.trail_arn().unwrap_or_default().to_string();
+        if v.logging {
+            self.count("cloudtrail");
+            self.cloudtrail.start_logging().name(&v.name).send().await.aws()?;
+        }
+        Ok(Applied {
+            id: v.name.clone(),
+            attributes: req.attrs.clone(),
+            outputs: outputs(&[("name", &v.name), ("arn", &arn)]),
+        })
+    }
+
+    pub(super) async fn update_trail(
+        &self,
+        req: Request<'_>,
+        id: &str,
+        before: &Attrs,
+    ) -> Result<Applied, ProviderError> {
+        let a = req.address;
+        let v: s::Trail = spec(a, req.attrs)?;
+        let changed = |k: &str| before.get(k) != req.attrs.get(k);
+        let settings = [
+            "s3_bucket_name",
+            "s3_key_prefix",
+            "is_multi_region_trail",
+            "enable_log_file_validation",
+            "include_global_service_events",
+            "cloud_watch_logs_log_group_arn",
+            "cloud_watch_logs_role_arn",
+            "kms_key_id",
+        ];
+        if settings.iter().any(|k| changed(k)) {
+            self.settle("UpdateTrail", SETTLE, || async {
+                self.count("cloudtrail");
+                self.cloudtrail
+                    .update_trail()
+                    .name(id)
+                    .s3_bucket_name(&v.s3_bucket_name)
+                    .s3_key_prefix(v.s3_key_prefix.clone().unwrap_or_default())
+                    .is_multi_region_trail(v.is_multi_region_trail)
+                    .enable_log_file_validation(v.enable_log_file_validation)
+                    .include_global_service_events(v.include_global_service_events)
+                    .cloud_watch_logs_log_group_arn(v.cloud_watch_logs_log_group_arn.clone().unwrap_or_default())
+                    .cloud_watch_logs_role_arn(v.cloud_watch_logs_role_arn.clone().unwrap_or_default())
+                    .set_kms_key_id(v.kms_key_id.clone())
+                    .send()
+                    .await
+                    .aws()
+                    .map(|_| ())
+            })
+            .await?;
+        }
+        if changed("logging") {
+            self.count("cloudtrail");
+            if v.logging {
+                self.cloudtrail.start_logging().name(id).send().await.aws()?;
+            } else {
+                self.cloudtrail.stop_logging().name(id).send().await.aws()?;
+            }
+        }
+        if changed("tags") {
+            self.count("cloudtrail");
+            let arn = self
+                .cloudtrail
+                .get_trail()
+                .name(id)
+                .send()
+                .await
+                .aws()?
+                .trail()
+                .and_then(|t| t.trail_arn().map(str::to_string))
+                .unwrap_or_default();
+            let old: BTreeMap<String, String> =
+                before.get("tags").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default();
+            let gone: Vec<Tag> = old
+                .keys()
+                .filter(|k| !v.tags.contains_key(*k))
+                .map(|k| Tag::builder().key(k).build().expect("key set"))
+                .collect();
+            if !gone.is_empty() {
+                self.count("cloudtrail");
+                self.cloudtrail.remove_tags().resource_id(&arn).set_tags_list(Some(gone)).send().await.aws()?;
+            }
+            let tags: Vec<Tag> = self
+                .tags(&req, &v.tags)
+                .into_iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key set"))
+                .collect();
+            self.count("cloudtrail");
+            self.cloudtrail.add_tags().resource_id(&arn).set_tags_list(Some(tags)).send().await.aws()?;
+        }
+        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+    }
+
+    pub(super) async fn delete_trail(&self, _address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+        self.count("cloudtrail");
+        self.cloudtrail.delete_trail().name(id).send().await.aws().map(|_| ())
+    }
+
+    pub(super) async fn refresh_trail(&self, blueprint: &str, state: &State) -> Result<Part, ProviderError> {
+        let mut part = Part::default();
+        self.count("cloudtrail");
+        let out = self.cloudtrail.describe_trails().include_shadow_trails(false).send().await.aws()?;
+        let trails = out.trail_list();
+        let arns: Vec<String> = trails.iter().filter_map(|t| t.trail_arn().map(str::to_string)).collect();
+        let mut tags_by_arn: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        // ListTags takes at most 20 ARNs a call.
+        for chunk in arns.chunks(20) {
+            self.count("cloudtrail");
+            let t = self.cloudtrail.list_tags().set_resource_id_list(Some(chunk.to_vec())).send().await.aws()?;
+            for r in t.resource_tag_list() {
+                let pairs = r
+                    .tags_list()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string()))
+                    .collect();
+                tags_by_arn.insert(r.resource_id().unwrap_or_default().to_string(), pairs);
+            }
+        }
+        let mut found = BTreeMap::new();
+        for t in trails {
+            let name = t.name().unwrap_or_default();
+            let arn = t.trail_arn().unwrap_or_default();
+            let tags = tags_by_arn.get(arn).cloned().unwrap_or_default();
+            let addr = owned(blueprint, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            let rec = state.resources.values().find(|r| r.kind == Kind::Trail && r.id == name).cloned();
+            if rec.is_none() && addr.is_none() {
+                continue;
+            }
+            self.count("cloudtrail");
+            let status = self.cloudtrail.get_trail_status().name(name).send().await.aws()?;
+            let mut read = Attrs::new();
+            read.insert("name".into(), json!(name));
+            read.insert("s3_bucket_name".into(), json!(t.s3_bucket_name()));
+            read.insert("s3_key_prefix".into(), json!(t.s3_key_prefix()));
+            read.insert("is_multi_region_trail".into(), json!(t.is_multi_region_trail().unwrap_or(false)));
+            read.insert("enable_log_file_validation".into(), json!(t.log_file_validation_enabled().unwrap_or(false)));
+            read.insert(
+                "include_global_service_events".into(),
+                json!(t.include_global_service_events().unwrap_or(false)),
+            );
+            read.insert("cloud_watch_logs_log_group_arn".into(), json!(t.cloud_watch_logs_log_group_arn()));
+            read.insert("cloud_watch_logs_role_arn".into(), json!(t.cloud_watch_logs_role_arn()));
+            read.insert("kms_key_id".into(), json!(t.kms_key_id()));
+            read.insert("logging".into(), json!(status.is_logging().unwrap_or(false)));
+            read.insert("tags".into(), user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
+            let rec = rec.unwrap_or_else(|| blank(Kind::Trail));
+            let mut l = live(&rec, name, read, outputs(&[("name", name), ("arn", arn)]));
+            // Absent optional settings are absent, not null.
+            l.attributes.retain(|_, v| !v.is_null());
+            found.insert(name.to_string(), (addr, l));
+        }
+        part.settle(state, Kind::Trail, found);
+        Ok(part)
+    }
+}
