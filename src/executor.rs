@@ -263,10 +263,11 @@ pub async fn execute(
             let node = &ops[&key];
             let change = node.change.clone();
             let op = node.op;
-            let attrs = change
-                .after
-                .as_ref()
-                .map(|a| template::resolve_attrs(a, &Outputs { state: &state, globals: &globals }).0);
+            let attrs = change.after.as_ref().map(|a| {
+                let mut resolved = template::resolve_attrs(a, &Outputs { state: &state, globals: &globals }).0;
+                change.kind.normalize(&mut resolved);
+                resolved
+            });
             let before = change.before.clone().unwrap_or_default();
             let id = state.resources.get(&change.address).map(|r| r.id.clone()).or(change.id.clone());
             let provider = provider.clone();

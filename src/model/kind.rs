@@ -148,6 +148,29 @@ impl Kind {
         )
     }
 
+    /// Attributes that are sets: their order means nothing, so they are kept sorted (after
+    /// templates are resolved, since ids sort differently from the templates naming them).
+    pub fn set_attrs(self) -> &'static [&'static str] {
+        use Kind::*;
+        match self {
+            RouteTable => &["subnet_ids"],
+            Instance => &["security_group_ids"],
+            IamRole => &["managed_policy_arns"],
+            Alarm => &["alarm_actions", "ok_actions"],
+            ConfigRule => &["resource_types"],
+            _ => &[],
+        }
+    }
+
+    /// Sorts the set attributes of `attrs` (see [`Kind::set_attrs`]).
+    pub fn normalize(self, attrs: &mut super::Attrs) {
+        for name in self.set_attrs() {
+            if let Some(serde_json::Value::Array(items)) = attrs.get_mut(*name) {
+                items.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+            }
+        }
+    }
+
     /// The attribute holding the value of a statically known output, if any: lets plans show
     /// `${iam_role.x.name}` as the name itself before the role exists.
     pub fn static_output(self, output: &str) -> Option<&'static str> {

@@ -267,7 +267,8 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
         for addr in graph.creation_order() {
             let r = model.get(addr).expect("graph nodes come from the model");
             let lookup = PlanLookup { model, prior: &prior, pending: &pending, globals: &globals };
-            let (after, unknown) = template::resolve_attrs(&r.attrs, &lookup);
+            let (mut after, unknown) = template::resolve_attrs(&r.attrs, &lookup);
+            addr.kind().normalize(&mut after);
             let change = match prior.get(addr) {
                 None => {
                     let mut reasons = Vec::new();
@@ -374,9 +375,11 @@ fn compare(
 ) -> Change {
     let kind = r.kind();
     let mut attributes = Vec::new();
-    let keys: BTreeSet<&String> = after.keys().chain(p.attributes.keys()).collect();
+    let mut prior = p.attributes.clone();
+    kind.normalize(&mut prior);
+    let keys: BTreeSet<&String> = after.keys().chain(prior.keys()).collect();
     for k in keys {
-        let (b, a) = (p.attributes.get(k), after.get(k));
+        let (b, a) = (prior.get(k), after.get(k));
         let is_unknown = unknown.contains(k);
         if b == a && !is_unknown {
             continue;
@@ -436,11 +439,14 @@ fn compare(
 }
 
 fn attribute_drift(addr: &Address, rec: &Record, live: &LiveResource) -> Vec<Drift> {
-    let keys: BTreeSet<&String> = rec.attributes.keys().chain(live.attributes.keys()).collect();
+    let (mut recorded, mut seen) = (rec.attributes.clone(), live.attributes.clone());
+    addr.kind().normalize(&mut recorded);
+    addr.kind().normalize(&mut seen);
+    let keys: BTreeSet<&String> = recorded.keys().chain(seen.keys()).collect();
     keys.into_iter()
         .filter_map(|k| {
-            let s = rec.attributes.get(k).unwrap_or(&Value::Null);
-            let l = live.attributes.get(k).unwrap_or(&Value::Null);
+            let s = recorded.get(k).unwrap_or(&Value::Null);
+            let l = seen.get(k).unwrap_or(&Value::Null);
             (s != l).then(|| Drift {
                 address: addr.clone(),
                 attribute: k.clone(),

@@ -315,17 +315,20 @@ impl AwsProvider {
         let v: s::Instance = spec(a, req.attrs)?;
         let ami = self.resolve_image(&v.image).await?;
         self.count("ec2");
-        let root_device = self
-            .ec2
-            .describe_images()
-            .image_ids(&ami)
-            .send()
-            .await
-            .aws()?
+        let images = self.ec2.describe_images().image_ids(&ami).send().await.aws()?;
+        let image = images
             .images()
             .first()
-            .and_then(|i| i.root_device_name().map(str::to_string))
-            .unwrap_or_else(|| "/dev/xvda".into());
+            .ok_or_else(|| ProviderError::NotFound(format!("{a}: image {ami} does not exist")))?;
+        let root_device = image.root_device_name().unwrap_or("/dev/xvda").to_string();
+        // The root volume starts from the image's snapshot, at least as large as it.
+        let root = image
+            .block_device_mappings()
+            .iter()
+            .find(|m| m.device_name() == Some(root_device.as_str()))
+            .and_then(|m| m.ebs());
+        let snapshot = root.and_then(|e| e.snapshot_id()).map(str::to_string);
+        let image_size = root.and_then(|e| e.volume_size());
         // Idempotency: the same state lineage and address always give the same token, so a
         // retried RunInstances cannot start a second instance (on AWS; moto ignores it).
         let token = hex::encode(Sha256::digest(format!("{}:{}", req.lineage, a).as_bytes()));
@@ -337,10 +340,15 @@ impl AwsProvider {
             .set_groups(Some(v.security_group_ids.clone()))
             .set_private_ip_address(v.private_ip.clone())
             .build();
-        let mut ebs = EbsBlockDevice::builder().encrypted(v.root_volume_encrypted).delete_on_termination(true);
-        if let Some(size) = v.root_volume_size_gb {
-            ebs = ebs.volume_size(size);
-        }
+        let size = match (v.root_volume_size_gb, image_size) {
+            (Some(want), Some(min)) => Some(want.max(min)),
+            (want, min) => want.or(min),
+        };
+        let ebs = EbsBlockDevice::builder()
+            .encrypted(v.root_volume_encrypted)
+            .delete_on_termination(true)
+            .set_snapshot_id(snapshot)
+            .set_volume_size(size.or(Some(8)));
         let out = self
             .settle("RunInstances", SETTLE, || async {
                 self.count("ec2");
@@ -844,8 +852,14 @@ impl AwsProvider {
                 let mut read = Attrs::new();
                 read.insert("instance_type".into(), json!(i.instance_type().map(|t| t.as_str()).unwrap_or_default()));
                 read.insert("subnet_id".into(), json!(i.subnet_id().unwrap_or_default()));
+                // Groups of an instance launched with a network interface are on the interface.
                 let mut groups: Vec<&str> = i.security_groups().iter().filter_map(|g| g.group_id()).collect();
+                if groups.is_empty() {
+                    groups =
+                        i.network_interfaces().iter().flat_map(|n| n.groups()).filter_map(|g| g.group_id()).collect();
+                }
                 groups.sort();
+                groups.dedup();
                 read.insert("security_group_ids".into(), json!(groups));
                 let profile = i
                     .iam_instance_profile()
