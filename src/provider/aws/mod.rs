@@ -78,7 +78,7 @@ impl AwsProvider {
     pub async fn new(opts: &AwsOptions) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(opts.region.clone()))
-            .retry_config(RetryConfig::standard().with_max_attempts(5));
+            .retry_config(RetryConfig::standard().with_max_attempts(max_attempts()));
         if let Some(p) = &opts.profile {
             loader = loader.profile_name(p);
         }
@@ -165,6 +165,12 @@ impl AwsProvider {
             }
         }
     }
+}
+
+/// Attempts per call (the SDK retries throttling and transient errors with backoff):
+/// `AWS_MAX_ATTEMPTS` when set, as for the AWS CLI, else 5.
+fn max_attempts() -> u32 {
+    std::env::var("AWS_MAX_ATTEMPTS").ok().and_then(|v| v.parse().ok()).filter(|n| *n >= 1).unwrap_or(5)
 }
 
 fn tracing_note(_what: &str, _message: &str) {}

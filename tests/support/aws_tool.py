@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""An independent look at what exists, for the integration tests: boto3, not socform.
+
+usage: aws_tool.py ENDPOINT REGION COMMAND [ARGS...]
+  list BLUEPRINT            JSON list of every resource tagged socform:blueprint=BLUEPRINT
+  revoke-ingress GROUP_ID   revoke every ingress rule of a group
+  stop-logging TRAIL        stop a trail
+  delete-alarm NAME         delete an alarm
+  set-retention GROUP DAYS  change a log group's retention
+  trail-logging TRAIL       print true or false
+  subnet-cidr SUBNET_ID     print the subnet's CIDR
+  role-policies ROLE        JSON list of the attached managed policy ARNs
+"""
+import json
+import sys
+
+import boto3
+
+endpoint, region, command, *args = sys.argv[1:]
+
+
+def client(name):
+    return boto3.client(name, endpoint_url=endpoint, region_name=region)
+
+
+def tagged(tags, bp):
+    return any(t.get("Key") == "socform:blueprint" and t.get("Value") == bp for t in tags or [])
+
+
+def address(tags):
+    return next((t["Value"] for t in tags or [] if t.get("Key") == "socform:address"), None)
+
+
+def list_owned(bp):
+    found = []
+    ec2 = client("ec2")
+    # Resource by resource: moto's DescribeTags keeps the tags of deleted resources.
+    def each(method, key, id_key, kind, **kw):
+        for page in ec2.get_paginator(method).paginate(**kw):
+            for item in page[key]:
+                if tagged(item.get("Tags"), bp):
+                    found.append({"service": "ec2", "type": kind, "id": item[id_key]})
+    each("describe_vpcs", "Vpcs", "VpcId", "vpc")
+    each("describe_subnets", "Subnets", "SubnetId", "subnet")
+    each("describe_internet_gateways", "InternetGateways", "InternetGatewayId", "internet-gateway")
+    each("describe_route_tables", "RouteTables", "RouteTableId", "route-table")
+    each("describe_security_groups", "SecurityGroups", "GroupId", "security-group")
+    each("describe_security_group_rules", "SecurityGroupRules", "SecurityGroupRuleId", "security-group-rule")
+    each("describe_flow_logs", "FlowLogs", "FlowLogId", "vpc-flow-log")
+    each("describe_volumes", "Volumes", "VolumeId", "volume")
+    for page in ec2.get_paginator("describe_instances").paginate():
+        for r in page["Reservations"]:
+            for i in r["Instances"]:
+                if tagged(i.get("Tags"), bp) and i["State"]["Name"] not in ("terminated", "shutting-down"):
+                    found.append({"service": "ec2", "type": "instance", "id": i["InstanceId"]})
+    iam = client("iam")
+    for r in (r for page in iam.get_paginator("list_roles").paginate() for r in page["Roles"]):
+        if tagged(iam.list_role_tags(RoleName=r["RoleName"])["Tags"], bp):
+            found.append({"service": "iam", "type": "role", "id": r["RoleName"]})
+    for p in iam.list_instance_profiles()["InstanceProfiles"]:
+        if tagged(p.get("Tags"), bp) or p["InstanceProfileName"].startswith(bp + "-"):
+            found.append({"service": "iam", "type": "instance-profile", "id": p["InstanceProfileName"]})
+    s3 = client("s3")
+    for b in s3.list_buckets()["Buckets"]:
+        try:
+            tags = s3.get_bucket_tagging(Bucket=b["Name"])["TagSet"]
+        except Exception:
+            tags = []
+        if tagged(tags, bp):
+            found.append({"service": "s3", "type": "bucket", "id": b["Name"]})
+    logs = client("logs")
+    for g in (g for page in logs.get_paginator("describe_log_groups").paginate() for g in page["logGroups"]):
+        tags = logs.list_tags_for_resource(resourceArn=g["arn"].rstrip(":*").rstrip(":"))["tags"]
+        if tags.get("socform:blueprint") == bp:
+            found.append({"service": "logs", "type": "log-group", "id": g["logGroupName"]})
+    for f in logs.describe_metric_filters()["metricFilters"]:
+        if f["filterName"].startswith(bp + "-"):
+            found.append({"service": "logs", "type": "metric-filter", "id": f["filterName"]})
+    cw = client("cloudwatch")
+    for a in cw.describe_alarms()["MetricAlarms"]:
+        if tagged(cw.list_tags_for_resource(ResourceARN=a["AlarmArn"])["Tags"], bp):
+            found.append({"service": "cloudwatch", "type": "alarm", "id": a["AlarmName"]})
+    ct = client("cloudtrail")
+    trails = ct.describe_trails()["trailList"]
+    if trails:
+        for r in ct.list_tags(ResourceIdList=[t["TrailARN"] for t in trails])["ResourceTagList"]:
+            if tagged(r.get("TagsList"), bp):
+                found.append({"service": "cloudtrail", "type": "trail", "id": r["ResourceId"]})
+    sns = client("sns")
+    for t in sns.list_topics()["Topics"]:
+        if tagged(sns.list_tags_for_resource(ResourceArn=t["TopicArn"])["Tags"], bp):
+            found.append({"service": "sns", "type": "topic", "id": t["TopicArn"]})
+    ssm = client("ssm")
+    for p in (p for page in ssm.get_paginator("describe_parameters").paginate() for p in page["Parameters"]):
+        tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=p["Name"])["TagList"]
+        if tagged(tags, bp):
+            found.append({"service": "ssm", "type": "parameter", "id": p["Name"]})
+    sm = client("secretsmanager")
+    for s in sm.list_secrets()["SecretList"]:
+        if tagged(s.get("Tags"), bp) and not s.get("DeletedDate"):
+            found.append({"service": "secretsmanager", "type": "secret", "id": s["Name"]})
+    return found
+
+
+if command == "list":
+    print(json.dumps(list_owned(args[0]), indent=1))
+elif command == "revoke-ingress":
+    ec2 = client("ec2")
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [args[0]]}])["SecurityGroupRules"]
+    ids = [r["SecurityGroupRuleId"] for r in rules if not r["IsEgress"]]
+    ec2.revoke_security_group_ingress(GroupId=args[0], SecurityGroupRuleIds=ids)
+elif command == "stop-logging":
+    client("cloudtrail").stop_logging(Name=args[0])
+elif command == "delete-alarm":
+    client("cloudwatch").delete_alarms(AlarmNames=[args[0]])
+elif command == "set-retention":
+    client("logs").put_retention_policy(logGroupName=args[0], retentionInDays=int(args[1]))
+elif command == "trail-logging":
+    print(json.dumps(client("cloudtrail").get_trail_status(Name=args[0])["IsLogging"]))
+elif command == "subnet-cidr":
+    print(client("ec2").describe_subnets(SubnetIds=[args[0]])["Subnets"][0]["CidrBlock"])
+elif command == "role-policies":
+    out = client("iam").list_attached_role_policies(RoleName=args[0])["AttachedPolicies"]
+    print(json.dumps(sorted(p["PolicyArn"] for p in out)))
+else:
+    sys.exit(f"unknown command {command}")

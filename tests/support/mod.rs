@@ -1,0 +1,108 @@
+//! Test support: a moto_server of the test's own, on a free port, stopped when dropped.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The moto_server binary: `SOCFORM_MOTO_SERVER`, else `.venv/bin/moto_server` (what
+/// `scripts/test.sh` installs), else `moto_server` on the PATH.
+pub fn moto_binary() -> PathBuf {
+    if let Ok(p) = std::env::var("SOCFORM_MOTO_SERVER") {
+        return PathBuf::from(p);
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
+    if venv.exists() {
+        return venv;
+    }
+    PathBuf::from("moto_server")
+}
+
+/// The Python next to moto (it has boto3), for independent checks.
+pub fn python() -> PathBuf {
+    let moto = moto_binary();
+    match moto.parent() {
+        Some(dir) if dir.join("python").exists() => dir.join("python"),
+        _ => PathBuf::from("python3"),
+    }
+}
+
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Moto {
+    /// Starts a server and waits until it answers (at most 30 s).
+    pub fn start() -> Moto {
+        let port = {
+            let l = TcpListener::bind("127.0.0.1:0").expect("a free port");
+            l.local_addr().unwrap().port()
+        };
+        let child = Command::new(moto_binary())
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {}: {e} (run scripts/test.sh, which installs moto)", moto_binary().display())
+            });
+        let m = Moto { child, port };
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && m.get("/moto-api/").is_some() {
+                return m;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("moto_server did not answer on port {port} within 30 s");
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn get(&self, path: &str) -> Option<String> {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        out.starts_with("HTTP/1.").then_some(out)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Environment for talking to a moto server and nothing else.
+pub fn aws_env(cmd: &mut Command, moto: &Moto) {
+    cmd.env("AWS_ENDPOINT_URL", moto.url())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("SOCFORM_DEPENDENCY_WAIT_SECONDS", "4")
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_PROFILE");
+}
+
+/// Runs tests/support/aws_tool.py (boto3, independent of socform) and returns its stdout.
+pub fn aws_tool(moto: &Moto, region: &str, args: &[&str]) -> String {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/aws_tool.py");
+    let mut cmd = Command::new(python());
+    cmd.arg(script).arg(moto.url()).arg(region).args(args);
+    aws_env(&mut cmd, moto);
+    let out = cmd.output().expect("python runs");
+    assert!(out.status.success(), "aws_tool {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
