@@ -135,6 +135,16 @@ fn every_kind_is_created_read_back_and_destroyed_without_leftovers() {
         r#"["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]"#
     );
 
+    // Logs in the trail bucket, in several versions: destroy must empty it first.
+    let bucket = lab.id("s3_bucket.trail");
+    // socform's bucket policy refuses plain HTTP, and moto enforces it against this test's
+    // http:// endpoint: lift it to write the objects (destroy then finds it already gone).
+    aws_tool(&lab.moto, "us-east-1", &["delete-bucket-policy", &bucket]);
+    for body in ["one", "two", "three"] {
+        aws_tool(&lab.moto, "us-east-1", &["put-object", &bucket, "AWSLogs/123456789012/log.json", body]);
+    }
+    assert_eq!(aws_tool(&lab.moto, "us-east-1", &["count-objects", &bucket]).trim(), "3");
+
     let out = lab.socform(&["destroy", &bp, "--auto-approve"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("0 resources remain."), "{}", text(&out.stderr));
@@ -251,6 +261,29 @@ fn a_resource_missing_from_state_is_adopted_not_created_twice() {
     assert_eq!(lab.owned("every-kind").len(), before, "something was created twice");
     let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    lab.ok(&["destroy", &bp, "--auto-approve"]);
+    assert!(lab.owned("every-kind").is_empty());
+}
+
+#[test]
+fn aws_errors_are_reported_by_kind_and_leave_state_true() {
+    let lab = Lab::new();
+    // Someone else owns the role name the blueprint wants.
+    aws_tool(&lab.moto, "us-east-1", &["create-role", "every-kind-host"]);
+    let bp = lab.blueprint("every-kind.yaml", |s| s);
+    let out = lab.socform(&["apply", &bp, "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("iam_role.host: create failed: already exists: EntityAlreadyExists"), "{err}");
+    assert!(
+        err.contains("instance.siem: create skipped because instance_profile.host failed")
+            || err.contains("skipped because iam_role.host failed"),
+        "{err}"
+    );
+    let state = lab.state();
+    assert!(state["resources"].get("iam_role.host").is_none());
+    assert!(state["resources"].get("vpc.main").is_some(), "independent resources were applied");
+    // The other role is not ours: destroy leaves it alone and still ends clean.
     lab.ok(&["destroy", &bp, "--auto-approve"]);
     assert!(lab.owned("every-kind").is_empty());
 }

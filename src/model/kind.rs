@@ -166,7 +166,7 @@ impl Kind {
     pub fn normalize(self, attrs: &mut super::Attrs) {
         for name in self.set_attrs() {
             if let Some(serde_json::Value::Array(items)) = attrs.get_mut(*name) {
-                items.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+                items.sort_by_key(|v| v.to_string());
             }
         }
     }

@@ -303,23 +303,47 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
     }
 
     // Deletions: everything known that the model does not want (all of it when destroying),
-    // dependents before what they depend on.
-    let doomed: Vec<(&Address, &Prior<'_>)> =
-        prior.iter().filter(|(a, _)| opts.destroy || model.get(a).is_none()).map(|(a, p)| (*a, p)).collect();
+    // dependents before what they depend on. What is already gone is listed too, so that
+    // its state record goes.
+    struct Doomed<'a> {
+        id: &'a str,
+        attributes: &'a Attrs,
+        outputs: &'a BTreeMap<String, String>,
+        adopted: bool,
+        gone: bool,
+    }
+    let unwanted = |a: &Address| opts.destroy || model.get(a).is_none();
+    let mut doomed: BTreeMap<&Address, Doomed<'_>> = prior
+        .iter()
+        .filter(|(a, _)| unwanted(a))
+        .map(|(a, p)| {
+            (*a, Doomed { id: p.id, attributes: p.attributes, outputs: p.outputs, adopted: p.adopted, gone: false })
+        })
+        .collect();
+    for a in gone.iter().filter(|a| unwanted(a)) {
+        let r = &state.resources[*a];
+        doomed.insert(
+            a,
+            Doomed { id: &r.id, attributes: &r.attributes, outputs: &r.outputs, adopted: false, gone: true },
+        );
+    }
     let deps_of =
         |a: &Address| -> Vec<Address> { state.resources.get(a).map(|r| r.dependencies.clone()).unwrap_or_default() };
-    let delete_graph = Graph::build(doomed.iter().map(|(a, _)| {
-        let deps: Vec<Address> = deps_of(a).into_iter().filter(|d| doomed.iter().any(|(x, _)| *x == d)).collect();
+    let delete_graph = Graph::build(doomed.keys().map(|a| {
+        let deps: Vec<Address> = deps_of(a).into_iter().filter(|d| doomed.contains_key(d)).collect();
         ((*a).clone(), deps)
     }))?;
     let mut order = delete_graph.creation_order();
     order.reverse();
     for addr in order {
-        let p = &prior[addr];
+        let p = &doomed[addr];
         let mut reasons =
             vec![if opts.destroy { "destroy".to_string() } else { "no longer in the blueprint".to_string() }];
         if p.adopted {
             reasons.push("found by its socform tags, missing from state".into());
+        }
+        if p.gone {
+            reasons.push("already deleted outside socform: only its state record goes".into());
         }
         changes.push(Change {
             address: addr.clone(),

@@ -336,3 +336,24 @@ fn markdown_fits_one_comment_and_says_what_it_cut() {
     assert!(!small.contains("Truncated"));
     assert!(small.contains("<details>"));
 }
+
+/// Regression: a resource deleted outside socform and no longer wanted (or destroyed) kept
+/// its state record forever, so destroy left a non-empty state.
+#[test]
+fn a_resource_gone_from_aws_and_unwanted_leaves_state() {
+    let m = model(LAB);
+    let state = applied_state(&m);
+    let mut snap = Snapshot { account_id: Some("123456789012".into()), ..Default::default() };
+    for (a, r) in &state.resources {
+        snap.resources.insert(
+            a.clone(),
+            Some(LiveResource { id: r.id.clone(), attributes: r.attributes.clone(), outputs: r.outputs.clone() }),
+        );
+    }
+    snap.resources.insert(addr("log_group.app"), None);
+    let p = plan(&m, &state, Some(&snap), PlanOptions { destroy: true }).unwrap();
+    let c = p.change(&addr("log_group.app")).expect("the record is planned away");
+    assert_eq!(c.action, Action::Delete);
+    assert!(c.reasons.iter().any(|r| r.contains("already deleted outside socform")), "{:?}", c.reasons);
+    assert_eq!(p.summary.delete, m.resources.len());
+}

@@ -10,6 +10,7 @@ usage: aws_tool.py ENDPOINT REGION COMMAND [ARGS...]
   trail-logging TRAIL       print true or false
   subnet-cidr SUBNET_ID     print the subnet's CIDR
   role-policies ROLE        JSON list of the attached managed policy ARNs
+  put-object BUCKET KEY BODY, count-objects BUCKET, create-role NAME
 """
 import json
 import sys
@@ -99,6 +100,13 @@ def list_owned(bp):
     for s in sm.list_secrets()["SecretList"]:
         if tagged(s.get("Tags"), bp) and not s.get("DeletedDate"):
             found.append({"service": "secretsmanager", "type": "secret", "id": s["Name"]})
+    cfg = client("config")
+    for r in cfg.describe_config_rules()["ConfigRules"]:
+        if r["ConfigRuleName"].startswith(bp + "-"):
+            found.append({"service": "config", "type": "config-rule", "id": r["ConfigRuleName"]})
+    for r in cfg.describe_configuration_recorders()["ConfigurationRecorders"]:
+        if r["name"] == bp:
+            found.append({"service": "config", "type": "config-recorder", "id": r["name"]})
     return found
 
 
@@ -122,5 +130,14 @@ elif command == "subnet-cidr":
 elif command == "role-policies":
     out = client("iam").list_attached_role_policies(RoleName=args[0])["AttachedPolicies"]
     print(json.dumps(sorted(p["PolicyArn"] for p in out)))
+elif command == "put-object":
+    client("s3").put_object(Bucket=args[0], Key=args[1], Body=args[2].encode())
+elif command == "delete-bucket-policy":
+    client("s3").delete_bucket_policy(Bucket=args[0])
+elif command == "count-objects":
+    v = client("s3").list_object_versions(Bucket=args[0])
+    print(len(v.get("Versions", [])) + len(v.get("DeleteMarkers", [])))
+elif command == "create-role":
+    client("iam").create_role(RoleName=args[0], AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')
 else:
     sys.exit(f"unknown command {command}")

@@ -13,6 +13,7 @@
 //!
 //! **Architecture Invariant:** this is the only module tree that imports `aws_sdk_*`.
 
+mod config;
 mod ec2;
 mod iam;
 mod logs;
@@ -365,7 +366,7 @@ impl Provider for AwsProvider {
 
     async fn refresh(&self, blueprint: &str, state: &State) -> Result<Snapshot, ProviderError> {
         let mut snap = Snapshot { account_id: Some(self.account_id().await?), ..Default::default() };
-        let (a, b, c, d, e, f, g) = tokio::join!(
+        let (a, b, c, d, e, f, g, h) = tokio::join!(
             self.refresh_ec2(blueprint, state),
             self.refresh_iam(blueprint, state),
             self.refresh_s3(blueprint, state),
@@ -373,8 +374,9 @@ impl Provider for AwsProvider {
             self.refresh_trail(blueprint, state),
             self.refresh_notify(blueprint, state),
             self.refresh_store(blueprint, state),
+            self.refresh_config(blueprint, state),
         );
-        for part in [a, b, c, d, e, f, g] {
+        for part in [a, b, c, d, e, f, g, h] {
             let part = part?;
             snap.resources.extend(part.resources);
             snap.untracked.extend(part.untracked);
@@ -396,9 +398,7 @@ impl Provider for AwsProvider {
             Trail => self.create_trail(req).await,
             SnsTopic | SnsSubscription => self.create_notify(req).await,
             SsmParameter | Secret => self.create_store(req).await,
-            ConfigRecorder | ConfigDeliveryChannel | ConfigRule => {
-                Err(ProviderError::Unsupported(format!("{}: AWS Config resources are not supported yet", req.address)))
-            }
+            ConfigRecorder | ConfigDeliveryChannel | ConfigRule => self.create_config(req).await,
         }
     }
 
@@ -414,9 +414,7 @@ impl Provider for AwsProvider {
             Trail => self.update_trail(req, id, before).await,
             SnsTopic | SnsSubscription => self.update_notify(req, id, before).await,
             SsmParameter | Secret => self.update_store(req, id, before).await,
-            ConfigRecorder | ConfigDeliveryChannel | ConfigRule => {
-                Err(ProviderError::Unsupported(format!("{}: AWS Config resources are not supported yet", req.address)))
-            }
+            ConfigRecorder | ConfigDeliveryChannel | ConfigRule => self.update_config(req, id, before).await,
         }
     }
 
@@ -432,9 +430,7 @@ impl Provider for AwsProvider {
             Trail => self.delete_trail(address, id, attrs).await,
             SnsTopic | SnsSubscription => self.delete_notify(address, id, attrs).await,
             SsmParameter | Secret => self.delete_store(address, id, attrs).await,
-            ConfigRecorder | ConfigDeliveryChannel | ConfigRule => {
-                Err(ProviderError::Unsupported(format!("{address}: AWS Config resources are not supported yet")))
-            }
+            ConfigRecorder | ConfigDeliveryChannel | ConfigRule => self.delete_config(address, id, attrs).await,
         }
     }
 
