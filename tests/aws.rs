@@ -287,3 +287,74 @@ fn aws_errors_are_reported_by_kind_and_leave_state_true() {
     lab.ok(&["destroy", &bp, "--auto-approve"]);
     assert!(lab.owned("every-kind").is_empty());
 }
+
+/// One edit per kind, so that every kind goes through its in-place update path (tags for
+/// all, plus each kind's own settings) or its replacement, and reads back unchanged after.
+#[test]
+fn every_kind_updates_in_place_or_is_replaced_and_reads_back_clean() {
+    let lab = Lab::new();
+    let bp = lab.blueprint("every-kind.yaml", |s| s);
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let old_instance = lab.id("instance.siem");
+    let bp = lab.blueprint("every-kind.yaml", |s| {
+        s.replace("tags: { purpose: integration-test }", "tags: { purpose: integration-test, owner: soc }")
+            .replace("vpc: { cidr: 10.40.0.0/16 }", "vpc: { cidr: 10.40.0.0/16, dns: false }")
+            .replace("traffic: ALL, log_group: flows", "traffic: REJECT, log_group: flows")
+            .replace("from: 0.0.0.0/0, description: https", "from: 0.0.0.0/0, description: public https")
+            .replace("  siem:\n    ingress:", "  siem:\n    description: SIEM tier\n    ingress:")
+            .replace("bucket: {}", "bucket: { encryption: aws:kms }")
+            .replace("trail:\n  bucket", "trail:\n  log_file_validation: false\n  bucket")
+            .replace(
+                "pattern: '{ $.userIdentity.type = \"Root\" }'",
+                "pattern: '{ $.userIdentity.type = \"Root\" && $.eventType != \"AwsServiceEvent\" }'",
+            )
+            .replace("email: [soc@example.com]", "email: [soc-team@example.com]")
+            .replace("value: \"${host.siem.private_ip}\"", "value: \"siem=${host.siem.private_ip}\"")
+            .replace(
+                "value: { generate: { length: 24 } }",
+                "description: API key for the SIEM\n    value: { generate: { length: 24 } }",
+            )
+            .replace("recorder: {}", "recorder: { include_global: false }")
+            .replace(
+                "no-public-read: { identifier: S3_BUCKET_PUBLIC_READ_PROHIBITED }",
+                "no-public-read: { identifier: S3_BUCKET_PUBLIC_READ_PROHIBITED, description: no public buckets }",
+            )
+    });
+    let plan = lab.plan_json(&bp);
+    let acts: std::collections::BTreeMap<String, String> = actions(&plan).into_iter().collect();
+    let expect = [
+        ("vpc.main", "update"),
+        ("subnet.public", "update"),
+        ("internet_gateway.main", "update"),
+        ("route_table.public", "update"),
+        ("security_group.web", "update"),
+        ("security_group.siem", "replace"),
+        ("security_group_rule.web:ingress:tcp:443:0.0.0.0/0", "update"),
+        ("iam_role.host", "update"),
+        ("instance_profile.host", "update"),
+        ("s3_bucket.trail", "update"),
+        ("trail.main", "update"),
+        ("log_group.app", "update"),
+        ("metric_filter.root-usage", "update"),
+        ("alarm.root-usage", "update"),
+        ("sns_topic.alerts", "update"),
+        ("sns_subscription.alerts:email:soc@example.com", "delete"),
+        ("sns_subscription.alerts:email:soc-team@example.com", "create"),
+        ("ssm_parameter.siem-address", "update"),
+        ("secret.api-key", "update"),
+        ("instance.siem", "replace"),
+        ("flow_log.vpc", "replace"),
+        ("config_recorder.main", "update"),
+        ("config_rule.no-public-read", "update"),
+    ];
+    for (a, action) in expect {
+        assert_eq!(acts.get(a).map(String::as_str), Some(action), "{a}: {acts:#?}");
+    }
+    let out = lab.socform(&["apply", &bp, "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_ne!(lab.id("instance.siem"), old_instance);
+    lab.ok(&["destroy", &bp, "--auto-approve"]);
+    assert!(lab.owned("every-kind").is_empty());
+}

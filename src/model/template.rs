@@ -61,6 +61,19 @@ fn walk_strings<'a>(v: &'a Value, f: &mut impl FnMut(&'a str)) {
     }
 }
 
+/// Every `(address, output)` a value's templates name.
+pub fn output_refs(v: &Value) -> Vec<(Address, String)> {
+    let mut out = Vec::new();
+    walk_strings(v, &mut |s| {
+        for r in refs_in(s) {
+            if let Ref::Output(a, o) = r {
+                out.push((a, o));
+            }
+        }
+    });
+    out
+}
+
 /// Every resource address named by a template anywhere in the attributes.
 pub fn references(attrs: &Attrs) -> BTreeSet<Address> {
     let mut out = BTreeSet::new();

@@ -386,8 +386,8 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
 }
 
 /// Compares the desired attributes of `r` with what exists. An attribute that names a
-/// resource being replaced makes `r` a replacement too, even where AWS could update it in
-/// place: the old resource cannot be deleted while `r` still points at it, and `r` cannot
+/// resource being replaced by id or name makes `r` a replacement too, even where AWS could
+/// update it in place: the old resource cannot be deleted while `r` still points at it, and `r` cannot
 /// point at the new one before it exists.
 fn compare(
     r: &Resource,
@@ -412,10 +412,11 @@ fn compare(
         if !is_unknown && b.unwrap_or(&Value::Null) == a.unwrap_or(&Value::Null) {
             continue;
         }
+        // Only identifiers AWS holds as associations (ids, names) tie a resource to what it
+        // names; a copied value (an address, an ARN in a policy) does not.
         let names_replaced = is_unknown
             && r.attrs.get(k.as_str()).is_some_and(|v| {
-                let one: Attrs = [(k.clone(), v.clone())].into_iter().collect();
-                template::references(&one).iter().any(|a| replaced.contains(a))
+                template::output_refs(v).iter().any(|(a, out)| replaced.contains(a) && (out == "id" || out == "name"))
             });
         attributes.push(AttrChange {
             name: k.clone(),

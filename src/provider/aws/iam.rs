@@ -192,6 +192,29 @@ impl AwsProvider {
             }
             Kind::InstanceProfile => {
                 let v: s::InstanceProfile = spec(a, req.attrs)?;
+                if changed("tags") {
+                    self.count("iam");
+                    self.iam
+                        .tag_instance_profile()
+                        .instance_profile_name(id)
+                        .set_tags(Some(self.iam_tag_list(&req, &v.tags)))
+                        .send()
+                        .await
+                        .aws()?;
+                    let old: BTreeMap<String, String> =
+                        before.get("tags").and_then(|x| serde_json::from_value(x.clone()).ok()).unwrap_or_default();
+                    let gone: Vec<String> = old.keys().filter(|k| !v.tags.contains_key(*k)).cloned().collect();
+                    if !gone.is_empty() {
+                        self.count("iam");
+                        self.iam
+                            .untag_instance_profile()
+                            .instance_profile_name(id)
+                            .set_tag_keys(Some(gone))
+                            .send()
+                            .await
+                            .aws()?;
+                    }
+                }
                 if changed("role_name") {
                     if let Some(old) = before.get("role_name").and_then(|r| r.as_str()) {
                         self.count("iam");

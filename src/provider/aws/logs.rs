@@ -174,7 +174,25 @@ impl AwsProvider {
                         .aws()?;
                 }
             }
-            Kind::MetricFilter => self.put_filter(&spec(a, req.attrs)?).await?,
+            Kind::MetricFilter => {
+                // PutMetricFilter replaces a filter of the same name on AWS; moto adds a second
+                // one instead. Deleting first is right on both (the gap is one call long).
+                let v: s::MetricFilter = spec(a, req.attrs)?;
+                self.count("logs");
+                match self
+                    .logs
+                    .delete_metric_filter()
+                    .log_group_name(&v.log_group_name)
+                    .filter_name(&v.filter_name)
+                    .send()
+                    .await
+                    .aws()
+                {
+                    Ok(_) | Err(ProviderError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
+                self.put_filter(&v).await?
+            }
             Kind::Alarm => self.put_alarm(&req, &spec(a, req.attrs)?).await?,
             _ => unreachable!("not a logs kind"),
         }

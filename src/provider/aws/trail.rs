@@ -80,7 +80,9 @@ impl AwsProvider {
                     .update_trail()
                     .name(id)
                     .s3_bucket_name(&v.s3_bucket_name)
-                    .s3_key_prefix(v.s3_key_prefix.clone().unwrap_or_default())
+                    .set_s3_key_prefix(
+                        v.s3_key_prefix.clone().or_else(|| before.get("s3_key_prefix").map(|_| String::new())),
+                    )
                     .is_multi_region_trail(v.is_multi_region_trail)
                     .enable_log_file_validation(v.enable_log_file_validation)
                     .include_global_service_events(v.include_global_service_events)
@@ -190,8 +192,8 @@ impl AwsProvider {
             read.insert("tags".into(), user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
             let rec = rec.unwrap_or_else(|| blank(Kind::Trail));
             let mut l = live(&rec, name, read, outputs(&[("name", name), ("arn", arn)]));
-            // Absent optional settings are absent, not null.
-            l.attributes.retain(|_, v| !v.is_null());
+            // Absent optional settings are absent, not null or "" (UpdateTrail clears with "").
+            l.attributes.retain(|_, v| !v.is_null() && v != "");
             found.insert(name.to_string(), (addr, l));
         }
         part.settle(state, Kind::Trail, found);
