@@ -358,3 +358,65 @@ fn every_kind_updates_in_place_or_is_replaced_and_reads_back_clean() {
     lab.ok(&["destroy", &bp, "--auto-approve"]);
     assert!(lab.owned("every-kind").is_empty());
 }
+
+#[test]
+fn a_delete_blocked_by_a_dependency_is_retried_then_named_and_state_kept() {
+    let lab = Lab::new();
+    let bp = lab.dir.path().join("net.yaml");
+    std::fs::write(&bp, "blueprint: net\nregion: us-east-1\nnetwork:\n  vpc: { cidr: 10.50.0.0/16 }\n").unwrap();
+    let bp = bp.to_str().unwrap();
+    lab.ok(&["apply", bp, "--auto-approve"]);
+    let vpc = lab.id("vpc.main");
+    // Someone else put a subnet in our VPC.
+    let foreign = aws_tool(&lab.moto, "us-east-1", &["create-subnet", &vpc, "10.50.9.0/24"]);
+    let started = std::time::Instant::now();
+    let out = lab.socform(&["destroy", bp, "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("vpc.main: delete failed: dependency violation: vpc.main is still in use"), "{err}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(4), "not retried for the configured wait");
+    assert_eq!(lab.id("vpc.main"), vpc, "state must still record the VPC");
+    // Once it is gone, destroy finishes.
+    aws_tool(&lab.moto, "us-east-1", &["delete-subnet", foreign.trim()]);
+    let out = lab.socform(&["destroy", bp, "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("0 resources remain."));
+}
+
+#[test]
+fn refresh_is_batched_so_calls_do_not_grow_with_batched_kinds() {
+    let lab = Lab::new();
+    let refresh_calls = |bp: &str| -> (u64, String) {
+        let out = lab.socform(&["plan", bp, "-v"]);
+        let err = text(&out.stderr);
+        let line = err.lines().find(|l| l.starts_with("refresh: ")).unwrap_or_else(|| panic!("{err}")).to_string();
+        (line["refresh: ".len()..].split(' ').next().unwrap().parse().unwrap(), line)
+    };
+    let bp = lab.blueprint("every-kind.yaml", |s| s);
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let (small, line) = refresh_calls(&bp);
+    for service in ["ec2", "iam", "s3", "logs", "cloudwatch", "cloudtrail", "sns", "ssm", "secretsmanager", "config", "sts"] {
+        assert!(line.contains(&format!("{service} ")), "{service} missing: {line}");
+    }
+    let resources_small = lab.state()["resources"].as_object().unwrap().len();
+
+    // Twenty more rules and ten more detections (a filter and an alarm each).
+    let bp = lab.blueprint("every-kind.yaml", |s| {
+        let mut rules = String::new();
+        for p in 0..20 {
+            rules.push_str(&format!("      - {{ protocol: tcp, ports: {}, from: 192.0.2.0/24 }}\n", 8000 + p));
+        }
+        let mut detections = String::new();
+        for d in 0..10 {
+            detections.push_str(&format!("  - {{ name: extra-{d}, pattern: '{{ $.eventName = \"Extra{d}\" }}' }}\n"));
+        }
+        s.replace("      - { protocol: tcp, ports: 443, from: 0.0.0.0/0, description: https }\n", &format!("      - {{ protocol: tcp, ports: 443, from: 0.0.0.0/0, description: https }}\n{rules}"))
+            .replace("detections:\n", &format!("detections:\n{detections}"))
+    });
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let resources_big = lab.state()["resources"].as_object().unwrap().len();
+    assert_eq!(resources_big, resources_small + 40);
+    let (big, line_big) = refresh_calls(&bp);
+    assert_eq!(big, small, "40 more resources cost more calls: {line} vs {line_big}");
+    lab.ok(&["destroy", &bp, "--auto-approve"]);
+}

@@ -137,6 +137,10 @@ elif command == "delete-bucket-policy":
 elif command == "count-objects":
     v = client("s3").list_object_versions(Bucket=args[0])
     print(len(v.get("Versions", [])) + len(v.get("DeleteMarkers", [])))
+elif command == "create-subnet":
+    print(client("ec2").create_subnet(VpcId=args[0], CidrBlock=args[1])["Subnet"]["SubnetId"])
+elif command == "delete-subnet":
+    client("ec2").delete_subnet(SubnetId=args[0])
 elif command == "create-role":
     client("iam").create_role(RoleName=args[0], AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')
 else:

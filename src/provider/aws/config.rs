@@ -181,6 +181,15 @@ impl AwsProvider {
 
     pub(super) async fn refresh_config(&self, _blueprint: &str, state: &State) -> Result<Part, ProviderError> {
         let mut part = Part::default();
+        // Config resources carry no tags to find leftovers by: with none in state, there is
+        // nothing to read.
+        if !state
+            .resources
+            .keys()
+            .any(|a| matches!(a.kind(), Kind::ConfigRecorder | Kind::ConfigDeliveryChannel | Kind::ConfigRule))
+        {
+            return Ok(part);
+        }
         let find = |kind: Kind, id: &str| state.resources.values().find(|r| r.kind == kind && r.id == id).cloned();
 
         self.count("config");

@@ -595,14 +595,14 @@ impl AwsProvider {
     pub(super) async fn delete_ec2(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
         match address.kind() {
             Kind::Vpc => {
-                self.delete_patiently(address, || async {
+                self.delete_patiently(address, id, || async {
                     self.count("ec2");
                     self.ec2.delete_vpc().vpc_id(id).send().await.aws().map(|_| ())
                 })
                 .await
             }
             Kind::Subnet => {
-                self.delete_patiently(address, || async {
+                self.delete_patiently(address, id, || async {
                     self.count("ec2");
                     self.ec2.delete_subnet().subnet_id(id).send().await.aws().map(|_| ())
                 })
@@ -617,7 +617,7 @@ impl AwsProvider {
                         Err(e) => return Err(e),
                     }
                 }
-                self.delete_patiently(address, || async {
+                self.delete_patiently(address, id, || async {
                     self.count("ec2");
                     self.ec2.delete_internet_gateway().internet_gateway_id(id).send().await.aws().map(|_| ())
                 })
@@ -630,14 +630,14 @@ impl AwsProvider {
                         self.ec2.disassociate_route_table().association_id(assoc).send().await.aws()?;
                     }
                 }
-                self.delete_patiently(address, || async {
+                self.delete_patiently(address, id, || async {
                     self.count("ec2");
                     self.ec2.delete_route_table().route_table_id(id).send().await.aws().map(|_| ())
                 })
                 .await
             }
             Kind::SecurityGroup => {
-                self.delete_patiently(address, || async {
+                self.delete_patiently(address, id, || async {
                     self.count("ec2");
                     self.ec2.delete_security_group().group_id(id).send().await.aws().map(|_| ())
                 })
@@ -914,6 +914,37 @@ impl AwsProvider {
         }
         part.settle(state, Kind::FlowLog, found);
         Ok(part)
+    }
+
+    /// What still uses a VPC, subnet or group, by its network interfaces: for the message
+    /// of a delete that timed out on a dependency violation.
+    pub(super) async fn users_of(&self, address: &Address, id: &str) -> Vec<String> {
+        let filter = match address.kind() {
+            Kind::Vpc => "vpc-id",
+            Kind::Subnet => "subnet-id",
+            Kind::SecurityGroup => "group-id",
+            _ => return vec![],
+        };
+        self.count("ec2");
+        let Ok(out) = self
+            .ec2
+            .describe_network_interfaces()
+            .filters(Filter::builder().name(filter).values(id).build())
+            .send()
+            .await
+        else {
+            return vec![];
+        };
+        out.network_interfaces()
+            .iter()
+            .map(|n| {
+                let eni = n.network_interface_id().unwrap_or("?");
+                match n.attachment().and_then(|a| a.instance_id()) {
+                    Some(i) => format!("{eni} (instance {i})"),
+                    None => format!("{eni} ({})", n.description().unwrap_or("network interface")),
+                }
+            })
+            .collect()
     }
 
     async fn vpc_dns_state(&self, id: &str) -> Result<(bool, bool), ProviderError> {

@@ -259,7 +259,7 @@ impl AwsProvider {
                     self.count("iam");
                     self.iam.delete_role_policy().role_name(id).policy_name(name).send().await.aws()?;
                 }
-                self.delete_patiently(address, || async {
+                self.delete_patiently(address, id, || async {
                     self.count("iam");
                     self.iam.delete_role().role_name(id).send().await.aws().map(|_| ())
                 })
@@ -281,7 +281,7 @@ impl AwsProvider {
                         Err(e) => return Err(e),
                     }
                 }
-                self.delete_patiently(address, || async {
+                self.delete_patiently(address, id, || async {
                     self.count("iam");
                     self.iam.delete_instance_profile().instance_profile_name(id).send().await.aws().map(|_| ())
                 })

@@ -234,16 +234,26 @@ impl AwsProvider {
                     continue;
                 }
                 let arn = g.arn().unwrap_or_default().trim_end_matches(":*").to_string();
-                self.count("logs");
-                let tags = self
-                    .logs
-                    .list_tags_for_resource()
-                    .resource_arn(&arn)
-                    .send()
-                    .await
-                    .aws()
-                    .map(|t| t.tags().cloned().unwrap_or_default())
-                    .unwrap_or_default();
+                // Tags cost a call per group: read them only to recognise leftovers; for the
+                // groups state knows, the recorded tags stand.
+                let tags: std::collections::HashMap<String, String> = match &rec {
+                    Some(r) => r
+                        .attributes
+                        .get("tags")
+                        .and_then(|t| serde_json::from_value(t.clone()).ok())
+                        .unwrap_or_default(),
+                    None => {
+                        self.count("logs");
+                        self.logs
+                            .list_tags_for_resource()
+                            .resource_arn(&arn)
+                            .send()
+                            .await
+                            .aws()
+                            .map(|t| t.tags().cloned().unwrap_or_default())
+                            .unwrap_or_default()
+                    }
+                };
                 let addr = owned(blueprint, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
                 if rec.is_none() && addr.is_none() {
                     continue;

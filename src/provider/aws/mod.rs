@@ -130,9 +130,9 @@ impl AwsProvider {
         let mut delay = Duration::from_secs(1);
         loop {
             match f().await {
-                Err(ProviderError::NotYetConsistent(m)) if start.elapsed() + delay <= budget => {
+                Err(ProviderError::NotYetConsistent(m)) if start.elapsed() < budget => {
                     tracing_note(what, &m);
-                    tokio::time::sleep(delay).await;
+                    tokio::time::sleep(delay.min(budget.saturating_sub(start.elapsed()))).await;
                     delay = (delay * 2).min(Duration::from_secs(8));
                 }
                 other => return other,
@@ -142,7 +142,7 @@ impl AwsProvider {
 
     /// Retries a delete refused because something still depends on the resource, for at
     /// most the configured wait, then says what is in the way.
-    async fn delete_patiently<F, Fut>(&self, address: &Address, mut f: F) -> Result<(), ProviderError>
+    async fn delete_patiently<F, Fut>(&self, address: &Address, id: &str, mut f: F) -> Result<(), ProviderError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<(), ProviderError>>,
@@ -151,16 +151,17 @@ impl AwsProvider {
         let mut delay = Duration::from_secs(2);
         loop {
             match f().await {
-                Err(ProviderError::DependencyViolation(m)) if start.elapsed() + delay <= self.dependency_wait => {
-                    tokio::time::sleep(delay).await;
+                Err(ProviderError::DependencyViolation(_)) if start.elapsed() < self.dependency_wait => {
+                    tokio::time::sleep(delay.min(self.dependency_wait.saturating_sub(start.elapsed()))).await;
                     delay = (delay * 2).min(Duration::from_secs(15));
-                    let _ = m;
                 }
                 Err(ProviderError::DependencyViolation(m)) => {
+                    let users = self.users_of(address, id).await;
+                    let by = if users.is_empty() { String::new() } else { format!(" by {}", users.join(", ")) };
                     return Err(ProviderError::DependencyViolation(format!(
-                        "{address} is still in use after {}s: {m}",
+                        "{address} is still in use{by} after {}s: {m}",
                         start.elapsed().as_secs()
-                    )))
+                    )));
                 }
                 other => return other,
             }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, Part};
+use super::{blank, live, of_kind, outputs, owned, spec, user_tags, AwsProvider, Classify, Part};
 use crate::address::Address;
 use crate::blueprint::lower::salted_sha256;
 use crate::model::spec::{self as s, SecretValue};
@@ -210,11 +210,18 @@ impl AwsProvider {
 
     pub(super) async fn refresh_store(&self, blueprint: &str, state: &State) -> Result<Part, ProviderError> {
         let mut part = Part::default();
-        // Parameters: one paginated DescribeParameters.
+        // Parameters: DescribeParameters for the names state knows, 50 names a call.
         let mut found = BTreeMap::new();
-        let mut pages = self.ssm.describe_parameters().into_paginator().send();
-        while let Some(page) = pages.next().await {
+        let names: Vec<String> = of_kind(state, Kind::SsmParameter).iter().map(|(_, r)| r.id.clone()).collect();
+        for chunk in names.chunks(50) {
+            let filter = aws_sdk_ssm::types::ParameterStringFilter::builder()
+                .key("Name")
+                .option("Equals")
+                .set_values(Some(chunk.to_vec()))
+                .build()
+                .map_err(|e| ProviderError::Fatal(e.to_string()))?;
             self.count("ssm");
+            let page = self.ssm.describe_parameters().parameter_filters(filter).max_results(50).send().await;
             for p in page.aws()?.parameters() {
                 let name = p.name().unwrap_or_default();
                 let Some(rec) = state.resources.values().find(|r| r.kind == Kind::SsmParameter && r.id == name) else {
