@@ -395,7 +395,9 @@ fn refresh_is_batched_so_calls_do_not_grow_with_batched_kinds() {
     let bp = lab.blueprint("every-kind.yaml", |s| s);
     lab.ok(&["apply", &bp, "--auto-approve"]);
     let (small, line) = refresh_calls(&bp);
-    for service in ["ec2", "iam", "s3", "logs", "cloudwatch", "cloudtrail", "sns", "ssm", "secretsmanager", "config", "sts"] {
+    for service in
+        ["ec2", "iam", "s3", "logs", "cloudwatch", "cloudtrail", "sns", "ssm", "secretsmanager", "config", "sts"]
+    {
         assert!(line.contains(&format!("{service} ")), "{service} missing: {line}");
     }
     let resources_small = lab.state()["resources"].as_object().unwrap().len();
@@ -410,8 +412,11 @@ fn refresh_is_batched_so_calls_do_not_grow_with_batched_kinds() {
         for d in 0..10 {
             detections.push_str(&format!("  - {{ name: extra-{d}, pattern: '{{ $.eventName = \"Extra{d}\" }}' }}\n"));
         }
-        s.replace("      - { protocol: tcp, ports: 443, from: 0.0.0.0/0, description: https }\n", &format!("      - {{ protocol: tcp, ports: 443, from: 0.0.0.0/0, description: https }}\n{rules}"))
-            .replace("detections:\n", &format!("detections:\n{detections}"))
+        s.replace(
+            "      - { protocol: tcp, ports: 443, from: 0.0.0.0/0, description: https }\n",
+            &format!("      - {{ protocol: tcp, ports: 443, from: 0.0.0.0/0, description: https }}\n{rules}"),
+        )
+        .replace("detections:\n", &format!("detections:\n{detections}"))
     });
     lab.ok(&["apply", &bp, "--auto-approve"]);
     let resources_big = lab.state()["resources"].as_object().unwrap().len();
