@@ -8,6 +8,7 @@
 pub mod address;
 pub mod blueprint;
 pub mod cli;
+pub mod detect;
 pub mod diag;
 pub mod executor;
 pub mod graph;
