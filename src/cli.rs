@@ -112,7 +112,24 @@ pub enum Command {
         format: String,
     },
     /// Run every detection against its sample events.
-    Test { blueprint: PathBuf },
+    Test {
+        blueprint: PathBuf,
+        #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
+        format: DiagFormat,
+    },
+    /// Evaluate one filter pattern against events (arguments, or stdin one per line), as
+    /// CloudWatch Logs' TestMetricFilter would.
+    TestFilter {
+        #[arg(long)]
+        pattern: String,
+        events: Vec<String>,
+    },
+    /// Which CIS monitoring controls and ATT&CK techniques the detections cover.
+    Coverage {
+        blueprint: PathBuf,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+        format: PlanFormat,
+    },
     /// Inspect or repair state.
     State {
         #[command(subcommand)]
@@ -273,7 +290,36 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
         }
         Command::Diff { .. } => not_yet("diff", "the security-aware blueprint diff"),
         Command::Lint { .. } => not_yet("lint", "the lint rules"),
-        Command::Test { .. } => not_yet("test", "the detection engine"),
+        Command::Test { blueprint, format } => {
+            let loaded = load(&blueprint, EnvMode::Skip, ui)?;
+            let report = crate::detect::run_tests(&loaded.model);
+            match format {
+                DiagFormat::Human => print!("{}", report.human()),
+                DiagFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+            }
+            Ok(if report.failed > 0 { 1 } else { 0 })
+        }
+        Command::TestFilter { pattern, events } => {
+            let p = crate::detect::pattern::parse(&pattern).map_err(|e| anyhow!("invalid filter pattern: {e}"))?;
+            let events = if events.is_empty() {
+                use std::io::BufRead;
+                std::io::stdin().lock().lines().collect::<Result<Vec<_>, _>>().context("reading events from stdin")?
+            } else {
+                events
+            };
+            println!("{}", serde_json::to_string_pretty(&crate::detect::test_filter(&p, &events))?);
+            Ok(0)
+        }
+        Command::Coverage { blueprint, format } => {
+            let loaded = load(&blueprint, EnvMode::Skip, ui)?;
+            let c = crate::detect::coverage(&loaded.model);
+            match format {
+                PlanFormat::Human => print!("{}", c.human()),
+                PlanFormat::Json => println!("{}", serde_json::to_string_pretty(&c)?),
+                PlanFormat::Markdown => print!("{}", c.markdown()),
+            }
+            Ok(0)
+        }
         Command::State { command } => state_cmd(&g, command),
         Command::Schema => {
             println!("{}", serde_json::to_string_pretty(&blueprint::schema())?);

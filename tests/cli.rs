@@ -186,7 +186,6 @@ fn commands_from_later_work_say_they_are_not_supported_yet() {
     for args in [
         vec!["diff", "examples/segmented-network.yaml", "examples/segmented-network.yaml"],
         vec!["lint", "examples/segmented-network.yaml"],
-        vec!["test", "examples/segmented-network.yaml"],
     ] {
         let out = run(&args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
@@ -243,4 +242,97 @@ fn state_show_masks_sensitive_values() {
     let out = run(&["state", "show", "secret.db", "--state", s]);
     let shown = text(&out.stdout);
     assert!(shown.contains("(sensitive)") && !shown.contains("abc123"), "{shown}");
+}
+
+#[test]
+fn test_runs_every_detection_against_its_samples() {
+    let out = run(&["test", "blueprints/cloudtrail-alarms.yaml"]);
+    insta::assert_snapshot!(transcript(&out, None));
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn test_exits_1_when_a_sample_goes_the_wrong_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let bp = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bp,
+        r#"blueprint: bad
+region: us-east-1
+log_groups: { app: {} }
+detections:
+  - name: secret-read
+    log_group: app
+    pattern: '{ $.eventName = "GetSecretValue" }'
+    samples:
+      match: ['{"eventName":"ListSecrets"}']
+      no_match: ['{"eventName":"GetSecretValue"}']
+  - use: cis/4.3
+    log_group: app
+"#,
+    )
+    .unwrap();
+    let out = run(&["test", bp.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("should match but does not: {\"eventName\":\"ListSecrets\"}"), "{stdout}");
+    assert!(stdout.contains("should not match but does: {\"eventName\":\"GetSecretValue\"}"), "{stdout}");
+    let root = stdout.lines().find(|l| l.starts_with("root-account-usage")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(root.contains("cis/4.3") && root.contains("3/3") && root.ends_with("ok"), "{root}");
+    assert!(stdout.ends_with("detections: 1 passed, 1 failed\n"), "{stdout}");
+}
+
+#[test]
+fn test_filter_answers_like_test_metric_filter() {
+    let out = run(&[
+        "test-filter",
+        "--pattern",
+        "[ip, user, ..., status_code = 4*, bytes]",
+        "10.0.0.1 - 404 12",
+        "10.0.0.2 - 200 9",
+    ]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"matches": [{"eventNumber": 1, "eventMessage": "10.0.0.1 - 404 12",
+            "extractedValues": {"$ip": "10.0.0.1", "$user": "-", "$status_code": "404", "$bytes": "12"}}]})
+    );
+    let out = socform()
+        .args(["test-filter", "--pattern", "ERROR -DEBUG"])
+        .write_stdin("ERROR one\nDEBUG ERROR two\ninfo\n")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["matches"].as_array().unwrap().len(), 1);
+    assert_eq!(v["matches"][0]["eventNumber"], 1);
+    let out = run(&["test-filter", "--pattern", "{ $.a = }", "{}"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("column 9"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_bad_pattern_or_catalog_entry_is_a_located_validation_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bp = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bp,
+        "blueprint: bad\nregion: us-east-1\nlog_groups: { app: {} }\ndetections:\n  - name: x\n    log_group: app\n    pattern: '{ $.eventName = }'\n  - use: cis/4.33\n    log_group: app\n",
+    )
+    .unwrap();
+    let out = run(&["validate", bp.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr).replace(&dir.path().display().to_string(), "[TMP]");
+    insta::assert_snapshot!(err);
+}
+
+#[test]
+fn coverage_lists_cis_controls_and_techniques() {
+    let out = run(&["coverage", "blueprints/cloudtrail-alarms.yaml"]);
+    insta::assert_snapshot!(transcript(&out, None));
+    let out = run(&["coverage", "blueprints/cloudtrail-alarms.yaml", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["cis"].as_array().unwrap().len(), 15);
+    let out = run(&["coverage", "blueprints/cloudtrail-alarms.yaml", "--format", "markdown"]);
+    assert!(text(&out.stdout).starts_with("### socform coverage: `cloudtrail-alarms`"));
 }

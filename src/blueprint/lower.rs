@@ -1490,14 +1490,20 @@ impl Lower<'_> {
         };
         let mut seen: HashMap<String, Loc> = HashMap::new();
         for item in items {
-            let Some(d) = self.read::<raw::Detection>(item) else { continue };
-            if let Some(u) = &d.use_ {
-                self.error_help(
-                    u.loc,
-                    format!("catalog entry `{}` is not available: the built-in detection catalog is not part of this version", u.value),
-                    "write the detection out with `name` and `pattern`",
-                );
-                continue;
+            let Some(mut d) = self.read::<raw::Detection>(item) else { continue };
+            let mut catalog = None;
+            if let Some(u) = d.use_.clone() {
+                let Some(entry) = crate::detect::catalog::get(&u) else {
+                    let ids: Vec<&str> = crate::detect::catalog::CATALOG.iter().map(|e| e.id).collect();
+                    let help = match did_you_mean(&u, ids.iter().copied()) {
+                        Some(best) => format!("did you mean `{best}`?"),
+                        None => format!("the catalog has {}", ids.join(", ")),
+                    };
+                    self.error_help(u.loc, format!("`{}` is not in the detection catalog", u.value), help);
+                    continue;
+                };
+                merge_catalog(&mut d, entry, u.loc);
+                catalog = Some(entry.id);
             }
             let Some(name) = d.name.clone() else {
                 self.error(item.loc, "a detection needs a `name` (or `use` of a catalog entry)");
@@ -1516,15 +1522,20 @@ impl Lower<'_> {
                 continue;
             }
             seen.insert(name.value.clone(), name.loc);
-            self.detection(&name, d, item.loc);
+            self.detection(&name, d, item.loc, catalog);
         }
     }
 
-    fn detection(&mut self, name: &Sp<String>, d: raw::Detection, loc: Loc) {
+    fn detection(&mut self, name: &Sp<String>, d: raw::Detection, loc: Loc, catalog: Option<&str>) {
         let Some(pattern) = d.pattern.clone() else {
             self.error(loc, format!("detection `{}` needs a `pattern`", name.value));
             return;
         };
+        if let Err(e) = crate::detect::pattern::parse(&pattern) {
+            let at = self.column_in(&pattern, e.column);
+            self.error(at, format!("invalid filter pattern: {}", e.message));
+        }
+
         if pattern.chars().count() > PATTERN_LIMIT {
             self.error(
                 pattern.loc,
@@ -1659,7 +1670,7 @@ impl Lower<'_> {
         self.detections.push(Detection {
             name: name.value.clone(),
             description: d.description,
-            catalog: None,
+            catalog: catalog.map(str::to_string),
             pattern: pattern.value,
             severity,
             attack,
@@ -1668,6 +1679,22 @@ impl Lower<'_> {
             metric_filter: filter,
             alarm,
         });
+    }
+
+    /// The location of a 1-based character column inside a scalar (past its opening quote).
+    fn column_in(&self, s: &Sp<String>, column: usize) -> Loc {
+        let text = self.src.text();
+        let mut loc = s.loc;
+        let quoted = text.get(loc.offset..).is_some_and(|t| t.starts_with('\'') || t.starts_with('"'));
+        let plain = text.get(loc.offset..).is_some_and(|t| t.starts_with(s.value.as_str()));
+        if quoted || plain {
+            let skip = usize::from(quoted);
+            let byte: usize = s.value.chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
+            loc.offset += skip + byte;
+            loc.column += (skip + column.saturating_sub(1)) as u32;
+            loc.len = 1;
+        }
+        loc
     }
 
     // ---- parameters and secrets --------------------------------------------------------
@@ -2068,6 +2095,23 @@ impl Lower<'_> {
         }
         Some(composed)
     }
+}
+
+/// Fills what a detection leaves out from its catalog entry.
+fn merge_catalog(d: &mut raw::Detection, e: &crate::detect::catalog::Entry, at: Loc) {
+    let sp = |v: &str| Sp::new(v.to_string(), at);
+    d.name.get_or_insert_with(|| sp(e.name));
+    d.pattern.get_or_insert_with(|| sp(e.pattern));
+    d.severity.get_or_insert_with(|| sp(e.severity));
+    d.description.get_or_insert_with(|| format!("{} ({})", e.title, e.id));
+    d.attack.get_or_insert_with(|| e.attack.iter().map(|a| sp(a)).collect());
+    let t = d.threshold.get_or_insert_with(raw::Threshold::default);
+    t.count.get_or_insert(Sp::new(e.count, at));
+    t.period.get_or_insert(Sp::new(e.period, at));
+    d.samples.get_or_insert_with(|| raw::Samples {
+        matches: e.samples_match.iter().map(|s| sp(s)).collect(),
+        no_match: e.samples_no_match.iter().map(|s| sp(s)).collect(),
+    });
 }
 
 fn parse_ports(item: &raw::Scalar) -> Result<(i32, i32), String> {

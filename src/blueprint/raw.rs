@@ -365,7 +365,7 @@ pub struct Metric {
     pub default_value: Option<f64>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Threshold {
     /// The alarm fires when the statistic reaches this (default 1).

@@ -6,3 +6,274 @@
 
 pub mod catalog;
 pub mod pattern;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::model::{Detection, Model};
+
+/// How one detection fared against its samples.
+#[derive(Debug, Clone, Serialize)]
+pub struct DetectionResult {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<String>,
+    pub severity: String,
+    pub matched: usize,
+    pub match_total: usize,
+    pub rejected: usize,
+    pub no_match_total: usize,
+    /// Samples that went the wrong way: `(expected to match, event)`.
+    pub failures: Vec<(bool, String)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl DetectionResult {
+    pub fn passed(&self) -> bool {
+        self.error.is_none() && self.failures.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TestReport {
+    pub format_version: &'static str,
+    pub blueprint: String,
+    pub detections: Vec<DetectionResult>,
+    pub passed: usize,
+    pub failed: usize,
+}
+
+/// Runs every detection against its samples, and a catalog entry's own samples too when
+/// the blueprint keeps the entry's pattern.
+pub fn run_tests(model: &Model) -> TestReport {
+    let detections: Vec<DetectionResult> = model.detections.iter().map(test_one).collect();
+    let passed = detections.iter().filter(|d| d.passed()).count();
+    TestReport {
+        format_version: "1",
+        blueprint: model.blueprint.clone(),
+        failed: detections.len() - passed,
+        passed,
+        detections,
+    }
+}
+
+fn test_one(d: &Detection) -> DetectionResult {
+    let mut match_samples: Vec<&str> = d.samples_match.iter().map(String::as_str).collect();
+    let mut no_match_samples: Vec<&str> = d.samples_no_match.iter().map(String::as_str).collect();
+    if let Some(entry) = d.catalog.as_deref().and_then(catalog::get) {
+        if entry.pattern == d.pattern {
+            for s in entry.samples_match {
+                if !match_samples.contains(s) {
+                    match_samples.push(s);
+                }
+            }
+            for s in entry.samples_no_match {
+                if !no_match_samples.contains(s) {
+                    no_match_samples.push(s);
+                }
+            }
+        }
+    }
+    let mut r = DetectionResult {
+        name: d.name.clone(),
+        catalog: d.catalog.clone(),
+        severity: d.severity.clone(),
+        matched: 0,
+        match_total: match_samples.len(),
+        rejected: 0,
+        no_match_total: no_match_samples.len(),
+        failures: vec![],
+        error: None,
+    };
+    let p = match pattern::parse(&d.pattern) {
+        Ok(p) => p,
+        Err(e) => {
+            r.error = Some(e.to_string());
+            return r;
+        }
+    };
+    for s in match_samples {
+        if p.matches(s).is_some() {
+            r.matched += 1;
+        } else {
+            r.failures.push((true, s.to_string()));
+        }
+    }
+    for s in no_match_samples {
+        if p.matches(s).is_none() {
+            r.rejected += 1;
+        } else {
+            r.failures.push((false, s.to_string()));
+        }
+    }
+    r
+}
+
+impl TestReport {
+    pub fn human(&self) -> String {
+        let mut out = String::new();
+        let w = self.detections.iter().map(|d| d.name.len()).max().unwrap_or(9).max(9);
+        let _ = writeln!(
+            out,
+            "{:<w$}  {:<18}  {:<8}  {:>7}  {:>8}  result",
+            "detection", "catalog", "severity", "match", "no-match"
+        );
+        for d in &self.detections {
+            let result = match (&d.error, d.failures.is_empty(), d.match_total + d.no_match_total) {
+                (Some(_), _, _) => "ERROR",
+                (None, _, 0) => "no samples",
+                (None, true, _) => "ok",
+                (None, false, _) => "FAIL",
+            };
+            let _ = writeln!(
+                out,
+                "{:<w$}  {:<18}  {:<8}  {:>7}  {:>8}  {result}",
+                d.name,
+                d.catalog.as_deref().unwrap_or("-"),
+                d.severity,
+                format!("{}/{}", d.matched, d.match_total),
+                format!("{}/{}", d.rejected, d.no_match_total),
+            );
+            if let Some(e) = &d.error {
+                let _ = writeln!(out, "    pattern error: {e}");
+            }
+            for (expected, event) in &d.failures {
+                let why = if *expected { "should match but does not" } else { "should not match but does" };
+                let _ = writeln!(out, "    {why}: {event}");
+            }
+        }
+        let _ = writeln!(out, "\ndetections: {} passed, {} failed", self.passed, self.failed);
+        out
+    }
+}
+
+/// The CIS controls and ATT&CK techniques a blueprint's detections cover.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    pub format_version: &'static str,
+    pub blueprint: String,
+    /// Every CIS monitoring control with the detections that cover it (empty: a gap).
+    pub cis: Vec<CisControl>,
+    /// Each technique with the detections mapped to it.
+    pub attack: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CisControl {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub detections: Vec<String>,
+}
+
+pub fn coverage(model: &Model) -> Coverage {
+    let cis = catalog::cis()
+        .map(|e| CisControl {
+            id: e.id,
+            title: e.title,
+            detections: model
+                .detections
+                .iter()
+                .filter(|d| d.catalog.as_deref() == Some(e.id))
+                .map(|d| d.name.clone())
+                .collect(),
+        })
+        .collect();
+    let mut attack: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for d in &model.detections {
+        for t in &d.attack {
+            attack.entry(t.clone()).or_default().insert(d.name.clone());
+        }
+    }
+    Coverage {
+        format_version: "1",
+        blueprint: model.blueprint.clone(),
+        cis,
+        attack: attack.into_iter().map(|(k, v)| (k, v.into_iter().collect())).collect(),
+    }
+}
+
+impl Coverage {
+    pub fn covered(&self) -> usize {
+        self.cis.iter().filter(|c| !c.detections.is_empty()).count()
+    }
+
+    pub fn human(&self) -> String {
+        let mut out =
+            format!("CIS AWS Foundations monitoring controls: {}/{} covered\n", self.covered(), self.cis.len());
+        for c in &self.cis {
+            let mark = if c.detections.is_empty() { "MISSING" } else { "ok" };
+            let _ = writeln!(
+                out,
+                "  {:<8} {:<7} {}{}",
+                c.id,
+                mark,
+                c.title,
+                if c.detections.is_empty() { String::new() } else { format!(" ({})", c.detections.join(", ")) }
+            );
+        }
+        let _ = writeln!(out, "\nMITRE ATT&CK techniques: {}", self.attack.len());
+        for (t, ds) in &self.attack {
+            let _ = writeln!(out, "  {t:<10} {}", ds.join(", "));
+        }
+        out
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = format!("### socform coverage: `{}`\n\n**CIS monitoring controls: {}/{} covered**\n\n| Control | Title | Detections |\n|---|---|---|\n", self.blueprint, self.covered(), self.cis.len());
+        for c in &self.cis {
+            let d = if c.detections.is_empty() {
+                ":x: missing".to_string()
+            } else {
+                c.detections.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
+            };
+            let _ = writeln!(out, "| {} | {} | {d} |", c.id, c.title);
+        }
+        let _ = writeln!(
+            out,
+            "\n**MITRE ATT&CK techniques: {}**\n\n| Technique | Detections |\n|---|---|",
+            self.attack.len()
+        );
+        for (t, ds) in &self.attack {
+            let _ = writeln!(
+                out,
+                "| [{t}](https://attack.mitre.org/techniques/{}/) | {} |",
+                t.replace('.', "/"),
+                ds.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
+            );
+        }
+        out
+    }
+}
+
+/// TestMetricFilter's answer, computed locally.
+#[derive(Debug, Clone, Serialize)]
+pub struct FilterTest {
+    pub matches: Vec<FilterMatch>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilterMatch {
+    pub event_number: usize,
+    pub event_message: String,
+    pub extracted_values: BTreeMap<String, String>,
+}
+
+pub fn test_filter(p: &pattern::Pattern, events: &[String]) -> FilterTest {
+    FilterTest {
+        matches: events
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| {
+                p.matches(e).map(|m| FilterMatch {
+                    event_number: i + 1,
+                    event_message: e.clone(),
+                    extracted_values: m.extracted,
+                })
+            })
+            .collect(),
+    }
+}
