@@ -116,9 +116,10 @@ impl TestReport {
     pub fn human(&self) -> String {
         let mut out = String::new();
         let w = self.detections.iter().map(|d| d.name.len()).max().unwrap_or(9).max(9);
+        let c = self.detections.iter().filter_map(|d| d.catalog.as_ref().map(String::len)).max().unwrap_or(7).max(7);
         let _ = writeln!(
             out,
-            "{:<w$}  {:<18}  {:<8}  {:>7}  {:>8}  result",
+            "{:<w$}  {:<c$}  {:<8}  {:>7}  {:>8}  result",
             "detection", "catalog", "severity", "match", "no-match"
         );
         for d in &self.detections {
@@ -130,7 +131,7 @@ impl TestReport {
             };
             let _ = writeln!(
                 out,
-                "{:<w$}  {:<18}  {:<8}  {:>7}  {:>8}  {result}",
+                "{:<w$}  {:<c$}  {:<8}  {:>7}  {:>8}  {result}",
                 d.name,
                 d.catalog.as_deref().unwrap_or("-"),
                 d.severity,
