@@ -202,6 +202,11 @@ impl de::Error for DeError {
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
         let mut message = format!("unknown key `{field}`");
+        if field.contains(' ') {
+            // `{ description: a, b }` reads `b` as a key: the usual cause of a key with spaces.
+            message.push_str(" (a comma inside `{ ... }` starts a new key: quote values that contain commas)");
+            return DeError { message, loc: None };
+        }
         match did_you_mean(field, expected.iter().copied()) {
             Some(best) => message.push_str(&format!(": did you mean `{best}`?")),
             None if expected.is_empty() => message.push_str(": no keys are allowed here"),

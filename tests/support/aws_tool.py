@@ -141,6 +141,14 @@ elif command == "create-subnet":
     print(client("ec2").create_subnet(VpcId=args[0], CidrBlock=args[1])["Subnet"]["SubnetId"])
 elif command == "delete-subnet":
     client("ec2").delete_subnet(SubnetId=args[0])
+elif command == "filters":
+    logs = client("logs")
+    out = {f["filterName"]: f["filterPattern"] for page in logs.get_paginator("describe_metric_filters").paginate() for f in page["metricFilters"]}
+    print(json.dumps(out))
+elif command == "alarms":
+    cw = client("cloudwatch")
+    out = {a["AlarmName"]: a["AlarmActions"] for page in cw.get_paginator("describe_alarms").paginate() for a in page["MetricAlarms"]}
+    print(json.dumps(out))
 elif command == "create-role":
     client("iam").create_role(RoleName=args[0], AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')
 else:
