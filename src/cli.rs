@@ -593,11 +593,12 @@ fn destroy_cmd(g: &Global, blueprint: &Path, auto_approve: bool, parallelism: us
     let state = load_state(&path, &loaded)?;
     let plan = make_plan(g, &loaded, &state, true, true, ui)?;
     print_plan(&plan, PlanFormat::Human, ui);
-    if !plan.has_changes() {
-        return Ok(0);
-    }
-    confirm(auto_approve, "destroy all of these resources")?;
-    let code = execute(g, &plan, state, &store, parallelism, ui)?;
+    let code = if plan.has_changes() {
+        confirm(auto_approve, "destroy all of these resources")?;
+        execute(g, &plan, state, &store, parallelism, ui)?
+    } else {
+        0
+    };
     // Prove it: look for anything still carrying this blueprint's tags.
     let p = provider(g, &plan.region)?;
     let empty = State::new(&plan.blueprint, &plan.region);

@@ -1,0 +1,127 @@
+//! Every blueprint in blueprints/ against moto: apply, plan again (exit 0), `socform test`,
+//! destroy, and an independent boto3 look that finds nothing left. Bootstrap scripts pass
+//! `bash -n` and shellcheck.
+//!
+//! moto has Amazon Linux's public SSM image parameters but not Ubuntu's or Windows', so the
+//! copies applied here name `amazon-linux-2023` where a blueprint names `ubuntu-*` or
+//! `windows-*` (the README's compatibility table says so); nothing else is changed.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::{aws_env, aws_tool, Moto};
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn shellcheck() -> PathBuf {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/shellcheck");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("shellcheck")
+    }
+}
+
+#[test]
+fn every_bootstrap_script_passes_bash_n_and_shellcheck() {
+    let mut seen = 0;
+    for entry in std::fs::read_dir("blueprints/scripts").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "sh") {
+            continue;
+        }
+        let out = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+        assert!(out.status.success(), "bash -n {}: {}", path.display(), text(&out.stderr));
+        let out = Command::new(shellcheck())
+            .arg(&path)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run shellcheck ({e}): run scripts/test.sh, which installs it"));
+        assert!(out.status.success(), "shellcheck {}:\n{}", path.display(), text(&out.stdout));
+        seen += 1;
+    }
+    assert!(seen >= 6, "only {seen} scripts");
+}
+
+fn lifecycle(file: &str) {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(Path::new("blueprints").join(file)).unwrap();
+    let blueprint_name = original.lines().find_map(|l| l.strip_prefix("blueprint: ")).unwrap().trim().to_string();
+    let text_for_moto = original
+        .replace("image: ubuntu-22.04", "image: amazon-linux-2023")
+        .replace("image: ubuntu-24.04", "image: amazon-linux-2023")
+        .replace("image: windows-2022", "image: amazon-linux-2023");
+    std::fs::write(dir.path().join(file), text_for_moto).unwrap();
+    let scripts = dir.path().join("scripts");
+    std::fs::create_dir_all(&scripts).unwrap();
+    for s in std::fs::read_dir("blueprints/scripts").unwrap() {
+        let s = s.unwrap().path();
+        std::fs::copy(&s, scripts.join(s.file_name().unwrap())).unwrap();
+    }
+    let bp = dir.path().join(file);
+    let state = dir.path().join("state.json");
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("socform"));
+        aws_env(&mut cmd, &moto);
+        // The one value a seed reads from the environment (elastic-fleet-osticket).
+        cmd.env("FLEET_ENROLLMENT_TOKEN", "test-enrollment-token");
+        cmd.args(args).arg(&bp).arg("--state").arg(&state);
+        cmd.output().unwrap()
+    };
+    let out = run(&["apply", "--auto-approve"]);
+    assert!(out.status.success(), "{file}: apply failed:\n{}", text(&out.stderr));
+    let out = run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{file}: plan after apply:\n{}", text(&out.stdout));
+    let out = run(&["test"]);
+    assert!(out.status.success(), "{file}: socform test:\n{}", text(&out.stdout));
+    let out = run(&["destroy", "--auto-approve"]);
+    assert!(out.status.success(), "{file}: destroy:\n{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("0 resources remain."), "{file}: {}", text(&out.stderr));
+    let left: Vec<serde_json::Value> = serde_json::from_str(&aws_tool(&moto, "us-east-1", &["list", &blueprint_name])).unwrap();
+    assert!(left.is_empty(), "{file}: left behind: {left:#?}");
+}
+
+#[test]
+fn blueprint_elastic_fleet_osticket() {
+    lifecycle("elastic-fleet-osticket.yaml");
+}
+
+#[test]
+fn blueprint_wazuh_segmented_vpc() {
+    lifecycle("wazuh-segmented-vpc.yaml");
+}
+
+#[test]
+fn blueprint_cloudtrail_alarms() {
+    lifecycle("cloudtrail-alarms.yaml");
+}
+
+#[test]
+fn blueprint_config_compliance() {
+    lifecycle("config-compliance.yaml");
+}
+
+#[test]
+fn blueprint_secret_access_alert() {
+    lifecycle("secret-access-alert.yaml");
+}
+
+#[test]
+fn blueprint_soc_reference() {
+    lifecycle("soc-reference.yaml");
+}
+
+#[test]
+fn every_blueprint_has_a_lifecycle_test() {
+    let src = std::fs::read_to_string("tests/blueprints.rs").unwrap();
+    for entry in std::fs::read_dir("blueprints").unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().to_string();
+        if name.ends_with(".yaml") {
+            assert!(src.contains(&format!("lifecycle(\"{name}\")")), "no lifecycle test for blueprints/{name}");
+        }
+    }
+}
