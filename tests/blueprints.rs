@@ -81,7 +81,8 @@ fn lifecycle(file: &str) {
     let out = run(&["destroy", "--auto-approve"]);
     assert!(out.status.success(), "{file}: destroy:\n{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("0 resources remain."), "{file}: {}", text(&out.stderr));
-    let left: Vec<serde_json::Value> = serde_json::from_str(&aws_tool(&moto, "us-east-1", &["list", &blueprint_name])).unwrap();
+    let left: Vec<serde_json::Value> =
+        serde_json::from_str(&aws_tool(&moto, "us-east-1", &["list", &blueprint_name])).unwrap();
     assert!(left.is_empty(), "{file}: left behind: {left:#?}");
 }
 
