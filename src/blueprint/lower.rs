@@ -2069,6 +2069,8 @@ impl Lower<'_> {
                 return None;
             }
         };
+        // EC2 runs a script that opens with `<powershell>` in PowerShell (Windows hosts).
+        let powershell = script.trim_start().starts_with("<powershell>");
         let mut exports = String::new();
         for (k, v) in vars.into_iter().flatten() {
             let ok_name = k.chars().next().is_some_and(|c| c.is_ascii_uppercase() || c == '_')
@@ -2078,14 +2080,20 @@ impl Lower<'_> {
                 continue;
             }
             let v = self.user_templates(&Sp::new(v.clone(), u.loc))?;
-            exports.push_str(&format!("export {k}='{}'\n", v.replace('\'', r"'\''")));
+            if powershell {
+                exports.push_str(&format!("$env:{k} = '{}'\n", v.replace('\'', "''")));
+            } else {
+                exports.push_str(&format!("export {k}='{}'\n", v.replace('\'', r"'\''")));
+            }
         }
         let composed = if exports.is_empty() {
             script
         } else {
             let header = "# socform: variables\n";
             match script.split_once('\n') {
-                Some((first, rest)) if first.starts_with("#!") => format!("{first}\n{header}{exports}{rest}"),
+                Some((first, rest)) if first.starts_with("#!") || first.trim() == "<powershell>" => {
+                    format!("{first}\n{header}{exports}{rest}")
+                }
                 _ => format!("{header}{exports}{script}"),
             }
         };

@@ -357,3 +357,20 @@ fn a_resource_gone_from_aws_and_unwanted_leaves_state() {
     assert!(c.reasons.iter().any(|r| r.contains("already deleted outside socform")), "{:?}", c.reasons);
     assert_eq!(p.summary.delete, m.resources.len());
 }
+
+#[test]
+fn user_data_variables_are_exported_for_bash_and_set_for_powershell() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.sh"), "#!/bin/bash\necho \"$PEER\"\n").unwrap();
+    std::fs::write(dir.path().join("w.ps1"), "<powershell>\nWrite-Output $env:PEER\n</powershell>\n").unwrap();
+    let text = "blueprint: ud\nregion: us-east-1\nnetwork:\n  vpc: { cidr: 10.0.0.0/16 }\n  subnets: { a: { cidr: 10.0.0.0/24, az: us-east-1a } }\nhosts:\n  lin: { subnet: a, instance_type: t3.micro, image: ami-0123456789abcdef0, user_data: { file: a.sh, vars: { PEER: \"it's ${host.win.private_ip}\" } } }\n  win: { subnet: a, instance_type: t3.micro, image: ami-0123456789abcdef0, user_data: { file: w.ps1, vars: { PEER: \"it's\" } } }\n";
+    let src = SourceFile::new(&dir.path().join("ud.yaml"), text.to_string());
+    let m = blueprint::parse_and_lower(&src, &LowerOptions { base_dir: dir.path().into(), env: None }).unwrap();
+    let lin = m.get(&addr("instance.lin")).unwrap().attrs["user_data"].as_str().unwrap().to_string();
+    assert_eq!(
+        lin,
+        "#!/bin/bash\n# socform: variables\nexport PEER='it'\\''s ${instance.win.private_ip}'\necho \"$PEER\"\n"
+    );
+    let win = m.get(&addr("instance.win")).unwrap().attrs["user_data"].as_str().unwrap().to_string();
+    assert_eq!(win, "<powershell>\n# socform: variables\n$env:PEER = 'it''s'\nWrite-Output $env:PEER\n</powershell>\n");
+}
