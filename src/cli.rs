@@ -98,18 +98,23 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
         format: GraphFormat,
     },
-    /// Compare two blueprints offline (for pull-request review).
+    /// Compare two blueprints offline, with a security review (for pull requests).
+    /// Exit 0 no changes, 2 changes, 3 changes that broaden access or weaken monitoring.
     Diff {
-        old: PathBuf,
-        new: PathBuf,
+        /// OLD NEW, or NEW alone with --base.
+        #[arg(num_args = 1..=2, required = true)]
+        files: Vec<PathBuf>,
+        /// Compare NEW with its own version at this git revision.
+        #[arg(long, value_name = "GITREF")]
+        base: Option<String>,
         #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
         format: PlanFormat,
     },
-    /// Check a blueprint against security rules.
+    /// Check a blueprint against security rules; exit 1 on an unsuppressed error or warning.
     Lint {
         blueprint: PathBuf,
-        #[arg(long, default_value = "human")]
-        format: String,
+        #[arg(long, value_enum, default_value_t = LintFormat::Human)]
+        format: LintFormat,
     },
     /// Run every detection against its sample events.
     Test {
@@ -147,7 +152,8 @@ pub struct PlanArgs {
     pub out: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     pub format: PlanFormat,
-    /// Exit 2 when there are changes, 0 when there are none.
+    /// Exit 0 when there are no changes, 2 when there are, 3 when some broaden access or
+    /// weaken monitoring.
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Read live state from AWS first (`--refresh=false` compares with the state file only).
@@ -186,6 +192,13 @@ pub enum PlanFormat {
     Human,
     Json,
     Markdown,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LintFormat {
+    Human,
+    Json,
+    Sarif,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -288,8 +301,21 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
             );
             Ok(0)
         }
-        Command::Diff { .. } => not_yet("diff", "the security-aware blueprint diff"),
-        Command::Lint { .. } => not_yet("lint", "the lint rules"),
+        Command::Diff { files, base, format } => diff_cmd(&files, base.as_deref(), format, ui),
+        Command::Lint { blueprint, format } => {
+            let loaded = load(&blueprint, EnvMode::Skip, ui)?;
+            let report = crate::review::lint::lint(&loaded.model, &loaded.model.suppressions);
+            let file = loaded.source.path.clone();
+            let locate = |a: Option<&Address>| {
+                a.and_then(|a| loaded.locations.get(a)).map(|l| (l.line, l.column)).unwrap_or((1, 1))
+            };
+            match format {
+                LintFormat::Human => print!("{}", report.human(&file, &locate)),
+                LintFormat::Json => print!("{}", report.json()),
+                LintFormat::Sarif => print!("{}", report.sarif(&file, &locate)),
+            }
+            Ok(report.exit_code())
+        }
         Command::Test { blueprint, format } => {
             let loaded = load(&blueprint, EnvMode::Skip, ui)?;
             let report = crate::detect::run_tests(&loaded.model);
@@ -328,8 +354,49 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
     }
 }
 
-fn not_yet(cmd: &str, what: &str) -> Result<u8> {
-    bail!("`socform {cmd}` is not yet supported in this version: {what} has not been built yet")
+fn diff_cmd(files: &[PathBuf], base: Option<&str>, format: PlanFormat, ui: &Ui) -> Result<u8> {
+    let (old, new) = match (base, files) {
+        (Some(rev), [new]) => (load_at_revision(rev, new, ui)?, load(new, EnvMode::Skip, ui)?),
+        (None, [old, new]) => (load(old, EnvMode::Skip, ui)?, load(new, EnvMode::Skip, ui)?),
+        (Some(_), _) => bail!("with --base, name one blueprint: `socform diff --base main blueprints/lab.yaml`"),
+        (None, _) => bail!("name two blueprints, OLD and NEW, or one with --base GITREF"),
+    };
+    let d = crate::review::diff::diff(&old.model, &new.model);
+    match format {
+        PlanFormat::Human => print!("{}", d.human()),
+        PlanFormat::Json => print!("{}", d.json()),
+        PlanFormat::Markdown => print!("{}", d.markdown()),
+    }
+    Ok(d.exit_code())
+}
+
+/// A blueprint as it was at a git revision (`git show REV:./FILE`, run beside the file);
+/// scripts it names are read from the working tree.
+fn load_at_revision(rev: &str, path: &Path, ui: &Ui) -> Result<Loaded> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| anyhow!("`{}` is not a file", path.display()))?;
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .arg("show")
+        .arg(format!("{rev}:./{}", name.to_string_lossy()))
+        .output()
+        .context("running git")?;
+    if !out.status.success() {
+        bail!("cannot read `{}` at `{rev}`: {}", path.display(), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    let text = String::from_utf8(out.stdout).context("the old blueprint is not UTF-8")?;
+    let source = crate::diag::SourceFile::new(Path::new(&format!("{rev}:{}", path.display())), text);
+    let opts = blueprint::LowerOptions { base_dir: dir.to_path_buf(), env: None };
+    let root = blueprint::parse(&source).map_err(|d| {
+        ui.diagnostics(&[d]);
+        anyhow!(Reported(1))
+    })?;
+    let (model, locations) = blueprint::lower::lower(&source, &root, &opts).map_err(|d| {
+        ui.diagnostics(&d);
+        anyhow!(Reported(1))
+    })?;
+    Ok(Loaded { source, model, locations })
 }
 
 fn load(path: &Path, env: EnvMode, ui: &Ui) -> Result<Loaded> {
@@ -459,7 +526,11 @@ fn plan_cmd(g: &Global, args: PlanArgs, ui: &Ui) -> Result<u8> {
             out.display()
         ));
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() { 2 } else { 0 })
+    Ok(match (args.detailed_exitcode, plan.has_changes(), plan.review.is_empty()) {
+        (true, true, false) => 3,
+        (true, true, true) => 2,
+        _ => 0,
+    })
 }
 
 fn read_saved_plan(path: &Path) -> Option<Result<Plan>> {

@@ -15,4 +15,5 @@ pub mod graph;
 pub mod model;
 pub mod plan;
 pub mod provider;
+pub mod review;
 pub mod state;

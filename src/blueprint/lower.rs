@@ -63,6 +63,7 @@ const TOP_KEYS: &[&str] = &[
     "secrets",
     "config",
     "hosts",
+    "lint",
 ];
 const NETWORK_KEYS: &[&str] = &["vpc", "internet_gateway", "subnets", "flow_logs"];
 const IAM_KEYS: &[&str] = &["roles"];
@@ -195,8 +196,16 @@ struct SubnetInfo {
     public: bool,
 }
 
+/// Where each resource is defined in the blueprint (for lint and review output; the model
+/// itself knows no source locations).
+pub type Locations = BTreeMap<Address, Loc>;
+
 /// Reads one blueprint.
-pub fn lower(source: &Arc<SourceFile>, root: &Node, opts: &LowerOptions<'_>) -> Result<Model, Vec<Diagnostic>> {
+pub fn lower(
+    source: &Arc<SourceFile>,
+    root: &Node,
+    opts: &LowerOptions<'_>,
+) -> Result<(Model, Locations), Vec<Diagnostic>> {
     let mut cx = Lower {
         src: source.clone(),
         opts,
@@ -213,17 +222,20 @@ pub fn lower(source: &Arc<SourceFile>, root: &Node, opts: &LowerOptions<'_>) -> 
         bucket_policies: BTreeMap::new(),
         trail_log_group: None,
         detections: Vec::new(),
+        suppressions: Vec::new(),
     };
     cx.run(root);
     if cx.diags.is_empty() {
+        let locations = cx.resources.iter().map(|(a, (_, l))| (a.clone(), *l)).collect();
         let mut model = Model {
             blueprint: cx.blueprint,
             region: cx.region,
             resources: cx.resources.into_values().map(|(r, _)| r).collect(),
             detections: cx.detections,
+            suppressions: cx.suppressions,
         };
         model.sort();
-        Ok(model)
+        Ok((model, locations))
     } else {
         cx.diags.sort_by_key(|d| d.loc.map(|l| (l.line, l.column)).unwrap_or((0, 0)));
         Err(cx.diags)
@@ -249,6 +261,7 @@ struct Lower<'a> {
     bucket_policies: BTreeMap<String, Vec<Value>>,
     trail_log_group: Option<String>,
     detections: Vec<Detection>,
+    suppressions: Vec<crate::model::Suppression>,
 }
 
 impl Lower<'_> {
@@ -599,6 +612,47 @@ impl Lower<'_> {
             }
         }
         self.bucket_policies();
+        if let Some(n) = root.get("lint") {
+            self.lint(n);
+        }
+    }
+
+    fn lint(&mut self, n: &Node) {
+        let Some(l) = self.read::<raw::Lint>(n) else { return };
+        for sup in l.suppress {
+            if crate::review::lint::rule(&sup.rule).is_none() {
+                let ids: Vec<&str> = crate::review::lint::RULES.iter().map(|r| r.id).collect();
+                self.error_help(
+                    sup.rule.loc,
+                    format!("`{}` is not a lint rule", sup.rule.value),
+                    format!("rules: {}", ids.join(", ")),
+                );
+                continue;
+            }
+            if sup.reason.trim().len() < 3 {
+                self.error(sup.reason.loc, "a suppression needs a written reason");
+                continue;
+            }
+            let resource = match Address::parse(&sup.resource) {
+                Ok(a) if self.resources.contains_key(&a) => a,
+                Ok(a) => {
+                    self.error(
+                        sup.resource.loc,
+                        format!("`{a}` is not a resource of this blueprint (see `socform graph`)"),
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    self.error(sup.resource.loc, e.to_string());
+                    continue;
+                }
+            };
+            self.suppressions.push(crate::model::Suppression {
+                rule: sup.rule.value,
+                resource,
+                reason: sup.reason.value,
+            });
+        }
     }
 
     fn header(&mut self, root: &Node) {

@@ -28,6 +28,8 @@ pub const MAX_BYTES: u64 = 8 * 1024 * 1024;
 pub struct Loaded {
     pub source: Arc<SourceFile>,
     pub model: Model,
+    /// Where each resource is defined.
+    pub locations: lower::Locations,
 }
 
 /// How `load` treats values read from the environment.
@@ -50,8 +52,9 @@ pub fn load(path: &Path, env: EnvMode) -> Result<Loaded, Vec<Diagnostic>> {
         .unwrap_or_else(|| PathBuf::from("."));
     let read_env = |name: &str| std::env::var(name).ok();
     let opts = LowerOptions { base_dir, env: (env == EnvMode::Read).then_some(&read_env as lower::EnvReader<'_>) };
-    let model = parse_and_lower(&source, &opts)?;
-    Ok(Loaded { source, model })
+    let root = parse(&source).map_err(|d| vec![d])?;
+    let (model, locations) = lower::lower(&source, &root, &opts)?;
+    Ok(Loaded { source, model, locations })
 }
 
 fn read_text(path: &Path) -> Result<String, Vec<Diagnostic>> {
@@ -139,7 +142,7 @@ fn yaml_message(e: &serde_saphyr::Error) -> String {
 /// Parses and lowers text already read.
 pub fn parse_and_lower(source: &Arc<SourceFile>, opts: &LowerOptions<'_>) -> Result<Model, Vec<Diagnostic>> {
     let root = parse(source).map_err(|d| vec![d])?;
-    lower::lower(source, &root, opts)
+    lower::lower(source, &root, opts).map(|(m, _)| m)
 }
 
 /// The JSON Schema of the blueprint format.

@@ -59,6 +59,27 @@ pub struct Blueprint {
     /// EC2 hosts by name.
     #[serde(default)]
     pub hosts: BTreeMap<String, Host>,
+    pub lint: Option<Lint>,
+}
+
+/// Lint settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Lint {
+    /// Findings accepted for one resource each, with the reason.
+    #[serde(default)]
+    pub suppress: Vec<Suppress>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Suppress {
+    /// Rule id, such as `SOC001`.
+    pub rule: Sp<String>,
+    /// The resource address, such as `security_group.web`.
+    pub resource: Sp<String>,
+    /// Why this finding is acceptable here.
+    pub reason: Sp<String>,
 }
 
 /// The VPC, its subnets, gateway, routes and flow logs.

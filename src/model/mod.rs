@@ -61,6 +61,17 @@ pub struct Model {
     /// Detections, in blueprint order: what `socform test` checks and `coverage` reports.
     #[serde(default)]
     pub detections: Vec<Detection>,
+    /// Lint findings the blueprint accepts, each with its reason.
+    #[serde(default)]
+    pub suppressions: Vec<Suppression>,
+}
+
+/// A lint rule waived for one resource, with the reason written down.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    pub rule: String,
+    pub resource: Address,
+    pub reason: String,
 }
 
 /// A detection: a filter pattern with its samples, and the resources it became.

@@ -164,6 +164,9 @@ pub struct Plan {
     pub changes: Vec<Change>,
     pub drift: Vec<Drift>,
     pub summary: Summary,
+    /// Changes that broaden access or weaken monitoring.
+    #[serde(default)]
+    pub review: Vec<crate::review::Finding>,
     /// Values of `${aws.*}` known when planning.
     pub globals: BTreeMap<String, String>,
     #[serde(default)]
@@ -371,7 +374,18 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
             Action::NoOp | Action::Read => {}
         }
     }
+    let pairs: Vec<crate::review::security::Pair<'_>> = changes
+        .iter()
+        .filter(|c| c.action.is_change())
+        .map(|c| crate::review::security::Pair {
+            address: &c.address,
+            before: c.before.as_ref(),
+            after: c.after.as_ref(),
+        })
+        .collect();
+    let review = crate::review::security::review(&pairs);
     Ok(Plan {
+        review,
         format_version: FORMAT_VERSION.into(),
         blueprint: model.blueprint.clone(),
         region: model.region.clone(),

@@ -38,6 +38,8 @@ pub struct JsonPlan<'a> {
     pub refreshed: bool,
     pub changes: Vec<JsonChange<'a>>,
     pub drift: &'a [Drift],
+    /// Changes that broaden access or weaken monitoring.
+    pub review: &'a [crate::review::Finding],
     pub summary: Summary,
 }
 
@@ -79,6 +81,7 @@ pub fn json(plan: &Plan) -> String {
         refreshed: plan.refreshed,
         changes,
         drift: &plan.drift,
+        review: &plan.review,
         summary: plan.summary,
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("plans serialise");
@@ -197,6 +200,9 @@ pub fn human(plan: &Plan, color: bool) -> String {
         let _ = writeln!(out, "No changes. AWS matches the blueprint.");
         return out;
     }
+    if !plan.review.is_empty() {
+        crate::review::diff::review_section(&mut out, &plan.review, false);
+    }
     for c in changing {
         let head = format!("{} {}", c.action.symbol(), c.address);
         let mut line = format!("  {}", st.action(c.action, &head));
@@ -290,6 +296,8 @@ pub fn markdown(plan: &Plan) -> String {
     if changing.is_empty() {
         return head;
     }
+    head.push('\n');
+    crate::review::diff::review_section(&mut head, &plan.review, true);
     let rows: Vec<String> = changing
         .iter()
         .map(|c| {

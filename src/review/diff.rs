@@ -1,0 +1,299 @@
+//! `socform diff`: two blueprints compared offline, resource by resource, attribute by
+//! attribute, with the security review on top. Multi-line values (policies, user data,
+//! long patterns) get unified text diffs made with `similar`.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use serde::Serialize;
+use serde_json::Value;
+use similar::TextDiff;
+
+use super::security::{self, Pair};
+use super::{Concern, Finding};
+use crate::address::Address;
+use crate::model::{Attrs, Kind, Model};
+use crate::plan::is_sensitive;
+use crate::plan::render::MARKDOWN_LIMIT;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BlueprintDiff {
+    pub format_version: &'static str,
+    pub old: String,
+    pub new: String,
+    pub changes: Vec<ResourceDiff>,
+    pub review: Vec<Finding>,
+    pub summary: DiffSummary,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct DiffSummary {
+    pub added: usize,
+    pub removed: usize,
+    pub changed: usize,
+    pub broadens_access: usize,
+    pub weakens_monitoring: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceDiff {
+    pub address: Address,
+    pub kind: Kind,
+    /// `added`, `removed` or `changed`.
+    pub change: &'static str,
+    pub attributes: Vec<AttrDiff>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttrDiff {
+    pub name: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    /// A unified diff, for values that span lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_diff: Option<String>,
+}
+
+const SENSITIVE: &str = "(sensitive)";
+
+/// Compares two models.
+pub fn diff(old: &Model, new: &Model) -> BlueprintDiff {
+    let addresses: BTreeSet<&Address> = old.resources.iter().chain(&new.resources).map(|r| &r.address).collect();
+    let mut changes = Vec::new();
+    let mut pairs = Vec::new();
+    for a in addresses {
+        let (b, n) = (old.get(a).map(|r| &r.attrs), new.get(a).map(|r| &r.attrs));
+        if b == n {
+            continue;
+        }
+        pairs.push(Pair { address: a, before: b, after: n });
+        let change = match (b, n) {
+            (None, Some(_)) => "added",
+            (Some(_), None) => "removed",
+            _ => "changed",
+        };
+        changes.push(ResourceDiff {
+            address: a.clone(),
+            kind: a.kind(),
+            change,
+            attributes: attr_diffs(a.kind(), b, n),
+        });
+    }
+    let review = security::review(&pairs);
+    let summary = DiffSummary {
+        added: changes.iter().filter(|c| c.change == "added").count(),
+        removed: changes.iter().filter(|c| c.change == "removed").count(),
+        changed: changes.iter().filter(|c| c.change == "changed").count(),
+        broadens_access: review.iter().filter(|f| f.concern == Concern::BroadensAccess).count(),
+        weakens_monitoring: review.iter().filter(|f| f.concern == Concern::WeakensMonitoring).count(),
+    };
+    BlueprintDiff {
+        format_version: "1",
+        old: old.blueprint.clone(),
+        new: new.blueprint.clone(),
+        changes,
+        review,
+        summary,
+    }
+}
+
+fn attr_diffs(kind: Kind, b: Option<&Attrs>, n: Option<&Attrs>) -> Vec<AttrDiff> {
+    let empty = Attrs::new();
+    let (bb, nn) = (b.unwrap_or(&empty), n.unwrap_or(&empty));
+    let keys: BTreeSet<&String> = bb.keys().chain(nn.keys()).collect();
+    keys.into_iter()
+        .filter(|k| bb.get(*k) != nn.get(*k))
+        .map(|k| {
+            let sensitive = is_sensitive(kind, k, bb) || is_sensitive(kind, k, nn);
+            let mask =
+                |v: Option<&Value>| v.map(|v| if sensitive { Value::String(SENSITIVE.into()) } else { v.clone() });
+            let (before, after) = (mask(bb.get(k)), mask(nn.get(k)));
+            let text_diff =
+                (!sensitive && b.is_some() && n.is_some()).then(|| text_diff(bb.get(k), nn.get(k))).flatten();
+            AttrDiff { name: k.clone(), before, after, text_diff }
+        })
+        .collect()
+}
+
+fn as_text(v: Option<&Value>) -> String {
+    match v {
+        None => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => serde_json::to_string_pretty(other).unwrap_or_default(),
+    }
+}
+
+/// A unified diff when either side spans lines or is long.
+fn text_diff(b: Option<&Value>, n: Option<&Value>) -> Option<String> {
+    let (bt, nt) = (as_text(b), as_text(n));
+    let wide = |v: Option<&Value>, t: &str| t.contains('\n') || t.len() > 80 || matches!(v, Some(Value::Object(_)));
+    if !wide(b, &bt) && !wide(n, &nt) {
+        return None;
+    }
+    let (bt, nt) = (format!("{bt}\n"), format!("{nt}\n"));
+    let d = TextDiff::from_lines(&bt, &nt);
+    Some(d.unified_diff().context_radius(3).header("before", "after").to_string())
+}
+
+fn short(v: &Option<Value>) -> String {
+    match v {
+        None => "(none)".into(),
+        Some(Value::String(s)) if s.contains('\n') => format!("({} lines)", s.lines().count()),
+        Some(Value::String(s)) => format!("{s:?}"),
+        Some(other) => {
+            let t = other.to_string();
+            if t.len() > 80 {
+                format!("({} characters of JSON)", t.len())
+            } else {
+                t
+            }
+        }
+    }
+}
+
+impl BlueprintDiff {
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    /// 0 no changes, 2 changes, 3 changes that broaden access or weaken monitoring.
+    pub fn exit_code(&self) -> u8 {
+        if !self.review.is_empty() {
+            3
+        } else if self.has_changes() {
+            2
+        } else {
+            0
+        }
+    }
+
+    pub fn json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("diffs serialise");
+        s.push('\n');
+        s
+    }
+
+    pub fn human(&self) -> String {
+        let mut out = String::new();
+        if !self.has_changes() {
+            out.push_str("No changes between the two blueprints.\n");
+            return out;
+        }
+        review_section(&mut out, &self.review, false);
+        for c in &self.changes {
+            let sign = match c.change {
+                "added" => "+",
+                "removed" => "-",
+                _ => "~",
+            };
+            let _ = writeln!(out, "{sign} {}", c.address);
+            if c.change == "changed" {
+                for a in &c.attributes {
+                    match &a.text_diff {
+                        Some(d) => {
+                            let _ = writeln!(out, "    ~ {}:", a.name);
+                            for line in d.lines() {
+                                let _ = writeln!(out, "        {line}");
+                            }
+                        }
+                        None => {
+                            let _ = writeln!(out, "    ~ {} = {} -> {}", a.name, short(&a.before), short(&a.after));
+                        }
+                    }
+                }
+            }
+        }
+        let s = &self.summary;
+        let _ = writeln!(
+            out,
+            "\nDiff: {} added, {} removed, {} changed; {} broaden access, {} weaken monitoring.",
+            s.added, s.removed, s.changed, s.broadens_access, s.weakens_monitoring
+        );
+        out
+    }
+
+    /// One pull-request comment: summary and security review first, details collapsed, at
+    /// most 65,000 characters, with a note when something is left out.
+    pub fn markdown(&self) -> String {
+        let s = &self.summary;
+        let mut head = format!("### socform diff: `{}`\n\n", self.new);
+        if !self.has_changes() {
+            head.push_str("**No changes.**\n");
+            return head;
+        }
+        let _ = writeln!(head, "**{} added, {} removed, {} changed**\n", s.added, s.removed, s.changed);
+        review_section(&mut head, &self.review, true);
+        let details: Vec<String> = self
+            .changes
+            .iter()
+            .map(|c| {
+                let mut d = format!("<details><summary><code>{}</code> {}</summary>\n\n", c.address, c.change);
+                for a in &c.attributes {
+                    match &a.text_diff {
+                        Some(t) => {
+                            let _ = write!(d, "`{}`:\n\n```diff\n{}```\n\n", a.name, t.replace("```", "'''"));
+                        }
+                        None if c.change == "changed" => {
+                            let _ = writeln!(
+                                d,
+                                "- `{}`: `{}` → `{}`",
+                                a.name,
+                                short(&a.before).replace('`', "'"),
+                                short(&a.after).replace('`', "'")
+                            );
+                        }
+                        None => {}
+                    }
+                }
+                d.push_str("\n</details>\n");
+                d
+            })
+            .collect();
+        let mut out = head.clone();
+        out.push_str("\n#### Changes\n\n");
+        let mut shown = 0;
+        for d in &details {
+            if out.chars().count() + d.chars().count() + 200 > MARKDOWN_LIMIT {
+                break;
+            }
+            out.push_str(d);
+            shown += 1;
+        }
+        if shown < details.len() {
+            let _ = writeln!(out, "\n> :scissors: Truncated: {} more changed resources are not shown. Run `socform diff` for all of them.", details.len() - shown);
+        }
+        out
+    }
+}
+
+/// The security review, first thing a reviewer reads.
+pub fn review_section(out: &mut String, review: &[Finding], markdown: bool) {
+    if review.is_empty() {
+        if markdown {
+            out.push_str(":white_check_mark: **Security review:** nothing broadens access or weakens monitoring.\n");
+        } else {
+            out.push_str("Security review: nothing broadens access or weakens monitoring.\n\n");
+        }
+        return;
+    }
+    for (concern, icon) in [(Concern::BroadensAccess, ":unlock:"), (Concern::WeakensMonitoring, ":see_no_evil:")] {
+        let items: Vec<&Finding> = review.iter().filter(|f| f.concern == concern).collect();
+        if items.is_empty() {
+            continue;
+        }
+        if markdown {
+            let _ =
+                writeln!(out, "{icon} **{} change(s) {}** (needs a security review)\n", items.len(), concern.as_str());
+            for f in items {
+                let _ = writeln!(out, "- `{}`: {} <sub>`{}`</sub>", f.address, f.message.replace('`', "'"), f.check);
+            }
+            out.push('\n');
+        } else {
+            let _ = writeln!(out, "Security review: {} change(s) {}:", items.len(), concern.as_str());
+            for f in items {
+                let _ = writeln!(out, "  ! {}: {} [{}]", f.address, f.message, f.check);
+            }
+            out.push('\n');
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! `socform lint`: a blueprint checked against rules with stable ids.
+//!
+//! Rules follow the CIS AWS Foundations Benchmark's logging, monitoring and networking
+//! controls and common hardening (IAM wildcards, public buckets, IMDSv1). A finding can be
+//! suppressed for one resource with a written reason in the blueprint's `lint.suppress`.
+//! Output: text, JSON, or SARIF 2.1.0 for code scanning.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::address::Address;
+use crate::detect::catalog;
+use crate::model::{Attrs, Kind, Model, Suppression};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+    Note,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Note => "note",
+        }
+    }
+}
+
+/// A lint rule.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Rule {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub level: Level,
+    pub summary: &'static str,
+    /// Why it matters and what to do.
+    pub help: &'static str,
+}
+
+pub const RULES: &[Rule] = &[
+    Rule { id: "SOC001", name: "admin-port-open-to-internet", level: Level::Error, summary: "SSH or RDP is open to the whole internet", help: "CIS 5.2/5.3: no security group allows 0.0.0.0/0 or ::/0 to ports 22 or 3389. Reach hosts through SSM Session Manager, or allow a known admin CIDR." },
+    Rule { id: "SOC002", name: "iam-wildcard-action", level: Level::Error, summary: "an IAM statement allows every action of a service (or all of them)", help: "Grant the actions the role needs (`s3:GetObject`), not `*` or `s3:*`: a wildcard today is every action AWS adds tomorrow." },
+    Rule { id: "SOC003", name: "iam-wildcard-resource", level: Level::Warning, summary: "an IAM statement allows writes on every resource", help: "Scope write actions to the resources they are for (`on: [bucket.trail/*]`); `*` reaches every resource of the account." },
+    Rule { id: "SOC004", name: "bucket-public-access-block-off", level: Level::Error, summary: "a bucket does not block public access", help: "CIS 2.1.4: turn on all four public access block settings (`public_access_block: true`, the default)." },
+    Rule { id: "SOC005", name: "trail-bucket-versioning-off", level: Level::Warning, summary: "the trail's bucket keeps no versions", help: "With versioning, a deleted or overwritten log file can be recovered; keep `versioning: true` (the default)." },
+    Rule { id: "SOC006", name: "trail-single-region", level: Level::Error, summary: "the trail records one region only", help: "CIS 3.1: an attacker acts in the region you do not watch. Use `multi_region: true` (the default)." },
+    Rule { id: "SOC007", name: "trail-log-validation-off", level: Level::Error, summary: "log file validation is off", help: "CIS 3.2: digest files prove logs were not altered. Use `log_file_validation: true` (the default)." },
+    Rule { id: "SOC008", name: "trail-not-in-cloudwatch", level: Level::Error, summary: "the trail does not deliver to CloudWatch Logs", help: "CIS 3.4: detections read CloudWatch Logs. Add `trail.cloudwatch_logs`." },
+    Rule { id: "SOC009", name: "trail-not-logging", level: Level::Error, summary: "the trail is not logging", help: "A stopped trail records nothing. Keep `logging: true` (the default)." },
+    Rule { id: "SOC010", name: "no-vpc-flow-logs", level: Level::Warning, summary: "the VPC has no flow logs", help: "CIS 3.9: record rejected traffic at least (`network.flow_logs`)." },
+    Rule { id: "SOC011", name: "public-ip-in-private-subnet", level: Level::Warning, summary: "a host in a private subnet asks for a public address", help: "A private subnet has no route to the internet gateway, so the address is useless, and a mistaken route would expose the host. Drop `public_ip: true` or move the host." },
+    Rule { id: "SOC012", name: "missing-cis-monitoring", level: Level::Warning, summary: "a CIS monitoring control has no detection", help: "CIS 4.1-4.15: add `- use: cis/4.N` to `detections`." },
+    Rule { id: "SOC013", name: "no-cloudtrail", level: Level::Error, summary: "the blueprint has no CloudTrail trail", help: "CIS 3.1: without a trail there is no audit log and no detection. Add a `trail`." },
+    Rule { id: "SOC014", name: "imdsv1-allowed", level: Level::Warning, summary: "a host accepts IMDSv1", help: "IMDSv1 hands instance credentials to any SSRF. Keep `imdsv2: true` (the default)." },
+    Rule { id: "SOC015", name: "unencrypted-root-volume", level: Level::Warning, summary: "a host's root volume is not encrypted", help: "Keep `root_volume.encrypted: true` (the default)." },
+    Rule { id: "SOC016", name: "detection-notifies-nobody", level: Level::Warning, summary: "a detection's alarm notifies nobody", help: "An alarm without `notify` changes state where nobody looks. Name a topic of `notifications`." },
+    Rule { id: "SOC017", name: "egress-open-to-all", level: Level::Note, summary: "a security group allows all outbound traffic", help: "Without `egress`, AWS's default lets everything out. List what the tier needs, or write `egress: []`." },
+    Rule { id: "SOC018", name: "log-retention-short", level: Level::Warning, summary: "logs are kept less than 90 days", help: "Investigations often reach back months: keep security logs 90 days or more (365 for the trail)." },
+];
+
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LintFinding {
+    pub rule: &'static str,
+    pub level: Level,
+    /// The resource at fault; `None` for the blueprint as a whole.
+    pub address: Option<Address>,
+    pub message: String,
+    /// The written reason, when suppressed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LintReport {
+    pub format_version: &'static str,
+    pub blueprint: String,
+    pub findings: Vec<LintFinding>,
+}
+
+fn s<'a>(a: &'a Attrs, k: &str) -> Option<&'a str> {
+    a.get(k)?.as_str()
+}
+
+fn b(a: &Attrs, k: &str) -> Option<bool> {
+    a.get(k)?.as_bool()
+}
+
+/// The address a template string like `${subnet.a.id}` names.
+fn named(v: Option<&str>) -> Option<Address> {
+    let t = v?.strip_prefix("${")?.strip_suffix('}')?;
+    let (addr, _) = t.rsplit_once('.')?;
+    Address::parse(addr).ok()
+}
+
+pub fn lint(model: &Model, suppressions: &[Suppression]) -> LintReport {
+    let mut out: Vec<LintFinding> = Vec::new();
+    let mut add = |rule: &'static str, address: Option<&Address>, message: String| {
+        let r = self::rule(rule).expect("rule ids are listed");
+        out.push(LintFinding { rule, level: r.level, address: address.cloned(), message, suppressed: None });
+    };
+    let mut has_trail = false;
+    for r in &model.resources {
+        let a = &r.attrs;
+        let addr = &r.address;
+        match addr.kind() {
+            Kind::SecurityGroupRule if s(a, "direction") == Some("ingress") => {
+                let internet =
+                    matches!(s(a, "cidr_ipv4"), Some("0.0.0.0/0")) || matches!(s(a, "cidr_ipv6"), Some("::/0"));
+                let proto = s(a, "protocol").unwrap_or("");
+                let (lo, hi) = (
+                    a.get("from_port").and_then(Value::as_i64).unwrap_or(-1),
+                    a.get("to_port").and_then(Value::as_i64).unwrap_or(-1),
+                );
+                let covers = |p: i64| proto == "-1" || (proto == "tcp" && lo <= p && p <= hi);
+                if internet && (covers(22) || covers(3389)) {
+                    let what = if proto == "-1" {
+                        "all traffic (SSH and RDP included)".to_string()
+                    } else if covers(22) {
+                        "SSH (22)".into()
+                    } else {
+                        "RDP (3389)".into()
+                    };
+                    add("SOC001", Some(addr), format!("{what} is open to the whole internet"));
+                }
+            }
+            Kind::SecurityGroupRule if s(a, "protocol") == Some("-1") && s(a, "cidr_ipv4") == Some("0.0.0.0/0") => {
+                add("SOC017", Some(addr), "all outbound traffic is allowed".into());
+            }
+            Kind::IamRole => {
+                if let Some(Value::Object(policies)) = a.get("inline_policies") {
+                    for doc in policies.values() {
+                        for st in doc.get("Statement").and_then(Value::as_array).into_iter().flatten() {
+                            if st.get("Effect").and_then(Value::as_str) != Some("Allow") {
+                                continue;
+                            }
+                            let list = |k: &str| -> Vec<String> {
+                                match st.get(k) {
+                                    Some(Value::String(x)) => vec![x.clone()],
+                                    Some(Value::Array(v)) => {
+                                        v.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()
+                                    }
+                                    _ => vec![],
+                                }
+                            };
+                            let (actions, resources) = (list("Action"), list("Resource"));
+                            for act in actions.iter().filter(|x| *x == "*" || x.ends_with(":*")) {
+                                add("SOC002", Some(addr), format!("allows `{act}`"));
+                            }
+                            let read_only = |x: &String| {
+                                let verb = x.split(':').nth(1).unwrap_or("");
+                                ["Get", "List", "Describe", "Head", "Filter"].iter().any(|p| verb.starts_with(p))
+                            };
+                            if resources.iter().any(|x| x == "*") && actions.iter().any(|x| !read_only(x)) {
+                                add("SOC003", Some(addr), format!("allows {} on every resource", actions.join(", ")));
+                            }
+                        }
+                    }
+                }
+            }
+            Kind::S3Bucket if b(a, "block_public_access") == Some(false) => {
+                add("SOC004", Some(addr), "public access is not blocked".into());
+            }
+            Kind::Trail => {
+                has_trail = true;
+                if b(a, "is_multi_region_trail") == Some(false) {
+                    add("SOC006", Some(addr), "the trail records one region only".into());
+                }
+                if b(a, "enable_log_file_validation") == Some(false) {
+                    add("SOC007", Some(addr), "log file validation is off".into());
+                }
+                if a.get("cloud_watch_logs_log_group_arn").is_none() {
+                    add("SOC008", Some(addr), "the trail does not deliver to CloudWatch Logs".into());
+                }
+                if b(a, "logging") == Some(false) {
+                    add("SOC009", Some(addr), "the trail is not logging".into());
+                }
+                if let Some(bucket) = named(s(a, "s3_bucket_name")) {
+                    if model.get(&bucket).is_some_and(|r| b(&r.attrs, "versioning") == Some(false)) {
+                        add("SOC005", Some(&bucket), "the trail's bucket keeps no versions".into());
+                    }
+                }
+            }
+            Kind::Vpc => {
+                let id = format!("${{{addr}.id}}");
+                let logged = model
+                    .resources
+                    .iter()
+                    .any(|x| x.kind() == Kind::FlowLog && s(&x.attrs, "resource_id") == Some(id.as_str()));
+                if !logged {
+                    add("SOC010", Some(addr), "the VPC has no flow logs".into());
+                }
+            }
+            Kind::Instance => {
+                if b(a, "associate_public_ip") == Some(true) {
+                    if let Some(subnet) = named(s(a, "subnet_id")).and_then(|sn| model.get(&sn)) {
+                        if b(&subnet.attrs, "map_public_ip_on_launch") == Some(false) {
+                            add(
+                                "SOC011",
+                                Some(addr),
+                                format!("asks for a public address in private subnet `{}`", subnet.address.name()),
+                            );
+                        }
+                    }
+                }
+                if b(a, "require_imdsv2") == Some(false) {
+                    add("SOC014", Some(addr), "IMDSv1 is allowed".into());
+                }
+                if b(a, "root_volume_encrypted") == Some(false) {
+                    add("SOC015", Some(addr), "the root volume is not encrypted".into());
+                }
+            }
+            Kind::Alarm if a.get("alarm_actions").and_then(Value::as_array).is_none_or(|v| v.is_empty()) => {
+                add("SOC016", Some(addr), "the alarm notifies nobody".into());
+            }
+            Kind::LogGroup => {
+                if let Some(d) = a.get("retention_in_days").and_then(Value::as_i64) {
+                    if d < 90 {
+                        add("SOC018", Some(addr), format!("logs are kept {d} days"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if !has_trail {
+        add("SOC013", None, "the blueprint has no CloudTrail trail".into());
+    }
+    for entry in catalog::cis() {
+        if !model.detections.iter().any(|d| d.catalog.as_deref() == Some(entry.id)) {
+            add("SOC012", None, format!("{} ({}) has no detection: add `- use: {}`", entry.id, entry.title, entry.id));
+        }
+    }
+    // Suppressions: per rule and resource (a rule of a group also answers to the group).
+    for f in &mut out {
+        let Some(addr) = &f.address else { continue };
+        let owner = match addr.kind() {
+            Kind::SecurityGroupRule => addr.name().split(':').next().map(|g| Address::new(Kind::SecurityGroup, g)),
+            _ => None,
+        };
+        if let Some(sup) = suppressions
+            .iter()
+            .find(|s| s.rule == f.rule && (&s.resource == addr || Some(&s.resource) == owner.as_ref()))
+        {
+            f.suppressed = Some(sup.reason.clone());
+        }
+    }
+    out.sort_by(|x, y| (x.rule, &x.address).cmp(&(y.rule, &y.address)));
+    LintReport { format_version: "1", blueprint: model.blueprint.clone(), findings: out }
+}
+
+/// Where a finding points in the blueprint file.
+pub type Locator<'a> = &'a dyn Fn(Option<&Address>) -> (u32, u32);
+
+impl LintReport {
+    pub fn active(&self) -> impl Iterator<Item = &LintFinding> {
+        self.findings.iter().filter(|f| f.suppressed.is_none())
+    }
+
+    /// 1 when an unsuppressed error or warning remains, else 0.
+    pub fn exit_code(&self) -> u8 {
+        u8::from(self.active().any(|f| f.level != Level::Note))
+    }
+
+    pub fn human(&self, file: &str, locate: Locator<'_>) -> String {
+        let mut out = String::new();
+        for f in self.active() {
+            let (line, col) = locate(f.address.as_ref());
+            let at = f.address.as_ref().map(|a| format!(" {a}:")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{file}:{line}:{col}: {} {} ({}){at} {}",
+                f.level.as_str(),
+                f.rule,
+                rule(f.rule).map(|r| r.name).unwrap_or(""),
+                f.message
+            );
+        }
+        let active = self.active().count();
+        let suppressed = self.findings.len() - active;
+        let _ = writeln!(out, "{active} finding{}, {suppressed} suppressed", if active == 1 { "" } else { "s" });
+        out
+    }
+
+    pub fn json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("reports serialise");
+        s.push('\n');
+        s
+    }
+
+    /// SARIF 2.1.0, as GitHub code scanning reads it.
+    pub fn sarif(&self, file: &str, locate: Locator<'_>) -> String {
+        let rules: Vec<Value> = RULES
+            .iter()
+            .map(|r| {
+                json!({
+                    "id": r.id,
+                    "name": r.name,
+                    "shortDescription": {"text": r.summary},
+                    "fullDescription": {"text": r.help},
+                    "help": {"text": r.help},
+                    "defaultConfiguration": {"level": r.level.as_str()},
+                })
+            })
+            .collect();
+        let index: BTreeMap<&str, usize> = RULES.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+        let results: Vec<Value> = self
+            .findings
+            .iter()
+            .map(|f| {
+                let (line, col) = locate(f.address.as_ref());
+                let mut r = json!({
+                    "ruleId": f.rule,
+                    "ruleIndex": index[f.rule],
+                    "level": f.level.as_str(),
+                    "message": {"text": match &f.address { Some(a) => format!("{a}: {}", f.message), None => f.message.clone() }},
+                    "locations": [{"physicalLocation": {
+                        "artifactLocation": {"uri": file},
+                        "region": {"startLine": line, "startColumn": col}
+                    }}],
+                    "partialFingerprints": {"socform/v1": format!("{}:{}", f.rule, f.address.as_ref().map(|a| a.to_string()).unwrap_or_default())},
+                });
+                if let Some(reason) = &f.suppressed {
+                    r["suppressions"] = json!([{"kind": "inSource", "justification": reason}]);
+                }
+                r
+            })
+            .collect();
+        let doc = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "socform",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                }},
+                "results": results,
+            }],
+        });
+        let mut s = serde_json::to_string_pretty(&doc).expect("sarif serialises");
+        s.push('\n');
+        s
+    }
+}
