@@ -1,6 +1,9 @@
-//! Test support: a moto_server of the test's own, on a free port, stopped when dropped.
+//! Test support: a moto_server of the test's own, on a free port, stopped when dropped, and
+//! a latency and fault-injecting proxy in front of it.
 
 #![allow(dead_code)]
+
+pub mod proxy;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

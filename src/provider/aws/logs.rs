@@ -25,14 +25,40 @@ impl AwsProvider {
             Kind::LogGroup => {
                 let v: s::LogGroup = spec(a, req.attrs)?;
                 self.count("logs");
-                self.logs
+                let created = self
+                    .logs
                     .create_log_group()
                     .log_group_name(&v.log_group_name)
                     .set_kms_key_id(v.kms_key_id.clone())
                     .set_tags(Some(self.tags(&req, &v.tags).into_iter().collect()))
                     .send()
                     .await
-                    .aws()?;
+                    .aws();
+                match created {
+                    Ok(_) => {}
+                    // Made by an earlier run that died before saving it: ours if its tags say so.
+                    Err(ProviderError::AlreadyExists(m)) => {
+                        let account = self.account_id_cached().await?;
+                        self.count("logs");
+                        let tags = self
+                            .logs
+                            .list_tags_for_resource()
+                            .resource_arn(self.log_group_arn(&account, &v.log_group_name))
+                            .send()
+                            .await
+                            .aws()?;
+                        let ours =
+                            tags.tags().and_then(|t| t.get(super::TAG_ADDRESS)).is_some_and(|x| x == &a.to_string())
+                                && tags
+                                    .tags()
+                                    .and_then(|t| t.get(super::TAG_BLUEPRINT))
+                                    .is_some_and(|x| x == req.blueprint);
+                        if !ours {
+                            return Err(ProviderError::AlreadyExists(m));
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
                 if let Some(days) = v.retention_in_days {
                     self.count("logs");
                     self.logs

@@ -9,6 +9,7 @@ use aws_sdk_s3::types::{
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
 };
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::json;
 
 use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, Part, SETTLE};
@@ -33,7 +34,13 @@ impl AwsProvider {
                     );
                 }
                 self.count("s3");
-                call.send().await.aws()?;
+                match call.send().await {
+                    Ok(_) => {}
+                    // CreateBucket takes no tags: a run that died between it and the tagging
+                    // left a bucket of ours that no tag search finds. Ours, so carry on.
+                    Err(e) if e.code() == Some("BucketAlreadyOwnedByYou") => {}
+                    Err(e) => return Err(super::classify(&e)),
+                }
                 self.bucket_settings(&req, &v, None).await?;
                 Ok(Applied {
                     id: v.bucket.clone(),

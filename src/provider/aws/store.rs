@@ -64,16 +64,52 @@ impl AwsProvider {
                     .map(|(k, v)| aws_sdk_ssm::types::Tag::builder().key(k).value(v).build().expect("set"))
                     .collect();
                 self.count("ssm");
-                self.ssm
+                let put = self
+                    .ssm
                     .put_parameter()
                     .name(&v.name)
-                    .value(value)
+                    .value(value.clone())
                     .r#type(v.parameter_type.as_str().into())
                     .set_description(v.description.clone())
                     .set_tags(Some(tags))
                     .send()
                     .await
-                    .aws()?;
+                    .aws();
+                match put {
+                    Ok(_) => {}
+                    // Made by an earlier run that died before saving it: ours if its tags say
+                    // so, and then written again with this value.
+                    Err(ProviderError::AlreadyExists(m)) => {
+                        self.count("ssm");
+                        let tags = self
+                            .ssm
+                            .list_tags_for_resource()
+                            .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+                            .resource_id(&v.name)
+                            .send()
+                            .await
+                            .aws()?;
+                        let tag =
+                            |k: &str| tags.tag_list().iter().find(|t| t.key() == k).map(|t| t.value().to_string());
+                        if tag(super::TAG_ADDRESS) != Some(a.to_string())
+                            || tag(super::TAG_BLUEPRINT).as_deref() != Some(req.blueprint)
+                        {
+                            return Err(ProviderError::AlreadyExists(m));
+                        }
+                        self.count("ssm");
+                        self.ssm
+                            .put_parameter()
+                            .name(&v.name)
+                            .value(value)
+                            .r#type(v.parameter_type.as_str().into())
+                            .set_description(v.description.clone())
+                            .overwrite(true)
+                            .send()
+                            .await
+                            .aws()?;
+                    }
+                    Err(e) => return Err(e),
+                }
                 let arn = format!("arn:aws:ssm:{}:{account}:parameter/{}", self.region, v.name.trim_start_matches('/'));
                 Ok(Applied {
                     id: v.name.clone(),

@@ -1,0 +1,177 @@
+//! Crash safety, the state lock between concurrent runs, and faults on the wire, against
+//! moto through a proxy that adds latency and injects throttling, 503s and dropped
+//! connections (tests/support/proxy.rs).
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use support::proxy::{Faults, Proxy};
+use support::{aws_env, aws_tool, Moto};
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+struct Lab {
+    moto: Moto,
+    dir: tempfile::TempDir,
+    bp: PathBuf,
+}
+
+impl Lab {
+    fn new() -> Lab {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy("tests/fixtures/every-kind.yaml", dir.path().join("every-kind.yaml")).unwrap();
+        std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+        std::fs::copy("tests/fixtures/scripts/hello.sh", dir.path().join("scripts/hello.sh")).unwrap();
+        let bp = dir.path().join("every-kind.yaml");
+        Lab { moto: Moto::start(), dir, bp }
+    }
+
+    fn state(&self) -> PathBuf {
+        self.dir.path().join("state.json")
+    }
+
+    /// socform against `endpoint` (the proxy or moto itself).
+    fn cmd(&self, endpoint: &str, args: &[&str]) -> Command {
+        let mut c = Command::new(assert_cmd::cargo::cargo_bin("socform"));
+        aws_env(&mut c, &self.moto);
+        c.env("AWS_ENDPOINT_URL", endpoint).args(args).arg(&self.bp).arg("--state").arg(self.state());
+        c
+    }
+
+    fn run(&self, endpoint: &str, args: &[&str]) -> Output {
+        self.cmd(endpoint, args).output().unwrap()
+    }
+
+    fn owned(&self) -> BTreeMap<String, usize> {
+        let list: Vec<serde_json::Value> =
+            serde_json::from_str(&aws_tool(&self.moto, "us-east-1", &["list", "every-kind"])).unwrap();
+        let mut counts = BTreeMap::new();
+        for item in list {
+            *counts.entry(item["type"].as_str().unwrap().to_string()).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    fn state_len(&self) -> usize {
+        let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(self.state()).unwrap()).unwrap();
+        s["resources"].as_object().unwrap().len()
+    }
+
+    /// Breaks a lock a killed run left, the documented way.
+    fn unlock_if_held(&self) {
+        let lock = PathBuf::from(format!("{}.lock", self.state().display()));
+        if let Ok(t) = std::fs::read_to_string(&lock) {
+            let id = serde_json::from_str::<serde_json::Value>(&t).unwrap()["id"].as_str().unwrap().to_string();
+            let mut c = Command::new(assert_cmd::cargo::cargo_bin("socform"));
+            let out = c.args(["state", "unlock", &id, "--state"]).arg(self.state()).output().unwrap();
+            assert!(out.status.success(), "{}", text(&out.stderr));
+        }
+    }
+}
+
+#[test]
+fn apply_killed_at_random_points_ends_with_exactly_a_clean_apply() {
+    // The reference: a clean apply on a server of its own.
+    let clean = Lab::new();
+    let out = clean.run(&clean.moto.url(), &["apply", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let want = clean.owned();
+    let want_state = clean.state_len();
+
+    // The same apply, killed with SIGKILL again and again, slowed by latency so that the kills
+    // land between a create and the save of its state.
+    let lab = Lab::new();
+    let proxy = Proxy::start(lab.moto.port, Duration::from_millis(15), Faults::default(), 1);
+    let mut kills = 0;
+    for delay_ms in [250u64, 600, 950, 1400, 2000, 2700] {
+        let mut child = lab.cmd(&proxy.url(), &["apply", "--auto-approve", "-q"]).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+        lab.unlock_if_held();
+    }
+    assert!(kills >= 3, "only {kills} runs were killed mid-apply: slow the proxy down");
+    let out = lab.run(&proxy.url(), &["apply", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = lab.run(&lab.moto.url(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(lab.owned(), want, "duplicates or leftovers after {kills} kills");
+    assert_eq!(lab.state_len(), want_state, "state does not track exactly what a clean apply does");
+    let out = lab.run(&lab.moto.url(), &["destroy", "--auto-approve"]);
+    assert!(text(&out.stderr).contains("0 resources remain."), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_second_apply_on_the_same_state_is_refused_naming_the_first() {
+    let lab = Lab::new();
+    let proxy = Proxy::start(lab.moto.port, Duration::from_millis(30), Faults::default(), 1);
+    let mut first = lab.cmd(&proxy.url(), &["apply", "--auto-approve", "-q"]).spawn().unwrap();
+    let lock = PathBuf::from(format!("{}.lock", lab.state().display()));
+    let start = Instant::now();
+    while !lock.exists() && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(lock.exists(), "the first apply never took the lock");
+    let out = lab.run(&proxy.url(), &["apply", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("is locked by `apply`"), "{err}");
+    assert!(err.contains(&format!("pid {}", first.id())), "{err}");
+    assert!(err.contains("socform state unlock"), "{err}");
+    let done = first.wait().unwrap();
+    assert!(done.success());
+    assert!(!lock.exists(), "the lock is released at the end");
+    lab.run(&lab.moto.url(), &["destroy", "--auto-approve", "-q"]);
+}
+
+#[test]
+fn faults_on_the_wire_end_in_a_converged_apply_and_a_clean_destroy() {
+    let lab = Lab::new();
+    let faults = Faults { throttle: 0.06, unavailable: 0.05, drop: 0.03 };
+    let proxy = Proxy::start(lab.moto.port, Duration::ZERO, faults, 42);
+    let direct = lab.moto.url();
+    let mut applies = 0;
+    loop {
+        applies += 1;
+        let out = lab.run(&proxy.url(), &["apply", "--auto-approve", "-q"]);
+        if out.status.success() {
+            break;
+        }
+        // Stopped: with a clear error, and state records only what exists (a refresh on a
+        // clean path finds nothing of state deleted outside socform).
+        assert!(text(&out.stderr).contains("error:"), "{}", text(&out.stderr));
+        let plan = lab.run(&direct, &["plan", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+        assert!(
+            v["drift"].as_array().unwrap().iter().all(|d| d["attribute"] != "(resource)"),
+            "state records something that does not exist"
+        );
+        assert!(applies < 6, "apply did not converge in 5 runs");
+    }
+    let stats = &proxy.stats;
+    let injected = stats.throttled.load(std::sync::atomic::Ordering::SeqCst)
+        + stats.unavailable.load(std::sync::atomic::Ordering::SeqCst)
+        + stats.dropped.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(injected >= 5, "only {injected} faults injected");
+    let out = lab.run(&direct, &["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    for _ in 0..5 {
+        let out = lab.run(&proxy.url(), &["destroy", "--auto-approve", "-q"]);
+        if out.status.success() {
+            break;
+        }
+    }
+    let out = lab.run(&direct, &["destroy", "--auto-approve"]);
+    assert!(text(&out.stderr).contains("0 resources remain."), "{}", text(&out.stderr));
+    assert!(lab.owned().is_empty());
+    let _ = Path::new(".");
+}

@@ -1,0 +1,218 @@
+//! A test proxy between socform and moto: adds a fixed latency to every request and injects
+//! faults at a given rate (throttling errors in each AWS protocol's own form, HTTP 503, and
+//! dropped connections). HTTP/1.1 with keep-alive; one thread per connection. Loopback only.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Faults {
+    /// Probability that a request is answered with a throttling error.
+    pub throttle: f64,
+    /// Probability of an empty HTTP 503.
+    pub unavailable: f64,
+    /// Probability that the connection is closed without an answer.
+    pub drop: f64,
+}
+
+#[derive(Default)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    pub throttled: AtomicU64,
+    pub unavailable: AtomicU64,
+    pub dropped: AtomicU64,
+}
+
+pub struct Proxy {
+    pub port: u16,
+    pub stats: Arc<Stats>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Proxy {
+    /// Listens on a free loopback port and forwards to `upstream_port`.
+    pub fn start(upstream_port: u16, latency: Duration, faults: Faults, seed: u64) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stats = Arc::new(Stats::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let rng = Arc::new(Mutex::new(seed.max(1)));
+        let (s2, stop2) = (stats.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(client) = conn else { continue };
+                let (stats, rng) = (s2.clone(), rng.clone());
+                std::thread::spawn(move || {
+                    let _ = serve(client, upstream_port, latency, faults, &stats, &rng);
+                });
+            }
+        });
+        Proxy { port, stats, stop }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// xorshift64*: a reproducible stream of faults for a seed.
+fn next(rng: &Mutex<u64>) -> f64 {
+    let mut x = rng.lock().unwrap();
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    let v = x.wrapping_mul(0x2545F4914F6CDD1D);
+    (v >> 11) as f64 / (1u64 << 53) as f64
+}
+
+struct Message {
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Message {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+/// Reads one HTTP message (request or response); `None` at a clean end of stream.
+fn read_message(r: &mut BufReader<TcpStream>, is_response_to_head: bool) -> std::io::Result<Option<Message>> {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line)? == 0 {
+            return Ok(if head.is_empty() { None } else { Some(Message { head, body: vec![] }) });
+        }
+        let end = line == "\r\n";
+        head.push_str(&line);
+        if end {
+            break;
+        }
+    }
+    let mut msg = Message { head, body: vec![] };
+    if is_response_to_head {
+        return Ok(Some(msg));
+    }
+    if let Some(n) = msg.header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        msg.body = vec![0; n];
+        r.read_exact(&mut msg.body)?;
+    } else if msg.header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        // Keep the chunked framing as it is; stop after the last chunk.
+        loop {
+            let mut size = String::new();
+            r.read_line(&mut size)?;
+            msg.body.extend_from_slice(size.as_bytes());
+            let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+            let mut chunk = vec![0; n + 2];
+            r.read_exact(&mut chunk)?;
+            msg.body.extend_from_slice(&chunk);
+            if n == 0 {
+                break;
+            }
+        }
+    } else if msg.head.starts_with("HTTP/")
+        && !msg.head.starts_with("HTTP/1.1 204")
+        && !msg.head.starts_with("HTTP/1.1 304")
+    {
+        // A response without a length runs to the end of the connection.
+        r.read_to_end(&mut msg.body)?;
+    }
+    Ok(Some(msg))
+}
+
+fn throttle_response(req: &Message) -> Vec<u8> {
+    let ctype = req.header("content-type").unwrap_or("");
+    let body_text = String::from_utf8_lossy(&req.body);
+    let (status, ctype_out, body) = if ctype.contains("x-amz-json") {
+        (
+            "400 Bad Request",
+            "application/x-amz-json-1.1",
+            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_string(),
+        )
+    } else if body_text.contains("Version=2016-11-15") {
+        (
+            "503 Service Unavailable",
+            "text/xml",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>proxy</RequestID></Response>".to_string(),
+        )
+    } else if ctype.contains("x-www-form-urlencoded") {
+        (
+            "400 Bad Request",
+            "text/xml",
+            "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>proxy</RequestId></ErrorResponse>".to_string(),
+        )
+    } else {
+        (
+            "503 Slow Down",
+            "application/xml",
+            "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>".to_string(),
+        )
+    };
+    format!("HTTP/1.1 {status}\r\nContent-Type: {ctype_out}\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+        .into_bytes()
+}
+
+fn serve(
+    client: TcpStream,
+    upstream_port: u16,
+    latency: Duration,
+    faults: Faults,
+    stats: &Stats,
+    rng: &Mutex<u64>,
+) -> std::io::Result<()> {
+    let mut client_w = client.try_clone()?;
+    let mut client_r = BufReader::new(client);
+    let upstream = TcpStream::connect(("127.0.0.1", upstream_port))?;
+    let mut up_w = upstream.try_clone()?;
+    let mut up_r = BufReader::new(upstream);
+    while let Some(req) = read_message(&mut client_r, false)? {
+        stats.requests.fetch_add(1, Ordering::SeqCst);
+        let roll = next(rng);
+        if roll < faults.drop {
+            stats.dropped.fetch_add(1, Ordering::SeqCst);
+            let _ = client_w.shutdown(Shutdown::Both);
+            return Ok(());
+        }
+        if roll < faults.drop + faults.unavailable {
+            stats.unavailable.fetch_add(1, Ordering::SeqCst);
+            client_w.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")?;
+            continue;
+        }
+        if roll < faults.drop + faults.unavailable + faults.throttle {
+            stats.throttled.fetch_add(1, Ordering::SeqCst);
+            client_w.write_all(&throttle_response(&req))?;
+            continue;
+        }
+        if !latency.is_zero() {
+            std::thread::sleep(latency);
+        }
+        up_w.write_all(req.head.as_bytes())?;
+        up_w.write_all(&req.body)?;
+        let head_only = req.head.starts_with("HEAD ");
+        let Some(resp) = read_message(&mut up_r, head_only)? else { return Ok(()) };
+        client_w.write_all(resp.head.as_bytes())?;
+        client_w.write_all(&resp.body)?;
+        if resp.header("content-length").is_none() && resp.header("transfer-encoding").is_none() && !head_only {
+            let _ = client_w.shutdown(Shutdown::Both);
+            return Ok(());
+        }
+    }
+    Ok(())
+}
