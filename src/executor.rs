@@ -391,3 +391,34 @@ pub async fn execute(
 
 #[cfg(test)]
 mod tests;
+
+/// The critical-path bound of a plan: the longest chain of operations that must run one
+/// after another, each weighted by how long it took (`durations`; missing ones count zero).
+/// No schedule can finish sooner; `apply` at enough parallelism should come close.
+pub fn critical_path(plan: &Plan, durations: &HashMap<(Address, Op), Duration>) -> Duration {
+    let ops = operations(plan);
+    let mut finish: HashMap<Key, Duration> = HashMap::new();
+    // Keys in an order where every operation comes after those it waits for.
+    let mut remaining: HashMap<&Key, usize> = ops.iter().map(|(k, n)| (k, n.waits_for.len())).collect();
+    let mut ready: Vec<&Key> = remaining.iter().filter(|(_, n)| **n == 0).map(|(k, _)| *k).collect();
+    let mut dependents: HashMap<&Key, Vec<&Key>> = HashMap::new();
+    for (k, n) in &ops {
+        for w in &n.waits_for {
+            dependents.entry(w).or_default().push(k);
+        }
+    }
+    while let Some(k) = ready.pop() {
+        let own = durations.get(&(k.0.clone(), k.1)).copied().unwrap_or_default();
+        let before =
+            ops[k].waits_for.iter().map(|w| finish.get(w).copied().unwrap_or_default()).max().unwrap_or_default();
+        finish.insert(k.clone(), before + own);
+        for d in dependents.get(k).into_iter().flatten() {
+            let n = remaining.get_mut(d).expect("counted");
+            *n -= 1;
+            if *n == 0 {
+                ready.push(d);
+            }
+        }
+    }
+    finish.values().copied().max().unwrap_or_default()
+}

@@ -74,8 +74,21 @@ fn lifecycle(file: &str) {
     };
     let out = run(&["apply", "--auto-approve"]);
     assert!(out.status.success(), "{file}: apply failed:\n{}", text(&out.stderr));
-    let out = run(&["plan", "--detailed-exitcode"]);
+    let out = run(&["plan", "--detailed-exitcode", "-v"]);
     assert_eq!(out.status.code(), Some(0), "{file}: plan after apply:\n{}", text(&out.stdout));
+    // API economy: refresh calls against resources (BENCHMARKS.md records these lines).
+    let err = text(&out.stderr);
+    let line = err.lines().find(|l| l.starts_with("refresh: ")).unwrap_or_else(|| panic!("{err}"));
+    let calls: usize = line["refresh: ".len()..].split(' ').next().unwrap().parse().unwrap();
+    let state_json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    let resources = state_json["resources"].as_object().unwrap().len();
+    println!("api-economy {file}: {resources} resources, {line}");
+    if file == "soc-reference.yaml" {
+        assert!(
+            calls * 2 <= resources,
+            "{calls} refresh calls for {resources} resources: the target is one call per two"
+        );
+    }
     let out = run(&["test"]);
     assert!(out.status.success(), "{file}: socform test:\n{}", text(&out.stdout));
     let out = run(&["destroy", "--auto-approve"]);

@@ -208,3 +208,21 @@ async fn a_delete_refused_for_a_dependency_is_reported_not_hidden() {
     assert!(state.resources.contains_key(&addr("vpc.main")));
     assert!(outcome.skipped.iter().any(|(a, _, _)| *a == addr("vpc.main")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_critical_path_is_the_longest_chain_of_timed_operations() {
+    let m = model(LAB);
+    let p = plan(&m, &State::new("lab", "us-east-1"), None, PlanOptions::default()).unwrap();
+    let ms = Duration::from_millis;
+    let mut d = HashMap::new();
+    for r in &m.resources {
+        d.insert((r.address.clone(), Op::Create), ms(10));
+    }
+    // vpc -> subnet.a -> route_table.private is 30 ms; vpc -> sg.web -> instance.web too,
+    // but the instance is slow.
+    d.insert((addr("instance.web"), Op::Create), ms(100));
+    let cp = critical_path(&p, &d);
+    // vpc.main (10) -> security_group.web (10) -> instance.web (100); iam_role.web (10) ->
+    // instance_profile.web (10) -> instance.web is shorter.
+    assert_eq!(cp, ms(120));
+}

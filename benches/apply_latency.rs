@@ -1,0 +1,100 @@
+//! Apply speed against the critical-path bound: `cargo bench --bench apply_latency`.
+//!
+//! moto behind the test proxy, which adds a fixed latency to every request (default 50 ms;
+//! `SOCFORM_BENCH_LATENCY_MS`). For each parallelism, applies a blueprint (default
+//! blueprints/soc-reference.yaml), then destroys it, and compares each wall time with the
+//! critical-path bound: the longest chain of operations that must run one after another,
+//! each weighted by its own measured duration (for a fixed latency per call, the calls on
+//! that chain times the latency). Needs moto: run scripts/test.sh once first.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use socform::blueprint::{self, EnvMode};
+use socform::executor::{self, critical_path, Event, MemorySink, Op, Options};
+use socform::plan::{plan, PlanOptions};
+use socform::provider::aws::{AwsOptions, AwsProvider};
+use socform::provider::Provider;
+use socform::state::State;
+use support::proxy::{Faults, Proxy};
+use support::Moto;
+
+fn main() {
+    let latency = Duration::from_millis(
+        std::env::var("SOCFORM_BENCH_LATENCY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(50),
+    );
+    let file = std::env::args()
+        .skip(1)
+        .find(|a| a.ends_with(".yaml"))
+        .unwrap_or_else(|| "blueprints/soc-reference.yaml".into());
+    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
+    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    let loaded = blueprint::load(Path::new(&file), EnvMode::Read).unwrap_or_else(|d| panic!("{}", d[0].message));
+    let model = loaded.model;
+    println!("{file}: {} resources, {} ms per request", model.resources.len(), latency.as_millis());
+    println!("{:>11} {:>8} {:>9} {:>9} {:>7} {:>9}", "parallelism", "phase", "wall", "bound", "ratio", "requests");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .thread_stack_size(16 << 20)
+        .enable_all()
+        .build()
+        .unwrap();
+    for parallelism in [1usize, 4, 10, 32] {
+        let moto = Moto::start();
+        let proxy = Proxy::start(moto.port, latency, Faults::default(), 1);
+        rt.block_on(async {
+            let opts = AwsOptions {
+                region: model.region.clone(),
+                profile: None,
+                endpoint_url: Some(proxy.url()),
+                dependency_wait: Duration::from_secs(10),
+            };
+            let provider: Arc<dyn Provider> = Arc::new(AwsProvider::new(&opts).await);
+            let mut state = State::new(&model.blueprint, &model.region);
+            for destroy in [false, true] {
+                let snap = provider.refresh(&model.blueprint, &state).await.unwrap();
+                let p = plan(&model, &state, Some(&snap), PlanOptions { destroy }).unwrap();
+                let durations: Arc<Mutex<HashMap<(socform::address::Address, Op), Duration>>> = Arc::default();
+                let d2 = durations.clone();
+                let on_event = move |e: Event| {
+                    if let Event::Finished { address, op, elapsed } = e {
+                        d2.lock().unwrap().insert((address, op), elapsed);
+                    }
+                };
+                let before = proxy.stats.requests.load(std::sync::atomic::Ordering::SeqCst);
+                let t = Instant::now();
+                let (s, outcome) = executor::execute(
+                    &p,
+                    provider.clone(),
+                    state.clone(),
+                    &MemorySink::default(),
+                    Options { parallelism },
+                    &on_event,
+                )
+                .await;
+                let wall = t.elapsed();
+                assert!(outcome.ok(), "{outcome:?}");
+                state = s;
+                let bound = critical_path(&p, &durations.lock().unwrap());
+                let requests = proxy.stats.requests.load(std::sync::atomic::Ordering::SeqCst) - before;
+                println!(
+                    "{:>11} {:>8} {:>8.2}s {:>8.2}s {:>7.2} {:>9}",
+                    parallelism,
+                    if destroy { "destroy" } else { "apply" },
+                    wall.as_secs_f64(),
+                    bound.as_secs_f64(),
+                    wall.as_secs_f64() / bound.as_secs_f64(),
+                    requests
+                );
+            }
+        });
+    }
+}
