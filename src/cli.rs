@@ -22,7 +22,7 @@ use crate::executor::{self, Event, Op};
 use crate::graph::Graph;
 use crate::plan::{self, render, Plan, PlanOptions};
 use crate::provider::Provider;
-use crate::state::{LocalState, State};
+use crate::state::{LocalState, LockInfo, State, StateBackend};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -439,20 +439,61 @@ fn state_path(g: &Global, blueprint_name: &str) -> PathBuf {
     g.state.clone().unwrap_or_else(|| PathBuf::from("state").join(format!("{blueprint_name}.json")))
 }
 
+/// Where state lives: `--state s3://BUCKET/KEY` (team state), `--state FILE`, or
+/// `state/BLUEPRINT.json`.
+type Store = Arc<dyn StateBackend>;
+
+fn open_store(g: &Global, blueprint_name: &str, region: &str) -> Result<Store> {
+    let path = state_path(g, blueprint_name);
+    let text = path.to_string_lossy().to_string();
+    if text.starts_with("s3://") {
+        let opts = aws_options(g, region);
+        let s = runtime()?.block_on(crate::provider::aws::s3state::S3State::new(&text, &opts))?;
+        return Ok(Arc::new(s));
+    }
+    Ok(Arc::new(LocalState::new(path)))
+}
+
+fn fetch_state(store: &Store, blueprint: &str, region: &str) -> Result<State> {
+    Ok(runtime()?.block_on(store.fetch())?.unwrap_or_else(|| State::new(blueprint, region)))
+}
+
+/// A lock this run holds; given back when dropped.
+struct Held {
+    store: Store,
+    info: LockInfo,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Ok(rt) = runtime() {
+            let _ = rt.block_on(self.store.release(&self.info));
+        }
+    }
+}
+
+fn hold(store: &Store, operation: &str) -> Result<Held> {
+    let info = runtime()?.block_on(store.acquire(operation)).map_err(lock_error)?;
+    Ok(Held { store: store.clone(), info })
+}
+
+fn aws_options(g: &Global, region: &str) -> crate::provider::aws::AwsOptions {
+    let wait = std::env::var("SOCFORM_DEPENDENCY_WAIT_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+    crate::provider::aws::AwsOptions {
+        region: g.region.clone().unwrap_or_else(|| region.to_string()),
+        profile: g.profile.clone(),
+        endpoint_url: g.endpoint_url.clone(),
+        dependency_wait: Duration::from_secs(wait),
+    }
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
 /// The provider for the AWS account the global options point at.
 fn provider(g: &Global, region: &str) -> Result<Arc<dyn Provider>> {
-    let wait = std::env::var("SOCFORM_DEPENDENCY_WAIT_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
-    let opts = crate::provider::aws::AwsOptions {
-        region: g.region.clone().unwrap_or_else(|| region.to_string()),
-        profile: g.profile.clone(),
-        endpoint_url: g.endpoint_url.clone(),
-        dependency_wait: Duration::from_secs(wait),
-    };
-    let p = runtime()?.block_on(crate::provider::aws::AwsProvider::new(&opts));
+    let p = runtime()?.block_on(crate::provider::aws::AwsProvider::new(&aws_options(g, region)));
     Ok(Arc::new(p))
 }
 
@@ -491,10 +532,6 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-fn load_state(path: &Path, loaded: &Loaded) -> Result<State> {
-    Ok(LocalState::new(path).load()?.unwrap_or_else(|| State::new(&loaded.model.blueprint, &loaded.model.region)))
-}
-
 fn print_plan(plan: &Plan, format: PlanFormat, ui: &Ui) {
     match format {
         PlanFormat::Human => print!("{}", render::human(plan, ui.color_out)),
@@ -512,8 +549,8 @@ struct SavedPlan {
 
 fn plan_cmd(g: &Global, args: PlanArgs, ui: &Ui) -> Result<u8> {
     let loaded = load(&args.blueprint, EnvMode::Read, ui)?;
-    let path = state_path(g, &loaded.model.blueprint);
-    let state = load_state(&path, &loaded)?;
+    let store = open_store(g, &loaded.model.blueprint, &loaded.model.region)?;
+    let state = fetch_state(&store, &loaded.model.blueprint, &loaded.model.region)?;
     let plan = make_plan(g, &loaded, &state, args.refresh, args.destroy, ui)?;
     print_plan(&plan, args.format, ui);
     if let Some(out) = &args.out {
@@ -547,19 +584,17 @@ fn read_saved_plan(path: &Path) -> Option<Result<Plan>> {
 fn apply_cmd(g: &Global, target: &Path, auto_approve: bool, parallelism: usize, ui: &Ui) -> Result<u8> {
     if let Some(saved) = read_saved_plan(target) {
         let plan = saved?;
-        let path = state_path(g, &plan.blueprint);
-        let store = LocalState::new(&path);
-        let _lock = store.lock("apply").map_err(lock_error)?;
-        let state = store.load()?.unwrap_or_else(|| State::new(&plan.blueprint, &plan.region));
+        let store = open_store(g, &plan.blueprint, &plan.region)?;
+        let _lock = hold(&store, "apply")?;
+        let state = fetch_state(&store, &plan.blueprint, &plan.region)?;
         check_saved_plan(&plan, &state)?;
         // A saved plan was reviewed already: it is applied without asking again.
         return execute(g, &plan, state, &store, parallelism, ui);
     }
     let loaded = load(target, EnvMode::Read, ui)?;
-    let path = state_path(g, &loaded.model.blueprint);
-    let store = LocalState::new(&path);
-    let _lock = store.lock("apply").map_err(lock_error)?;
-    let state = load_state(&path, &loaded)?;
+    let store = open_store(g, &loaded.model.blueprint, &loaded.model.region)?;
+    let _lock = hold(&store, "apply")?;
+    let state = fetch_state(&store, &loaded.model.blueprint, &loaded.model.region)?;
     let plan = make_plan(g, &loaded, &state, true, false, ui)?;
     print_plan(&plan, PlanFormat::Human, ui);
     if !plan.has_changes() {
@@ -619,7 +654,8 @@ fn confirm(auto_approve: bool, what: &str) -> Result<()> {
     Ok(())
 }
 
-fn execute(g: &Global, plan: &Plan, state: State, store: &LocalState, parallelism: usize, ui: &Ui) -> Result<u8> {
+fn execute(g: &Global, plan: &Plan, state: State, store: &Store, parallelism: usize, ui: &Ui) -> Result<u8> {
+    let sink: &dyn executor::StateSink = store.as_ref();
     let provider = provider(g, &plan.region)?;
     let rt = runtime()?;
     let progress = Progress::new(ui);
@@ -628,7 +664,7 @@ fn execute(g: &Global, plan: &Plan, state: State, store: &LocalState, parallelis
         plan,
         provider.clone(),
         state,
-        store,
+        sink,
         executor::Options { parallelism },
         &on_event,
     ));
@@ -658,10 +694,9 @@ fn execute(g: &Global, plan: &Plan, state: State, store: &LocalState, parallelis
 
 fn destroy_cmd(g: &Global, blueprint: &Path, auto_approve: bool, parallelism: usize, ui: &Ui) -> Result<u8> {
     let loaded = load(blueprint, EnvMode::Skip, ui)?;
-    let path = state_path(g, &loaded.model.blueprint);
-    let store = LocalState::new(&path);
-    let _lock = store.lock("destroy").map_err(lock_error)?;
-    let state = load_state(&path, &loaded)?;
+    let store = open_store(g, &loaded.model.blueprint, &loaded.model.region)?;
+    let _lock = hold(&store, "destroy")?;
+    let state = fetch_state(&store, &loaded.model.blueprint, &loaded.model.region)?;
     let plan = make_plan(g, &loaded, &state, true, true, ui)?;
     print_plan(&plan, PlanFormat::Human, ui);
     let code = if plan.has_changes() {
@@ -686,14 +721,14 @@ fn destroy_cmd(g: &Global, blueprint: &Path, auto_approve: bool, parallelism: us
 }
 
 fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
-    let pick = |blueprint: Option<PathBuf>| -> Result<LocalState> {
-        if let Some(p) = &g.state {
-            return Ok(LocalState::new(p));
-        }
+    let pick = |blueprint: Option<PathBuf>| -> Result<Store> {
         if let Some(b) = blueprint {
             let loaded = blueprint::load(&b, EnvMode::Skip)
                 .map_err(|d| anyhow!("{}", d.first().map(|d| d.message.clone()).unwrap_or_default()))?;
-            return Ok(LocalState::new(state_path(g, &loaded.model.blueprint)));
+            return open_store(g, &loaded.model.blueprint, &loaded.model.region);
+        }
+        if g.state.is_some() {
+            return open_store(g, "", g.region.as_deref().unwrap_or("us-east-1"));
         }
         let files: Vec<PathBuf> = std::fs::read_dir("state")
             .map(|rd| {
@@ -703,7 +738,7 @@ fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
             })
             .unwrap_or_default();
         match files.as_slice() {
-            [one] => Ok(LocalState::new(one)),
+            [one] => Ok(Arc::new(LocalState::new(one))),
             [] => bail!("no state found: name a blueprint or pass --state FILE"),
             many => bail!(
                 "several state files in state/ ({}): name a blueprint or pass --state FILE",
@@ -711,10 +746,13 @@ fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
             ),
         }
     };
+    let read = |store: &Store| -> Result<State> {
+        runtime()?.block_on(store.fetch())?.ok_or_else(|| anyhow!("no state at `{}`", store.location()))
+    };
     match cmd {
         StateCommand::List { blueprint } => {
             let store = pick(blueprint)?;
-            let state = store.load()?.ok_or_else(|| anyhow!("no state at `{}`", store.path().display()))?;
+            let state = read(&store)?;
             for (addr, rec) in &state.resources {
                 println!("{addr}\t{}", rec.id);
             }
@@ -723,11 +761,9 @@ fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
         StateCommand::Show { address, blueprint } => {
             let addr = Address::parse(&address)?;
             let store = pick(blueprint)?;
-            let state = store.load()?.ok_or_else(|| anyhow!("no state at `{}`", store.path().display()))?;
-            let rec = state
-                .resources
-                .get(&addr)
-                .ok_or_else(|| anyhow!("`{addr}` is not in state `{}`", store.path().display()))?;
+            let state = read(&store)?;
+            let rec =
+                state.resources.get(&addr).ok_or_else(|| anyhow!("`{addr}` is not in state `{}`", store.location()))?;
             let mut shown = rec.clone();
             for (k, v) in shown.attributes.iter_mut() {
                 if plan::is_sensitive(addr.kind(), k, &rec.attributes) {
@@ -739,8 +775,8 @@ fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
         }
         StateCommand::Unlock { lock_id, blueprint } => {
             let store = pick(blueprint)?;
-            let holder = store.force_unlock(&lock_id)?;
-            eprintln!("Unlocked `{}`: the lock of {} was removed.", store.path().display(), holder);
+            let holder = runtime()?.block_on(store.break_lock(&lock_id))?;
+            eprintln!("Unlocked `{}`: the lock of {} was removed.", store.location(), holder);
             Ok(0)
         }
     }

@@ -89,12 +89,14 @@ pub enum Event {
 }
 
 /// Where the executor writes state after each step.
+#[async_trait::async_trait]
 pub trait StateSink: Send + Sync {
-    fn save(&self, state: &mut State) -> Result<(), StateError>;
+    async fn save(&self, state: &mut State) -> Result<(), StateError>;
 }
 
+#[async_trait::async_trait]
 impl StateSink for crate::state::LocalState {
-    fn save(&self, state: &mut State) -> Result<(), StateError> {
+    async fn save(&self, state: &mut State) -> Result<(), StateError> {
         crate::state::LocalState::save(self, state)
     }
 }
@@ -105,8 +107,9 @@ pub struct MemorySink {
     pub saves: Mutex<Vec<State>>,
 }
 
+#[async_trait::async_trait]
 impl StateSink for MemorySink {
-    fn save(&self, state: &mut State) -> Result<(), StateError> {
+    async fn save(&self, state: &mut State) -> Result<(), StateError> {
         state.serial += 1;
         self.saves.lock().unwrap().push(state.clone());
         Ok(())
@@ -349,7 +352,7 @@ pub async fn execute(
                 }
                 on_event(Event::Finished { address: key.0.clone(), op: key.1, elapsed });
                 outcome.done.push((key.0.clone(), key.1));
-                if let Err(e) = sink.save(&mut state) {
+                if let Err(e) = sink.save(&mut state).await {
                     outcome.state_error = Some(e.to_string());
                     // Start nothing new; what is in flight finishes and is found again by
                     // its tags on the next run.

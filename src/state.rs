@@ -116,7 +116,7 @@ impl std::fmt::Display for LockInfo {
 }
 
 impl LockInfo {
-    fn new(operation: &str) -> Self {
+    pub fn new(operation: &str) -> Self {
         let host = fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|s| s.trim().to_string())
             .or_else(|_| std::env::var("HOSTNAME"))
@@ -258,6 +258,51 @@ impl LocalState {
         }
         fs::remove_file(self.lock_path()).map_err(|source| StateError::Write { path: self.lock_path(), source })?;
         Ok(holder)
+    }
+}
+
+/// Where state lives: a local file ([`LocalState`]) or an S3 object (the AWS provider's
+/// `S3State`, for teams). Every backend writes atomically, keeps the previous version, and
+/// takes an exclusive lock that names its holder.
+#[async_trait::async_trait]
+pub trait StateBackend: crate::executor::StateSink {
+    /// Where the state is, for messages.
+    fn location(&self) -> String;
+    async fn fetch(&self) -> Result<Option<State>, StateError>;
+    /// Takes the lock for `operation`, or says who holds it.
+    async fn acquire(&self, operation: &str) -> Result<LockInfo, StateError>;
+    /// Gives back a lock this run took (only if it is still the holder).
+    async fn release(&self, lock: &LockInfo) -> Result<(), StateError>;
+    /// Breaks a lock left behind, if `id` is its id.
+    async fn break_lock(&self, id: &str) -> Result<LockInfo, StateError>;
+}
+
+#[async_trait::async_trait]
+impl StateBackend for LocalState {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    async fn fetch(&self) -> Result<Option<State>, StateError> {
+        self.load()
+    }
+
+    async fn acquire(&self, operation: &str) -> Result<LockInfo, StateError> {
+        let guard = self.lock(operation)?;
+        let info = guard.info.clone();
+        std::mem::forget(guard);
+        Ok(info)
+    }
+
+    async fn release(&self, lock: &LockInfo) -> Result<(), StateError> {
+        if self.lock_holder().is_some_and(|h| h.id == lock.id) {
+            fs::remove_file(self.lock_path()).map_err(|source| StateError::Write { path: self.lock_path(), source })?;
+        }
+        Ok(())
+    }
+
+    async fn break_lock(&self, id: &str) -> Result<LockInfo, StateError> {
+        self.force_unlock(id)
     }
 }
 

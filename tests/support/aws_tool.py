@@ -149,6 +149,15 @@ elif command == "alarms":
     cw = client("cloudwatch")
     out = {a["AlarmName"]: a["AlarmActions"] for page in cw.get_paginator("describe_alarms").paginate() for a in page["MetricAlarms"]}
     print(json.dumps(out))
+elif command == "create-bucket":
+    client("s3").create_bucket(Bucket=args[0])
+elif command == "get-object":
+    try:
+        print(client("s3").get_object(Bucket=args[0], Key=args[1])["Body"].read().decode())
+    except client("s3").exceptions.NoSuchKey:
+        print("(absent)")
+elif command == "put-text":
+    client("s3").put_object(Bucket=args[0], Key=args[1], Body=args[2].encode())
 elif command == "create-role":
     client("iam").create_role(RoleName=args[0], AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')
 else:

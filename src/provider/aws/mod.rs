@@ -19,6 +19,7 @@ mod iam;
 mod logs;
 mod notify;
 mod s3;
+pub mod s3state;
 mod store;
 mod trail;
 

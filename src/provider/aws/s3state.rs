@@ -1,0 +1,224 @@
+//! Team state in S3: `--state s3://bucket/key`, locked with S3 conditional writes (no
+//! DynamoDB table).
+//!
+//! - The lock is the object `KEY.lock`, created with `If-None-Match: *`: S3 lets exactly one
+//!   writer create it; the others get `PreconditionFailed` and read who holds it.
+//! - State is written with `If-Match: ETAG` of the version this run read (or
+//!   `If-None-Match: *` for the first write), so a write based on stale state is refused
+//!   rather than silently overwriting another run's work. Each PutObject replaces the object
+//!   whole: a reader sees the old state or the new, never half of one.
+//! - The previous version is copied to `KEY.backup` before each write. Objects are written
+//!   with SSE-S3 encryption.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ServerSideEncryption;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::AwsOptions;
+use crate::executor::StateSink;
+use crate::state::{LockInfo, State, StateBackend, StateError, FORMAT_VERSION};
+
+pub struct S3State {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    key: String,
+    /// ETag of the state object as this run last read or wrote it.
+    etag: Mutex<Option<String>>,
+}
+
+fn io(message: impl Into<String>) -> std::io::Error {
+    std::io::Error::other(message.into())
+}
+
+impl S3State {
+    /// `s3://bucket/key`.
+    pub fn parse(url: &str) -> Option<(String, String)> {
+        let rest = url.strip_prefix("s3://")?;
+        let (bucket, key) = rest.split_once('/')?;
+        (!bucket.is_empty() && !key.is_empty()).then(|| (bucket.to_string(), key.to_string()))
+    }
+
+    pub async fn new(url: &str, opts: &AwsOptions) -> Result<Self, StateError> {
+        let (bucket, key) = Self::parse(url).ok_or_else(|| StateError::Parse {
+            path: PathBuf::from(url),
+            message: "a remote state is named `s3://BUCKET/KEY`".into(),
+        })?;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(opts.region.clone()));
+        if let Some(p) = &opts.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(e) = &opts.endpoint_url {
+            loader = loader.endpoint_url(e);
+        }
+        let conf = loader.load().await;
+        let s3_conf = aws_sdk_s3::config::Builder::from(&conf).force_path_style(opts.endpoint_url.is_some()).build();
+        Ok(Self { client: aws_sdk_s3::Client::from_conf(s3_conf), bucket, key, etag: Mutex::new(None) })
+    }
+
+    fn url(&self, key: &str) -> PathBuf {
+        PathBuf::from(format!("s3://{}/{key}", self.bucket))
+    }
+
+    fn lock_key(&self) -> String {
+        format!("{}.lock", self.key)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<(Vec<u8>, Option<String>)>, StateError> {
+        match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(out) => {
+                let etag = out.e_tag().map(str::to_string);
+                let bytes = out
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| StateError::Read { path: self.url(key), source: io(e.to_string()) })?;
+                Ok(Some((bytes.into_bytes().to_vec(), etag)))
+            }
+            Err(e) if matches!(e.code(), Some("NoSuchKey") | Some("NotFound")) => Ok(None),
+            Err(e) => Err(StateError::Read {
+                path: self.url(key),
+                source: io(aws_smithy_types::error::display::DisplayErrorContext(&e).to_string()),
+            }),
+        }
+    }
+}
+
+#[async_trait]
+impl StateSink for S3State {
+    async fn save(&self, state: &mut State) -> Result<(), StateError> {
+        state.serial += 1;
+        let mut text = serde_json::to_vec_pretty(state).expect("state serialises");
+        text.push(b'\n');
+        let werr = |m: String| StateError::Write { path: self.url(&self.key), source: io(m) };
+        let current = self.etag.lock().unwrap().clone();
+        if current.is_some() {
+            if let Some((old, _)) = self.get(&self.key).await? {
+                self.client
+                    .put_object()
+                    .bucket(&self.bucket)
+                    .key(format!("{}.backup", self.key))
+                    .body(ByteStream::from(old))
+                    .server_side_encryption(ServerSideEncryption::Aes256)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        werr(format!("backup: {}", aws_smithy_types::error::display::DisplayErrorContext(&e)))
+                    })?;
+            }
+        }
+        let mut put = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .body(ByteStream::from(text))
+            .content_type("application/json")
+            .server_side_encryption(ServerSideEncryption::Aes256);
+        put = match &current {
+            Some(etag) => put.if_match(etag),
+            None => put.if_none_match("*"),
+        };
+        match put.send().await {
+            Ok(out) => {
+                *self.etag.lock().unwrap() = out.e_tag().map(str::to_string);
+                Ok(())
+            }
+            Err(e) if e.code() == Some("PreconditionFailed") => Err(werr(
+                "the state changed since this run read it (another writer, or a lock broken by hand): nothing was overwritten; plan again".into(),
+            )),
+            Err(e) => Err(werr(aws_smithy_types::error::display::DisplayErrorContext(&e).to_string())),
+        }
+    }
+}
+
+#[async_trait]
+impl StateBackend for S3State {
+    fn location(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+
+    async fn fetch(&self) -> Result<Option<State>, StateError> {
+        let Some((bytes, etag)) = self.get(&self.key).await? else {
+            *self.etag.lock().unwrap() = None;
+            return Ok(None);
+        };
+        let probe: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| StateError::Parse { path: self.url(&self.key), message: e.to_string() })?;
+        let found = probe.get("format_version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+        if found > FORMAT_VERSION {
+            return Err(StateError::Version { path: self.url(&self.key), found });
+        }
+        let state = serde_json::from_value(probe)
+            .map_err(|e| StateError::Parse { path: self.url(&self.key), message: e.to_string() })?;
+        *self.etag.lock().unwrap() = etag;
+        Ok(Some(state))
+    }
+
+    async fn acquire(&self, operation: &str) -> Result<LockInfo, StateError> {
+        let info = LockInfo::new(operation);
+        let body = serde_json::to_vec_pretty(&info).expect("lock info serialises");
+        let put = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(self.lock_key())
+            .body(ByteStream::from(body))
+            .if_none_match("*")
+            .server_side_encryption(ServerSideEncryption::Aes256)
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(info),
+            Err(e) if e.code() == Some("PreconditionFailed") => {
+                let holder = self
+                    .get(&self.lock_key())
+                    .await?
+                    .and_then(|(b, _)| serde_json::from_slice::<LockInfo>(&b).ok())
+                    .unwrap_or_else(|| LockInfo {
+                        id: "unknown".into(),
+                        operation: "unknown".into(),
+                        who: "unknown".into(),
+                        host: "unknown".into(),
+                        pid: 0,
+                        created: "unknown".into(),
+                    });
+                Err(StateError::Locked { path: self.url(&self.key), holder: Box::new(holder) })
+            }
+            Err(e) => Err(StateError::Write {
+                path: self.url(&self.lock_key()),
+                source: io(aws_smithy_types::error::display::DisplayErrorContext(&e).to_string()),
+            }),
+        }
+    }
+
+    async fn release(&self, lock: &LockInfo) -> Result<(), StateError> {
+        let holder = self.get(&self.lock_key()).await?.and_then(|(b, _)| serde_json::from_slice::<LockInfo>(&b).ok());
+        if holder.is_some_and(|h| h.id == lock.id) {
+            self.client.delete_object().bucket(&self.bucket).key(self.lock_key()).send().await.map_err(|e| {
+                StateError::Write {
+                    path: self.url(&self.lock_key()),
+                    source: io(aws_smithy_types::error::display::DisplayErrorContext(&e).to_string()),
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    async fn break_lock(&self, id: &str) -> Result<LockInfo, StateError> {
+        let holder = self
+            .get(&self.lock_key())
+            .await?
+            .and_then(|(b, _)| serde_json::from_slice::<LockInfo>(&b).ok())
+            .ok_or_else(|| StateError::NotLocked { path: self.url(&self.key) })?;
+        if holder.id != id {
+            return Err(StateError::WrongLockId { path: self.url(&self.key), given: id.into(), actual: holder.id });
+        }
+        self.release(&holder).await?;
+        Ok(holder)
+    }
+}

@@ -1,0 +1,131 @@
+//! Team state in S3 (`--state s3://bucket/key`), against moto: applies and plans through it,
+//! the lock is an object created with If-None-Match and names its holder, a stale writer is
+//! refused by If-Match, the previous version is kept as a backup.
+
+mod support;
+
+use std::process::{Command, Output};
+
+use socform::executor::StateSink;
+use socform::provider::aws::s3state::S3State;
+use socform::provider::aws::AwsOptions;
+use socform::state::{State, StateBackend};
+use support::{aws_env, aws_tool, Moto};
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const BLUEPRINT: &str = "blueprint: team\nregion: us-east-1\nnetwork:\n  vpc: { cidr: 10.90.0.0/16 }\nlog_groups:\n  app: { retention_days: 90 }\n";
+
+fn socform(moto: &Moto, args: &[&str]) -> Output {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("socform"));
+    aws_env(&mut c, moto);
+    c.args(args).output().unwrap()
+}
+
+#[test]
+fn apply_plan_and_destroy_through_s3_state_with_its_lock() {
+    let moto = Moto::start();
+    aws_tool(&moto, "us-east-1", &["create-bucket", "team-state"]);
+    let dir = tempfile::tempdir().unwrap();
+    let bp = dir.path().join("team.yaml");
+    std::fs::write(&bp, BLUEPRINT).unwrap();
+    let bp = bp.to_str().unwrap();
+    let url = "s3://team-state/envs/team.json";
+
+    let out = socform(&moto, &["apply", bp, "--state", url, "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stored: serde_json::Value =
+        serde_json::from_str(&aws_tool(&moto, "us-east-1", &["get-object", "team-state", "envs/team.json"])).unwrap();
+    assert!(stored["resources"].get("vpc.main").is_some(), "{stored}");
+    assert!(stored["serial"].as_u64().unwrap() >= 2);
+    assert_eq!(
+        aws_tool(&moto, "us-east-1", &["get-object", "team-state", "envs/team.json.lock"]).trim(),
+        "(absent)",
+        "the lock is released"
+    );
+    assert_ne!(
+        aws_tool(&moto, "us-east-1", &["get-object", "team-state", "envs/team.json.backup"]).trim(),
+        "(absent)",
+        "the previous version is kept"
+    );
+    assert!(
+        !dir.path().join("state").exists() && !std::path::Path::new("state/team.json").exists(),
+        "nothing written locally"
+    );
+
+    let out = socform(&moto, &["plan", bp, "--state", url, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = socform(&moto, &["state", "list", "--state", url]);
+    assert!(text(&out.stdout).contains("vpc.main\tvpc-"), "{}", text(&out.stdout));
+
+    // Someone else holds the lock.
+    let lock = r#"{"id":"team-lock-1","operation":"apply","who":"bob","host":"laptop","pid":77,"created":"2026-11-21T09:00:00Z"}"#;
+    aws_tool(&moto, "us-east-1", &["put-text", "team-state", "envs/team.json.lock", lock]);
+    let out = socform(&moto, &["apply", bp, "--state", url, "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("s3://team-state/envs/team.json` is locked by `apply` (bob, pid 77 on laptop"), "{err}");
+    assert!(err.contains("socform state unlock team-lock-1"), "{err}");
+    let out = socform(&moto, &["state", "unlock", "wrong", "--state", url]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = socform(&moto, &["state", "unlock", "team-lock-1", "--state", url]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = socform(&moto, &["destroy", bp, "--state", url, "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("0 resources remain."));
+    let stored: serde_json::Value =
+        serde_json::from_str(&aws_tool(&moto, "us-east-1", &["get-object", "team-state", "envs/team.json"])).unwrap();
+    assert!(stored["resources"].as_object().unwrap().is_empty());
+}
+
+#[test]
+fn a_writer_working_from_stale_state_is_refused_and_only_one_run_gets_the_lock() {
+    let moto = Moto::start();
+    aws_tool(&moto, "us-east-1", &["create-bucket", "race-state"]);
+    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
+    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    let opts = AwsOptions {
+        region: "us-east-1".into(),
+        profile: None,
+        endpoint_url: Some(moto.url()),
+        dependency_wait: Default::default(),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let url = "s3://race-state/lab.json";
+        let a = S3State::new(url, &opts).await.unwrap();
+        let b = S3State::new(url, &opts).await.unwrap();
+        // Both see no state; A writes first; B's first write must not clobber it.
+        assert!(a.fetch().await.unwrap().is_none());
+        assert!(b.fetch().await.unwrap().is_none());
+        let mut s = State::new("lab", "us-east-1");
+        a.save(&mut s).await.unwrap();
+        let mut stale = State::new("lab", "us-east-1");
+        let err = b.save(&mut stale).await.unwrap_err().to_string();
+        assert!(err.contains("changed since this run read it"), "{err}");
+        // B reads again and can then write; A, now behind, is refused.
+        let mut fresh = b.fetch().await.unwrap().unwrap();
+        assert_eq!(fresh.lineage, s.lineage);
+        b.save(&mut fresh).await.unwrap();
+        let err = a.save(&mut s).await.unwrap_err().to_string();
+        assert!(err.contains("changed since this run read it"), "{err}");
+
+        // The lock: many contenders at once, exactly one wins.
+        let mut handles = Vec::new();
+        for _ in 0..8 {
+            let s = S3State::new(url, &opts).await.unwrap();
+            handles.push(tokio::spawn(async move { s.acquire("apply").await.is_ok() }));
+        }
+        let mut winners = 0;
+        for h in handles {
+            winners += usize::from(h.await.unwrap());
+        }
+        assert_eq!(winners, 1);
+    });
+}
