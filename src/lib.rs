@@ -7,6 +7,7 @@
 
 pub mod address;
 pub mod blueprint;
+#[cfg(feature = "aws")]
 pub mod cli;
 pub mod detect;
 pub mod diag;

@@ -6,6 +6,7 @@
 //!
 //! **Architecture Invariant:** only provider modules import `aws_sdk_*`.
 
+#[cfg(feature = "aws")]
 pub mod aws;
 pub mod memory;
 
