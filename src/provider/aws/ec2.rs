@@ -710,6 +710,15 @@ impl AwsProvider {
                 .or_else(|| addr.as_ref().and_then(|a| state.resources.get(a)).cloned())
                 .unwrap_or_else(|| blank(kind))
         };
+        // Records one resource a listing found: its socform tags name its address, and what
+        // AWS reports is laid over the state record.
+        type Found = BTreeMap<String, (Option<Address>, crate::plan::LiveResource)>;
+        let put = |found: &mut Found, kind: Kind, id: &str, tags: &[Tag], mut read: Attrs| {
+            let addr = owned(blueprint, ec2_tags(tags));
+            read.insert("tags".into(), user_tags(ec2_tags(tags)));
+            let r = rec(kind, &addr, id);
+            found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
+        };
 
         // VPCs
         let mut found = BTreeMap::new();
@@ -728,9 +737,7 @@ impl AwsProvider {
                 read.insert("cidr_block".into(), json!(v.cidr_block().unwrap_or_default()));
                 read.insert("enable_dns_support".into(), json!(support));
                 read.insert("enable_dns_hostnames".into(), json!(hostnames));
-                read.insert("tags".into(), user_tags(ec2_tags(v.tags())));
-                let r = rec(Kind::Vpc, &addr, id);
-                found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
+                put(&mut found, Kind::Vpc, id, v.tags(), read);
             }
         }
         part.settle(state, Kind::Vpc, found);
@@ -742,15 +749,12 @@ impl AwsProvider {
             self.count("ec2");
             for sn in page.aws()?.subnets() {
                 let id = sn.subnet_id().unwrap_or_default();
-                let addr = owned(blueprint, ec2_tags(sn.tags()));
                 let mut read = Attrs::new();
                 read.insert("vpc_id".into(), json!(sn.vpc_id().unwrap_or_default()));
                 read.insert("cidr_block".into(), json!(sn.cidr_block().unwrap_or_default()));
                 read.insert("availability_zone".into(), json!(sn.availability_zone().unwrap_or_default()));
                 read.insert("map_public_ip_on_launch".into(), json!(sn.map_public_ip_on_launch().unwrap_or(false)));
-                read.insert("tags".into(), user_tags(ec2_tags(sn.tags())));
-                let r = rec(Kind::Subnet, &addr, id);
-                found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
+                put(&mut found, Kind::Subnet, id, sn.tags(), read);
             }
         }
         part.settle(state, Kind::Subnet, found);
@@ -762,13 +766,10 @@ impl AwsProvider {
             self.count("ec2");
             for g in page.aws()?.internet_gateways() {
                 let id = g.internet_gateway_id().unwrap_or_default();
-                let addr = owned(blueprint, ec2_tags(g.tags()));
                 let mut read = Attrs::new();
                 let vpc = g.attachments().first().and_then(|a| a.vpc_id()).unwrap_or_default();
                 read.insert("vpc_id".into(), json!(vpc));
-                read.insert("tags".into(), user_tags(ec2_tags(g.tags())));
-                let r = rec(Kind::InternetGateway, &addr, id);
-                found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
+                put(&mut found, Kind::InternetGateway, id, g.tags(), read);
             }
         }
         part.settle(state, Kind::InternetGateway, found);
@@ -780,15 +781,12 @@ impl AwsProvider {
             self.count("ec2");
             for rt in page.aws()?.route_tables() {
                 let id = rt.route_table_id().unwrap_or_default();
-                let addr = owned(blueprint, ec2_tags(rt.tags()));
                 let mut read = Attrs::new();
                 read.insert("vpc_id".into(), json!(rt.vpc_id().unwrap_or_default()));
                 read.insert("routes".into(), serde_json::to_value(routes_of(rt)).expect("routes serialise"));
                 let subnets: Vec<String> = associations_of(rt).into_keys().collect();
                 read.insert("subnet_ids".into(), json!(subnets));
-                read.insert("tags".into(), user_tags(ec2_tags(rt.tags())));
-                let r = rec(Kind::RouteTable, &addr, id);
-                found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
+                put(&mut found, Kind::RouteTable, id, rt.tags(), read);
             }
         }
         part.settle(state, Kind::RouteTable, found);
@@ -800,14 +798,11 @@ impl AwsProvider {
             self.count("ec2");
             for g in page.aws()?.security_groups() {
                 let id = g.group_id().unwrap_or_default();
-                let addr = owned(blueprint, ec2_tags(g.tags()));
                 let mut read = Attrs::new();
                 read.insert("group_name".into(), json!(g.group_name().unwrap_or_default()));
                 read.insert("description".into(), json!(g.description().unwrap_or_default()));
                 read.insert("vpc_id".into(), json!(g.vpc_id().unwrap_or_default()));
-                read.insert("tags".into(), user_tags(ec2_tags(g.tags())));
-                let r = rec(Kind::SecurityGroup, &addr, id);
-                found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
+                put(&mut found, Kind::SecurityGroup, id, g.tags(), read);
             }
         }
         part.settle(state, Kind::SecurityGroup, found);
@@ -895,7 +890,6 @@ impl AwsProvider {
             self.count("ec2");
             for f in page.aws()?.flow_logs() {
                 let id = f.flow_log_id().unwrap_or_default();
-                let addr = owned(blueprint, ec2_tags(f.tags()));
                 let mut read = Attrs::new();
                 read.insert("resource_id".into(), json!(f.resource_id().unwrap_or_default()));
                 read.insert("traffic_type".into(), json!(f.traffic_type().map(|t| t.as_str()).unwrap_or_default()));
@@ -907,9 +901,7 @@ impl AwsProvider {
                 if let Some(m) = f.max_aggregation_interval() {
                     read.insert("max_aggregation_interval".into(), json!(m));
                 }
-                read.insert("tags".into(), user_tags(ec2_tags(f.tags())));
-                let r = rec(Kind::FlowLog, &addr, id);
-                found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
+                put(&mut found, Kind::FlowLog, id, f.tags(), read);
             }
         }
         part.settle(state, Kind::FlowLog, found);
