@@ -118,9 +118,7 @@ fn inline(v: &Value) -> String {
     }
 }
 
-fn shown(c: &Change, name: &str, v: Option<&Value>, sensitive: bool) -> String {
-    let _ = c;
-    let _ = name;
+fn shown(v: Option<&Value>, sensitive: bool) -> String {
     match v {
         None | Some(Value::Null) => "null".into(),
         Some(_) if sensitive => SENSITIVE.into(),
@@ -216,20 +214,45 @@ pub fn human(plan: &Plan, color: bool) -> String {
                 let width = attrs.keys().map(|k| k.len()).max().unwrap_or(0);
                 for (k, v) in attrs {
                     let sensitive = is_sensitive(c.kind, k, attrs);
-                    let _ = writeln!(out, "      {k:<width$} = {}", shown(c, k, Some(v), sensitive));
+                    let long =
+                        !sensitive && matches!(v, Value::Object(_) | Value::Array(_)) && v.to_string().len() > 80;
+                    if long {
+                        // Policies and other documents: pretty, aligned under the name.
+                        let pad = " ".repeat(6 + width + 3);
+                        let pretty =
+                            serde_json::to_string_pretty(v).unwrap_or_default().replace('\n', &format!("\n{pad}"));
+                        let note = if has_template(v) { " (known after apply)" } else { "" };
+                        let _ = writeln!(out, "      {k:<width$} = {pretty}{note}");
+                    } else {
+                        let _ = writeln!(out, "      {k:<width$} = {}", shown(Some(v), sensitive));
+                    }
                 }
             }
             Action::Update | Action::Replace => {
                 let width = c.attributes.iter().map(|a| a.name.len()).max().unwrap_or(0);
                 for a in &c.attributes {
-                    let _ = writeln!(
-                        out,
-                        "    {} {:<width$} = {}{}",
-                        st.action(Action::Update, "~"),
-                        a.name,
-                        attr_transition(c, a),
-                        if a.forces_replacement { st.dim("  # forces replacement") } else { String::new() }
-                    );
+                    let forces = if a.forces_replacement { st.dim("  # forces replacement") } else { String::new() };
+                    let document = (!a.sensitive && !a.unknown)
+                        .then(|| crate::review::diff::text_diff(a.before.as_ref(), a.after.as_ref()))
+                        .flatten();
+                    match document {
+                        // A document (a policy, user data): a unified diff of it.
+                        Some(d) => {
+                            let _ = writeln!(out, "    {} {}:{forces}", st.action(Action::Update, "~"), a.name);
+                            for line in d.lines() {
+                                let _ = writeln!(out, "        {line}");
+                            }
+                        }
+                        None => {
+                            let _ = writeln!(
+                                out,
+                                "    {} {:<width$} = {}{forces}",
+                                st.action(Action::Update, "~"),
+                                a.name,
+                                attr_transition(a),
+                            );
+                        }
+                    }
                 }
             }
             _ => {}
@@ -240,12 +263,12 @@ pub fn human(plan: &Plan, color: bool) -> String {
     out
 }
 
-fn attr_transition(c: &Change, a: &AttrChange) -> String {
-    let before = shown(c, &a.name, a.before.as_ref(), a.sensitive);
+fn attr_transition(a: &AttrChange) -> String {
+    let before = shown(a.before.as_ref(), a.sensitive);
     let after = if a.unknown && !a.sensitive {
         format!("{} (known after apply)", a.after.as_ref().map(inline).unwrap_or_default())
     } else {
-        shown(c, &a.name, a.after.as_ref(), a.sensitive)
+        shown(a.after.as_ref(), a.sensitive)
     };
     format!("{before} -> {after}")
 }
@@ -392,7 +415,7 @@ fn md_details(c: &Change) -> String {
                 let _ = writeln!(
                     out,
                     "+     {k} = {}",
-                    shown(c, k, Some(v), is_sensitive(c.kind, k, attrs)).replace("```", "'''")
+                    shown(Some(v), is_sensitive(c.kind, k, attrs)).replace("```", "'''")
                 );
             }
         }
@@ -406,7 +429,7 @@ fn md_details(c: &Change) -> String {
                     out,
                     "!     {} = {}{}",
                     a.name,
-                    attr_transition(c, a).replace("```", "'''"),
+                    attr_transition(a).replace("```", "'''"),
                     if a.forces_replacement { "  # forces replacement" } else { "" }
                 );
             }

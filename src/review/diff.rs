@@ -124,7 +124,7 @@ fn as_text(v: Option<&Value>) -> String {
 }
 
 /// A unified diff when either side spans lines or is long.
-fn text_diff(b: Option<&Value>, n: Option<&Value>) -> Option<String> {
+pub(crate) fn text_diff(b: Option<&Value>, n: Option<&Value>) -> Option<String> {
     let (bt, nt) = (as_text(b), as_text(n));
     let wide = |v: Option<&Value>, t: &str| t.contains('\n') || t.len() > 80 || matches!(v, Some(Value::Object(_)));
     if !wide(b, &bt) && !wide(n, &nt) {
@@ -266,6 +266,17 @@ impl BlueprintDiff {
     }
 }
 
+/// "1 change broadens access", "3 changes weaken monitoring".
+fn counted(n: usize, concern: Concern) -> String {
+    let what = match (concern, n) {
+        (Concern::BroadensAccess, 1) => "change broadens access",
+        (Concern::BroadensAccess, _) => "changes broaden access",
+        (Concern::WeakensMonitoring, 1) => "change weakens monitoring",
+        (Concern::WeakensMonitoring, _) => "changes weaken monitoring",
+    };
+    format!("{n} {what}")
+}
+
 /// The security review, first thing a reviewer reads.
 pub fn review_section(out: &mut String, review: &[Finding], markdown: bool) {
     if review.is_empty() {
@@ -282,14 +293,13 @@ pub fn review_section(out: &mut String, review: &[Finding], markdown: bool) {
             continue;
         }
         if markdown {
-            let _ =
-                writeln!(out, "{icon} **{} change(s) {}** (needs a security review)\n", items.len(), concern.as_str());
+            let _ = writeln!(out, "{icon} **{}** (needs a security review)\n", counted(items.len(), concern));
             for f in items {
                 let _ = writeln!(out, "- `{}`: {} <sub>`{}`</sub>", f.address, f.message.replace('`', "'"), f.check);
             }
             out.push('\n');
         } else {
-            let _ = writeln!(out, "Security review: {} change(s) {}:", items.len(), concern.as_str());
+            let _ = writeln!(out, "Security review: {}:", counted(items.len(), concern));
             for f in items {
                 let _ = writeln!(out, "  ! {}: {} [{}]", f.address, f.message, f.check);
             }
