@@ -460,3 +460,28 @@ fn soc_reference_applies_with_every_cis_control_and_destroys_to_nothing() {
     assert!(text(&out.stderr).contains("0 resources remain."));
     assert!(lab.owned("soc-reference").is_empty());
 }
+
+#[test]
+fn a_saved_plan_is_applied_exactly_and_refused_once_state_moved_on() {
+    let lab = Lab::new();
+    let bp = lab.dir.path().join("saved.yaml");
+    std::fs::write(&bp, "blueprint: saved\nregion: us-east-1\nlog_groups:\n  app: { retention_days: 30 }\n  audit: { retention_days: 365 }\n").unwrap();
+    let bp = bp.to_str().unwrap();
+    let planfile = lab.dir.path().join("saved.plan");
+    let planfile = planfile.to_str().unwrap();
+    lab.ok(&["plan", bp, "--out", planfile, "-q"]);
+    let out = lab.socform(&["apply", planfile]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("Apply complete: 2 operations."), "{}", text(&out.stderr));
+    let out = lab.socform(&["plan", bp, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    // The same plan again: state has moved on since it was made.
+    let out = lab.socform(&["apply", planfile]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("the saved plan is stale: it was made against state serial 0"),
+        "{}",
+        text(&out.stderr)
+    );
+    lab.ok(&["destroy", bp, "--auto-approve", "-q"]);
+}
