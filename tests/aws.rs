@@ -9,7 +9,6 @@ mod support;
 use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
 use serde_json::Value;
 use support::{aws_env, aws_tool, Moto};
 
@@ -31,7 +30,6 @@ impl Lab {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
         aws_env(&mut cmd, &self.moto);
         cmd.args(args).arg("--state").arg(self.state_path());
-        let _ = Command::from_std;
         cmd.output().unwrap()
     }
 

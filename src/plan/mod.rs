@@ -460,7 +460,6 @@ fn compare(
     if p.adopted {
         reasons.push("found by its socform tags, missing from state: adopted".into());
     }
-    let _ = recorded;
     Change {
         address: r.address.clone(),
         kind,

@@ -131,10 +131,15 @@ impl AwsProvider {
         let mut delay = Duration::from_secs(1);
         loop {
             match f().await {
-                Err(ProviderError::NotYetConsistent(m)) if start.elapsed() < budget => {
-                    tracing_note(what, &m);
+                Err(ProviderError::NotYetConsistent(_)) if start.elapsed() < budget => {
                     tokio::time::sleep(delay.min(budget.saturating_sub(start.elapsed()))).await;
                     delay = (delay * 2).min(Duration::from_secs(8));
+                }
+                Err(ProviderError::NotYetConsistent(m)) => {
+                    return Err(ProviderError::NotYetConsistent(format!(
+                        "{what}: {m} (still so after {} s of retries)",
+                        start.elapsed().as_secs()
+                    )))
                 }
                 other => return other,
             }
@@ -175,8 +180,6 @@ impl AwsProvider {
 fn max_attempts() -> u32 {
     std::env::var("AWS_MAX_ATTEMPTS").ok().and_then(|v| v.parse().ok()).filter(|n| *n >= 1).unwrap_or(5)
 }
-
-fn tracing_note(_what: &str, _message: &str) {}
 
 /// Eventual-consistency errors socform retries, and why. Anything else is not retried here
 /// (throttling is retried by the SDK's standard mode).
