@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use support::proxy::{Faults, Proxy};
+use support::proxy::{Faults, Injection, Proxy};
 use support::{aws_env, aws_tool, Moto};
 
 fn text(b: &[u8]) -> String {
@@ -173,4 +173,35 @@ fn faults_on_the_wire_end_in_a_converged_apply_and_a_clean_destroy() {
     let out = lab.run(&direct, &["destroy", "--auto-approve"]);
     assert!(text(&out.stderr).contains("0 resources remain."), "{}", text(&out.stderr));
     assert!(lab.owned().is_empty());
+}
+
+/// The eventual-consistency retries of CONSISTENCY_RETRIES, proven by injecting the errors AWS
+/// gives right after a role, bucket policy or instance profile is made (moto never does).
+#[test]
+fn propagation_errors_right_after_a_create_are_waited_out() {
+    let lab = Lab::new();
+    let proxy = Proxy::start(lab.moto.port, Duration::ZERO, Faults::default(), 1);
+    proxy.inject(Injection {
+        needle: "CloudTrail_20131101.CreateTrail",
+        times: 2,
+        status: "400 Bad Request",
+        content_type: "application/x-amz-json-1.1",
+        body: r#"{"__type":"InvalidCloudWatchLogsRoleArnException","message":"Access denied. Verify in IAM that the role has adequate permissions."}"#,
+    });
+    proxy.inject(Injection {
+        needle: "Action=RunInstances",
+        times: 2,
+        status: "400 Bad Request",
+        content_type: "text/xml",
+        body: "<Response><Errors><Error><Code>InvalidParameterValue</Code><Message>Value (every-kind-host) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name</Message></Error></Errors><RequestID>proxy</RequestID></Response>",
+    });
+    let started = Instant::now();
+    let out = lab.run(&proxy.url(), &["apply", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(proxy.stats.injected.load(std::sync::atomic::Ordering::SeqCst), 4, "every injected error was met");
+    // Two waits of 1 s then 2 s at least, for each of the two calls.
+    assert!(started.elapsed() >= Duration::from_secs(3), "retried without waiting");
+    let out = lab.run(&lab.moto.url(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    lab.run(&lab.moto.url(), &["destroy", "--auto-approve", "-q"]);
 }

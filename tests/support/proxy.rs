@@ -8,6 +8,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// An error answered, instead of forwarding, to the first `times` requests whose head or
+/// body contains `needle` (an operation name such as `CreateTrail`).
+#[derive(Clone, Debug)]
+pub struct Injection {
+    pub needle: &'static str,
+    pub times: u32,
+    pub status: &'static str,
+    pub content_type: &'static str,
+    pub body: &'static str,
+}
+
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Faults {
     /// Probability that a request is answered with a throttling error.
@@ -21,6 +32,7 @@ pub struct Faults {
 #[derive(Default)]
 pub struct Stats {
     pub requests: AtomicU64,
+    pub injected: AtomicU64,
     pub throttled: AtomicU64,
     pub unavailable: AtomicU64,
     pub dropped: AtomicU64,
@@ -30,6 +42,7 @@ pub struct Proxy {
     pub port: u16,
     pub stats: Arc<Stats>,
     stop: Arc<AtomicBool>,
+    injections: Arc<Mutex<Vec<Injection>>>,
 }
 
 impl Proxy {
@@ -40,20 +53,26 @@ impl Proxy {
         let stats = Arc::new(Stats::default());
         let stop = Arc::new(AtomicBool::new(false));
         let rng = Arc::new(Mutex::new(seed.max(1)));
-        let (s2, stop2) = (stats.clone(), stop.clone());
+        let injections: Arc<Mutex<Vec<Injection>>> = Arc::default();
+        let (s2, stop2, inj2) = (stats.clone(), stop.clone(), injections.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop2.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(client) = conn else { continue };
-                let (stats, rng) = (s2.clone(), rng.clone());
+                let (stats, rng, inj) = (s2.clone(), rng.clone(), inj2.clone());
                 std::thread::spawn(move || {
-                    let _ = serve(client, upstream_port, latency, faults, &stats, &rng);
+                    let _ = serve(client, upstream_port, latency, faults, &stats, &rng, &inj);
                 });
             }
         });
-        Proxy { port, stats, stop }
+        Proxy { port, stats, stop, injections }
+    }
+
+    /// Adds an error to answer in place of matching requests.
+    pub fn inject(&self, i: Injection) {
+        self.injections.lock().unwrap().push(i);
     }
 
     pub fn url(&self) -> String {
@@ -176,6 +195,7 @@ fn serve(
     faults: Faults,
     stats: &Stats,
     rng: &Mutex<u64>,
+    injections: &Mutex<Vec<Injection>>,
 ) -> std::io::Result<()> {
     let mut client_w = client.try_clone()?;
     let mut client_r = BufReader::new(client);
@@ -184,6 +204,25 @@ fn serve(
     let mut up_r = BufReader::new(upstream);
     while let Some(req) = read_message(&mut client_r, false)? {
         stats.requests.fetch_add(1, Ordering::SeqCst);
+        let injected = {
+            let mut list = injections.lock().unwrap();
+            let body = String::from_utf8_lossy(&req.body);
+            list.iter_mut().find(|i| i.times > 0 && (req.head.contains(i.needle) || body.contains(i.needle))).map(|i| {
+                i.times -= 1;
+                format!(
+                    "HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n\r\n{}",
+                    i.status,
+                    i.content_type,
+                    i.body.len(),
+                    i.body
+                )
+            })
+        };
+        if let Some(resp) = injected {
+            stats.injected.fetch_add(1, Ordering::SeqCst);
+            client_w.write_all(resp.as_bytes())?;
+            continue;
+        }
         let roll = next(rng);
         if roll < faults.drop {
             stats.dropped.fetch_add(1, Ordering::SeqCst);
