@@ -1131,8 +1131,10 @@ impl Lower<'_> {
                 (format!("sg.{key}"), None, None, Some(id))
             } else {
                 match IpNet::from_str(peer) {
-                    Ok(IpNet::V4(n)) if n.network() == n.addr() => (peer.clone(), Some(peer.clone()), None, None),
-                    Ok(IpNet::V6(n)) if n.network() == n.addr() => (peer.clone(), None, Some(peer.clone()), None),
+                    // Written the way AWS writes them back (`2001:DB8::/32` is `2001:db8::/32`),
+                    // so that reading them back never shows a difference.
+                    Ok(IpNet::V4(n)) if n.network() == n.addr() => (n.to_string(), Some(n.to_string()), None, None),
+                    Ok(IpNet::V6(n)) if n.network() == n.addr() => (n.to_string(), None, Some(n.to_string()), None),
                     Ok(n) => {
                         self.error_help(
                             peers.loc,

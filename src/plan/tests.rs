@@ -374,3 +374,11 @@ fn user_data_variables_are_exported_for_bash_and_set_for_powershell() {
     let win = m.get(&addr("instance.win")).unwrap().attrs["user_data"].as_str().unwrap().to_string();
     assert_eq!(win, "<powershell>\n# socform: variables\n$env:PEER = 'it''s'\nWrite-Output $env:PEER\n</powershell>\n");
 }
+
+#[test]
+fn ipv6_peers_are_written_as_aws_writes_them_back() {
+    let text = LAB.replace("from: 0.0.0.0/0", "from: \"2001:DB8:0::/32\"");
+    let m = model(&text);
+    let rule = m.get(&addr("security_group_rule.web:ingress:tcp:443:2001:db8::/32")).expect("canonical address");
+    assert_eq!(rule.attrs["cidr_ipv6"], json!("2001:db8::/32"));
+}
