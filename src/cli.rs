@@ -810,6 +810,14 @@ impl Progress {
         }
     }
 
+    /// Failures are printed even with --quiet: they are what the user must act on.
+    fn problem(&self, s: String) {
+        match &self.bar {
+            Some(b) => b.println(s),
+            None => eprintln!("{s}"),
+        }
+    }
+
     fn event(&self, e: Event) {
         match e {
             Event::Begin { total } => {
@@ -840,13 +848,13 @@ impl Progress {
                 if let Some(b) = &self.bar {
                     b.inc(1);
                 }
-                self.line(format!("{address}: {} failed: {error}", op.as_str()));
+                self.problem(format!("{address}: {} failed: {error}", op.as_str()));
             }
             Event::Skipped { address, op, because } => {
                 if let Some(b) = &self.bar {
                     b.inc(1);
                 }
-                self.line(format!("{address}: {} skipped because {because} failed", op.as_str()));
+                self.problem(format!("{address}: {} skipped because {because} failed", op.as_str()));
             }
             Event::Saved { .. } => {}
         }

@@ -205,3 +205,31 @@ fn propagation_errors_right_after_a_create_are_waited_out() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     lab.run(&lab.moto.url(), &["destroy", "--auto-approve", "-q"]);
 }
+
+/// A create made of several calls that fails halfway (the profile exists, the role is not in
+/// it) leaves something state does not know; the next apply must take it over, not fail on
+/// "already exists" or make a second one.
+#[test]
+fn a_create_that_failed_halfway_is_finished_by_the_next_apply() {
+    let lab = Lab::new();
+    let proxy = Proxy::start(lab.moto.port, Duration::ZERO, Faults::default(), 1);
+    proxy.inject(Injection {
+        needle: "Action=AddRoleToInstanceProfile",
+        times: 1,
+        status: "400 Bad Request",
+        content_type: "text/xml",
+        body: "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidInput</Code><Message>injected by the test proxy</Message></Error><RequestId>proxy</RequestId></ErrorResponse>",
+    });
+    let out = lab.run(&proxy.url(), &["apply", "--auto-approve", "-q"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("instance_profile.host: create failed: InvalidInput: injected by the test proxy"), "{err}");
+    assert!(err.contains("instance.siem: create skipped because instance_profile.host failed"), "{err}");
+    let out = lab.run(&proxy.url(), &["apply", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = lab.run(&lab.moto.url(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(lab.owned().get("instance-profile"), Some(&1));
+    lab.run(&lab.moto.url(), &["destroy", "--auto-approve", "-q"]);
+    assert!(lab.owned().is_empty());
+}

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use aws_sdk_config::types::{
     ConfigRule, ConfigurationRecorder, DeliveryChannel, Owner, RecordingGroup, Scope, Source, Tag,
 };
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::json;
 
 use super::{live, outputs, spec, AwsProvider, Classify, Part, SETTLE};
@@ -135,7 +136,13 @@ impl AwsProvider {
                 self.put_recorder(&v).await?;
                 self.count("config");
                 if v.recording {
-                    self.config.start_configuration_recorder().configuration_recorder_name(id).send().await.aws()?;
+                    match self.config.start_configuration_recorder().configuration_recorder_name(id).send().await {
+                        Ok(_) => {}
+                        // A recorder records only once it has a delivery channel, and creating
+                        // the channel starts it (a run that died between the two leaves this).
+                        Err(e) if e.code() == Some("NoAvailableDeliveryChannelException") => {}
+                        Err(e) => return Err(super::classify(&e)),
+                    }
                 } else {
                     self.config.stop_configuration_recorder().configuration_recorder_name(id).send().await.aws()?;
                 }

@@ -72,7 +72,7 @@ impl AwsProvider {
             Kind::InstanceProfile => {
                 let v: s::InstanceProfile = spec(a, req.attrs)?;
                 self.count("iam");
-                let out = self
+                let created = self
                     .iam
                     .create_instance_profile()
                     .instance_profile_name(&v.name)
@@ -80,16 +80,32 @@ impl AwsProvider {
                     .set_tags(Some(self.iam_tag_list(&req, &v.tags)))
                     .send()
                     .await
-                    .aws()?;
-                let arn = out.instance_profile().map(|p| p.arn().to_string()).unwrap_or_default();
-                self.count("iam");
-                self.iam
-                    .add_role_to_instance_profile()
-                    .instance_profile_name(&v.name)
-                    .role_name(&v.role_name)
-                    .send()
-                    .await
-                    .aws()?;
+                    .aws();
+                let (arn, has_role) = match created {
+                    Ok(out) => (out.instance_profile().map(|p| p.arn().to_string()).unwrap_or_default(), false),
+                    // Made by an earlier run that died before saving it: ours if its tags say so.
+                    Err(ProviderError::AlreadyExists(m)) => {
+                        if !self.profile_is_ours(&v.name, &req).await? {
+                            return Err(ProviderError::AlreadyExists(m));
+                        }
+                        self.count("iam");
+                        let got = self.iam.get_instance_profile().instance_profile_name(&v.name).send().await.aws()?;
+                        let p = got.instance_profile();
+                        let has_role = p.is_some_and(|p| p.roles().iter().any(|r| r.role_name() == v.role_name));
+                        (p.map(|p| p.arn().to_string()).unwrap_or_default(), has_role)
+                    }
+                    Err(e) => return Err(e),
+                };
+                if !has_role {
+                    self.count("iam");
+                    self.iam
+                        .add_role_to_instance_profile()
+                        .instance_profile_name(&v.name)
+                        .role_name(&v.role_name)
+                        .send()
+                        .await
+                        .aws()?;
+                }
                 Ok(Applied {
                     id: v.name.clone(),
                     attributes: req.attrs.clone(),
@@ -98,6 +114,13 @@ impl AwsProvider {
             }
             _ => unreachable!("not an IAM kind"),
         }
+    }
+
+    /// Whether an instance profile's socform tags name this blueprint and address.
+    async fn profile_is_ours(&self, name: &str, req: &Request<'_>) -> Result<bool, ProviderError> {
+        self.count("iam");
+        let tags = self.iam.list_instance_profile_tags().instance_profile_name(name).send().await.aws()?;
+        Ok(owned(req.blueprint, iam_tags(tags.tags())).as_ref() == Some(req.address))
     }
 
     async fn put_inline(&self, role: &str, name: &str, doc: &Value) -> Result<(), ProviderError> {
@@ -343,7 +366,14 @@ impl AwsProvider {
             self.count("iam");
             for p in page.aws()?.instance_profiles() {
                 let name = p.instance_profile_name();
-                let addr = owned(blueprint, iam_tags(p.tags()));
+                let mut addr = owned(blueprint, iam_tags(p.tags()));
+                if addr.is_none() && p.tags().is_empty() && name.starts_with(&format!("{blueprint}-")) {
+                    // Listings may leave tags out: ask for them when the name is socform's.
+                    self.count("iam");
+                    if let Ok(t) = self.iam.list_instance_profile_tags().instance_profile_name(name).send().await {
+                        addr = owned(blueprint, iam_tags(t.tags()));
+                    }
+                }
                 let in_state = state.resources.values().any(|x| x.kind == Kind::InstanceProfile && x.id == name);
                 if addr.is_none() && !in_state {
                     continue;
