@@ -353,6 +353,24 @@ fn every_kind_updates_in_place_or_is_replaced_and_reads_back_clean() {
     let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert_ne!(lab.id("instance.siem"), old_instance);
+
+    // A tag taken away must be removed in AWS (tagging calls only add and overwrite): every
+    // taggable kind updates, and the read-back no longer has it.
+    let edited = std::fs::read_to_string(&bp).unwrap();
+    let bp = lab.blueprint("every-kind.yaml", |_| {
+        edited.replace("tags: { purpose: integration-test, owner: soc }", "tags: { owner: soc }")
+    });
+    let plan = lab.plan_json(&bp);
+    let updates = actions(&plan).into_iter().filter(|(_, a)| a == "update").count();
+    assert!(updates >= 15, "every taggable kind should update: {plan}");
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "a removed tag is still there: {}", text(&out.stdout));
+    let with = |key: &str| -> Vec<String> {
+        serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["tagged-with", "every-kind", key])).unwrap()
+    };
+    assert_eq!(with("purpose"), Vec::<String>::new(), "the removed tag is still on these");
+    assert!(with("owner").len() >= 15, "{:?}", with("owner"));
     lab.ok(&["destroy", &bp, "--auto-approve"]);
     assert!(lab.owned("every-kind").is_empty());
 }

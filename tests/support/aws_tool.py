@@ -24,8 +24,22 @@ def client(name):
     return boto3.client(name, endpoint_url=endpoint, region_name=region)
 
 
+# The tag keys of the last resource `tagged` found to be the blueprint's; `add` records them.
+LAST_KEYS = []
+
+
 def tagged(tags, bp):
-    return any(t.get("Key") == "socform:blueprint" and t.get("Value") == bp for t in tags or [])
+    global LAST_KEYS
+    ours = any(t.get("Key") == "socform:blueprint" and t.get("Value") == bp for t in tags or [])
+    if ours:
+        LAST_KEYS = sorted(t["Key"] for t in tags)
+    return ours
+
+
+def add(found, entry):
+    global LAST_KEYS
+    entry["tag_keys"], LAST_KEYS = LAST_KEYS, []
+    found.append(entry)
 
 
 def address(tags):
@@ -33,6 +47,7 @@ def address(tags):
 
 
 def list_owned(bp):
+    global LAST_KEYS
     found = []
     ec2 = client("ec2")
     # Resource by resource: moto's DescribeTags keeps the tags of deleted resources.
@@ -40,7 +55,7 @@ def list_owned(bp):
         for page in ec2.get_paginator(method).paginate(**kw):
             for item in page[key]:
                 if tagged(item.get("Tags"), bp):
-                    found.append({"service": "ec2", "type": kind, "id": item[id_key]})
+                    add(found, {"service": "ec2", "type": kind, "id": item[id_key]})
     each("describe_vpcs", "Vpcs", "VpcId", "vpc")
     each("describe_subnets", "Subnets", "SubnetId", "subnet")
     each("describe_internet_gateways", "InternetGateways", "InternetGatewayId", "internet-gateway")
@@ -53,14 +68,14 @@ def list_owned(bp):
         for r in page["Reservations"]:
             for i in r["Instances"]:
                 if tagged(i.get("Tags"), bp) and i["State"]["Name"] not in ("terminated", "shutting-down"):
-                    found.append({"service": "ec2", "type": "instance", "id": i["InstanceId"]})
+                    add(found, {"service": "ec2", "type": "instance", "id": i["InstanceId"]})
     iam = client("iam")
     for r in (r for page in iam.get_paginator("list_roles").paginate() for r in page["Roles"]):
         if tagged(iam.list_role_tags(RoleName=r["RoleName"])["Tags"], bp):
-            found.append({"service": "iam", "type": "role", "id": r["RoleName"]})
+            add(found, {"service": "iam", "type": "role", "id": r["RoleName"]})
     for p in iam.list_instance_profiles()["InstanceProfiles"]:
         if tagged(p.get("Tags"), bp) or p["InstanceProfileName"].startswith(bp + "-"):
-            found.append({"service": "iam", "type": "instance-profile", "id": p["InstanceProfileName"]})
+            add(found, {"service": "iam", "type": "instance-profile", "id": p["InstanceProfileName"]})
     s3 = client("s3")
     for b in s3.list_buckets()["Buckets"]:
         try:
@@ -68,50 +83,53 @@ def list_owned(bp):
         except Exception:
             tags = []
         if tagged(tags, bp):
-            found.append({"service": "s3", "type": "bucket", "id": b["Name"]})
+            add(found, {"service": "s3", "type": "bucket", "id": b["Name"]})
     logs = client("logs")
     for g in (g for page in logs.get_paginator("describe_log_groups").paginate() for g in page["logGroups"]):
         tags = logs.list_tags_for_resource(resourceArn=g["arn"].rstrip(":*").rstrip(":"))["tags"]
         if tags.get("socform:blueprint") == bp:
-            found.append({"service": "logs", "type": "log-group", "id": g["logGroupName"]})
+            LAST_KEYS = sorted(tags)
+            add(found, {"service": "logs", "type": "log-group", "id": g["logGroupName"]})
     for f in logs.describe_metric_filters()["metricFilters"]:
         if f["filterName"].startswith(bp + "-"):
-            found.append({"service": "logs", "type": "metric-filter", "id": f["filterName"]})
+            add(found, {"service": "logs", "type": "metric-filter", "id": f["filterName"]})
     cw = client("cloudwatch")
     for a in cw.describe_alarms()["MetricAlarms"]:
         if tagged(cw.list_tags_for_resource(ResourceARN=a["AlarmArn"])["Tags"], bp):
-            found.append({"service": "cloudwatch", "type": "alarm", "id": a["AlarmName"]})
+            add(found, {"service": "cloudwatch", "type": "alarm", "id": a["AlarmName"]})
     ct = client("cloudtrail")
     trails = ct.describe_trails()["trailList"]
     if trails:
         for r in ct.list_tags(ResourceIdList=[t["TrailARN"] for t in trails])["ResourceTagList"]:
             if tagged(r.get("TagsList"), bp):
-                found.append({"service": "cloudtrail", "type": "trail", "id": r["ResourceId"]})
+                add(found, {"service": "cloudtrail", "type": "trail", "id": r["ResourceId"]})
     sns = client("sns")
     for t in sns.list_topics()["Topics"]:
         if tagged(sns.list_tags_for_resource(ResourceArn=t["TopicArn"])["Tags"], bp):
-            found.append({"service": "sns", "type": "topic", "id": t["TopicArn"]})
+            add(found, {"service": "sns", "type": "topic", "id": t["TopicArn"]})
     ssm = client("ssm")
     for p in (p for page in ssm.get_paginator("describe_parameters").paginate() for p in page["Parameters"]):
         tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=p["Name"])["TagList"]
         if tagged(tags, bp):
-            found.append({"service": "ssm", "type": "parameter", "id": p["Name"]})
+            add(found, {"service": "ssm", "type": "parameter", "id": p["Name"]})
     sm = client("secretsmanager")
     for s in sm.list_secrets()["SecretList"]:
         if tagged(s.get("Tags"), bp) and not s.get("DeletedDate"):
-            found.append({"service": "secretsmanager", "type": "secret", "id": s["Name"]})
+            add(found, {"service": "secretsmanager", "type": "secret", "id": s["Name"]})
     cfg = client("config")
     for r in cfg.describe_config_rules()["ConfigRules"]:
         if r["ConfigRuleName"].startswith(bp + "-"):
-            found.append({"service": "config", "type": "config-rule", "id": r["ConfigRuleName"]})
+            add(found, {"service": "config", "type": "config-rule", "id": r["ConfigRuleName"]})
     for r in cfg.describe_configuration_recorders()["ConfigurationRecorders"]:
         if r["name"] == bp:
-            found.append({"service": "config", "type": "config-recorder", "id": r["name"]})
+            add(found, {"service": "config", "type": "config-recorder", "id": r["name"]})
     return found
 
 
 if command == "list":
     print(json.dumps(list_owned(args[0]), indent=1))
+elif command == "tagged-with":
+    print(json.dumps([o["type"] + " " + o["id"] for o in list_owned(args[0]) if args[1] in o["tag_keys"]]))
 elif command == "revoke-ingress":
     ec2 = client("ec2")
     rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [args[0]]}])["SecurityGroupRules"]

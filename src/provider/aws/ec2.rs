@@ -14,7 +14,9 @@ use base64::Engine;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{blank, live, of_kind, outputs, owned, spec, user_tags, AwsProvider, Classify, Part, SETTLE};
+use super::{
+    blank, live, of_kind, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part, SETTLE,
+};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
@@ -549,15 +551,17 @@ impl AwsProvider {
                         (None, None) => {}
                     }
                 }
-                if let Some(prior) = before.get("tags") {
-                    let _ = prior;
-                }
                 outs = BTreeMap::new();
             }
             _ => {}
         }
         if changed("tags") {
-            self.retag(id, &req, before).await?;
+            let mut ids = vec![id.to_string()];
+            if a.kind() == Kind::Instance {
+                // The volumes were tagged with the instance at launch; they follow its tags.
+                ids.extend(self.instance_volumes(id).await?);
+            }
+            self.retag(&ids, &req, before).await?;
         }
         let mut result = applied(id, req.attrs, outs);
         if a.kind() == Kind::Instance {
@@ -567,20 +571,31 @@ impl AwsProvider {
         Ok(result)
     }
 
-    async fn retag(&self, id: &str, req: &Request<'_>, before: &Attrs) -> Result<(), ProviderError> {
+    /// The ids of the EBS volumes attached to an instance.
+    async fn instance_volumes(&self, id: &str) -> Result<Vec<String>, ProviderError> {
+        self.count("ec2");
+        let out = self.ec2.describe_instances().instance_ids(id).send().await.aws()?;
+        Ok(out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .flat_map(|i| i.block_device_mappings())
+            .filter_map(|m| m.ebs().and_then(|e| e.volume_id()).map(str::to_string))
+            .collect())
+    }
+
+    async fn retag(&self, ids: &[String], req: &Request<'_>, before: &Attrs) -> Result<(), ProviderError> {
         let new: BTreeMap<String, String> =
             req.attrs.get("tags").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default();
-        let old: BTreeMap<String, String> =
-            before.get("tags").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default();
         let gone: Vec<Tag> =
-            old.keys().filter(|k| !new.contains_key(*k)).map(|k| Tag::builder().key(k).build()).collect();
+            removed_tag_keys(before, &new).into_iter().map(|k| Tag::builder().key(k).build()).collect();
         if !gone.is_empty() {
             self.count("ec2");
-            self.ec2.delete_tags().resources(id).set_tags(Some(gone)).send().await.aws()?;
+            self.ec2.delete_tags().set_resources(Some(ids.to_vec())).set_tags(Some(gone)).send().await.aws()?;
         }
         let set: Vec<Tag> = self.tags(req, &new).iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
         self.count("ec2");
-        self.ec2.create_tags().resources(id).set_tags(Some(set)).send().await.aws()?;
+        self.ec2.create_tags().set_resources(Some(ids.to_vec())).set_tags(Some(set)).send().await.aws()?;
         Ok(())
     }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use aws_sdk_iam::types::{EntityType, Tag};
 use serde_json::{json, Value};
 
-use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, Part, SETTLE};
+use super::{blank, live, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part, SETTLE};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
@@ -204,9 +204,7 @@ impl AwsProvider {
                         .send()
                         .await
                         .aws()?;
-                    let old: BTreeMap<String, String> =
-                        before.get("tags").and_then(|x| serde_json::from_value(x.clone()).ok()).unwrap_or_default();
-                    let gone: Vec<String> = old.keys().filter(|k| !v.tags.contains_key(*k)).cloned().collect();
+                    let gone = removed_tag_keys(before, &v.tags);
                     if !gone.is_empty() {
                         self.count("iam");
                         self.iam.untag_role().role_name(id).set_tag_keys(Some(gone)).send().await.aws()?;
@@ -224,9 +222,7 @@ impl AwsProvider {
                         .send()
                         .await
                         .aws()?;
-                    let old: BTreeMap<String, String> =
-                        before.get("tags").and_then(|x| serde_json::from_value(x.clone()).ok()).unwrap_or_default();
-                    let gone: Vec<String> = old.keys().filter(|k| !v.tags.contains_key(*k)).cloned().collect();
+                    let gone = removed_tag_keys(before, &v.tags);
                     if !gone.is_empty() {
                         self.count("iam");
                         self.iam

@@ -7,7 +7,7 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 use serde_json::json;
 
-use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, Part};
+use super::{blank, live, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
@@ -183,9 +183,7 @@ impl AwsProvider {
                 if before.get("tags") != req.attrs.get("tags") {
                     let account = self.account_id_cached().await?;
                     let arn = self.log_group_arn(&account, id);
-                    let old: BTreeMap<String, String> =
-                        before.get("tags").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default();
-                    let gone: Vec<String> = old.keys().filter(|k| !v.tags.contains_key(*k)).cloned().collect();
+                    let gone = removed_tag_keys(before, &v.tags);
                     if !gone.is_empty() {
                         self.count("logs");
                         self.logs.untag_resource().resource_arn(&arn).set_tag_keys(Some(gone)).send().await.aws()?;
@@ -219,7 +217,40 @@ impl AwsProvider {
                 }
                 self.put_filter(&v).await?
             }
-            Kind::Alarm => self.put_alarm(&req, &spec(a, req.attrs)?).await?,
+            Kind::Alarm => {
+                let v: s::Alarm = spec(a, req.attrs)?;
+                self.put_alarm(&req, &v).await?;
+                // PutMetricAlarm ignores tags on an existing alarm: they change through
+                // TagResource and UntagResource, which take the alarm's ARN.
+                if before.get("tags") != req.attrs.get("tags") {
+                    self.count("cloudwatch");
+                    let found = self.cloudwatch.describe_alarms().alarm_names(id).send().await.aws()?;
+                    let arn = found
+                        .metric_alarms()
+                        .first()
+                        .and_then(|al| al.alarm_arn())
+                        .ok_or_else(|| ProviderError::NotFound(format!("alarm {id}")))?
+                        .to_string();
+                    let tags: Vec<aws_sdk_cloudwatch::types::Tag> = self
+                        .tags(&req, &v.tags)
+                        .into_iter()
+                        .map(|(k, v)| aws_sdk_cloudwatch::types::Tag::builder().key(k).value(v).build())
+                        .collect();
+                    self.count("cloudwatch");
+                    self.cloudwatch.tag_resource().resource_arn(&arn).set_tags(Some(tags)).send().await.aws()?;
+                    let gone = removed_tag_keys(before, &v.tags);
+                    if !gone.is_empty() {
+                        self.count("cloudwatch");
+                        self.cloudwatch
+                            .untag_resource()
+                            .resource_arn(&arn)
+                            .set_tag_keys(Some(gone))
+                            .send()
+                            .await
+                            .aws()?;
+                    }
+                }
+            }
             _ => unreachable!("not a logs kind"),
         }
         Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })

@@ -335,6 +335,14 @@ fn user_tags<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
     serde_json::to_value(m).expect("tags serialise")
 }
 
+/// The keys of the user tags recorded in `before` that `now` no longer has: the tags an
+/// update must remove (setting tags only adds and overwrites).
+fn removed_tag_keys(before: &Attrs, now: &BTreeMap<String, String>) -> Vec<String> {
+    let old: BTreeMap<String, String> =
+        before.get("tags").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default();
+    old.into_keys().filter(|k| !now.contains_key(k)).collect()
+}
+
 /// The address a resource's socform tags name, if it belongs to `blueprint`.
 fn owned<'a>(blueprint: &str, tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<Address> {
     let mut bp = None;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use aws_sdk_sns::types::Tag;
 use serde_json::json;
 
-use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, Part};
+use super::{blank, live, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
@@ -78,9 +78,7 @@ impl AwsProvider {
                     .aws()?;
             }
             if before.get("tags") != req.attrs.get("tags") {
-                let old: BTreeMap<String, String> =
-                    before.get("tags").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default();
-                let gone: Vec<String> = old.keys().filter(|k| !v.tags.contains_key(*k)).cloned().collect();
+                let gone = removed_tag_keys(before, &v.tags);
                 if !gone.is_empty() {
                     self.count("sns");
                     self.sns.untag_resource().resource_arn(id).set_tag_keys(Some(gone)).send().await.aws()?;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{blank, live, of_kind, outputs, owned, spec, user_tags, AwsProvider, Classify, Part};
+use super::{blank, live, of_kind, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part};
 use crate::address::Address;
 use crate::blueprint::lower::salted_sha256;
 use crate::model::spec::{self as s, SecretValue};
@@ -188,6 +188,18 @@ impl AwsProvider {
                         .send()
                         .await
                         .aws()?;
+                    let gone = removed_tag_keys(before, &v.tags);
+                    if !gone.is_empty() {
+                        self.count("ssm");
+                        self.ssm
+                            .remove_tags_from_resource()
+                            .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+                            .resource_id(id)
+                            .set_tag_keys(Some(gone))
+                            .send()
+                            .await
+                            .aws()?;
+                    }
                 }
             }
             Kind::Secret => {
@@ -216,6 +228,11 @@ impl AwsProvider {
                         .collect();
                     self.count("secretsmanager");
                     self.secrets.tag_resource().secret_id(id).set_tags(Some(tags)).send().await.aws()?;
+                    let gone = removed_tag_keys(before, &v.tags);
+                    if !gone.is_empty() {
+                        self.count("secretsmanager");
+                        self.secrets.untag_resource().secret_id(id).set_tag_keys(Some(gone)).send().await.aws()?;
+                    }
                 }
             }
             _ => unreachable!("not a store kind"),

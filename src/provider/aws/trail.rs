@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use aws_sdk_cloudtrail::types::Tag;
 use serde_json::json;
 
-use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, Part, SETTLE};
+use super::{blank, live, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part, SETTLE};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
@@ -116,11 +116,8 @@ impl AwsProvider {
                 .trail()
                 .and_then(|t| t.trail_arn().map(str::to_string))
                 .unwrap_or_default();
-            let old: BTreeMap<String, String> =
-                before.get("tags").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default();
-            let gone: Vec<Tag> = old
-                .keys()
-                .filter(|k| !v.tags.contains_key(*k))
+            let gone: Vec<Tag> = removed_tag_keys(before, &v.tags)
+                .into_iter()
                 .map(|k| Tag::builder().key(k).build().expect("key set"))
                 .collect();
             if !gone.is_empty() {
