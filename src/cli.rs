@@ -263,6 +263,16 @@ impl Ui {
         }
     }
 
+    /// A warning: printed even with --quiet.
+    fn warn(&self, msg: &str) {
+        use owo_colors::OwoColorize;
+        if self.color_err {
+            eprintln!("{} {msg}", "warning:".yellow().bold());
+        } else {
+            eprintln!("warning: {msg}");
+        }
+    }
+
     fn note(&self, msg: &str) {
         if !self.quiet {
             eprintln!("{msg}");
@@ -399,6 +409,23 @@ fn load_at_revision(rev: &str, path: &Path, ui: &Ui) -> Result<Loaded> {
     Ok(Loaded { source, model, locations })
 }
 
+/// A blueprint that will be compared with AWS: `--region` may not point elsewhere than the
+/// blueprint's own region (its resources would be sought, made or left in the wrong place).
+fn load_for_aws(g: &Global, path: &Path, env: EnvMode, ui: &Ui) -> Result<Loaded> {
+    let loaded = load(path, env, ui)?;
+    check_region_flag(g, &loaded.model.region, &loaded.model.blueprint)?;
+    Ok(loaded)
+}
+
+fn check_region_flag(g: &Global, region: &str, blueprint: &str) -> Result<()> {
+    match &g.region {
+        Some(r) if r != region => bail!(
+            "--region {r} disagrees with blueprint `{blueprint}`, which is in {region}: nothing was read or changed; drop --region, or change `region:` in the blueprint"
+        ),
+        _ => Ok(()),
+    }
+}
+
 fn load(path: &Path, env: EnvMode, ui: &Ui) -> Result<Loaded> {
     blueprint::load(path, env).map_err(|diags| {
         ui.diagnostics(&diags);
@@ -497,12 +524,79 @@ fn provider(g: &Global, region: &str) -> Result<Arc<dyn Provider>> {
     Ok(Arc::new(p))
 }
 
+/// Refuses state that belongs elsewhere: another blueprint, or another region (its resources
+/// would be left running and untracked there).
+fn pin_state(state: &State, blueprint: &str, region: &str) -> Result<()> {
+    if state.serial == 0 {
+        return Ok(());
+    }
+    if state.blueprint != blueprint {
+        bail!(
+            "this state belongs to blueprint `{}`, not `{blueprint}`: nothing was read or changed; point --state at `{blueprint}`'s own state",
+            state.blueprint
+        );
+    }
+    if state.region != region {
+        bail!(
+            "this state records resources in region {}, and the blueprint now says {region}: nothing was read or changed; destroy in {} first (put the region back), or use another --state for {region}",
+            state.region,
+            state.region
+        );
+    }
+    Ok(())
+}
+
+/// Refuses an account other than the one the state was made in, or one the blueprint does
+/// not allow, before anything is written.
+fn pin_account(account: &str, recorded: Option<&str>, allowed: &[String]) -> Result<()> {
+    if let Some(r) = recorded {
+        if r != account {
+            bail!(
+                "the state was made in AWS account {r}, and the credentials are for account {account}: nothing was changed; use credentials for {r} (or another --state for {account})"
+            );
+        }
+    }
+    if !allowed.is_empty() && !allowed.iter().any(|a| a == account) {
+        bail!(
+            "AWS account {account} is not in the blueprint's allowed_accounts ({}): nothing was changed",
+            allowed.join(", ")
+        );
+    }
+    Ok(())
+}
+
 /// Makes a plan for a loaded blueprint.
 fn make_plan(g: &Global, loaded: &Loaded, state: &State, refresh: bool, destroy: bool, ui: &Ui) -> Result<Plan> {
-    let region = g.region.clone().unwrap_or_else(|| loaded.model.region.clone());
+    let model = &loaded.model;
+    pin_state(state, &model.blueprint, &model.region)?;
     let snapshot = if refresh {
-        let p = provider(g, &region)?;
+        let p = provider(g, &model.region)?;
+        let account = runtime()?
+            .block_on(p.account_id())
+            .map_err(|e| anyhow!("cannot tell which AWS account the credentials belong to: {e}"))?;
+        pin_account(&account, state.account_id.as_deref(), &model.allowed_accounts)?;
         let snap = runtime()?.block_on(p.refresh(&loaded.model.blueprint, state)).context("reading live state")?;
+        if state.serial == 0 && !destroy {
+            // A new state adopts nothing it cannot prove it made. Say so when another state
+            // of this blueprint (a lost file, another lab) left resources here.
+            let others = runtime()?
+                .block_on(p.leftovers(&model.blueprint, &state.lineage, &named_resources(model)))
+                .map_err(|e| anyhow!("cannot look for resources of earlier states: {e}"))?;
+            if !others.is_empty() {
+                ui.warn(&format!(
+                    "{} resource{} tagged for blueprint `{}` by another state exist (a lost state file, or another lab of this blueprint); this state will neither adopt nor delete them, and names they hold are refused. Take one over with `socform import ADDRESS ID`, or use the state that made them:",
+                    others.len(),
+                    if others.len() == 1 { "" } else { "s" },
+                    model.blueprint
+                ));
+                for o in others.iter().take(10) {
+                    ui.warn(&format!("  {o}"));
+                }
+                if others.len() > 10 {
+                    ui.warn(&format!("  ... and {} more", others.len() - 10));
+                }
+            }
+        }
         if ui.verbose > 0 {
             let counts = p.call_counts();
             let total: u64 = counts.values().sum();
@@ -515,6 +609,8 @@ fn make_plan(g: &Global, loaded: &Loaded, state: &State, refresh: bool, destroy:
     };
     let mut plan = plan::plan(&loaded.model, state, snapshot.as_ref(), PlanOptions { destroy })?;
     plan.provenance = plan::Provenance {
+        lineage: state.lineage.clone(),
+        allowed_accounts: model.allowed_accounts.clone(),
         state_lineage: (state.serial > 0).then(|| state.lineage.clone()),
         state_serial: state.serial,
         blueprint_sha256: sha256_hex(loaded.source.text().as_bytes()),
@@ -548,7 +644,7 @@ struct SavedPlan {
 }
 
 fn plan_cmd(g: &Global, args: PlanArgs, ui: &Ui) -> Result<u8> {
-    let loaded = load(&args.blueprint, EnvMode::Read, ui)?;
+    let loaded = load_for_aws(g, &args.blueprint, EnvMode::Read, ui)?;
     let store = open_store(g, &loaded.model.blueprint, &loaded.model.region)?;
     let state = fetch_state(&store, &loaded.model.blueprint, &loaded.model.region)?;
     let plan = make_plan(g, &loaded, &state, args.refresh, args.destroy, ui)?;
@@ -584,14 +680,20 @@ fn read_saved_plan(path: &Path) -> Option<Result<Plan>> {
 fn apply_cmd(g: &Global, target: &Path, auto_approve: bool, parallelism: usize, ui: &Ui) -> Result<u8> {
     if let Some(saved) = read_saved_plan(target) {
         let plan = saved?;
+        check_region_flag(g, &plan.region, &plan.blueprint)?;
         let store = open_store(g, &plan.blueprint, &plan.region)?;
         let _lock = hold(&store, "apply")?;
-        let state = fetch_state(&store, &plan.blueprint, &plan.region)?;
+        let mut state = fetch_state(&store, &plan.blueprint, &plan.region)?;
+        pin_state(&state, &plan.blueprint, &plan.region)?;
         check_saved_plan(&plan, &state)?;
+        if state.serial == 0 && !plan.provenance.lineage.is_empty() {
+            // No state yet: write it with the lineage the plan was made for.
+            state.lineage = plan.provenance.lineage.clone();
+        }
         // A saved plan was reviewed already: it is applied without asking again.
-        return execute(g, &plan, state, &store, parallelism, ui);
+        return execute(g, &plan, state, &store, parallelism, None, ui);
     }
-    let loaded = load(target, EnvMode::Read, ui)?;
+    let loaded = load_for_aws(g, target, EnvMode::Read, ui)?;
     let store = open_store(g, &loaded.model.blueprint, &loaded.model.region)?;
     let _lock = hold(&store, "apply")?;
     let state = fetch_state(&store, &loaded.model.blueprint, &loaded.model.region)?;
@@ -600,8 +702,8 @@ fn apply_cmd(g: &Global, target: &Path, auto_approve: bool, parallelism: usize, 
     if !plan.has_changes() {
         return Ok(0);
     }
-    confirm(auto_approve, "apply these changes")?;
-    execute(g, &plan, state, &store, parallelism, ui)
+    confirm(auto_approve, &format!("apply these changes {}", where_(&plan)))?;
+    execute(g, &plan, state, &store, parallelism, Some(&loaded), ui)
 }
 
 /// Refuses a saved plan made against other state or another version of the blueprint.
@@ -637,6 +739,14 @@ fn lock_error(e: crate::state::StateError) -> anyhow::Error {
     }
 }
 
+/// "in AWS account N, REGION", for confirmation prompts.
+fn where_(plan: &Plan) -> String {
+    match plan.globals.get("account_id") {
+        Some(a) => format!("in AWS account {a}, {}", plan.region),
+        None => format!("in {}", plan.region),
+    }
+}
+
 fn confirm(auto_approve: bool, what: &str) -> Result<()> {
     if auto_approve {
         return Ok(());
@@ -654,10 +764,31 @@ fn confirm(auto_approve: bool, what: &str) -> Result<()> {
     Ok(())
 }
 
-fn execute(g: &Global, plan: &Plan, state: State, store: &Store, parallelism: usize, ui: &Ui) -> Result<u8> {
+fn execute(
+    g: &Global,
+    plan: &Plan,
+    state: State,
+    store: &Store,
+    parallelism: usize,
+    source: Option<&Loaded>,
+    ui: &Ui,
+) -> Result<u8> {
     let sink: &dyn executor::StateSink = store.as_ref();
     let provider = provider(g, &plan.region)?;
     let rt = runtime()?;
+    // The account is checked again right before the first write: the plan's, the state's
+    // and the blueprint's allowed ones must all agree with the credentials in use.
+    let account = rt
+        .block_on(provider.account_id())
+        .map_err(|e| anyhow!("cannot tell which AWS account the credentials belong to: {e}"))?;
+    pin_account(&account, state.account_id.as_deref(), &plan.provenance.allowed_accounts)?;
+    if let Some(planned) = plan.globals.get("account_id") {
+        if planned != &account {
+            bail!(
+                "the plan was made for AWS account {planned}, and the credentials are for account {account}: nothing was changed"
+            );
+        }
+    }
     let progress = Progress::new(ui);
     let on_event = |e: Event| progress.event(e);
     let (_state, outcome) = rt.block_on(executor::execute(
@@ -673,6 +804,18 @@ fn execute(g: &Global, plan: &Plan, state: State, store: &Store, parallelism: us
         for (service, n) in provider.call_counts() {
             eprintln!("  {service}: {n} API calls");
         }
+    }
+    // Names taken by something socform did not make: point at the blueprint's entry.
+    for (address, message) in &outcome.conflicts {
+        let mut d = Diagnostic::error(format!("{address}: {message}")).label("this resource's name is taken").help(
+            "socform never adopts or deletes what this state did not make; `socform import` takes it over explicitly",
+        );
+        if let Some(l) = source {
+            if let Some(loc) = l.locations.get(address) {
+                d = d.at(&l.source, *loc);
+            }
+        }
+        eprint!("{}", d.render(ui.color_err));
     }
     if let Some(e) = &outcome.state_error {
         bail!("state could not be saved: {e}; resources made meanwhile carry socform tags and are adopted by the next run");
@@ -693,31 +836,73 @@ fn execute(g: &Global, plan: &Plan, state: State, store: &Store, parallelism: us
 }
 
 fn destroy_cmd(g: &Global, blueprint: &Path, auto_approve: bool, parallelism: usize, ui: &Ui) -> Result<u8> {
-    let loaded = load(blueprint, EnvMode::Skip, ui)?;
+    let loaded = load_for_aws(g, blueprint, EnvMode::Skip, ui)?;
     let store = open_store(g, &loaded.model.blueprint, &loaded.model.region)?;
     let _lock = hold(&store, "destroy")?;
     let state = fetch_state(&store, &loaded.model.blueprint, &loaded.model.region)?;
+    let lineage = state.lineage.clone();
     let plan = make_plan(g, &loaded, &state, true, true, ui)?;
     print_plan(&plan, PlanFormat::Human, ui);
     let code = if plan.has_changes() {
-        confirm(auto_approve, "destroy all of these resources")?;
-        execute(g, &plan, state, &store, parallelism, ui)?
+        confirm(auto_approve, &format!("destroy all of these resources {}", where_(&plan)))?;
+        match execute(g, &plan, state, &store, parallelism, Some(&loaded), ui) {
+            Ok(c) => c,
+            // Say what is left even when the destroy stopped early.
+            Err(e) => {
+                let _ = report_leftovers(g, &loaded, &lineage, ui);
+                return Err(e);
+            }
+        }
     } else {
         0
     };
-    // Prove it: look for anything still carrying this blueprint's tags.
-    let p = provider(g, &plan.region)?;
-    let empty = State::new(&plan.blueprint, &plan.region);
-    let left = runtime()?.block_on(p.refresh(&plan.blueprint, &empty)).context("checking what remains")?;
-    if left.untracked.is_empty() {
+    report_leftovers(g, &loaded, &lineage, ui)?;
+    Ok(code)
+}
+
+/// The untaggable resources of a model (and Config rules), with the AWS names the blueprint
+/// gives them: how the leftover check finds them without tags.
+fn named_resources(model: &crate::model::Model) -> Vec<(Address, String)> {
+    use crate::model::Kind;
+    model
+        .resources
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.kind(),
+                Kind::MetricFilter | Kind::ConfigRecorder | Kind::ConfigDeliveryChannel | Kind::ConfigRule
+            )
+        })
+        .filter_map(|r| {
+            let name = r.attrs.get(r.kind().name_attr()?)?.as_str()?;
+            (!name.contains("${")).then(|| (r.address.clone(), name.to_string()))
+        })
+        .collect()
+}
+
+/// The closing check of a teardown: prints "0 resources remain." only when nothing tagged
+/// for the blueprint (by this state or any other) and nothing it names is left; else lists
+/// each one and fails.
+fn report_leftovers(g: &Global, loaded: &Loaded, lineage: &str, ui: &Ui) -> Result<()> {
+    let model = &loaded.model;
+    let named = named_resources(model);
+    let p = provider(g, &model.region)?;
+    let left = runtime()?
+        .block_on(p.leftovers(&model.blueprint, lineage, &named))
+        .map_err(|e| anyhow!("cannot check what remains: {e}"))?;
+    if left.is_empty() {
         ui.note("0 resources remain.");
-        Ok(code)
-    } else {
-        for (a, r) in &left.untracked {
-            ui.error(&format!("{a} ({}) still exists", r.id));
-        }
-        bail!("{} resources remain after destroy", left.untracked.len())
+        return Ok(());
     }
+    for l in &left {
+        ui.error(&format!("still exists: {l}"));
+    }
+    bail!(
+        "{} resource{} remain{} after destroy",
+        left.len(),
+        if left.len() == 1 { "" } else { "s" },
+        if left.len() == 1 { "s" } else { "" }
+    )
 }
 
 fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {

@@ -136,6 +136,9 @@ pub struct Outcome {
     pub skipped: Vec<(Address, Op, Address)>,
     /// A state write failed: the walk stopped.
     pub state_error: Option<String>,
+    /// Creates refused because the name is taken by something this state did not make
+    /// (also listed in `failed`), so that the caller can point at the blueprint's line.
+    pub conflicts: Vec<(Address, String)>,
 }
 
 impl Outcome {
@@ -245,6 +248,15 @@ pub async fn execute(
     }
     if let Some(acct) = globals.get("account_id") {
         state.account_id = Some(acct.clone());
+    }
+    // The lineage goes to disk before anything is made: what a crash leaves behind carries
+    // it in its tags, and only a state that knows it can adopt those resources.
+    if state.serial == 0 && !ops.is_empty() {
+        if let Err(e) = sink.save(&mut state).await {
+            outcome.state_error = Some(e.to_string());
+            return (state, outcome);
+        }
+        on_event(Event::Saved { serial: state.serial });
     }
 
     let mut remaining: HashMap<Key, usize> = ops.iter().map(|(k, n)| (k.clone(), n.waits_for.len())).collect();
@@ -372,6 +384,9 @@ pub async fn execute(
                 }
             }
             Err(e) => {
+                if matches!(e, ProviderError::NotOurs { .. }) {
+                    outcome.conflicts.push((key.0.clone(), e.to_string()));
+                }
                 on_event(Event::Failed { address: key.0.clone(), op: key.1, error: e.to_string() });
                 outcome.failed.push((key.0.clone(), key.1, e.to_string()));
                 // Skip everything downstream.

@@ -7,72 +7,9 @@
 mod support;
 
 use std::path::Path;
-use std::process::Output;
 
 use serde_json::Value;
-use support::{aws_env, aws_tool, Moto};
-
-struct Lab {
-    moto: Moto,
-    dir: tempfile::TempDir,
-}
-
-impl Lab {
-    fn new() -> Lab {
-        Lab { moto: Moto::start(), dir: tempfile::tempdir().unwrap() }
-    }
-
-    fn state_path(&self) -> std::path::PathBuf {
-        self.dir.path().join("state.json")
-    }
-
-    fn socform(&self, args: &[&str]) -> Output {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
-        aws_env(&mut cmd, &self.moto);
-        cmd.args(args).arg("--state").arg(self.state_path());
-        cmd.output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.socform(args);
-        assert!(out.status.success(), "socform {args:?} failed:\n{}\n{}", text(&out.stdout), text(&out.stderr));
-        text(&out.stdout)
-    }
-
-    fn plan_json(&self, blueprint: &str) -> Value {
-        serde_json::from_str(&self.ok(&["plan", blueprint, "--format", "json"])).unwrap()
-    }
-
-    fn state(&self) -> Value {
-        serde_json::from_str(&std::fs::read_to_string(self.state_path()).unwrap()).unwrap()
-    }
-
-    fn id(&self, address: &str) -> String {
-        self.state()["resources"][address]["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{address} not in state"))
-            .to_string()
-    }
-
-    fn owned(&self, blueprint: &str) -> Vec<Value> {
-        serde_json::from_str(&aws_tool(&self.moto, "us-east-1", &["list", blueprint])).unwrap()
-    }
-
-    /// Copies a fixture blueprint (and its scripts) into the lab, optionally edited.
-    fn blueprint(&self, fixture: &str, edit: impl Fn(String) -> String) -> String {
-        let src = Path::new("tests/fixtures").join(fixture);
-        let dst = self.dir.path().join(fixture);
-        std::fs::write(&dst, edit(std::fs::read_to_string(src).unwrap())).unwrap();
-        let scripts = self.dir.path().join("scripts");
-        std::fs::create_dir_all(&scripts).unwrap();
-        std::fs::copy("tests/fixtures/scripts/hello.sh", scripts.join("hello.sh")).unwrap();
-        dst.to_str().unwrap().to_string()
-    }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use support::{aws_tool, text, Lab};
 
 fn actions(plan: &Value) -> Vec<(String, String)> {
     plan["changes"]
@@ -274,7 +211,12 @@ fn aws_errors_are_reported_by_kind_and_leave_state_true() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(!err.contains("vpc.main: created"), "{err}");
-    assert!(err.contains("iam_role.host: create failed: already exists: EntityAlreadyExists"), "{err}");
+    assert!(
+        err.contains("iam_role.host: create failed: iam role `every-kind-host` already exists and this state did not make it: take it over with `socform import iam_role.host every-kind-host`"),
+        "{err}"
+    );
+    // ...and the error points at the blueprint's entry.
+    assert!(err.contains("every-kind.yaml:"), "{err}");
     assert!(
         err.contains("instance.siem: create skipped because instance_profile.host failed")
             || err.contains("skipped because iam_role.host failed"),
@@ -286,6 +228,9 @@ fn aws_errors_are_reported_by_kind_and_leave_state_true() {
     // The other role is not ours: destroy leaves it alone and still ends clean.
     lab.ok(&["destroy", &bp, "--auto-approve"]);
     assert!(lab.owned("every-kind").is_empty());
+    // Asked directly, not through a tag listing it could never appear in: still there.
+    let roles = aws_tool(&lab.moto, "us-east-1", &["inventory"]);
+    assert!(roles.contains("\"iam-role every-kind-host\""), "{roles}");
 }
 
 /// One edit per kind, so that every kind goes through its in-place update path (tags for

@@ -151,7 +151,8 @@ fn a_saved_plan_is_private_and_refused_once_the_blueprint_changes() {
     assert_eq!(std::fs::metadata(&planfile).unwrap().permissions().mode() & 0o777, 0o600);
 
     // Unchanged: the plan is accepted and apply goes on to talk to AWS (here an endpoint
-    // where nothing listens, so it fails there and not on the plan).
+    // where nothing listens, so it fails there and not on the plan): first of all, to ask
+    // which account the credentials are for, before any write.
     let out = socform()
         .args(args(&["apply", planfile.to_str().unwrap(), "--endpoint-url", "http://127.0.0.1:9"]))
         .env("AWS_ACCESS_KEY_ID", "testing")
@@ -161,7 +162,7 @@ fn a_saved_plan_is_private_and_refused_once_the_blueprint_changes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(!err.contains("stale") && err.contains("failed"), "{err}");
+    assert!(!err.contains("stale") && err.contains("cannot tell which AWS account"), "{err}");
 
     // Changed: refused as stale.
     let changed = std::fs::read_to_string(&bp).unwrap().replace("retention_days: 14", "retention_days: 30");

@@ -49,6 +49,7 @@ pub const PATTERN_LIMIT: usize = 1024;
 const TOP_KEYS: &[&str] = &[
     "blueprint",
     "region",
+    "allowed_accounts",
     "description",
     "tags",
     "network",
@@ -212,6 +213,7 @@ pub fn lower(
         blueprint: String::new(),
         region: String::new(),
         tags: BTreeMap::new(),
+        allowed_accounts: Vec::new(),
         diags: Vec::new(),
         resources: BTreeMap::new(),
         aws_names: HashMap::new(),
@@ -230,6 +232,7 @@ pub fn lower(
         let mut model = Model {
             blueprint: cx.blueprint,
             region: cx.region,
+            allowed_accounts: cx.allowed_accounts,
             resources: cx.resources.into_values().map(|(r, _)| r).collect(),
             detections: cx.detections,
             suppressions: cx.suppressions,
@@ -248,6 +251,7 @@ struct Lower<'a> {
     blueprint: String,
     region: String,
     tags: BTreeMap<String, String>,
+    allowed_accounts: Vec<String>,
     diags: Vec<Diagnostic>,
     resources: BTreeMap<Address, (Resource, Loc)>,
     /// AWS names already used, per kind, with where they were given.
@@ -690,6 +694,24 @@ impl Lower<'_> {
         }
         if let Some(n) = root.get("description") {
             self.read::<String>(n);
+        }
+        if let Some(n) = root.get("allowed_accounts") {
+            if let Some(list) = self.read::<Vec<Sp<String>>>(n) {
+                if list.is_empty() {
+                    self.error(n.loc, "`allowed_accounts` is empty: name at least one account id, or leave it out");
+                }
+                for a in list {
+                    if a.value.len() != 12 || !a.value.bytes().all(|b| b.is_ascii_digit()) {
+                        self.error_help(
+                            a.loc,
+                            format!("`{}` is not an AWS account id", a.value),
+                            "an account id is 12 digits; quote it so YAML keeps its leading zeros: \"012345678901\"",
+                        );
+                    } else {
+                        self.allowed_accounts.push(a.value);
+                    }
+                }
+            }
         }
     }
 

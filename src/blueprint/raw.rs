@@ -26,6 +26,11 @@ pub struct Blueprint {
     pub blueprint: String,
     /// AWS region, such as `us-east-1`.
     pub region: String,
+    /// The only AWS accounts this blueprint may be applied to or destroyed in (12-digit ids,
+    /// quoted). Any other account is refused before a single write, as Terraform's
+    /// `allowed_account_ids` does.
+    #[serde(default)]
+    pub allowed_accounts: Vec<String>,
     /// What this environment is for.
     pub description: Option<String>,
     /// Tags put on every resource that AWS lets carry tags.

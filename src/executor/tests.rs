@@ -140,9 +140,13 @@ async fn state_is_saved_after_every_operation() {
     let provider = Arc::new(MemoryProvider::new());
     let (state, outcome, sink) = apply(LAB, &provider, State::new("lab", "us-east-1"), 3).await;
     let saves = sink.saves.lock().unwrap();
-    assert_eq!(saves.len(), outcome.done.len());
+    // A new state is written once, empty, before anything is made: the lineage that the
+    // resources' tags carry must be on disk before the first of them exists.
+    assert_eq!(saves.len(), outcome.done.len() + 1);
+    assert!(saves[0].resources.is_empty());
+    assert_eq!(saves[0].lineage, state.lineage);
     for (i, s) in saves.iter().enumerate() {
-        assert_eq!(s.resources.len(), i + 1, "save {i} does not hold exactly the resources done so far");
+        assert_eq!(s.resources.len(), i, "save {i} does not hold exactly the resources done so far");
         assert_eq!(s.serial, i as u64 + 1);
     }
     assert_eq!(saves.last().unwrap(), &state);

@@ -189,6 +189,22 @@ impl Kind {
             _ => return None,
         })
     }
+
+    /// A short noun for messages: `s3 bucket`, `iam role`.
+    pub fn noun(self) -> String {
+        self.as_str().replace('_', " ")
+    }
+
+    /// The attribute holding the name AWS knows the resource by, for kinds the blueprint
+    /// names (not those AWS gives an id).
+    pub fn name_attr(self) -> Option<&'static str> {
+        use Kind::*;
+        match self {
+            MetricFilter => Some("filter_name"),
+            ConfigRecorder | ConfigDeliveryChannel | ConfigRule => Some("name"),
+            k => k.static_output("name"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -56,6 +56,9 @@ pub struct Model {
     /// The blueprint name: names the state file and the `socform:blueprint` tag.
     pub blueprint: String,
     pub region: String,
+    /// The only accounts the blueprint may act on (empty: any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_accounts: Vec<String>,
     /// Resources sorted by address.
     pub resources: Vec<Resource>,
     /// Detections, in blueprint order: what `socform test` checks and `coverage` reports.

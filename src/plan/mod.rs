@@ -123,6 +123,13 @@ pub struct Drift {
     pub live: Value,
 }
 
+/// A resource tagged as this state's own that neither state nor the blueprint has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Untracked {
+    pub address: Address,
+    pub id: String,
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub create: usize,
@@ -140,6 +147,13 @@ impl Summary {
 /// Where a saved plan came from, so that `apply PLANFILE` can refuse a stale one.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Provenance {
+    /// Lineage the plan was made for: also when no state exists yet, so that applying the
+    /// saved plan writes state with the lineage its fingerprints were made with.
+    #[serde(default)]
+    pub lineage: String,
+    /// The blueprint's `allowed_accounts`, checked again when a saved plan is applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_accounts: Vec<String>,
     /// Lineage of the state the plan was made against (`None`: no state yet).
     pub state_lineage: Option<String>,
     pub state_serial: u64,
@@ -163,6 +177,12 @@ pub struct Plan {
     /// creation order, then deletes, dependents first.
     pub changes: Vec<Change>,
     pub drift: Vec<Drift>,
+    /// Resources whose tags prove this state made them (a run that died before saving
+    /// them) but that the blueprint no longer has. Apply leaves them alone, since deletion
+    /// of what is "no longer in the blueprint" comes from state records only; `destroy`
+    /// removes them with the rest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub untracked: Vec<Untracked>,
     pub summary: Summary,
     /// Changes that broaden access or weaken monitoring.
     #[serde(default)]
@@ -316,9 +336,15 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
         gone: bool,
     }
     let unwanted = |a: &Address| opts.destroy || model.get(a).is_none();
+    // Found by its tags, not in state, not in the blueprint: only destroy removes it.
+    let untracked: Vec<Untracked> = prior
+        .iter()
+        .filter(|(a, p)| p.adopted && !opts.destroy && model.get(a).is_none())
+        .map(|(a, p)| Untracked { address: (*a).clone(), id: p.id.to_string() })
+        .collect();
     let mut doomed: BTreeMap<&Address, Doomed<'_>> = prior
         .iter()
-        .filter(|(a, _)| unwanted(a))
+        .filter(|(a, p)| unwanted(a) && (opts.destroy || !p.adopted))
         .map(|(a, p)| {
             (*a, Doomed { id: p.id, attributes: p.attributes, outputs: p.outputs, adopted: p.adopted, gone: false })
         })
@@ -393,6 +419,7 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
         refreshed: live.is_some(),
         changes,
         drift,
+        untracked,
         summary,
         globals,
         provenance: Provenance::default(),

@@ -34,10 +34,16 @@ pub struct JsonPlan<'a> {
     pub format_version: &'a str,
     pub blueprint: &'a str,
     pub region: &'a str,
+    /// The AWS account planned against, when known (refreshed, or recorded in state).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<&'a str>,
     pub destroy: bool,
     pub refreshed: bool,
     pub changes: Vec<JsonChange<'a>>,
     pub drift: &'a [Drift],
+    /// Found by this state's tags, in neither state nor the blueprint: left alone.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub untracked: &'a [super::Untracked],
     /// Changes that broaden access or weaken monitoring.
     pub review: &'a [crate::review::Finding],
     pub summary: Summary,
@@ -77,10 +83,12 @@ pub fn json(plan: &Plan) -> String {
         format_version: &plan.format_version,
         blueprint: &plan.blueprint,
         region: &plan.region,
+        account_id: plan.globals.get("account_id").map(String::as_str),
         destroy: plan.destroy,
         refreshed: plan.refreshed,
         changes,
         drift: &plan.drift,
+        untracked: &plan.untracked,
         review: &plan.review,
         summary: plan.summary,
     };
@@ -162,12 +170,20 @@ impl Style {
     }
 }
 
+/// Where a plan acts: the region, and the account when it is known.
+fn target(plan: &Plan) -> String {
+    match plan.globals.get("account_id") {
+        Some(a) => format!("account {a}, {}", plan.region),
+        None => plan.region.clone(),
+    }
+}
+
 /// The plan for a terminal. `color` turns ANSI colours on.
 pub fn human(plan: &Plan, color: bool) -> String {
     let st = Style { color };
     let mut out = String::new();
     let verb = if plan.destroy { "destroy plan" } else { "plan" };
-    let _ = writeln!(out, "{}", st.bold(&format!("socform {verb} for `{}` ({})", plan.blueprint, plan.region)));
+    let _ = writeln!(out, "{}", st.bold(&format!("socform {verb} for `{}` ({})", plan.blueprint, target(plan))));
     if !plan.refreshed {
         let _ = writeln!(out, "{}", st.dim("(live state not read: compared with the state file only)"));
     }
@@ -189,6 +205,14 @@ pub fn human(plan: &Plan, color: bool) -> String {
                     inline(&d.live)
                 );
             }
+        }
+        out.push('\n');
+    }
+
+    if !plan.untracked.is_empty() {
+        let _ = writeln!(out, "{}", st.bold("Tagged as made by this state, but in neither state nor the blueprint (left alone; `destroy` removes them):"));
+        for u in &plan.untracked {
+            let _ = writeln!(out, "  {} {} ({})", st.action(Action::Update, "?"), u.address, u.id);
         }
         out.push('\n');
     }
@@ -286,7 +310,7 @@ fn md_escape(s: &str) -> String {
 pub fn markdown(plan: &Plan) -> String {
     let mut head = String::new();
     let verb = if plan.destroy { "destroy plan" } else { "plan" };
-    let _ = writeln!(head, "### socform {verb}: `{}` ({})\n", plan.blueprint, plan.region);
+    let _ = writeln!(head, "### socform {verb}: `{}` ({})\n", plan.blueprint, target(plan));
     let s = plan.summary;
     if s.total() == 0 {
         let _ = writeln!(head, "**No changes.** AWS matches the blueprint.");

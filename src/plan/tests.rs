@@ -237,13 +237,23 @@ fn untracked_resources_found_by_tags_are_adopted_not_created_twice() {
     assert!(c.adopted);
     assert_eq!(c.id.as_deref(), Some(vpc.id.as_str()));
     assert_eq!(p.summary.create, 0);
-    // An untracked resource the blueprint no longer wants is deleted, not leaked.
+    // Regression (issue "Ownership and safety"): an untracked resource the blueprint no
+    // longer wants was deleted by a plain apply. Deletion of what is no longer in the
+    // blueprint comes from state records only: apply lists it and leaves it alone...
     let m2 = model(&LAB.replace("log_groups:\n  app: { retention_days: 30 }\n", ""));
     let lg = state.resources.remove(&addr("log_group.app")).unwrap();
     snap.resources.remove(&addr("log_group.app"));
-    snap.untracked
-        .insert(addr("log_group.app"), LiveResource { id: lg.id, attributes: lg.attributes, outputs: lg.outputs });
+    snap.untracked.insert(
+        addr("log_group.app"),
+        LiveResource { id: lg.id.clone(), attributes: lg.attributes, outputs: lg.outputs },
+    );
     let p = plan(&m2, &state, Some(&snap), PlanOptions::default()).unwrap();
+    assert!(p.change(&addr("log_group.app")).is_none(), "{:?}", p.change(&addr("log_group.app")));
+    assert_eq!(p.untracked, vec![crate::plan::Untracked { address: addr("log_group.app"), id: lg.id.clone() }]);
+    assert_eq!(p.summary.delete, 0);
+    assert!(render::human(&p, false).contains("log_group.app"), "the plan names it");
+    // ...and destroy, which removes everything the state's lineage made, takes it too.
+    let p = plan(&m2, &state, Some(&snap), PlanOptions { destroy: true }).unwrap();
     let c = p.change(&addr("log_group.app")).unwrap();
     assert_eq!(c.action, Action::Delete);
     assert!(c.adopted);

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{Applied, Provider, ProviderError, Request};
+use super::{Applied, Leftover, Provider, ProviderError, Request};
 use crate::address::Address;
 use crate::model::template::refs_in;
 use crate::model::{Attrs, Kind};
@@ -30,6 +30,8 @@ pub enum Call {
 #[derive(Clone, Debug)]
 pub struct Stored {
     pub blueprint: String,
+    /// The lineage of the state that made it (what proves ownership, as the tag does).
+    pub lineage: String,
     pub address: Address,
     pub id: String,
     pub attributes: Attrs,
@@ -157,7 +159,7 @@ impl Provider for MemoryProvider {
             snap.resources.insert(addr.clone(), live);
         }
         for s in stored.values() {
-            if s.blueprint == blueprint && !state.resources.contains_key(&s.address) {
+            if s.blueprint == blueprint && s.lineage == state.lineage && !state.resources.contains_key(&s.address) {
                 snap.untracked.insert(
                     s.address.clone(),
                     LiveResource {
@@ -169,6 +171,25 @@ impl Provider for MemoryProvider {
             }
         }
         Ok(snap)
+    }
+
+    async fn leftovers(
+        &self,
+        blueprint: &str,
+        lineage: &str,
+        _named: &[(Address, String)],
+    ) -> Result<Vec<Leftover>, ProviderError> {
+        let stored = self.resources.lock().unwrap();
+        Ok(stored
+            .values()
+            .filter(|s| s.blueprint == blueprint)
+            .map(|s| Leftover {
+                address: Some(s.address.clone()),
+                what: s.address.kind().noun(),
+                id: s.id.clone(),
+                other_lineage: (s.lineage != lineage).then(|| s.lineage.clone()),
+            })
+            .collect())
     }
 
     async fn create(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
@@ -183,6 +204,7 @@ impl Provider for MemoryProvider {
                 id.clone(),
                 Stored {
                     blueprint: req.blueprint.into(),
+                    lineage: req.lineage.into(),
                     address: req.address.clone(),
                     id: id.clone(),
                     attributes: req.attrs.clone(),

@@ -29,6 +29,10 @@ pub enum ProviderError {
     /// Something with that name exists already.
     #[error("already exists: {0}")]
     AlreadyExists(String),
+    /// Something with the name the blueprint asks for exists, and its tags do not prove
+    /// that this state made it: socform neither takes it over nor deletes it.
+    #[error("{what} `{id}` already exists and this state did not make it: take it over with `socform import {address} {id}`, or give the blueprint's resource another name")]
+    NotOurs { address: String, what: String, id: String },
     /// AWS asked us to slow down (the SDK's retries were used up).
     #[error("throttled: {0}")]
     Throttled(String),
@@ -66,6 +70,37 @@ pub struct Applied {
     pub outputs: BTreeMap<String, String>,
 }
 
+/// Something of a blueprint that still exists after a teardown.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Leftover {
+    /// The address its tags (or its name) give, when they give one.
+    pub address: Option<Address>,
+    /// What it is, in words: `s3 bucket`, `ec2 vpc`.
+    pub what: String,
+    /// Its id or ARN.
+    pub id: String,
+    /// Set when another state of the same blueprint made it (a lost state file, another lab);
+    /// empty when its tags name the blueprint but carry no lineage.
+    pub other_lineage: Option<String>,
+}
+
+impl std::fmt::Display for Leftover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.address {
+            Some(a) => write!(f, "{a}: {} `{}`", self.what, self.id)?,
+            None => write!(f, "{} `{}`", self.what, self.id)?,
+        }
+        match self.other_lineage.as_deref() {
+            Some("") => {
+                write!(f, " (tagged for this blueprint without a lineage: no socform state can prove it made it)")?
+            }
+            Some(l) => write!(f, " (made by another state of this blueprint, lineage {l})")?,
+            None => {}
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 pub trait Provider: Send + Sync {
     /// The AWS account id (`${aws.account_id}`).
@@ -80,6 +115,17 @@ pub trait Provider: Send + Sync {
     async fn update(&self, req: Request<'_>, id: &str, before: &Attrs) -> Result<Applied, ProviderError>;
 
     async fn delete(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError>;
+
+    /// What is left of `blueprint` (made by the state of `lineage` or any other): everything
+    /// tagged for it, each confirmed with its owning service (tag indexes keep recently
+    /// deleted resources), and the untaggable resources found by the names the blueprint
+    /// gives them (`named`). A teardown is complete only when this is empty.
+    async fn leftovers(
+        &self,
+        blueprint: &str,
+        lineage: &str,
+        named: &[(Address, String)],
+    ) -> Result<Vec<Leftover>, ProviderError>;
 
     /// Counts of API calls made so far, by service, for `-v` and benchmarks.
     fn call_counts(&self) -> BTreeMap<String, u64> {

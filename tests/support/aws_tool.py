@@ -11,6 +11,13 @@ usage: aws_tool.py ENDPOINT REGION COMMAND [ARGS...]
   subnet-cidr SUBNET_ID     print the subnet's CIDR
   role-policies ROLE        JSON list of the attached managed policy ARNs
   put-object BUCKET KEY BODY, count-objects BUCKET, create-role NAME
+  inventory                 JSON sorted list of "TYPE ID" for everything of every kind socform
+                            makes, with no filter on tags or names (what a test compares
+                            before and after, trusting nothing socform wrote)
+  create-topic NAME [EMAIL], create-alarm NAME [TAGKEY=VALUE...], create-log-group NAME,
+  create-filter GROUP NAME, create-secret NAME VALUE, secret-value NAME,
+  tag-topic NAME KEY=VALUE..., subscriptions TOPIC_NAME
+  credentials ACCOUNT       JSON credentials of another account (STS AssumeRole)
 """
 import json
 import sys
@@ -126,7 +133,122 @@ def list_owned(bp):
     return found
 
 
-if command == "list":
+def inventory():
+    out = []
+    ec2 = client("ec2")
+    default_vpcs = {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v.get("IsDefault")}
+
+    def each(method, key, id_key, kind, keep=lambda item: True):
+        for page in ec2.get_paginator(method).paginate():
+            for item in page[key]:
+                if keep(item):
+                    out.append(f"{kind} {item[id_key]}")
+    not_default = lambda item: item.get("VpcId") not in default_vpcs
+    each("describe_vpcs", "Vpcs", "VpcId", "vpc", lambda v: v["VpcId"] not in default_vpcs)
+    each("describe_subnets", "Subnets", "SubnetId", "subnet", not_default)
+    each("describe_internet_gateways", "InternetGateways", "InternetGatewayId", "internet-gateway",
+         lambda g: not any(a["VpcId"] in default_vpcs for a in g.get("Attachments", [])))
+    each("describe_route_tables", "RouteTables", "RouteTableId", "route-table", not_default)
+    each("describe_security_groups", "SecurityGroups", "GroupId", "security-group", not_default)
+    groups_in_default = {g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"] if g.get("VpcId") in default_vpcs}
+    each("describe_security_group_rules", "SecurityGroupRules", "SecurityGroupRuleId", "security-group-rule",
+         lambda r: r["GroupId"] not in groups_in_default)
+    each("describe_flow_logs", "FlowLogs", "FlowLogId", "flow-log")
+    for page in ec2.get_paginator("describe_instances").paginate():
+        for r in page["Reservations"]:
+            for i in r["Instances"]:
+                if i["State"]["Name"] not in ("terminated", "shutting-down"):
+                    out.append(f"instance {i['InstanceId']}")
+    iam = client("iam")
+    for page in iam.get_paginator("list_roles").paginate():
+        for r in page["Roles"]:
+            if not r["Path"].startswith("/aws-service-role/"):
+                out.append(f"iam-role {r['RoleName']}")
+                for p in iam.list_role_policies(RoleName=r["RoleName"])["PolicyNames"]:
+                    out.append(f"iam-inline-policy {r['RoleName']}/{p}")
+    for p in iam.list_instance_profiles()["InstanceProfiles"]:
+        out.append(f"instance-profile {p['InstanceProfileName']}")
+    s3 = client("s3")
+    for b in s3.list_buckets()["Buckets"]:
+        out.append(f"s3-bucket {b['Name']}")
+        try:
+            s3.get_bucket_policy(Bucket=b["Name"])
+            out.append(f"s3-bucket-policy {b['Name']}")
+        except Exception:
+            pass
+    logs = client("logs")
+    for page in logs.get_paginator("describe_log_groups").paginate():
+        for g in page["logGroups"]:
+            out.append(f"log-group {g['logGroupName']}")
+    for page in logs.get_paginator("describe_metric_filters").paginate():
+        for f in page["metricFilters"]:
+            out.append(f"metric-filter {f['logGroupName']}:{f['filterName']}")
+    for page in client("cloudwatch").get_paginator("describe_alarms").paginate():
+        for a in page["MetricAlarms"]:
+            out.append(f"alarm {a['AlarmName']}")
+    for t in client("cloudtrail").describe_trails()["trailList"]:
+        out.append(f"trail {t['Name']}")
+    sns = client("sns")
+    for t in sns.list_topics()["Topics"]:
+        out.append(f"sns-topic {t['TopicArn'].rsplit(':', 1)[1]}")
+    for sub in sns.list_subscriptions()["Subscriptions"]:
+        out.append(f"sns-subscription {sub['TopicArn'].rsplit(':', 1)[1]}:{sub['Protocol']}:{sub['Endpoint']}")
+    ssm = client("ssm")
+    for page in ssm.get_paginator("describe_parameters").paginate():
+        for p in page["Parameters"]:
+            if not p["Name"].startswith("/aws/"):
+                out.append(f"ssm-parameter {p['Name']}")
+    for s in client("secretsmanager").list_secrets()["SecretList"]:
+        if not s.get("DeletedDate"):
+            out.append(f"secret {s['Name']}")
+    cfg = client("config")
+    for r in cfg.describe_configuration_recorders()["ConfigurationRecorders"]:
+        out.append(f"config-recorder {r['name']}")
+    for c in cfg.describe_delivery_channels()["DeliveryChannels"]:
+        out.append(f"config-delivery-channel {c['name']}")
+    for r in cfg.describe_config_rules()["ConfigRules"]:
+        out.append(f"config-rule {r['ConfigRuleName']}")
+    return sorted(out)
+
+
+def topic_arn(name):
+    return next(t["TopicArn"] for t in client("sns").list_topics()["Topics"] if t["TopicArn"].endswith(":" + name))
+
+
+def pairs(items):
+    return [{"Key": k, "Value": v} for k, v in (i.split("=", 1) for i in items)]
+
+
+if command == "inventory":
+    print(json.dumps(inventory(), indent=1))
+elif command == "create-topic":
+    arn = client("sns").create_topic(Name=args[0])["TopicArn"]
+    if len(args) > 1:
+        client("sns").subscribe(TopicArn=arn, Protocol="email", Endpoint=args[1])
+elif command == "tag-topic":
+    client("sns").tag_resource(ResourceArn=topic_arn(args[0]), Tags=pairs(args[1:]))
+elif command == "subscriptions":
+    subs = client("sns").list_subscriptions_by_topic(TopicArn=topic_arn(args[0]))["Subscriptions"]
+    print(json.dumps(sorted(s["Endpoint"] for s in subs)))
+elif command == "create-alarm":
+    client("cloudwatch").put_metric_alarm(
+        AlarmName=args[0], Namespace="Billing", MetricName="EstimatedCharges", Statistic="Maximum",
+        Period=21600, EvaluationPeriods=1, Threshold=100.0, ComparisonOperator="GreaterThanThreshold",
+        Tags=pairs(args[1:]))
+elif command == "create-log-group":
+    client("logs").create_log_group(logGroupName=args[0])
+elif command == "create-filter":
+    client("logs").put_metric_filter(
+        logGroupName=args[0], filterName=args[1], filterPattern="ERROR",
+        metricTransformations=[{"metricName": "Errors", "metricNamespace": "HandMade", "metricValue": "1"}])
+elif command == "create-secret":
+    client("secretsmanager").create_secret(Name=args[0], SecretString=args[1])
+elif command == "secret-value":
+    print(client("secretsmanager").get_secret_value(SecretId=args[0])["SecretString"])
+elif command == "credentials":
+    c = client("sts").assume_role(RoleArn=f"arn:aws:iam::{args[0]}:role/socform-test", RoleSessionName="socform-test")["Credentials"]
+    print(json.dumps({"AccessKeyId": c["AccessKeyId"], "SecretAccessKey": c["SecretAccessKey"], "SessionToken": c["SessionToken"]}))
+elif command == "list":
     print(json.dumps(list_owned(args[0]), indent=1))
 elif command == "tagged-with":
     print(json.dumps([o["type"] + " " + o["id"] for o in list_owned(args[0]) if args[1] in o["tag_keys"]]))

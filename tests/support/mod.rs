@@ -6,9 +6,11 @@
 pub mod proxy;
 
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 /// The moto_server binary: `SOCFORM_MOTO_SERVER`, else `.venv/bin/moto_server` (what
 /// `scripts/test.sh` installs), else `moto_server` on the PATH.
@@ -108,4 +110,90 @@ pub fn aws_tool(moto: &Moto, region: &str, args: &[&str]) -> String {
     let out = cmd.output().expect("python runs");
     assert!(out.status.success(), "aws_tool {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// One moto server and a folder for a blueprint copy and its state: what every
+/// integration test of a lab starts from.
+pub struct Lab {
+    pub moto: Moto,
+    pub dir: tempfile::TempDir,
+}
+
+impl Lab {
+    pub fn new() -> Lab {
+        Lab { moto: Moto::start(), dir: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn state_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("state.json")
+    }
+
+    pub fn socform(&self, args: &[&str]) -> Output {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
+        aws_env(&mut cmd, &self.moto);
+        cmd.args(args).arg("--state").arg(self.state_path());
+        cmd.output().unwrap()
+    }
+
+    /// Runs socform with extra environment (another account's credentials, say).
+    pub fn socform_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
+        aws_env(&mut cmd, &self.moto);
+        cmd.envs(env.iter().copied());
+        cmd.args(args).arg("--state").arg(self.state_path());
+        cmd.output().unwrap()
+    }
+
+    /// Writes a blueprint into the lab folder.
+    pub fn write(&self, name: &str, text: &str) -> String {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.socform(args);
+        assert!(out.status.success(), "socform {args:?} failed:\n{}\n{}", text(&out.stdout), text(&out.stderr));
+        text(&out.stdout)
+    }
+
+    pub fn plan_json(&self, blueprint: &str) -> Value {
+        serde_json::from_str(&self.ok(&["plan", blueprint, "--format", "json"])).unwrap()
+    }
+
+    pub fn state(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.state_path()).unwrap()).unwrap()
+    }
+
+    pub fn id(&self, address: &str) -> String {
+        self.state()["resources"][address]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{address} not in state"))
+            .to_string()
+    }
+
+    /// Everything of every kind socform makes, listed by boto3 with no filter: compare it
+    /// before and after to see exactly what a command made, changed or left.
+    pub fn inventory(&self) -> std::collections::BTreeSet<String> {
+        serde_json::from_str(&aws_tool(&self.moto, "us-east-1", &["inventory"])).unwrap()
+    }
+
+    pub fn owned(&self, blueprint: &str) -> Vec<Value> {
+        serde_json::from_str(&aws_tool(&self.moto, "us-east-1", &["list", blueprint])).unwrap()
+    }
+
+    /// Copies a fixture blueprint (and its scripts) into the lab, optionally edited.
+    pub fn blueprint(&self, fixture: &str, edit: impl Fn(String) -> String) -> String {
+        let src = Path::new("tests/fixtures").join(fixture);
+        let dst = self.dir.path().join(fixture);
+        std::fs::write(&dst, edit(std::fs::read_to_string(src).unwrap())).unwrap();
+        let scripts = self.dir.path().join("scripts");
+        std::fs::create_dir_all(&scripts).unwrap();
+        std::fs::copy("tests/fixtures/scripts/hello.sh", scripts.join("hello.sh")).unwrap();
+        dst.to_str().unwrap().to_string()
+    }
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }

@@ -80,6 +80,17 @@ impl AwsProvider {
         match a.kind() {
             Kind::ConfigRecorder => {
                 let v: s::ConfigRecorder = spec(a, req.attrs)?;
+                // AWS Config keeps one recorder per region and PutConfigurationRecorder
+                // overwrites it. Recorders carry no tags: one that exists is this state's own
+                // only if it has this name and records through the role this state made.
+                self.count("config");
+                let existing = self.config.describe_configuration_recorders().send().await.aws()?;
+                if let Some(r) = existing.configuration_recorders().first() {
+                    let name = r.name().unwrap_or_default();
+                    if name != v.name || r.role_arn() != Some(v.role_arn.as_str()) {
+                        return Err(Self::not_ours_because(&req, "AWS Config keeps one per region", name));
+                    }
+                }
                 self.put_recorder(&v).await?;
                 Ok(Applied {
                     id: v.name.clone(),
@@ -89,6 +100,16 @@ impl AwsProvider {
             }
             Kind::ConfigDeliveryChannel => {
                 let v: s::ConfigDeliveryChannel = spec(a, req.attrs)?;
+                // One delivery channel per region, overwritten by PutDeliveryChannel, no tags:
+                // an existing one is ours only with this name and this state's bucket.
+                self.count("config");
+                let existing = self.config.describe_delivery_channels().send().await.aws()?;
+                if let Some(c) = existing.delivery_channels().first() {
+                    let name = c.name().unwrap_or_default();
+                    if name != v.name || c.s3_bucket_name() != Some(v.s3_bucket_name.as_str()) {
+                        return Err(Self::not_ours_because(&req, "AWS Config keeps one per region", name));
+                    }
+                }
                 self.put_channel(&v).await?;
                 // A recorder starts only once it has a channel; start it now if it should run.
                 self.count("config");
@@ -112,6 +133,24 @@ impl AwsProvider {
             }
             Kind::ConfigRule => {
                 let v: s::ConfigRule = spec(a, req.attrs)?;
+                // PutConfigRule overwrites a rule of the same name: ask first.
+                self.count("config");
+                match self.config.describe_config_rules().config_rule_names(&v.name).send().await.aws() {
+                    Ok(out) => {
+                        if let Some(arn) = out.config_rules().first().and_then(|r| r.config_rule_arn()) {
+                            self.count("config");
+                            let tags = self.config.list_tags_for_resource().resource_arn(arn).send().await.aws()?;
+                            let pairs = tags.tags().iter().map(|t| {
+                                (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())
+                            });
+                            if !Self::proves(&req, pairs) {
+                                return Err(Self::not_ours(&req, &v.name));
+                            }
+                        }
+                    }
+                    Err(ProviderError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
                 self.put_rule(&req, &v).await?;
                 Ok(Applied {
                     id: v.name.clone(),

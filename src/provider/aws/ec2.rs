@@ -729,7 +729,7 @@ impl AwsProvider {
         // AWS reports is laid over the state record.
         type Found = BTreeMap<String, (Option<Address>, crate::plan::LiveResource)>;
         let put = |found: &mut Found, kind: Kind, id: &str, tags: &[Tag], mut read: Attrs| {
-            let addr = owned(blueprint, ec2_tags(tags));
+            let addr = owned(blueprint, &state.lineage, ec2_tags(tags));
             read.insert("tags".into(), user_tags(ec2_tags(tags)));
             let r = rec(kind, &addr, id);
             found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
@@ -742,7 +742,7 @@ impl AwsProvider {
             self.count("ec2");
             for v in page.aws()?.vpcs() {
                 let id = v.vpc_id().unwrap_or_default();
-                let addr = owned(blueprint, ec2_tags(v.tags()));
+                let addr = owned(blueprint, &state.lineage, ec2_tags(v.tags()));
                 let in_state = of_kind(state, Kind::Vpc).iter().any(|(_, r)| r.id == id);
                 if addr.is_none() && !in_state {
                     continue;
@@ -829,7 +829,7 @@ impl AwsProvider {
             self.count("ec2");
             for rule in page.aws()?.security_group_rules() {
                 let id = rule.security_group_rule_id().unwrap_or_default();
-                let addr = owned(blueprint, ec2_tags(rule.tags()));
+                let addr = owned(blueprint, &state.lineage, ec2_tags(rule.tags()));
                 let Some(v) = rule_spec(rule) else { continue };
                 let read = s::to_attrs(&v);
                 let r = rec(Kind::SecurityGroupRule, &addr, id);
@@ -858,7 +858,7 @@ impl AwsProvider {
             self.count("ec2");
             for i in page.aws()?.reservations().iter().flat_map(|r| r.instances()) {
                 let id = i.instance_id().unwrap_or_default();
-                let addr = owned(blueprint, ec2_tags(i.tags()));
+                let addr = owned(blueprint, &state.lineage, ec2_tags(i.tags()));
                 let mut read = Attrs::new();
                 read.insert("instance_type".into(), json!(i.instance_type().map(|t| t.as_str()).unwrap_or_default()));
                 read.insert("subnet_id".into(), json!(i.subnet_id().unwrap_or_default()));

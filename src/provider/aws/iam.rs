@@ -84,9 +84,9 @@ impl AwsProvider {
                 let (arn, has_role) = match created {
                     Ok(out) => (out.instance_profile().map(|p| p.arn().to_string()).unwrap_or_default(), false),
                     // Made by an earlier run that died before saving it: ours if its tags say so.
-                    Err(ProviderError::AlreadyExists(m)) => {
+                    Err(ProviderError::AlreadyExists(_)) => {
                         if !self.profile_is_ours(&v.name, &req).await? {
-                            return Err(ProviderError::AlreadyExists(m));
+                            return Err(Self::not_ours(&req, &v.name));
                         }
                         self.count("iam");
                         let got = self.iam.get_instance_profile().instance_profile_name(&v.name).send().await.aws()?;
@@ -120,7 +120,7 @@ impl AwsProvider {
     async fn profile_is_ours(&self, name: &str, req: &Request<'_>) -> Result<bool, ProviderError> {
         self.count("iam");
         let tags = self.iam.list_instance_profile_tags().instance_profile_name(name).send().await.aws()?;
-        Ok(owned(req.blueprint, iam_tags(tags.tags())).as_ref() == Some(req.address))
+        Ok(owned(req.blueprint, req.lineage, iam_tags(tags.tags())).as_ref() == Some(req.address))
     }
 
     async fn put_inline(&self, role: &str, name: &str, doc: &Value) -> Result<(), ProviderError> {
@@ -318,7 +318,7 @@ impl AwsProvider {
             self.count("iam");
             for r in page.aws()?.role_detail_list() {
                 let name = r.role_name().unwrap_or_default();
-                let addr = owned(blueprint, iam_tags(r.tags()));
+                let addr = owned(blueprint, &state.lineage, iam_tags(r.tags()));
                 let in_state = state.resources.values().any(|x| x.kind == Kind::IamRole && x.id == name);
                 if addr.is_none() && !in_state {
                     continue;
@@ -362,12 +362,12 @@ impl AwsProvider {
             self.count("iam");
             for p in page.aws()?.instance_profiles() {
                 let name = p.instance_profile_name();
-                let mut addr = owned(blueprint, iam_tags(p.tags()));
+                let mut addr = owned(blueprint, &state.lineage, iam_tags(p.tags()));
                 if addr.is_none() && p.tags().is_empty() && name.starts_with(&format!("{blueprint}-")) {
                     // Listings may leave tags out: ask for them when the name is socform's.
                     self.count("iam");
                     if let Ok(t) = self.iam.list_instance_profile_tags().instance_profile_name(name).send().await {
-                        addr = owned(blueprint, iam_tags(t.tags()));
+                        addr = owned(blueprint, &state.lineage, iam_tags(t.tags()));
                     }
                 }
                 let in_state = state.resources.values().any(|x| x.kind == Kind::InstanceProfile && x.id == name);

@@ -37,7 +37,7 @@ impl AwsProvider {
                 match created {
                     Ok(_) => {}
                     // Made by an earlier run that died before saving it: ours if its tags say so.
-                    Err(ProviderError::AlreadyExists(m)) => {
+                    Err(ProviderError::AlreadyExists(_)) => {
                         let account = self.account_id_cached().await?;
                         self.count("logs");
                         let tags = self
@@ -47,14 +47,8 @@ impl AwsProvider {
                             .send()
                             .await
                             .aws()?;
-                        let ours =
-                            tags.tags().and_then(|t| t.get(super::TAG_ADDRESS)).is_some_and(|x| x == &a.to_string())
-                                && tags
-                                    .tags()
-                                    .and_then(|t| t.get(super::TAG_BLUEPRINT))
-                                    .is_some_and(|x| x == req.blueprint);
-                        if !ours {
-                            return Err(ProviderError::AlreadyExists(m));
+                        if !Self::proves(&req, tags.tags().cloned().unwrap_or_default()) {
+                            return Err(Self::not_ours(&req, &v.log_group_name));
                         }
                     }
                     Err(e) => return Err(e),
@@ -79,12 +73,39 @@ impl AwsProvider {
             }
             Kind::MetricFilter => {
                 let v: s::MetricFilter = spec(a, req.attrs)?;
+                // PutMetricFilter overwrites a filter of the same name. Filters carry no tags, so
+                // one that exists cannot be proven ours here (refresh adopts the ones on log
+                // groups this state owns): refuse it.
+                self.count("logs");
+                let existing = self
+                    .logs
+                    .describe_metric_filters()
+                    .log_group_name(&v.log_group_name)
+                    .filter_name_prefix(&v.filter_name)
+                    .send()
+                    .await
+                    .aws();
+                match existing {
+                    Ok(out) if out.metric_filters().iter().any(|f| f.filter_name() == Some(v.filter_name.as_str())) => {
+                        return Err(Self::not_ours(&req, &v.filter_name));
+                    }
+                    Ok(_) | Err(ProviderError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
                 self.put_filter(&v).await?;
                 let id = format!("{}:{}", v.log_group_name, v.filter_name);
                 Ok(Applied { id, attributes: req.attrs.clone(), outputs: outputs(&[("name", &v.filter_name)]) })
             }
             Kind::Alarm => {
                 let v: s::Alarm = spec(a, req.attrs)?;
+                // PutMetricAlarm overwrites an alarm of the same name: ask first.
+                self.count("cloudwatch");
+                let existing = self.cloudwatch.describe_alarms().alarm_names(&v.alarm_name).send().await.aws()?;
+                if let Some(arn) = existing.metric_alarms().first().and_then(|al| al.alarm_arn()) {
+                    if !Self::proves(&req, self.alarm_tags(arn).await?) {
+                        return Err(Self::not_ours(&req, &v.alarm_name));
+                    }
+                }
                 self.put_alarm(&req, &v).await?;
                 let account = self.account_id_cached().await?;
                 let arn = format!("arn:aws:cloudwatch:{}:{account}:alarm:{}", self.region, v.alarm_name);
@@ -98,7 +119,18 @@ impl AwsProvider {
         }
     }
 
-    async fn account_id_cached(&self) -> Result<String, ProviderError> {
+    /// An alarm's tags (one ListTagsForResource).
+    async fn alarm_tags(&self, arn: &str) -> Result<Vec<(String, String)>, ProviderError> {
+        self.count("cloudwatch");
+        let out = self.cloudwatch.list_tags_for_resource().resource_arn(arn).send().await.aws()?;
+        Ok(out
+            .tags()
+            .iter()
+            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+            .collect())
+    }
+
+    pub(super) async fn account_id_cached(&self) -> Result<String, ProviderError> {
         use crate::provider::Provider;
         self.account_id().await
     }
@@ -281,6 +313,8 @@ impl AwsProvider {
         // Log groups: one paginated listing; tags are read for the groups state knows and
         // for groups named like socform's defaults (to find a crash's leftovers).
         let mut found = BTreeMap::new();
+        // The groups this state provably owns: in state, or tagged with its lineage.
+        let mut ours_groups = std::collections::BTreeSet::new();
         let mut pages = self.logs.describe_log_groups().into_paginator().send();
         while let Some(page) = pages.next().await {
             self.count("logs");
@@ -311,10 +345,11 @@ impl AwsProvider {
                             .unwrap_or_default()
                     }
                 };
-                let addr = owned(blueprint, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                let addr = owned(blueprint, &state.lineage, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
                 if rec.is_none() && addr.is_none() {
                     continue;
                 }
+                ours_groups.insert(name.to_string());
                 let mut read = Attrs::new();
                 read.insert("log_group_name".into(), json!(name));
                 read.insert("retention_in_days".into(), json!(g.retention_in_days()));
@@ -328,8 +363,9 @@ impl AwsProvider {
         }
         part.settle(state, Kind::LogGroup, found);
 
-        // Metric filters: one listing of every filter. Filters carry no tags; untracked ones
-        // are recognised by socform's default name prefix.
+        // Metric filters: one listing of every filter. Filters carry no tags: one state does
+        // not know is adopted only when it sits on a log group this state owns and has
+        // socform's default name; a filter on anybody else's group is never touched.
         let mut found = BTreeMap::new();
         let mut pages = self.logs.describe_metric_filters().into_paginator().send();
         while let Some(page) = pages.next().await {
@@ -339,7 +375,11 @@ impl AwsProvider {
                 let name = f.filter_name().unwrap_or_default();
                 let id = format!("{group}:{name}");
                 let rec = state.resources.values().find(|r| r.kind == Kind::MetricFilter && r.id == id).cloned();
-                let addr = name.strip_prefix(&format!("{blueprint}-")).map(|n| Address::new(Kind::MetricFilter, n));
+                let addr = if rec.is_none() && ours_groups.contains(group) {
+                    default_address(blueprint, Kind::MetricFilter, name)
+                } else {
+                    None
+                };
                 if rec.is_none() && addr.is_none() {
                     continue;
                 }
@@ -362,7 +402,9 @@ impl AwsProvider {
         }
         part.settle(state, Kind::MetricFilter, found);
 
-        // Alarms: one paginated DescribeAlarms.
+        // Alarms: one paginated DescribeAlarms. One state does not know is adopted only when
+        // its own tags prove it (one ListTagsForResource for each alarm with socform's default
+        // name prefix that state lacks: none in a healthy lab).
         let mut found = BTreeMap::new();
         let mut pages = self.cloudwatch.describe_alarms().into_paginator().send();
         while let Some(page) = pages.next().await {
@@ -370,7 +412,13 @@ impl AwsProvider {
             for al in page.aws()?.metric_alarms() {
                 let name = al.alarm_name().unwrap_or_default();
                 let rec = state.resources.values().find(|r| r.kind == Kind::Alarm && r.id == name).cloned();
-                let addr = name.strip_prefix(&format!("{blueprint}-")).map(|n| Address::new(Kind::Alarm, n));
+                let addr = match (&rec, default_address(blueprint, Kind::Alarm, name), al.alarm_arn()) {
+                    (None, Some(_), Some(arn)) => {
+                        let tags = self.alarm_tags(arn).await?;
+                        owned(blueprint, &state.lineage, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                    }
+                    _ => None,
+                };
                 if rec.is_none() && addr.is_none() {
                     continue;
                 }
@@ -404,4 +452,10 @@ impl AwsProvider {
         part.settle(state, Kind::Alarm, found);
         Ok(part)
     }
+}
+
+/// The address socform's default name `BLUEPRINT-NAME` stands for, if `name` is one (a bare
+/// `BLUEPRINT-` names nothing).
+fn default_address(blueprint: &str, kind: Kind, name: &str) -> Option<Address> {
+    name.strip_prefix(&format!("{blueprint}-")).filter(|n| !n.is_empty()).map(|n| Address::new(kind, n))
 }

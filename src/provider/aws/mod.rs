@@ -16,6 +16,7 @@
 mod config;
 mod ec2;
 mod iam;
+mod leftovers;
 mod logs;
 mod notify;
 mod s3;
@@ -55,6 +56,10 @@ pub struct AwsOptions {
 /// The tag keys that make every resource socform creates findable again.
 pub const TAG_BLUEPRINT: &str = "socform:blueprint";
 pub const TAG_ADDRESS: &str = "socform:address";
+/// The lineage of the state that made the resource: what proves a resource is this state's
+/// own, since blueprint names and addresses can collide (two labs from one blueprint, a
+/// hand-made resource tagged to look like ours).
+pub const TAG_LINEAGE: &str = "socform:lineage";
 
 pub struct AwsProvider {
     ec2: aws_sdk_ec2::Client,
@@ -68,6 +73,7 @@ pub struct AwsProvider {
     sts: aws_sdk_sts::Client,
     secrets: aws_sdk_secretsmanager::Client,
     config: aws_sdk_config::Client,
+    tagging: aws_sdk_resourcegroupstagging::Client,
     region: String,
     dependency_wait: Duration,
     account: OnceCell<String>,
@@ -101,10 +107,27 @@ impl AwsProvider {
             sts: aws_sdk_sts::Client::new(&conf),
             secrets: aws_sdk_secretsmanager::Client::new(&conf),
             config: aws_sdk_config::Client::new(&conf),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(&conf),
             region: opts.region.clone(),
             dependency_wait: opts.dependency_wait,
             account: OnceCell::new(),
             calls: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    async fn create_kind(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
+        use Kind::*;
+        match req.address.kind() {
+            Vpc | Subnet | InternetGateway | RouteTable | SecurityGroup | SecurityGroupRule | Instance | FlowLog => {
+                self.create_ec2(req).await
+            }
+            IamRole | InstanceProfile => self.create_iam(req).await,
+            S3Bucket | S3BucketPolicy => self.create_s3(req).await,
+            LogGroup | MetricFilter | Alarm => self.create_logs(req).await,
+            Trail => self.create_trail(req).await,
+            SnsTopic | SnsSubscription => self.create_notify(req).await,
+            SsmParameter | Secret => self.create_store(req).await,
+            ConfigRecorder | ConfigDeliveryChannel | ConfigRule => self.create_config(req).await,
         }
     }
 
@@ -117,7 +140,28 @@ impl AwsProvider {
         let mut t: Vec<(String, String)> = own.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         t.push((TAG_BLUEPRINT.into(), req.blueprint.into()));
         t.push((TAG_ADDRESS.into(), req.address.to_string()));
+        t.push((TAG_LINEAGE.into(), req.lineage.into()));
         t
+    }
+
+    /// Whether tags prove the resource is the one `req` would make: blueprint, lineage and
+    /// address all agree.
+    fn proves(req: &Request<'_>, tags: impl IntoIterator<Item = (String, String)>) -> bool {
+        let tags: Vec<(String, String)> = tags.into_iter().collect();
+        owned(req.blueprint, req.lineage, tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))).as_ref()
+            == Some(req.address)
+    }
+
+    /// The error for a name that is taken by something this state did not make.
+    fn not_ours(req: &Request<'_>, id: &str) -> ProviderError {
+        Self::not_ours_because(req, "", id)
+    }
+
+    /// [`Self::not_ours`] with a word on why (`owned by another account`).
+    fn not_ours_because(req: &Request<'_>, why: &str, id: &str) -> ProviderError {
+        let noun = req.address.kind().noun();
+        let what = if why.is_empty() { noun } else { format!("{noun} ({why})") };
+        ProviderError::NotOurs { address: req.address.to_string(), what, id: id.into() }
     }
 
     /// Runs `f` again while it fails with an error listed in [`CONSISTENCY_RETRIES`], for at
@@ -305,6 +349,11 @@ where
     }
 }
 
+/// The AWS name a resource of `kind` is given, for kinds named by the blueprint.
+fn name_of(kind: Kind, attrs: &Attrs) -> Option<String> {
+    attrs.get(kind.name_attr()?).and_then(Value::as_str).map(str::to_string)
+}
+
 /// Reads a typed spec from resolved attributes.
 fn spec<T: serde::de::DeserializeOwned>(address: &Address, attrs: &Attrs) -> Result<T, ProviderError> {
     crate::model::spec::from_attrs(attrs)
@@ -343,19 +392,29 @@ fn removed_tag_keys(before: &Attrs, now: &BTreeMap<String, String>) -> Vec<Strin
     old.into_keys().filter(|k| !now.contains_key(k)).collect()
 }
 
-/// The address a resource's socform tags name, if it belongs to `blueprint`.
-fn owned<'a>(blueprint: &str, tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<Address> {
+/// The address a resource's socform tags name, if they prove it belongs to this state: the
+/// blueprint and the lineage both match. A blueprint tag alone proves nothing (another lab
+/// of the same blueprint, or a hand-made look-alike); foreign tag values never panic.
+fn owned<'a>(blueprint: &str, lineage: &str, tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<Address> {
     let mut bp = None;
+    let mut lin = None;
     let mut addr = None;
     for (k, v) in tags {
         match k {
             TAG_BLUEPRINT => bp = Some(v),
+            TAG_LINEAGE => lin = Some(v),
             TAG_ADDRESS => addr = Address::parse(v).ok(),
             _ => {}
         }
     }
-    (bp == Some(blueprint)).then_some(addr).flatten()
+    let lineage_ok = lineage == ANY_LINEAGE || (lin == Some(lineage) && !lineage.is_empty());
+    (bp == Some(blueprint) && lineage_ok).then_some(addr).flatten()
 }
+
+/// A lineage no state has (state lineages are UUIDs): refresh with a state of this lineage
+/// reports everything tagged for the blueprint, whoever made it. Only the leftover check,
+/// which reports and never adopts or deletes, uses it.
+const ANY_LINEAGE: &str = "*any lineage*";
 
 /// The records of `state` of one kind.
 fn of_kind(state: &State, kind: Kind) -> Vec<(&Address, &Record)> {
@@ -400,19 +459,14 @@ impl Provider for AwsProvider {
     }
 
     async fn create(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
-        use Kind::*;
-        match req.address.kind() {
-            Vpc | Subnet | InternetGateway | RouteTable | SecurityGroup | SecurityGroupRule | Instance | FlowLog => {
-                self.create_ec2(req).await
-            }
-            IamRole | InstanceProfile => self.create_iam(req).await,
-            S3Bucket | S3BucketPolicy => self.create_s3(req).await,
-            LogGroup | MetricFilter | Alarm => self.create_logs(req).await,
-            Trail => self.create_trail(req).await,
-            SnsTopic | SnsSubscription => self.create_notify(req).await,
-            SsmParameter | Secret => self.create_store(req).await,
-            ConfigRecorder | ConfigDeliveryChannel | ConfigRule => self.create_config(req).await,
-        }
+        // A name taken by something else: say so in one form, with the way to take it over.
+        self.create_kind(req).await.map_err(|e| match e {
+            ProviderError::AlreadyExists(m) => match name_of(req.address.kind(), req.attrs) {
+                Some(name) => Self::not_ours(&req, &name),
+                None => ProviderError::AlreadyExists(m),
+            },
+            other => other,
+        })
     }
 
     async fn update(&self, req: Request<'_>, id: &str, before: &Attrs) -> Result<Applied, ProviderError> {
@@ -445,6 +499,15 @@ impl Provider for AwsProvider {
             SsmParameter | Secret => self.delete_store(address, id, attrs).await,
             ConfigRecorder | ConfigDeliveryChannel | ConfigRule => self.delete_config(address, id, attrs).await,
         }
+    }
+
+    async fn leftovers(
+        &self,
+        blueprint: &str,
+        lineage: &str,
+        named: &[(Address, String)],
+    ) -> Result<Vec<crate::provider::Leftover>, ProviderError> {
+        self.find_leftovers(blueprint, lineage, named).await
     }
 
     fn call_counts(&self) -> BTreeMap<String, u64> {

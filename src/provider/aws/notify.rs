@@ -24,6 +24,24 @@ impl AwsProvider {
                     .into_iter()
                     .map(|(k, v)| Tag::builder().key(k).value(v).build().expect("set"))
                     .collect();
+                // CreateTopic answers with the existing topic's ARN when the name is taken: ask
+                // first, and go on only when the topic's tags prove it is this state's own.
+                let account = self.account_id_cached().await?;
+                let existing =
+                    format!("arn:{}:sns:{}:{account}:{}", crate::plan::partition(&self.region), self.region, v.name);
+                self.count("sns");
+                match self.sns.get_topic_attributes().topic_arn(&existing).send().await.aws() {
+                    Ok(_) => {
+                        self.count("sns");
+                        let found = self.sns.list_tags_for_resource().resource_arn(&existing).send().await.aws()?;
+                        let pairs = found.tags().iter().map(|t| (t.key().to_string(), t.value().to_string()));
+                        if !Self::proves(&req, pairs) {
+                            return Err(Self::not_ours(&req, &v.name));
+                        }
+                    }
+                    Err(ProviderError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
                 let mut call = self.sns.create_topic().name(&v.name).set_tags(Some(tags));
                 if let Some(k) = &v.kms_master_key_id {
                     call = call.attributes("KmsMasterKeyId", k);
@@ -136,7 +154,7 @@ impl AwsProvider {
                     .aws()
                     .map(|o| o.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
                     .unwrap_or_default();
-                let addr = owned(blueprint, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                let addr = owned(blueprint, &state.lineage, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
                 if rec.is_none() && addr.is_none() {
                     continue;
                 }

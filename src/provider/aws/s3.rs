@@ -33,13 +33,24 @@ impl AwsProvider {
                             .build(),
                     );
                 }
-                self.count("s3");
-                match call.send().await {
-                    Ok(_) => {}
-                    // CreateBucket takes no tags: a run that died between it and the tagging
-                    // left a bucket of ours that no tag search finds. Ours, so carry on.
-                    Err(e) if e.code() == Some("BucketAlreadyOwnedByYou") => {}
-                    Err(e) => return Err(super::classify(&e)),
+                // CreateBucket answers 200 in us-east-1 for a bucket this account owns already,
+                // so ask first: an existing bucket is ours only if its tags prove it (a run that
+                // died after tagging it); anything else is refused, never taken over.
+                if self.bucket_exists(&req, &v.bucket).await? {
+                    let tags = self.bucket_tags(&v.bucket).await;
+                    if !Self::proves(&req, tags) {
+                        return Err(Self::not_ours(&req, &v.bucket));
+                    }
+                } else {
+                    self.count("s3");
+                    match call.send().await {
+                        Ok(_) => {}
+                        // Made in the moment since HeadBucket: refuse it the same way.
+                        Err(e) if matches!(e.code(), Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists")) => {
+                            return Err(Self::not_ours(&req, &v.bucket));
+                        }
+                        Err(e) => return Err(super::classify(&e)),
+                    }
                 }
                 self.bucket_settings(&req, &v, None).await?;
                 Ok(Applied {
@@ -58,6 +69,29 @@ impl AwsProvider {
                 })
             }
             _ => unreachable!("not an S3 kind"),
+        }
+    }
+
+    /// Whether a bucket of that name exists: HeadBucket answers 200 when this account owns
+    /// it, 403 when another account does (then it is not ours either), 404 when it is free.
+    async fn bucket_exists(&self, req: &Request<'_>, bucket: &str) -> Result<bool, ProviderError> {
+        self.count("s3");
+        match self.s3.head_bucket().bucket(bucket).send().await {
+            Ok(_) => Ok(true),
+            Err(e) => match e.raw_response().map(|r| r.status().as_u16()) {
+                Some(404) => Ok(false),
+                Some(403) => Err(Self::not_ours_because(req, "owned by another account", bucket)),
+                _ => Err(super::classify(&e)),
+            },
+        }
+    }
+
+    /// A bucket's tags (none when it has no tag set).
+    async fn bucket_tags(&self, bucket: &str) -> Vec<(String, String)> {
+        self.count("s3");
+        match self.s3.get_bucket_tagging().bucket(bucket).send().await.aws() {
+            Ok(t) => t.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+            Err(_) => vec![],
         }
     }
 
@@ -251,12 +285,8 @@ impl AwsProvider {
             if !in_state && !name.starts_with(&format!("{blueprint}-")) {
                 continue;
             }
-            self.count("s3");
-            let tags: Vec<(String, String)> = match self.s3.get_bucket_tagging().bucket(name).send().await.aws() {
-                Ok(t) => t.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
-                Err(_) => vec![],
-            };
-            let addr = owned(blueprint, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            let tags = self.bucket_tags(name).await;
+            let addr = owned(blueprint, &state.lineage, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             if addr.is_none() && !in_state {
                 continue;
             }

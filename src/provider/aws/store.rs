@@ -79,7 +79,7 @@ impl AwsProvider {
                     Ok(_) => {}
                     // Made by an earlier run that died before saving it: ours if its tags say
                     // so, and then written again with this value.
-                    Err(ProviderError::AlreadyExists(m)) => {
+                    Err(ProviderError::AlreadyExists(_)) => {
                         self.count("ssm");
                         let tags = self
                             .ssm
@@ -89,12 +89,9 @@ impl AwsProvider {
                             .send()
                             .await
                             .aws()?;
-                        let tag =
-                            |k: &str| tags.tag_list().iter().find(|t| t.key() == k).map(|t| t.value().to_string());
-                        if tag(super::TAG_ADDRESS) != Some(a.to_string())
-                            || tag(super::TAG_BLUEPRINT).as_deref() != Some(req.blueprint)
-                        {
-                            return Err(ProviderError::AlreadyExists(m));
+                        let pairs = tags.tag_list().iter().map(|t| (t.key().to_string(), t.value().to_string()));
+                        if !Self::proves(&req, pairs) {
+                            return Err(Self::not_ours(&req, &v.name));
                         }
                         self.count("ssm");
                         self.ssm
@@ -303,7 +300,7 @@ impl AwsProvider {
                 let arn = sec.arn().unwrap_or_default();
                 let tags: Vec<(&str, &str)> =
                     sec.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())).collect();
-                let addr = owned(blueprint, tags.iter().copied());
+                let addr = owned(blueprint, &state.lineage, tags.iter().copied());
                 let rec = state.resources.values().find(|r| r.kind == Kind::Secret && r.id == arn).cloned();
                 if rec.is_none() && addr.is_none() {
                     continue;

@@ -165,7 +165,7 @@ impl AwsProvider {
             let name = t.name().unwrap_or_default();
             let arn = t.trail_arn().unwrap_or_default();
             let tags = tags_by_arn.get(arn).cloned().unwrap_or_default();
-            let addr = owned(blueprint, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            let addr = owned(blueprint, &state.lineage, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             let rec = state.resources.values().find(|r| r.kind == Kind::Trail && r.id == name).cloned();
             if rec.is_none() && addr.is_none() {
                 continue;

@@ -1,0 +1,298 @@
+//! The closing check of a teardown: what is left of a blueprint, found without trusting state.
+//!
+//! No single AWS API sees everything socform makes, so three sources are joined:
+//! - the Resource Groups Tagging API: one paginated `GetResources` filtered on the
+//!   `socform:blueprint` tag finds every tagged resource of the services it covers, whoever
+//!   named it and whichever state made it. It also returns resources deleted moments ago
+//!   ("ghosts"), so each hit counts only once its owning service confirms it exists;
+//! - the services socform uses that it does not cover everywhere (IAM roles and instance
+//!   profiles, CloudTrail trails): their own listings, any lineage;
+//! - kinds that carry no tags (metric filters, the Config recorder and delivery channel) and
+//!   Config rules: by the names the blueprint gives them.
+//!
+//! It reports; it never adopts or deletes.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_resourcegroupstagging::types::TagFilter;
+
+use super::{AwsProvider, Classify, ANY_LINEAGE, TAG_ADDRESS, TAG_BLUEPRINT, TAG_LINEAGE};
+use crate::address::Address;
+use crate::model::Kind;
+use crate::provider::{Leftover, ProviderError};
+use crate::state::State;
+
+/// Services whose resources the own-listing pass covers; tagging hits of these are skipped
+/// so that nothing is counted twice.
+const LISTED_SERVICES: &[&str] = &["iam", "cloudtrail", "config"];
+
+impl AwsProvider {
+    pub(super) async fn find_leftovers(
+        &self,
+        blueprint: &str,
+        lineage: &str,
+        named: &[(Address, String)],
+    ) -> Result<Vec<Leftover>, ProviderError> {
+        // Keyed by (what, id) so that a resource found twice is reported once.
+        let mut found: BTreeMap<(String, String), Leftover> = BTreeMap::new();
+
+        // 1. Everything tagged for the blueprint, confirmed by its service.
+        let filter = TagFilter::builder().key(TAG_BLUEPRINT).values(blueprint).build();
+        let mut pages = self.tagging.get_resources().tag_filters(filter).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            self.count("tagging");
+            for m in page.aws()?.resource_tag_mapping_list() {
+                let arn = m.resource_arn().unwrap_or_default();
+                let tag = |k: &str| m.tags().iter().find(|t| t.key() == k).map(|t| t.value().to_string());
+                if tag(TAG_BLUEPRINT).as_deref() != Some(blueprint) {
+                    continue;
+                }
+                let Some((service, resource)) = split_arn(arn) else { continue };
+                if LISTED_SERVICES.contains(&service) {
+                    continue;
+                }
+                let Some(what) = self.confirm(service, resource, arn).await? else { continue };
+                // No lineage tag at all: tagged to look like this blueprint's, by hand or by
+                // a socform from before lineage tags.
+                let other_lineage = match tag(TAG_LINEAGE) {
+                    Some(l) => (l != lineage).then_some(l),
+                    None => Some(String::new()),
+                };
+                let address = tag(TAG_ADDRESS).and_then(|a| Address::parse(&a).ok());
+                found.insert(
+                    (what.clone(), short_id(arn).to_string()),
+                    Leftover { address, what, id: arn.to_string(), other_lineage },
+                );
+            }
+        }
+
+        // 2. IAM and CloudTrail, through their own listings (any lineage).
+        let any = State { lineage: ANY_LINEAGE.into(), ..State::new(blueprint, &self.region) };
+        let (iam, trail) = tokio::join!(self.refresh_iam(blueprint, &any), self.refresh_trail(blueprint, &any));
+        for part in [iam?, trail?] {
+            for (address, live) in part.untracked {
+                let what = address.kind().noun();
+                found.insert(
+                    (what.clone(), short_id(&live.id).to_string()),
+                    Leftover { address: Some(address), what, id: live.id, other_lineage: None },
+                );
+            }
+        }
+
+        // 3. By name: metric filters, the Config recorder, delivery channel and rules.
+        let wanted = |kind: Kind| -> BTreeMap<&str, &Address> {
+            named.iter().filter(|(a, _)| a.kind() == kind).map(|(a, n)| (n.as_str(), a)).collect()
+        };
+        let mut add = |address: &Address, id: &str| {
+            let what = address.kind().noun();
+            found.insert(
+                (what.clone(), id.to_string()),
+                Leftover { address: Some(address.clone()), what, id: id.to_string(), other_lineage: None },
+            );
+        };
+        let filters = wanted(Kind::MetricFilter);
+        if !filters.is_empty() {
+            let mut pages = self.logs.describe_metric_filters().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                self.count("logs");
+                for f in page.aws()?.metric_filters() {
+                    if let Some(a) = f.filter_name().and_then(|n| filters.get(n)) {
+                        add(
+                            a,
+                            &format!(
+                                "{}:{}",
+                                f.log_group_name().unwrap_or_default(),
+                                f.filter_name().unwrap_or_default()
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        let recorders = wanted(Kind::ConfigRecorder);
+        let channels = wanted(Kind::ConfigDeliveryChannel);
+        let rules = wanted(Kind::ConfigRule);
+        if !recorders.is_empty() || !channels.is_empty() {
+            self.count("config");
+            for r in self.config.describe_configuration_recorders().send().await.aws()?.configuration_recorders() {
+                if let Some(a) = r.name().and_then(|n| recorders.get(n)) {
+                    add(a, r.name().unwrap_or_default());
+                }
+            }
+            self.count("config");
+            for c in self.config.describe_delivery_channels().send().await.aws()?.delivery_channels() {
+                if let Some(a) = c.name().and_then(|n| channels.get(n)) {
+                    add(a, c.name().unwrap_or_default());
+                }
+            }
+        }
+        if !rules.is_empty() {
+            let names: Vec<String> = rules.keys().map(|n| n.to_string()).collect();
+            for chunk in names.chunks(25) {
+                self.count("config");
+                match self.config.describe_config_rules().set_config_rule_names(Some(chunk.to_vec())).send().await.aws()
+                {
+                    Ok(out) => {
+                        for r in out.config_rules() {
+                            if let Some(a) = r.config_rule_name().and_then(|n| rules.get(n)) {
+                                add(a, r.config_rule_name().unwrap_or_default());
+                            }
+                        }
+                    }
+                    // Asked by name, Config answers NoSuchConfigRule when any one is gone:
+                    // ask for each then.
+                    Err(ProviderError::NotFound(_)) => {
+                        for n in chunk {
+                            self.count("config");
+                            match self.config.describe_config_rules().config_rule_names(n).send().await.aws() {
+                                Ok(out) if !out.config_rules().is_empty() => add(rules[n.as_str()], n),
+                                Ok(_) | Err(ProviderError::NotFound(_)) => {}
+                                Err(e) => return Err(e),
+                            }
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(found.into_values().collect())
+    }
+
+    /// Whether the resource an ARN names exists, as its owning service sees it, and what it
+    /// is in words. `None` when it is gone (or scheduled for deletion, for secrets).
+    async fn confirm(&self, service: &str, resource: &str, arn: &str) -> Result<Option<String>, ProviderError> {
+        let (rtype, id) = resource.split_once(['/', ':']).unwrap_or(("", resource));
+        let gone = |r: Result<bool, ProviderError>| match r {
+            Ok(b) => Ok(b),
+            Err(ProviderError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        };
+        let exists = match service {
+            "s3" if !resource.contains('/') => {
+                self.count("s3");
+                match self.s3.head_bucket().bucket(resource).send().await {
+                    Ok(_) => true,
+                    Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => false,
+                    Err(e) => return Err(super::classify(&e)),
+                }
+            }
+            "sns" => {
+                self.count("sns");
+                gone(self.sns.get_topic_attributes().topic_arn(arn).send().await.aws().map(|_| true))?
+            }
+            "logs" if rtype == "log-group" => {
+                let name = id.trim_end_matches(":*");
+                self.count("logs");
+                let out = self.logs.describe_log_groups().log_group_name_prefix(name).send().await.aws();
+                gone(out.map(|o| o.log_groups().iter().any(|g| g.log_group_name() == Some(name))))?
+            }
+            "cloudwatch" if rtype == "alarm" => {
+                self.count("cloudwatch");
+                let out = self.cloudwatch.describe_alarms().alarm_names(id).send().await.aws();
+                gone(out.map(|o| !o.metric_alarms().is_empty()))?
+            }
+            "ssm" if rtype == "parameter" => {
+                // `parameter/a/b` is the parameter `/a/b`, `parameter/x` is `x`.
+                let filter = aws_sdk_ssm::types::ParameterStringFilter::builder()
+                    .key("Name")
+                    .option("Equals")
+                    .values(id)
+                    .values(format!("/{id}"))
+                    .build()
+                    .map_err(|e| ProviderError::Fatal(e.to_string()))?;
+                self.count("ssm");
+                let out = self.ssm.describe_parameters().parameter_filters(filter).send().await.aws();
+                gone(out.map(|o| !o.parameters().is_empty()))?
+            }
+            "secretsmanager" => {
+                self.count("secretsmanager");
+                let out = self.secrets.describe_secret().secret_id(arn).send().await.aws();
+                // A secret scheduled for deletion is on its way out: AWS deletes it when its
+                // recovery window ends, and it can still be restored until then.
+                gone(out.map(|o| o.deleted_date().is_none()))?
+            }
+            "ec2" => gone(self.ec2_exists(rtype, id).await)?,
+            // A service socform does not make resources in: report it as the index has it.
+            _ => true,
+        };
+        Ok(exists.then(|| match rtype {
+            "" => format!("{service} {}", if service == "s3" { "bucket" } else { "resource" }),
+            t => format!("{service} {t}"),
+        }))
+    }
+
+    /// Whether an EC2 resource exists (instances: and is not terminated).
+    async fn ec2_exists(&self, rtype: &str, id: &str) -> Result<bool, ProviderError> {
+        self.count("ec2");
+        let e = &self.ec2;
+        Ok(match rtype {
+            "vpc" => !e.describe_vpcs().vpc_ids(id).send().await.aws()?.vpcs().is_empty(),
+            "subnet" => !e.describe_subnets().subnet_ids(id).send().await.aws()?.subnets().is_empty(),
+            "security-group" => {
+                !e.describe_security_groups().group_ids(id).send().await.aws()?.security_groups().is_empty()
+            }
+            "security-group-rule" => !e
+                .describe_security_group_rules()
+                .security_group_rule_ids(id)
+                .send()
+                .await
+                .aws()?
+                .security_group_rules()
+                .is_empty(),
+            "internet-gateway" => !e
+                .describe_internet_gateways()
+                .internet_gateway_ids(id)
+                .send()
+                .await
+                .aws()?
+                .internet_gateways()
+                .is_empty(),
+            "route-table" => {
+                !e.describe_route_tables().route_table_ids(id).send().await.aws()?.route_tables().is_empty()
+            }
+            "volume" => !e.describe_volumes().volume_ids(id).send().await.aws()?.volumes().is_empty(),
+            "vpc-flow-log" => !e.describe_flow_logs().flow_log_ids(id).send().await.aws()?.flow_logs().is_empty(),
+            "instance" => e.describe_instances().instance_ids(id).send().await.aws()?.reservations().iter().any(|r| {
+                r.instances().iter().any(|i| {
+                    !matches!(
+                        i.state().and_then(|s| s.name()).map(|n| n.as_str()),
+                        Some("terminated" | "shutting-down")
+                    )
+                })
+            }),
+            // Another EC2 type socform does not make: trust the index.
+            _ => true,
+        })
+    }
+}
+
+/// `arn:partition:service:region:account:resource` -> (service, resource).
+fn split_arn(arn: &str) -> Option<(&str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    let (_, _, service, _, _, resource) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    Some((service, resource))
+}
+
+/// The last segment of an id or ARN, so that one resource found by ARN and by id matches.
+fn short_id(id: &str) -> &str {
+    id.rsplit(['/', ':']).next().unwrap_or(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_split_into_service_and_resource() {
+        assert_eq!(split_arn("arn:aws:s3:::soc-trail"), Some(("s3", "soc-trail")));
+        assert_eq!(split_arn("arn:aws:ec2:us-east-1:123456789012:vpc/vpc-1"), Some(("ec2", "vpc/vpc-1")));
+        assert_eq!(
+            split_arn("arn:aws:logs:us-east-1:123456789012:log-group:soc-ct:*"),
+            Some(("logs", "log-group:soc-ct:*"))
+        );
+        assert_eq!(split_arn("not-an-arn"), None);
+        assert_eq!(short_id("arn:aws:sns:us-east-1:123456789012:soc-alerts"), "soc-alerts");
+        assert_eq!(short_id("vpc-1"), "vpc-1");
+    }
+}

@@ -1,0 +1,237 @@
+//! Ownership and safety, tried as an adversary would, against moto_server: resources whose
+//! names collide with the blueprint's, look-alikes tagged to pass for socform's, another
+//! account's credentials, another region, a lost state file. What exists is read with boto3
+//! (tests/support/aws_tool.py `inventory`: every resource of every kind socform makes, with
+//! no filter on tags or names), never through socform. Needs moto: `scripts/test.sh`
+//! installs it.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use support::{aws_tool, text, Lab};
+
+fn tool(lab: &Lab, args: &[&str]) -> String {
+    aws_tool(&lab.moto, "us-east-1", args)
+}
+
+/// A small blueprint (a log group, a topic with a subscriber, a detection and a bucket):
+/// quick to apply, and with every name-collision kind.
+const SMALL: &str = r#"
+blueprint: pin
+region: us-east-1
+buckets:
+  evidence: {}
+log_groups:
+  app: { retention_days: 7 }
+notifications:
+  alerts: { email: [soc@example.com] }
+detections:
+  - name: root-usage
+    pattern: '{ $.userIdentity.type = "Root" }'
+    log_group: app
+    notify: [alerts]
+"#;
+
+#[test]
+fn hand_made_look_alikes_survive_apply_and_destroy_and_collisions_are_named() {
+    let lab = Lab::new();
+    let bp = lab.blueprint("every-kind.yaml", |s| s);
+    // Made by hand before socform ever runs: a bucket with the trail bucket's exact name
+    // holding evidence, a topic with the blueprint's topic name and its own subscriber, an
+    // alarm and a metric filter (on a hand-made log group) with the blueprint's name prefix,
+    // an alarm named exactly the prefix, another blueprint's tagged alarm, and an alarm whose
+    // tags claim to be this blueprint's (without the lineage only a real state has).
+    tool(&lab, &["create-bucket", "every-kind-trail-123456789012"]);
+    tool(&lab, &["put-object", "every-kind-trail-123456789012", "evidence.log", "keep me"]);
+    tool(&lab, &["create-topic", "every-kind-alerts", "oncall@example.org"]);
+    tool(&lab, &["create-alarm", "every-kind-billing-watch"]);
+    tool(&lab, &["create-alarm", "every-kind-"]);
+    tool(&lab, &["create-log-group", "every-kind-handmade"]);
+    tool(&lab, &["create-filter", "every-kind-handmade", "every-kind-errors"]);
+    tool(
+        &lab,
+        &[
+            "create-alarm",
+            "every-kind-prod-root-usage",
+            "socform:blueprint=every-kind-prod",
+            "socform:address=alarm.root-usage",
+        ],
+    );
+    tool(&lab, &["create-alarm", "every-kind-forged", "socform:blueprint=every-kind", "socform:address=alarm.forged"]);
+    let hand_made = lab.inventory();
+
+    let out = lab.socform(&["apply", &bp, "--auto-approve"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for (address, what, name) in [
+        ("s3_bucket.trail", "s3 bucket", "every-kind-trail-123456789012"),
+        ("sns_topic.alerts", "sns topic", "every-kind-alerts"),
+    ] {
+        let expected = format!(
+            "{address}: create failed: {what} `{name}` already exists and this state did not make it: take it over with `socform import {address} {name}`"
+        );
+        assert!(err.contains(&expected), "missing `{expected}` in:\n{err}");
+    }
+    assert!(!err.contains("every-kind-billing-watch"), "{err}");
+    // The look-alike that claims this blueprint in its tags is named, and not adopted.
+    assert!(err.contains("alarm.forged: cloudwatch alarm `arn:aws:cloudwatch:us-east-1:123456789012:alarm:every-kind-forged` (tagged for this blueprint without a lineage"), "{err}");
+    // Nothing hand-made was changed, taken over or deleted.
+    let after_apply = lab.inventory();
+    assert!(hand_made.is_subset(&after_apply), "lost: {:?}", hand_made.difference(&after_apply).collect::<Vec<_>>());
+    assert_eq!(tool(&lab, &["get-object", "every-kind-trail-123456789012", "evidence.log"]).trim(), "keep me");
+    assert_eq!(tool(&lab, &["subscriptions", "every-kind-alerts"]).trim(), r#"["oncall@example.org"]"#);
+    let state = lab.state();
+    assert!(state["resources"].get("s3_bucket.trail").is_none());
+    assert!(state["resources"].get("sns_topic.alerts").is_none());
+    assert!(state["resources"].get("vpc.main").is_some(), "what does not collide is applied");
+    // A plan made now wants to delete none of them.
+    let plan = lab.plan_json(&bp);
+    let deletes: Vec<&str> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] == "delete")
+        .map(|c| c["address"].as_str().unwrap())
+        .collect();
+    assert!(deletes.is_empty(), "{deletes:?}");
+
+    // Destroy removes what socform made and nothing else; the closing check names the
+    // look-alike tagged for this blueprint instead of calling the account clean.
+    let out = lab.socform(&["destroy", &bp, "--auto-approve"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("still exists: alarm.forged: cloudwatch alarm"), "{err}");
+    assert!(err.contains("1 resource remains after destroy"), "{err}");
+    assert_eq!(lab.inventory(), hand_made, "destroy did not leave exactly what was there before");
+    assert_eq!(tool(&lab, &["get-object", "every-kind-trail-123456789012", "evidence.log"]).trim(), "keep me");
+}
+
+#[test]
+fn another_account_region_or_blueprint_is_refused_with_state_and_aws_intact() {
+    let lab = Lab::new();
+    let bp = lab.write("pin.yaml", SMALL);
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let state_before = std::fs::read(lab.state_path()).unwrap();
+    let aws_before = lab.inventory();
+    let unchanged = |what: &str| {
+        assert_eq!(std::fs::read(lab.state_path()).unwrap(), state_before, "{what}: state changed");
+        assert_eq!(lab.inventory(), aws_before, "{what}: AWS changed");
+    };
+
+    // Another account's credentials (moto serves STS AssumeRole into account 2222...).
+    let creds: serde_json::Value = serde_json::from_str(&tool(&lab, &["credentials", "222222222222"])).unwrap();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", creds["AccessKeyId"].as_str().unwrap()),
+        ("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"].as_str().unwrap()),
+        ("AWS_SESSION_TOKEN", creds["SessionToken"].as_str().unwrap()),
+    ];
+    for cmd in [vec!["destroy", &bp, "--auto-approve"], vec!["apply", &bp, "--auto-approve"], vec!["plan", &bp]] {
+        let out = lab.socform_env(&cmd, &env);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{cmd:?}: {err}");
+        assert!(
+            err.contains(
+                "the state was made in AWS account 123456789012, and the credentials are for account 222222222222"
+            ),
+            "{cmd:?}: {err}"
+        );
+        unchanged(&format!("{cmd:?} in another account"));
+    }
+
+    // Another region, by flag or by an edited blueprint.
+    let out = lab.socform(&["destroy", &bp, "--auto-approve", "--region", "us-west-2"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--region us-west-2 disagrees with blueprint `pin`, which is in us-east-1"), "{err}");
+    unchanged("--region us-west-2");
+    let moved = lab.write("pin.yaml", &SMALL.replace("us-east-1", "us-west-2"));
+    let out = lab.socform(&["destroy", &moved, "--auto-approve"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("this state records resources in region us-east-1, and the blueprint now says us-west-2"),
+        "{err}"
+    );
+    unchanged("blueprint moved to us-west-2");
+
+    // Another blueprint pointed at this state.
+    let other = lab.write("other.yaml", &SMALL.replace("blueprint: pin", "blueprint: other"));
+    let out = lab.socform(&["destroy", &other, "--auto-approve"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("this state belongs to blueprint `pin`, not `other`"), "{err}");
+    unchanged("another blueprint");
+
+    // The right account, region and blueprint: destroy goes through and proves it.
+    let bp = lab.write("pin.yaml", SMALL);
+    let out = lab.ok(&["destroy", &bp, "--auto-approve"]);
+    let _ = out;
+    let left: BTreeSet<String> = lab.inventory();
+    assert!(left.iter().all(|r| !r.contains("pin-")), "{left:?}");
+}
+
+#[test]
+fn allowed_accounts_refuses_any_other_account_before_a_single_write() {
+    let lab = Lab::new();
+    let before = lab.inventory();
+    let bp = lab.write(
+        "pin.yaml",
+        &SMALL.replace("region: us-east-1", "region: us-east-1\nallowed_accounts: [\"111111111111\"]"),
+    );
+    for cmd in [vec!["plan", &bp], vec!["apply", &bp, "--auto-approve"]] {
+        let out = lab.socform(&cmd);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("AWS account 123456789012 is not in the blueprint's allowed_accounts (111111111111)"),
+            "{err}"
+        );
+    }
+    assert_eq!(lab.inventory(), before, "something was written");
+    assert!(!lab.state_path().exists(), "state was written");
+    // The account it names is fine.
+    let bp = lab.write(
+        "pin.yaml",
+        &SMALL.replace("region: us-east-1", "region: us-east-1\nallowed_accounts: [\"123456789012\"]"),
+    );
+    let out = lab.socform(&["plan", &bp]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("(account 123456789012, us-east-1)"), "the plan names account and region");
+}
+
+#[test]
+fn a_lost_state_file_is_never_called_a_clean_teardown() {
+    let lab = Lab::new();
+    let bp = lab.blueprint("every-kind.yaml", |s| s);
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let lineage = lab.state()["lineage"].as_str().unwrap().to_string();
+    std::fs::remove_file(lab.state_path()).unwrap();
+    let before = lab.inventory();
+
+    // A new state knows nothing, so destroy deletes nothing: and says what is still there,
+    // including the untaggable Config recorder and delivery channel (billed hourly).
+    let out = lab.socform(&["destroy", &bp, "--auto-approve"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("0 resources remain"), "{err}");
+    for expected in [
+        "still exists: config_recorder.main: config recorder `every-kind`",
+        "still exists: config_delivery_channel.main: config delivery channel `every-kind`",
+        "still exists: config_rule.no-public-read: config rule `every-kind-no-public-read`",
+        "still exists: metric_filter.root-usage: metric filter `every-kind-trail:every-kind-root-usage`",
+        "still exists: iam_role.host: iam role",
+        "still exists: trail.main: trail",
+    ] {
+        assert!(err.contains(expected), "missing `{expected}` in:\n{err}");
+    }
+    assert!(err.contains(&format!("made by another state of this blueprint, lineage {lineage}")), "{err}");
+    assert_eq!(lab.inventory(), before, "a destroy without state deleted something");
+
+    // An apply with the lost state's resources around creates nothing it cannot prove is
+    // free: names collide and are refused, and it says that another state's resources exist.
+    let out = lab.socform(&["plan", &bp]);
+    let err = text(&out.stderr);
+    assert!(err.contains("resources tagged for blueprint `every-kind` by another state exist"), "{err}");
+    assert!(err.contains(&format!("lineage {lineage}")), "{err}");
+}
