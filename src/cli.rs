@@ -221,7 +221,15 @@ impl std::error::Error for Reported {}
 
 /// Entry point for the binary.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap exits 2 on a usage error, and 2 means "changes present" to `diff` and `plan
+    // --detailed-exitcode`: a CI gate must never read a typo as a reviewable change.
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
     let ui = Ui::new(&cli.global);
     match run(cli, &ui) {
         Ok(code) => ExitCode::from(code),
@@ -385,11 +393,26 @@ fn diff_cmd(files: &[PathBuf], base: Option<&str>, format: PlanFormat, ui: &Ui) 
 fn load_at_revision(rev: &str, path: &Path, ui: &Ui) -> Result<Loaded> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().ok_or_else(|| anyhow!("`{}` is not a file", path.display()))?;
+    // A revision and nothing else: `--base=--output=FILE` must not become an option of git.
+    if rev.starts_with('-') || rev.contains(':') {
+        bail!("--base takes a git revision (a branch, tag or commit), not `{rev}`");
+    }
+    let verified = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "--verify", "--quiet", "--end-of-options"])
+        .arg(format!("{rev}^{{commit}}"))
+        .output()
+        .context("running git")?;
+    if !verified.status.success() {
+        bail!("--base `{rev}` is not a commit of the repository holding `{}`", path.display());
+    }
+    let commit = String::from_utf8_lossy(&verified.stdout).trim().to_string();
     let out = std::process::Command::new("git")
         .arg("-C")
         .arg(dir)
         .arg("show")
-        .arg(format!("{rev}:./{}", name.to_string_lossy()))
+        .arg(format!("{commit}:./{}", name.to_string_lossy()))
         .output()
         .context("running git")?;
     if !out.status.success() {

@@ -350,3 +350,60 @@ fn coverage_lists_cis_controls_and_techniques() {
     let out = run(&["coverage", "blueprints/cloudtrail-alarms.yaml", "--format", "markdown"]);
     assert!(text(&out.stdout).starts_with("### socform coverage: `cloudtrail-alarms`"));
 }
+
+/// Regression (issue "Ownership and safety"): a blueprint under review pulled any file into
+/// `plan`/`diff` output, the pull-request comment of a CI job that holds credentials. Every
+/// escape is refused, located, in one run, and no output holds the file's content.
+#[test]
+fn files_a_blueprint_names_stay_inside_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = dir.path().join("lab");
+    std::fs::create_dir_all(lab.join("scripts")).unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "TOP-SECRET-VALUE\n").unwrap();
+    std::fs::write(lab.join("scripts/ok.sh"), "#!/bin/sh\necho hi\n").unwrap();
+    std::os::unix::fs::symlink("../../secret.txt", lab.join("scripts/link.sh")).unwrap();
+    let host = |name: &str, file: &str| {
+        format!("  {name}: {{ subnet: a, security_groups: [h], instance_type: t3.micro, image: amazon-linux-2023, user_data: {file} }}\n")
+    };
+    let mut bp = String::from(
+        "blueprint: escape\nregion: us-east-1\nnetwork:\n  vpc: { cidr: 10.0.0.0/16 }\n  subnets:\n    a: { cidr: 10.0.0.0/24, az: us-east-1a }\nsecurity_groups:\n  h: { egress: [] }\nhosts:\n",
+    );
+    for (name, file) in [
+        ("ok", "scripts/ok.sh"),
+        ("dotdot", "../secret.txt"),
+        ("environ", "/proc/self/environ"),
+        ("link", "scripts/link.sh"),
+        ("zero", "/dev/zero"),
+        ("folder", "scripts"),
+    ] {
+        bp.push_str(&host(name, file));
+    }
+    let path = lab.join("bp.yaml");
+    std::fs::write(&path, &bp).unwrap();
+    let p = path.to_str().unwrap();
+    let state = dir.path().join("state.json");
+    for args in [
+        vec!["validate", p],
+        vec!["plan", p, "--refresh=false", "--format", "markdown", "--state", state.to_str().unwrap()],
+        vec!["diff", p, p, "--format", "markdown"],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(!all.contains("TOP-SECRET-VALUE") && !all.contains("PATH="), "{args:?} leaked a file:\n{all}");
+        for (line, expected) in [
+            (11, "`../secret.txt` is outside the blueprint's folder"),
+            (12, "`/proc/self/environ` is outside the blueprint's folder"),
+            (13, "`scripts/link.sh` leads outside the blueprint's folder"),
+            (14, "`/dev/zero` is outside the blueprint's folder"),
+            (15, "`scripts` is not a regular file"),
+        ] {
+            assert!(all.contains(expected), "{args:?}: missing {expected}:\n{all}");
+            assert!(all.contains(&format!("bp.yaml:{line}:")), "{args:?}: not located at line {line}:\n{all}");
+        }
+    }
+    // The blueprint itself: a device is refused at once, not read until memory runs out.
+    let out = run(&["validate", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("is not a regular file"));
+}

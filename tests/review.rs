@@ -383,6 +383,19 @@ fn diff_against_a_git_revision() {
     assert_eq!(v["review"][0]["check"], "weaken.flow-logs-narrowed");
     let out = run(&["diff", "--base", "no-such-rev", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
+    // Regression: `--base=--output=FILE` reached git as an option and wrote FILE. A base is
+    // a revision and nothing else.
+    let written = dir.path().join("written-by-git");
+    let opt = format!("--base=--output={}", written.display());
+    let out = run(&["diff", &opt, path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--base takes a git revision"));
+    assert!(!written.exists(), "git was handed an option");
+    // Usage errors exit 1, never 2 ("changes present").
+    for rev in ["HEAD:lab.yaml", "--all"] {
+        let out = run(&["diff", "--base", rev, path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{rev}");
+    }
 }
 
 #[test]

@@ -2123,14 +2123,54 @@ impl Lower<'_> {
         None
     }
 
+    /// Reads a file a blueprint names: a relative path inside the blueprint's folder tree
+    /// (symbolic links followed, then checked), a regular file, at most `limit` bytes. A
+    /// blueprint under review must not be able to pull other files into a plan or a pull
+    /// request comment (`../../secret.txt`, `/proc/self/environ`, a link to `~/.aws`), nor
+    /// exhaust memory (`/dev/zero`).
+    fn confined_read(&self, file: &str, limit: u64) -> Result<Vec<u8>, (String, String)> {
+        let base = &self.opts.base_dir;
+        let inside = format!("paths are relative to the blueprint's folder ({}) and stay inside it", base.display());
+        let rel = std::path::Path::new(file);
+        if rel.is_absolute()
+            || rel.components().any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
+        {
+            return Err((
+                format!("`{file}` is outside the blueprint's folder: absolute paths and `..` are refused"),
+                inside,
+            ));
+        }
+        let root = base
+            .canonicalize()
+            .map_err(|e| (format!("cannot read the blueprint's folder `{}`: {e}", base.display()), inside.clone()))?;
+        let real = base.join(rel).canonicalize().map_err(|e| (format!("cannot read `{file}`: {e}"), inside.clone()))?;
+        if !real.starts_with(&root) {
+            return Err((
+                format!(
+                    "`{file}` leads outside the blueprint's folder (to `{}`) through a symbolic link",
+                    real.display()
+                ),
+                inside,
+            ));
+        }
+        match super::read_capped(&real, limit) {
+            Ok(bytes) => Ok(bytes),
+            Err(super::ReadError::TooBig) => Err((
+                format!("`{file}` is larger than {limit} bytes"),
+                "EC2 accepts at most 16 KiB of user data".into(),
+            )),
+            Err(super::ReadError::NotAFile) => Err((format!("`{file}` is not a regular file"), inside)),
+            Err(super::ReadError::Io(e)) => Err((format!("cannot read `{file}`: {e}"), inside)),
+        }
+    }
+
     /// Reads the script and exports its variables right after the `#!` line.
     fn user_data(&mut self, u: &Sp<raw::UserData>) -> Option<String> {
         let (file, vars) = match &u.value {
             raw::UserData::File(f) => (f, None),
             raw::UserData::WithVars { file, vars } => (file, Some(vars)),
         };
-        let path = self.opts.base_dir.join(file);
-        let script = match std::fs::read(&path) {
+        let script = match self.confined_read(file, USER_DATA_LIMIT as u64) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(s) => s,
                 Err(_) => {
@@ -2138,12 +2178,8 @@ impl Lower<'_> {
                     return None;
                 }
             },
-            Err(e) => {
-                self.error_help(
-                    u.loc,
-                    format!("cannot read user data `{file}`: {e}"),
-                    format!("paths are relative to the blueprint's folder ({})", self.opts.base_dir.display()),
-                );
+            Err((message, help)) => {
+                self.error_help(u.loc, message, help);
                 return None;
             }
         };

@@ -59,17 +59,51 @@ pub fn load(path: &Path, env: EnvMode) -> Result<Loaded, Vec<Diagnostic>> {
 
 fn read_text(path: &Path) -> Result<String, Vec<Diagnostic>> {
     let fail = |m: String| vec![Diagnostic::error(m)];
-    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read blueprint `{}`: {e}", path.display())))?;
-    if meta.len() > MAX_BYTES {
-        return Err(fail(format!(
-            "blueprint `{}` is {} bytes: socform reads blueprints of at most {} MiB",
-            path.display(),
-            meta.len(),
-            MAX_BYTES / (1024 * 1024)
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read blueprint `{}`: {e}", path.display())))?;
+    let bytes = match read_capped(path, MAX_BYTES) {
+        Ok(b) => b,
+        Err(ReadError::TooBig) => {
+            return Err(fail(format!(
+                "blueprint `{}` is too large: socform reads blueprints of at most {} MiB",
+                path.display(),
+                MAX_BYTES / (1024 * 1024)
+            )))
+        }
+        Err(ReadError::NotAFile) => {
+            return Err(fail(format!("blueprint `{}` is not a regular file", path.display())));
+        }
+        Err(ReadError::Io(e)) => return Err(fail(format!("cannot read blueprint `{}`: {e}", path.display()))),
+    };
     String::from_utf8(bytes).map_err(|e| fail(format!("blueprint `{}` is not UTF-8: {e}", path.display())))
+}
+
+/// Why a file a blueprint needs could not be read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// Larger than the limit (counted while reading: devices and `/proc` files report 0).
+    TooBig,
+    /// A device, a fifo, a folder: never read.
+    NotAFile,
+    Io(std::io::Error),
+}
+
+/// Reads a regular file of at most `limit` bytes, counting as it reads so that a file whose
+/// size the file system does not report (`/proc`) or that grows cannot exhaust memory.
+pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let meta = f.metadata().map_err(ReadError::Io)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotAFile);
+    }
+    if meta.len() > limit {
+        return Err(ReadError::TooBig);
+    }
+    let mut bytes = Vec::new();
+    f.take(limit + 1).read_to_end(&mut bytes).map_err(ReadError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooBig);
+    }
+    Ok(bytes)
 }
 
 /// The YAML budget: generous for real blueprints, tight enough that hostile input is refused
