@@ -288,7 +288,7 @@ trail:
 #[test]
 fn every_lint_rule_fires_where_it_should() {
     let mut fired = std::collections::BTreeSet::new();
-    for text in [LINT_BAD, LINT_TRAIL] {
+    for text in [LINT_BAD, LINT_TRAIL, &quota_blueprint(61, 6)] {
         let m = model(text);
         for f in lint::lint(&m, &[]).findings {
             fired.insert(f.rule);
@@ -302,6 +302,39 @@ fn every_lint_rule_fires_where_it_should() {
     insta::assert_snapshot!("lint_human", r.human("lint-bad.yaml", &locate));
     insta::assert_snapshot!("lint_sarif", r.sarif("lint-bad.yaml", &locate));
     insta::assert_snapshot!("lint_json", r.json());
+}
+
+/// A group with `rules` ingress rules, and a host in `groups` groups.
+pub fn quota_blueprint(rules: usize, groups: usize) -> String {
+    let ports: Vec<String> = (1..=rules).map(|p| p.to_string()).collect();
+    let mut t = format!(
+        "blueprint: quota\nregion: us-east-1\nnetwork:\n  vpc: {{ cidr: 10.0.0.0/16 }}\n  subnets:\n    a: {{ cidr: 10.0.0.0/24, az: us-east-1a }}\nsecurity_groups:\n  big:\n    ingress: [ {{ protocol: tcp, ports: [{}], from: 10.0.0.0/8 }} ]\n    egress: []\n",
+        ports.join(", ")
+    );
+    for g in 0..groups {
+        t.push_str(&format!("  g{g}: {{ egress: [] }}\n"));
+    }
+    let names: Vec<String> = (0..groups).map(|g| format!("g{g}")).collect();
+    t.push_str(&format!(
+        "hosts:\n  h: {{ subnet: a, security_groups: [{}], instance_type: t3.micro, image: amazon-linux-2023 }}\n",
+        names.join(", ")
+    ));
+    t
+}
+
+#[test]
+fn default_quotas_are_a_lint_warning_naming_the_count() {
+    let r = lint::lint(&model(&quota_blueprint(61, 6)), &[]);
+    let msgs: Vec<String> = r.findings.iter().filter(|f| f.rule == "SOC019").map(|f| f.message.clone()).collect();
+    assert_eq!(
+        msgs,
+        [
+            "61 ingress rules: the default quota is 60 per direction",
+            "6 security groups: the default quota is 5 per network interface"
+        ]
+    );
+    let r = lint::lint(&model(&quota_blueprint(60, 5)), &[]);
+    assert!(r.findings.iter().all(|f| f.rule != "SOC019"));
 }
 
 #[test]

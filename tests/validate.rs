@@ -125,3 +125,39 @@ fn a_huge_file_is_refused_before_parsing() {
     assert!(start.elapsed() < Duration::from_secs(1));
     assert!(err[0].message.contains("at most 8 MiB"), "{}", err[0].message);
 }
+
+/// Regression (issue "Ownership and safety"): `evaluation_periods: 4611686018427387904`
+/// overflowed and panicked, a huge period became `-8`, and 10,000 rules in one group
+/// passed. Every number is range-checked with a located error.
+#[test]
+fn numbers_out_of_range_are_located_errors_never_panics() {
+    let base = "blueprint: n\nregion: us-east-1\nlog_groups:\n  app: {}\ndetections:\n";
+    let det = |threshold: &str| {
+        format!("{base}  - name: d\n    pattern: '{{ $.a = 1 }}'\n    log_group: app\n    threshold: {threshold}\n")
+    };
+    for (threshold, expected) in [
+        ("{ count: 1, period: 60, evaluation_periods: 4611686018427387904 }", "may not exceed one week"),
+        ("{ count: 1, period: 9223372036854775800 }", "at most a week"),
+        ("{ count: 1, period: 4294967340 }", "at most a week"),
+        ("{ count: 1, period: 10, evaluation_periods: 8641 }", "one day for periods under a minute"),
+        ("{ count: 1, period: 60, evaluation_periods: -3 }", "evaluation_periods is at least 1"),
+        ("{ count: .inf, period: 60 }", "finite"),
+        ("{ count: .nan, period: 60 }", "finite"),
+    ] {
+        let err = lower_text(&det(threshold)).expect_err(threshold);
+        assert!(err.iter().any(|d| d.message.contains(expected)), "{threshold}: {:?}", err);
+        assert!(err.iter().all(|d| d.loc.is_some()), "{threshold}: unlocated");
+    }
+    // The largest valid values still pass.
+    lower_text(&det("{ count: 1, period: 60, evaluation_periods: 10080 }")).expect("a week of minutes is valid");
+
+    // AWS's hard limits: 1,000 rules in one direction, 16 groups on one interface.
+    let big = include_str!("../tests/fixtures/quota-head.yaml").to_string();
+    let ports: Vec<String> = (1..=1001).map(|p| p.to_string()).collect();
+    let text = format!("{big}    ingress: [ {{ protocol: tcp, ports: [{}], from: 10.0.0.0/8 }} ]\n", ports.join(", "));
+    let err = lower_text(&text).expect_err("1001 rules");
+    assert!(err.iter().any(|d| d.message.contains("1001 ingress rules: AWS allows at most 1000")), "{err:?}");
+    let ports: Vec<String> = (1..=1000).map(|p| p.to_string()).collect();
+    let text = format!("{big}    ingress: [ {{ protocol: tcp, ports: [{}], from: 10.0.0.0/8 }} ]\n", ports.join(", "));
+    lower_text(&text).expect("1000 rules are possible with a raised quota");
+}

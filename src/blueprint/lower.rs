@@ -43,6 +43,10 @@ pub struct LowerOptions<'a> {
 
 /// Largest user data AWS accepts, before base64.
 const USER_DATA_LIMIT: usize = 16 * 1024;
+/// The most rules AWS accepts in one direction of a security group, whatever the quota.
+pub const MAX_RULES_PER_DIRECTION: usize = 1000;
+/// The most security groups AWS attaches to one network interface, whatever the quota.
+pub const MAX_GROUPS_PER_INTERFACE: usize = 16;
 /// Longest filter pattern CloudWatch Logs accepts.
 pub const PATTERN_LIMIT: usize = 1024;
 
@@ -1000,6 +1004,20 @@ impl Lower<'_> {
 
     // ---- security groups ---------------------------------------------------------------
 
+    /// AWS never accepts more than 1,000 rules in one direction of a group (its quota of 60
+    /// can be raised that far, at the cost of groups per interface): more is an error here,
+    /// not a failure halfway through an apply. `lint` warns above the default 60 (SOC019).
+    fn rules_quota(&mut self, node: &Node, direction: &str, n: usize) {
+        if n > MAX_RULES_PER_DIRECTION {
+            let at = node.get(direction).map(|d| d.loc).unwrap_or(node.loc);
+            self.error_help(
+                at,
+                format!("{n} {direction} rules: AWS allows at most {MAX_RULES_PER_DIRECTION} in one direction of a security group"),
+                "each port range and each peer is one rule; split them across groups, or use a prefix list",
+            );
+        }
+    }
+
     fn security_group(&mut self, key: &Sp<String>, node: &Node) {
         let Some(sg) = self.read::<raw::SecurityGroup>(node) else { return };
         if !self.is_declared(Section::Vpc, "main") {
@@ -1032,14 +1050,20 @@ impl Lower<'_> {
         });
         self.add(addr, attrs, node.loc);
 
+        let rules_now = |cx: &Self| cx.resources.keys().filter(|a| a.kind() == Kind::SecurityGroupRule).count();
+        let start = rules_now(self);
         for rule in &sg.ingress {
             self.rule(key, Direction::Ingress, rule);
         }
+        let after_ingress = rules_now(self);
+        self.rules_quota(node, "ingress", after_ingress - start);
         match &sg.egress {
             Some(rules) => {
                 for rule in rules {
                     self.rule(key, Direction::Egress, rule);
                 }
+                let n = rules_now(self) - after_ingress;
+                self.rules_quota(node, "egress", n);
             }
             None => {
                 // AWS's default egress rule, made explicit so that state matches what exists.
@@ -1661,21 +1685,43 @@ impl Lower<'_> {
         actions.sort();
         actions.dedup();
         let th = d.threshold.as_ref();
-        let count = th.and_then(|t| t.count.clone()).map(|c| c.value).unwrap_or(1.0);
+        let count = th.and_then(|t| t.count.clone());
+        if let Some(c) = &count {
+            if !c.value.is_finite() {
+                self.error(c.loc, "the threshold count is a finite number");
+            }
+        }
+        let count = count.map(|c| c.value).unwrap_or(1.0);
+        if d.metric.as_ref().and_then(|m| m.default_value).is_some_and(|v| !v.is_finite()) {
+            self.error(loc, "`metric.default_value` is a finite number");
+        }
+        // Every number is checked before it is multiplied or narrowed: CloudWatch takes
+        // 32-bit periods, and a week is the longest an alarm may look back.
+        const WEEK: i64 = 7 * 24 * 3600;
         let period = th.and_then(|t| t.period.clone());
         if let Some(p) = &period {
-            if !(p.value == 10 || p.value == 30 || (p.value >= 60 && p.value % 60 == 0)) {
-                self.error(p.loc, format!("period {} is invalid: use 10, 30 or a multiple of 60 seconds", p.value));
+            if !(p.value == 10 || p.value == 30 || (p.value >= 60 && p.value % 60 == 0)) || p.value > WEEK {
+                self.error(
+                    p.loc,
+                    format!("period {} is invalid: use 10, 30 or a multiple of 60 seconds, at most a week", p.value),
+                );
             }
         }
         let evals = th.and_then(|t| t.evaluation_periods.clone());
         if let Some(e) = &evals {
             if e.value < 1 {
                 self.error(e.loc, "evaluation_periods is at least 1");
-            }
-            if let Some(p) = &period {
-                if e.value * p.value > 7 * 24 * 3600 {
-                    self.error(e.loc, "evaluation_periods times period may not exceed one week");
+            } else {
+                let p = period.as_ref().map(|p| p.value).unwrap_or(300);
+                let limit = if p < 60 { 24 * 3600 } else { WEEK };
+                if e.value.checked_mul(p).is_none_or(|total| total > limit) {
+                    self.error(
+                        e.loc,
+                        format!(
+                            "evaluation_periods times period may not exceed {}",
+                            if p < 60 { "one day for periods under a minute" } else { "one week" }
+                        ),
+                    );
                 }
             }
         }
@@ -2026,6 +2072,16 @@ impl Lower<'_> {
         }
         groups.sort();
         groups.dedup();
+        if groups.len() > MAX_GROUPS_PER_INTERFACE {
+            let at = h.security_groups.first().map(|g| g.loc).unwrap_or(loc);
+            self.error(
+                at,
+                format!(
+                    "{} security groups: AWS attaches at most {MAX_GROUPS_PER_INTERFACE} to one network interface (5 by default)",
+                    groups.len()
+                ),
+            );
+        }
         let profile = match &h.role {
             Some(r) => match self.reference(Section::Role, r) {
                 Some(k) if self.roles_with_profile.contains(&k) => {

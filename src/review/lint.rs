@@ -62,6 +62,7 @@ pub const RULES: &[Rule] = &[
     Rule { id: "SOC015", name: "unencrypted-root-volume", level: Level::Warning, summary: "a host's root volume is not encrypted", help: "Keep `root_volume.encrypted: true` (the default)." },
     Rule { id: "SOC016", name: "detection-notifies-nobody", level: Level::Warning, summary: "a detection's alarm notifies nobody", help: "An alarm without `notify` changes state where nobody looks. Name a topic of `notifications`." },
     Rule { id: "SOC017", name: "egress-open-to-all", level: Level::Note, summary: "a security group allows all outbound traffic", help: "Without `egress`, AWS's default lets everything out. List what the tier needs, or write `egress: []`." },
+    Rule { id: "SOC019", name: "above-default-quota", level: Level::Warning, summary: "more security-group rules or groups than AWS allows by default", help: "AWS's default quotas are 60 inbound and 60 outbound rules per security group and 5 groups per network interface: an apply fails halfway unless the account's quota was raised. Split rules across groups, or raise the quota first (Service Quotas)." },
     Rule { id: "SOC018", name: "log-retention-short", level: Level::Warning, summary: "logs are kept less than 90 days", help: "Investigations often reach back months: keep security logs 90 days or more (365 for the trail)." },
 ];
 
@@ -235,6 +236,33 @@ pub fn lint(model: &Model, suppressions: &[Suppression]) -> LintReport {
     }
     if !has_trail {
         add("SOC013", None, "the blueprint has no CloudTrail trail".into());
+    }
+    // Default quotas (validation refuses what no quota allows).
+    let mut per_direction: std::collections::BTreeMap<(&str, &str), usize> = Default::default();
+    for r in model.resources.iter().filter(|r| r.kind() == Kind::SecurityGroupRule) {
+        let mut parts = r.address.name().split(':');
+        if let (Some(group), Some(direction)) = (parts.next(), parts.next()) {
+            *per_direction.entry((group, direction)).or_default() += 1;
+        }
+    }
+    for ((group, direction), n) in per_direction {
+        if n > 60 {
+            add(
+                "SOC019",
+                Some(&Address::new(Kind::SecurityGroup, group)),
+                format!("{n} {direction} rules: the default quota is 60 per direction"),
+            );
+        }
+    }
+    for r in model.resources.iter().filter(|r| r.kind() == Kind::Instance) {
+        let n = r.attrs.get("security_group_ids").and_then(Value::as_array).map_or(0, Vec::len);
+        if n > 5 {
+            add(
+                "SOC019",
+                Some(&r.address),
+                format!("{n} security groups: the default quota is 5 per network interface"),
+            );
+        }
     }
     for entry in catalog::cis() {
         if !model.detections.iter().any(|d| d.catalog.as_deref() == Some(entry.id)) {
