@@ -37,7 +37,8 @@ fn main() {
     std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
     std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
     std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    let loaded = blueprint::load(Path::new(&file), EnvMode::Read).unwrap_or_else(|d| panic!("{}", d[0].message));
+    let loaded = blueprint::load(Path::new(&file), EnvMode::Read { lineage: "bench" })
+        .unwrap_or_else(|d| panic!("{}", d[0].message));
     let model = loaded.model;
     println!("{file}: {} resources, {} ms per request", model.resources.len(), latency.as_millis());
     println!("{:>11} {:>8} {:>9} {:>9} {:>7} {:>9}", "parallelism", "phase", "wall", "bound", "ratio", "requests");
@@ -76,7 +77,7 @@ fn main() {
                     provider.clone(),
                     state.clone(),
                     &MemorySink::default(),
-                    Options { parallelism },
+                    Options { parallelism, stop: None },
                     &on_event,
                 )
                 .await;

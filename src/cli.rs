@@ -8,6 +8,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +24,21 @@ use crate::graph::Graph;
 use crate::plan::{self, render, Plan, PlanOptions};
 use crate::provider::Provider;
 use crate::state::{LocalState, LockInfo, State, StateBackend};
+
+/// Printing that never panics: a closed stdout (`socform plan | head`) or stderr must not
+/// kill a run halfway, before it saves state. What cannot be written is dropped.
+macro_rules! out {
+    ($($t:tt)*) => {{ use std::io::Write as _; let _ = write!(std::io::stdout(), $($t)*); }};
+}
+macro_rules! outln {
+    ($($t:tt)*) => {{ use std::io::Write as _; let _ = writeln!(std::io::stdout(), $($t)*); }};
+}
+macro_rules! err {
+    ($($t:tt)*) => {{ use std::io::Write as _; let _ = write!(std::io::stderr(), $($t)*); }};
+}
+macro_rules! errln {
+    ($($t:tt)*) => {{ use std::io::Write as _; let _ = writeln!(std::io::stderr(), $($t)*); }};
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -219,8 +235,59 @@ impl std::fmt::Display for Reported {
 
 impl std::error::Error for Reported {}
 
+/// Set by the first SIGINT or SIGTERM while an apply or destroy is executing: the executor
+/// starts nothing new and lets what is in flight finish and be saved.
+static STOP: AtomicBool = AtomicBool::new(false);
+/// Whether an executor is running (a signal at any other time ends the process at once).
+static EXECUTING: AtomicBool = AtomicBool::new(false);
+/// Gives back the lock this run holds, when the process ends on a signal.
+#[allow(clippy::type_complexity)]
+static ON_ABORT: std::sync::Mutex<Option<Box<dyn Fn() + Send>>> = std::sync::Mutex::new(None);
+
+/// SIGINT and SIGTERM, on a thread of their own for the life of the process. During an
+/// apply or destroy the first one stops gracefully (exit 130 once what is in flight is
+/// saved); a second one, or one at any other moment, ends the process at once with 130,
+/// after giving back a local lock this run holds.
+fn install_signal_handlers() {
+    let _ = std::thread::Builder::new().name("signals".into()).spawn(|| {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        rt.block_on(async {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+            else {
+                return;
+            };
+            loop {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+                if EXECUTING.load(Ordering::SeqCst) && !STOP.swap(true, Ordering::SeqCst) {
+                    errln!("\nStopping: no new operation starts; those in flight finish and are saved. Press Ctrl-C again to stop at once.");
+                    continue;
+                }
+                if let Ok(mut f) = ON_ABORT.lock() {
+                    if let Some(f) = f.take() {
+                        f();
+                    }
+                }
+                errln!("\nInterrupted.");
+                std::process::exit(130);
+            }
+        });
+    });
+}
+
+fn set_abort_cleanup(store: &Store, info: &LockInfo) {
+    let (store, info) = (store.clone(), info.clone());
+    if let Ok(mut f) = ON_ABORT.lock() {
+        *f = Some(Box::new(move || store.release_now(&info)));
+    }
+}
+
 /// Entry point for the binary.
 pub fn main() -> ExitCode {
+    install_signal_handlers();
     // clap exits 2 on a usage error, and 2 means "changes present" to `diff` and `plan
     // --detailed-exitcode`: a CI gate must never read a typo as a reviewable change.
     let cli = match Cli::try_parse() {
@@ -265,9 +332,9 @@ impl Ui {
     fn error(&self, msg: &str) {
         use owo_colors::OwoColorize;
         if self.color_err {
-            eprintln!("{} {msg}", "error:".red().bold());
+            errln!("{} {msg}", "error:".red().bold());
         } else {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
         }
     }
 
@@ -275,24 +342,24 @@ impl Ui {
     fn warn(&self, msg: &str) {
         use owo_colors::OwoColorize;
         if self.color_err {
-            eprintln!("{} {msg}", "warning:".yellow().bold());
+            errln!("{} {msg}", "warning:".yellow().bold());
         } else {
-            eprintln!("warning: {msg}");
+            errln!("warning: {msg}");
         }
     }
 
     fn note(&self, msg: &str) {
         if !self.quiet {
-            eprintln!("{msg}");
+            errln!("{msg}");
         }
     }
 
     fn diagnostics(&self, diags: &[Diagnostic]) {
         for d in diags {
-            eprint!("{}", d.render(self.color_err));
+            err!("{}", d.render(self.color_err));
         }
         let n = diags.len();
-        eprintln!("{n} problem{} found", if n == 1 { "" } else { "s" });
+        errln!("{n} problem{} found", if n == 1 { "" } else { "s" });
     }
 }
 
@@ -310,7 +377,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
         Command::Graph { blueprint, format } => {
             let loaded = load(&blueprint, EnvMode::Skip, ui)?;
             let graph = Graph::from_model(&loaded.model)?;
-            print!(
+            out!(
                 "{}",
                 match format {
                     GraphFormat::Dot => graph.to_dot(),
@@ -328,9 +395,9 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
                 a.and_then(|a| loaded.locations.get(a)).map(|l| (l.line, l.column)).unwrap_or((1, 1))
             };
             match format {
-                LintFormat::Human => print!("{}", report.human(&file, &locate)),
-                LintFormat::Json => print!("{}", report.json()),
-                LintFormat::Sarif => print!("{}", report.sarif(&file, &locate)),
+                LintFormat::Human => out!("{}", report.human(&file, &locate)),
+                LintFormat::Json => out!("{}", report.json()),
+                LintFormat::Sarif => out!("{}", report.sarif(&file, &locate)),
             }
             Ok(report.exit_code())
         }
@@ -338,8 +405,8 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
             let loaded = load(&blueprint, EnvMode::Skip, ui)?;
             let report = crate::detect::run_tests(&loaded.model);
             match format {
-                DiagFormat::Human => print!("{}", report.human()),
-                DiagFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                DiagFormat::Human => out!("{}", report.human()),
+                DiagFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
             }
             Ok(if report.failed > 0 { 1 } else { 0 })
         }
@@ -351,22 +418,22 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
             } else {
                 events
             };
-            println!("{}", serde_json::to_string_pretty(&crate::detect::test_filter(&p, &events))?);
+            outln!("{}", serde_json::to_string_pretty(&crate::detect::test_filter(&p, &events))?);
             Ok(0)
         }
         Command::Coverage { blueprint, format } => {
             let loaded = load(&blueprint, EnvMode::Skip, ui)?;
             let c = crate::detect::coverage(&loaded.model);
             match format {
-                PlanFormat::Human => print!("{}", c.human()),
-                PlanFormat::Json => println!("{}", serde_json::to_string_pretty(&c)?),
-                PlanFormat::Markdown => print!("{}", c.markdown()),
+                PlanFormat::Human => out!("{}", c.human()),
+                PlanFormat::Json => outln!("{}", serde_json::to_string_pretty(&c)?),
+                PlanFormat::Markdown => out!("{}", c.markdown()),
             }
             Ok(0)
         }
         Command::State { command } => state_cmd(&g, command),
         Command::Schema => {
-            println!("{}", serde_json::to_string_pretty(&blueprint::schema())?);
+            outln!("{}", serde_json::to_string_pretty(&blueprint::schema())?);
             Ok(0)
         }
     }
@@ -381,9 +448,9 @@ fn diff_cmd(files: &[PathBuf], base: Option<&str>, format: PlanFormat, ui: &Ui) 
     };
     let d = crate::review::diff::diff(&old.model, &new.model);
     match format {
-        PlanFormat::Human => print!("{}", d.human()),
-        PlanFormat::Json => print!("{}", d.json()),
-        PlanFormat::Markdown => print!("{}", d.markdown()),
+        PlanFormat::Human => out!("{}", d.human()),
+        PlanFormat::Json => out!("{}", d.json()),
+        PlanFormat::Markdown => out!("{}", d.markdown()),
     }
     Ok(d.exit_code())
 }
@@ -434,7 +501,7 @@ fn load_at_revision(rev: &str, path: &Path, ui: &Ui) -> Result<Loaded> {
 
 /// A blueprint that will be compared with AWS: `--region` may not point elsewhere than the
 /// blueprint's own region (its resources would be sought, made or left in the wrong place).
-fn load_for_aws(g: &Global, path: &Path, env: EnvMode, ui: &Ui) -> Result<Loaded> {
+fn load_for_aws(g: &Global, path: &Path, env: EnvMode<'_>, ui: &Ui) -> Result<Loaded> {
     let loaded = load(path, env, ui)?;
     check_region_flag(g, &loaded.model.region, &loaded.model.blueprint)?;
     Ok(loaded)
@@ -449,7 +516,13 @@ fn check_region_flag(g: &Global, region: &str, blueprint: &str) -> Result<()> {
     }
 }
 
-fn load(path: &Path, env: EnvMode, ui: &Ui) -> Result<Loaded> {
+/// Loads a blueprint again, now reading its `from_env` values, whose fingerprints are
+/// salted with the lineage of the state they will be compared with.
+fn load_with_secrets(path: &Path, state: &State, ui: &Ui) -> Result<Loaded> {
+    load(path, EnvMode::Read { lineage: &state.lineage }, ui)
+}
+
+fn load(path: &Path, env: EnvMode<'_>, ui: &Ui) -> Result<Loaded> {
     blueprint::load(path, env).map_err(|diags| {
         ui.diagnostics(&diags);
         anyhow!(Reported(1))
@@ -465,7 +538,7 @@ fn validate(path: &Path, format: DiagFormat, ui: &Ui) -> Result<u8> {
             Ok(0)
         }
         (Ok(_), DiagFormat::Json) => {
-            println!("{}", serde_json::json!({"format_version": "1", "valid": true, "diagnostics": []}));
+            outln!("{}", serde_json::json!({"format_version": "1", "valid": true, "diagnostics": []}));
             Ok(0)
         }
         (Err(diags), DiagFormat::Human) => {
@@ -474,7 +547,7 @@ fn validate(path: &Path, format: DiagFormat, ui: &Ui) -> Result<u8> {
         }
         (Err(diags), DiagFormat::Json) => {
             let list: Vec<DiagnosticJson<'_>> = diags.iter().map(DiagnosticJson::from).collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(
                     &serde_json::json!({"format_version": "1", "valid": false, "diagnostics": list})
@@ -516,14 +589,22 @@ struct Held {
 
 impl Drop for Held {
     fn drop(&mut self) {
+        if let Ok(mut f) = ON_ABORT.lock() {
+            *f = None;
+        }
         if let Ok(rt) = runtime() {
             let _ = rt.block_on(self.store.release(&self.info));
         }
     }
 }
 
-fn hold(store: &Store, operation: &str) -> Result<Held> {
-    let info = runtime()?.block_on(store.acquire(operation)).map_err(lock_error)?;
+fn hold(store: &Store, operation: &str, ui: &Ui) -> Result<Held> {
+    let acquired = runtime()?.block_on(store.acquire(operation)).map_err(lock_error)?;
+    if let Some(dead) = &acquired.broke {
+        ui.warn(&format!("broke the lock of {dead}: that process is no longer running on this host"));
+    }
+    let info = acquired.lock;
+    set_abort_cleanup(store, &info);
     Ok(Held { store: store.clone(), info })
 }
 
@@ -624,7 +705,7 @@ fn make_plan(g: &Global, loaded: &Loaded, state: &State, refresh: bool, destroy:
             let counts = p.call_counts();
             let total: u64 = counts.values().sum();
             let list: Vec<String> = counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
-            eprintln!("refresh: {total} API calls ({})", list.join(", "));
+            errln!("refresh: {total} API calls ({})", list.join(", "));
         }
         Some(snap)
     } else {
@@ -653,9 +734,9 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 fn print_plan(plan: &Plan, format: PlanFormat, ui: &Ui) {
     match format {
-        PlanFormat::Human => print!("{}", render::human(plan, ui.color_out)),
-        PlanFormat::Json => print!("{}", render::json(plan)),
-        PlanFormat::Markdown => print!("{}", render::markdown(plan)),
+        PlanFormat::Human => out!("{}", render::human(plan, ui.color_out)),
+        PlanFormat::Json => out!("{}", render::json(plan)),
+        PlanFormat::Markdown => out!("{}", render::markdown(plan)),
     }
 }
 
@@ -667,9 +748,10 @@ struct SavedPlan {
 }
 
 fn plan_cmd(g: &Global, args: PlanArgs, ui: &Ui) -> Result<u8> {
-    let loaded = load_for_aws(g, &args.blueprint, EnvMode::Read, ui)?;
+    let loaded = load_for_aws(g, &args.blueprint, EnvMode::Skip, ui)?;
     let store = open_store(g, &loaded.model.blueprint, &loaded.model.region)?;
     let state = fetch_state(&store, &loaded.model.blueprint, &loaded.model.region)?;
+    let loaded = load_with_secrets(&args.blueprint, &state, ui)?;
     let plan = make_plan(g, &loaded, &state, args.refresh, args.destroy, ui)?;
     print_plan(&plan, args.format, ui);
     if let Some(out) = &args.out {
@@ -705,7 +787,7 @@ fn apply_cmd(g: &Global, target: &Path, auto_approve: bool, parallelism: usize, 
         let plan = saved?;
         check_region_flag(g, &plan.region, &plan.blueprint)?;
         let store = open_store(g, &plan.blueprint, &plan.region)?;
-        let _lock = hold(&store, "apply")?;
+        let _lock = hold(&store, "apply", ui)?;
         let mut state = fetch_state(&store, &plan.blueprint, &plan.region)?;
         pin_state(&state, &plan.blueprint, &plan.region)?;
         check_saved_plan(&plan, &state)?;
@@ -716,10 +798,11 @@ fn apply_cmd(g: &Global, target: &Path, auto_approve: bool, parallelism: usize, 
         // A saved plan was reviewed already: it is applied without asking again.
         return execute(g, &plan, state, &store, parallelism, None, ui);
     }
-    let loaded = load_for_aws(g, target, EnvMode::Read, ui)?;
+    let loaded = load_for_aws(g, target, EnvMode::Skip, ui)?;
     let store = open_store(g, &loaded.model.blueprint, &loaded.model.region)?;
-    let _lock = hold(&store, "apply")?;
+    let _lock = hold(&store, "apply", ui)?;
     let state = fetch_state(&store, &loaded.model.blueprint, &loaded.model.region)?;
+    let loaded = load_with_secrets(target, &state, ui)?;
     let plan = make_plan(g, &loaded, &state, true, false, ui)?;
     print_plan(&plan, PlanFormat::Human, ui);
     if !plan.has_changes() {
@@ -777,7 +860,7 @@ fn confirm(auto_approve: bool, what: &str) -> Result<()> {
     if !std::io::stdin().is_terminal() {
         bail!("refusing to {what} without confirmation: standard input is not a terminal (pass --auto-approve)");
     }
-    eprint!("\nDo you want to {what}? Only `yes` is accepted: ");
+    err!("\nDo you want to {what}? Only `yes` is accepted: ");
     std::io::stderr().flush().ok();
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
@@ -814,18 +897,20 @@ fn execute(
     }
     let progress = Progress::new(ui);
     let on_event = |e: Event| progress.event(e);
+    EXECUTING.store(true, Ordering::SeqCst);
     let (_state, outcome) = rt.block_on(executor::execute(
         plan,
         provider.clone(),
         state,
         sink,
-        executor::Options { parallelism },
+        executor::Options { parallelism, stop: Some(&STOP) },
         &on_event,
     ));
+    EXECUTING.store(false, Ordering::SeqCst);
     progress.finish();
     if ui.verbose > 0 {
         for (service, n) in provider.call_counts() {
-            eprintln!("  {service}: {n} API calls");
+            errln!("  {service}: {n} API calls");
         }
     }
     // Names taken by something socform did not make: point at the blueprint's entry.
@@ -838,12 +923,21 @@ fn execute(
                 d = d.at(&l.source, *loc);
             }
         }
-        eprint!("{}", d.render(ui.color_err));
+        err!("{}", d.render(ui.color_err));
     }
     if let Some(e) = &outcome.state_error {
         bail!("state could not be saved: {e}; resources made meanwhile carry socform tags and are adopted by the next run");
     }
     let verb = if plan.destroy { "Destroy" } else { "Apply" };
+    if outcome.interrupted {
+        ui.error(&format!(
+            "{verb} interrupted: {} done and saved, {} failed, {} not started. State records what exists; run the command again to finish.",
+            outcome.done.len(),
+            outcome.failed.len(),
+            outcome.not_started.len() + outcome.skipped.len()
+        ));
+        return Err(anyhow!(Reported(130)));
+    }
     if outcome.ok() {
         ui.note(&format!("{verb} complete: {} operations.", outcome.done.len()));
         Ok(0)
@@ -861,7 +955,7 @@ fn execute(
 fn destroy_cmd(g: &Global, blueprint: &Path, auto_approve: bool, parallelism: usize, ui: &Ui) -> Result<u8> {
     let loaded = load_for_aws(g, blueprint, EnvMode::Skip, ui)?;
     let store = open_store(g, &loaded.model.blueprint, &loaded.model.region)?;
-    let _lock = hold(&store, "destroy")?;
+    let _lock = hold(&store, "destroy", ui)?;
     let state = fetch_state(&store, &loaded.model.blueprint, &loaded.model.region)?;
     let lineage = state.lineage.clone();
     let plan = make_plan(g, &loaded, &state, true, true, ui)?;
@@ -872,7 +966,9 @@ fn destroy_cmd(g: &Global, blueprint: &Path, auto_approve: bool, parallelism: us
             Ok(c) => c,
             // Say what is left even when the destroy stopped early.
             Err(e) => {
-                let _ = report_leftovers(g, &loaded, &lineage, ui);
+                if !STOP.load(Ordering::SeqCst) {
+                    let _ = report_leftovers(g, &loaded, &lineage, ui);
+                }
                 return Err(e);
             }
         }
@@ -962,7 +1058,7 @@ fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
             let store = pick(blueprint)?;
             let state = read(&store)?;
             for (addr, rec) in &state.resources {
-                println!("{addr}\t{}", rec.id);
+                outln!("{addr}\t{}", rec.id);
             }
             Ok(0)
         }
@@ -978,13 +1074,13 @@ fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
                     *v = serde_json::Value::String("(sensitive)".into());
                 }
             }
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"address": addr, "record": shown}))?);
+            outln!("{}", serde_json::to_string_pretty(&serde_json::json!({"address": addr, "record": shown}))?);
             Ok(0)
         }
         StateCommand::Unlock { lock_id, blueprint } => {
             let store = pick(blueprint)?;
             let holder = runtime()?.block_on(store.break_lock(&lock_id))?;
-            eprintln!("Unlocked `{}`: the lock of {} was removed.", store.location(), holder);
+            errln!("Unlocked `{}`: the lock of {} was removed.", store.location(), holder);
             Ok(0)
         }
     }
@@ -1013,7 +1109,7 @@ impl Progress {
     fn line(&self, s: String) {
         match &self.bar {
             Some(b) => b.println(s),
-            None if !self.quiet => eprintln!("{s}"),
+            None if !self.quiet => errln!("{s}"),
             None => {}
         }
     }
@@ -1022,7 +1118,7 @@ impl Progress {
     fn problem(&self, s: String) {
         match &self.bar {
             Some(b) => b.println(s),
-            None => eprintln!("{s}"),
+            None => errln!("{s}"),
         }
     }
 

@@ -12,6 +12,7 @@
 //! [`Event`]s, and the command line decides how to show them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -120,11 +121,14 @@ impl StateSink for MemorySink {
 pub struct Options {
     /// Operations in flight at once (at least 1).
     pub parallelism: usize,
+    /// Once set (the first Ctrl-C), no operation starts; those in flight finish and are
+    /// saved, and the walk ends with the rest listed as not started.
+    pub stop: Option<&'static AtomicBool>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { parallelism: 10 }
+        Self { parallelism: 10, stop: None }
     }
 }
 
@@ -139,16 +143,23 @@ pub struct Outcome {
     /// Creates refused because the name is taken by something this state did not make
     /// (also listed in `failed`), so that the caller can point at the blueprint's line.
     pub conflicts: Vec<(Address, String)>,
+    /// Stopped by [`Options::stop`]: the operations that never started.
+    pub not_started: Vec<(Address, Op)>,
+    pub interrupted: bool,
 }
 
 impl Outcome {
     pub fn ok(&self) -> bool {
-        self.failed.is_empty() && self.skipped.is_empty() && self.state_error.is_none()
+        self.failed.is_empty() && self.skipped.is_empty() && self.state_error.is_none() && !self.interrupted
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Key(Address, Op);
+
+/// What one provider call gave (`None` inside `Ok` for a delete); an operation stopped
+/// before its call began has no result at all.
+type CallResult = Result<Option<Applied>, ProviderError>;
 
 struct Node<'p> {
     change: &'p Change,
@@ -269,12 +280,14 @@ pub async fn execute(
     let mut ready: BTreeSet<Key> = remaining.iter().filter(|(_, n)| **n == 0).map(|(k, _)| k.clone()).collect();
     let mut blocked: BTreeSet<Key> = BTreeSet::new();
     let semaphore = Arc::new(Semaphore::new(opts.parallelism.max(1)));
-    let mut running: JoinSet<(Key, Result<Option<Applied>, ProviderError>, Duration)> = JoinSet::new();
+    let mut running: JoinSet<(Key, Option<CallResult>, Duration)> = JoinSet::new();
     let lineage = state.lineage.clone();
 
+    let stopped = || opts.stop.is_some_and(|s| s.load(Ordering::SeqCst));
     loop {
-        // Start everything ready (the semaphore bounds how many run).
-        while let Some(key) = ready.pop_first() {
+        // Start everything ready (the semaphore bounds how many run), unless told to stop.
+        while let Some(key) = ready.first().cloned().filter(|_| !stopped()) {
+            ready.remove(&key);
             let node = &ops[&key];
             let change = node.change.clone();
             let op = node.op;
@@ -290,9 +303,13 @@ pub async fn execute(
             let blueprint = plan.blueprint.clone();
             let lineage = lineage.clone();
             let adopted_outputs = change.prior_outputs.clone();
-            on_event(Event::Started { address: key.0.clone(), op });
+            let stop = opts.stop;
             running.spawn(async move {
                 let _permit = semaphore.acquire_owned().await.expect("semaphore never closes");
+                // Waiting for a permit is not having started: a stop now leaves it untouched.
+                if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+                    return (Key(change.address.clone(), op), None, Duration::ZERO);
+                }
                 let start = Instant::now();
                 let addr = &change.address;
                 let result = match op {
@@ -329,8 +346,9 @@ pub async fn execute(
                         outputs: adopted_outputs,
                     })),
                 };
-                (Key(change.address.clone(), op), result, start.elapsed())
+                (Key(change.address.clone(), op), Some(result), start.elapsed())
             });
+            on_event(Event::Started { address: key.0.clone(), op });
         }
 
         let Some(joined) = running.join_next().await else { break };
@@ -342,6 +360,10 @@ pub async fn execute(
             }
         };
         let node = &ops[&key];
+        let Some(result) = result else {
+            // Stopped before it began: nothing was sent for it.
+            continue;
+        };
         match result {
             Ok(applied) => {
                 match (key.1, applied) {
@@ -403,6 +425,17 @@ pub async fn execute(
                 }
             }
         }
+    }
+    if stopped() {
+        outcome.interrupted = true;
+        let ended: BTreeSet<(Address, Op)> = outcome
+            .done
+            .iter()
+            .cloned()
+            .chain(outcome.failed.iter().map(|(a, o, _)| (a.clone(), *o)))
+            .chain(outcome.skipped.iter().map(|(a, o, _)| (a.clone(), *o)))
+            .collect();
+        outcome.not_started = ops.keys().map(|k| (k.0.clone(), k.1)).filter(|k| !ended.contains(k)).collect();
     }
     (state, outcome)
 }

@@ -103,6 +103,13 @@ pub struct LockInfo {
     pub pid: u32,
     /// RFC 3339.
     pub created: String,
+    /// When the holder process started (clock ticks since boot, `/proc/PID/stat`), so that
+    /// a new process that got the same pid is not taken for the holder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_ticks: Option<u64>,
+    /// The kernel's boot id: after a reboot no process of the holder's can be running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_id: Option<String>,
 }
 
 impl std::fmt::Display for LockInfo {
@@ -124,21 +131,67 @@ impl LockInfo {
         let who = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
         let created =
             time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let pid = std::process::id();
         Self {
             id: uuid::Uuid::new_v4().to_string(),
             operation: operation.into(),
             who,
             host,
-            pid: std::process::id(),
+            pid,
             created,
+            start_ticks: start_ticks(pid),
+            boot_id: boot_id(),
         }
     }
 
-    /// Whether the holder is a process of this machine that has exited.
-    pub fn holder_is_gone(&self) -> bool {
-        let this_host = LockInfo::new("").host;
-        self.host == this_host && !Path::new(&format!("/proc/{}", self.pid)).exists()
+    /// A lock whose description cannot be read.
+    pub fn unknown() -> Self {
+        Self {
+            id: "unknown".into(),
+            operation: "unknown".into(),
+            who: "unknown".into(),
+            host: "unknown".into(),
+            pid: 0,
+            created: "unknown".into(),
+            start_ticks: None,
+            boot_id: None,
+        }
     }
+
+    /// Whether the holder is provably a process of this machine that has exited: same host,
+    /// and the machine rebooted since, or no process has its pid, or the process with its
+    /// pid started at another time (the pid was reused). A holder on another host, or one
+    /// whose liveness cannot be read, is never called gone.
+    pub fn holder_is_gone(&self) -> bool {
+        let here = LockInfo::new("");
+        if self.host != here.host {
+            return false;
+        }
+        if let (Some(then), Some(now)) = (&self.boot_id, &here.boot_id) {
+            if then != now {
+                return true;
+            }
+        }
+        if !Path::new(&format!("/proc/{}", self.pid)).exists() {
+            return true;
+        }
+        match (self.start_ticks, start_ticks(self.pid)) {
+            (Some(then), Some(now)) => then != now,
+            _ => false,
+        }
+    }
+}
+
+/// When process `pid` started, in clock ticks since boot (field 22 of `/proc/PID/stat`).
+fn start_ticks(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+fn boot_id() -> Option<String> {
+    fs::read_to_string("/proc/sys/kernel/random/boot_id").ok().map(|s| s.trim().to_string())
 }
 
 /// State in a local file.
@@ -214,8 +267,36 @@ impl LocalState {
         Ok(())
     }
 
-    /// Takes the exclusive lock for `operation`; it is released when the guard drops.
+    /// Takes the exclusive lock for `operation`; it is released when the guard drops. A lock
+    /// whose holder is provably dead on this host ([`LockInfo::holder_is_gone`]) is broken
+    /// first, and named in [`LockGuard::broke`].
     pub fn lock(&self, operation: &str) -> Result<LockGuard, StateError> {
+        match self.try_lock(operation) {
+            Err(StateError::Locked { holder, .. }) if holder.holder_is_gone() => {
+                // Moved aside atomically, then checked: if a live run took the lock in the
+                // meantime, what was moved is its lock, and it is put back.
+                let aside = self.sibling(&format!(".lock.stale.{}", std::process::id()));
+                let werr = |source| StateError::Write { path: self.lock_path(), source };
+                fs::rename(self.lock_path(), &aside).map_err(werr)?;
+                let moved: Option<LockInfo> =
+                    fs::read_to_string(&aside).ok().and_then(|t| serde_json::from_str(&t).ok());
+                if moved.as_ref().map(|m| &m.id) != Some(&holder.id) {
+                    let _ = fs::rename(&aside, self.lock_path());
+                    return Err(StateError::Locked {
+                        path: self.path.clone(),
+                        holder: Box::new(moved.unwrap_or(*holder)),
+                    });
+                }
+                fs::remove_file(&aside).map_err(werr)?;
+                let mut guard = self.try_lock(operation)?;
+                guard.broke = Some(*holder);
+                Ok(guard)
+            }
+            other => other,
+        }
+    }
+
+    fn try_lock(&self, operation: &str) -> Result<LockGuard, StateError> {
         let path = self.lock_path();
         if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(|source| StateError::Write { path: path.clone(), source })?;
@@ -227,17 +308,10 @@ impl LocalState {
                 f.write_all(text.as_bytes())
                     .and_then(|_| f.sync_all())
                     .map_err(|source| StateError::Write { path: path.clone(), source })?;
-                Ok(LockGuard { path, info })
+                Ok(LockGuard { path, info, broke: None })
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let holder = self.lock_holder().unwrap_or_else(|| LockInfo {
-                    id: "unknown".into(),
-                    operation: "unknown".into(),
-                    who: "unknown".into(),
-                    host: "unknown".into(),
-                    pid: 0,
-                    created: "unknown".into(),
-                });
+                let holder = self.lock_holder().unwrap_or_else(LockInfo::unknown);
                 Err(StateError::Locked { path: self.path.clone(), holder: Box::new(holder) })
             }
             Err(source) => Err(StateError::Write { path, source }),
@@ -261,6 +335,13 @@ impl LocalState {
     }
 }
 
+/// A lock taken: its own description, and the dead holder's lock broken to take it.
+#[derive(Clone, Debug)]
+pub struct Acquired {
+    pub lock: LockInfo,
+    pub broke: Option<LockInfo>,
+}
+
 /// Where state lives: a local file ([`LocalState`]) or an S3 object (the AWS provider's
 /// `S3State`, for teams). Every backend writes atomically, keeps the previous version, and
 /// takes an exclusive lock that names its holder.
@@ -270,11 +351,15 @@ pub trait StateBackend: crate::executor::StateSink {
     fn location(&self) -> String;
     async fn fetch(&self) -> Result<Option<State>, StateError>;
     /// Takes the lock for `operation`, or says who holds it.
-    async fn acquire(&self, operation: &str) -> Result<LockInfo, StateError>;
+    async fn acquire(&self, operation: &str) -> Result<Acquired, StateError>;
     /// Gives back a lock this run took (only if it is still the holder).
     async fn release(&self, lock: &LockInfo) -> Result<(), StateError>;
     /// Breaks a lock left behind, if `id` is its id.
     async fn break_lock(&self, id: &str) -> Result<LockInfo, StateError>;
+    /// Gives back a lock at once, without async I/O, when the process is about to end on a
+    /// second Ctrl-C. Best effort: a backend that cannot do it leaves the lock for
+    /// `state unlock` (or, locally, for the next run, which breaks a dead holder's lock).
+    fn release_now(&self, _lock: &LockInfo) {}
 }
 
 #[async_trait::async_trait]
@@ -287,11 +372,11 @@ impl StateBackend for LocalState {
         self.load()
     }
 
-    async fn acquire(&self, operation: &str) -> Result<LockInfo, StateError> {
+    async fn acquire(&self, operation: &str) -> Result<Acquired, StateError> {
         let guard = self.lock(operation)?;
-        let info = guard.info.clone();
+        let acquired = Acquired { lock: guard.info.clone(), broke: guard.broke.clone() };
         std::mem::forget(guard);
-        Ok(info)
+        Ok(acquired)
     }
 
     async fn release(&self, lock: &LockInfo) -> Result<(), StateError> {
@@ -304,6 +389,12 @@ impl StateBackend for LocalState {
     async fn break_lock(&self, id: &str) -> Result<LockInfo, StateError> {
         self.force_unlock(id)
     }
+
+    fn release_now(&self, lock: &LockInfo) {
+        if self.lock_holder().is_some_and(|h| h.id == lock.id) {
+            let _ = fs::remove_file(self.lock_path());
+        }
+    }
 }
 
 /// Holds a state lock until dropped.
@@ -311,6 +402,8 @@ impl StateBackend for LocalState {
 pub struct LockGuard {
     path: PathBuf,
     pub info: LockInfo,
+    /// The lock of a dead holder that was broken to take this one.
+    pub broke: Option<LockInfo>,
 }
 
 impl Drop for LockGuard {

@@ -235,3 +235,106 @@ fn a_lost_state_file_is_never_called_a_clean_teardown() {
     assert!(err.contains("resources tagged for blueprint `every-kind` by another state exist"), "{err}");
     assert!(err.contains(&format!("lineage {lineage}")), "{err}");
 }
+
+const SECRETS: &str = r#"
+blueprint: vault
+region: us-east-1
+secrets:
+  db: { value: { from_env: DB_PASSWORD } }
+  api: { value: { generate: { length: 24 } } }
+parameters:
+  db-copy: { name: /vault/db, type: SecureString, secret: { from_env: DB_PASSWORD } }
+"#;
+
+/// Regression (issue "Ownership and safety"): state held an unkeyed SHA-256 of
+/// `socform:ADDRESS:VALUE`, and a five-word dictionary recovered `Summer2024!` from it;
+/// secrets were force-deleted by default. Now: the value reaches AWS and no file socform
+/// writes holds it or a cheap hash of it, destroy schedules deletion (7 days), and an
+/// apply that meets its own secret scheduled for deletion restores it.
+#[test]
+fn secret_values_reach_aws_and_no_file_and_come_back_after_destroy() {
+    use sha2::{Digest, Sha256};
+    let lab = Lab::new();
+    let bp = lab.write("vault.yaml", SECRETS);
+    let password = "Summer2024!";
+    let env = [("DB_PASSWORD", password)];
+    let planfile = lab.dir.path().join("vault.plan");
+    let out = lab.socform_env(&["plan", &bp, "--out", planfile.to_str().unwrap()], &env);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = lab.socform_env(&["apply", planfile.to_str().unwrap()], &env);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(tool(&lab, &["secret-value", "vault-db"]).trim(), password);
+    assert_eq!(tool(&lab, &["parameter-value", "/vault/db"]).trim(), password);
+    assert!(tool(&lab, &["secret-value", "vault-api"]).trim().len() == 24, "generated secret");
+
+    // What an attacker with the state file or the saved plan would try.
+    let cheap: Vec<String> = ["secret.db", "ssm_parameter.db-copy"]
+        .iter()
+        .flat_map(|a| [hex(&Sha256::digest(format!("socform:{a}:{password}"))), hex(&Sha256::digest(password))])
+        .collect();
+    for file in [lab.state_path(), planfile.clone()] {
+        let body = std::fs::read_to_string(&file).unwrap();
+        assert!(!body.contains(password), "{} holds the value", file.display());
+        for h in &cheap {
+            assert!(!body.contains(h.as_str()), "{} holds a cheap hash of the value", file.display());
+        }
+    }
+    let state = lab.state();
+    let fp = state["resources"]["secret.db"]["attributes"]["value"]["from_env"]["sha256"].as_str().unwrap();
+    assert!(fp.starts_with("pbkdf2-sha256:600000:"), "{fp}");
+    let lineage = state["lineage"].as_str().unwrap();
+    assert!(!lineage.is_empty());
+
+    // A changed value is planned and reaches AWS; the same value is no change.
+    let out = lab.socform_env(&["plan", &bp, "--detailed-exitcode"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let env2 = [("DB_PASSWORD", "Autumn2025?")];
+    let out = lab.socform_env(&["apply", &bp, "--auto-approve"], &env2);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(tool(&lab, &["secret-value", "vault-db"]).trim(), "Autumn2025?");
+
+    // Destroy schedules deletion (the default window is 7 days): the secret can be restored.
+    let generated = tool(&lab, &["secret-value", "vault-api"]);
+    let out = lab.socform_env(&["destroy", &bp, "--auto-approve"], &env2);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("0 resources remain."), "{}", text(&out.stderr));
+    assert_eq!(tool(&lab, &["secret-deleted", "vault-db"]).trim(), "true");
+
+    // Applied again, the secrets are restored, not refused, and the generated one keeps
+    // the value it had.
+    let out = lab.socform_env(&["apply", &bp, "--auto-approve"], &env2);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(tool(&lab, &["secret-deleted", "vault-db"]).trim(), "false");
+    assert_eq!(tool(&lab, &["secret-value", "vault-db"]).trim(), "Autumn2025?");
+    assert_eq!(tool(&lab, &["secret-value", "vault-api"]), generated);
+    let out = lab.socform_env(&["plan", &bp, "--detailed-exitcode"], &env2);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Regression (issue "Ownership and safety"): a closed stderr pipe panicked mid-apply before
+/// the first state save. Output that cannot be written is dropped; the apply finishes and
+/// saves state.
+#[test]
+fn a_closed_output_pipe_never_stops_an_apply_halfway() {
+    let lab = Lab::new();
+    let bp = lab.write("pin.yaml", SMALL);
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
+    support::aws_env(&mut cmd, &lab.moto);
+    cmd.args(["apply", &bp, "--auto-approve", "--state"]).arg(lab.state_path());
+    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // Both read ends closed before socform writes a line: every write fails with EPIPE.
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "socform died on a closed pipe");
+    let state = lab.state();
+    for a in ["log_group.app", "sns_topic.alerts", "alarm.root-usage", "s3_bucket.evidence"] {
+        assert!(state["resources"].get(a).is_some(), "{a} missing from state");
+    }
+    lab.ok(&["destroy", &bp, "--auto-approve"]);
+}

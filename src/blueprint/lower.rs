@@ -18,7 +18,6 @@ use std::sync::Arc;
 use ipnet::{IpNet, Ipv4Net};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use super::names;
 use super::node::{did_you_mean, from_node, DeError, Loc, Node, Sp};
@@ -30,7 +29,9 @@ use crate::model::template::output_ref;
 use crate::model::{Attrs, Detection, Kind, Model, Resource};
 
 /// Reads one environment variable.
-pub type EnvReader<'a> = &'a dyn Fn(&str) -> Option<String>;
+/// Reads the environment variable `variable` for the value of `address` and answers with the
+/// value's fingerprint ([`crate::model::spec::fingerprint`]): lowering never holds a secret.
+pub type EnvReader<'a> = &'a dyn Fn(&Address, &str) -> Option<String>;
 
 /// How lowering reads the outside world.
 pub struct LowerOptions<'a> {
@@ -1828,8 +1829,8 @@ impl Lower<'_> {
             (Some(var), None) => {
                 let sha256 = match self.opts.env {
                     None => "not read by validate".to_string(),
-                    Some(env) => match env(var) {
-                        Some(v) => salted_sha256(address, &v),
+                    Some(env) => match env(address, var) {
+                        Some(fingerprint) => fingerprint,
                         None => {
                             self.error_help(
                                 var.loc,
@@ -2330,15 +2331,4 @@ fn trust_policy(services: &[String]) -> Value {
         "Principal": {"Service": principal},
         "Action": "sts:AssumeRole",
     })])
-}
-
-/// The fingerprint of a sensitive value kept in plans and state: SHA-256 over the address
-/// and the value, so equal secrets of two resources do not look alike.
-pub fn salted_sha256(address: &Address, value: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(b"socform:");
-    h.update(address.to_string().as_bytes());
-    h.update(b":");
-    h.update(value.as_bytes());
-    hex::encode(h.finalize())
 }

@@ -34,15 +34,16 @@ pub struct Loaded {
 
 /// How `load` treats values read from the environment.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum EnvMode {
-    /// Read `from_env` values (plan, apply).
-    Read,
+pub enum EnvMode<'a> {
+    /// Read `from_env` values (plan, apply) and keep their fingerprints, salted with the
+    /// lineage of the state they are compared with.
+    Read { lineage: &'a str },
     /// Do not read them (validate, graph, diff: offline checks).
     Skip,
 }
 
 /// Reads, parses, validates and lowers a blueprint file.
-pub fn load(path: &Path, env: EnvMode) -> Result<Loaded, Vec<Diagnostic>> {
+pub fn load(path: &Path, env: EnvMode<'_>) -> Result<Loaded, Vec<Diagnostic>> {
     let text = read_text(path)?;
     let source = SourceFile::new(path, text);
     let base_dir = path
@@ -50,8 +51,15 @@ pub fn load(path: &Path, env: EnvMode) -> Result<Loaded, Vec<Diagnostic>> {
         .map(Path::to_path_buf)
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| PathBuf::from("."));
-    let read_env = |name: &str| std::env::var(name).ok();
-    let opts = LowerOptions { base_dir, env: (env == EnvMode::Read).then_some(&read_env as lower::EnvReader<'_>) };
+    let read_env = |address: &crate::address::Address, name: &str| {
+        let lineage = match env {
+            EnvMode::Read { lineage } => lineage,
+            EnvMode::Skip => return None,
+        };
+        std::env::var(name).ok().map(|v| crate::model::spec::fingerprint(lineage, address, &v))
+    };
+    let reads = matches!(env, EnvMode::Read { .. });
+    let opts = LowerOptions { base_dir, env: reads.then_some(&read_env as lower::EnvReader<'_>) };
     let root = parse(&source).map_err(|d| vec![d])?;
     let (model, locations) = lower::lower(&source, &root, &opts)?;
     Ok(Loaded { source, model, locations })

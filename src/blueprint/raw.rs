@@ -478,9 +478,10 @@ pub struct SecretDef {
     pub description: Option<String>,
     pub kms_key: Option<String>,
     pub value: Sp<ValueSource>,
-    /// Days before a destroyed secret is really deleted: 0 (the default, deletes at once so
-    /// the name can be reused) or 7 to 30.
-    #[serde(default)]
+    /// Days before a destroyed secret is really deleted: 7 to 30 (default 7, AWS's minimum),
+    /// or 0 to delete it at once (a lab's choice: nothing can bring the value back). A
+    /// secret scheduled for deletion that a later apply needs again is restored.
+    #[serde(default = "seven")]
     pub recovery_window_days: Sp<u32>,
     #[serde(default)]
     pub tags: Tags,
@@ -588,6 +589,9 @@ fn all_traffic() -> Sp<String> {
 }
 fn six_hundred() -> Sp<i64> {
     Sp::new(600, Default::default())
+}
+fn seven() -> Sp<u32> {
+    Sp::new(7, Default::default())
 }
 fn thirty_two() -> Sp<u32> {
     Sp::new(32, Default::default())

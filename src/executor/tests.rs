@@ -60,7 +60,8 @@ async fn apply(
     let p = plan(&m, &state, Some(&snap), PlanOptions::default()).unwrap();
     let sink = MemorySink::default();
     let (_events, on_event) = collect();
-    let (state, outcome) = execute(&p, provider.clone(), state, &sink, Options { parallelism }, &on_event).await;
+    let (state, outcome) =
+        execute(&p, provider.clone(), state, &sink, Options { parallelism, stop: None }, &on_event).await;
     (state, outcome, sink)
 }
 
@@ -186,7 +187,8 @@ async fn destroy_removes_everything_dependents_first() {
     let (events, on_event) = collect();
     // The memory provider refuses to delete what something still names, as AWS does: a wrong
     // order would fail here.
-    let (state, outcome) = execute(&p, provider.clone(), state, &sink, Options { parallelism: 10 }, &on_event).await;
+    let (state, outcome) =
+        execute(&p, provider.clone(), state, &sink, Options { parallelism: 10, stop: None }, &on_event).await;
     assert!(outcome.ok(), "{outcome:#?}");
     assert!(state.resources.is_empty());
     assert!(provider.addresses().is_empty(), "left behind: {:?}", provider.addresses());
@@ -204,7 +206,8 @@ async fn a_delete_refused_for_a_dependency_is_reported_not_hidden() {
     let p = plan(&m, &state, None, PlanOptions { destroy: true }).unwrap();
     let sink = MemorySink::default();
     let (_e, on_event) = collect();
-    let (state, outcome) = execute(&p, provider.clone(), state, &sink, Options { parallelism: 10 }, &on_event).await;
+    let (state, outcome) =
+        execute(&p, provider.clone(), state, &sink, Options { parallelism: 10, stop: None }, &on_event).await;
     assert_eq!(outcome.failed.len(), 1);
     assert!(outcome.failed[0].2.contains("dependency violation"));
     // What the group needed (the VPC) is kept, and state still records both.
@@ -229,4 +232,40 @@ async fn the_critical_path_is_the_longest_chain_of_timed_operations() {
     // vpc.main (10) -> security_group.web (10) -> instance.web (100); iam_role.web (10) ->
     // instance_profile.web (10) -> instance.web is shorter.
     assert_eq!(cp, ms(120));
+}
+
+/// The first Ctrl-C: nothing starts after the stop, what was in flight finishes and is
+/// saved, and the rest is reported as not started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stop_lets_calls_in_flight_finish_and_starts_nothing_new() {
+    static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let provider = Arc::new(MemoryProvider::new());
+    provider.delay_all(std::time::Duration::from_millis(150));
+    let m = model(LAB);
+    let state = State::new("lab", "us-east-1");
+    let p = plan(&m, &state, None, PlanOptions::default()).unwrap();
+    let sink = MemorySink::default();
+    let (_events, on_event) = collect();
+    let stopper = tokio::spawn(async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        STOP.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    let (state, outcome) =
+        execute(&p, provider.clone(), state, &sink, Options { parallelism: 2, stop: Some(&STOP) }, &on_event).await;
+    stopper.await.unwrap();
+    assert!(outcome.interrupted && !outcome.ok());
+    assert!(!outcome.done.is_empty(), "the first calls finished");
+    assert!(!outcome.not_started.is_empty(), "the rest never started");
+    // Every call that was made finished and is in state; nothing not started was called.
+    let called: Vec<Address> = provider.calls().into_iter().map(|(_, a)| a).collect();
+    assert_eq!(called.len(), outcome.done.len(), "a call was made after the stop: {called:?}");
+    for (a, _) in &outcome.done {
+        assert!(state.resources.contains_key(a), "{a} finished but is not in state");
+    }
+    for (a, _) in &outcome.not_started {
+        assert!(!called.contains(a), "{a} was called");
+    }
+    let total = outcome.done.len() + outcome.not_started.len() + outcome.failed.len() + outcome.skipped.len();
+    assert_eq!(total, p.changes.iter().filter(|c| c.action.is_change()).count());
+    assert_eq!(sink.saves.lock().unwrap().last().unwrap(), &state, "the last save is what was done");
 }

@@ -28,7 +28,7 @@ log_groups:
 
 pub(crate) fn model(text: &str) -> Model {
     let src = SourceFile::new(Path::new("lab.yaml"), text.to_string());
-    let env = |_: &str| Some("s3cret".to_string());
+    let env = |a: &Address, _: &str| Some(crate::model::spec::fingerprint("test-lineage", a, "s3cret"));
     let opts = LowerOptions { base_dir: ".".into(), env: Some(&env) };
     blueprint::parse_and_lower(&src, &opts)
         .unwrap_or_else(|d| panic!("{:#?}", d.iter().map(|d| &d.message).collect::<Vec<_>>()))

@@ -243,6 +243,10 @@ elif command == "create-filter":
         metricTransformations=[{"metricName": "Errors", "metricNamespace": "HandMade", "metricValue": "1"}])
 elif command == "create-secret":
     client("secretsmanager").create_secret(Name=args[0], SecretString=args[1])
+elif command == "secret-deleted":
+    print(json.dumps("DeletedDate" in client("secretsmanager").describe_secret(SecretId=args[0])))
+elif command == "parameter-value":
+    print(client("ssm").get_parameter(Name=args[0], WithDecryption=True)["Parameter"]["Value"])
 elif command == "secret-value":
     print(client("secretsmanager").get_secret_value(SecretId=args[0])["SecretString"])
 elif command == "credentials":

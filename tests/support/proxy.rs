@@ -29,8 +29,21 @@ pub struct Faults {
     pub drop: f64,
 }
 
+/// Holds the answer to the first `times` requests containing `needle` for `delay` after
+/// the upstream answered: the call has taken effect, the client is still waiting. What a
+/// test needs to land a signal while a create is provably in flight.
+#[derive(Clone, Debug)]
+pub struct Hold {
+    pub needle: &'static str,
+    pub times: u32,
+    pub delay: Duration,
+}
+
 #[derive(Default)]
 pub struct Stats {
+    /// Answers being held right now, and held in all.
+    pub holding: AtomicU64,
+    pub held: AtomicU64,
     pub requests: AtomicU64,
     pub injected: AtomicU64,
     pub throttled: AtomicU64,
@@ -43,6 +56,7 @@ pub struct Proxy {
     pub stats: Arc<Stats>,
     stop: Arc<AtomicBool>,
     injections: Arc<Mutex<Vec<Injection>>>,
+    holds: Arc<Mutex<Vec<Hold>>>,
 }
 
 impl Proxy {
@@ -54,20 +68,27 @@ impl Proxy {
         let stop = Arc::new(AtomicBool::new(false));
         let rng = Arc::new(Mutex::new(seed.max(1)));
         let injections: Arc<Mutex<Vec<Injection>>> = Arc::default();
-        let (s2, stop2, inj2) = (stats.clone(), stop.clone(), injections.clone());
+        let holds: Arc<Mutex<Vec<Hold>>> = Arc::default();
+        let (s2, stop2, inj2, holds2) = (stats.clone(), stop.clone(), injections.clone(), holds.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop2.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(client) = conn else { continue };
-                let (stats, rng, inj) = (s2.clone(), rng.clone(), inj2.clone());
+                let shared =
+                    Shared { stats: s2.clone(), rng: rng.clone(), injections: inj2.clone(), holds: holds2.clone() };
                 std::thread::spawn(move || {
-                    let _ = serve(client, upstream_port, latency, faults, &stats, &rng, &inj);
+                    let _ = serve(client, upstream_port, latency, faults, &shared);
                 });
             }
         });
-        Proxy { port, stats, stop, injections }
+        Proxy { port, stats, stop, injections, holds }
+    }
+
+    /// Holds answers to matching requests (see [`Hold`]).
+    pub fn hold(&self, h: Hold) {
+        self.holds.lock().unwrap().push(h);
     }
 
     /// Adds an error to answer in place of matching requests.
@@ -188,15 +209,22 @@ fn throttle_response(req: &Message) -> Vec<u8> {
         .into_bytes()
 }
 
+/// What every connection of one proxy shares.
+struct Shared {
+    stats: Arc<Stats>,
+    rng: Arc<Mutex<u64>>,
+    injections: Arc<Mutex<Vec<Injection>>>,
+    holds: Arc<Mutex<Vec<Hold>>>,
+}
+
 fn serve(
     client: TcpStream,
     upstream_port: u16,
     latency: Duration,
     faults: Faults,
-    stats: &Stats,
-    rng: &Mutex<u64>,
-    injections: &Mutex<Vec<Injection>>,
+    shared: &Shared,
 ) -> std::io::Result<()> {
+    let (stats, rng, injections, holds) = (&*shared.stats, &*shared.rng, &*shared.injections, &*shared.holds);
     let mut client_w = client.try_clone()?;
     let mut client_r = BufReader::new(client);
     let upstream = TcpStream::connect(("127.0.0.1", upstream_port))?;
@@ -246,6 +274,20 @@ fn serve(
         up_w.write_all(&req.body)?;
         let head_only = req.head.starts_with("HEAD ");
         let Some(resp) = read_message(&mut up_r, head_only)? else { return Ok(()) };
+        let hold = {
+            let mut list = holds.lock().unwrap();
+            let body = String::from_utf8_lossy(&req.body);
+            list.iter_mut().find(|h| h.times > 0 && (req.head.contains(h.needle) || body.contains(h.needle))).map(|h| {
+                h.times -= 1;
+                h.delay
+            })
+        };
+        if let Some(delay) = hold {
+            stats.holding.fetch_add(1, Ordering::SeqCst);
+            stats.held.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(delay);
+            stats.holding.fetch_sub(1, Ordering::SeqCst);
+        }
         client_w.write_all(resp.head.as_bytes())?;
         client_w.write_all(&resp.body)?;
         if resp.header("content-length").is_none() && resp.header("transfer-encoding").is_none() && !head_only {

@@ -21,7 +21,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::AwsOptions;
 use crate::executor::StateSink;
-use crate::state::{LockInfo, State, StateBackend, StateError, FORMAT_VERSION};
+use crate::state::{Acquired, LockInfo, State, StateBackend, StateError, FORMAT_VERSION};
 
 pub struct S3State {
     client: aws_sdk_s3::Client,
@@ -159,7 +159,7 @@ impl StateBackend for S3State {
         Ok(Some(state))
     }
 
-    async fn acquire(&self, operation: &str) -> Result<LockInfo, StateError> {
+    async fn acquire(&self, operation: &str) -> Result<Acquired, StateError> {
         let info = LockInfo::new(operation);
         let body = serde_json::to_vec_pretty(&info).expect("lock info serialises");
         let put = self
@@ -173,20 +173,14 @@ impl StateBackend for S3State {
             .send()
             .await;
         match put {
-            Ok(_) => Ok(info),
+            // A holder elsewhere cannot be proven dead from here: never broken automatically.
+            Ok(_) => Ok(Acquired { lock: info, broke: None }),
             Err(e) if e.code() == Some("PreconditionFailed") => {
                 let holder = self
                     .get(&self.lock_key())
                     .await?
                     .and_then(|(b, _)| serde_json::from_slice::<LockInfo>(&b).ok())
-                    .unwrap_or_else(|| LockInfo {
-                        id: "unknown".into(),
-                        operation: "unknown".into(),
-                        who: "unknown".into(),
-                        host: "unknown".into(),
-                        pid: 0,
-                        created: "unknown".into(),
-                    });
+                    .unwrap_or_else(LockInfo::unknown);
                 Err(StateError::Locked { path: self.url(&self.key), holder: Box::new(holder) })
             }
             Err(e) => Err(StateError::Write {
@@ -197,14 +191,22 @@ impl StateBackend for S3State {
     }
 
     async fn release(&self, lock: &LockInfo) -> Result<(), StateError> {
-        let holder = self.get(&self.lock_key()).await?.and_then(|(b, _)| serde_json::from_slice::<LockInfo>(&b).ok());
+        let Some((bytes, etag)) = self.get(&self.lock_key()).await? else { return Ok(()) };
+        let holder = serde_json::from_slice::<LockInfo>(&bytes).ok();
         if holder.is_some_and(|h| h.id == lock.id) {
-            self.client.delete_object().bucket(&self.bucket).key(self.lock_key()).send().await.map_err(|e| {
-                StateError::Write {
-                    path: self.url(&self.lock_key()),
-                    source: io(aws_smithy_types::error::display::DisplayErrorContext(&e).to_string()),
+            // Conditional: only the very object read above goes, never a lock another run
+            // took in between (S3 answers 412 then, and that lock stays).
+            match self.client.delete_object().bucket(&self.bucket).key(self.lock_key()).set_if_match(etag).send().await
+            {
+                Ok(_) => {}
+                Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => {}
+                Err(e) => {
+                    return Err(StateError::Write {
+                        path: self.url(&self.lock_key()),
+                        source: io(aws_smithy_types::error::display::DisplayErrorContext(&e).to_string()),
+                    })
                 }
-            })?;
+            }
         }
         Ok(())
     }

@@ -11,7 +11,6 @@ use serde_json::json;
 
 use super::{blank, live, of_kind, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part};
 use crate::address::Address;
-use crate::blueprint::lower::salted_sha256;
 use crate::model::spec::{self as s, SecretValue};
 use crate::model::{Attrs, Kind};
 use crate::provider::{Applied, ProviderError, Request};
@@ -19,14 +18,15 @@ use crate::state::State;
 
 impl AwsProvider {
     /// The value to write, from the environment or generated.
-    async fn value_of(&self, address: &Address, v: &SecretValue) -> Result<String, ProviderError> {
+    async fn value_of(&self, req: &Request<'_>, v: &SecretValue) -> Result<String, ProviderError> {
+        let address = req.address;
         match v {
             SecretValue::Literal { value } => Ok(value.clone()),
             SecretValue::FromEnv { variable, sha256 } => {
                 let value = std::env::var(variable).map_err(|_| {
                     ProviderError::Fatal(format!("{address}: environment variable `{variable}` is not set"))
                 })?;
-                if &salted_sha256(address, &value) != sha256 {
+                if &crate::model::spec::fingerprint(req.lineage, address, &value) != sha256 {
                     return Err(ProviderError::Fatal(format!(
                         "{address}: the value of `{variable}` changed since the plan was made; make a new plan"
                     )));
@@ -43,9 +43,54 @@ impl AwsProvider {
                     .send()
                     .await
                     .aws()?;
-                Ok(out.random_password().unwrap_or_default().to_string())
+                // Never store an empty secret because an answer lacked the field.
+                match out.random_password() {
+                    Some(p) if !p.is_empty() => Ok(p.to_string()),
+                    _ => Err(ProviderError::Fatal(format!("{address}: GetRandomPassword returned no password"))),
+                }
             }
         }
+    }
+
+    /// A secret whose name is taken: restored and rewritten when its tags prove it is this
+    /// state's own, refused otherwise. Returns its ARN.
+    async fn reclaim_secret(
+        &self,
+        req: &Request<'_>,
+        v: &s::Secret,
+        value: String,
+        tags: Vec<aws_sdk_secretsmanager::types::Tag>,
+    ) -> Result<String, ProviderError> {
+        self.count("secretsmanager");
+        let found = self.secrets.describe_secret().secret_id(&v.name).send().await.aws()?;
+        let pairs =
+            found.tags().iter().map(|t| (t.key().unwrap_or_default().into(), t.value().unwrap_or_default().into()));
+        if !Self::proves(req, pairs) {
+            return Err(Self::not_ours(req, &v.name));
+        }
+        let arn = found.arn().unwrap_or_default().to_string();
+        if found.deleted_date().is_some() {
+            self.count("secretsmanager");
+            self.secrets.restore_secret().secret_id(&arn).send().await.aws()?;
+        }
+        self.count("secretsmanager");
+        self.secrets
+            .update_secret()
+            .secret_id(&arn)
+            .set_description(v.description.clone())
+            .set_kms_key_id(v.kms_key_id.clone())
+            .send()
+            .await
+            .aws()?;
+        // A generated value is kept as it was (something may use it already); a value from
+        // the environment is what the blueprint says it is.
+        if !matches!(v.value, SecretValue::Generated { .. }) {
+            self.count("secretsmanager");
+            self.secrets.put_secret_value().secret_id(&arn).secret_string(value).send().await.aws()?;
+        }
+        self.count("secretsmanager");
+        self.secrets.tag_resource().secret_id(&arn).set_tags(Some(tags)).send().await.aws()?;
+        Ok(arn)
     }
 
     pub(super) async fn create_store(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
@@ -57,7 +102,7 @@ impl AwsProvider {
         match a.kind() {
             Kind::SsmParameter => {
                 let v: s::SsmParameter = spec(a, req.attrs)?;
-                let value = self.value_of(a, &v.value).await?;
+                let value = self.value_of(&req, &v.value).await?;
                 let tags: Vec<aws_sdk_ssm::types::Tag> = self
                     .tags(&req, &v.tags)
                     .into_iter()
@@ -116,25 +161,35 @@ impl AwsProvider {
             }
             Kind::Secret => {
                 let v: s::Secret = spec(a, req.attrs)?;
-                let value = self.value_of(a, &v.value).await?;
+                let value = self.value_of(&req, &v.value).await?;
                 let tags: Vec<aws_sdk_secretsmanager::types::Tag> = self
                     .tags(&req, &v.tags)
                     .into_iter()
                     .map(|(k, v)| aws_sdk_secretsmanager::types::Tag::builder().key(k).value(v).build())
                     .collect();
                 self.count("secretsmanager");
-                let out = self
+                let created = self
                     .secrets
                     .create_secret()
                     .name(&v.name)
                     .set_description(v.description.clone())
                     .set_kms_key_id(v.kms_key_id.clone())
-                    .secret_string(value)
-                    .set_tags(Some(tags))
+                    .secret_string(value.clone())
+                    .set_tags(Some(tags.clone()))
                     .send()
                     .await
-                    .aws()?;
-                let arn = out.arn().unwrap_or_default().to_string();
+                    .aws();
+                let arn = match created {
+                    Ok(out) => out.arn().unwrap_or_default().to_string(),
+                    // The name is taken: by this state's own secret, scheduled for deletion by
+                    // an earlier destroy (restore it) or made by a run that died before saving
+                    // it (take it back), or by anything else (refuse).
+                    Err(ProviderError::AlreadyExists(_)) => self.reclaim_secret(&req, &v, value, tags).await?,
+                    Err(ProviderError::Fatal(m)) if m.contains("scheduled for deletion") => {
+                        self.reclaim_secret(&req, &v, value, tags).await?
+                    }
+                    Err(e) => return Err(e),
+                };
                 Ok(Applied {
                     id: arn.clone(),
                     attributes: req.attrs.clone(),
@@ -157,7 +212,7 @@ impl AwsProvider {
             Kind::SsmParameter => {
                 let v: s::SsmParameter = spec(a, req.attrs)?;
                 if changed("value") || changed("description") || changed("parameter_type") {
-                    let value = self.value_of(a, &v.value).await?;
+                    let value = self.value_of(&req, &v.value).await?;
                     self.count("ssm");
                     self.ssm
                         .put_parameter()
@@ -213,7 +268,7 @@ impl AwsProvider {
                         .aws()?;
                 }
                 if changed("value") {
-                    let value = self.value_of(a, &v.value).await?;
+                    let value = self.value_of(&req, &v.value).await?;
                     self.count("secretsmanager");
                     self.secrets.put_secret_value().secret_id(id).secret_string(value).send().await.aws()?;
                 }
