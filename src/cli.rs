@@ -156,6 +156,16 @@ pub enum Command {
         #[command(subcommand)]
         command: StateCommand,
     },
+    /// Take over a resource that exists in AWS: read it, record it in state and tag it as
+    /// this state's own. Nothing else about it changes; `plan` then shows how it differs
+    /// from the blueprint. ID is what `socform state list` shows for that kind (a name, an
+    /// id such as `vpc-0abc`, or an ARN; a topic may be given by name).
+    Import {
+        /// The blueprint's address for it, such as `s3_bucket.trail`.
+        address: String,
+        id: String,
+        blueprint: Option<PathBuf>,
+    },
     /// Print the JSON Schema of the blueprint format.
     Schema,
 }
@@ -432,6 +442,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
             Ok(0)
         }
         Command::State { command } => state_cmd(&g, command),
+        Command::Import { address, id, blueprint } => import_cmd(&g, &address, &id, blueprint.as_deref(), ui),
         Command::Schema => {
             outln!("{}", serde_json::to_string_pretty(&blueprint::schema())?);
             Ok(0)
@@ -1022,6 +1033,112 @@ fn report_leftovers(g: &Global, loaded: &Loaded, lineage: &str, ui: &Ui) -> Resu
         if left.len() == 1 { "" } else { "s" },
         if left.len() == 1 { "s" } else { "" }
     )
+}
+
+fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, ui: &Ui) -> Result<u8> {
+    use crate::model::template::{self, Lookup, Ref};
+    let address = Address::parse(address)?;
+    let Some(path) = blueprint else {
+        bail!("name the blueprint that declares `{address}`: `socform import {address} {id} BLUEPRINT`");
+    };
+    let loaded = load_for_aws(g, path, EnvMode::Skip, ui)?;
+    let model = &loaded.model;
+    let store = open_store(g, &model.blueprint, &model.region)?;
+    let _lock = hold(&store, "import", ui)?;
+    let mut state = fetch_state(&store, &model.blueprint, &model.region)?;
+    pin_state(&state, &model.blueprint, &model.region)?;
+    let loaded = load_with_secrets(path, &state, ui)?;
+    let model = &loaded.model;
+    let Some(resource) = model.get(&address) else {
+        bail!("`{address}` is not in blueprint `{}`: import takes an address the blueprint declares", model.blueprint);
+    };
+    if let Some(rec) = state.resources.get(&address) {
+        bail!("`{address}` is already in state (id `{}`): nothing was imported", rec.id);
+    }
+    let p = provider(g, &model.region)?;
+    let rt = runtime()?;
+    let account = rt
+        .block_on(p.account_id())
+        .map_err(|e| anyhow!("cannot tell which AWS account the credentials belong to: {e}"))?;
+    pin_account(&account, state.account_id.as_deref(), &model.allowed_accounts)?;
+    let kind = address.kind();
+    let id = match kind {
+        crate::model::Kind::SnsTopic if !id.starts_with("arn:") => {
+            format!("arn:{}:sns:{}:{account}:{id}", plan::partition(&model.region), model.region)
+        }
+        _ => id.to_string(),
+    };
+
+    // The desired attributes, templates resolved from what state and the account know.
+    struct Known<'a>(&'a State, BTreeMapStr);
+    type BTreeMapStr = std::collections::BTreeMap<String, String>;
+    impl Lookup for Known<'_> {
+        fn lookup(&self, r: &Ref) -> Option<String> {
+            match r {
+                Ref::Global(g) => self.1.get(g).cloned(),
+                Ref::Output(a, o) => self.0.resources.get(a).and_then(|rec| rec.outputs.get(o).cloned()),
+            }
+        }
+    }
+    let mut globals = BTreeMapStr::new();
+    globals.insert("account_id".into(), account.clone());
+    globals.insert("region".into(), model.region.clone());
+    globals.insert("partition".into(), plan::partition(&model.region).into());
+    let (desired, _) = template::resolve_attrs(&resource.attrs, &Known(&state, globals));
+
+    // Read it as refresh reads what state knows.
+    let mut probe = state.clone();
+    probe.resources.insert(
+        address.clone(),
+        crate::state::Record {
+            kind,
+            id: id.clone(),
+            attributes: desired.clone(),
+            outputs: Default::default(),
+            dependencies: resource.depends_on.iter().cloned().collect(),
+        },
+    );
+    let snap = rt.block_on(p.refresh(&model.blueprint, &probe)).context("reading the resource")?;
+    let Some(Some(live)) = snap.resources.get(&address).cloned() else {
+        bail!("no {} with id `{id}` exists in account {account}, {}: nothing was imported", kind.noun(), model.region);
+    };
+    let mut attrs = live.attributes.clone();
+    kind.normalize(&mut attrs);
+    if attrs.values().any(|v| v.to_string().contains("${")) {
+        bail!("`{address}` names resources that are not in state yet: import or apply those first");
+    }
+
+    // Tag it as this state's own, changing nothing else: an update whose only difference
+    // is the tags (what AWS has is both the before and the after).
+    if kind.taggable() {
+        let mut before = attrs.clone();
+        before.insert("tags".into(), serde_json::Value::Null);
+        let req = crate::provider::Request {
+            address: &address,
+            attrs: &attrs,
+            blueprint: &model.blueprint,
+            lineage: &state.lineage,
+        };
+        rt.block_on(p.update(req, &live.id, &before)).map_err(|e| anyhow!("tagging {address}: {e}"))?;
+    }
+    state.account_id = Some(account);
+    state.resources.insert(
+        address.clone(),
+        crate::state::Record {
+            kind,
+            id: live.id.clone(),
+            attributes: attrs,
+            outputs: live.outputs.clone(),
+            dependencies: resource.depends_on.iter().cloned().collect(),
+        },
+    );
+    rt.block_on(executor::StateSink::save(store.as_ref(), &mut state))?;
+    ui.note(&format!(
+        "Imported {address} ({}): this state now manages it. Run `socform plan {}` to see how it differs from the blueprint.",
+        live.id,
+        path.display()
+    ));
+    Ok(0)
 }
 
 fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {

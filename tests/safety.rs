@@ -338,3 +338,63 @@ fn a_closed_output_pipe_never_stops_an_apply_halfway() {
     }
     lab.ok(&["destroy", &bp, "--auto-approve"]);
 }
+
+/// `socform import` is the one way to take over what exists: the collision error names it,
+/// import records it and tags it with this state's lineage (read back with boto3), changes
+/// nothing else, and the next plan shows the rest.
+#[test]
+fn import_takes_over_a_hand_made_resource_explicitly() {
+    let lab = Lab::new();
+    let bp = lab.write("pin.yaml", SMALL);
+    tool(&lab, &["create-log-group", "pin-app"]);
+    tool(&lab, &["create-topic", "pin-alerts", "oncall@example.org"]);
+    let out = lab.socform(&["apply", &bp, "--auto-approve"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("take it over with `socform import log_group.app pin-app`"), "{err}");
+
+    // Errors first: nothing is imported.
+    for (args, expected) in [
+        (vec!["import", "log_group.nope", "pin-app", &bp], "`log_group.nope` is not in blueprint `pin`"),
+        (vec!["import", "log_group.app", "no-such-group", &bp], "no log group with id `no-such-group` exists"),
+        (vec!["import", "vpc.main", "pin-app", &bp], "`vpc.main` is not in blueprint `pin`"),
+        (vec!["import", "log_group.app", "pin-app"], "name the blueprint"),
+    ] {
+        let out = lab.socform(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(text(&out.stderr).contains(expected), "{args:?}: {}", text(&out.stderr));
+    }
+    assert!(lab.state()["resources"].get("log_group.app").is_none());
+
+    let out = lab.ok(&["import", "log_group.app", "pin-app", &bp]);
+    let _ = out;
+    lab.ok(&["import", "sns_topic.alerts", "pin-alerts", &bp]);
+    let lineage = lab.state()["lineage"].as_str().unwrap().to_string();
+    for (cmd, name, address) in
+        [("log-group-tags", "pin-app", "log_group.app"), ("topic-tags", "pin-alerts", "sns_topic.alerts")]
+    {
+        let tags: serde_json::Value = serde_json::from_str(&tool(&lab, &[cmd, name])).unwrap();
+        assert_eq!(tags["socform:lineage"], lineage.as_str(), "{name}: {tags}");
+        assert_eq!(tags["socform:address"], address, "{name}: {tags}");
+        assert_eq!(tags["socform:blueprint"], "pin", "{name}: {tags}");
+    }
+    // Nothing else changed: the group still has no retention, the topic its subscriber.
+    assert_eq!(tool(&lab, &["subscriptions", "pin-alerts"]).trim(), r#"["oncall@example.org"]"#);
+    let out = lab.socform(&["import", "log_group.app", "pin-app", &bp]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("`log_group.app` is already in state"), "{}", text(&out.stderr));
+
+    // The plan takes it from there: the retention is set, nothing is created twice.
+    let plan = lab.plan_json(&bp);
+    let action =
+        |a: &str| plan["changes"].as_array().unwrap().iter().find(|c| c["address"] == a).unwrap()["action"].clone();
+    assert_eq!(action("log_group.app"), "update");
+    assert_eq!(action("sns_topic.alerts"), "no-op");
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = lab.ok(&["destroy", &bp, "--auto-approve"]);
+    let _ = out;
+    let left = lab.inventory();
+    assert!(left.iter().all(|r| !r.contains("pin-")), "{left:?}");
+}

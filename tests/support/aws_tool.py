@@ -243,6 +243,12 @@ elif command == "create-filter":
         metricTransformations=[{"metricName": "Errors", "metricNamespace": "HandMade", "metricValue": "1"}])
 elif command == "create-secret":
     client("secretsmanager").create_secret(Name=args[0], SecretString=args[1])
+elif command == "log-group-tags":
+    arn = next(g["arn"] for g in client("logs").describe_log_groups(logGroupNamePrefix=args[0])["logGroups"] if g["logGroupName"] == args[0])
+    print(json.dumps(client("logs").list_tags_for_resource(resourceArn=arn.rstrip(":*"))["tags"], sort_keys=True))
+elif command == "topic-tags":
+    tags = client("sns").list_tags_for_resource(ResourceArn=topic_arn(args[0]))["Tags"]
+    print(json.dumps({t["Key"]: t["Value"] for t in tags}, sort_keys=True))
 elif command == "secret-deleted":
     print(json.dumps("DeletedDate" in client("secretsmanager").describe_secret(SecretId=args[0])))
 elif command == "parameter-value":
