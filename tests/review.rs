@@ -11,8 +11,13 @@ use socform::model::Model;
 use socform::review::{diff, lint};
 
 fn model(text: &str) -> Model {
+    model_in(text, "tests/fixtures")
+}
+
+/// A blueprint whose scripts live in `dir`.
+fn model_in(text: &str, dir: &str) -> Model {
     let src = SourceFile::new(Path::new("review.yaml"), text.to_string());
-    blueprint::parse_and_lower(&src, &LowerOptions { base_dir: "tests/fixtures".into(), env: None })
+    blueprint::parse_and_lower(&src, &LowerOptions { base_dir: dir.into(), env: None })
         .unwrap_or_else(|d| panic!("{:?}", d.iter().map(|d| &d.message).collect::<Vec<_>>()))
 }
 
@@ -44,7 +49,11 @@ fn a_blueprint_compared_with_itself_has_no_changes() {
 #[test]
 fn every_kind_of_broadening_is_found() {
     let cases: Vec<Case> = vec![
-        ("wider CIDR", Box::new(|s| s.replace("from: 10.70.0.0/24", "from: 0.0.0.0/0")), &["broaden.wider-rule"]),
+        (
+            "wider CIDR",
+            Box::new(|s| s.replace("from: 10.70.0.0/24", "from: 0.0.0.0/0")),
+            &["broaden.internet", "broaden.wider-rule"],
+        ),
         (
             "more ports",
             Box::new(|s| s.replace("ports: 443, from", "ports: \"443-444\", from")),
@@ -60,7 +69,7 @@ fn every_kind_of_broadening_is_found() {
         (
             "SSH opened",
             Box::new(|s| s.replace("ports: 443, from: 10.70.0.0/24", "ports: 22, from: 0.0.0.0/0")),
-            &["broaden.admin-port", "broaden.wider-rule"],
+            &["broaden.admin-port", "broaden.internet", "broaden.wider-rule"],
         ),
         (
             "RDP opened",
@@ -394,7 +403,8 @@ fn diff_exit_codes_follow_the_contract() {
     let out = run(&["diff", &a, &risky, "--format", "markdown"]);
     assert_eq!(out.status.code(), Some(3));
     let md = String::from_utf8(out.stdout).unwrap();
-    assert!(md.contains(":unlock: **1 change broadens access**"), "{md}");
+    assert!(md.contains(":unlock: **2 changes broaden access**"), "{md}");
+    assert!(md.contains("to the whole internet"), "{md}");
 }
 
 #[test]
@@ -461,4 +471,244 @@ fn plan_carries_the_security_review_and_exit_code_3() {
     let review_at = md.find("broaden access").unwrap();
     let details_at = md.find("<details>").unwrap();
     assert!(review_at < details_at, "the review comes before the details");
+}
+
+/// The check ids a diff of two blueprint texts reports, sorted and deduplicated.
+fn checks_between(old: &str, new: &str) -> (Vec<String>, u8) {
+    let dir = if old.contains("blueprint: soc-reference") { "blueprints" } else { "tests/fixtures" };
+    let d = diff::diff(&model_in(old, dir), &model_in(new, dir));
+    let mut ids: Vec<String> = d.review.iter().map(|f| f.check.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    (ids, d.exit_code())
+}
+
+fn reference() -> String {
+    std::fs::read_to_string("blueprints/soc-reference.yaml").unwrap()
+}
+
+/// A catalog entry's pattern, for edits of a detection that overrides it.
+fn pattern(id: &str) -> String {
+    socform::detect::catalog::get(id).unwrap().pattern.to_string()
+}
+
+/// One-line mutations of the shipped reference blueprint, each with the verdict a security
+/// reviewer would give: the checks it must trigger, and none for neutral changes (which
+/// still exit 2: a change, just not a dangerous one).
+#[test]
+fn one_line_mutations_of_the_reference_soc_get_the_right_verdict() {
+    let cis45 = pattern("cis/4.5");
+    let cis45_wider = cis45.replace(" }", " || ($.eventName = PutEventSelectors) }");
+    let cis45_narrower = cis45.replace(" || ($.eventName = StopLogging)", "");
+    let cis45_changed =
+        cis45.replace("($.eventName = StopLogging)", "($.eventName = StopLogging && $.readOnly = false)");
+    let line = |old: &str, new: &str| {
+        let text = reference();
+        assert!(text.contains(old), "the reference blueprint has no `{old}`");
+        text.replacen(old, new, 1)
+    };
+    let t = "{ use: cis/4.3, notify: [critical] }";
+    let t5 = "{ use: cis/4.5, notify: [high] }";
+    let with = |extra: &str| line(t, &format!("{{ use: cis/4.3, notify: [critical], {extra} }}"));
+    let cases: Vec<(&str, String, &[&str])> = vec![
+        // The detection chain.
+        ("statistic Sum to Average", with("threshold: { statistic: Average }"), &["weaken.alarm-statistic"]),
+        ("comparison made strict", with("threshold: { comparison: \">\" }"), &["weaken.alarm-comparison"]),
+        ("comparison inverted", with("threshold: { comparison: \"<\" }"), &["weaken.alarm-comparison"]),
+        ("metric value 0", with("metric: { value: \"0\" }"), &["weaken.metric-value"]),
+        ("moved to the flow-log group", with("log_group: vpc-flow-logs"), &["weaken.detection-log-group"]),
+        ("threshold raised", with("threshold: { count: 5 }"), &["weaken.threshold-raised"]),
+        ("period lengthened", with("threshold: { period: 3600 }"), &["weaken.period-lengthened"]),
+        ("severity lowered", with("severity: low"), &["weaken.severity-lowered"]),
+        ("notification removed", line(t, "{ use: cis/4.3, notify: [] }"), &["weaken.notification-dropped"]),
+        (
+            "a subscriber removed",
+            line(", https: [\"https://pager.example.com/hooks/socform\"]", ""),
+            &["weaken.notification-dropped"],
+        ),
+        ("detection removed", line(&format!("  - {t}\n"), ""), &["weaken.alarm-removed", "weaken.detection-removed"]),
+        ("alternative removed", line(t5, &format!("{{ use: cis/4.5, notify: [high], pattern: '{cis45_narrower}' }}")), &["weaken.pattern-narrowed"]),
+        ("alternative tightened", line(t5, &format!("{{ use: cis/4.5, notify: [high], pattern: '{cis45_changed}' }}")), &["weaken.pattern-changed"]),
+        // The trail, logs, Config.
+        ("trail global events off", line("global_service_events: true", "global_service_events: false"), &["weaken.trail-global-off"]),
+        ("trail single region", line("multi_region: true", "multi_region: false"), &["weaken.trail-single-region"]),
+        ("trail validation off", line("log_file_validation: true", "log_file_validation: false"), &["weaken.trail-validation-off"]),
+        ("trail stopped", line("  multi_region: true\n", "  multi_region: true\n  logging: false\n"), &["weaken.trail-logging-off"]),
+        ("trail retention shortened", line("log_group: cloudtrail, retention_days: 365", "log_group: cloudtrail, retention_days: 30"), &["weaken.retention-shortened"]),
+        ("flow logs narrowed", line("traffic: ALL", "traffic: REJECT"), &["weaken.flow-logs-narrowed"]),
+        ("Config all types off", line("all_supported: true", "all_supported: false"), &["weaken.config-recording-narrowed"]),
+        ("Config global types off", line("include_global: true", "include_global: false"), &["weaken.config-recording-narrowed"]),
+        ("Config rule removed", line("    restricted-ssh: { identifier: INCOMING_SSH_DISABLED }\n", ""), &["weaken.config-rule-removed"]),
+        // What lint calls a finding, review reports too.
+        ("trail bucket versioning off", line("versioning: true", "versioning: false"), &["lint.SOC005"]),
+        ("root volume unencrypted", line("root_volume: { size_gb: 50 }", "root_volume: { size_gb: 50, encrypted: false }"), &["lint.SOC015"]),
+        // Access.
+        ("trail bucket public", line("public_access_block: true", "public_access_block: false"), &["broaden.public-access-block"]),
+        ("SSH from the internet", line("    ingress: []\n", "    ingress: [ { protocol: tcp, ports: 22, from: 0.0.0.0/0 } ]\n"), &["broaden.admin-port", "broaden.internet"]),
+        (
+            "world-open among /32s",
+            line(
+                "    ingress: []\n",
+                "    ingress: [ { protocol: tcp, ports: [8443, 9443], from: [198.51.100.1/32, 198.51.100.2/32, 0.0.0.0/0] } ]\n",
+            ),
+            &["broaden.internet", "broaden.new-rule"],
+        ),
+        ("host in one more group", line("security_groups: [agents]", "security_groups: [agents, wazuh]"), &["broaden.instance-groups"]),
+        ("IMDSv1", line("    instance_type: t3.micro\n", "    instance_type: t3.micro\n    imdsv2: false\n"), &["broaden.imdsv1"]),
+        ("external recipient", line("email: [soc-team@example.com]", "email: [soc-team@example.com, analyst@gmail.com]"), &["broaden.external-recipient"]),
+        ("IAM action added", line("allow: [s3:GetObject, s3:ListBucket]", "allow: [s3:GetObject, s3:ListBucket, s3:PutObject]"), &["broaden.iam-statement"]),
+        // Neutral: a change, no finding.
+        ("role description", line("description: Monitored host - SSM access only", "description: Monitored host, SSM only"), &[]),
+        ("tag", line("project: soc-reference", "project: soc-reference-2"), &[]),
+        ("narrower egress", line("ports: 443, to: 0.0.0.0/0, description: \"AWS APIs, SSM and package updates\" }\n  agents", "ports: 443, to: 10.0.0.0/8, description: \"AWS APIs, SSM and package updates\" }\n  agents"), &[]),
+        ("lowered threshold", line("{ use: soc/console-login-failures, notify: [high] }", "{ use: soc/console-login-failures, notify: [high], threshold: { count: 3 } }"), &[]),
+        ("detection added", line(&format!("  - {t}\n"), &format!("  - {t}\n  - {{ use: cis/4.3, name: root-usage-copy, notify: [critical] }}\n")), &[]),
+        ("longer retention", line("log_group: cloudtrail, retention_days: 365", "log_group: cloudtrail, retention_days: 731"), &[]),
+        ("alternative added", line(t5, &format!("{{ use: cis/4.5, notify: [high], pattern: '{cis45_wider}' }}")), &[]),
+        ("severity raised", line("{ use: cis/4.1, notify: [routine] }", "{ use: cis/4.1, notify: [routine], severity: critical }"), &[]),
+        ("internal recipient", line("email: [soc-team@example.com]", "email: [soc-team@example.com, lead@example.com]"), &[]),
+        ("shorter period", line("{ use: soc/console-login-failures, notify: [high] }", "{ use: soc/console-login-failures, notify: [high], threshold: { period: 60 } }"), &[]),
+    ];
+    let base = reference();
+    let mut failures = Vec::new();
+    for (what, new, want) in &cases {
+        let (got, code) = checks_between(&base, new);
+        let want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+        let want_code = if want.is_empty() { 2 } else { 3 };
+        if got != want || code != want_code {
+            failures.push(format!("{what}: got {got:?} (exit {code}), want {want:?} (exit {want_code})"));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// Attribute pairs for links a blueprint cannot change on its own: a bucket policy (socform
+/// writes it), a trail without CloudWatch delivery or without a trail (detections need
+/// both), an alarm whose metric differs from its filter's (one `metric:` sets both), and
+/// IAM denies and conditions.
+#[test]
+fn links_a_blueprint_cannot_express_alone_are_still_checked() {
+    use serde_json::json;
+    use socform::address::Address;
+    use socform::model::Attrs;
+    use socform::review::security::{review, Pair};
+    let attrs = |v: serde_json::Value| -> Attrs { serde_json::from_value(v).unwrap() };
+    let run = |pairs: Vec<(&str, Option<Attrs>, Option<Attrs>)>| -> Vec<String> {
+        let addrs: Vec<Address> = pairs.iter().map(|(a, _, _)| Address::parse(a).unwrap()).collect();
+        let p: Vec<Pair<'_>> = pairs
+            .iter()
+            .zip(&addrs)
+            .map(|((_, b, a), addr)| Pair { address: addr, before: b.as_ref(), after: a.as_ref() })
+            .collect();
+        let mut ids: Vec<String> = review(&p).into_iter().map(|f| f.check).collect();
+        ids.dedup();
+        ids
+    };
+    let policy = |principal: &str, effect: &str| {
+        attrs(
+            json!({"bucket": "b", "policy": {"Statement": [{"Effect": effect, "Principal": principal, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}}),
+        )
+    };
+    assert_eq!(
+        run(vec![(
+            "s3_bucket_policy.b",
+            Some(policy("cloudtrail.amazonaws.com", "Allow")),
+            Some(policy("*", "Allow"))
+        )]),
+        ["broaden.public-bucket-policy"]
+    );
+    assert!(run(vec![("s3_bucket_policy.b", Some(policy("*", "Allow")), Some(policy("*", "Deny")))]).is_empty());
+
+    let trail = |cw: Option<&str>| attrs(json!({"name": "t", "logging": true, "cloud_watch_logs_log_group_arn": cw}));
+    assert_eq!(
+        run(vec![("trail.main", Some(trail(Some("arn:aws:logs:r:1:log-group:ct:*"))), Some(trail(None)))]),
+        ["weaken.trail-cloudwatch-off"]
+    );
+    assert_eq!(run(vec![("trail.main", Some(trail(Some("x"))), None)]), ["weaken.trail-removed"]);
+    assert_eq!(
+        run(vec![(
+            "config_recorder.main",
+            Some(attrs(json!({"name": "r", "recording": true}))),
+            Some(attrs(json!({"name": "r", "recording": false})))
+        )]),
+        ["weaken.config-recorder-off"]
+    );
+
+    let filter = attrs(
+        json!({"log_group_name": "ct", "filter_pattern": "{ $.a = 1 }", "metric_namespace": "SOC", "metric_name": "Root", "metric_value": "1"}),
+    );
+    let alarm = |metric: &str| {
+        attrs(
+            json!({"alarm_name": "a", "namespace": "SOC", "metric_name": metric, "statistic": "Sum", "comparison_operator": "GreaterThanOrEqualToThreshold", "threshold": 1.0, "period": 60, "evaluation_periods": 1, "alarm_actions": ["arn:t"]}),
+        )
+    };
+    assert_eq!(
+        run(vec![
+            ("metric_filter.root", Some(filter.clone()), Some(filter.clone())),
+            ("alarm.root", Some(alarm("Root")), Some(alarm("RootUsage"))),
+        ]),
+        ["weaken.alarm-metric-mismatch"]
+    );
+
+    let role = |statements: serde_json::Value| {
+        attrs(
+            json!({"role_name": "r", "assume_role_policy": {"Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}, "inline_policies": {"p": {"Statement": statements}}}),
+        )
+    };
+    let allow = json!({"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}});
+    let allow_bare = json!({"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"});
+    let deny = json!({"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::b/*"});
+    assert_eq!(
+        run(vec![("iam_role.r", Some(role(json!([allow, deny]))), Some(role(json!([allow]))))]),
+        ["broaden.iam-deny-removed"]
+    );
+    assert_eq!(
+        run(vec![("iam_role.r", Some(role(json!([allow]))), Some(role(json!([allow_bare]))))]),
+        ["broaden.iam-condition-removed"]
+    );
+    assert!(
+        run(vec![("iam_role.r", Some(role(json!([allow_bare]))), Some(role(json!([allow]))))]).is_empty(),
+        "a condition added narrows"
+    );
+}
+
+/// The CIDR cases the issue on proofs named: a rule moved outside the old block, and IPv4
+/// to `::/0`.
+#[test]
+fn a_rule_moved_elsewhere_or_to_ipv6_is_wider() {
+    let (got, _) = checks_between(&base(), &base().replace("from: 10.70.0.0/24", "from: 203.0.113.0/24"));
+    assert_eq!(got, ["broaden.wider-rule"]);
+    let (got, _) = checks_between(&base(), &base().replace("from: 10.70.0.0/24", "from: \"::/0\""));
+    assert_eq!(got, ["broaden.internet", "broaden.wider-rule"]);
+}
+
+/// Every check id is listed in `CHECKS`, and every listed id fires in some test above or in
+/// the blueprint tables: a check nobody can trigger is a check nobody has proven.
+#[test]
+fn every_check_id_is_listed_and_fired_by_a_test() {
+    use socform::review::security::CHECKS;
+    let src = std::fs::read_to_string("src/review/security.rs").unwrap()
+        + &std::fs::read_to_string("src/review/diff.rs").unwrap();
+    let used: std::collections::BTreeSet<String> = regex_ids(&src);
+    let listed: std::collections::BTreeSet<String> = CHECKS.iter().map(|(id, _)| id.to_string()).collect();
+    assert_eq!(used, listed, "check ids in the code and in CHECKS differ");
+    let tests = std::fs::read_to_string("tests/review.rs").unwrap();
+    let in_tests = regex_ids(&tests.replace("CHECKS", ""));
+    let untested: Vec<&String> = listed.iter().filter(|id| !in_tests.contains(*id)).collect();
+    assert!(untested.is_empty(), "never expected by a test: {untested:?}");
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let undocumented: Vec<&String> = listed.iter().filter(|id| !readme.contains(&format!("`{id}`"))).collect();
+    assert!(undocumented.is_empty(), "not in the README's list: {undocumented:?}");
+}
+
+fn regex_ids(text: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for part in text.split('"').skip(1).step_by(2) {
+        if (part.starts_with("broaden.") || part.starts_with("weaken."))
+            && part.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '-' || c.is_ascii_digit())
+        {
+            out.insert(part.to_string());
+        }
+    }
+    out
 }

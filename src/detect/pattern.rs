@@ -144,6 +144,118 @@ impl fmt::Display for PatternError {
 pub const REGEX_MAX_LEN: usize = 250;
 pub const REGEX_MAX_COUNT: usize = 2;
 
+/// How a pattern change relates the two patterns' matches, as far as it can be proven from
+/// their text: JSON patterns are compared by their top-level `||` alternatives (an OR of
+/// alternatives matches whatever any one of them matches, so adding one only widens and
+/// removing one only narrows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatternChange {
+    /// Same alternatives, written differently.
+    Same,
+    /// Alternatives added, none removed: matches at least what it did.
+    Widened { added: Vec<String> },
+    /// Alternatives removed, none added: matches at most what it did.
+    Narrowed { removed: Vec<String> },
+    /// Anything else: nothing is proven.
+    Changed,
+}
+
+/// Compares two patterns (see [`PatternChange`]).
+pub fn compare_patterns(old: &str, new: &str) -> PatternChange {
+    if old == new {
+        return PatternChange::Same;
+    }
+    let (Some(a), Some(b)) = (top_level_alternatives(old), top_level_alternatives(new)) else {
+        return PatternChange::Changed;
+    };
+    let (a, b): (std::collections::BTreeSet<String>, std::collections::BTreeSet<String>) =
+        (a.into_iter().collect(), b.into_iter().collect());
+    if a == b {
+        PatternChange::Same
+    } else if a.is_subset(&b) {
+        PatternChange::Widened { added: b.difference(&a).cloned().collect() }
+    } else if b.is_subset(&a) {
+        PatternChange::Narrowed { removed: a.difference(&b).cloned().collect() }
+    } else {
+        PatternChange::Changed
+    }
+}
+
+/// The top-level `||` alternatives of a JSON pattern, each with its white space outside
+/// quotes collapsed and redundant outer parentheses removed; `None` for other patterns or
+/// text that does not parse.
+pub fn top_level_alternatives(pattern: &str) -> Option<Vec<String>> {
+    if !matches!(parse(pattern), Ok(Pattern::Json(_))) {
+        return None;
+    }
+    let body = pattern.trim().strip_prefix('{')?.strip_suffix('}')?;
+    let mut out = Vec::new();
+    let (mut depth, mut quote, mut start) = (0i32, false, 0usize);
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote => i += 1,
+            b'"' => quote = !quote,
+            b'(' if !quote => depth += 1,
+            b')' if !quote => depth -= 1,
+            b'|' if !quote && depth == 0 && bytes.get(i + 1) == Some(&b'|') => {
+                out.push(canonical(&body[start..i]));
+                start = i + 2;
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(canonical(&body[start..]));
+    Some(out)
+}
+
+/// White space outside quotes collapsed; outer parentheses that wrap the whole removed.
+fn canonical(alt: &str) -> String {
+    let mut s = String::new();
+    let (mut quote, mut space) = (false, false);
+    for c in alt.trim().chars() {
+        if c == '"' {
+            quote = !quote;
+        }
+        if !quote && c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && !s.is_empty() {
+            s.push(' ');
+        }
+        space = false;
+        s.push(c);
+    }
+    // `(A)` -> `A`, but not `(A) && (B)`.
+    while s.starts_with('(') && s.ends_with(')') && wraps(&s) {
+        s = s[1..s.len() - 1].trim().to_string();
+    }
+    s
+}
+
+/// Whether the parenthesis opening `s` closes at its very end.
+fn wraps(s: &str) -> bool {
+    let (mut depth, mut quote) = (0i32, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => quote = !quote,
+            '(' if !quote => depth += 1,
+            ')' if !quote => {
+                depth -= 1;
+                if depth == 0 {
+                    return i == s.len() - 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Parses a filter pattern.
 pub fn parse(pattern: &str) -> Result<Pattern, PatternError> {
     let trimmed = pattern.trim();

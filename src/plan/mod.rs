@@ -400,9 +400,9 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
             Action::NoOp | Action::Read => {}
         }
     }
+    // Every change, no-ops included: unchanged resources are the review's context.
     let pairs: Vec<crate::review::security::Pair<'_>> = changes
         .iter()
-        .filter(|c| c.action.is_change())
         .map(|c| crate::review::security::Pair {
             address: &c.address,
             before: c.before.as_ref(),

@@ -63,10 +63,11 @@ pub fn diff(old: &Model, new: &Model) -> BlueprintDiff {
     let mut pairs = Vec::new();
     for a in addresses {
         let (b, n) = (old.get(a).map(|r| &r.attrs), new.get(a).map(|r| &r.attrs));
+        // Unchanged pairs too: the review reads them as context.
+        pairs.push(Pair { address: a, before: b, after: n });
         if b == n {
             continue;
         }
-        pairs.push(Pair { address: a, before: b, after: n });
         let change = match (b, n) {
             (None, Some(_)) => "added",
             (Some(_), None) => "removed",
@@ -79,7 +80,11 @@ pub fn diff(old: &Model, new: &Model) -> BlueprintDiff {
             attributes: attr_diffs(a.kind(), b, n),
         });
     }
-    let review = security::review(&pairs);
+    let mut review = security::review(&pairs);
+    severity_changes(old, new, &mut changes, &mut review);
+    lint_parity(old, new, &mut review);
+    review.sort();
+    review.dedup();
     let summary = DiffSummary {
         added: changes.iter().filter(|c| c.change == "added").count(),
         removed: changes.iter().filter(|c| c.change == "removed").count(),
@@ -95,6 +100,107 @@ pub fn diff(old: &Model, new: &Model) -> BlueprintDiff {
         review,
         summary,
     }
+}
+
+fn severity_rank(s: &str) -> u8 {
+    match s {
+        "critical" => 4,
+        "high" => 3,
+        "medium" => 2,
+        "low" => 1,
+        _ => 0,
+    }
+}
+
+/// A detection's severity lives in the blueprint, not in AWS: a change is shown on its
+/// alarm, and a lower severity (alerts routed and triaged as less urgent) is a finding.
+fn severity_changes(old: &Model, new: &Model, changes: &mut Vec<ResourceDiff>, review: &mut Vec<Finding>) {
+    for d in &new.detections {
+        let Some(o) = old.detections.iter().find(|o| o.name == d.name) else { continue };
+        if o.severity == d.severity {
+            continue;
+        }
+        let attr = AttrDiff {
+            name: "severity".into(),
+            before: Some(Value::String(o.severity.clone())),
+            after: Some(Value::String(d.severity.clone())),
+            text_diff: None,
+        };
+        match changes.iter_mut().find(|c| c.address == d.alarm) {
+            Some(c) => c.attributes.push(attr),
+            None => {
+                changes.push(ResourceDiff {
+                    address: d.alarm.clone(),
+                    kind: d.alarm.kind(),
+                    change: "changed",
+                    attributes: vec![attr],
+                });
+                changes.sort_by(|a, b| a.address.cmp(&b.address));
+            }
+        }
+        if severity_rank(&d.severity) < severity_rank(&o.severity) {
+            review.push(Finding {
+                concern: Concern::WeakensMonitoring,
+                check: "weaken.severity-lowered".into(),
+                address: d.alarm.clone(),
+                message: format!(
+                    "the detection `{}` is lowered from {} to {}: its alerts are routed and triaged as less urgent",
+                    d.name, o.severity, d.severity
+                ),
+            });
+        }
+    }
+}
+
+/// The concern of each lint rule, and the review check that already reports the same
+/// thing (so that one change is not reported twice). `None`: not a security concern.
+fn lint_concern(rule: &str) -> Option<(Concern, Option<&'static str>)> {
+    use Concern::*;
+    Some(match rule {
+        "SOC001" => (BroadensAccess, Some("broaden.admin-port")),
+        "SOC002" | "SOC003" => (BroadensAccess, Some("broaden.iam-wildcard")),
+        "SOC004" => (BroadensAccess, Some("broaden.public-access-block")),
+        "SOC005" => (WeakensMonitoring, None),
+        "SOC006" => (WeakensMonitoring, Some("weaken.trail-single-region")),
+        "SOC007" => (WeakensMonitoring, Some("weaken.trail-validation-off")),
+        "SOC008" => (WeakensMonitoring, Some("weaken.trail-cloudwatch-off")),
+        "SOC009" => (WeakensMonitoring, Some("weaken.trail-logging-off")),
+        "SOC010" => (WeakensMonitoring, Some("weaken.flow-logs-removed")),
+        "SOC011" => (BroadensAccess, Some("broaden.public-ip")),
+        "SOC012" => (WeakensMonitoring, Some("weaken.detection-removed")),
+        "SOC013" => (WeakensMonitoring, Some("weaken.trail-removed")),
+        "SOC014" => (BroadensAccess, Some("broaden.imdsv1")),
+        "SOC015" => (BroadensAccess, None),
+        "SOC016" => (WeakensMonitoring, Some("weaken.notification-dropped")),
+        "SOC018" => (WeakensMonitoring, Some("weaken.retention-shortened")),
+        // SOC017 is a note; SOC019 is about quotas, not security.
+        _ => return None,
+    })
+}
+
+/// Review and lint never disagree: an error or warning `lint` reports for the new blueprint
+/// and not for the old one is a finding (check id `lint.SOCnnn`), unless a review check
+/// already reported the same thing.
+fn lint_parity(old: &Model, new: &Model, review: &mut Vec<Finding>) {
+    use super::lint::{lint, Level};
+    let before = lint(old, &old.suppressions);
+    let was: BTreeSet<(&str, Option<&Address>)> = before.active().map(|f| (f.rule, f.address.as_ref())).collect();
+    let after = lint(new, &new.suppressions);
+    let mut extra = Vec::new();
+    for f in after.active().filter(|f| matches!(f.level, Level::Error | Level::Warning)) {
+        if was.contains(&(f.rule, f.address.as_ref())) {
+            continue;
+        }
+        let Some((concern, native)) = lint_concern(f.rule) else { continue };
+        if native.is_some_and(|c| review.iter().any(|r| r.check == c)) {
+            continue;
+        }
+        // A finding about the blueprint as a whole that no review check covers has no
+        // resource to name; none exists among today's rules.
+        let Some(address) = f.address.clone() else { continue };
+        extra.push(Finding { concern, check: format!("lint.{}", f.rule), address, message: f.message.clone() });
+    }
+    review.extend(extra);
 }
 
 fn attr_diffs(kind: Kind, b: Option<&Attrs>, n: Option<&Attrs>) -> Vec<AttrDiff> {

@@ -1,8 +1,15 @@
 //! The security review: which changes broaden access and which weaken monitoring.
 //!
 //! Input is a list of `(address, before, after)` attribute pairs, `None` for a resource that
-//! does not exist on that side. `diff` builds it from two blueprints, `plan` from its
-//! changes; the same checks serve both. Each check has a stable id (`broaden.admin-port`).
+//! does not exist on that side, for every resource of either side: pairs that did not change
+//! are context (the trail a detection's log group must belong to, the domains alerts already
+//! go to). `diff` builds it from two blueprints, `plan` from its changes; the same checks
+//! serve both. Each check has a stable id (`broaden.admin-port`).
+//!
+//! A detection is a chain: trail -> log group -> filter pattern -> metric value -> alarm
+//! (statistic, period, evaluation periods, comparison, threshold) -> actions -> topics ->
+//! subscriptions. A change to any link that can reduce alerts is a `weaken.*` finding naming
+//! the link.
 
 use std::collections::BTreeSet;
 
@@ -12,6 +19,60 @@ use serde_json::Value;
 use super::{Concern, Finding};
 use crate::address::Address;
 use crate::model::{Attrs, Kind};
+
+/// Every check id, with what it catches: the README lists these, and a test proves each
+/// fires on a change made for it. `lint.SOCnnn` findings (a lint rule the new blueprint
+/// breaks and the old did not) come on top.
+pub const CHECKS: &[(&str, &str)] = &[
+    ("broaden.admin-port", "SSH (22) or RDP (3389) opened, to anyone or to the internet"),
+    (
+        "broaden.internet",
+        "a rule that lets the whole internet in (0.0.0.0/0, ::/0), named once per group with its ports",
+    ),
+    ("broaden.new-rule", "a new security-group rule (not to the internet)"),
+    (
+        "broaden.wider-rule",
+        "a rule replaced by one with more ports, a larger block, a block elsewhere, IPv6, or another source",
+    ),
+    ("broaden.iam-statement", "IAM actions or resources added"),
+    ("broaden.iam-wildcard", "IAM wildcards added (`*`, `service:*`, resource `*`)"),
+    ("broaden.iam-managed-policy", "a managed policy attached"),
+    ("broaden.iam-deny-removed", "an IAM Deny removed"),
+    ("broaden.iam-condition-removed", "an IAM Condition removed from, or changed on, an Allow that stays"),
+    ("broaden.trust-principal", "a principal allowed to assume a role"),
+    ("broaden.public-access-block", "a bucket's public access block turned off"),
+    ("broaden.public-bucket-policy", "a bucket policy statement that allows anyone"),
+    ("broaden.public-ip", "a host given a public IPv4 address"),
+    ("broaden.instance-groups", "a host added to more security groups"),
+    ("broaden.imdsv1", "a host that accepts IMDSv1"),
+    ("broaden.external-recipient", "an alert recipient outside every domain alerts went to"),
+    ("weaken.detection-removed", "a detection's metric filter removed"),
+    ("weaken.alarm-removed", "an alarm removed"),
+    ("weaken.pattern-narrowed", "a filter pattern that drops top-level alternatives (proven to match less)"),
+    ("weaken.pattern-changed", "a filter pattern changed in a way not proven to match as much"),
+    ("weaken.metric-value", "the value a match adds to the metric changed (`0`: never fires)"),
+    ("weaken.alarm-statistic", "an alarm's statistic changed away from Sum"),
+    ("weaken.alarm-comparison", "an alarm's comparison made strict or inverted"),
+    ("weaken.alarm-metric-mismatch", "an alarm that no longer watches the metric its filter emits"),
+    ("weaken.threshold-raised", "an alarm's threshold moved so that more must happen"),
+    ("weaken.period-lengthened", "an alarm's period or evaluation periods lengthened"),
+    ("weaken.detection-log-group", "a detection moved off the log group the trail writes to"),
+    ("weaken.severity-lowered", "a detection's severity lowered"),
+    ("weaken.notification-dropped", "an alarm action, topic or subscription removed"),
+    ("weaken.trail-removed", "the trail removed"),
+    ("weaken.trail-logging-off", "the trail stops logging"),
+    ("weaken.trail-single-region", "the trail records one region only"),
+    ("weaken.trail-validation-off", "log file validation off"),
+    ("weaken.trail-global-off", "global service events (IAM) no longer recorded"),
+    ("weaken.trail-cloudwatch-off", "the trail no longer delivers to CloudWatch Logs"),
+    ("weaken.retention-shortened", "log retention shortened"),
+    ("weaken.log-group-removed", "a log group removed"),
+    ("weaken.flow-logs-removed", "VPC flow logs removed"),
+    ("weaken.flow-logs-narrowed", "flow logs no longer record ALL traffic"),
+    ("weaken.config-rule-removed", "an AWS Config rule removed"),
+    ("weaken.config-recorder-off", "the AWS Config recorder removed or stopped"),
+    ("weaken.config-recording-narrowed", "the recorder stops recording all supported types, or global ones"),
+];
 
 /// One resource on both sides of a change.
 pub struct Pair<'a> {
@@ -46,7 +107,11 @@ pub fn review(pairs: &[Pair<'_>]) -> Vec<Finding> {
         .iter()
         .filter(|p| p.address.kind() == Kind::SecurityGroupRule && p.before.is_some() && p.after.is_none())
         .collect();
-    for p in pairs {
+    let changed: Vec<&Pair<'_>> = pairs.iter().filter(|p| p.before != p.after).collect();
+    internet(&changed, &mut out);
+    detection_chain(pairs, &changed, &mut out);
+    recipients(pairs, &mut out);
+    for p in changed {
         let mut f = |concern, check: &'static str, message: String| {
             out.push(Finding { concern, check: check.to_string(), address: p.address.clone(), message })
         };
@@ -114,11 +179,36 @@ pub fn review(pairs: &[Pair<'_>]) -> Vec<Finding> {
                     "weaken.detection-removed",
                     "a detection's metric filter is removed".into(),
                 ),
-                (Some(_), Some(_)) if s(bf, "filter_pattern") != s(af, "filter_pattern") => f(
-                    Concern::WeakensMonitoring,
-                    "weaken.pattern-changed",
-                    "the detection's filter pattern changes: check it still matches what it must".into(),
-                ),
+                (Some(_), Some(_)) => {
+                    use crate::detect::pattern::{compare_patterns, PatternChange};
+                    let (old, new) = (s(bf, "filter_pattern").unwrap_or(""), s(af, "filter_pattern").unwrap_or(""));
+                    match compare_patterns(old, new) {
+                        // Only adds alternatives: matches at least what it did.
+                        PatternChange::Same | PatternChange::Widened { .. } => {}
+                        PatternChange::Narrowed { removed } => f(
+                            Concern::WeakensMonitoring,
+                            "weaken.pattern-narrowed",
+                            format!(
+                                "the filter pattern drops {}: events that matched only there no longer count",
+                                removed.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+                            ),
+                        ),
+                        PatternChange::Changed => f(
+                            Concern::WeakensMonitoring,
+                            "weaken.pattern-changed",
+                            "the filter pattern changes in a way that may match less: check it still matches what it must".into(),
+                        ),
+                    }
+                    let (ov, nv) = (s(bf, "metric_value").unwrap_or("1"), s(af, "metric_value").unwrap_or("1"));
+                    if ov != nv {
+                        let why = if nv.trim() == "0" {
+                            "every match now adds 0 to the metric: the alarm can never fire".to_string()
+                        } else {
+                            format!("each match now adds `{nv}` instead of `{ov}`: the alarm may fire later or never")
+                        };
+                        f(Concern::WeakensMonitoring, "weaken.metric-value", why);
+                    }
+                }
                 _ => {}
             },
             Kind::SnsTopic | Kind::SnsSubscription if bf.is_some() && af.is_none() => {
@@ -174,6 +264,20 @@ pub fn review(pairs: &[Pair<'_>]) -> Vec<Finding> {
                     "weaken.config-recorder-off",
                     "the AWS Config recorder stops recording".into(),
                 );
+            }
+            Kind::ConfigRecorder if bf.is_some() && af.is_some() => {
+                for (attr, what) in [
+                    ("all_supported", "records only the resource types it lists, not every supported one"),
+                    ("include_global_resource_types", "stops recording global resources such as IAM"),
+                ] {
+                    if b(bf, attr) == Some(true) && b(af, attr) == Some(false) {
+                        f(
+                            Concern::WeakensMonitoring,
+                            "weaken.config-recording-narrowed",
+                            format!("the AWS Config recorder {what}"),
+                        );
+                    }
+                }
             }
             _ => {}
         }
@@ -241,8 +345,10 @@ fn rule_added(after: &Attrs, removed: &[&Pair<'_>], f: &mut impl FnMut(Concern, 
             let (olo, ohi) = ports(old);
             let wider_ports = lo < olo || hi > ohi;
             let (po, pn) = (peer(old), peer_now.clone());
+            // Wider when the new peer reaches anyone the old one did not: a larger block,
+            // a block elsewhere, IPv4 to IPv6, or another source group.
             let wider_peer = match (po.parse::<IpNet>(), pn.parse::<IpNet>()) {
-                (Ok(o), Ok(n)) => n.contains(&o) && n != o,
+                (Ok(o), Ok(n)) => !o.contains(&n),
                 _ => po != pn,
             };
             if wider_ports || wider_peer {
@@ -253,7 +359,168 @@ fn rule_added(after: &Attrs, removed: &[&Pair<'_>], f: &mut impl FnMut(Concern, 
                 );
             }
         }
+        // A new rule open to the internet is named, with its group's other such rules, by
+        // `broaden.internet`.
+        None if is_internet(&peer_now) => {}
         None => f(Concern::BroadensAccess, "broaden.new-rule", format!("new rule: {}", describe_rule(after))),
+    }
+}
+
+/// The group a rule belongs to, from its address (`security_group_rule.web:ingress:...`).
+fn group_of(rule: &Address) -> Address {
+    Address::new(Kind::SecurityGroup, rule.name().split(':').next().unwrap_or(rule.name()))
+}
+
+/// Rules that newly let the whole internet in (0.0.0.0/0, ::/0), named once per group and
+/// direction with all their ports, however many rules carry them.
+fn internet(changed: &[&Pair<'_>], out: &mut Vec<Finding>) {
+    let mut open: std::collections::BTreeMap<(Address, String), BTreeSet<String>> = Default::default();
+    for p in changed.iter().filter(|p| p.address.kind() == Kind::SecurityGroupRule) {
+        let Some(after) = p.after else { continue };
+        let peer = peer(after);
+        if !is_internet(&peer) {
+            continue;
+        }
+        if p.before.is_some_and(|b| is_internet(&self::peer(b)) && ports(b) == ports(after)) {
+            continue;
+        }
+        let dir = s(Some(after), "direction").unwrap_or("ingress").to_string();
+        let proto = s(Some(after), "protocol").unwrap_or("?");
+        let (lo, hi) = ports(after);
+        let what = if proto == "-1" {
+            "all traffic".to_string()
+        } else if lo == 0 && hi == 65535 {
+            format!("{proto}/all ports")
+        } else if lo == hi {
+            format!("{proto}/{lo}")
+        } else {
+            format!("{proto}/{lo}-{hi}")
+        };
+        open.entry((group_of(p.address), dir)).or_default().insert(format!("{what} ({peer})"));
+    }
+    for ((group, dir), what) in open {
+        if dir != "ingress" {
+            continue;
+        }
+        out.push(Finding {
+            concern: Concern::BroadensAccess,
+            check: "broaden.internet".into(),
+            address: group,
+            message: format!("opens {} to the whole internet", what.into_iter().collect::<Vec<_>>().join(", ")),
+        });
+    }
+}
+
+/// The log group a value names: `log_group.NAME` for a template (a model), or the group's
+/// name for a resolved name or ARN (a plan).
+fn log_group_key(v: &str) -> String {
+    if let Some(rest) = v.split("${log_group.").nth(1) {
+        return format!("log_group.{}", rest.split('.').next().unwrap_or(""));
+    }
+    match v.split_once(":log-group:") {
+        Some((_, rest)) => rest.trim_end_matches(":*").to_string(),
+        None => v.to_string(),
+    }
+}
+
+/// Links of a detection's chain that span resources: the alarm must watch the metric its
+/// filter emits, and the filter must read the log group the trail writes to.
+fn detection_chain(all: &[Pair<'_>], changed: &[&Pair<'_>], out: &mut Vec<Finding>) {
+    let find = |kind: Kind, name: &str| all.iter().find(|p| p.address.kind() == kind && p.address.name() == name);
+    let trail = all.iter().find(|p| p.address.kind() == Kind::Trail);
+    let trail_group = |before: bool| {
+        trail
+            .and_then(|t| s(if before { t.before } else { t.after }, "cloud_watch_logs_log_group_arn"))
+            .map(log_group_key)
+    };
+    let names: BTreeSet<&str> = changed
+        .iter()
+        .filter(|p| matches!(p.address.kind(), Kind::MetricFilter | Kind::Alarm))
+        .map(|p| p.address.name())
+        .collect();
+    for name in names {
+        let (Some(filter), Some(alarm)) = (find(Kind::MetricFilter, name), find(Kind::Alarm, name)) else { continue };
+        let watches = |f: Option<&Attrs>, a: Option<&Attrs>| {
+            f.is_some()
+                && a.is_some()
+                && s(f, "metric_namespace") == s(a, "namespace")
+                && s(f, "metric_name") == s(a, "metric_name")
+        };
+        if watches(filter.before, alarm.before)
+            && !watches(filter.after, alarm.after)
+            && filter.after.is_some()
+            && alarm.after.is_some()
+        {
+            out.push(Finding {
+                concern: Concern::WeakensMonitoring,
+                check: "weaken.alarm-metric-mismatch".into(),
+                address: alarm.address.clone(),
+                message: format!(
+                    "the alarm now watches {}/{}, which its filter does not emit ({}/{}): it can never fire",
+                    s(alarm.after, "namespace").unwrap_or("?"),
+                    s(alarm.after, "metric_name").unwrap_or("?"),
+                    s(filter.after, "metric_namespace").unwrap_or("?"),
+                    s(filter.after, "metric_name").unwrap_or("?")
+                ),
+            });
+        }
+        if filter.before != filter.after {
+            let (old_group, new_group) = (
+                s(filter.before, "log_group_name").map(log_group_key),
+                s(filter.after, "log_group_name").map(log_group_key),
+            );
+            let (old_trail, new_trail) = (trail_group(true), trail_group(false));
+            if old_group.is_some() && old_group == old_trail && new_group.is_some() && new_group != new_trail {
+                out.push(Finding {
+                    concern: Concern::WeakensMonitoring,
+                    check: "weaken.detection-log-group".into(),
+                    address: filter.address.clone(),
+                    message: format!(
+                        "the detection now reads log group `{}`, which the trail does not write to",
+                        new_group.unwrap_or_default()
+                    ),
+                });
+            }
+        }
+    }
+}
+
+fn domain(email: &str) -> Option<String> {
+    email.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase())
+}
+
+/// An alert recipient outside every domain the blueprint already sends alerts to.
+fn recipients(all: &[Pair<'_>], out: &mut Vec<Finding>) {
+    let emails = |before: bool| -> Vec<(Address, String)> {
+        all.iter()
+            .filter(|p| p.address.kind() == Kind::SnsSubscription)
+            .filter_map(|p| {
+                let a = if before { p.before } else { p.after }?;
+                s(Some(a), "protocol").filter(|pr| pr.starts_with("email"))?;
+                Some((p.address.clone(), s(Some(a), "endpoint")?.to_string()))
+            })
+            .collect()
+    };
+    let before = emails(true);
+    let known: BTreeSet<String> = before.iter().filter_map(|(_, e)| domain(e)).collect();
+    if known.is_empty() {
+        return;
+    }
+    for (address, email) in emails(false) {
+        if before.iter().any(|(_, e)| e == &email) {
+            continue;
+        }
+        if domain(&email).is_some_and(|d| !known.contains(&d)) {
+            out.push(Finding {
+                concern: Concern::BroadensAccess,
+                check: "broaden.external-recipient".into(),
+                address,
+                message: format!(
+                    "alerts now also go to {email}, outside the domains they went to ({}): alerts carry account and event details",
+                    known.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
     }
 }
 
@@ -341,6 +608,58 @@ fn iam_role(bf: Option<&Attrs>, af: Option<&Attrs>, f: &mut impl FnMut(Concern, 
     for who in principals(af).difference(&principals(bf)) {
         f(Concern::BroadensAccess, "broaden.trust-principal", format!("lets {who} assume the role"));
     }
+    // Effective permissions, not lists: a Deny that goes, or a Condition that goes or
+    // changes on an Allow that stays, widens what the role can do without a new action.
+    let gone: Vec<String> = effect(bf, "Deny")
+        .into_keys()
+        .filter(|k| !effect(af, "Deny").contains_key(k))
+        .map(|(a, r)| format!("{a} on {r}"))
+        .collect();
+    if !gone.is_empty() {
+        f(Concern::BroadensAccess, "broaden.iam-deny-removed", format!("no longer denies {}", gone.join(", ")));
+    }
+    let (old, new) = (effect(bf, "Allow"), effect(af, "Allow"));
+    for (k, old_cond) in &old {
+        let Some(new_cond) = new.get(k) else { continue };
+        let what = format!("{} on {}", k.0, k.1);
+        match (old_cond.is_empty(), new_cond.is_empty()) {
+            (false, true) => f(
+                Concern::BroadensAccess,
+                "broaden.iam-condition-removed",
+                format!("allows {what} without the condition it had ({old_cond})"),
+            ),
+            (false, false) if old_cond != new_cond => f(
+                Concern::BroadensAccess,
+                "broaden.iam-condition-removed",
+                format!("allows {what} under a changed condition ({old_cond} -> {new_cond}): check it is no looser"),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// `(action, resource)` -> the statement's condition (`""` without one), for statements of
+/// one effect in every inline policy of a role.
+fn effect(a: Option<&Attrs>, which: &str) -> std::collections::BTreeMap<(String, String), String> {
+    let mut out = std::collections::BTreeMap::new();
+    let docs: Vec<&Value> = match a.and_then(|a| a.get("inline_policies")) {
+        Some(Value::Object(m)) => m.values().collect(),
+        _ => vec![],
+    };
+    for doc in docs {
+        for st in statements(doc) {
+            if st.get("Effect").and_then(Value::as_str) != Some(which) {
+                continue;
+            }
+            let cond = st.get("Condition").map(|c| c.to_string()).unwrap_or_default();
+            for action in one_or_many(st.get("Action")) {
+                for resource in one_or_many(st.get("Resource")) {
+                    out.insert((action.clone(), resource.clone()), cond.clone());
+                }
+            }
+        }
+    }
+    out
 }
 
 fn public_statements(a: Option<&Attrs>) -> BTreeSet<String> {
@@ -395,6 +714,31 @@ fn alarm(bf: Option<&Attrs>, af: Option<&Attrs>, f: &mut impl FnMut(Concern, &'s
                         format!("the alarm evaluates {nw} periods instead of {o}"),
                     );
                 }
+            }
+            let (os, ns) = (s(bf, "statistic").unwrap_or("Sum"), s(af, "statistic").unwrap_or("Sum"));
+            if os != ns && ns != "Sum" {
+                f(
+                    Concern::WeakensMonitoring,
+                    "weaken.alarm-statistic",
+                    format!(
+                        "the alarm's statistic changes from {os} to {ns}: matches diluted by the periods' zeros (Average, Minimum) or capped at one (Maximum) may never reach the threshold"
+                    ),
+                );
+            }
+            let (oc, nc) = (s(bf, "comparison_operator").unwrap_or(""), s(af, "comparison_operator").unwrap_or(""));
+            // Only `>` to `>=` and `<` to `<=` fire sooner; every other change fires later,
+            // or the other way round.
+            let loosened = matches!(
+                (oc, nc),
+                ("GreaterThanThreshold", "GreaterThanOrEqualToThreshold")
+                    | ("LessThanThreshold", "LessThanOrEqualToThreshold")
+            );
+            if oc != nc && !loosened {
+                f(
+                    Concern::WeakensMonitoring,
+                    "weaken.alarm-comparison",
+                    format!("the alarm's comparison changes from {oc} to {nc}: it fires later, or on the opposite condition"),
+                );
             }
             let dropped: Vec<String> =
                 strings(bf, "alarm_actions").difference(&strings(af, "alarm_actions")).cloned().collect();

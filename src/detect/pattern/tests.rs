@@ -251,3 +251,33 @@ fn keywords_are_case_insensitive_and_whitespace_is_free() {
     assert!(m("{$.x not exists&&$.eventType=UpdateTrail}", TRAIL_EVENT));
     assert!(m("{ ( $.eventType = UpdateTrail ) }", TRAIL_EVENT));
 }
+
+#[test]
+fn pattern_changes_are_proven_wider_or_narrower_only_from_top_level_alternatives() {
+    use super::{compare_patterns as compare, PatternChange};
+    let old = r#"{ ($.eventName = DeleteTrail) || ($.eventName = StopLogging) }"#;
+    let wider =
+        r#"{ ($.eventName = DeleteTrail) || ($.eventName = StopLogging) || ($.eventName = PutEventSelectors) }"#;
+    assert_eq!(compare(old, wider), PatternChange::Widened { added: vec!["$.eventName = PutEventSelectors".into()] });
+    assert_eq!(
+        compare(wider, old),
+        PatternChange::Narrowed { removed: vec!["$.eventName = PutEventSelectors".into()] }
+    );
+    // Reformatted (spacing, redundant parentheses, order): the same.
+    let same = r#"{$.eventName = StopLogging  ||  (  $.eventName = DeleteTrail  )}"#;
+    assert_eq!(compare(old, same), PatternChange::Same);
+    // An alternative changed, or a condition added inside one: nothing proven.
+    let tighter = r#"{ ($.eventName = DeleteTrail && $.userIdentity.type = Root) || ($.eventName = StopLogging) }"#;
+    assert_eq!(compare(old, tighter), PatternChange::Changed);
+    // `&&` binds tighter than `||`: `A && B || C` has the alternatives `A && B` and `C`.
+    let mixed = r#"{ $.a = 1 && $.b = 2 || $.c = 3 }"#;
+    let mixed_wider = r#"{ $.a = 1 && $.b = 2 || $.c = 3 || $.d = 4 }"#;
+    assert!(matches!(compare(mixed, mixed_wider), PatternChange::Widened { .. }));
+    // `||` inside quotes or parentheses is not a top-level alternative.
+    let quoted = r#"{ $.a = "x || y" }"#;
+    assert_eq!(super::top_level_alternatives(quoted).unwrap(), vec![r#"$.a = "x || y""#.to_string()]);
+    let nested = r#"{ ($.a = 1 || $.b = 2) && $.c = 3 }"#;
+    assert_eq!(super::top_level_alternatives(nested).unwrap().len(), 1);
+    // Other pattern forms are not analysed.
+    assert_eq!(compare("ERROR", "ERROR WARN"), PatternChange::Changed);
+}
