@@ -220,6 +220,10 @@ pub struct Snapshot {
     /// Resources found by their `socform:*` tags that state does not know (a crash between
     /// create and save): planned as existing, so they are adopted rather than made twice.
     pub untracked: BTreeMap<Address, LiveResource>,
+    /// Resources whose tags prove this state made them for an address that already has
+    /// another: a create that took effect twice (its answer was lost and it was retried).
+    /// Planned for deletion.
+    pub duplicates: Vec<(Address, LiveResource)>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -388,6 +392,30 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
             adopted: p.adopted,
             prior_outputs: if p.adopted { p.outputs.clone() } else { BTreeMap::new() },
         });
+    }
+
+    // Duplicates made by a retried create: deleted, under an address of their own
+    // (`kind.name#id`) so that they never touch the record of the one state tracks.
+    if let Some(l) = live {
+        for (addr, r) in &l.duplicates {
+            changes.push(Change {
+                address: Address::new(addr.kind(), format!("{}#{}", addr.name(), r.id)),
+                kind: addr.kind(),
+                action: Action::Delete,
+                reasons: vec![format!(
+                    "a second {} for `{addr}` with this state's tags: a create that took effect twice (its answer was lost and it was retried)",
+                    addr.kind().noun()
+                )],
+                before: Some(r.attributes.clone()),
+                after: None,
+                attributes: vec![],
+                id: Some(r.id.clone()),
+                depends_on: vec![],
+                prior_dependencies: vec![],
+                adopted: true,
+                prior_outputs: r.outputs.clone(),
+            });
+        }
     }
 
     let mut summary = Summary::default();

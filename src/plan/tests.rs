@@ -392,3 +392,32 @@ fn ipv6_peers_are_written_as_aws_writes_them_back() {
     let rule = m.get(&addr("security_group_rule.web:ingress:tcp:443:2001:db8::/32")).expect("canonical address");
     assert_eq!(rule.attrs["cidr_ipv6"], json!("2001:db8::/32"));
 }
+
+/// Regression (found by the lost-answer fault): a create whose answer was lost and that the
+/// SDK retried made a second internet gateway carrying this state's tags; refresh ignored it
+/// because state already had the address. It is planned for deletion now, under an address
+/// of its own, leaving the record of the one state tracks alone.
+#[test]
+fn a_duplicate_made_by_a_retried_create_is_deleted_and_the_tracked_one_kept() {
+    let m = model(LAB);
+    let state = applied_state(&m);
+    let mut snap = Snapshot { account_id: Some("123456789012".into()), ..Default::default() };
+    for (a, r) in &state.resources {
+        snap.resources.insert(
+            a.clone(),
+            Some(LiveResource { id: r.id.clone(), attributes: r.attributes.clone(), outputs: r.outputs.clone() }),
+        );
+    }
+    let vpc = &state.resources[&addr("vpc.main")];
+    snap.duplicates.push((
+        addr("vpc.main"),
+        LiveResource { id: "vpc-dup".into(), attributes: vpc.attributes.clone(), outputs: Default::default() },
+    ));
+    let p = plan(&m, &state, Some(&snap), PlanOptions::default()).unwrap();
+    let dup = p.change(&addr("vpc.main#vpc-dup")).expect("the duplicate is planned");
+    assert_eq!(dup.action, Action::Delete);
+    assert_eq!(dup.id.as_deref(), Some("vpc-dup"));
+    assert!(dup.reasons[0].contains("took effect twice"), "{:?}", dup.reasons);
+    assert_eq!(p.change(&addr("vpc.main")).unwrap().action, Action::NoOp, "the tracked one stays");
+    assert_eq!(p.summary.delete, 1);
+}

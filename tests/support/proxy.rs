@@ -27,6 +27,10 @@ pub struct Faults {
     pub unavailable: f64,
     /// Probability that the connection is closed without an answer.
     pub drop: f64,
+    /// Probability that the request reaches the upstream, takes effect, and its answer is
+    /// lost (the connection is closed instead): the fault that makes a retried create a
+    /// duplicate.
+    pub drop_after: f64,
 }
 
 /// Holds the answer to the first `times` requests containing `needle` for `delay` after
@@ -49,6 +53,8 @@ pub struct Stats {
     pub throttled: AtomicU64,
     pub unavailable: AtomicU64,
     pub dropped: AtomicU64,
+    /// Answers lost after the upstream acted on the request.
+    pub lost: AtomicU64,
 }
 
 pub struct Proxy {
@@ -274,6 +280,11 @@ fn serve(
         up_w.write_all(&req.body)?;
         let head_only = req.head.starts_with("HEAD ");
         let Some(resp) = read_message(&mut up_r, head_only)? else { return Ok(()) };
+        if next(rng) < faults.drop_after {
+            stats.lost.fetch_add(1, Ordering::SeqCst);
+            let _ = client_w.shutdown(Shutdown::Both);
+            return Ok(());
+        }
         let hold = {
             let mut list = holds.lock().unwrap();
             let body = String::from_utf8_lossy(&req.body);

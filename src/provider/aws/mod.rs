@@ -131,6 +131,22 @@ impl AwsProvider {
         }
     }
 
+    async fn delete_kind(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        use Kind::*;
+        match address.kind() {
+            Vpc | Subnet | InternetGateway | RouteTable | SecurityGroup | SecurityGroupRule | Instance | FlowLog => {
+                self.delete_ec2(address, id, attrs).await
+            }
+            IamRole | InstanceProfile => self.delete_iam(address, id, attrs).await,
+            S3Bucket | S3BucketPolicy => self.delete_s3(address, id, attrs).await,
+            LogGroup | MetricFilter | Alarm => self.delete_logs(address, id, attrs).await,
+            Trail => self.delete_trail(address, id, attrs).await,
+            SnsTopic | SnsSubscription => self.delete_notify(address, id, attrs).await,
+            SsmParameter | Secret => self.delete_store(address, id, attrs).await,
+            ConfigRecorder | ConfigDeliveryChannel | ConfigRule => self.delete_config(address, id, attrs).await,
+        }
+    }
+
     /// Counts one API call of `service` (for `-v` and the API-economy benchmark).
     fn count(&self, service: &str) {
         *self.calls.lock().unwrap().entry(service.to_string()).or_default() += 1;
@@ -452,6 +468,7 @@ impl Provider for AwsProvider {
             let part = part?;
             snap.resources.extend(part.resources);
             snap.untracked.extend(part.untracked);
+            snap.duplicates.extend(part.duplicates);
         }
         // Whatever state holds that no family reported on is marked unknown by omission;
         // every kind is reported by exactly one family.
@@ -486,18 +503,12 @@ impl Provider for AwsProvider {
     }
 
     async fn delete(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-        use Kind::*;
-        match address.kind() {
-            Vpc | Subnet | InternetGateway | RouteTable | SecurityGroup | SecurityGroupRule | Instance | FlowLog => {
-                self.delete_ec2(address, id, attrs).await
-            }
-            IamRole | InstanceProfile => self.delete_iam(address, id, attrs).await,
-            S3Bucket | S3BucketPolicy => self.delete_s3(address, id, attrs).await,
-            LogGroup | MetricFilter | Alarm => self.delete_logs(address, id, attrs).await,
-            Trail => self.delete_trail(address, id, attrs).await,
-            SnsTopic | SnsSubscription => self.delete_notify(address, id, attrs).await,
-            SsmParameter | Secret => self.delete_store(address, id, attrs).await,
-            ConfigRecorder | ConfigDeliveryChannel | ConfigRule => self.delete_config(address, id, attrs).await,
+        // `InvalidRouteTableID.NotFound` and the like are listed in CONSISTENCY_RETRIES for
+        // creates that name a resource made seconds ago; deleting the resource itself, they
+        // mean it is gone (an earlier attempt whose answer was lost), which is the goal.
+        match self.delete_kind(address, id, attrs).await {
+            Err(ProviderError::NotYetConsistent(m)) if m.contains(".NotFound") => Err(ProviderError::NotFound(m)),
+            other => other,
         }
     }
 
@@ -520,6 +531,7 @@ impl Provider for AwsProvider {
 struct Part {
     resources: BTreeMap<Address, Option<LiveResource>>,
     untracked: BTreeMap<Address, LiveResource>,
+    duplicates: Vec<(Address, LiveResource)>,
 }
 
 impl Part {
@@ -532,10 +544,17 @@ impl Part {
             self.resources.insert(addr.clone(), found.get(&rec.id).map(|(_, l)| l.clone()));
         }
         for (id, (addr, l)) in found {
-            if let Some(a) = addr {
-                if !known_ids.contains(&id) && !state.resources.contains_key(&a) {
-                    self.untracked.insert(a, l);
-                }
+            let Some(a) = addr else { continue };
+            if known_ids.contains(&id) {
+                continue;
+            }
+            // Another resource with this state's tags for an address that already has one:
+            // a create that took effect twice (its first answer was lost and the SDK
+            // retried). Provably this state's own, and not the one state tracks.
+            if state.resources.contains_key(&a) || self.untracked.contains_key(&a) {
+                self.duplicates.push((a, l));
+            } else {
+                self.untracked.insert(a, l);
             }
         }
     }
