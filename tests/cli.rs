@@ -407,3 +407,41 @@ fn files_a_blueprint_names_stay_inside_its_folder() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("is not a regular file"));
 }
+
+/// `lint` through the binary: exit 1 on an unsuppressed error or warning, 0 on the clean
+/// reference blueprint, and SARIF whose every result points at the line of the resource at
+/// fault in the file (not a made-up location).
+#[test]
+fn lint_from_the_command_line_exits_by_severity_and_locates_sarif_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lint.yaml");
+    let text = "blueprint: lint-cli\nregion: us-east-1\nnetwork:\n  vpc: { cidr: 10.80.0.0/16 }\nsecurity_groups:\n  admin:\n    ingress:\n      - { protocol: tcp, ports: 22, from: 0.0.0.0/0 }\nbuckets:\n  loose: { public_access_block: false }\n";
+    std::fs::write(&path, text).unwrap();
+    let p = path.to_str().unwrap();
+    let out = run(&["lint", p]);
+    assert_eq!(out.status.code(), Some(1), "{}", text_of(&out));
+    let out = run(&["lint", p, "--format", "sarif"]);
+    assert_eq!(out.status.code(), Some(1));
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let line_of = |rule: &str| -> Vec<i64> {
+        results
+            .iter()
+            .filter(|r| r["ruleId"] == rule)
+            .map(|r| r["locations"][0]["physicalLocation"]["region"]["startLine"].as_i64().unwrap())
+            .collect()
+    };
+    // SSH open to the internet: the rule's line; the public bucket: the bucket's line.
+    assert_eq!(line_of("SOC001"), [8], "{sarif}");
+    assert_eq!(line_of("SOC004"), [10], "{sarif}");
+    for r in results {
+        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(uri.ends_with("lint.yaml"), "{uri}");
+    }
+    let out = run(&["lint", "blueprints/soc-reference.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text_of(&out));
+}
+
+fn text_of(out: &Output) -> String {
+    format!("{}{}", text(&out.stdout), text(&out.stderr))
+}
