@@ -24,6 +24,8 @@ fn actions(plan: &Value) -> Vec<(String, String)> {
 #[test]
 fn every_kind_is_created_read_back_and_destroyed_without_leftovers() {
     let lab = Lab::new();
+    // Everything of every kind socform makes, before it runs: what must be there at the end.
+    let before = lab.inventory();
     let bp = lab.blueprint("every-kind.yaml", |s| s);
     let plan = lab.plan_json(&bp);
     let creates = plan["summary"]["create"].as_u64().unwrap();
@@ -62,9 +64,15 @@ fn every_kind_is_created_read_back_and_destroyed_without_leftovers() {
     ] {
         assert!(kinds.contains(k), "no {k} found by its tags: {kinds:?}");
     }
-    // Templates reached AWS resolved: the parameter holds the host's private address.
-    let siem_ip = state["resources"]["instance.siem"]["outputs"]["private_ip"].as_str().unwrap().to_string();
-    assert!(siem_ip.starts_with("10.40.0."), "{siem_ip}");
+    // Templates reached AWS resolved: the parameter holds the host's private address, both
+    // read from AWS.
+    let siem_ip = aws_tool(&lab.moto, "us-east-1", &["instance-private-ip", &lab.id("instance.siem")]);
+    assert!(siem_ip.trim().starts_with("10.40.0."), "{siem_ip}");
+    assert_eq!(aws_tool(&lab.moto, "us-east-1", &["parameter-value", "/every-kind/siem/address"]), siem_ip);
+    // Everything socform made is what the plan said, no more: the new resources counted
+    // without trusting tags (rules, filters, policies and inline policies included).
+    let made: Vec<String> = lab.inventory().difference(&before).cloned().collect();
+    assert!(made.len() >= 30, "{made:#?}");
     assert_eq!(
         aws_tool(&lab.moto, "us-east-1", &["role-policies", "every-kind-host"]).trim(),
         r#"["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]"#
@@ -86,6 +94,15 @@ fn every_kind_is_created_read_back_and_destroyed_without_leftovers() {
     assert!(lab.state()["resources"].as_object().unwrap().is_empty());
     let left = lab.owned("every-kind");
     assert!(left.is_empty(), "left behind: {left:#?}");
+    // And without trusting tags: exactly what existed before the apply.
+    let after = lab.inventory();
+    assert_eq!(
+        after,
+        before,
+        "left: {:?}, taken: {:?}",
+        after.difference(&before).collect::<Vec<_>>(),
+        before.difference(&after).collect::<Vec<_>>()
+    );
 }
 
 #[test]

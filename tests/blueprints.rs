@@ -48,6 +48,11 @@ fn every_bootstrap_script_passes_bash_n_and_shellcheck() {
 
 fn lifecycle(file: &str) {
     let moto = Moto::start();
+    let inventory = || -> std::collections::BTreeSet<String> {
+        serde_json::from_str(&aws_tool(&moto, "us-east-1", &["inventory"])).unwrap()
+    };
+    // What exists before socform runs, listed without trusting tags or names.
+    let before = inventory();
     let dir = tempfile::tempdir().unwrap();
     let original = std::fs::read_to_string(Path::new("blueprints").join(file)).unwrap();
     let blueprint_name = original.lines().find_map(|l| l.strip_prefix("blueprint: ")).unwrap().trim().to_string();
@@ -97,6 +102,8 @@ fn lifecycle(file: &str) {
     let left: Vec<serde_json::Value> =
         serde_json::from_str(&aws_tool(&moto, "us-east-1", &["list", &blueprint_name])).unwrap();
     assert!(left.is_empty(), "{file}: left behind: {left:#?}");
+    let after = inventory();
+    assert_eq!(after, before, "{file}: left behind: {:?}", after.difference(&before).collect::<Vec<_>>());
 }
 
 #[test]

@@ -154,6 +154,16 @@ def inventory():
     each("describe_security_group_rules", "SecurityGroupRules", "SecurityGroupRuleId", "security-group-rule",
          lambda r: r["GroupId"] not in groups_in_default)
     each("describe_flow_logs", "FlowLogs", "FlowLogId", "flow-log")
+    # What a forgotten instance leaves billing: its volumes and network interfaces.
+    each("describe_volumes", "Volumes", "VolumeId", "volume")
+    # moto keeps a terminated instance's primary interface, "in-use" and attached (AWS deletes
+    # it with the instance): those are skipped, any other interface counts.
+    terminated = {i["InstanceId"] for page in ec2.get_paginator("describe_instances").paginate()
+                  for r in page["Reservations"] for i in r["Instances"] if i["State"]["Name"] == "terminated"}
+    each("describe_network_interfaces", "NetworkInterfaces", "NetworkInterfaceId", "network-interface",
+         lambda n: not_default(n) and n.get("Attachment", {}).get("InstanceId") not in terminated)
+    for a in ec2.describe_addresses()["Addresses"]:
+        out.append(f"elastic-ip {a.get('AllocationId', a.get('PublicIp'))}")
     for page in ec2.get_paginator("describe_instances").paginate():
         for r in page["Reservations"]:
             for i in r["Instances"]:
@@ -249,6 +259,9 @@ elif command == "log-group-tags":
 elif command == "topic-tags":
     tags = client("sns").list_tags_for_resource(ResourceArn=topic_arn(args[0]))["Tags"]
     print(json.dumps({t["Key"]: t["Value"] for t in tags}, sort_keys=True))
+elif command == "instance-private-ip":
+    r = client("ec2").describe_instances(InstanceIds=[args[0]])["Reservations"][0]["Instances"][0]
+    print(r["PrivateIpAddress"])
 elif command == "secret-deleted":
     print(json.dumps("DeletedDate" in client("secretsmanager").describe_secret(SecretId=args[0])))
 elif command == "parameter-value":
