@@ -445,3 +445,44 @@ fn lint_from_the_command_line_exits_by_severity_and_locates_sarif_results() {
 fn text_of(out: &Output) -> String {
     format!("{}{}", text(&out.stdout), text(&out.stderr))
 }
+
+/// SDK failures without an AWS error code are sentences a person can act on, never the
+/// SDK's Debug dump: an endpoint that refuses the connection, and no credentials at all.
+#[test]
+fn unreachable_endpoints_and_missing_credentials_are_said_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.json");
+    let args = [
+        "plan",
+        "tests/fixtures/every-kind.yaml",
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        "--state",
+        state.to_str().unwrap(),
+    ];
+    let out = socform()
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot reach the endpoint: Connection refused"), "{err}");
+    assert!(!err.contains("DispatchFailure(") && !err.contains("ConnectorError"), "{err}");
+    let out = socform()
+        .args(args)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no AWS credentials were found"), "{err}");
+}

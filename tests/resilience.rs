@@ -142,7 +142,7 @@ fn a_second_apply_on_the_same_state_is_refused_naming_the_first() {
 #[test]
 fn faults_on_the_wire_end_in_a_converged_apply_and_a_clean_destroy() {
     let lab = Lab::new();
-    let faults = Faults { throttle: 0.06, unavailable: 0.05, drop: 0.03, drop_after: 0.0 };
+    let faults = Faults { throttle: 0.06, unavailable: 0.05, drop: 0.03, drop_after: 0.02 };
     let proxy = Proxy::start(lab.moto.port, Duration::ZERO, faults, 42);
     let direct = lab.moto.url();
     let mut applies = 0;
@@ -170,15 +170,58 @@ fn faults_on_the_wire_end_in_a_converged_apply_and_a_clean_destroy() {
     assert!(injected >= 5, "only {injected} faults injected");
     let out = lab.run(&direct, &["plan", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
-    for _ in 0..5 {
-        let out = lab.run(&proxy.url(), &["destroy", "--auto-approve", "-q"]);
+    // The destroys go through the same faults, and each one finishes or stops with a clear
+    // error and a state that records only what exists.
+    let mut destroys = 0;
+    loop {
+        destroys += 1;
+        let out = lab.run(&proxy.url(), &["destroy", "--auto-approve"]);
         if out.status.success() {
+            assert!(text(&out.stderr).contains("0 resources remain."), "{}", text(&out.stderr));
             break;
         }
+        assert!(text(&out.stderr).contains("error:"), "{}", text(&out.stderr));
+        let plan = lab.run(&direct, &["plan", "--format", "json", "--destroy"]);
+        let v: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+        assert!(
+            v["drift"].as_array().unwrap().iter().all(|d| d["attribute"] != "(resource)"),
+            "after a failed destroy, state records something that does not exist"
+        );
+        assert!(destroys < 6, "destroy did not finish in 5 runs: {}", text(&out.stderr));
     }
+    assert!(lab.owned().is_empty());
+}
+
+/// One attempt per call (`AWS_MAX_ATTEMPTS=1`): the first fault stops the apply, which must
+/// say so and leave a state that records only what exists; the next apply, on a clean path,
+/// finishes without making anything twice.
+#[test]
+fn one_attempt_per_call_stops_cleanly_and_the_next_apply_finishes() {
+    let lab = Lab::new();
+    let faults = Faults { unavailable: 0.08, drop: 0.04, drop_after: 0.04, ..Faults::default() };
+    let proxy = Proxy::start(lab.moto.port, Duration::ZERO, faults, 11);
+    let out = lab.cmd(&proxy.url(), &["apply", "--auto-approve", "-q"]).env("AWS_MAX_ATTEMPTS", "1").output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    // Stopped while reading AWS or while applying: either way with a sentence, never a
+    // panic or the SDK's Debug dump.
+    assert!(err.contains("error: "), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("ServiceError(") && !err.contains("DispatchFailure("), "{err}");
+    let direct = lab.moto.url();
+    let v: serde_json::Value = serde_json::from_slice(&lab.run(&direct, &["plan", "--format", "json"]).stdout).unwrap();
+    assert!(
+        v["drift"].as_array().unwrap().iter().all(|d| d["attribute"] != "(resource)"),
+        "state records something that does not exist: {}",
+        v["drift"]
+    );
+    let out = lab.run(&direct, &["apply", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let clean = Lab::new();
+    let out = clean.run(&clean.moto.url(), &["apply", "--auto-approve", "-q"]);
+    assert!(out.status.success());
+    assert_eq!(shape(&lab.moto), shape(&clean.moto), "something was made twice or left over");
     let out = lab.run(&direct, &["destroy", "--auto-approve"]);
     assert!(text(&out.stderr).contains("0 resources remain."), "{}", text(&out.stderr));
-    assert!(lab.owned().is_empty());
 }
 
 /// The eventual-consistency retries of CONSISTENCY_RETRIES, proven by injecting the errors AWS

@@ -286,8 +286,7 @@ where
     let code = e.code().unwrap_or("");
     let message = e.message().unwrap_or("");
     let full = format!("{}{}{}", code, if message.is_empty() { "" } else { ": " }, message);
-    let text =
-        if full.is_empty() { format!("{}", aws_smithy_types::error::display::DisplayErrorContext(e)) } else { full };
+    let text = if full.is_empty() { describe_unexplained(e) } else { full };
     if let SdkError::ResponseError(r) = e {
         // moto answers calls it does not implement with an HTML page.
         if r.raw().status().as_u16() >= 500 && code.is_empty() {
@@ -347,6 +346,39 @@ where
         }
         "NotImplemented" | "InvalidAction" => ProviderError::Unsupported(text),
         _ => ProviderError::Fatal(text),
+    }
+}
+
+/// An SDK error that carries no AWS error code, in words a person can act on: never the
+/// SDK's Debug dump.
+fn describe_unexplained<E>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> String
+where
+    E: std::error::Error + 'static,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    // The innermost cause (an io error such as "Connection refused (os error 111)").
+    let root = |e: &(dyn std::error::Error + 'static)| {
+        let mut cur = e;
+        while let Some(next) = cur.source() {
+            cur = next;
+        }
+        cur.to_string()
+    };
+    let chain = format!("{}", aws_smithy_types::error::display::DisplayErrorContext(e));
+    if chain.contains("credentials") && matches!(e, SdkError::DispatchFailure(_)) {
+        return "no AWS credentials were found (environment, shared config and credentials files, SSO, container and instance roles were tried): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or --profile".into();
+    }
+    match e {
+        SdkError::DispatchFailure(d) => match d.as_connector_error() {
+            Some(c) => format!("cannot reach the endpoint: {}", root(c)),
+            None => "cannot reach the endpoint".into(),
+        },
+        SdkError::TimeoutError(_) => "the call timed out".into(),
+        SdkError::ResponseError(r) => format!("the endpoint's answer could not be read (HTTP {})", r.raw().status()),
+        SdkError::ServiceError(s) => format!("the endpoint answered HTTP {} with no AWS error code", s.raw().status()),
+        _ => root(e),
     }
 }
 
