@@ -6,8 +6,6 @@
 
 mod support;
 
-use std::path::Path;
-
 use serde_json::Value;
 use support::{aws_tool, text, Lab};
 
@@ -409,38 +407,6 @@ fn refresh_is_batched_so_calls_do_not_grow_with_batched_kinds() {
 /// The reference SOC end to end: applies to moto, re-plans clean, every CIS control becomes a
 /// metric filter with the catalog's pattern and an alarm notifying its topic, and destroy
 /// leaves nothing.
-#[test]
-fn soc_reference_applies_with_every_cis_control_and_destroys_to_nothing() {
-    let lab = Lab::new();
-    let dir = lab.dir.path();
-    std::fs::create_dir_all(dir.join("scripts")).unwrap();
-    for f in ["soc-reference.yaml", "scripts/wazuh-manager-al2023.sh", "scripts/wazuh-agent-al2023.sh"] {
-        std::fs::copy(Path::new("blueprints").join(f), dir.join(f)).unwrap();
-    }
-    let bp = dir.join("soc-reference.yaml");
-    let bp = bp.to_str().unwrap();
-    lab.ok(&["apply", bp, "--auto-approve"]);
-    let out = lab.socform(&["plan", bp, "--detailed-exitcode"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
-
-    let filters: std::collections::BTreeMap<String, String> =
-        serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["filters"])).unwrap();
-    for entry in socform::detect::catalog::cis() {
-        let name = format!("soc-reference-{}", entry.name);
-        assert_eq!(filters.get(&name).map(String::as_str), Some(entry.pattern), "{}", entry.id);
-    }
-    let alarms: std::collections::BTreeMap<String, Vec<String>> =
-        serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["alarms"])).unwrap();
-    assert_eq!(alarms.len(), 19, "{alarms:?}");
-    let critical = &alarms["soc-reference-root-account-usage"];
-    assert!(critical.len() == 1 && critical[0].ends_with(":soc-reference-critical"), "{critical:?}");
-
-    let out = lab.socform(&["destroy", bp, "--auto-approve"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("0 resources remain."));
-    assert!(lab.owned("soc-reference").is_empty());
-}
-
 #[test]
 fn a_saved_plan_is_applied_exactly_and_refused_once_state_moved_on() {
     let lab = Lab::new();
