@@ -315,6 +315,26 @@ fn every_kind_updates_in_place_or_is_replaced_and_reads_back_clean() {
     let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert_ne!(lab.id("instance.siem"), old_instance);
+    // Each edit, read back from AWS with boto3 (not through socform's own refresh, whose
+    // values kept from state could hide a write that never happened).
+    let got: Value = serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["readback-every-kind"])).unwrap();
+    assert_eq!(got["vpc_dns_hostnames"], false, "{got:#}");
+    assert_eq!(got["vpc_tags"]["owner"], "soc", "{got:#}");
+    assert_eq!(got["flow_log_traffic"], serde_json::json!(["REJECT"]), "{got:#}");
+    assert!(got["rule_descriptions"].as_array().unwrap().contains(&"public https".into()), "{got:#}");
+    assert_eq!(got["siem_group_description"], "SIEM tier", "{got:#}");
+    assert_eq!(got["bucket_encryption"], "aws:kms", "{got:#}");
+    assert_eq!(got["trail_log_file_validation"], false, "{got:#}");
+    assert_eq!(
+        got["filter_patterns"],
+        serde_json::json!(["{ $.userIdentity.type = \"Root\" && $.eventType != \"AwsServiceEvent\" }"]),
+        "{got:#}"
+    );
+    assert_eq!(got["subscribers"], serde_json::json!(["soc-team@example.com"]), "{got:#}");
+    assert!(got["parameter"].as_str().unwrap().starts_with("siem=10.40.0."), "{got:#}");
+    assert_eq!(got["secret_description"], "API key for the SIEM", "{got:#}");
+    assert_eq!(got["recorder_global"], false, "{got:#}");
+    assert_eq!(got["rule_description"], "no public buckets", "{got:#}");
 
     // A tag taken away must be removed in AWS (tagging calls only add and overwrite): every
     // taggable kind updates, and the read-back no longer has it.

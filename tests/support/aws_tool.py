@@ -259,6 +259,35 @@ elif command == "log-group-tags":
 elif command == "topic-tags":
     tags = client("sns").list_tags_for_resource(ResourceArn=topic_arn(args[0]))["Tags"]
     print(json.dumps({t["Key"]: t["Value"] for t in tags}, sort_keys=True))
+elif command == "readback-every-kind":
+    # The attributes tests/aws.rs edits in every-kind.yaml, as AWS has them.
+    ec2 = client("ec2")
+    vpc = next(v for v in ec2.describe_vpcs()["Vpcs"] if {"Key": "socform:address", "Value": "vpc.main"} in v.get("Tags", []))
+    vid = vpc["VpcId"]
+    groups = {g["GroupName"]: g for g in ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vid]}])["SecurityGroups"]}
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [groups["every-kind-web"]["GroupId"]]}])["SecurityGroupRules"]
+    trail = client("cloudtrail").describe_trails(trailNameList=["every-kind"])["trailList"][0]
+    bucket = trail["S3BucketName"]
+    enc = client("s3").get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    filters = client("logs").describe_metric_filters(logGroupName="every-kind-trail")["metricFilters"]
+    sns = client("sns")
+    subs = sns.list_subscriptions_by_topic(TopicArn=topic_arn("every-kind-alerts"))["Subscriptions"]
+    cfg = client("config")
+    print(json.dumps({
+        "vpc_dns_hostnames": ec2.describe_vpc_attribute(VpcId=vid, Attribute="enableDnsHostnames")["EnableDnsHostnames"]["Value"],
+        "vpc_tags": {t["Key"]: t["Value"] for t in vpc.get("Tags", []) if not t["Key"].startswith("socform:")},
+        "flow_log_traffic": [f["TrafficType"] for f in ec2.describe_flow_logs()["FlowLogs"] if f["ResourceId"] == vid],
+        "rule_descriptions": sorted(r.get("Description", "") for r in rules if not r["IsEgress"]),
+        "siem_group_description": groups["every-kind-siem"]["Description"],
+        "bucket_encryption": enc["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"],
+        "trail_log_file_validation": trail["LogFileValidationEnabled"],
+        "filter_patterns": [f["filterPattern"] for f in filters],
+        "subscribers": sorted(x["Endpoint"] for x in subs),
+        "parameter": client("ssm").get_parameter(Name="/every-kind/siem/address")["Parameter"]["Value"],
+        "secret_description": client("secretsmanager").describe_secret(SecretId="every-kind-api-key").get("Description"),
+        "recorder_global": cfg.describe_configuration_recorders()["ConfigurationRecorders"][0]["recordingGroup"]["includeGlobalResourceTypes"],
+        "rule_description": cfg.describe_config_rules(ConfigRuleNames=["every-kind-no-public-read"])["ConfigRules"][0].get("Description"),
+    }, indent=1, sort_keys=True))
 elif command == "instance-private-ip":
     r = client("ec2").describe_instances(InstanceIds=[args[0]])["Reservations"][0]["Instances"][0]
     print(r["PrivateIpAddress"])
