@@ -206,6 +206,16 @@ fn operations(plan: &Plan) -> BTreeMap<Key, Node<'_>> {
                         waits.insert(del);
                     }
                 }
+                // Duplicates of this kind (`kind.name#id`: a create that took effect twice,
+                // AWS's default egress rule on a group of ours) go first: AWS refuses a
+                // second identical rule, for one.
+                if key.1 != Op::Adopt {
+                    for other in &keys {
+                        if other.1 == Op::Delete && other.0.kind() == key.0.kind() && other.0.name().contains('#') {
+                            waits.insert(other.clone());
+                        }
+                    }
+                }
             }
             Op::Delete => {
                 // Delete after everything that needed this is deleted.

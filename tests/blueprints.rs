@@ -11,11 +11,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{aws_env, aws_tool, Moto};
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use support::{aws_tool, text, Lab, Moto};
 
 fn shellcheck() -> PathBuf {
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/shellcheck");
@@ -52,48 +48,37 @@ fn lifecycle(file: &str) {
 
 /// The lifecycle of one shipped blueprint, with `check` run against the applied lab.
 fn lifecycle_with(file: &str, check: impl Fn(&Moto)) {
-    let moto = Moto::start();
-    let inventory = || -> std::collections::BTreeSet<String> {
-        serde_json::from_str(&aws_tool(&moto, "us-east-1", &["inventory"])).unwrap()
-    };
+    let mut lab = Lab::new();
     // What exists before socform runs, listed without trusting tags or names.
-    let before = inventory();
-    let dir = tempfile::tempdir().unwrap();
+    let before = lab.inventory();
     let original = std::fs::read_to_string(Path::new("blueprints").join(file)).unwrap();
     let blueprint_name = original.lines().find_map(|l| l.strip_prefix("blueprint: ")).unwrap().trim().to_string();
     let text_for_moto = original
         .replace("image: ubuntu-22.04", "image: amazon-linux-2023")
         .replace("image: ubuntu-24.04", "image: amazon-linux-2023")
         .replace("image: windows-2022", "image: amazon-linux-2023");
-    std::fs::write(dir.path().join(file), text_for_moto).unwrap();
-    let scripts = dir.path().join("scripts");
+    lab.bp = PathBuf::from(lab.write(file, &text_for_moto));
+    let scripts = lab.dir.path().join("scripts");
     std::fs::create_dir_all(&scripts).unwrap();
     for s in std::fs::read_dir("blueprints/scripts").unwrap() {
         let s = s.unwrap().path();
         std::fs::copy(&s, scripts.join(s.file_name().unwrap())).unwrap();
     }
-    let bp = dir.path().join(file);
-    let state = dir.path().join("state.json");
+    let (moto, state) = (&lab.moto, lab.state_path());
     let run = |args: &[&str]| {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("socform"));
-        aws_env(&mut cmd, &moto);
         // The one value a seed reads from the environment (elastic-fleet-osticket).
-        cmd.env("FLEET_ENROLLMENT_TOKEN", "test-enrollment-token");
-        cmd.args(args).arg(&bp).arg("--state").arg(&state);
-        cmd.output().unwrap()
+        lab.cmd(&moto.url(), args).env("FLEET_ENROLLMENT_TOKEN", "test-enrollment-token").output().unwrap()
     };
     let out = run(&["apply", "--auto-approve"]);
     assert!(out.status.success(), "{file}: apply failed:\n{}", text(&out.stderr));
     // Refresh through a proxy that counts requests: socform's own count (`-v`) must be what
     // went over the wire, so that the API-economy figures are not socform grading itself.
     let proxy = support::proxy::Proxy::start(moto.port, std::time::Duration::ZERO, Default::default(), 1);
-    let out = {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("socform"));
-        aws_env(&mut cmd, &moto);
-        cmd.env("AWS_ENDPOINT_URL", proxy.url()).env("FLEET_ENROLLMENT_TOKEN", "test-enrollment-token");
-        cmd.args(["plan", "--detailed-exitcode", "-v"]).arg(&bp).arg("--state").arg(&state);
-        cmd.output().unwrap()
-    };
+    let out = lab
+        .cmd(&proxy.url(), &["plan", "--detailed-exitcode", "-v"])
+        .env("FLEET_ENROLLMENT_TOKEN", "test-enrollment-token")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{file}: plan after apply:\n{}", text(&out.stdout));
     // API economy: refresh calls against resources (BENCHMARKS.md records these lines).
     let err = text(&out.stderr);
@@ -112,14 +97,13 @@ fn lifecycle_with(file: &str, check: impl Fn(&Moto)) {
     }
     let out = run(&["test"]);
     assert!(out.status.success(), "{file}: socform test:\n{}", text(&out.stdout));
-    check(&moto);
+    check(moto);
     let out = run(&["destroy", "--auto-approve"]);
     assert!(out.status.success(), "{file}: destroy:\n{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("0 resources remain."), "{file}: {}", text(&out.stderr));
-    let left: Vec<serde_json::Value> =
-        serde_json::from_str(&aws_tool(&moto, "us-east-1", &["list", &blueprint_name])).unwrap();
+    let left = lab.owned(&blueprint_name);
     assert!(left.is_empty(), "{file}: left behind: {left:#?}");
-    let after = inventory();
+    let after = lab.inventory();
     assert_eq!(after, before, "{file}: left behind: {:?}", after.difference(&before).collect::<Vec<_>>());
 }
 

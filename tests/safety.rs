@@ -415,3 +415,34 @@ fn import_takes_over_a_hand_made_resource_explicitly() {
     let left = lab.inventory();
     assert!(left.iter().all(|r| !r.contains("pin-")), "{left:?}");
 }
+
+/// Regression (found by the lost-answer fault): when CreateSecurityGroup's answer is lost or
+/// the run dies right after it, the step that revokes AWS's default allow-all egress rule
+/// never runs, and the group, adopted by its tags, kept allowing everything out although
+/// the blueprint says `egress: []`. The untagged default rule on a group of this state is
+/// now planned for deletion, and removed.
+#[test]
+fn aws_default_egress_left_on_a_group_of_ours_is_removed() {
+    let lab = Lab::new();
+    let bp = lab.blueprint("every-kind.yaml", |s| s);
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    assert_eq!(tool(&lab, &["egress-rules", "every-kind-siem"]).trim(), "[]");
+    tool(&lab, &["authorize-default-egress", "every-kind-siem"]);
+    assert_eq!(tool(&lab, &["egress-rules", "every-kind-siem"]).trim(), r#"["-1 0.0.0.0/0"]"#);
+    let plan = lab.plan_json(&bp);
+    let deletes: Vec<&str> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] == "delete")
+        .map(|c| c["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+    assert!(deletes[0].starts_with("security_group_rule.siem:egress:aws-default#sgr-"), "{deletes:?}");
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    assert_eq!(tool(&lab, &["egress-rules", "every-kind-siem"]).trim(), "[]");
+    // The web group's own allow-all-443 rule and anything else of ours are untouched.
+    let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    lab.ok(&["destroy", &bp, "--auto-approve"]);
+}

@@ -136,11 +136,20 @@ pub struct Summary {
     pub update: usize,
     pub replace: usize,
     pub delete: usize,
+    /// Resources found by this state's tags and missing from state (a create whose result
+    /// was never saved): nothing changes in AWS, but apply records them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub adopt: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
+    /// Every change apply makes, adoptions included (they change state).
     pub fn total(&self) -> usize {
-        self.create + self.update + self.replace + self.delete
+        self.create + self.update + self.replace + self.delete + self.adopt
     }
 }
 
@@ -425,6 +434,7 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
             Action::Update => summary.update += 1,
             Action::Replace => summary.replace += 1,
             Action::Delete => summary.delete += 1,
+            Action::NoOp if c.adopted => summary.adopt += 1,
             Action::NoOp | Action::Read => {}
         }
     }

@@ -217,7 +217,7 @@ pub fn human(plan: &Plan, color: bool) -> String {
         out.push('\n');
     }
 
-    let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action.is_change()).collect();
+    let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action.is_change() || c.adopted).collect();
     if changing.is_empty() {
         let _ = writeln!(out, "No changes. AWS matches the blueprint.");
         return out;
@@ -298,7 +298,15 @@ fn attr_transition(a: &AttrChange) -> String {
 }
 
 pub fn summary_line(s: &Summary) -> String {
-    format!("Plan: {} to create, {} to update, {} to replace, {} to delete.", s.create, s.update, s.replace, s.delete)
+    let adopt = if s.adopt > 0 {
+        format!(", {} to adopt (found by this state's tags, recorded)", s.adopt)
+    } else {
+        String::new()
+    };
+    format!(
+        "Plan: {} to create, {} to update, {} to replace, {} to delete{adopt}.",
+        s.create, s.update, s.replace, s.delete
+    )
 }
 
 fn md_escape(s: &str) -> String {
@@ -339,7 +347,7 @@ pub fn markdown(plan: &Plan) -> String {
             );
         }
     }
-    let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action.is_change()).collect();
+    let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action.is_change() || c.adopted).collect();
     if changing.is_empty() {
         return head;
     }

@@ -95,7 +95,7 @@ pub(crate) fn applied_state(model: &Model) -> State {
 fn empty_state_plans_every_resource_for_creation_in_dependency_order() {
     let m = model(LAB);
     let p = plan(&m, &State::new("lab", "us-east-1"), None, PlanOptions::default()).unwrap();
-    assert_eq!(p.summary, Summary { create: m.resources.len(), update: 0, replace: 0, delete: 0 });
+    assert_eq!(p.summary, Summary { create: m.resources.len(), update: 0, replace: 0, delete: 0, adopt: 0 });
     let pos = |a: &str| p.changes.iter().position(|c| c.address == addr(a)).unwrap();
     for c in &p.changes {
         for d in &c.depends_on {
@@ -126,7 +126,7 @@ fn an_attribute_that_can_change_in_place_plans_an_update() {
     let state = applied_state(&m);
     let m2 = model(&LAB.replace("retention_days: 30", "retention_days: 90"));
     let p = plan(&m2, &state, None, PlanOptions::default()).unwrap();
-    assert_eq!(p.summary, Summary { create: 0, update: 1, replace: 0, delete: 0 });
+    assert_eq!(p.summary, Summary { create: 0, update: 1, replace: 0, delete: 0, adopt: 0 });
     let c = p.change(&addr("log_group.app")).unwrap();
     assert_eq!(c.action, Action::Update);
     assert_eq!(c.attributes.len(), 1);
@@ -237,6 +237,11 @@ fn untracked_resources_found_by_tags_are_adopted_not_created_twice() {
     assert!(c.adopted);
     assert_eq!(c.id.as_deref(), Some(vpc.id.as_str()));
     assert_eq!(p.summary.create, 0);
+    // Regression: an adoption alone counted as "no changes", so apply returned before
+    // recording it, and state stayed one resource short for good.
+    assert_eq!(p.summary.adopt, 1);
+    assert!(p.has_changes());
+    assert!(render::human(&p, false).contains("1 to adopt"), "{}", render::human(&p, false));
     // Regression (issue "Ownership and safety"): an untracked resource the blueprint no
     // longer wants was deleted by a plain apply. Deletion of what is no longer in the
     // blueprint comes from state records only: apply lists it and leaves it alone...
@@ -314,7 +319,7 @@ fn mixed_plan() -> Plan {
 fn renderers_show_every_kind_of_change() {
     let p = mixed_plan();
     // The subnet is replaced, and the route table that names it with it.
-    assert_eq!(p.summary, Summary { create: 1, update: 2, replace: 2, delete: 2 });
+    assert_eq!(p.summary, Summary { create: 1, update: 2, replace: 2, delete: 2, adopt: 0 });
     insta::assert_snapshot!("render_human", render::human(&p, false));
     insta::assert_snapshot!("render_markdown", render::markdown(&p));
     insta::assert_snapshot!("render_json", render::json(&p));

@@ -288,6 +288,16 @@ elif command == "readback-every-kind":
         "recorder_global": cfg.describe_configuration_recorders()["ConfigurationRecorders"][0]["recordingGroup"]["includeGlobalResourceTypes"],
         "rule_description": cfg.describe_config_rules(ConfigRuleNames=["every-kind-no-public-read"])["ConfigRules"][0].get("Description"),
     }, indent=1, sort_keys=True))
+elif command == "authorize-default-egress":
+    # AWS's default rule of a new group, put back by hand: allow all traffic out, untagged.
+    ec2 = client("ec2")
+    gid = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [args[0]]}])["SecurityGroups"][0]["GroupId"]
+    ec2.authorize_security_group_egress(GroupId=gid, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+elif command == "egress-rules":
+    ec2 = client("ec2")
+    gid = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [args[0]]}])["SecurityGroups"][0]["GroupId"]
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [gid]}])["SecurityGroupRules"]
+    print(json.dumps(sorted(f"{r['IpProtocol']} {r.get('CidrIpv4', '')}" for r in rules if r["IsEgress"])))
 elif command == "instance-private-ip":
     r = client("ec2").describe_instances(InstanceIds=[args[0]])["Reservations"][0]["Instances"][0]
     print(r["PrivateIpAddress"])

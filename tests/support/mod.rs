@@ -117,11 +117,81 @@ pub fn aws_tool(moto: &Moto, region: &str, args: &[&str]) -> String {
 pub struct Lab {
     pub moto: Moto,
     pub dir: tempfile::TempDir,
+    /// The blueprint of a lab made with [`Lab::with_fixture`], which `cmd` and `run` name.
+    pub bp: PathBuf,
 }
 
 impl Lab {
     pub fn new() -> Lab {
-        Lab { moto: Moto::start(), dir: tempfile::tempdir().unwrap() }
+        Lab { moto: Moto::start(), dir: tempfile::tempdir().unwrap(), bp: PathBuf::new() }
+    }
+
+    /// A lab with a copy of a fixture blueprint (and its scripts) as its blueprint.
+    pub fn with_fixture(fixture: &str) -> Lab {
+        let mut lab = Lab::new();
+        lab.bp = PathBuf::from(lab.blueprint(fixture, |s| s));
+        lab
+    }
+
+    /// socform on the lab's blueprint against `endpoint` (a proxy, or moto itself).
+    pub fn cmd(&self, endpoint: &str, args: &[&str]) -> Command {
+        let mut c = Command::new(assert_cmd::cargo::cargo_bin("socform"));
+        aws_env(&mut c, &self.moto);
+        c.env("AWS_ENDPOINT_URL", endpoint).args(args).arg(&self.bp).arg("--state").arg(self.state_path());
+        c
+    }
+
+    pub fn run(&self, endpoint: &str, args: &[&str]) -> Output {
+        self.cmd(endpoint, args).output().unwrap()
+    }
+
+    /// Resources tagged for `every-kind` (boto3), counted by type.
+    pub fn owned_counts(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for item in self.owned("every-kind") {
+            *counts.entry(item["type"].as_str().unwrap().to_string()).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    pub fn state_len(&self) -> usize {
+        self.state()["resources"].as_object().unwrap().len()
+    }
+
+    pub fn lock(&self) -> PathBuf {
+        PathBuf::from(format!("{}.lock", self.state_path().display()))
+    }
+
+    /// Resources tagged for `every-kind` (boto3) whose ids state does not record, among the
+    /// kinds whose boto3 id is socform's physical id.
+    pub fn made_but_unrecorded(&self) -> usize {
+        let recorded: std::collections::BTreeSet<String> = std::fs::read_to_string(self.state_path())
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .map(|s| {
+                s["resources"].as_object().unwrap().values().map(|r| r["id"].as_str().unwrap().to_string()).collect()
+            })
+            .unwrap_or_default();
+        let comparable = [
+            "vpc",
+            "subnet",
+            "internet-gateway",
+            "route-table",
+            "security-group",
+            "security-group-rule",
+            "vpc-flow-log",
+            "instance",
+            "role",
+            "bucket",
+            "log-group",
+            "alarm",
+            "topic",
+        ];
+        self.owned("every-kind")
+            .iter()
+            .filter(|i| comparable.contains(&i["type"].as_str().unwrap()))
+            .filter(|i| !recorded.contains(i["id"].as_str().unwrap()))
+            .count()
     }
 
     pub fn state_path(&self) -> std::path::PathBuf {

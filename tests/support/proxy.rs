@@ -63,6 +63,7 @@ pub struct Proxy {
     stop: Arc<AtomicBool>,
     injections: Arc<Mutex<Vec<Injection>>>,
     holds: Arc<Mutex<Vec<Hold>>>,
+    spared: Arc<Mutex<Vec<&'static str>>>,
 }
 
 impl Proxy {
@@ -75,21 +76,33 @@ impl Proxy {
         let rng = Arc::new(Mutex::new(seed.max(1)));
         let injections: Arc<Mutex<Vec<Injection>>> = Arc::default();
         let holds: Arc<Mutex<Vec<Hold>>> = Arc::default();
-        let (s2, stop2, inj2, holds2) = (stats.clone(), stop.clone(), injections.clone(), holds.clone());
+        let spared: Arc<Mutex<Vec<&'static str>>> = Arc::default();
+        let (s2, stop2, inj2, holds2, spared2) =
+            (stats.clone(), stop.clone(), injections.clone(), holds.clone(), spared.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop2.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(client) = conn else { continue };
-                let shared =
-                    Shared { stats: s2.clone(), rng: rng.clone(), injections: inj2.clone(), holds: holds2.clone() };
+                let shared = Shared {
+                    stats: s2.clone(),
+                    rng: rng.clone(),
+                    injections: inj2.clone(),
+                    holds: holds2.clone(),
+                    spared: spared2.clone(),
+                };
                 std::thread::spawn(move || {
                     let _ = serve(client, upstream_port, latency, faults, &shared);
                 });
             }
         });
-        Proxy { port, stats, stop, injections, holds }
+        Proxy { port, stats, stop, injections, holds, spared }
+    }
+
+    /// Never injects a random fault into requests containing `needle`.
+    pub fn spare(&self, needle: &'static str) {
+        self.spared.lock().unwrap().push(needle);
     }
 
     /// Holds answers to matching requests (see [`Hold`]).
@@ -221,6 +234,7 @@ struct Shared {
     rng: Arc<Mutex<u64>>,
     injections: Arc<Mutex<Vec<Injection>>>,
     holds: Arc<Mutex<Vec<Hold>>>,
+    spared: Arc<Mutex<Vec<&'static str>>>,
 }
 
 fn serve(
@@ -257,6 +271,8 @@ fn serve(
             client_w.write_all(resp.as_bytes())?;
             continue;
         }
+        let spared = shared.spared.lock().unwrap().iter().any(|n| req.head.contains(n));
+        let faults = if spared { Faults::default() } else { faults };
         let roll = next(rng);
         if roll < faults.drop {
             stats.dropped.fetch_add(1, Ordering::SeqCst);

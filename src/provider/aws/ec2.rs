@@ -821,6 +821,19 @@ impl AwsProvider {
             }
         }
         part.settle(state, Kind::SecurityGroup, found);
+        // The groups this state owns (in state, or adopted by their tags), by id.
+        let owned_groups: BTreeMap<String, String> = part
+            .resources
+            .iter()
+            .filter(|(a, _)| a.kind() == Kind::SecurityGroup)
+            .filter_map(|(a, l)| l.as_ref().map(|l| (l.id.clone(), a.name().to_string())))
+            .chain(
+                part.untracked
+                    .iter()
+                    .filter(|(a, _)| a.kind() == Kind::SecurityGroup)
+                    .map(|(a, l)| (l.id.clone(), a.name().to_string())),
+            )
+            .collect();
 
         // Security group rules: every rule of every group, one call.
         let mut found = BTreeMap::new();
@@ -832,6 +845,28 @@ impl AwsProvider {
                 let addr = owned(blueprint, &state.lineage, ec2_tags(rule.tags()));
                 let Some(v) = rule_spec(rule) else { continue };
                 let read = s::to_attrs(&v);
+                // AWS's own allow-all egress rule (untagged) on a group this state owns:
+                // socform revokes it right after CreateSecurityGroup, so it is there only
+                // when that step never ran (the create's answer was lost, or the run died).
+                // It is planned for deletion like a duplicate: socform manages every rule of
+                // its groups, and a blueprint that wants all egress has its own tagged rule.
+                let aws_default = addr.is_none()
+                    && rule.is_egress() == Some(true)
+                    && rule.ip_protocol() == Some("-1")
+                    && rule.cidr_ipv4() == Some("0.0.0.0/0")
+                    && rule.tags().is_empty();
+                if let Some(group) = rule.group_id().and_then(|g| owned_groups.get(g)).filter(|_| aws_default) {
+                    let a = Address::new(Kind::SecurityGroupRule, format!("{group}:egress:aws-default"));
+                    part.duplicates.push((
+                        a,
+                        crate::plan::LiveResource {
+                            id: id.to_string(),
+                            attributes: read,
+                            outputs: outputs(&[("id", id)]),
+                        },
+                    ));
+                    continue;
+                }
                 let r = rec(Kind::SecurityGroupRule, &addr, id);
                 found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
             }

@@ -307,7 +307,17 @@ impl AwsProvider {
                 } else {
                     call.recovery_window_in_days(window)
                 };
-                call.send().await.aws().map(|_| ())
+                match call.send().await.aws() {
+                    Ok(_) => Ok(()),
+                    // Scheduled for deletion already (an earlier attempt whose answer was lost,
+                    // or a destroy that stopped after it): that is what a delete wants.
+                    Err(ProviderError::Fatal(m))
+                        if m.contains("marked deleted") || m.contains("scheduled for deletion") =>
+                    {
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
             }
             _ => unreachable!("not a store kind"),
         }
