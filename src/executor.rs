@@ -23,7 +23,7 @@ use crate::address::Address;
 use crate::model::template::{self, Lookup, Ref};
 use crate::plan::{Action, Change, Plan};
 use crate::provider::{Applied, Provider, ProviderError, Request};
-use crate::state::{Record, State, StateError};
+use crate::state::{Pending, Record, State, StateError};
 
 /// One step of an apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -306,6 +306,23 @@ pub async fn execute(
                 change.kind.normalize(&mut resolved);
                 resolved
             });
+            // A create whose tags come in a second call is marked in state first, so that
+            // what a crash between the two calls leaves can be proven ours later.
+            if op == Op::Create && change.kind.tags_after_create() {
+                let name = attrs.as_ref().and_then(|a| a.get(change.kind.name_attr()?)).and_then(|v| v.as_str());
+                if let Some(name) = name {
+                    let since = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or_default();
+                    state.pending.insert(change.address.clone(), Pending { name: name.to_string(), since });
+                    if let Err(e) = sink.save(&mut state).await {
+                        outcome.state_error = Some(e.to_string());
+                        while running.join_next().await.is_some() {}
+                        return (state, outcome);
+                    }
+                }
+            }
             let before = change.before.clone().unwrap_or_default();
             let id = state.resources.get(&change.address).map(|r| r.id.clone()).or(change.id.clone());
             let provider = provider.clone();
@@ -370,12 +387,19 @@ pub async fn execute(
             }
         };
         let node = &ops[&key];
+        // The create ended (or never began): its marker goes, with the next save.
+        let had_marker = key.1 == Op::Create && state.pending.remove(&key.0).is_some();
         let Some(result) = result else {
             // Stopped before it began: nothing was sent for it.
+            if had_marker {
+                let _ = sink.save(&mut state).await;
+            }
             continue;
         };
         match result {
             Ok(applied) => {
+                // Recorded (or gone): a marker a killed run left for it has served.
+                state.pending.remove(&key.0);
                 match (key.1, applied) {
                     (Op::Delete, _) => {
                         state.resources.remove(&key.0);
@@ -416,6 +440,9 @@ pub async fn execute(
                 }
             }
             Err(e) => {
+                if had_marker {
+                    let _ = sink.save(&mut state).await;
+                }
                 if matches!(e, ProviderError::NotOurs { .. }) {
                     outcome.conflicts.push((key.0.clone(), e.to_string()));
                 }

@@ -35,6 +35,21 @@ pub struct State {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     pub resources: BTreeMap<Address, Record>,
+    /// Creates under way whose API cannot tag in the same call (S3 buckets): written before
+    /// the create starts, removed when it ends. A run killed between the create and the
+    /// tagging leaves the marker, and refresh then recognises the untagged resource of that
+    /// exact name as this state's own if AWS says it was created after the marker.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending: BTreeMap<Address, Pending>,
+}
+
+/// A create under way (see [`State::pending`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// The AWS name it is created with.
+    pub name: String,
+    /// When the create started, in seconds since the Unix epoch.
+    pub since: u64,
 }
 
 /// One resource socform manages.
@@ -63,6 +78,7 @@ impl State {
             region: region.to_string(),
             account_id: None,
             resources: BTreeMap::new(),
+            pending: BTreeMap::new(),
         }
     }
 }

@@ -11,6 +11,17 @@ use std::collections::BTreeSet;
 
 use support::{aws_tool, text, Lab};
 
+/// The addresses a JSON plan gives `action`.
+fn planned<'a>(plan: &'a serde_json::Value, action: &str) -> Vec<&'a str> {
+    plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] == action)
+        .map(|c| c["address"].as_str().unwrap())
+        .collect()
+}
+
 fn tool(lab: &Lab, args: &[&str]) -> String {
     aws_tool(&lab.moto, "us-east-1", args)
 }
@@ -87,13 +98,7 @@ fn hand_made_look_alikes_survive_apply_and_destroy_and_collisions_are_named() {
     assert!(state["resources"].get("vpc.main").is_some(), "what does not collide is applied");
     // A plan made now wants to delete none of them.
     let plan = lab.plan_json(&bp);
-    let deletes: Vec<&str> = plan["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["action"] == "delete")
-        .map(|c| c["address"].as_str().unwrap())
-        .collect();
+    let deletes = planned(&plan, "delete");
     assert!(deletes.is_empty(), "{deletes:?}");
 
     // Destroy removes what socform made and nothing else; the closing check names the
@@ -430,13 +435,7 @@ fn aws_default_egress_left_on_a_group_of_ours_is_removed() {
     tool(&lab, &["authorize-default-egress", "every-kind-siem"]);
     assert_eq!(tool(&lab, &["egress-rules", "every-kind-siem"]).trim(), r#"["-1 0.0.0.0/0"]"#);
     let plan = lab.plan_json(&bp);
-    let deletes: Vec<&str> = plan["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["action"] == "delete")
-        .map(|c| c["address"].as_str().unwrap())
-        .collect();
+    let deletes = planned(&plan, "delete");
     assert_eq!(deletes.len(), 1, "{deletes:?}");
     assert!(deletes[0].starts_with("security_group_rule.siem:egress:aws-default#sgr-"), "{deletes:?}");
     lab.ok(&["apply", &bp, "--auto-approve"]);

@@ -269,3 +269,19 @@ async fn a_stop_lets_calls_in_flight_finish_and_starts_nothing_new() {
     assert_eq!(total, p.changes.iter().filter(|c| c.action.is_change()).count());
     assert_eq!(sink.saves.lock().unwrap().last().unwrap(), &state, "the last save is what was done");
 }
+
+/// A create whose tags come in a second call (an S3 bucket) is marked in state before it
+/// starts, and the marker goes once it is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bucket_create_is_marked_in_state_before_it_starts() {
+    let provider = Arc::new(MemoryProvider::new());
+    let text = format!("{LAB}buckets:\n  logs: {{ name: lab-logs-bucket }}\n");
+    let (state, outcome, sink) = apply(&text, &provider, State::new("lab", "us-east-1"), 1).await;
+    assert!(outcome.ok(), "{outcome:#?}");
+    let saves = sink.saves.lock().unwrap();
+    let marked =
+        saves.iter().position(|s| s.pending.contains_key(&addr("s3_bucket.logs"))).expect("a save with the marker");
+    assert_eq!(saves[marked].pending[&addr("s3_bucket.logs")].name, "lab-logs-bucket");
+    assert!(!saves[marked].resources.contains_key(&addr("s3_bucket.logs")), "marked before it exists");
+    assert!(state.pending.is_empty() && state.resources.contains_key(&addr("s3_bucket.logs")));
+}

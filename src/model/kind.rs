@@ -190,6 +190,12 @@ impl Kind {
         })
     }
 
+    /// Whether creating it and tagging it are two calls (CreateBucket takes no tags): the
+    /// executor marks such creates in state first (`State::pending`).
+    pub fn tags_after_create(self) -> bool {
+        matches!(self, Kind::S3Bucket)
+    }
+
     /// A short noun for messages: `s3 bucket`, `iam role`.
     pub fn noun(self) -> String {
         self.as_str().replace('_', " ")

@@ -34,6 +34,18 @@ pub(crate) fn model(text: &str) -> Model {
         .unwrap_or_else(|d| panic!("{:#?}", d.iter().map(|d| &d.message).collect::<Vec<_>>()))
 }
 
+/// A refresh that finds everything exactly as state recorded it.
+fn live_as_recorded(state: &State) -> Snapshot {
+    let mut snap = Snapshot { account_id: Some("123456789012".into()), ..Default::default() };
+    for (a, r) in &state.resources {
+        snap.resources.insert(
+            a.clone(),
+            Some(LiveResource { id: r.id.clone(), attributes: r.attributes.clone(), outputs: r.outputs.clone() }),
+        );
+    }
+    snap
+}
+
 fn addr(s: &str) -> Address {
     Address::parse(s).unwrap()
 }
@@ -191,13 +203,7 @@ fn destroy_deletes_everything_in_reverse_dependency_order() {
 fn live_changes_show_as_drift_and_are_put_back() {
     let m = model(LAB);
     let state = applied_state(&m);
-    let mut snap = Snapshot { account_id: Some("123456789012".into()), ..Default::default() };
-    for (a, r) in &state.resources {
-        snap.resources.insert(
-            a.clone(),
-            Some(LiveResource { id: r.id.clone(), attributes: r.attributes.clone(), outputs: r.outputs.clone() }),
-        );
-    }
+    let mut snap = live_as_recorded(&state);
     // Someone shortened retention and deleted the rule.
     let lg = snap.resources.get_mut(&addr("log_group.app")).unwrap().as_mut().unwrap();
     lg.attributes.insert("retention_in_days".into(), json!(1));
@@ -220,13 +226,7 @@ fn untracked_resources_found_by_tags_are_adopted_not_created_twice() {
     // A crash after creating the VPC, before saving it.
     let mut state = full.clone();
     let vpc = state.resources.remove(&addr("vpc.main")).unwrap();
-    let mut snap = Snapshot { account_id: Some("123456789012".into()), ..Default::default() };
-    for (a, r) in &state.resources {
-        snap.resources.insert(
-            a.clone(),
-            Some(LiveResource { id: r.id.clone(), attributes: r.attributes.clone(), outputs: r.outputs.clone() }),
-        );
-    }
+    let mut snap = live_as_recorded(&state);
     snap.untracked.insert(
         addr("vpc.main"),
         LiveResource { id: vpc.id.clone(), attributes: vpc.attributes.clone(), outputs: vpc.outputs.clone() },
@@ -303,13 +303,7 @@ fn mixed_plan() -> Plan {
         .replace("log_groups:", "log_groups:\n  audit: { retention_days: 365 }")
         .replace("security_groups:\n  web:\n    ingress: [ { protocol: tcp, ports: 443, from: 0.0.0.0/0 } ]\n    egress: []\n", "");
     let m2 = model(&changed);
-    let mut snap = Snapshot { account_id: Some("123456789012".into()), ..Default::default() };
-    for (a, r) in &state.resources {
-        snap.resources.insert(
-            a.clone(),
-            Some(LiveResource { id: r.id.clone(), attributes: r.attributes.clone(), outputs: r.outputs.clone() }),
-        );
-    }
+    let mut snap = live_as_recorded(&state);
     let vpc = snap.resources.get_mut(&addr("vpc.main")).unwrap().as_mut().unwrap();
     vpc.attributes.insert("enable_dns_hostnames".into(), json!(false));
     plan(&m2, &state, Some(&snap), PlanOptions::default()).unwrap()
@@ -358,13 +352,7 @@ fn markdown_fits_one_comment_and_says_what_it_cut() {
 fn a_resource_gone_from_aws_and_unwanted_leaves_state() {
     let m = model(LAB);
     let state = applied_state(&m);
-    let mut snap = Snapshot { account_id: Some("123456789012".into()), ..Default::default() };
-    for (a, r) in &state.resources {
-        snap.resources.insert(
-            a.clone(),
-            Some(LiveResource { id: r.id.clone(), attributes: r.attributes.clone(), outputs: r.outputs.clone() }),
-        );
-    }
+    let mut snap = live_as_recorded(&state);
     snap.resources.insert(addr("log_group.app"), None);
     let p = plan(&m, &state, Some(&snap), PlanOptions { destroy: true }).unwrap();
     let c = p.change(&addr("log_group.app")).expect("the record is planned away");
@@ -406,13 +394,7 @@ fn ipv6_peers_are_written_as_aws_writes_them_back() {
 fn a_duplicate_made_by_a_retried_create_is_deleted_and_the_tracked_one_kept() {
     let m = model(LAB);
     let state = applied_state(&m);
-    let mut snap = Snapshot { account_id: Some("123456789012".into()), ..Default::default() };
-    for (a, r) in &state.resources {
-        snap.resources.insert(
-            a.clone(),
-            Some(LiveResource { id: r.id.clone(), attributes: r.attributes.clone(), outputs: r.outputs.clone() }),
-        );
-    }
+    let mut snap = live_as_recorded(&state);
     let vpc = &state.resources[&addr("vpc.main")];
     snap.duplicates.push((
         addr("vpc.main"),

@@ -275,18 +275,32 @@ impl AwsProvider {
         let mut part = Part::default();
         self.count("s3");
         let list = self.s3.list_buckets().send().await.aws()?;
-        let names: Vec<String> = list.buckets().iter().filter_map(|b| b.name().map(str::to_string)).collect();
+        let names: Vec<(String, i64)> = list
+            .buckets()
+            .iter()
+            .filter_map(|b| b.name().map(|n| (n.to_string(), b.creation_date().map(|d| d.secs()).unwrap_or(0))))
+            .collect();
         let mut found = BTreeMap::new();
         let mut policies = BTreeMap::new();
-        for name in &names {
+        for (name, created) in &names {
             let in_state = state.resources.values().any(|r| r.kind == Kind::S3Bucket && &r.id == name);
+            let pending = state.pending.iter().find(|(a, p)| a.kind() == Kind::S3Bucket && &p.name == name);
             // Buckets socform names by default start with the blueprint's name; others are
             // read only when state knows them (S3 cannot list by tag).
-            if !in_state && !name.starts_with(&format!("{blueprint}-")) {
+            if !in_state && pending.is_none() && !name.starts_with(&format!("{blueprint}-")) {
                 continue;
             }
             let tags = self.bucket_tags(name).await;
-            let addr = owned(blueprint, &state.lineage, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            let mut addr = owned(blueprint, &state.lineage, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            // A run that died between CreateBucket and its tagging left a marker: the
+            // untagged bucket of that name is this state's if AWS made it after the marker
+            // (a minute of clock difference allowed; more refuses, the safe way). One that already existed, and so
+            // made CreateBucket refuse, is older.
+            if let Some((a, p)) = pending {
+                if addr.is_none() && tags.is_empty() && !in_state && *created + 60 >= p.since as i64 {
+                    addr = Some(a.clone());
+                }
+            }
             if addr.is_none() && !in_state {
                 continue;
             }
