@@ -285,3 +285,29 @@ async fn a_bucket_create_is_marked_in_state_before_it_starts() {
     assert!(!saves[marked].resources.contains_key(&addr("s3_bucket.logs")), "marked before it exists");
     assert!(state.pending.is_empty() && state.resources.contains_key(&addr("s3_bucket.logs")));
 }
+
+/// The critical-path bound, checked against a chain length computed from the model alone:
+/// with every operation taking one unit, the bound of a fresh apply is the number of
+/// resources on the longest dependency chain.
+#[test]
+fn the_critical_path_of_a_fresh_apply_is_the_longest_dependency_chain() {
+    fn depth(a: &Address, m: &crate::model::Model, memo: &mut std::collections::HashMap<Address, usize>) -> usize {
+        if let Some(d) = memo.get(a) {
+            return *d;
+        }
+        let d = 1 + m.get(a).unwrap().depends_on.iter().map(|x| depth(x, m, memo)).max().unwrap_or(0);
+        memo.insert(a.clone(), d);
+        d
+    }
+    let m = model(LAB);
+    let mut memo = std::collections::HashMap::new();
+    let chain = m.resources.iter().map(|r| depth(&r.address, &m, &mut memo)).max().unwrap();
+    assert!(chain >= 3, "the fixture should have a real chain: {chain}");
+    let p = plan(&m, &State::new("lab", "us-east-1"), None, PlanOptions::default()).unwrap();
+    let unit: std::collections::HashMap<(Address, crate::executor::Op), std::time::Duration> = p
+        .changes
+        .iter()
+        .map(|c| ((c.address.clone(), crate::executor::Op::Create), std::time::Duration::from_secs(1)))
+        .collect();
+    assert_eq!(crate::executor::critical_path(&p, &unit), std::time::Duration::from_secs(chain as u64));
+}
