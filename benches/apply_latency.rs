@@ -47,7 +47,10 @@ fn main() {
         .unwrap_or_else(|d| panic!("{}", d[0].message));
     let model = loaded.model;
     println!("{file}: {} resources, {} ms per request", model.resources.len(), latency.as_millis());
-    println!("{:>11} {:>8} {:>9}  {:<38} {:<26} {:>9}", "parallelism", "phase", "wall", "chain bound (ratio)", "measured bound (ratio)", "requests");
+    println!(
+        "{:>11} {:>8} {:>9}  {:<38} {:<26} {:>9}",
+        "parallelism", "phase", "wall", "chain bound (ratio)", "measured bound (ratio)", "requests"
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .thread_stack_size(16 << 20)
