@@ -45,11 +45,16 @@ fn apply_plan_and_destroy_through_s3_state_with_its_lock() {
         "(absent)",
         "the lock is released"
     );
-    assert_ne!(
-        aws_tool(&moto, "us-east-1", &["get-object", "team-state", "envs/team.json.backup"]).trim(),
-        "(absent)",
-        "the previous version is kept"
-    );
+    // The previous version is kept, and it is the one just before: serial minus one.
+    let backup: serde_json::Value =
+        serde_json::from_str(&aws_tool(&moto, "us-east-1", &["get-object", "team-state", "envs/team.json.backup"]))
+            .expect("the previous version is kept");
+    assert_eq!(backup["serial"].as_u64().unwrap() + 1, stored["serial"].as_u64().unwrap(), "{backup}");
+    assert_eq!(backup["lineage"], stored["lineage"]);
+    // Both are encrypted at rest with SSE-S3, as the README says (asked of S3, not socform).
+    for key in ["envs/team.json", "envs/team.json.backup"] {
+        assert_eq!(aws_tool(&moto, "us-east-1", &["object-encryption", "team-state", key]).trim(), "AES256", "{key}");
+    }
     assert!(
         !dir.path().join("state").exists() && !std::path::Path::new("state/team.json").exists(),
         "nothing written locally"

@@ -298,6 +298,8 @@ elif command == "egress-rules":
     gid = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [args[0]]}])["SecurityGroups"][0]["GroupId"]
     rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [gid]}])["SecurityGroupRules"]
     print(json.dumps(sorted(f"{r['IpProtocol']} {r.get('CidrIpv4', '')}" for r in rules if r["IsEgress"])))
+elif command == "object-encryption":
+    print(client("s3").head_object(Bucket=args[0], Key=args[1]).get("ServerSideEncryption", "(none)"))
 elif command == "instance-private-ip":
     r = client("ec2").describe_instances(InstanceIds=[args[0]])["Reservations"][0]["Instances"][0]
     print(r["PrivateIpAddress"])
