@@ -11,6 +11,7 @@
 //! - the measured bound: that chain with each operation weighted by its own measured
 //!   duration (operations making several calls weigh more); tighter, but computed from the
 //!   run it judges.
+//!
 //! Needs moto: run scripts/test.sh once first.
 
 #[path = "../tests/support/mod.rs"]

@@ -164,3 +164,31 @@ fn every_blueprint_has_a_lifecycle_test() {
         }
     }
 }
+
+/// Regression (issue "Terraform-grade workflow"): the IAM statement key `on:` is read as the
+/// boolean `true` by YAML 1.1 tools (PyYAML, yamllint), so the shipped blueprints failed
+/// validation against `socform schema` outside socform. Every shipped blueprint and example
+/// now passes PyYAML + jsonschema; `on:` stays readable by socform itself.
+#[test]
+fn shipped_blueprints_pass_the_schema_with_yaml_1_1_tools() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("schema.json");
+    let out = Command::new(assert_cmd::cargo::cargo_bin("socform")).arg("schema").output().unwrap();
+    std::fs::write(&schema, &out.stdout).unwrap();
+    let mut files: Vec<String> = Vec::new();
+    for d in ["blueprints", "examples"] {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "yaml") {
+                files.push(p.to_str().unwrap().to_string());
+            }
+        }
+    }
+    assert!(files.len() >= 9, "{files:?}");
+    let out =
+        Command::new(support::python()).arg("tests/schema_conformance.py").arg(&schema).args(&files).output().unwrap();
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    // socform itself still reads the old key.
+    let old = std::fs::read_to_string("tests/fixtures/every-kind.yaml").unwrap();
+    assert!(old.contains("], on: ["), "the fixture keeps the old spelling to prove it is read");
+}

@@ -1312,8 +1312,8 @@ impl Lower<'_> {
             ok &= self.check(actions.loc, names::iam_action(a));
         }
         let mut resources = Vec::new();
-        for r in s.on.value.as_slice() {
-            match self.policy_resource(&Sp::new(r.clone(), s.on.loc)) {
+        for r in s.resources.value.as_slice() {
+            match self.policy_resource(&Sp::new(r.clone(), s.resources.loc)) {
                 Some(v) => resources.push(v),
                 None => ok = false,
             }

@@ -245,8 +245,10 @@ pub struct Statement {
     /// Actions denied.
     pub deny: Option<Sp<Vec<String>>>,
     /// Resources: ARNs, `*`, or socform references such as `bucket.trail` and
-    /// `bucket.trail/*`.
-    pub on: Sp<OneOrMany<String>>,
+    /// `bucket.trail/*`. Also accepted as `on:`, its first name, which YAML 1.1 tools
+    /// (PyYAML, yamllint) read as the boolean `true`.
+    #[serde(alias = "on")]
+    pub resources: Sp<OneOrMany<String>>,
     /// An IAM condition block, passed through as written.
     pub condition: Option<BTreeMap<String, BTreeMap<String, OneOrMany<String>>>>,
 }
