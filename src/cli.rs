@@ -166,6 +166,12 @@ pub enum Command {
         id: String,
         blueprint: Option<PathBuf>,
     },
+    /// Print a plan saved by `plan --out`, in any of plan's formats.
+    Show {
+        planfile: PathBuf,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+        format: PlanFormat,
+    },
     /// Print the JSON Schema of the blueprint format.
     Schema,
 }
@@ -205,6 +211,10 @@ pub enum StateCommand {
     },
     /// Break a lock left by a run that died. Takes the lock id the error message names.
     Unlock { lock_id: String, blueprint: Option<PathBuf> },
+    /// Record a resource under another address (after renaming it in the blueprint), so
+    /// that the next plan keeps it instead of replacing it. Nothing changes in AWS; its
+    /// `socform:address` tag keeps the old address until its tags next change.
+    Mv { from: String, to: String, blueprint: Option<PathBuf> },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -443,6 +453,13 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
         }
         Command::State { command } => state_cmd(&g, command),
         Command::Import { address, id, blueprint } => import_cmd(&g, &address, &id, blueprint.as_deref(), ui),
+        Command::Show { planfile, format } => match read_saved_plan(&planfile) {
+            Some(plan) => {
+                print_plan(&plan?, format, ui);
+                Ok(0)
+            }
+            None => bail!("`{}` is not a plan saved by `socform plan --out`", planfile.display()),
+        },
         Command::Schema => {
             outln!("{}", serde_json::to_string_pretty(&blueprint::schema())?);
             Ok(0)
@@ -1192,6 +1209,36 @@ fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
                 }
             }
             outln!("{}", serde_json::to_string_pretty(&serde_json::json!({"address": addr, "record": shown}))?);
+            Ok(0)
+        }
+        StateCommand::Mv { from, to, blueprint } => {
+            let (from, to) = (Address::parse(&from)?, Address::parse(&to)?);
+            if from.kind() != to.kind() {
+                bail!(
+                    "`{from}` is a {} and `{to}` a {}: a resource keeps its kind",
+                    from.kind().noun(),
+                    to.kind().noun()
+                );
+            }
+            let store = pick(blueprint)?;
+            let ui = Ui { color_out: false, color_err: false, quiet: g.quiet, verbose: g.verbose };
+            let _lock = hold(&store, "state mv", &ui)?;
+            let mut state = read(&store)?;
+            if state.resources.contains_key(&to) {
+                bail!("`{to}` is in state already: nothing was moved");
+            }
+            let Some(rec) = state.resources.remove(&from) else {
+                bail!("`{from}` is not in state `{}`", store.location());
+            };
+            state.resources.insert(to.clone(), rec);
+            // What needed it needs it under its new address (destroy order rests on this).
+            for r in state.resources.values_mut() {
+                for d in r.dependencies.iter_mut().filter(|d| **d == from) {
+                    *d = to.clone();
+                }
+            }
+            runtime()?.block_on(executor::StateSink::save(store.as_ref(), &mut state))?;
+            errln!("Moved {from} to {to} in `{}`.", store.location());
             Ok(0)
         }
         StateCommand::Unlock { lock_id, blueprint } => {

@@ -486,3 +486,83 @@ fn unreachable_endpoints_and_missing_credentials_are_said_in_words() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("no AWS credentials were found"), "{err}");
 }
+
+/// `show PLANFILE` prints a saved plan exactly as `plan` printed it, in each format; a file
+/// that is not a saved plan is refused.
+#[test]
+fn show_prints_a_saved_plan_as_plan_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.json");
+    let planfile = dir.path().join("p.plan");
+    let (state, planfile) = (state.to_str().unwrap(), planfile.to_str().unwrap());
+    let bp = "examples/segmented-network.yaml";
+    let planned = run(&["plan", bp, "--refresh=false", "--format", "json", "--state", state, "--out", planfile]);
+    assert!(planned.status.success(), "{}", text(&planned.stderr));
+    let shown = run(&["show", planfile, "--format", "json"]);
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    assert_eq!(text(&shown.stdout), text(&planned.stdout));
+    let human = run(&["show", planfile]);
+    assert!(text(&human.stdout).starts_with("socform plan for `segmented-network`"), "{}", text(&human.stdout));
+    let out = run(&["show", bp]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("is not a plan saved by `socform plan --out`"), "{}", text(&out.stderr));
+}
+
+/// `state mv` renames a record and what points at it; it refuses another kind, a taken
+/// address and an unknown one, changing nothing.
+#[test]
+fn state_mv_renames_a_record_and_its_dependents_references() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.json");
+    let state = serde_json::json!({
+        "format_version": 1, "lineage": "l-1", "serial": 3, "blueprint": "lab", "region": "us-east-1",
+        "resources": {
+            "vpc.main": {"kind": "vpc", "id": "vpc-1", "attributes": {}, "outputs": {"id": "vpc-1"}, "dependencies": []},
+            "subnet.a": {"kind": "subnet", "id": "subnet-1", "attributes": {}, "outputs": {}, "dependencies": ["vpc.main"]}
+        }
+    });
+    std::fs::write(&path, serde_json::to_string_pretty(&state).unwrap()).unwrap();
+    let p = path.to_str().unwrap();
+    for (from, to, expected) in [
+        ("vpc.main", "subnet.b", "a resource keeps its kind"),
+        ("vpc.main", "vpc.main2", ""),
+        ("vpc.nope", "vpc.x", "is not in state"),
+        ("subnet.a", "subnet.a", "is in state already"),
+    ] {
+        let out = run(&["state", "mv", from, to, "--state", p]);
+        if expected.is_empty() {
+            assert!(out.status.success(), "{}", text(&out.stderr));
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{from} -> {to}");
+            assert!(text(&out.stderr).contains(expected), "{}", text(&out.stderr));
+        }
+    }
+    let after: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(after["resources"]["vpc.main2"]["id"], "vpc-1");
+    assert!(after["resources"].get("vpc.main").is_none());
+    assert_eq!(after["resources"]["subnet.a"]["dependencies"], serde_json::json!(["vpc.main2"]));
+    assert_eq!(after["serial"], 4, "one write, for the one move");
+    assert!(!dir.path().join("s.json.lock").exists());
+}
+
+/// `user_data: { file: x }` (no vars) is accepted; a value of no accepted form names the forms
+/// instead of serde's "untagged enum UserData".
+#[test]
+fn user_data_forms_are_named_in_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("boot.sh"), "#!/bin/sh\n").unwrap();
+    let head = "blueprint: ud\nregion: us-east-1\nnetwork:\n  vpc: { cidr: 10.0.0.0/16 }\n  subnets:\n    a: { cidr: 10.0.0.0/24, az: us-east-1a }\nsecurity_groups:\n  h: { egress: [] }\nhosts:\n";
+    let host = |ud: &str| {
+        format!("{head}  h1: {{ subnet: a, security_groups: [h], instance_type: t3.micro, image: amazon-linux-2023, user_data: {ud} }}\n")
+    };
+    let path = dir.path().join("ud.yaml");
+    std::fs::write(&path, host("{ file: boot.sh }")).unwrap();
+    let out = run(&["validate", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::write(&path, host("{ file: boot.sh, vars: [1] }")).unwrap();
+    let out = run(&["validate", path.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!err.contains("untagged enum"), "{err}");
+    assert!(err.contains("a file path") && err.contains("NAME: value"), "{err}");
+}

@@ -288,7 +288,21 @@ impl Lower<'_> {
 
     fn de_error(&mut self, e: DeError, fallback: Loc) {
         let loc = e.loc.unwrap_or(fallback);
-        self.error(loc, e.message);
+        // serde's word for a value that fits none of a field's forms names a Rust type; say
+        // what the forms are instead.
+        match e.message.strip_prefix("data did not match any variant of untagged enum ") {
+            Some(name) => {
+                let forms = match name.trim() {
+                    "UserData" => "a file path (`user_data: scripts/boot.sh`) or `{ file: scripts/boot.sh, vars: { NAME: value } }`",
+                    "OneOrMany" => "one value or a list of values",
+                    "Scalar" => "a number or a text such as `8000-8100`",
+                    "TrailBucket" => "the name of an entry of `buckets`, or a bucket's settings such as `{ versioning: true }`",
+                    _ => "see `socform schema`",
+                };
+                self.error_help(loc, "this value has none of the accepted forms", format!("write {forms}"));
+            }
+            None => self.error(loc, e.message),
+        }
     }
 
     fn check(&mut self, loc: Loc, r: Result<(), String>) -> bool {

@@ -568,7 +568,12 @@ pub struct Host {
 #[serde(untagged)]
 pub enum UserData {
     File(String),
-    WithVars { file: String, vars: BTreeMap<String, String> },
+    /// `{ file: scripts/boot.sh, vars: { NAME: value } }` (`vars` may be left out).
+    WithVars {
+        file: String,
+        #[serde(default)]
+        vars: BTreeMap<String, String>,
+    },
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
