@@ -99,6 +99,10 @@ pub enum Command {
         /// Operations in flight at once.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
         parallelism: u16,
+        /// Print one JSON object per line on stdout (plan, start, finish, failure, skipped,
+        /// summary) instead of the human plan and progress, for CI.
+        #[arg(long)]
+        json: bool,
     },
     /// Delete everything a blueprint made, and prove nothing is left.
     Destroy {
@@ -107,6 +111,9 @@ pub enum Command {
         auto_approve: bool,
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
         parallelism: u16,
+        /// One JSON object per line on stdout, as for apply (plus `leftovers`).
+        #[arg(long)]
+        json: bool,
     },
     /// Print the dependency graph.
     Graph {
@@ -336,6 +343,8 @@ pub struct Ui {
     pub color_err: bool,
     pub quiet: bool,
     pub verbose: u8,
+    /// apply/destroy `--json`: events as JSON lines on stdout.
+    pub json: bool,
 }
 
 impl Ui {
@@ -346,6 +355,18 @@ impl Ui {
             color_err: !no_color && std::io::stderr().is_terminal(),
             quiet: g.quiet,
             verbose: g.verbose,
+            json: false,
+        }
+    }
+
+    fn with_json(&self, json: bool) -> Ui {
+        Ui { color_out: self.color_out, color_err: self.color_err, quiet: self.quiet, verbose: self.verbose, json }
+    }
+
+    /// One JSON event line on stdout (`--json`).
+    fn event(&self, v: serde_json::Value) {
+        if self.json {
+            outln!("{v}");
         }
     }
 
@@ -388,11 +409,11 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
     match cli.command {
         Command::Validate { blueprint, format } => validate(&blueprint, format, ui),
         Command::Plan(args) => plan_cmd(&g, args, ui),
-        Command::Apply { target, auto_approve, parallelism } => {
-            apply_cmd(&g, &target, auto_approve, parallelism as usize, ui)
+        Command::Apply { target, auto_approve, parallelism, json } => {
+            apply_cmd(&g, &target, auto_approve, parallelism as usize, &ui.with_json(json))
         }
-        Command::Destroy { blueprint, auto_approve, parallelism } => {
-            destroy_cmd(&g, &blueprint, auto_approve, parallelism as usize, ui)
+        Command::Destroy { blueprint, auto_approve, parallelism, json } => {
+            destroy_cmd(&g, &blueprint, auto_approve, parallelism as usize, &ui.with_json(json))
         }
         Command::Graph { blueprint, format } => {
             let loaded = load(&blueprint, EnvMode::Skip, ui)?;
@@ -761,6 +782,13 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 fn print_plan(plan: &Plan, format: PlanFormat, ui: &Ui) {
+    if ui.json {
+        ui.event(serde_json::json!({
+            "event": "plan", "blueprint": plan.blueprint, "region": plan.region,
+            "account_id": plan.globals.get("account_id"), "destroy": plan.destroy, "summary": plan.summary,
+        }));
+        return;
+    }
     match format {
         PlanFormat::Human => out!("{}", render::human(plan, ui.color_out)),
         PlanFormat::Json => out!("{}", render::json(plan)),
@@ -834,6 +862,7 @@ fn apply_cmd(g: &Global, target: &Path, auto_approve: bool, parallelism: usize, 
     let plan = make_plan(g, &loaded, &state, true, false, ui)?;
     print_plan(&plan, PlanFormat::Human, ui);
     if !plan.has_changes() {
+        ui.event(serde_json::json!({"event": "summary", "ok": true, "interrupted": false, "done": 0, "failed": 0, "skipped": 0, "not_started": 0}));
         return Ok(0);
     }
     confirm(auto_approve, &format!("apply these changes {}", where_(&plan)))?;
@@ -957,6 +986,11 @@ fn execute(
         bail!("state could not be saved: {e}; resources made meanwhile carry socform tags and are adopted by the next run");
     }
     let verb = if plan.destroy { "Destroy" } else { "Apply" };
+    ui.event(serde_json::json!({
+        "event": "summary", "ok": outcome.ok(), "interrupted": outcome.interrupted,
+        "done": outcome.done.len(), "failed": outcome.failed.len(), "skipped": outcome.skipped.len(),
+        "not_started": outcome.not_started.len(),
+    }));
     if outcome.interrupted {
         ui.error(&format!(
             "{verb} interrupted: {} done and saved, {} failed, {} not started. State records what exists; run the command again to finish.",
@@ -1037,6 +1071,9 @@ fn report_leftovers(g: &Global, loaded: &Loaded, lineage: &str, ui: &Ui) -> Resu
     let left = runtime()?
         .block_on(p.leftovers(&model.blueprint, lineage, &named))
         .map_err(|e| anyhow!("cannot check what remains: {e}"))?;
+    ui.event(serde_json::json!({
+        "event": "leftovers", "remaining": left.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+    }));
     if left.is_empty() {
         ui.note("0 resources remain.");
         return Ok(());
@@ -1221,7 +1258,7 @@ fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
                 );
             }
             let store = pick(blueprint)?;
-            let ui = Ui { color_out: false, color_err: false, quiet: g.quiet, verbose: g.verbose };
+            let ui = Ui { color_out: false, color_err: false, quiet: g.quiet, verbose: g.verbose, json: false };
             let _lock = hold(&store, "state mv", &ui)?;
             let mut state = read(&store)?;
             if state.resources.contains_key(&to) {
@@ -1254,11 +1291,12 @@ fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
     quiet: bool,
+    json: bool,
 }
 
 impl Progress {
     fn new(ui: &Ui) -> Self {
-        let bar = (std::io::stderr().is_terminal() && !ui.quiet).then(|| {
+        let bar = (std::io::stderr().is_terminal() && !ui.quiet && !ui.json).then(|| {
             let b = indicatif::ProgressBar::new(0);
             b.set_style(
                 indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
@@ -1267,7 +1305,7 @@ impl Progress {
             b.enable_steady_tick(Duration::from_millis(120));
             b
         });
-        Self { bar, quiet: ui.quiet }
+        Self { bar, quiet: ui.quiet, json: ui.json }
     }
 
     fn line(&self, s: String) {
@@ -1287,6 +1325,25 @@ impl Progress {
     }
 
     fn event(&self, e: Event) {
+        if self.json {
+            let line = match &e {
+                Event::Started { address, op } => {
+                    serde_json::json!({"event": "start", "address": address, "op": op.as_str()})
+                }
+                Event::Finished { address, op, elapsed } => serde_json::json!({
+                    "event": "finish", "address": address, "op": op.as_str(), "seconds": elapsed.as_secs_f64()
+                }),
+                Event::Failed { address, op, error } => {
+                    serde_json::json!({"event": "failure", "address": address, "op": op.as_str(), "error": error})
+                }
+                Event::Skipped { address, op, because } => {
+                    serde_json::json!({"event": "skipped", "address": address, "op": op.as_str(), "because": because})
+                }
+                Event::Begin { .. } | Event::Saved { .. } => return,
+            };
+            outln!("{line}");
+            return;
+        }
         match e {
             Event::Begin { total } => {
                 if let Some(b) = &self.bar {

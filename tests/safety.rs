@@ -445,3 +445,36 @@ fn aws_default_egress_left_on_a_group_of_ours_is_removed() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     lab.ok(&["destroy", &bp, "--auto-approve"]);
 }
+
+/// `apply --json` and `destroy --json`: stdout carries only JSON lines, a plan event first,
+/// a start and a finish for each operation, and a summary last (destroy adds its leftovers).
+#[test]
+fn apply_and_destroy_json_print_one_event_per_line() {
+    let lab = Lab::new();
+    let bp = lab.write("pin.yaml", SMALL);
+    let events = |out: &std::process::Output| -> Vec<serde_json::Value> {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+            .collect()
+    };
+    let ev = events(&lab.socform(&["apply", &bp, "--auto-approve", "--json"]));
+    assert_eq!(ev[0]["event"], "plan");
+    assert_eq!(ev[0]["account_id"], "123456789012");
+    let creates = ev[0]["summary"]["create"].as_u64().unwrap();
+    let finished: Vec<&str> =
+        ev.iter().filter(|e| e["event"] == "finish").map(|e| e["address"].as_str().unwrap()).collect();
+    assert_eq!(finished.len() as u64, creates, "{ev:#?}");
+    assert!(finished.contains(&"alarm.root-usage"), "{finished:?}");
+    let last = ev.last().unwrap();
+    assert_eq!(last["event"], "summary");
+    assert_eq!(last["ok"], true);
+    assert_eq!(last["done"].as_u64().unwrap(), creates);
+    let ev = events(&lab.socform(&["apply", &bp, "--auto-approve", "--json"]));
+    assert_eq!(ev.iter().map(|e| e["event"].as_str().unwrap()).collect::<Vec<_>>(), ["plan", "summary"]);
+    let ev = events(&lab.socform(&["destroy", &bp, "--auto-approve", "--json"]));
+    let kinds: Vec<&str> = ev.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(kinds[kinds.len() - 2..], ["summary", "leftovers"], "{kinds:?}");
+    assert_eq!(ev.last().unwrap()["remaining"], serde_json::json!([]));
+}
