@@ -671,8 +671,44 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// An endpoint given by URL (an emulator, a VPC endpoint) must answer a TCP connection within
+/// two seconds: a refused connection is said at once instead of after the SDK's retries.
+fn check_endpoint(url: &str) -> Result<()> {
+    use std::net::ToSocketAddrs;
+    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let has_port = authority.rsplit_once(':').is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+        && !authority.ends_with(']');
+    let target = if has_port {
+        authority.to_string()
+    } else {
+        format!("{authority}:{}", if scheme == "http" { 80 } else { 443 })
+    };
+    let addrs: Vec<_> = match target.to_socket_addrs() {
+        Ok(a) => a.collect(),
+        Err(e) => bail!("cannot reach the endpoint {url}: {e}"),
+    };
+    let mut last = None;
+    for a in &addrs {
+        match std::net::TcpStream::connect_timeout(a, Duration::from_secs(2)) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+    }
+    match last {
+        Some(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            bail!("cannot reach the endpoint {url}: connection refused (is the emulator or endpoint running?)")
+        }
+        Some(e) => bail!("cannot reach the endpoint {url}: {e}"),
+        None => bail!("cannot reach the endpoint {url}: it resolves to no address"),
+    }
+}
+
 /// The provider for the AWS account the global options point at.
 fn provider(g: &Global, region: &str) -> Result<Arc<dyn Provider>> {
+    if let Some(url) = &g.endpoint_url {
+        check_endpoint(url)?;
+    }
     let p = runtime()?.block_on(crate::provider::aws::AwsProvider::new(&aws_options(g, region)));
     Ok(Arc::new(p))
 }

@@ -151,8 +151,7 @@ fn a_saved_plan_is_private_and_refused_once_the_blueprint_changes() {
     assert_eq!(std::fs::metadata(&planfile).unwrap().permissions().mode() & 0o777, 0o600);
 
     // Unchanged: the plan is accepted and apply goes on to talk to AWS (here an endpoint
-    // where nothing listens, so it fails there and not on the plan): first of all, to ask
-    // which account the credentials are for, before any write.
+    // where nothing listens, so it fails there and not on the plan), before any write.
     let out = socform()
         .args(args(&["apply", planfile.to_str().unwrap(), "--endpoint-url", "http://127.0.0.1:9"]))
         .env("AWS_ACCESS_KEY_ID", "testing")
@@ -162,7 +161,7 @@ fn a_saved_plan_is_private_and_refused_once_the_blueprint_changes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(!err.contains("stale") && err.contains("cannot tell which AWS account"), "{err}");
+    assert!(!err.contains("stale") && err.contains("cannot reach the endpoint http://127.0.0.1:9"), "{err}");
 
     // Changed: refused as stale.
     let changed = std::fs::read_to_string(&bp).unwrap().replace("retention_days: 14", "retention_days: 30");
@@ -469,8 +468,25 @@ fn unreachable_endpoints_and_missing_credentials_are_said_in_words() {
         .unwrap();
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("cannot reach the endpoint: Connection refused"), "{err}");
+    assert!(err.contains("cannot reach the endpoint http://127.0.0.1:9: connection refused"), "{err}");
     assert!(!err.contains("DispatchFailure(") && !err.contains("ConnectorError"), "{err}");
+    // At once, with the SDK's default five attempts: not after its retries (7.5 s measured
+    // before the check).
+    let start = std::time::Instant::now();
+    let out = socform()
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_MAX_ATTEMPTS")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(start.elapsed() < std::time::Duration::from_secs(2), "took {:?}", start.elapsed());
+    // A port that listens (credentials are resolved before any request is sent).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listening = format!("http://{}", listener.local_addr().unwrap());
+    let args =
+        ["plan", "tests/fixtures/every-kind.yaml", "--endpoint-url", &listening, "--state", state.to_str().unwrap()];
     let out = socform()
         .args(args)
         .env_remove("AWS_ACCESS_KEY_ID")
