@@ -173,6 +173,11 @@ pub enum Command {
         id: String,
         blueprint: Option<PathBuf>,
     },
+    /// Print a shell completion script: `socform completions bash > /etc/bash_completion.d/socform`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Print a plan saved by `plan --out`, in any of plan's formats.
     Show {
         planfile: PathBuf,
@@ -474,6 +479,13 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
         }
         Command::State { command } => state_cmd(&g, command),
         Command::Import { address, id, blueprint } => import_cmd(&g, &address, &id, blueprint.as_deref(), ui),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "socform", &mut script);
+            out!("{}", String::from_utf8_lossy(&script));
+            Ok(0)
+        }
         Command::Show { planfile, format } => match read_saved_plan(&planfile) {
             Some(plan) => {
                 print_plan(&plan?, format, ui);

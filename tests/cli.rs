@@ -582,3 +582,18 @@ fn user_data_forms_are_named_in_errors() {
     assert!(!err.contains("untagged enum"), "{err}");
     assert!(err.contains("a file path") && err.contains("NAME: value"), "{err}");
 }
+
+/// `completions SHELL` prints a script that knows every command, for each shell clap knows.
+#[test]
+fn completions_know_every_command() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = run(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+        let script = text(&out.stdout);
+        for cmd in ["validate", "plan", "apply", "destroy", "import", "diff", "lint", "show", "state"] {
+            assert!(script.contains(cmd), "{shell}: no `{cmd}`");
+        }
+    }
+    let out = run(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(1), "an unknown shell is a usage error, exit 1");
+}
