@@ -747,6 +747,11 @@ fn pin_state(state: &State, blueprint: &str, region: &str) -> Result<()> {
     Ok(())
 }
 
+/// The account the credentials belong to (STS), or an error that says so.
+fn account_of(rt: &tokio::runtime::Runtime, p: &Arc<dyn Provider>) -> Result<String> {
+    rt.block_on(p.account_id()).map_err(|e| anyhow!("cannot tell which AWS account the credentials belong to: {e}"))
+}
+
 /// Refuses an account other than the one the state was made in, or one the blueprint does
 /// not allow, before anything is written.
 fn pin_account(account: &str, recorded: Option<&str>, allowed: &[String]) -> Result<()> {
@@ -772,9 +777,7 @@ fn make_plan(g: &Global, loaded: &Loaded, state: &State, refresh: bool, destroy:
     pin_state(state, &model.blueprint, &model.region)?;
     let snapshot = if refresh {
         let p = provider(g, &model.region)?;
-        let account = runtime()?
-            .block_on(p.account_id())
-            .map_err(|e| anyhow!("cannot tell which AWS account the credentials belong to: {e}"))?;
+        let account = account_of(&runtime()?, &p)?;
         pin_account(&account, state.account_id.as_deref(), &model.allowed_accounts)?;
         let snap = runtime()?.block_on(p.refresh(&loaded.model.blueprint, state)).context("reading live state")?;
         if state.serial == 0 && !destroy {
@@ -989,9 +992,7 @@ fn execute(
     let rt = runtime()?;
     // The account is checked again right before the first write: the plan's, the state's
     // and the blueprint's allowed ones must all agree with the credentials in use.
-    let account = rt
-        .block_on(provider.account_id())
-        .map_err(|e| anyhow!("cannot tell which AWS account the credentials belong to: {e}"))?;
+    let account = account_of(&rt, &provider)?;
     pin_account(&account, state.account_id.as_deref(), &plan.provenance.allowed_accounts)?;
     if let Some(planned) = plan.globals.get("account_id") {
         if planned != &account {
@@ -1138,7 +1139,6 @@ fn report_leftovers(g: &Global, loaded: &Loaded, lineage: &str, ui: &Ui) -> Resu
 }
 
 fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, ui: &Ui) -> Result<u8> {
-    use crate::model::template::{self, Lookup, Ref};
     let address = Address::parse(address)?;
     let Some(path) = blueprint else {
         bail!("name the blueprint that declares `{address}`: `socform import {address} {id} BLUEPRINT`");
@@ -1159,9 +1159,7 @@ fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, ui:
     }
     let p = provider(g, &model.region)?;
     let rt = runtime()?;
-    let account = rt
-        .block_on(p.account_id())
-        .map_err(|e| anyhow!("cannot tell which AWS account the credentials belong to: {e}"))?;
+    let account = account_of(&rt, &p)?;
     pin_account(&account, state.account_id.as_deref(), &model.allowed_accounts)?;
     let kind = address.kind();
     let id = match kind {
@@ -1172,21 +1170,9 @@ fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, ui:
     };
 
     // The desired attributes, templates resolved from what state and the account know.
-    struct Known<'a>(&'a State, BTreeMapStr);
-    type BTreeMapStr = std::collections::BTreeMap<String, String>;
-    impl Lookup for Known<'_> {
-        fn lookup(&self, r: &Ref) -> Option<String> {
-            match r {
-                Ref::Global(g) => self.1.get(g).cloned(),
-                Ref::Output(a, o) => self.0.resources.get(a).and_then(|rec| rec.outputs.get(o).cloned()),
-            }
-        }
-    }
-    let mut globals = BTreeMapStr::new();
-    globals.insert("account_id".into(), account.clone());
-    globals.insert("region".into(), model.region.clone());
-    globals.insert("partition".into(), plan::partition(&model.region).into());
-    let (desired, _) = template::resolve_attrs(&resource.attrs, &Known(&state, globals));
+    let globals = plan::globals(&model.region, Some(account.clone()));
+    let (desired, _) =
+        crate::model::template::resolve_attrs(&resource.attrs, &executor::Outputs { state: &state, globals: &globals });
 
     // Read it as refresh reads what state knows.
     let mut probe = state.clone();

@@ -187,6 +187,8 @@ fn operations(plan: &Plan) -> BTreeMap<Key, Node<'_>> {
         }
     }
     let keys: Vec<Key> = ops.keys().cloned().collect();
+    // Deletes of duplicates (`kind.name#id`), found once: nearly always none.
+    let duplicates: Vec<&Key> = keys.iter().filter(|k| k.1 == Op::Delete && k.0.name().contains('#')).collect();
     for key in &keys {
         let node = &ops[key];
         let mut waits = BTreeSet::new();
@@ -210,11 +212,7 @@ fn operations(plan: &Plan) -> BTreeMap<Key, Node<'_>> {
                 // AWS's default egress rule on a group of ours) go first: AWS refuses a
                 // second identical rule, for one.
                 if key.1 != Op::Adopt {
-                    for other in &keys {
-                        if other.1 == Op::Delete && other.0.kind() == key.0.kind() && other.0.name().contains('#') {
-                            waits.insert(other.clone());
-                        }
-                    }
+                    waits.extend(duplicates.iter().filter(|d| d.0.kind() == key.0.kind()).map(|d| (*d).clone()));
                 }
             }
             Op::Delete => {
@@ -234,9 +232,11 @@ fn operations(plan: &Plan) -> BTreeMap<Key, Node<'_>> {
     ops
 }
 
-struct Outputs<'a> {
-    state: &'a State,
-    globals: &'a BTreeMap<String, String>,
+/// Resolves templates from what state records (outputs of applied resources) and the
+/// `${aws.*}` globals.
+pub struct Outputs<'a> {
+    pub state: &'a State,
+    pub globals: &'a BTreeMap<String, String>,
 }
 
 impl Lookup for Outputs<'_> {

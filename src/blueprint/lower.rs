@@ -1065,19 +1065,19 @@ impl Lower<'_> {
         });
         self.add(addr, attrs, node.loc);
 
-        let rules_now = |cx: &Self| cx.resources.keys().filter(|a| a.kind() == Kind::SecurityGroupRule).count();
-        let start = rules_now(self);
+        // `rule` adds rule resources and nothing else: what it adds is what the map grows by.
+        let start = self.resources.len();
         for rule in &sg.ingress {
             self.rule(key, Direction::Ingress, rule);
         }
-        let after_ingress = rules_now(self);
+        let after_ingress = self.resources.len();
         self.rules_quota(node, "ingress", after_ingress - start);
         match &sg.egress {
             Some(rules) => {
                 for rule in rules {
                     self.rule(key, Direction::Egress, rule);
                 }
-                let n = rules_now(self) - after_ingress;
+                let n = self.resources.len() - after_ingress;
                 self.rules_quota(node, "egress", n);
             }
             None => {

@@ -248,15 +248,22 @@ struct Prior<'a> {
     adopted: bool,
 }
 
+/// The values of `${aws.*}`: region and partition, and the account when it is known.
+pub fn globals(region: &str, account: Option<String>) -> BTreeMap<String, String> {
+    let mut g = BTreeMap::new();
+    g.insert("region".to_string(), region.to_string());
+    g.insert("partition".to_string(), partition(region).to_string());
+    if let Some(acct) = account {
+        g.insert("account_id".to_string(), acct);
+    }
+    g
+}
+
 /// Computes the plan.
 pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOptions) -> Result<Plan, GraphError> {
     let graph = Graph::from_model(model)?;
-    let mut globals = BTreeMap::new();
-    globals.insert("region".to_string(), model.region.clone());
-    globals.insert("partition".to_string(), partition(&model.region).to_string());
-    if let Some(acct) = live.and_then(|l| l.account_id.clone()).or_else(|| state.account_id.clone()) {
-        globals.insert("account_id".to_string(), acct);
-    }
+    let account = live.and_then(|l| l.account_id.clone()).or_else(|| state.account_id.clone());
+    let globals = globals(&model.region, account);
 
     // Prior view of every known address.
     let mut prior: BTreeMap<&Address, Prior<'_>> = BTreeMap::new();

@@ -33,8 +33,12 @@ impl AwsProvider {
         lineage: &str,
         named: &[(Address, String)],
     ) -> Result<Vec<Leftover>, ProviderError> {
-        // Keyed by (what, id) so that a resource found twice is reported once.
+        // Keyed by (what, id): sorted, and a resource listed twice by one source is reported
+        // once. The sources never overlap (the tagging pass skips what the listings cover).
         let mut found: BTreeMap<(String, String), Leftover> = BTreeMap::new();
+        let mut keep = |l: Leftover| {
+            found.insert((l.what.clone(), l.id.clone()), l);
+        };
 
         // 1. Everything tagged for the blueprint, confirmed by its service.
         let filter = TagFilter::builder().key(TAG_BLUEPRINT).values(blueprint).build();
@@ -59,36 +63,30 @@ impl AwsProvider {
                     None => Some(String::new()),
                 };
                 let address = tag(TAG_ADDRESS).and_then(|a| Address::parse(&a).ok());
-                found.insert(
-                    (what.clone(), short_id(arn).to_string()),
-                    Leftover { address, what, id: arn.to_string(), other_lineage },
-                );
+                keep(Leftover { address, what, id: arn.to_string(), other_lineage });
             }
         }
 
         // 2. IAM and CloudTrail, through their own listings (any lineage).
         let any = State { lineage: ANY_LINEAGE.into(), ..State::new(blueprint, &self.region) };
         let (iam, trail) = tokio::join!(self.refresh_iam(blueprint, &any), self.refresh_trail(blueprint, &any));
+        let mut add = |address: &Address, id: &str| {
+            keep(Leftover {
+                address: Some(address.clone()),
+                what: address.kind().noun(),
+                id: id.into(),
+                other_lineage: None,
+            })
+        };
         for part in [iam?, trail?] {
             for (address, live) in part.untracked {
-                let what = address.kind().noun();
-                found.insert(
-                    (what.clone(), short_id(&live.id).to_string()),
-                    Leftover { address: Some(address), what, id: live.id, other_lineage: None },
-                );
+                add(&address, &live.id);
             }
         }
 
         // 3. By name: metric filters, the Config recorder, delivery channel and rules.
         let wanted = |kind: Kind| -> BTreeMap<&str, &Address> {
             named.iter().filter(|(a, _)| a.kind() == kind).map(|(a, n)| (n.as_str(), a)).collect()
-        };
-        let mut add = |address: &Address, id: &str| {
-            let what = address.kind().noun();
-            found.insert(
-                (what.clone(), id.to_string()),
-                Leftover { address: Some(address.clone()), what, id: id.to_string(), other_lineage: None },
-            );
         };
         let filters = wanted(Kind::MetricFilter);
         if !filters.is_empty() {
@@ -274,11 +272,6 @@ fn split_arn(arn: &str) -> Option<(&str, &str)> {
     Some((service, resource))
 }
 
-/// The last segment of an id or ARN, so that one resource found by ARN and by id matches.
-fn short_id(id: &str) -> &str {
-    id.rsplit(['/', ':']).next().unwrap_or(id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,7 +285,5 @@ mod tests {
             Some(("logs", "log-group:soc-ct:*"))
         );
         assert_eq!(split_arn("not-an-arn"), None);
-        assert_eq!(short_id("arn:aws:sns:us-east-1:123456789012:soc-alerts"), "soc-alerts");
-        assert_eq!(short_id("vpc-1"), "vpc-1");
     }
 }
