@@ -44,7 +44,7 @@ fn main() {
     std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
     std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
     std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    let loaded = blueprint::load(Path::new(&file), EnvMode::Read { lineage: "bench" })
+    let loaded = blueprint::load(Path::new(&file), EnvMode::Read { lineage: "bench" }, &Default::default())
         .unwrap_or_else(|d| panic!("{}", d[0].message));
     let model = loaded.model;
     println!("{file}: {} resources, {} ms per request", model.resources.len(), latency.as_millis());
@@ -75,7 +75,7 @@ fn main() {
             let chain = longest_chain(&model) as u32;
             for destroy in [false, true] {
                 let snap = provider.refresh(&model.blueprint, &state).await.unwrap();
-                let p = plan(&model, &state, Some(&snap), PlanOptions { destroy }).unwrap();
+                let p = plan(&model, &state, Some(&snap), PlanOptions { destroy, ..Default::default() }).unwrap();
                 let durations: Arc<Mutex<HashMap<(socform::address::Address, Op), Duration>>> = Arc::default();
                 let d2 = durations.clone();
                 let on_event = move |e: Event| {

@@ -59,7 +59,7 @@ fn main() {
     for n in sizes {
         let text = generate(n);
         let src = SourceFile::new(Path::new("bench.yaml"), text);
-        let opts = LowerOptions { base_dir: ".".into(), env: None };
+        let opts = LowerOptions { base_dir: ".".into(), ..Default::default() };
         let (mut tv, mut tg, mut tp, mut tj) = (vec![], vec![], vec![], vec![]);
         let mut count = 0;
         for _ in 0..5 {

@@ -77,6 +77,13 @@ pub struct Global {
     /// No colours (also when NO_COLOR is set).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Set an input of the blueprint; wins over --var-file, SOCFORM_VAR_NAME and the default.
+    #[arg(long = "var", global = true, value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Set inputs from a YAML file of `NAME: value` lines; wins over SOCFORM_VAR_NAME and the
+    /// default (a later file wins over an earlier one).
+    #[arg(long = "var-file", global = true, value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -92,7 +99,8 @@ pub enum Command {
     /// Make AWS match a blueprint, or carry out a saved plan exactly.
     Apply {
         /// A blueprint, or a plan saved by `plan --out`.
-        target: PathBuf,
+        #[arg(value_name = "BLUEPRINT|PLANFILE")]
+        file: PathBuf,
         /// Do not ask for confirmation.
         #[arg(long)]
         auto_approve: bool,
@@ -103,6 +111,8 @@ pub enum Command {
         /// summary) instead of the human plan and progress, for CI.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        select: Select,
     },
     /// Delete everything a blueprint made, and prove nothing is left.
     Destroy {
@@ -184,6 +194,16 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
         format: PlanFormat,
     },
+    /// Print the outputs recorded by the last apply (all, or one by name: its bare value,
+    /// for scripts).
+    Output {
+        /// `[NAME] [BLUEPRINT]`: one output by name, and the blueprint whose state to read
+        /// (a lone argument ending in `.yaml` or `.yml` is the blueprint).
+        #[arg(num_args = 0..=2, value_name = "NAME|BLUEPRINT")]
+        args: Vec<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+        format: OutputFormat,
+    },
     /// Print the JSON Schema of the blueprint format.
     Schema,
 }
@@ -206,6 +226,29 @@ pub struct PlanArgs {
     /// Plan the destruction of everything.
     #[arg(long)]
     pub destroy: bool,
+    #[command(flatten)]
+    pub select: Select,
+}
+
+/// Which part of a blueprint a plan or apply covers.
+#[derive(Args, Debug, Clone, Default)]
+pub struct Select {
+    /// Only this resource and what it needs (repeatable); with --destroy, it and what needs it.
+    #[arg(long, value_name = "ADDRESS")]
+    pub target: Vec<String>,
+    /// Replace this resource even if nothing forces it (repeatable).
+    #[arg(long, value_name = "ADDRESS")]
+    pub replace: Vec<String>,
+    /// Change nothing in AWS: show what changed outside socform; apply records it in state.
+    #[arg(long, conflicts_with_all = ["target", "replace"])]
+    pub refresh_only: bool,
+}
+
+/// Output formats of `socform output`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    Human,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -227,6 +270,14 @@ pub enum StateCommand {
     /// that the next plan keeps it instead of replacing it. Nothing changes in AWS; its
     /// `socform:address` tag keeps the old address until its tags next change.
     Mv { from: String, to: String, blueprint: Option<PathBuf> },
+    /// Stop managing a resource and leave it in AWS: its record leaves state, and its
+    /// `socform:lineage` tag is rewritten to `released-LINEAGE` so that no later run of this
+    /// state adopts or deletes it (`destroy` lists it as released, not as left behind).
+    Rm {
+        address: String,
+        /// The blueprint whose state to change (or use --state).
+        blueprint: Option<PathBuf>,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -329,7 +380,14 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
         }
     };
-    let ui = Ui::new(&cli.global);
+    let mut ui = Ui::new(&cli.global);
+    match blueprint::inputs::Supplied::from_args(&cli.global.vars, &cli.global.var_files) {
+        Ok(s) => ui.inputs = s,
+        Err(diags) => {
+            ui.diagnostics(&diags);
+            return ExitCode::from(1);
+        }
+    }
     match run(cli, &ui) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -350,6 +408,8 @@ pub struct Ui {
     pub verbose: u8,
     /// apply/destroy `--json`: events as JSON lines on stdout.
     pub json: bool,
+    /// The blueprint inputs given on the command line (`--var`, `--var-file`).
+    pub inputs: blueprint::inputs::Supplied,
 }
 
 impl Ui {
@@ -361,11 +421,19 @@ impl Ui {
             quiet: g.quiet,
             verbose: g.verbose,
             json: false,
+            inputs: Default::default(),
         }
     }
 
     fn with_json(&self, json: bool) -> Ui {
-        Ui { color_out: self.color_out, color_err: self.color_err, quiet: self.quiet, verbose: self.verbose, json }
+        Ui {
+            color_out: self.color_out,
+            color_err: self.color_err,
+            quiet: self.quiet,
+            verbose: self.verbose,
+            json,
+            inputs: self.inputs.clone(),
+        }
     }
 
     /// One JSON event line on stdout (`--json`).
@@ -414,8 +482,8 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
     match cli.command {
         Command::Validate { blueprint, format } => validate(&blueprint, format, ui),
         Command::Plan(args) => plan_cmd(&g, args, ui),
-        Command::Apply { target, auto_approve, parallelism, json } => {
-            apply_cmd(&g, &target, auto_approve, parallelism as usize, &ui.with_json(json))
+        Command::Apply { file, auto_approve, parallelism, json, select } => {
+            apply_cmd(&g, &file, auto_approve, parallelism as usize, &select, &ui.with_json(json))
         }
         Command::Destroy { blueprint, auto_approve, parallelism, json } => {
             destroy_cmd(&g, &blueprint, auto_approve, parallelism as usize, &ui.with_json(json))
@@ -493,6 +561,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
             }
             None => bail!("`{}` is not a plan saved by `socform plan --out`", planfile.display()),
         },
+        Command::Output { args, format } => output_cmd(&g, &args, format),
         Command::Schema => {
             outln!("{}", serde_json::to_string_pretty(&blueprint::schema())?);
             Ok(0)
@@ -548,7 +617,7 @@ fn load_at_revision(rev: &str, path: &Path, ui: &Ui) -> Result<Loaded> {
     }
     let text = String::from_utf8(out.stdout).context("the old blueprint is not UTF-8")?;
     let source = crate::diag::SourceFile::new(Path::new(&format!("{rev}:{}", path.display())), text);
-    let opts = blueprint::LowerOptions { base_dir: dir.to_path_buf(), env: None };
+    let opts = blueprint::LowerOptions { base_dir: dir.to_path_buf(), inputs: ui.inputs.clone(), ..Default::default() };
     let root = blueprint::parse(&source).map_err(|d| {
         ui.diagnostics(&[d]);
         anyhow!(Reported(1))
@@ -584,14 +653,14 @@ fn load_with_secrets(path: &Path, state: &State, ui: &Ui) -> Result<Loaded> {
 }
 
 fn load(path: &Path, env: EnvMode<'_>, ui: &Ui) -> Result<Loaded> {
-    blueprint::load(path, env).map_err(|diags| {
+    blueprint::load(path, env, &ui.inputs).map_err(|diags| {
         ui.diagnostics(&diags);
         anyhow!(Reported(1))
     })
 }
 
 fn validate(path: &Path, format: DiagFormat, ui: &Ui) -> Result<u8> {
-    let result = blueprint::load(path, EnvMode::Skip)
+    let result = blueprint::load(path, EnvMode::Skip, &ui.inputs)
         .and_then(|l| Graph::from_model(&l.model).map(|_| l).map_err(|e| vec![Diagnostic::error(e.to_string())]));
     match (result, format) {
         (Ok(l), DiagFormat::Human) => {
@@ -772,14 +841,28 @@ fn pin_account(account: &str, recorded: Option<&str>, allowed: &[String]) -> Res
 }
 
 /// Makes a plan for a loaded blueprint.
-fn make_plan(g: &Global, loaded: &Loaded, state: &State, refresh: bool, destroy: bool, ui: &Ui) -> Result<Plan> {
+fn make_plan(
+    g: &Global,
+    loaded: &Loaded,
+    state: &State,
+    refresh: bool,
+    opts: PlanOptions,
+    ui: &Ui,
+) -> Result<(Plan, Option<plan::Snapshot>)> {
     let model = &loaded.model;
+    let destroy = opts.destroy;
     pin_state(state, &model.blueprint, &model.region)?;
+    check_addresses(model, state, &opts)?;
+    if opts.refresh_only && !refresh {
+        bail!("--refresh-only reads AWS: it cannot be combined with --refresh=false");
+    }
+    // Renames first, so that live state is read under the addresses the blueprint uses.
+    let (renamed, _) = plan::apply_moves(state, &model.moved);
     let snapshot = if refresh {
         let p = provider(g, &model.region)?;
         let account = account_of(&runtime()?, &p)?;
         pin_account(&account, state.account_id.as_deref(), &model.allowed_accounts)?;
-        let snap = runtime()?.block_on(p.refresh(&loaded.model.blueprint, state)).context("reading live state")?;
+        let snap = runtime()?.block_on(p.refresh(&loaded.model.blueprint, &renamed)).context("reading live state")?;
         if state.serial == 0 && !destroy {
             // A new state adopts nothing it cannot prove it made. Say so when another state
             // of this blueprint (a lost file, another lab) left resources here.
@@ -811,7 +894,7 @@ fn make_plan(g: &Global, loaded: &Loaded, state: &State, refresh: bool, destroy:
     } else {
         None
     };
-    let mut plan = plan::plan(&loaded.model, state, snapshot.as_ref(), PlanOptions { destroy })?;
+    let mut plan = plan::plan(&loaded.model, state, snapshot.as_ref(), opts)?;
     plan.provenance = plan::Provenance {
         lineage: state.lineage.clone(),
         allowed_accounts: model.allowed_accounts.clone(),
@@ -820,7 +903,42 @@ fn make_plan(g: &Global, loaded: &Loaded, state: &State, refresh: bool, destroy:
         blueprint_sha256: sha256_hex(loaded.source.text().as_bytes()),
         blueprint_path: loaded.source.path.clone(),
     };
-    Ok(plan)
+    Ok((plan, snapshot))
+}
+
+/// `--target` and `--replace` name resources of the blueprint (or, for a target, of state).
+fn check_addresses(model: &crate::model::Model, state: &State, opts: &PlanOptions) -> Result<()> {
+    let known = |a: &Address| model.get(a).is_some() || state.resources.contains_key(a);
+    for (flag, list) in [("--target", &opts.targets), ("--replace", &opts.replace)] {
+        for a in list.iter() {
+            if !known(a) {
+                let names: Vec<String> = model.resources.iter().map(|r| r.address.to_string()).collect();
+                let hint = match crate::blueprint::node::did_you_mean(&a.to_string(), names.iter().map(String::as_str))
+                {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => "`socform graph BLUEPRINT` lists the addresses".into(),
+                };
+                bail!("{flag} {a}: no such resource in blueprint `{}` or its state; {hint}", model.blueprint);
+            }
+        }
+    }
+    for a in &opts.replace {
+        if !state.resources.contains_key(a) {
+            bail!("--replace {a}: it does not exist yet, so there is nothing to replace (plan creates it)");
+        }
+    }
+    Ok(())
+}
+
+fn plan_options(select: &Select, destroy: bool) -> Result<PlanOptions> {
+    let parse =
+        |l: &[String]| l.iter().map(|a| Address::parse(a).map_err(|e| anyhow!("{e}"))).collect::<Result<Vec<_>>>();
+    Ok(PlanOptions {
+        destroy,
+        targets: parse(&select.target)?,
+        replace: parse(&select.replace)?,
+        refresh_only: select.refresh_only,
+    })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -859,7 +977,11 @@ fn plan_cmd(g: &Global, args: PlanArgs, ui: &Ui) -> Result<u8> {
     let store = open_store(g, &loaded.model.blueprint, &loaded.model.region)?;
     let state = fetch_state(&store, &loaded.model.blueprint, &loaded.model.region)?;
     let loaded = load_with_secrets(&args.blueprint, &state, ui)?;
-    let plan = make_plan(g, &loaded, &state, args.refresh, args.destroy, ui)?;
+    if args.select.refresh_only && (args.destroy || args.out.is_some()) {
+        bail!("--refresh-only shows what changed outside socform: it cannot be combined with --destroy or --out (run `socform apply --refresh-only` to record it)");
+    }
+    let opts = plan_options(&args.select, args.destroy)?;
+    let (plan, _) = make_plan(g, &loaded, &state, args.refresh, opts, ui)?;
     print_plan(&plan, args.format, ui);
     if let Some(out) = &args.out {
         let saved = SavedPlan { socform_saved_plan: 1, plan: plan.clone() };
@@ -889,9 +1011,22 @@ fn read_saved_plan(path: &Path) -> Option<Result<Plan>> {
     )
 }
 
-fn apply_cmd(g: &Global, target: &Path, auto_approve: bool, parallelism: usize, ui: &Ui) -> Result<u8> {
+fn apply_cmd(
+    g: &Global,
+    target: &Path,
+    auto_approve: bool,
+    parallelism: usize,
+    select: &Select,
+    ui: &Ui,
+) -> Result<u8> {
     if let Some(saved) = read_saved_plan(target) {
         let plan = saved?;
+        if !g.vars.is_empty() || !g.var_files.is_empty() {
+            bail!("a saved plan is applied with the inputs it was made with: drop --var and --var-file (or make a new plan with them)");
+        }
+        if !select.target.is_empty() || !select.replace.is_empty() || select.refresh_only {
+            bail!("a saved plan is applied exactly as it was made: give --target, --replace or --refresh-only to `socform plan`");
+        }
         check_region_flag(g, &plan.region, &plan.blueprint)?;
         let store = open_store(g, &plan.blueprint, &plan.region)?;
         let _lock = hold(&store, "apply", ui)?;
@@ -910,10 +1045,30 @@ fn apply_cmd(g: &Global, target: &Path, auto_approve: bool, parallelism: usize, 
     let _lock = hold(&store, "apply", ui)?;
     let state = fetch_state(&store, &loaded.model.blueprint, &loaded.model.region)?;
     let loaded = load_with_secrets(target, &state, ui)?;
-    let plan = make_plan(g, &loaded, &state, true, false, ui)?;
+    let (plan, snapshot) = make_plan(g, &loaded, &state, true, plan_options(select, false)?, ui)?;
     print_plan(&plan, PlanFormat::Human, ui);
+    if plan.refresh_only {
+        if !plan.has_changes() {
+            return Ok(0);
+        }
+        confirm(auto_approve, &format!("record these changes made outside socform in state {}", where_(&plan)))?;
+        let mut state = plan::accept_drift(&state, snapshot.as_ref(), &plan);
+        runtime()?.block_on(executor::StateSink::save(store.as_ref(), &mut state))?;
+        ui.note(&format!(
+            "State updated: {} change{} made outside socform recorded; nothing in AWS changed.",
+            plan.drift.len(),
+            if plan.drift.len() == 1 { "" } else { "s" }
+        ));
+        return Ok(0);
+    }
     if !plan.has_changes() {
+        // Nothing to change, but outputs may be new or changed (a new `outputs:` entry).
+        let outputs = record_outputs(&plan, state, store.as_ref(), &runtime()?)?;
+        if ui.json && !outputs.is_empty() {
+            ui.event(serde_json::json!({"event": "outputs", "outputs": outputs}));
+        }
         ui.event(serde_json::json!({"event": "summary", "ok": true, "interrupted": false, "done": 0, "failed": 0, "skipped": 0, "not_started": 0}));
+        print_outputs(&outputs, ui);
         return Ok(0);
     }
     confirm(auto_approve, &format!("apply these changes {}", where_(&plan)))?;
@@ -1001,10 +1156,19 @@ fn execute(
             );
         }
     }
+    // Renames are recorded first: every operation below uses the new addresses.
+    let (mut state, moved) = plan::apply_moves(&state, &plan.moved);
+    if !moved.is_empty() {
+        state.account_id.get_or_insert(account.clone());
+        rt.block_on(sink.save(&mut state)).context("recording the renames in state")?;
+        for m in &moved {
+            ui.note(&format!("{}: now recorded as {}", m.from, m.to));
+        }
+    }
     let progress = Progress::new(ui);
     let on_event = |e: Event| progress.event(e);
     EXECUTING.store(true, Ordering::SeqCst);
-    let (_state, outcome) = rt.block_on(executor::execute(
+    let (final_state, outcome) = rt.block_on(executor::execute(
         plan,
         provider.clone(),
         state,
@@ -1035,6 +1199,14 @@ fn execute(
         bail!("state could not be saved: {e}; resources made meanwhile carry socform tags and are adopted by the next run");
     }
     let verb = if plan.destroy { "Destroy" } else { "Apply" };
+    let outputs = if outcome.ok() && !outcome.interrupted {
+        record_outputs(plan, final_state, sink, &rt)?
+    } else {
+        Default::default()
+    };
+    if ui.json && !outputs.is_empty() {
+        ui.event(serde_json::json!({"event": "outputs", "outputs": outputs}));
+    }
     ui.event(serde_json::json!({
         "event": "summary", "ok": outcome.ok(), "interrupted": outcome.interrupted,
         "done": outcome.done.len(), "failed": outcome.failed.len(), "skipped": outcome.skipped.len(),
@@ -1051,6 +1223,7 @@ fn execute(
     }
     if outcome.ok() {
         ui.note(&format!("{verb} complete: {} operations.", outcome.done.len()));
+        print_outputs(&outputs, ui);
         Ok(0)
     } else {
         ui.error(&format!(
@@ -1063,13 +1236,97 @@ fn execute(
     }
 }
 
+/// Resolves the blueprint's outputs from state after a complete apply and records them in
+/// state for `socform output`; a destroy clears them.
+fn record_outputs(
+    plan: &Plan,
+    mut state: State,
+    sink: &dyn executor::StateSink,
+    rt: &tokio::runtime::Runtime,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    let globals = plan::globals(&plan.region, state.account_id.clone());
+    let values: std::collections::BTreeMap<String, String> = if plan.destroy {
+        Default::default()
+    } else {
+        plan.outputs
+            .iter()
+            .filter_map(|o| {
+                let attrs = [("v".to_string(), serde_json::Value::String(o.value.clone()))].into_iter().collect();
+                let (resolved, unknown) = crate::model::template::resolve_attrs(
+                    &attrs,
+                    &executor::Outputs { state: &state, globals: &globals },
+                );
+                let v = resolved.get("v")?.as_str()?.to_string();
+                (unknown.is_empty() && !v.contains("${")).then(|| (o.name.clone(), v))
+            })
+            .collect()
+    };
+    if values != state.outputs {
+        state.outputs = values.clone();
+        rt.block_on(sink.save(&mut state)).context("recording outputs in state")?;
+    }
+    Ok(values)
+}
+
+fn print_outputs(values: &std::collections::BTreeMap<String, String>, ui: &Ui) {
+    if values.is_empty() || ui.quiet || ui.json {
+        return;
+    }
+    errln!("\nOutputs:");
+    let width = values.keys().map(String::len).max().unwrap_or(0);
+    for (k, v) in values {
+        errln!("  {k:<width$} = {v}");
+    }
+}
+
+fn output_cmd(g: &Global, args: &[String], format: OutputFormat) -> Result<u8> {
+    let is_blueprint = |a: &str| a.ends_with(".yaml") || a.ends_with(".yml");
+    let (name, blueprint) = match args {
+        [] => (None, None),
+        [one] if is_blueprint(one) => (None, Some(PathBuf::from(one))),
+        [one] => (Some(one.clone()), None),
+        [name, bp] => (Some(name.clone()), Some(PathBuf::from(bp))),
+        _ => bail!("usage: socform output [NAME] [BLUEPRINT]"),
+    };
+    let store = pick_store(g, blueprint)?;
+    let state = runtime()?
+        .block_on(store.fetch())?
+        .ok_or_else(|| anyhow!("no state at `{}`: apply the blueprint first", store.location()))?;
+    if state.outputs.is_empty() {
+        bail!("no outputs in `{}`: they are recorded by a complete `socform apply`", store.location());
+    }
+    match (name, format) {
+        (Some(n), f) => {
+            let Some(v) = state.outputs.get(&n) else {
+                let names: Vec<&str> = state.outputs.keys().map(String::as_str).collect();
+                let hint = crate::blueprint::node::did_you_mean(&n, names.iter().copied())
+                    .map(|b| format!("did you mean `{b}`?"))
+                    .unwrap_or_else(|| format!("outputs: {}", names.join(", ")));
+                bail!("no output named `{n}`; {hint}");
+            };
+            match f {
+                OutputFormat::Human => outln!("{v}"),
+                OutputFormat::Json => outln!("{}", serde_json::Value::String(v.clone())),
+            }
+        }
+        (None, OutputFormat::Json) => outln!("{}", serde_json::to_string_pretty(&state.outputs)?),
+        (None, OutputFormat::Human) => {
+            let width = state.outputs.keys().map(String::len).max().unwrap_or(0);
+            for (k, v) in &state.outputs {
+                outln!("{k:<width$} = {v}");
+            }
+        }
+    }
+    Ok(0)
+}
+
 fn destroy_cmd(g: &Global, blueprint: &Path, auto_approve: bool, parallelism: usize, ui: &Ui) -> Result<u8> {
     let loaded = load_for_aws(g, blueprint, EnvMode::Skip, ui)?;
     let store = open_store(g, &loaded.model.blueprint, &loaded.model.region)?;
     let _lock = hold(&store, "destroy", ui)?;
     let state = fetch_state(&store, &loaded.model.blueprint, &loaded.model.region)?;
     let lineage = state.lineage.clone();
-    let plan = make_plan(g, &loaded, &state, true, true, ui)?;
+    let (plan, _) = make_plan(g, &loaded, &state, true, PlanOptions { destroy: true, ..Default::default() }, ui)?;
     print_plan(&plan, PlanFormat::Human, ui);
     let code = if plan.has_changes() {
         confirm(auto_approve, &format!("destroy all of these resources {}", where_(&plan)))?;
@@ -1123,8 +1380,21 @@ fn report_leftovers(g: &Global, loaded: &Loaded, lineage: &str, ui: &Ui) -> Resu
     ui.event(serde_json::json!({
         "event": "leftovers", "remaining": left.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
     }));
+    let (released, left): (Vec<_>, Vec<_>) = left.into_iter().partition(|l| {
+        l.other_lineage.as_deref().is_some_and(|o| o.strip_prefix(RELEASED_PREFIX).is_some_and(|r| r == lineage))
+    });
+    for r in &released {
+        ui.note(&format!("kept, as `socform state rm` asked: {r}"));
+    }
     if left.is_empty() {
-        ui.note("0 resources remain.");
+        ui.note(&format!(
+            "0 resources remain{}.",
+            if released.is_empty() {
+                String::new()
+            } else {
+                format!(" besides {} released from state", released.len())
+            }
+        ));
         return Ok(());
     }
     for l in &left {
@@ -1196,19 +1466,8 @@ fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, ui:
         bail!("`{address}` names resources that are not in state yet: import or apply those first");
     }
 
-    // Tag it as this state's own, changing nothing else: an update whose only difference
-    // is the tags (what AWS has is both the before and the after).
-    if kind.taggable() {
-        let mut before = attrs.clone();
-        before.insert("tags".into(), serde_json::Value::Null);
-        let req = crate::provider::Request {
-            address: &address,
-            attrs: &attrs,
-            blueprint: &model.blueprint,
-            lineage: &state.lineage,
-        };
-        rt.block_on(p.update(req, &live.id, &before)).map_err(|e| anyhow!("tagging {address}: {e}"))?;
-    }
+    // Tag it as this state's own, changing nothing else.
+    retag(&rt, &p, &address, &live.id, &attrs, &model.blueprint, &state.lineage)?;
     state.account_id = Some(account);
     state.resources.insert(
         address.clone(),
@@ -1229,32 +1488,96 @@ fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, ui:
     Ok(0)
 }
 
-fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
-    let pick = |blueprint: Option<PathBuf>| -> Result<Store> {
-        if let Some(b) = blueprint {
-            let loaded = blueprint::load(&b, EnvMode::Skip)
-                .map_err(|d| anyhow!("{}", d.first().map(|d| d.message.clone()).unwrap_or_default()))?;
-            return open_store(g, &loaded.model.blueprint, &loaded.model.region);
-        }
-        if g.state.is_some() {
-            return open_store(g, "", g.region.as_deref().unwrap_or("us-east-1"));
-        }
-        let files: Vec<PathBuf> = std::fs::read_dir("state")
-            .map(|rd| {
-                rd.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x == "json"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        match files.as_slice() {
-            [one] => Ok(Arc::new(LocalState::new(one))),
-            [] => bail!("no state found: name a blueprint or pass --state FILE"),
-            many => bail!(
-                "several state files in state/ ({}): name a blueprint or pass --state FILE",
-                many.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-            ),
-        }
+/// The state a command about state reads: the named blueprint's, `--state`, or the only
+/// file in `state/`.
+fn pick_store(g: &Global, blueprint: Option<PathBuf>) -> Result<Store> {
+    if let Some(b) = blueprint {
+        let (name, region) = blueprint::header(&b)
+            .map_err(|d| anyhow!("{}", d.first().map(|d| d.message.clone()).unwrap_or_default()))?;
+        return open_store(g, &name, &region);
+    }
+    if g.state.is_some() {
+        return open_store(g, "", g.region.as_deref().unwrap_or("us-east-1"));
+    }
+    let files: Vec<PathBuf> = std::fs::read_dir("state")
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect()
+        })
+        .unwrap_or_default();
+    match files.as_slice() {
+        [one] => Ok(Arc::new(LocalState::new(one))),
+        [] => bail!("no state found: name a blueprint or pass --state FILE"),
+        many => bail!(
+            "several state files in state/ ({}): name a blueprint or pass --state FILE",
+            many.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// Writes socform's tags on a resource with `lineage`, changing nothing else: an update
+/// whose only difference is the tags (what AWS has is both the before and the after).
+fn retag(
+    rt: &tokio::runtime::Runtime,
+    p: &Arc<dyn Provider>,
+    address: &Address,
+    id: &str,
+    attrs: &crate::model::Attrs,
+    blueprint: &str,
+    lineage: &str,
+) -> Result<()> {
+    if !address.kind().taggable() {
+        return Ok(());
+    }
+    let mut before = attrs.clone();
+    before.insert("tags".into(), serde_json::Value::Null);
+    let req = crate::provider::Request { address, attrs, blueprint, lineage };
+    rt.block_on(p.update(req, id, &before)).map_err(|e| anyhow!("tagging {address}: {e}"))?;
+    Ok(())
+}
+
+/// The lineage tag of a resource `socform state rm` released from a state.
+pub const RELEASED_PREFIX: &str = "released-";
+
+fn state_rm(g: &Global, address: &str, blueprint: Option<PathBuf>, ui: &Ui) -> Result<u8> {
+    let address = Address::parse(address)?;
+    let store = pick_store(g, blueprint)?;
+    let _lock = hold(&store, "state rm", ui)?;
+    let mut state = runtime()?.block_on(store.fetch())?.ok_or_else(|| anyhow!("no state at `{}`", store.location()))?;
+    let Some(rec) = state.resources.get(&address).cloned() else {
+        bail!("`{address}` is not in state `{}`: nothing was removed", store.location());
     };
+    check_region_flag(g, &state.region, &state.blueprint)?;
+    if let Some(dependent) = state.resources.iter().find(|(a, r)| **a != address && r.dependencies.contains(&address)) {
+        ui.warn(&format!(
+            "{} needs {address}: destroy will no longer wait for it, and will not delete {address}",
+            dependent.0
+        ));
+    }
+    if address.kind().taggable() {
+        let p = provider(g, &state.region)?;
+        let rt = runtime()?;
+        let account = account_of(&rt, &p)?;
+        pin_account(&account, state.account_id.as_deref(), &[])?;
+        let released = format!("{RELEASED_PREFIX}{}", state.lineage);
+        match retag(&rt, &p, &address, &rec.id, &rec.attributes, &state.blueprint, &released) {
+            Ok(()) => {}
+            // Already gone from AWS: only the record remains to remove.
+            Err(e) if e.to_string().contains("NotFound") || e.to_string().contains("not found") => {}
+            Err(e) => return Err(e.context("nothing was removed from state")),
+        }
+    }
+    state.resources.remove(&address);
+    runtime()?.block_on(executor::StateSink::save(store.as_ref(), &mut state))?;
+    errln!(
+        "Removed {address} ({}) from `{}`: it stays in AWS, and socform no longer manages it.",
+        rec.id,
+        store.location()
+    );
+    Ok(0)
+}
+
+fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
+    let pick = |blueprint: Option<PathBuf>| pick_store(g, blueprint);
     let read = |store: &Store| -> Result<State> {
         runtime()?.block_on(store.fetch())?.ok_or_else(|| anyhow!("no state at `{}`", store.location()))
     };
@@ -1292,7 +1615,14 @@ fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
                 );
             }
             let store = pick(blueprint)?;
-            let ui = Ui { color_out: false, color_err: false, quiet: g.quiet, verbose: g.verbose, json: false };
+            let ui = Ui {
+                color_out: false,
+                color_err: false,
+                quiet: g.quiet,
+                verbose: g.verbose,
+                json: false,
+                inputs: Default::default(),
+            };
             let _lock = hold(&store, "state mv", &ui)?;
             let mut state = read(&store)?;
             if state.resources.contains_key(&to) {
@@ -1311,6 +1641,17 @@ fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
             runtime()?.block_on(executor::StateSink::save(store.as_ref(), &mut state))?;
             errln!("Moved {from} to {to} in `{}`.", store.location());
             Ok(0)
+        }
+        StateCommand::Rm { address, blueprint } => {
+            let ui = Ui {
+                color_out: false,
+                color_err: false,
+                quiet: g.quiet,
+                verbose: g.verbose,
+                json: false,
+                inputs: Default::default(),
+            };
+            state_rm(g, &address, blueprint, &ui)
         }
         StateCommand::Unlock { lock_id, blueprint } => {
             let store = pick(blueprint)?;
@@ -1423,5 +1764,14 @@ impl Progress {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

@@ -41,6 +41,9 @@ pub struct State {
     /// exact name as this state's own if AWS says it was created after the marker.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pending: BTreeMap<Address, Pending>,
+    /// The blueprint's outputs as the last apply resolved them (`socform output`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: BTreeMap<String, String>,
 }
 
 /// A create under way (see [`State::pending`]).
@@ -79,6 +82,7 @@ impl State {
             account_id: None,
             resources: BTreeMap::new(),
             pending: BTreeMap::new(),
+            outputs: BTreeMap::new(),
         }
     }
 }

@@ -97,7 +97,7 @@ fn mutate(rng: &mut Rng, base: &str) -> String {
 
 fn check_blueprint(text: &str) {
     let src = SourceFile::new(Path::new("fuzz.yaml"), text.to_string());
-    let opts = LowerOptions { base_dir: "tests/fixtures".into(), env: None };
+    let opts = LowerOptions { base_dir: "tests/fixtures".into(), ..Default::default() };
     match blueprint::parse_and_lower(&src, &opts) {
         Ok(m) => {
             let _ = socform::graph::Graph::from_model(&m);

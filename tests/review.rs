@@ -17,7 +17,7 @@ fn model(text: &str) -> Model {
 /// A blueprint whose scripts live in `dir`.
 fn model_in(text: &str, dir: &str) -> Model {
     let src = SourceFile::new(Path::new("review.yaml"), text.to_string());
-    blueprint::parse_and_lower(&src, &LowerOptions { base_dir: dir.into(), env: None })
+    blueprint::parse_and_lower(&src, &LowerOptions { base_dir: dir.into(), ..Default::default() })
         .unwrap_or_else(|d| panic!("{:?}", d.iter().map(|d| &d.message).collect::<Vec<_>>()))
 }
 
@@ -241,7 +241,8 @@ fn diff_renders_three_ways() {
 fn lint_finds_nothing_in_the_reference_soc() {
     let text = std::fs::read_to_string("blueprints/soc-reference.yaml").unwrap();
     let src = SourceFile::new(Path::new("blueprints/soc-reference.yaml"), text);
-    let m = blueprint::parse_and_lower(&src, &LowerOptions { base_dir: "blueprints".into(), env: None }).unwrap();
+    let m = blueprint::parse_and_lower(&src, &LowerOptions { base_dir: "blueprints".into(), ..Default::default() })
+        .unwrap();
     let r = lint::lint(&m, &m.suppressions);
     assert!(r.findings.is_empty(), "{:#?}", r.findings);
     assert_eq!(r.exit_code(), 0);
@@ -369,7 +370,8 @@ fn a_suppression_without_a_reason_or_for_an_unknown_rule_is_refused() {
         Path::new("s.yaml"),
         format!("{LINT_BAD}lint:\n  suppress:\n    - {{ rule: SOC001, resource: security_group.admin, reason: '' }}\n    - {{ rule: SOC999, resource: security_group.admin, reason: because }}\n    - {{ rule: SOC002, resource: iam_role.nope, reason: because }}\n"),
     );
-    let err = blueprint::parse_and_lower(&src, &LowerOptions { base_dir: ".".into(), env: None }).unwrap_err();
+    let err =
+        blueprint::parse_and_lower(&src, &LowerOptions { base_dir: ".".into(), ..Default::default() }).unwrap_err();
     let msgs: Vec<&str> = err.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(
         msgs,

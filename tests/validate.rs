@@ -8,7 +8,7 @@ use socform::blueprint::{self, EnvMode, LowerOptions};
 use socform::diag::SourceFile;
 
 fn diagnostics(path: &str) -> Vec<socform::diag::Diagnostic> {
-    match blueprint::load(Path::new(path), EnvMode::Skip) {
+    match blueprint::load(Path::new(path), EnvMode::Skip, &Default::default()) {
         Ok(_) => panic!("{path} should be invalid"),
         Err(d) => d,
     }
@@ -16,7 +16,7 @@ fn diagnostics(path: &str) -> Vec<socform::diag::Diagnostic> {
 
 fn lower_text(text: &str) -> Result<socform::model::Model, Vec<socform::diag::Diagnostic>> {
     let src = SourceFile::new(Path::new("inline.yaml"), text.to_string());
-    blueprint::parse_and_lower(&src, &LowerOptions { base_dir: ".".into(), env: None })
+    blueprint::parse_and_lower(&src, &LowerOptions { base_dir: ".".into(), ..Default::default() })
 }
 
 #[test]
@@ -35,7 +35,7 @@ fn every_shipped_blueprint_and_example_is_valid() {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "yaml") {
-                if let Err(d) = blueprint::load(&path, EnvMode::Skip) {
+                if let Err(d) = blueprint::load(&path, EnvMode::Skip, &Default::default()) {
                     panic!("{}: {}", path.display(), d.iter().map(|d| d.render(false)).collect::<String>());
                 }
                 seen += 1;
@@ -121,7 +121,7 @@ fn a_huge_file_is_refused_before_parsing() {
     let f = std::fs::File::create(&path).unwrap();
     f.set_len(blueprint::MAX_BYTES + 1).unwrap();
     let start = Instant::now();
-    let err = blueprint::load(&path, EnvMode::Skip).err().expect("refused");
+    let err = blueprint::load(&path, EnvMode::Skip, &Default::default()).err().expect("refused");
     assert!(start.elapsed() < Duration::from_secs(1));
     assert!(err[0].message.contains("at most 8 MiB"), "{}", err[0].message);
 }

@@ -33,13 +33,21 @@ use crate::model::{Attrs, Detection, Kind, Model, Resource};
 /// value's fingerprint ([`crate::model::spec::fingerprint`]): lowering never holds a secret.
 pub type EnvReader<'a> = &'a dyn Fn(&Address, &str) -> Option<String>;
 
+/// Fingerprints a value given to `address` (a `from_input` value), salted as [`EnvReader`]'s.
+pub type Fingerprinter<'a> = &'a dyn Fn(&Address, &str) -> String;
+
 /// How lowering reads the outside world.
+#[derive(Default)]
 pub struct LowerOptions<'a> {
     /// Folder that relative paths in the blueprint (user data scripts) resolve against.
     pub base_dir: PathBuf,
     /// Reads environment variables for `from_env` values. `None` (as in `validate`) checks
     /// the blueprint without reading them.
     pub env: Option<EnvReader<'a>>,
+    /// Fingerprints `from_input` values; `None` when `env` is `None`.
+    pub fingerprint: Option<Fingerprinter<'a>>,
+    /// Values of the blueprint's inputs set from outside (`--var`, `--var-file`, environment).
+    pub inputs: super::inputs::Supplied,
 }
 
 /// Largest user data AWS accepts, before base64.
@@ -56,6 +64,9 @@ const TOP_KEYS: &[&str] = &[
     "region",
     "allowed_accounts",
     "description",
+    "inputs",
+    "outputs",
+    "moved",
     "tags",
     "network",
     "security_groups",
@@ -212,6 +223,22 @@ pub fn lower(
     root: &Node,
     opts: &LowerOptions<'_>,
 ) -> Result<(Model, Locations), Vec<Diagnostic>> {
+    lower_full(source, root, opts).map(|l| (l.model, l.locations))
+}
+
+/// A lowered blueprint with what only the caller may see.
+pub struct Lowered {
+    pub model: Model,
+    pub locations: Locations,
+    /// Values handed to secrets with `from_input`, by the variable name the secret records
+    /// (`SOCFORM_VAR_NAME`): the apply needs them, and no plan or state may hold them.
+    pub secret_inputs: BTreeMap<String, String>,
+}
+
+/// Reads one blueprint, resolving its inputs first.
+pub fn lower_full(source: &Arc<SourceFile>, root: &Node, opts: &LowerOptions<'_>) -> Result<Lowered, Vec<Diagnostic>> {
+    let resolved = super::inputs::resolve(source, root, &opts.inputs)?;
+    let root = &resolved.root;
     let mut cx = Lower {
         src: source.clone(),
         opts,
@@ -230,6 +257,10 @@ pub fn lower(
         trail_log_group: None,
         detections: Vec::new(),
         suppressions: Vec::new(),
+        inputs: resolved.inputs,
+        secret_inputs: BTreeMap::new(),
+        outputs: Vec::new(),
+        moved: Vec::new(),
     };
     cx.run(root);
     if cx.diags.is_empty() {
@@ -241,9 +272,12 @@ pub fn lower(
             resources: cx.resources.into_values().map(|(r, _)| r).collect(),
             detections: cx.detections,
             suppressions: cx.suppressions,
+            inputs: cx.inputs.values().map(super::inputs::Resolved::to_model).collect(),
+            outputs: cx.outputs,
+            moved: cx.moved,
         };
         model.sort();
-        Ok((model, locations))
+        Ok(Lowered { model, locations, secret_inputs: cx.secret_inputs })
     } else {
         cx.diags.sort_by_key(|d| d.loc.map(|l| (l.line, l.column)).unwrap_or((0, 0)));
         Err(cx.diags)
@@ -271,6 +305,10 @@ struct Lower<'a> {
     trail_log_group: Option<String>,
     detections: Vec<Detection>,
     suppressions: Vec<crate::model::Suppression>,
+    inputs: BTreeMap<String, super::inputs::Resolved>,
+    secret_inputs: BTreeMap<String, String>,
+    outputs: Vec<crate::model::Output>,
+    moved: Vec<crate::model::Moved>,
 }
 
 impl Lower<'_> {
@@ -637,6 +675,114 @@ impl Lower<'_> {
         self.bucket_policies();
         if let Some(n) = root.get("lint") {
             self.lint(n);
+        }
+        self.outputs(root.get("outputs"));
+        if let Some(n) = root.get("moved") {
+            self.moved(n);
+        }
+    }
+
+    /// Declared outputs, and the useful ones every blueprint gets unless it names its own
+    /// so: how to open a shell on each host, each topic's ARN, the alarms console.
+    fn outputs(&mut self, n: Option<&Node>) {
+        let mut declared = BTreeSet::new();
+        for (key, node) in n.map(|n| self.map_entries(n, "outputs")).unwrap_or_default() {
+            let Some(o) = self.read::<raw::Output>(node) else { continue };
+            if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                self.error(key.loc, format!("`{}` is not a valid output name: letters, digits and `_`", key.value));
+                continue;
+            }
+            if let Some(value) = self.user_templates(&o.value) {
+                declared.insert(key.value.clone());
+                self.outputs.push(crate::model::Output { name: key.value, value, description: o.description });
+            }
+        }
+        let region = self.region.clone();
+        let mut defaults = Vec::new();
+        for (a, _) in self.resources.values() {
+            let (kind, name) = (a.address.kind(), a.address.name());
+            match kind {
+                Kind::Instance => defaults.push(crate::model::Output {
+                    name: format!("connect_{name}"),
+                    value: format!("aws ssm start-session --target {} --region {region}", output_ref(&a.address, "id")),
+                    description: Some(format!(
+                        "a shell on host `{name}` through SSM Session Manager (no SSH, no open port)"
+                    )),
+                }),
+                Kind::SnsTopic => defaults.push(crate::model::Output {
+                    name: format!("topic_{name}"),
+                    value: output_ref(&a.address, "arn"),
+                    description: Some(format!("the ARN of notification topic `{name}`")),
+                }),
+                _ => {}
+            }
+        }
+        if self.resources.values().any(|(r, _)| r.kind() == Kind::Alarm) {
+            defaults.push(crate::model::Output {
+                name: "alarms_url".into(),
+                value: format!("https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#alarmsV2:"),
+                description: Some("the CloudWatch alarms of this account and region".into()),
+            });
+        }
+        for d in defaults {
+            if !declared.contains(&d.name) && d.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                self.outputs.push(d);
+            }
+        }
+        self.outputs.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+
+    /// `moved:` entries: the old address must be gone from the blueprint and the new one in it.
+    fn moved(&mut self, n: &Node) {
+        let Some(list) = self.read::<Vec<raw::Moved>>(n) else { return };
+        let mut seen = BTreeSet::new();
+        for m in list {
+            let (from, to) = match (Address::parse(&m.from), Address::parse(&m.to)) {
+                (Ok(f), Ok(t)) => (f, t),
+                (Err(e), _) => {
+                    self.error_help(
+                        m.from.loc,
+                        e.to_string(),
+                        "write an address as `socform state list` shows it, such as `instance.siem`",
+                    );
+                    continue;
+                }
+                (_, Err(e)) => {
+                    self.error_help(
+                        m.to.loc,
+                        e.to_string(),
+                        "write an address as `socform graph` shows it, such as `instance.wazuh`",
+                    );
+                    continue;
+                }
+            };
+            if from.kind() != to.kind() {
+                self.error(
+                    m.to.loc,
+                    format!(
+                        "`{from}` is a {} and `{to}` a {}: a resource keeps its kind",
+                        from.kind().noun(),
+                        to.kind().noun()
+                    ),
+                );
+                continue;
+            }
+            if !self.resources.contains_key(&to) {
+                self.error(m.to.loc, format!("`{to}` is not a resource of this blueprint (see `socform graph`)"));
+                continue;
+            }
+            if self.resources.contains_key(&from) {
+                self.error(
+                    m.from.loc,
+                    format!("`{from}` is still in the blueprint: a move's old address must be gone from it"),
+                );
+                continue;
+            }
+            if !seen.insert(from.clone()) {
+                self.error(m.from.loc, format!("`{from}` is moved twice"));
+                continue;
+            }
+            self.moved.push(crate::model::Moved { from, to });
         }
     }
 
@@ -1839,6 +1985,27 @@ impl Lower<'_> {
     // ---- parameters and secrets --------------------------------------------------------
 
     fn value_source(&mut self, address: &Address, src: &Sp<raw::ValueSource>) -> Option<SecretValue> {
+        if let Some(name) = &src.from_input {
+            if src.from_env.is_some() || src.generate.is_some() {
+                self.error(src.loc, "a secret value has exactly one of `from_env`, `from_input` and `generate`");
+                return None;
+            }
+            let Some(input) = self.inputs.get(name.as_str()) else {
+                let help = match did_you_mean(name, self.inputs.keys().map(String::as_str)) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => "declare it under `inputs:`, with `sensitive: true`".into(),
+                };
+                self.error_help(name.loc, format!("no input named `{}`", name.value), help);
+                return None;
+            };
+            let (variable, value) = (format!("SOCFORM_VAR_{}", name.value), input.text());
+            let sha256 = match self.opts.fingerprint {
+                Some(f) => f(address, &value),
+                None => "not read by validate".to_string(),
+            };
+            self.secret_inputs.insert(variable.clone(), value);
+            return Some(SecretValue::FromEnv { variable, sha256 });
+        }
         match (&src.from_env, &src.generate) {
             (Some(var), None) => {
                 let sha256 = match self.opts.env {
@@ -1866,7 +2033,7 @@ impl Lower<'_> {
             _ => {
                 self.error_help(
                     src.loc,
-                    "a secret value has exactly one of `from_env` and `generate`",
+                    "a secret value has exactly one of `from_env`, `from_input` and `generate`",
                     "values are never written in a blueprint in clear",
                 );
                 None

@@ -7,6 +7,7 @@
 //! **Architecture Invariant:** this is the only module that knows YAML and source spans.
 //! Everything downstream sees a [`Model`].
 
+pub mod inputs;
 pub mod lower;
 pub mod names;
 pub mod node;
@@ -42,8 +43,9 @@ pub enum EnvMode<'a> {
     Skip,
 }
 
-/// Reads, parses, validates and lowers a blueprint file.
-pub fn load(path: &Path, env: EnvMode<'_>) -> Result<Loaded, Vec<Diagnostic>> {
+/// Reads, parses, validates and lowers a blueprint file, with its inputs set from
+/// `inputs` (`--var`, `--var-file`, the environment) or their defaults.
+pub fn load(path: &Path, env: EnvMode<'_>, inputs: &inputs::Supplied) -> Result<Loaded, Vec<Diagnostic>> {
     let text = read_text(path)?;
     let source = SourceFile::new(path, text);
     let base_dir = path
@@ -56,13 +58,38 @@ pub fn load(path: &Path, env: EnvMode<'_>) -> Result<Loaded, Vec<Diagnostic>> {
             EnvMode::Read { lineage } => lineage,
             EnvMode::Skip => return None,
         };
-        std::env::var(name).ok().map(|v| crate::model::spec::fingerprint(lineage, address, &v))
+        crate::model::spec::variable(name).map(|v| crate::model::spec::fingerprint(lineage, address, &v))
+    };
+    let fingerprint = |address: &crate::address::Address, value: &str| match env {
+        EnvMode::Read { lineage } => crate::model::spec::fingerprint(lineage, address, value),
+        EnvMode::Skip => "not read".to_string(),
     };
     let reads = matches!(env, EnvMode::Read { .. });
-    let opts = LowerOptions { base_dir, env: reads.then_some(&read_env as lower::EnvReader<'_>) };
+    let opts = LowerOptions {
+        base_dir,
+        env: reads.then_some(&read_env as lower::EnvReader<'_>),
+        fingerprint: reads.then_some(&fingerprint as lower::Fingerprinter<'_>),
+        inputs: inputs.clone(),
+    };
     let root = parse(&source).map_err(|d| vec![d])?;
-    let (model, locations) = lower::lower(&source, &root, &opts)?;
-    Ok(Loaded { source, model, locations })
+    let lowered = lower::lower_full(&source, &root, &opts)?;
+    // The apply reads `from_input` values where it reads `from_env` ones.
+    for (variable, value) in lowered.secret_inputs {
+        crate::model::spec::provide_variable(&variable, value);
+    }
+    Ok(Loaded { source, model: lowered.model, locations: lowered.locations })
+}
+
+/// A blueprint's name and region, read without checking or lowering the rest (to find its
+/// state when its inputs are not at hand).
+pub fn header(path: &Path) -> Result<(String, String), Vec<Diagnostic>> {
+    let source = SourceFile::new(path, read_text(path)?);
+    let root = parse(&source).map_err(|d| vec![d])?;
+    let field = |k: &str| root.get(k).and_then(Node::as_str).map(str::to_string);
+    match (field("blueprint"), field("region")) {
+        (Some(b), Some(r)) => Ok((b, r)),
+        _ => Err(vec![Diagnostic::error(format!("`{}` has no `blueprint:` and `region:`", path.display()))]),
+    }
 }
 
 fn read_text(path: &Path) -> Result<String, Vec<Diagnostic>> {

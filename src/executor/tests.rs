@@ -182,7 +182,7 @@ async fn destroy_removes_everything_dependents_first() {
     let (state, outcome, _) = apply(LAB, &provider, State::new("lab", "us-east-1"), 10).await;
     assert!(outcome.ok());
     let m = model(LAB);
-    let p = plan(&m, &state, None, PlanOptions { destroy: true }).unwrap();
+    let p = plan(&m, &state, None, PlanOptions { destroy: true, ..Default::default() }).unwrap();
     let sink = MemorySink::default();
     let (events, on_event) = collect();
     // The memory provider refuses to delete what something still names, as AWS does: a wrong
@@ -203,7 +203,7 @@ async fn a_delete_refused_for_a_dependency_is_reported_not_hidden() {
     let (state, _, _) = apply(LAB, &provider, State::new("lab", "us-east-1"), 10).await;
     provider.fail(&addr("security_group.web"), Call::Delete, ProviderError::DependencyViolation("sg in use".into()), 1);
     let m = model(LAB);
-    let p = plan(&m, &state, None, PlanOptions { destroy: true }).unwrap();
+    let p = plan(&m, &state, None, PlanOptions { destroy: true, ..Default::default() }).unwrap();
     let sink = MemorySink::default();
     let (_e, on_event) = collect();
     let (state, outcome) =

@@ -67,6 +67,49 @@ pub struct Model {
     /// Lint findings the blueprint accepts, each with its reason.
     #[serde(default)]
     pub suppressions: Vec<Suppression>,
+    /// The blueprint's inputs with the values used (sensitive ones hidden).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<Input>,
+    /// What `socform output` prints, templates unresolved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<Output>,
+    /// Renames: state recorded at `from` belongs to `to`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<Moved>,
+}
+
+/// An input of the blueprint and the value this model was made with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Input {
+    pub name: String,
+    /// `string`, `number`, `bool`, `cidr`, `email` or `list`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `"(sensitive)"` for a sensitive input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    /// `"(sensitive)"` for a sensitive input.
+    pub value: Value,
+    #[serde(default)]
+    pub sensitive: bool,
+}
+
+/// An output: a text whose templates are resolved from state after apply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Output {
+    pub name: String,
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A resource renamed in the blueprint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Moved {
+    pub from: Address,
+    pub to: Address,
 }
 
 /// A lint rule waived for one resource, with the reason written down.

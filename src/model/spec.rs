@@ -266,6 +266,22 @@ pub fn fingerprint(lineage: &str, address: &crate::address::Address, value: &str
     format!("pbkdf2-sha256:{FINGERPRINT_ROUNDS}:{}", hex::encode(out))
 }
 
+/// Values of `from_input` secrets, given to this process on its command line: read where
+/// environment variables are, and never written anywhere.
+static PROVIDED: std::sync::Mutex<BTreeMap<String, String>> = std::sync::Mutex::new(BTreeMap::new());
+
+/// Makes `value` what [`variable`] answers for `name` in this process.
+pub fn provide_variable(name: &str, value: String) {
+    if let Ok(mut m) = PROVIDED.lock() {
+        m.insert(name.to_string(), value);
+    }
+}
+
+/// A `from_env`/`from_input` variable: a value given to this process, else the environment's.
+pub fn variable(name: &str) -> Option<String> {
+    PROVIDED.lock().ok().and_then(|m| m.get(name).cloned()).or_else(|| std::env::var(name).ok())
+}
+
 /// Where a sensitive value comes from. The value itself is never in a model, a plan or a
 /// state file: only its [`fingerprint`], so that a change is still seen.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

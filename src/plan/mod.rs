@@ -200,11 +200,31 @@ pub struct Plan {
     pub globals: BTreeMap<String, String>,
     #[serde(default)]
     pub provenance: Provenance,
+    /// The inputs the plan was made with (sensitive values hidden): a saved plan is applied
+    /// with these and no others.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<crate::model::Input>,
+    /// The blueprint's outputs, resolved from state after apply.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<crate::model::Output>,
+    /// Resources recorded under an old address and kept under their new one (`moved:`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<crate::model::Moved>,
+    /// `--target`: only these and what they need (what needs them, when destroying).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Address>,
+    /// `--refresh-only`: no change to AWS; apply records the drift in state.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refresh_only: bool,
 }
 
 impl Plan {
+    /// Whether applying the plan would change anything, in AWS or in state.
     pub fn has_changes(&self) -> bool {
-        self.summary.total() > 0
+        if self.refresh_only {
+            return !self.drift.is_empty() || !self.moved.is_empty();
+        }
+        self.summary.total() > 0 || !self.moved.is_empty()
     }
 
     pub fn change(&self, address: &Address) -> Option<&Change> {
@@ -235,9 +255,37 @@ pub struct Snapshot {
     pub duplicates: Vec<(Address, LiveResource)>,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct PlanOptions {
     pub destroy: bool,
+    /// Plan only these addresses and what they depend on (when destroying: what depends on
+    /// them). Empty: everything.
+    pub targets: Vec<Address>,
+    /// Replace these even where nothing forces it (`--replace`).
+    pub replace: Vec<Address>,
+    /// Plan no change: only report what changed outside socform (`--refresh-only`).
+    pub refresh_only: bool,
+}
+
+/// State with the blueprint's renames applied: the record at each `from` moves to `to`
+/// (when `to` has none yet), and what needed it needs it under its new address.
+pub fn apply_moves(state: &State, moved: &[crate::model::Moved]) -> (State, Vec<crate::model::Moved>) {
+    let mut s = state.clone();
+    let mut done = Vec::new();
+    for m in moved {
+        if s.resources.contains_key(&m.to) {
+            continue;
+        }
+        let Some(rec) = s.resources.remove(&m.from) else { continue };
+        s.resources.insert(m.to.clone(), rec);
+        for r in s.resources.values_mut() {
+            for d in r.dependencies.iter_mut().filter(|d| **d == m.from) {
+                *d = m.to.clone();
+            }
+        }
+        done.push(m.clone());
+    }
+    (s, done)
 }
 
 /// The prior view of one address: what state recorded, overridden by what refresh saw.
@@ -261,6 +309,8 @@ pub fn globals(region: &str, account: Option<String>) -> BTreeMap<String, String
 
 /// Computes the plan.
 pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOptions) -> Result<Plan, GraphError> {
+    let (moved_state, moved) = apply_moves(state, &model.moved);
+    let state = &moved_state;
     let graph = Graph::from_model(model)?;
     let account = live.and_then(|l| l.account_id.clone()).or_else(|| state.account_id.clone());
     let globals = globals(&model.region, account);
@@ -312,7 +362,7 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
             let lookup = PlanLookup { model, prior: &prior, pending: &pending, globals: &globals };
             let (mut after, unknown) = template::resolve_attrs(&r.attrs, &lookup);
             addr.kind().normalize(&mut after);
-            let change = match prior.get(addr) {
+            let mut change = match prior.get(addr) {
                 None => {
                     let mut reasons = Vec::new();
                     if gone.contains(addr) {
@@ -335,6 +385,10 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
                 }
                 Some(p) => compare(r, p, after, &unknown, &replaced, state.resources.get(addr)),
             };
+            if opts.replace.contains(addr) && matches!(change.action, Action::NoOp | Action::Update) {
+                change.action = Action::Replace;
+                change.reasons.push("replaced on request (--replace)".into());
+            }
             if matches!(change.action, Action::Create | Action::Replace) {
                 pending.insert(addr.clone());
             }
@@ -434,6 +488,14 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
         }
     }
 
+    if !opts.targets.is_empty() {
+        let keep = targeted(&opts.targets, &changes, opts.destroy);
+        changes.retain(|c| keep.contains(&c.address));
+    }
+    if opts.refresh_only {
+        changes.clear();
+    }
+
     let mut summary = Summary::default();
     for c in &changes {
         match c.action {
@@ -468,7 +530,59 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
         summary,
         globals,
         provenance: Provenance::default(),
+        inputs: model.inputs.clone(),
+        outputs: model.outputs.clone(),
+        moved,
+        targets: opts.targets.clone(),
+        refresh_only: opts.refresh_only,
     })
+}
+
+/// State after `apply --refresh-only`: the records the plan found drifted take what AWS
+/// has (a resource deleted outside socform loses its record); the rest stay as they are.
+pub fn accept_drift(state: &State, live: Option<&Snapshot>, plan: &Plan) -> State {
+    let (mut s, _) = apply_moves(state, &plan.moved);
+    let Some(live) = live else { return s };
+    let drifted: BTreeSet<&Address> = plan.drift.iter().map(|d| &d.address).collect();
+    for addr in drifted {
+        match live.resources.get(addr) {
+            Some(None) => {
+                s.resources.remove(addr);
+            }
+            Some(Some(l)) => {
+                if let Some(rec) = s.resources.get_mut(addr) {
+                    rec.id = l.id.clone();
+                    rec.attributes = l.attributes.clone();
+                    rec.outputs = l.outputs.clone();
+                }
+            }
+            None => {}
+        }
+    }
+    s
+}
+
+/// The addresses a targeted plan keeps: the targets and everything they need, following
+/// both what the blueprint says and what state recorded; when destroying, the targets and
+/// everything that needs them (those must go first).
+fn targeted(targets: &[Address], changes: &[Change], destroy: bool) -> BTreeSet<Address> {
+    let edges: Vec<(&Address, &Address)> = changes
+        .iter()
+        .flat_map(|c| c.depends_on.iter().chain(&c.prior_dependencies).map(move |d| (&c.address, d)))
+        .collect();
+    let mut keep: BTreeSet<Address> = targets.iter().cloned().collect();
+    loop {
+        let before = keep.len();
+        for (from, to) in &edges {
+            let (have, add) = if destroy { (*to, *from) } else { (*from, *to) };
+            if keep.contains(have) && !keep.contains(add) {
+                keep.insert(add.clone());
+            }
+        }
+        if keep.len() == before {
+            return keep;
+        }
+    }
 }
 
 /// Compares the desired attributes of `r` with what exists. An attribute that names a

@@ -47,6 +47,18 @@ pub struct JsonPlan<'a> {
     /// Changes that broaden access or weaken monitoring.
     pub review: &'a [crate::review::Finding],
     pub summary: Summary,
+    /// The inputs the plan was made with; sensitive values read `(sensitive)`.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub inputs: &'a [crate::model::Input],
+    /// Renames from `moved:` that apply records.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub moved: &'a [crate::model::Moved],
+    /// `--target` addresses (empty: the whole blueprint).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub targets: &'a [crate::address::Address],
+    /// `--refresh-only`: no change to AWS.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub refresh_only: bool,
 }
 
 #[derive(Serialize)]
@@ -91,6 +103,10 @@ pub fn json(plan: &Plan) -> String {
         untracked: &plan.untracked,
         review: &plan.review,
         summary: plan.summary,
+        inputs: &plan.inputs,
+        moved: &plan.moved,
+        targets: &plan.targets,
+        refresh_only: plan.refresh_only,
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("plans serialise");
     s.push('\n');
@@ -209,6 +225,38 @@ pub fn human(plan: &Plan, color: bool) -> String {
         out.push('\n');
     }
 
+    if plan.refresh_only {
+        if plan.drift.is_empty() {
+            let _ = writeln!(out, "No changes outside socform: state matches AWS.");
+        } else {
+            let _ = writeln!(out, "Refresh only: nothing in AWS changes. `apply --refresh-only` records what changed outside socform in state.");
+        }
+        return out;
+    }
+
+    if !plan.targets.is_empty() {
+        let list: Vec<String> = plan.targets.iter().map(|t| t.to_string()).collect();
+        let _ = writeln!(
+            out,
+            "{}",
+            st.dim(&format!(
+                "Targeted: only {} and what {} need{}; the rest is left as it is. Run a full plan afterwards.",
+                list.join(", "),
+                if list.len() == 1 { "it" } else { "they" },
+                if list.len() == 1 { "s" } else { "" }
+            ))
+        );
+        out.push('\n');
+    }
+
+    if !plan.moved.is_empty() {
+        let _ = writeln!(out, "{}", st.bold("Renamed in the blueprint (kept, not replaced):"));
+        for m in &plan.moved {
+            let _ = writeln!(out, "  {} {} -> {}", st.action(Action::Update, ">"), m.from, m.to);
+        }
+        out.push('\n');
+    }
+
     if !plan.untracked.is_empty() {
         let _ = writeln!(out, "{}", st.bold("Tagged as made by this state, but in neither state nor the blueprint (left alone; `destroy` removes them):"));
         for u in &plan.untracked {
@@ -219,7 +267,11 @@ pub fn human(plan: &Plan, color: bool) -> String {
 
     let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action.is_change() || c.adopted).collect();
     if changing.is_empty() {
-        let _ = writeln!(out, "No changes. AWS matches the blueprint.");
+        if plan.moved.is_empty() {
+            let _ = writeln!(out, "No changes. AWS matches the blueprint.");
+        } else {
+            let _ = writeln!(out, "No changes in AWS; apply records the new addresses in state.");
+        }
         return out;
     }
     if !plan.review.is_empty() {

@@ -29,7 +29,7 @@ log_groups:
 pub(crate) fn model(text: &str) -> Model {
     let src = SourceFile::new(Path::new("lab.yaml"), text.to_string());
     let env = |a: &Address, _: &str| Some(crate::model::spec::fingerprint("test-lineage", a, "s3cret"));
-    let opts = LowerOptions { base_dir: ".".into(), env: Some(&env) };
+    let opts = LowerOptions { base_dir: ".".into(), env: Some(&env), ..Default::default() };
     blueprint::parse_and_lower(&src, &opts)
         .unwrap_or_else(|d| panic!("{:#?}", d.iter().map(|d| &d.message).collect::<Vec<_>>()))
 }
@@ -191,7 +191,7 @@ fn removed_resources_are_deleted_dependents_first() {
 fn destroy_deletes_everything_in_reverse_dependency_order() {
     let m = model(LAB);
     let state = applied_state(&m);
-    let p = plan(&m, &state, None, PlanOptions { destroy: true }).unwrap();
+    let p = plan(&m, &state, None, PlanOptions { destroy: true, ..Default::default() }).unwrap();
     assert_eq!(p.summary.delete, m.resources.len());
     let pos = |a: &str| p.changes.iter().position(|c| c.address == addr(a)).unwrap();
     assert!(pos("subnet.a") < pos("vpc.main"));
@@ -258,7 +258,7 @@ fn untracked_resources_found_by_tags_are_adopted_not_created_twice() {
     assert_eq!(p.summary.delete, 0);
     assert!(render::human(&p, false).contains("log_group.app"), "the plan names it");
     // ...and destroy, which removes everything the state's lineage made, takes it too.
-    let p = plan(&m2, &state, Some(&snap), PlanOptions { destroy: true }).unwrap();
+    let p = plan(&m2, &state, Some(&snap), PlanOptions { destroy: true, ..Default::default() }).unwrap();
     let c = p.change(&addr("log_group.app")).unwrap();
     assert_eq!(c.action, Action::Delete);
     assert!(c.adopted);
@@ -354,7 +354,7 @@ fn a_resource_gone_from_aws_and_unwanted_leaves_state() {
     let state = applied_state(&m);
     let mut snap = live_as_recorded(&state);
     snap.resources.insert(addr("log_group.app"), None);
-    let p = plan(&m, &state, Some(&snap), PlanOptions { destroy: true }).unwrap();
+    let p = plan(&m, &state, Some(&snap), PlanOptions { destroy: true, ..Default::default() }).unwrap();
     let c = p.change(&addr("log_group.app")).expect("the record is planned away");
     assert_eq!(c.action, Action::Delete);
     assert!(c.reasons.iter().any(|r| r.contains("already deleted outside socform")), "{:?}", c.reasons);
@@ -368,7 +368,8 @@ fn user_data_variables_are_exported_for_bash_and_set_for_powershell() {
     std::fs::write(dir.path().join("w.ps1"), "<powershell>\nWrite-Output $env:PEER\n</powershell>\n").unwrap();
     let text = "blueprint: ud\nregion: us-east-1\nnetwork:\n  vpc: { cidr: 10.0.0.0/16 }\n  subnets: { a: { cidr: 10.0.0.0/24, az: us-east-1a } }\nhosts:\n  lin: { subnet: a, instance_type: t3.micro, image: ami-0123456789abcdef0, user_data: { file: a.sh, vars: { PEER: \"it's ${host.win.private_ip}\" } } }\n  win: { subnet: a, instance_type: t3.micro, image: ami-0123456789abcdef0, user_data: { file: w.ps1, vars: { PEER: \"it's\" } } }\n";
     let src = SourceFile::new(&dir.path().join("ud.yaml"), text.to_string());
-    let m = blueprint::parse_and_lower(&src, &LowerOptions { base_dir: dir.path().into(), env: None }).unwrap();
+    let m =
+        blueprint::parse_and_lower(&src, &LowerOptions { base_dir: dir.path().into(), ..Default::default() }).unwrap();
     let lin = m.get(&addr("instance.lin")).unwrap().attrs["user_data"].as_str().unwrap().to_string();
     assert_eq!(
         lin,
@@ -407,4 +408,74 @@ fn a_duplicate_made_by_a_retried_create_is_deleted_and_the_tracked_one_kept() {
     assert!(dup.reasons[0].contains("took effect twice"), "{:?}", dup.reasons);
     assert_eq!(p.change(&addr("vpc.main")).unwrap().action, Action::NoOp, "the tracked one stays");
     assert_eq!(p.summary.delete, 1);
+}
+
+#[test]
+fn a_target_plans_only_itself_and_what_it_needs() {
+    let m = model(LAB);
+    let opts = PlanOptions { targets: vec![addr("subnet.a")], ..Default::default() };
+    let p = plan(&m, &State::new("lab", "us-east-1"), None, opts).unwrap();
+    let planned: Vec<String> = p.changes.iter().map(|c| c.address.to_string()).collect();
+    assert_eq!(planned, ["vpc.main", "subnet.a"]);
+    assert_eq!(p.summary.create, 2);
+
+    // Destroying a target takes what needs it along, dependents first.
+    let state = applied_state(&m);
+    let opts = PlanOptions { destroy: true, targets: vec![addr("security_group.web")], ..Default::default() };
+    let p = plan(&m, &state, None, opts).unwrap();
+    let planned: Vec<String> = p.changes.iter().map(|c| c.address.to_string()).collect();
+    assert_eq!(planned, ["security_group_rule.web:ingress:tcp:443:0.0.0.0/0", "security_group.web"]);
+}
+
+#[test]
+fn replace_on_request_replaces_what_names_it_too() {
+    let m = model(LAB);
+    let state = applied_state(&m);
+    let opts = PlanOptions { replace: vec![addr("security_group.web")], ..Default::default() };
+    let p = plan(&m, &state, Some(&live_as_recorded(&state)), opts).unwrap();
+    let sg = p.change(&addr("security_group.web")).unwrap();
+    assert_eq!(sg.action, Action::Replace);
+    assert!(sg.reasons.iter().any(|r| r.contains("--replace")), "{:?}", sg.reasons);
+    let rule = p.change(&addr("security_group_rule.web:ingress:tcp:443:0.0.0.0/0")).unwrap();
+    assert_eq!(rule.action, Action::Replace, "the rule names the group's id");
+    assert_eq!(p.change(&addr("log_group.app")).unwrap().action, Action::NoOp);
+}
+
+#[test]
+fn a_rename_with_moved_keeps_the_resource() {
+    let m = model(LAB);
+    let state = applied_state(&m);
+    let renamed = model(&format!(
+        "{}\nmoved:\n  - {{ from: log_group.app, to: log_group.application }}\n",
+        LAB.replace("  app: { retention_days: 30 }", "  application: { name: lab-app, retention_days: 30 }")
+    ));
+    let p = plan(&renamed, &state, None, PlanOptions::default()).unwrap();
+    assert_eq!(p.summary.total(), 0, "{:#?}", p.changes.iter().filter(|c| c.action.is_change()).collect::<Vec<_>>());
+    assert_eq!(p.moved, [crate::model::Moved { from: addr("log_group.app"), to: addr("log_group.application") }]);
+    assert!(p.has_changes(), "the rename itself is recorded by apply");
+    // Without `moved:`, the same rename is a delete and a create.
+    let bare =
+        model(&LAB.replace("  app: { retention_days: 30 }", "  application: { name: lab-app, retention_days: 30 }"));
+    let p = plan(&bare, &state, None, PlanOptions::default()).unwrap();
+    assert_eq!((p.summary.create, p.summary.delete), (1, 1));
+}
+
+#[test]
+fn refresh_only_plans_no_change_and_accepting_it_records_what_aws_has() {
+    let m = model(LAB);
+    let state = applied_state(&m);
+    let mut snap = live_as_recorded(&state);
+    let lg = addr("log_group.app");
+    if let Some(Some(l)) = snap.resources.get_mut(&lg) {
+        l.attributes.insert("retention_days".into(), json!(7));
+    }
+    snap.resources.insert(addr("subnet.a"), None);
+    let opts = PlanOptions { refresh_only: true, ..Default::default() };
+    let p = plan(&m, &state, Some(&snap), opts).unwrap();
+    assert!(p.changes.is_empty() && p.summary.total() == 0);
+    assert_eq!(p.drift.len(), 2, "{:?}", p.drift);
+    let after = accept_drift(&state, Some(&snap), &p);
+    assert_eq!(after.resources[&lg].attributes["retention_days"], json!(7));
+    assert!(!after.resources.contains_key(&addr("subnet.a")));
+    assert_eq!(after.resources.len(), state.resources.len() - 1);
 }

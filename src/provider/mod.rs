@@ -94,6 +94,9 @@ impl std::fmt::Display for Leftover {
             Some("") => {
                 write!(f, " (tagged for this blueprint without a lineage: no socform state can prove it made it)")?
             }
+            Some(l) if l.starts_with("released-") => {
+                write!(f, " (released from state {} by `socform state rm`)", &l["released-".len()..])?
+            }
             Some(l) => write!(f, " (made by another state of this blueprint, lineage {l})")?,
             None => {}
         }

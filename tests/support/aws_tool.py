@@ -298,6 +298,14 @@ elif command == "egress-rules":
     gid = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [args[0]]}])["SecurityGroups"][0]["GroupId"]
     rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [gid]}])["SecurityGroupRules"]
     print(json.dumps(sorted(f"{r['IpProtocol']} {r.get('CidrIpv4', '')}" for r in rules if r["IsEgress"])))
+elif command == "ingress-cidrs":
+    ec2 = client("ec2")
+    gid = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [args[0]]}])["SecurityGroups"][0]["GroupId"]
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [gid]}])["SecurityGroupRules"]
+    print(json.dumps(sorted(f"{r['IpProtocol']} {r.get('FromPort')} {r.get('CidrIpv4', '')}" for r in rules if not r["IsEgress"])))
+elif command == "log-retention":
+    g = next(g for g in client("logs").describe_log_groups(logGroupNamePrefix=args[0])["logGroups"] if g["logGroupName"] == args[0])
+    print(json.dumps(g.get("retentionInDays")))
 elif command == "object-encryption":
     print(client("s3").head_object(Bucket=args[0], Key=args[1]).get("ServerSideEncryption", "(none)"))
 elif command == "instance-private-ip":

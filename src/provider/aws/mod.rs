@@ -342,8 +342,22 @@ where
         | "ResourceInUseException"
         | "LastDeliveryChannelDeleteFailedException" => ProviderError::DependencyViolation(text),
         "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" | "SlowDown" => {
-            ProviderError::Throttled(text)
+            ProviderError::Throttled(format!(
+                "{text} (AWS still asked to slow down after every retry: run again later, lower --parallelism, or raise AWS_MAX_ATTEMPTS)"
+            ))
         }
+        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired" => ProviderError::Fatal(format!(
+            "the AWS credentials have expired ({code}): renew them (`aws sso login`, or new temporary keys) and run again"
+        )),
+        "InvalidClientTokenId" | "UnrecognizedClientException" | "SignatureDoesNotMatch" | "AuthFailure"
+        | "InvalidAccessKeyId" => ProviderError::Fatal(format!(
+            "AWS does not accept these credentials ({code}): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or --profile"
+        )),
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError"
+        | "UnauthorizedAccess" => ProviderError::Fatal(format!(
+            "access denied: {}; the credentials in use need this permission (an IAM policy allowing the action on the resource)",
+            if message.is_empty() { code } else { message }
+        )),
         "NotImplemented" | "InvalidAction" => ProviderError::Unsupported(text),
         _ => ProviderError::Fatal(text),
     }

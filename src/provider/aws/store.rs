@@ -23,7 +23,7 @@ impl AwsProvider {
         match v {
             SecretValue::Literal { value } => Ok(value.clone()),
             SecretValue::FromEnv { variable, sha256 } => {
-                let value = std::env::var(variable).map_err(|_| {
+                let value = crate::model::spec::variable(variable).ok_or_else(|| {
                     ProviderError::Fatal(format!("{address}: environment variable `{variable}` is not set"))
                 })?;
                 if &crate::model::spec::fingerprint(req.lineage, address, &value) != sha256 {
