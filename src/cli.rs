@@ -381,6 +381,7 @@ pub fn main() -> ExitCode {
         }
     };
     let mut ui = Ui::new(&cli.global);
+    crate::provider::aws::SHOW_ERROR_CHAINS.store(cli.global.verbose > 0, Ordering::Relaxed);
     match blueprint::inputs::Supplied::from_args(&cli.global.vars, &cli.global.var_files) {
         Ok(s) => ui.inputs = s,
         Err(diags) => {
@@ -1547,6 +1548,12 @@ fn state_rm(g: &Global, address: &str, blueprint: Option<PathBuf>, ui: &Ui) -> R
         bail!("`{address}` is not in state `{}`: nothing was removed", store.location());
     };
     check_region_flag(g, &state.region, &state.blueprint)?;
+    if !address.kind().taggable() {
+        bail!(
+            "a {} cannot carry tags, so socform could not tell it from one it makes later: nothing was removed. Keep it managed, or remove it from the blueprint and apply (which deletes it)",
+            address.kind().noun()
+        );
+    }
     if let Some(dependent) = state.resources.iter().find(|(a, r)| **a != address && r.dependencies.contains(&address)) {
         ui.warn(&format!(
             "{} needs {address}: destroy will no longer wait for it, and will not delete {address}",

@@ -55,6 +55,7 @@ fn lifecycle_with(file: &str, check: impl Fn(&Moto)) {
     let blueprint_name = original.lines().find_map(|l| l.strip_prefix("blueprint: ")).unwrap().trim().to_string();
     let text_for_moto = original
         .replace("image: ubuntu-22.04", "image: amazon-linux-2023")
+        .replace("default: ubuntu-22.04", "default: amazon-linux-2023")
         .replace("image: ubuntu-24.04", "image: amazon-linux-2023")
         .replace("image: windows-2022", "image: amazon-linux-2023");
     lab.bp = PathBuf::from(lab.write(file, &text_for_moto));
@@ -97,6 +98,17 @@ fn lifecycle_with(file: &str, check: impl Fn(&Moto)) {
     }
     let out = run(&["test"]);
     assert!(out.status.success(), "{file}: socform test:\n{}", text(&out.stdout));
+    // How to reach what was built: one SSM session command per host, with the id AWS gave.
+    let out = lab.socform(&["output", "--format", "json", lab.bp.to_str().unwrap()]);
+    let outputs: serde_json::Value = serde_json::from_str(&text(&out.stdout))
+        .unwrap_or_else(|e| panic!("{file}: socform output: {e}\n{}", text(&out.stderr)));
+    for (address, record) in state_json["resources"].as_object().unwrap() {
+        if let Some(host) = address.strip_prefix("instance.") {
+            let expected =
+                format!("aws ssm start-session --target {} --region us-east-1", record["id"].as_str().unwrap());
+            assert_eq!(outputs[format!("connect_{}", host.replace('-', "_"))], expected.as_str(), "{file}: {outputs}");
+        }
+    }
     check(moto);
     let out = run(&["destroy", "--auto-approve"]);
     assert!(out.status.success(), "{file}: destroy:\n{}", text(&out.stderr));

@@ -501,6 +501,23 @@ fn unreachable_endpoints_and_missing_credentials_are_said_in_words() {
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("no AWS credentials were found"), "{err}");
+    assert!(!err.contains("caused by"), "the chain is for -v: {err}");
+    // `-v` adds the SDK's chain of causes after the words, still no Debug dump.
+    let out = socform()
+        .args(args)
+        .arg("-v")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(err.contains("no AWS credentials were found") && err.contains("caused by: dispatch failure"), "{err}");
+    assert!(!err.contains("DispatchFailure("), "{err}");
 }
 
 /// `show PLANFILE` prints a saved plan exactly as `plan` printed it, in each format; a file
@@ -596,4 +613,49 @@ fn completions_know_every_command() {
     }
     let out = run(&["completions", "tcsh"]);
     assert_eq!(out.status.code(), Some(1), "an unknown shell is a usage error, exit 1");
+}
+
+const WITH_INPUTS: &str = "blueprint: lab\nregion: us-east-1\ninputs:\n  admin_cidr: { type: cidr, description: where admins connect from }\n  size: { default: t3.micro, allowed: [t3.micro, t3.small] }\nnetwork:\n  vpc: { cidr: 10.0.0.0/16 }\nsecurity_groups:\n  admin:\n    ingress: [ { protocol: tcp, ports: 443, from: \"${input.admin_cidr}\" } ]\n    egress: []\nlog_groups:\n  app: { retention_days: \"${input.size}\" }\n";
+
+#[test]
+fn input_errors_point_at_the_line_and_say_how_to_set_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let bp = dir.path().join("lab.yaml");
+    std::fs::write(&bp, WITH_INPUTS).unwrap();
+    let bp = bp.to_str().unwrap();
+    // Unset, then set wrongly from each source, then a value that lands where a number goes.
+    let out = run(&["validate", bp]);
+    insta::assert_snapshot!("input_unset", transcript(&out, Some(dir.path())));
+    let vars = dir.path().join("vars.yaml");
+    std::fs::write(&vars, "admin_cidr: 10.0.0.0/8\nsise: t3.small\n").unwrap();
+    let out = run(&["validate", bp, "--var", "size=m5.large", "--var-file", vars.to_str().unwrap()]);
+    insta::assert_snapshot!("input_wrong", transcript(&out, Some(dir.path())));
+    let out = run(&["validate", bp, "--var", "admin_cidr=10.0.0.0/8"]);
+    insta::assert_snapshot!("input_lands_in_a_number", transcript(&out, Some(dir.path())));
+    let out = run(&["validate", bp, "--var", "admin_cidr"]);
+    insta::assert_snapshot!("input_var_without_value", transcript(&out, Some(dir.path())));
+}
+
+#[test]
+fn workflow_commands_refuse_what_they_cannot_do_before_reading_aws() {
+    let dir = tempfile::tempdir().unwrap();
+    let bp = dir.path().join("lab.yaml");
+    std::fs::write(&bp, WITH_INPUTS.replace("\"${input.size}\"", "30")).unwrap();
+    let bp = bp.to_str().unwrap();
+    let state = dir.path().join("state.json");
+    let state = state.to_str().unwrap();
+    let common = ["--var", "admin_cidr=10.0.0.0/8", "--state", state, "--refresh=false"];
+    let out = run(&[&["plan", bp, "--target", "log_group.ap"][..], &common].concat());
+    insta::assert_snapshot!("target_unknown", transcript(&out, Some(dir.path())));
+    let out = run(&[&["plan", bp, "--replace", "log_group.app"][..], &common].concat());
+    insta::assert_snapshot!("replace_missing", transcript(&out, Some(dir.path())));
+    let out = run(&[&["plan", bp, "--refresh-only"][..], &common].concat());
+    insta::assert_snapshot!("refresh_only_without_refresh", transcript(&out, Some(dir.path())));
+    let out = run(&["output", "--state", state]);
+    insta::assert_snapshot!("output_without_state", transcript(&out, Some(dir.path())));
+    let out = run(&["state", "rm", "log_group.app", "--state", state]);
+    insta::assert_snapshot!("state_rm_without_state", transcript(&out, Some(dir.path())));
+    // A targeted plan says what it leaves alone.
+    let out = run(&[&["plan", bp, "--target", "log_group.app"][..], &common].concat());
+    insta::assert_snapshot!("target_plan", transcript(&out, Some(dir.path())));
 }

@@ -556,8 +556,8 @@ fn one_line_mutations_of_the_reference_soc_get_the_right_verdict() {
             &["broaden.internet", "broaden.new-rule"],
         ),
         ("host in one more group", line("security_groups: [agents]", "security_groups: [agents, wazuh]"), &["broaden.instance-groups"]),
-        ("IMDSv1", line("    instance_type: t3.micro\n", "    instance_type: t3.micro\n    imdsv2: false\n"), &["broaden.imdsv1"]),
-        ("external recipient", line("email: [soc-team@example.com]", "email: [soc-team@example.com, analyst@gmail.com]"), &["broaden.external-recipient"]),
+        ("IMDSv1", line("    instance_type: \"${input.agent_instance_type}\"\n", "    instance_type: \"${input.agent_instance_type}\"\n    imdsv2: false\n"), &["broaden.imdsv1"]),
+        ("external recipient", line("default: [soc-team@example.com]", "default: [soc-team@example.com, analyst@gmail.com]"), &["broaden.external-recipient"]),
         ("IAM action added", line("allow: [s3:GetObject, s3:ListBucket]", "allow: [s3:GetObject, s3:ListBucket, s3:PutObject]"), &["broaden.iam-statement"]),
         // Neutral: a change, no finding.
         ("role description", line("description: Monitored host - SSM access only", "description: Monitored host, SSM only"), &[]),
@@ -568,7 +568,7 @@ fn one_line_mutations_of_the_reference_soc_get_the_right_verdict() {
         ("longer retention", line("log_group: cloudtrail, retention_days: 365", "log_group: cloudtrail, retention_days: 731"), &[]),
         ("alternative added", line(t5, &format!("{{ use: cis/4.5, notify: [high], pattern: '{cis45_wider}' }}")), &[]),
         ("severity raised", line("{ use: cis/4.1, notify: [routine] }", "{ use: cis/4.1, notify: [routine], severity: critical }"), &[]),
-        ("internal recipient", line("email: [soc-team@example.com]", "email: [soc-team@example.com, lead@example.com]"), &[]),
+        ("internal recipient", line("default: [soc-team@example.com]", "default: [soc-team@example.com, lead@example.com]"), &[]),
         ("shorter period", line("{ use: soc/console-login-failures, notify: [high] }", "{ use: soc/console-login-failures, notify: [high], threshold: { period: 60 } }"), &[]),
     ];
     let base = reference();
@@ -713,4 +713,21 @@ fn regex_ids(text: &str) -> std::collections::BTreeSet<String> {
         }
     }
     out
+}
+
+#[test]
+fn diff_shows_input_defaults_that_change() {
+    let old = model("blueprint: lab\nregion: us-east-1\nnetwork:\n  vpc: { cidr: 10.0.0.0/16 }\ninputs:\n  admin_cidr: { type: cidr, default: 203.0.113.7/32 }\n  size: { default: t3.micro }\nsecurity_groups:\n  admin:\n    ingress: [ { protocol: tcp, ports: 443, from: \"${input.admin_cidr}\" } ]\n    egress: []\n");
+    let new = model("blueprint: lab\nregion: us-east-1\nnetwork:\n  vpc: { cidr: 10.0.0.0/16 }\ninputs:\n  admin_cidr: { type: cidr, default: 0.0.0.0/0 }\n  email: { type: email, default: soc@example.com }\nsecurity_groups:\n  admin:\n    ingress: [ { protocol: tcp, ports: 443, from: \"${input.admin_cidr}\" } ]\n    egress: []\n");
+    let d = socform::review::diff::diff(&old, &new);
+    let human = d.human();
+    assert!(human.contains("~ input `admin_cidr` default \"203.0.113.7/32\" -> \"0.0.0.0/0\""), "{human}");
+    assert!(human.contains("~ input `email` added, default \"soc@example.com\""), "{human}");
+    assert!(human.contains("~ input `size` removed (its default was \"t3.micro\")"), "{human}");
+    // The default's effect is reviewed where it lands: the rule now open to the world.
+    assert!(d.review.iter().any(|f| f.concern == socform::review::Concern::BroadensAccess), "{human}");
+    assert!(d.markdown().contains("#### Inputs"), "{}", d.markdown());
+    assert_eq!(d.exit_code(), 3);
+    let same = socform::review::diff::diff(&old, &old);
+    assert!(same.inputs.is_empty() && !same.has_changes());
 }

@@ -465,8 +465,12 @@ fn apply_and_destroy_json_print_one_event_per_line() {
     assert_eq!(last["event"], "summary");
     assert_eq!(last["ok"], true);
     assert_eq!(last["done"].as_u64().unwrap(), creates);
+    let outputs = &ev[ev.len() - 2];
+    assert_eq!(outputs["event"], "outputs");
+    assert!(outputs["outputs"]["topic_alerts"].as_str().unwrap().ends_with(":pin-alerts"), "{outputs}");
+    assert!(outputs["outputs"]["alarms_url"].as_str().unwrap().contains("cloudwatch"), "{outputs}");
     let ev = events(&lab.socform(&["apply", &bp, "--auto-approve", "--json"]));
-    assert_eq!(ev.iter().map(|e| e["event"].as_str().unwrap()).collect::<Vec<_>>(), ["plan", "summary"]);
+    assert_eq!(ev.iter().map(|e| e["event"].as_str().unwrap()).collect::<Vec<_>>(), ["plan", "outputs", "summary"]);
     let ev = events(&lab.socform(&["destroy", &bp, "--auto-approve", "--json"]));
     let kinds: Vec<&str> = ev.iter().map(|e| e["event"].as_str().unwrap()).collect();
     assert_eq!(kinds[kinds.len() - 2..], ["summary", "leftovers"], "{kinds:?}");

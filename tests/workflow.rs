@@ -208,6 +208,17 @@ fn target_refresh_only_moved_and_state_rm_do_what_terraform_users_expect() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 
     // state rm: forgotten and disowned, never deleted; a new create of that name is refused.
+    let untaggable = lab.state()["resources"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|a| a.starts_with("sns_subscription."))
+        .cloned()
+        .expect("a subscription in state");
+    let out = lab.socform(&["state", "rm", &untaggable, &renamed]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot carry tags"), "{}", text(&out.stderr));
+    assert!(lab.state()["resources"].get(&untaggable).is_some(), "nothing was removed");
     lab.ok(&["state", "rm", "log_group.application", &renamed]);
     let tags: serde_json::Value = serde_json::from_str(&tool(&lab, &["log-group-tags", "wf-app"])).unwrap();
     let lineage = lab.state()["lineage"].as_str().unwrap().to_string();

@@ -386,6 +386,10 @@ fn check_value(decl: &raw::Input, pattern: Option<&regex::Regex>, v: &serde_json
         other => json_text(other).into_iter().collect(),
     };
     for t in &texts {
+        // A value is data: it never becomes a reference to something else.
+        if t.contains("${") {
+            return Err(format!("`{t}` contains `${{`: an input's value cannot hold a reference"));
+        }
         match decl.kind {
             InputType::Cidr if t.parse::<IpNet>().is_err() => {
                 return Err(format!("`{t}` is not a CIDR block such as `203.0.113.7/32`"))
@@ -563,6 +567,9 @@ mod tests {
         assert_eq!(m, ["input `email` has no value and no default"]);
         let m = messages(run("inputs: {}\nx: ${input.nope}\n", &Supplied::default()));
         assert_eq!(m, ["no input named `nope`"]);
+        let s = Supplied { vars: vec![("size".into(), "${instance.web.id}".into())], ..Default::default() };
+        let m = messages(run("inputs:\n  size: {}\nx: ${input.size}\n", &s));
+        assert!(m[0].contains("cannot hold a reference"), "{m:?}");
     }
 
     #[test]

@@ -701,16 +701,18 @@ impl Lower<'_> {
         let mut defaults = Vec::new();
         for (a, _) in self.resources.values() {
             let (kind, name) = (a.address.kind(), a.address.name());
+            // Output names are identifiers: `wazuh-manager` gives `connect_wazuh_manager`.
+            let id = name.replace(['-', '.', '/'], "_");
             match kind {
                 Kind::Instance => defaults.push(crate::model::Output {
-                    name: format!("connect_{name}"),
+                    name: format!("connect_{id}"),
                     value: format!("aws ssm start-session --target {} --region {region}", output_ref(&a.address, "id")),
                     description: Some(format!(
                         "a shell on host `{name}` through SSM Session Manager (no SSH, no open port)"
                     )),
                 }),
                 Kind::SnsTopic => defaults.push(crate::model::Output {
-                    name: format!("topic_{name}"),
+                    name: format!("topic_{id}"),
                     value: output_ref(&a.address, "arn"),
                     description: Some(format!("the ARN of notification topic `{name}`")),
                 }),

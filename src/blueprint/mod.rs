@@ -214,7 +214,57 @@ pub fn parse_and_lower(source: &Arc<SourceFile>, opts: &LowerOptions<'_>) -> Res
     lower::lower(source, &root, opts).map(|(m, _)| m)
 }
 
-/// The JSON Schema of the blueprint format.
+/// The JSON Schema of the blueprint format. A whole-value input reference
+/// (`"${input.NAME}"`) is accepted wherever a value of another type is, as socform accepts it.
 pub fn schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(raw::Blueprint)).expect("schemas serialise")
+    let mut schema = serde_json::to_value(schemars::schema_for!(raw::Blueprint)).expect("schemas serialise");
+    for key in ["properties", "$defs"] {
+        if let Some(serde_json::Value::Object(m)) = schema.get_mut(key) {
+            for (name, sub) in m.iter_mut() {
+                // The top-level header and `inputs` itself are read before inputs are.
+                if !(key == "properties" && ["blueprint", "region", "inputs"].contains(&name.as_str())) {
+                    accept_input_references(sub);
+                }
+            }
+        }
+    }
+    schema["$defs"]["InputReference"] = serde_json::json!({
+        "description": "A blueprint input as the whole value, such as `${input.admin_cidr}`",
+        "type": "string",
+        "pattern": "^\\$\\{input\\.[A-Za-z_][A-Za-z0-9_]*\\}$"
+    });
+    schema
+}
+
+/// Lets every non-text value below `schema` be an input reference too.
+fn accept_input_references(schema: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(m) = schema else { return };
+    for key in ["properties", "additionalProperties", "items"] {
+        match m.get_mut(key) {
+            Some(Value::Object(props)) if key == "properties" => {
+                for sub in props.values_mut() {
+                    wrap(sub);
+                }
+            }
+            Some(sub @ Value::Object(_)) => wrap(sub),
+            _ => {}
+        }
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(Value::Array(list)) = m.get_mut(key) {
+            for sub in list {
+                accept_input_references(sub);
+            }
+        }
+    }
+
+    fn wrap(sub: &mut Value) {
+        accept_input_references(sub);
+        let text_only = sub.get("type").and_then(Value::as_str) == Some("string") && sub.get("enum").is_none();
+        if !text_only {
+            let inner = sub.take();
+            *sub = serde_json::json!({ "anyOf": [inner, { "$ref": "#/$defs/InputReference" }] });
+        }
+    }
 }

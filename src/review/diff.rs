@@ -21,9 +21,77 @@ pub struct BlueprintDiff {
     pub format_version: &'static str,
     pub old: String,
     pub new: String,
+    /// Inputs added, removed, or whose default, type or sensitivity changed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<InputDiff>,
     pub changes: Vec<ResourceDiff>,
     pub review: Vec<Finding>,
     pub summary: DiffSummary,
+}
+
+/// An input whose declaration changed: what people applying the blueprint get by default.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputDiff {
+    pub name: String,
+    /// `added`, `removed` or `changed`.
+    pub change: &'static str,
+    /// The old default (`None`: no default, the input had to be set).
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    /// Type or sensitivity, when they changed too: `string -> cidr`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+fn input_diffs(old: &Model, new: &Model) -> Vec<InputDiff> {
+    let names: BTreeSet<&str> = old.inputs.iter().chain(&new.inputs).map(|i| i.name.as_str()).collect();
+    names
+        .into_iter()
+        .filter_map(|n| {
+            let (o, w) = (old.inputs.iter().find(|i| i.name == n), new.inputs.iter().find(|i| i.name == n));
+            let mut notes = Vec::new();
+            if let (Some(o), Some(w)) = (o, w) {
+                if o.kind != w.kind {
+                    notes.push(format!("type {} -> {}", o.kind, w.kind));
+                }
+                if o.sensitive != w.sensitive {
+                    notes.push(if w.sensitive { "now sensitive".into() } else { "no longer sensitive".to_string() });
+                }
+            }
+            let change = match (o, w) {
+                (None, Some(_)) => "added",
+                (Some(_), None) => "removed",
+                (Some(o), Some(w)) if o.default == w.default && notes.is_empty() => return None,
+                _ => "changed",
+            };
+            Some(InputDiff {
+                name: n.to_string(),
+                change,
+                before: o.and_then(|i| i.default.clone()),
+                after: w.and_then(|i| i.default.clone()),
+                note: (!notes.is_empty()).then(|| notes.join(", ")),
+            })
+        })
+        .collect()
+}
+
+impl InputDiff {
+    fn line(&self) -> String {
+        let shown = |v: &Option<Value>| match v {
+            None => "(no default)".to_string(),
+            // Values come from the blueprint under review: no backtick may end a code span.
+            Some(v) => short(&Some(v.clone())).replace('`', "'"),
+        };
+        let mut l = match self.change {
+            "added" => format!("input `{}` added, default {}", self.name, shown(&self.after)),
+            "removed" => format!("input `{}` removed (its default was {})", self.name, shown(&self.before)),
+            _ => format!("input `{}` default {} -> {}", self.name, shown(&self.before), shown(&self.after)),
+        };
+        if let Some(n) = &self.note {
+            l.push_str(&format!(" ({n})"));
+        }
+        l
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -96,6 +164,7 @@ pub fn diff(old: &Model, new: &Model) -> BlueprintDiff {
         format_version: "1",
         old: old.blueprint.clone(),
         new: new.blueprint.clone(),
+        inputs: input_diffs(old, new),
         changes,
         review,
         summary,
@@ -259,7 +328,7 @@ fn short(v: &Option<Value>) -> String {
 
 impl BlueprintDiff {
     pub fn has_changes(&self) -> bool {
-        !self.changes.is_empty()
+        !self.changes.is_empty() || !self.inputs.is_empty()
     }
 
     /// 0 no changes, 2 changes, 3 changes that broaden access or weaken monitoring.
@@ -286,6 +355,9 @@ impl BlueprintDiff {
             return out;
         }
         review_section(&mut out, &self.review, false);
+        for i in &self.inputs {
+            let _ = writeln!(out, "~ {}", i.line());
+        }
         for c in &self.changes {
             let sign = match c.change {
                 "added" => "+",
@@ -329,6 +401,12 @@ impl BlueprintDiff {
         }
         let _ = writeln!(head, "**{} added, {} removed, {} changed**\n", s.added, s.removed, s.changed);
         review_section(&mut head, &self.review, true);
+        if !self.inputs.is_empty() {
+            head.push_str("\n#### Inputs\n\n");
+            for i in &self.inputs {
+                let _ = writeln!(head, "- {}", i.line());
+            }
+        }
         let details: Vec<String> = self
             .changes
             .iter()

@@ -363,9 +363,33 @@ where
     }
 }
 
+/// `-v`: errors without an AWS error code also carry the SDK's chain of causes.
+pub static SHOW_ERROR_CHAINS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// An SDK error that carries no AWS error code, in words a person can act on: never the
-/// SDK's Debug dump.
+/// SDK's Debug dump (with `-v`, the chain of causes as the SDK displays it, after the words).
 fn describe_unexplained<E>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> String
+where
+    E: std::error::Error + 'static,
+{
+    let words = in_words(e);
+    if SHOW_ERROR_CHAINS.load(std::sync::atomic::Ordering::Relaxed) {
+        // Each cause's Display, outermost first (DisplayErrorContext would end in a Debug dump).
+        let mut chain = vec![e.to_string()];
+        let mut cur: &(dyn std::error::Error + 'static) = e;
+        while let Some(next) = cur.source() {
+            chain.push(next.to_string());
+            cur = next;
+        }
+        format!("{words}\n  caused by: {}", chain.join(": "))
+    } else {
+        words
+    }
+}
+
+fn in_words<E>(
     e: &aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
 ) -> String
 where
