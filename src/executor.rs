@@ -329,6 +329,7 @@ pub async fn execute(
             let semaphore = semaphore.clone();
             let blueprint = plan.blueprint.clone();
             let lineage = lineage.clone();
+            let labels = plan.labels.clone();
             let adopted_outputs = change.prior_outputs.clone();
             let stop = opts.stop;
             running.spawn(async move {
@@ -343,7 +344,13 @@ pub async fn execute(
                     Op::Create => {
                         let attrs = attrs.expect("creates have attributes");
                         provider
-                            .create(Request { address: addr, attrs: &attrs, blueprint: &blueprint, lineage: &lineage })
+                            .create(Request {
+                                address: addr,
+                                attrs: &attrs,
+                                blueprint: &blueprint,
+                                lineage: &lineage,
+                                labels: &labels,
+                            })
                             .await
                             .map(Some)
                     }
@@ -352,7 +359,13 @@ pub async fn execute(
                         let id = id.unwrap_or_default();
                         provider
                             .update(
-                                Request { address: addr, attrs: &attrs, blueprint: &blueprint, lineage: &lineage },
+                                Request {
+                                    address: addr,
+                                    attrs: &attrs,
+                                    blueprint: &blueprint,
+                                    lineage: &lineage,
+                                    labels: &labels,
+                                },
                                 &id,
                                 &before,
                             )

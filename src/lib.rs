@@ -9,6 +9,7 @@ pub mod address;
 pub mod blueprint;
 #[cfg(feature = "aws")]
 pub mod cli;
+pub mod cost;
 pub mod detect;
 pub mod diag;
 pub mod executor;

@@ -44,6 +44,9 @@ pub struct State {
     /// The blueprint's outputs as the last apply resolved them (`socform output`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub outputs: BTreeMap<String, String>,
+    /// The lab's `socform:` tags as the last apply wrote them (expiry, owner, creation).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// A create under way (see [`State::pending`]).
@@ -83,6 +86,7 @@ impl State {
             resources: BTreeMap::new(),
             pending: BTreeMap::new(),
             outputs: BTreeMap::new(),
+            labels: BTreeMap::new(),
         }
     }
 }

@@ -161,3 +161,40 @@ fn numbers_out_of_range_are_located_errors_never_panics() {
     let text = format!("{big}    ingress: [ {{ protocol: tcp, ports: [{}], from: 10.0.0.0/8 }} ]\n", ports.join(", "));
     lower_text(&text).expect("1000 rules are possible with a raised quota");
 }
+
+/// A lab found by its tags alone is torn down in the order `Kind::needs` gives: every
+/// dependency of every shipped blueprint (and the every-kind fixture) must be in it, and it
+/// must have no cycle.
+#[test]
+fn kind_needs_covers_every_dependency_and_has_no_cycle() {
+    use socform::model::Kind;
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir("blueprints")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.push("tests/fixtures/every-kind.yaml".into());
+    let mut missing = std::collections::BTreeSet::new();
+    for f in &files {
+        let loaded =
+            blueprint::load(f, EnvMode::Skip, &Default::default()).unwrap_or_else(|_| panic!("{}", f.display()));
+        for r in &loaded.model.resources {
+            for d in r.depends_on.iter().filter(|d| d.kind() != r.kind() && !r.kind().needs().contains(&d.kind())) {
+                missing.insert(format!("{}: {} needs {d}", f.display(), r.address));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "Kind::needs lacks these:\n{missing:#?}");
+    // No cycle: a depth-first walk never meets a kind on its own path.
+    fn walk(k: Kind, path: &mut Vec<Kind>) {
+        assert!(!path.contains(&k), "cycle in Kind::needs: {path:?} -> {k}");
+        path.push(k);
+        for n in k.needs() {
+            walk(*n, path);
+        }
+        path.pop();
+    }
+    for k in Kind::ALL {
+        walk(*k, &mut Vec::new());
+    }
+}

@@ -67,6 +67,7 @@ const TOP_KEYS: &[&str] = &[
     "inputs",
     "outputs",
     "moved",
+    "lab",
     "tags",
     "network",
     "security_groups",
@@ -261,6 +262,7 @@ pub fn lower_full(source: &Arc<SourceFile>, root: &Node, opts: &LowerOptions<'_>
         secret_inputs: BTreeMap::new(),
         outputs: Vec::new(),
         moved: Vec::new(),
+        lab: None,
     };
     cx.run(root);
     if cx.diags.is_empty() {
@@ -275,6 +277,7 @@ pub fn lower_full(source: &Arc<SourceFile>, root: &Node, opts: &LowerOptions<'_>
             inputs: cx.inputs.values().map(super::inputs::Resolved::to_model).collect(),
             outputs: cx.outputs,
             moved: cx.moved,
+            lab: cx.lab,
         };
         model.sort();
         Ok(Lowered { model, locations, secret_inputs: cx.secret_inputs })
@@ -309,6 +312,7 @@ struct Lower<'a> {
     secret_inputs: BTreeMap<String, String>,
     outputs: Vec<crate::model::Output>,
     moved: Vec<crate::model::Moved>,
+    lab: Option<crate::model::Lab>,
 }
 
 impl Lower<'_> {
@@ -680,6 +684,27 @@ impl Lower<'_> {
         if let Some(n) = root.get("moved") {
             self.moved(n);
         }
+        if let Some(n) = root.get("lab") {
+            self.lab(n);
+        }
+    }
+
+    fn lab(&mut self, n: &Node) {
+        let Some(l) = self.read::<raw::LabSettings>(n) else { return };
+        let mut lab = crate::model::Lab::default();
+        if let Some(e) = &l.expires_after {
+            match crate::model::parse_duration(e) {
+                Ok(secs) if (60..=90 * 86_400).contains(&secs) => lab.expires_after_secs = Some(secs),
+                Ok(_) => self.error(e.loc, "`expires_after` is 1 minute to 90 days"),
+                Err(m) => self.error(e.loc, m),
+            }
+        }
+        if let Some(o) = &l.owner {
+            if self.check(o.loc, names::tag_value(o)) {
+                lab.owner = Some(o.value.clone());
+            }
+        }
+        self.lab = Some(lab);
     }
 
     /// Declared outputs, and the useful ones every blueprint gets unless it names its own

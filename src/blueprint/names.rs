@@ -279,6 +279,17 @@ pub fn tag_key(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A tag value: at most 256 characters of letters, digits, spaces and `_ . : / = + - @`
+/// (what every service that takes tags accepts).
+pub fn tag_value(s: &str) -> Result<(), String> {
+    let ok = s.chars().count() <= 256 && s.chars().all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{s}` is not a valid tag value: at most 256 letters, digits, spaces and `_ . : / = + - @`"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,6 +46,8 @@ pub struct Blueprint {
     /// its new name instead of replacing it.
     #[serde(default)]
     pub moved: Vec<Moved>,
+    /// A lab's lifetime and owner, written on every resource that carries tags.
+    pub lab: Option<LabSettings>,
     /// Tags put on every resource that AWS lets carry tags.
     #[serde(default)]
     pub tags: Tags,
@@ -99,6 +101,18 @@ pub struct Input {
     /// Never printed or stored; usable only as `from_input` of a secret or SecureString.
     #[serde(default)]
     pub sensitive: bool,
+}
+
+/// How long a lab lives and whose it is.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabSettings {
+    /// How long after each apply the lab expires, such as `8h`, `90m` or `2d` (1 minute to
+    /// 90 days); `apply --expires-in` overrides it. `socform ls` shows the expiry and
+    /// `socform reap --expired` removes expired labs.
+    pub expires_after: Option<Sp<String>>,
+    /// Who the lab belongs to (a person or team), shown by `socform ls`.
+    pub owner: Option<Sp<String>>,
 }
 
 /// An output: a text shown after apply.

@@ -73,6 +73,48 @@ impl fmt::Display for Kind {
 }
 
 impl Kind {
+    /// The kinds a resource of this kind may need to exist first (its references can name
+    /// them): the order in which a lab found by its tags alone, with no state to say what
+    /// needed what, is torn down (a resource goes before every resource of these kinds).
+    /// A test checks it against every dependency of every shipped blueprint (a resource may
+    /// also need one of its own kind, such as an agent host its manager's address; those
+    /// have no order AWS enforces).
+    pub fn needs(self) -> &'static [Kind] {
+        use Kind::*;
+        match self {
+            Vpc | S3Bucket | LogGroup | SnsTopic | Secret => &[],
+            // Policies name buckets, log groups, topics and secrets by ARN.
+            IamRole => &[S3Bucket, LogGroup, SnsTopic, Secret],
+            Subnet | InternetGateway | SecurityGroup => &[Vpc],
+            RouteTable => &[Vpc, Subnet, InternetGateway],
+            SecurityGroupRule => &[SecurityGroup],
+            InstanceProfile => &[IamRole],
+            S3BucketPolicy => &[S3Bucket, IamRole],
+            Trail => &[S3Bucket, S3BucketPolicy, LogGroup, IamRole],
+            MetricFilter => &[LogGroup],
+            Alarm => &[SnsTopic, MetricFilter, LogGroup],
+            SnsSubscription => &[SnsTopic],
+            SsmParameter => &[Instance, Secret, S3Bucket, SnsTopic],
+            Instance => &[
+                Subnet,
+                SecurityGroup,
+                SecurityGroupRule,
+                InstanceProfile,
+                IamRole,
+                RouteTable,
+                InternetGateway,
+                Secret,
+                S3Bucket,
+                SnsTopic,
+                LogGroup,
+            ],
+            FlowLog => &[Vpc, Subnet, LogGroup, IamRole],
+            ConfigRecorder => &[IamRole],
+            ConfigDeliveryChannel => &[ConfigRecorder, S3Bucket, S3BucketPolicy, SnsTopic],
+            ConfigRule => &[ConfigRecorder, ConfigDeliveryChannel],
+        }
+    }
+
     /// Attributes whose change cannot be made in place: the resource is replaced.
     pub fn replace_on(self) -> &'static [&'static str] {
         use Kind::*;

@@ -76,6 +76,86 @@ pub struct Model {
     /// Renames: state recorded at `from` belongs to `to`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub moved: Vec<Moved>,
+    /// The blueprint's `lab:` settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab: Option<Lab>,
+}
+
+/// A lab's lifetime and owner.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lab {
+    /// Seconds from an apply to the lab's expiry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_after_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+/// Tag of the RFC 3339 time after which `socform reap --expired` removes a lab.
+pub const TAG_EXPIRES_AT: &str = "socform:expires-at";
+/// Tag naming whose lab it is.
+pub const TAG_OWNER: &str = "socform:owner";
+
+/// A duration written as `8h`, `90m`, `2d`, `1h30m` or `45s`, in seconds.
+pub fn parse_duration(s: &str) -> Result<u64, String> {
+    let bad = || format!("`{s}` is not a duration such as `8h`, `90m`, `2d` or `1h30m`");
+    let (mut total, mut digits) = (0u64, String::new());
+    for c in s.trim().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(bad()),
+        };
+        let n: u64 = digits.parse().map_err(|_| bad())?;
+        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(bad)?;
+        digits.clear();
+    }
+    if !digits.is_empty() || total == 0 {
+        return Err(bad());
+    }
+    Ok(total)
+}
+
+/// RFC 3339 (UTC, whole seconds) of `unix_seconds`.
+pub fn rfc3339(unix_seconds: u64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix_seconds as i64)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// Seconds since the Unix epoch of an RFC 3339 time.
+pub fn parse_rfc3339(s: &str) -> Option<u64> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|t| u64::try_from(t.unix_timestamp()).ok())
+}
+
+#[cfg(test)]
+mod lab_tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_expiry_times() {
+        assert_eq!(parse_duration("8h"), Ok(28_800));
+        assert_eq!(parse_duration("1h30m"), Ok(5_400));
+        assert_eq!(parse_duration("2d"), Ok(172_800));
+        assert_eq!(parse_duration("3s"), Ok(3));
+        for bad in ["", "8", "h", "8x", "0h", "-1h", "99999999999999999999d"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        let t = 1_796_000_000;
+        assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
+        assert_eq!(parse_rfc3339("2026-11-29T20:00:00+01:00"), Some(parse_rfc3339("2026-11-29T19:00:00Z").unwrap()));
+        assert_eq!(parse_rfc3339("tomorrow"), None);
+    }
 }
 
 /// An input of the blueprint and the value this model was made with.
@@ -139,6 +219,23 @@ pub struct Detection {
 }
 
 impl Model {
+    /// A model with no resources: what a lab found by its tags alone is compared with when
+    /// it is torn down.
+    pub fn empty(blueprint: &str, region: &str) -> Self {
+        Model {
+            blueprint: blueprint.to_string(),
+            region: region.to_string(),
+            allowed_accounts: vec![],
+            resources: vec![],
+            detections: vec![],
+            suppressions: vec![],
+            inputs: vec![],
+            outputs: vec![],
+            moved: vec![],
+            lab: None,
+        }
+    }
+
     pub fn get(&self, address: &Address) -> Option<&Resource> {
         self.resources.binary_search_by(|r| r.address.cmp(address)).ok().map(|i| &self.resources[i])
     }

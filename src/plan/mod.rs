@@ -216,6 +216,10 @@ pub struct Plan {
     /// `--refresh-only`: no change to AWS; apply records the drift in state.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub refresh_only: bool,
+    /// The lab's `socform:` tags apply writes on every resource that carries tags
+    /// (`socform:expires-at`, `socform:owner`, `socform:created-at`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Plan {
@@ -535,6 +539,7 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
         moved,
         targets: opts.targets.clone(),
         refresh_only: opts.refresh_only,
+        labels: BTreeMap::new(),
     })
 }
 

@@ -203,6 +203,15 @@ pub fn human(plan: &Plan, color: bool) -> String {
     if !plan.refreshed {
         let _ = writeln!(out, "{}", st.dim("(live state not read: compared with the state file only)"));
     }
+    if let Some(at) = plan.labels.get(crate::model::TAG_EXPIRES_AT) {
+        let owner = plan.labels.get(crate::model::TAG_OWNER).map(|o| format!(", owner {o}")).unwrap_or_default();
+        let line = if at == "never" {
+            format!("Lab: no longer expires (apply writes `never` on every resource){owner}")
+        } else {
+            format!("Lab: expires at {at} (apply writes it on every resource; `socform reap --expired` removes the lab after that){owner}")
+        };
+        let _ = writeln!(out, "{}", st.dim(&line));
+    }
     out.push('\n');
 
     if !plan.drift.is_empty() {

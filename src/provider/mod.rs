@@ -59,6 +59,9 @@ pub struct Request<'a> {
     pub blueprint: &'a str,
     /// State lineage: idempotency tokens are derived from it and the address.
     pub lineage: &'a str,
+    /// More `socform:` tags for every resource that carries tags: the lab's expiry, owner
+    /// and creation time.
+    pub labels: &'a BTreeMap<String, String>,
 }
 
 /// What a create or update left in AWS.
@@ -82,6 +85,19 @@ pub struct Leftover {
     /// Set when another state of the same blueprint made it (a lost state file, another lab);
     /// empty when its tags name the blueprint but carry no lineage.
     pub other_lineage: Option<String>,
+}
+
+/// One lab as the tagging index sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabIndex {
+    pub blueprint: String,
+    /// The lineage of the state that made it: the lab's identity.
+    pub lineage: String,
+    /// `socform:` tags other than blueprint, address and lineage, as the lab's resources
+    /// carry them (for `socform:expires-at`, the latest any resource carries).
+    pub labels: BTreeMap<String, String>,
+    /// Resources the index lists (some may be gone): the address their tags give, and ARN.
+    pub indexed: Vec<(Option<Address>, String)>,
 }
 
 impl std::fmt::Display for Leftover {
@@ -129,6 +145,14 @@ pub trait Provider: Send + Sync {
         lineage: &str,
         named: &[(Address, String)],
     ) -> Result<Vec<Leftover>, ProviderError>;
+
+    /// The labs in this region: every (blueprint, lineage) pair that resources carry in their
+    /// `socform:` tags, with the lab's other `socform:` tags (expiry, owner, creation), read
+    /// from the tagging index alone (one paginated call). The index may still list resources
+    /// deleted moments ago: `refresh` with the lab's lineage says what really exists.
+    async fn labs(&self) -> Result<Vec<LabIndex>, ProviderError> {
+        Err(ProviderError::Unsupported("this provider cannot list labs".into()))
+    }
 
     /// Counts of API calls made so far, by service, for `-v` and benchmarks.
     fn call_counts(&self) -> BTreeMap<String, u64> {

@@ -10,7 +10,7 @@ use aws_sdk_config::types::{
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::json;
 
-use super::{live, outputs, spec, AwsProvider, Classify, Part, SETTLE};
+use super::{blank, live, outputs, owned, spec, AwsProvider, Classify, Part, SETTLE};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
@@ -225,7 +225,7 @@ impl AwsProvider {
         }
     }
 
-    pub(super) async fn refresh_config(&self, _blueprint: &str, state: &State) -> Result<Part, ProviderError> {
+    pub(super) async fn refresh_config(&self, blueprint: &str, state: &State) -> Result<Part, ProviderError> {
         let mut part = Part::default();
         // Config resources carry no tags to find leftovers by: with none in state, there is
         // nothing to read.
@@ -284,14 +284,31 @@ impl AwsProvider {
             self.count("config");
             for r in page.aws()?.config_rules() {
                 let name = r.config_rule_name().unwrap_or_default();
-                let Some(rec) = find(Kind::ConfigRule, name) else { continue };
+                let arn = r.config_rule_arn().unwrap_or_default();
+                // A rule state does not know, named as socform names this blueprint's rules:
+                // this state's own only if its tags prove it (a create whose answer was lost,
+                // or a lab found by its tags alone).
+                let (rec, address) = match find(Kind::ConfigRule, name) {
+                    Some(rec) => (rec, None),
+                    None if name.starts_with(&format!("{blueprint}-")) && !arn.is_empty() => {
+                        self.count("config");
+                        let tags = self.config.list_tags_for_resource().resource_arn(arn).send().await.aws()?;
+                        let pairs =
+                            tags.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()));
+                        match owned(blueprint, &state.lineage, pairs) {
+                            Some(a) if a.kind() == Kind::ConfigRule => (blank(Kind::ConfigRule), Some(a)),
+                            _ => continue,
+                        }
+                    }
+                    None => continue,
+                };
                 let mut read = Attrs::new();
                 read.insert("name".into(), json!(name));
                 if let Some(src) = r.source().and_then(|s| s.source_identifier()) {
                     read.insert("source_identifier".into(), json!(src));
                 }
                 let outs = outputs(&[("name", name), ("arn", r.config_rule_arn().unwrap_or_default())]);
-                found.insert(name.to_string(), (None, live(&rec, name, read, outs)));
+                found.insert(name.to_string(), (address, live(&rec, name, read, outs)));
             }
         }
         part.settle(state, Kind::ConfigRule, found);

@@ -27,6 +27,40 @@ use crate::state::State;
 const LISTED_SERVICES: &[&str] = &["iam", "cloudtrail", "config"];
 
 impl AwsProvider {
+    /// Every (blueprint, lineage) in the tagging index of this region.
+    pub(super) async fn lab_index(&self) -> Result<Vec<crate::provider::LabIndex>, ProviderError> {
+        let mut labs: BTreeMap<(String, String), crate::provider::LabIndex> = BTreeMap::new();
+        let filter = TagFilter::builder().key(TAG_BLUEPRINT).build();
+        let mut pages = self.tagging.get_resources().tag_filters(filter).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            self.count("tagging");
+            for m in page.aws()?.resource_tag_mapping_list() {
+                let tags: BTreeMap<&str, &str> = m.tags().iter().map(|t| (t.key(), t.value())).collect();
+                let (Some(bp), Some(lineage)) = (tags.get(TAG_BLUEPRINT), tags.get(TAG_LINEAGE)) else { continue };
+                let lab =
+                    labs.entry((bp.to_string(), lineage.to_string())).or_insert_with(|| crate::provider::LabIndex {
+                        blueprint: bp.to_string(),
+                        lineage: lineage.to_string(),
+                        labels: BTreeMap::new(),
+                        indexed: Vec::new(),
+                    });
+                let address = tags.get(TAG_ADDRESS).and_then(|a| Address::parse(a).ok());
+                lab.indexed.push((address, m.resource_arn().unwrap_or_default().to_string()));
+                for (k, v) in tags.iter().filter(|(k, _)| k.starts_with("socform:")) {
+                    if [TAG_BLUEPRINT, TAG_LINEAGE, TAG_ADDRESS].contains(k) {
+                        continue;
+                    }
+                    let e = lab.labels.entry(k.to_string()).or_insert_with(|| v.to_string());
+                    // RFC 3339 times in UTC compare as text; `never` sorts after every digit.
+                    if *k == crate::model::TAG_EXPIRES_AT && v > &e.as_str() {
+                        *e = v.to_string();
+                    }
+                }
+            }
+        }
+        Ok(labs.into_values().collect())
+    }
+
     pub(super) async fn find_leftovers(
         &self,
         blueprint: &str,

@@ -157,6 +157,7 @@ impl AwsProvider {
         t.push((TAG_BLUEPRINT.into(), req.blueprint.into()));
         t.push((TAG_ADDRESS.into(), req.address.to_string()));
         t.push((TAG_LINEAGE.into(), req.lineage.into()));
+        t.extend(req.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
         t
     }
 
@@ -589,6 +590,10 @@ impl Provider for AwsProvider {
         named: &[(Address, String)],
     ) -> Result<Vec<crate::provider::Leftover>, ProviderError> {
         self.find_leftovers(blueprint, lineage, named).await
+    }
+
+    async fn labs(&self) -> Result<Vec<crate::provider::LabIndex>, ProviderError> {
+        self.lab_index().await
     }
 
     fn call_counts(&self) -> BTreeMap<String, u64> {

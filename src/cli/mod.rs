@@ -40,6 +40,9 @@ macro_rules! errln {
     ($($t:tt)*) => {{ use std::io::Write as _; let _ = writeln!(std::io::stderr(), $($t)*); }};
 }
 
+// After the printing macros, which it uses.
+mod labs;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "socform",
@@ -204,6 +207,31 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
         format: OutputFormat,
     },
+    /// Every lab in the account, from tags alone: blueprint, lab, region, resources, when it
+    /// was made, when it expires, whose it is, and what it costs per hour.
+    Ls {
+        /// Look in every region socform knows (default: --region, else AWS_REGION, else
+        /// us-east-1).
+        #[arg(long)]
+        all_regions: bool,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+        format: OutputFormat,
+    },
+    /// Destroy whole labs from their tags alone, with no state file, in dependency order, and
+    /// prove nothing is left. A dry run unless --yes. Names a lab by its blueprint's name (or
+    /// file); a lab that has not expired is reaped only when named.
+    Reap {
+        /// Blueprint names or files whose labs to reap.
+        blueprints: Vec<String>,
+        /// Only labs whose `socform:expires-at` has passed.
+        #[arg(long)]
+        expired: bool,
+        /// Delete (without it, list what would go and change nothing).
+        #[arg(long)]
+        yes: bool,
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
+        parallelism: u16,
+    },
     /// Print the JSON Schema of the blueprint format.
     Schema,
 }
@@ -240,8 +268,12 @@ pub struct Select {
     #[arg(long, value_name = "ADDRESS")]
     pub replace: Vec<String>,
     /// Change nothing in AWS: show what changed outside socform; apply records it in state.
-    #[arg(long, conflicts_with_all = ["target", "replace"])]
+    #[arg(long, conflicts_with_all = ["target", "replace", "expires_in"])]
     pub refresh_only: bool,
+    /// The lab expires this long after the apply (`8h`, `90m`, `2d`), whatever the
+    /// blueprint's `lab.expires_after` says; `socform reap --expired` removes it after that.
+    #[arg(long, value_name = "DURATION")]
+    pub expires_in: Option<String>,
 }
 
 /// Output formats of `socform output`.
@@ -546,7 +578,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::State { command } => state_cmd(&g, command),
+        Command::State { command } => state_cmd(&g, command, ui),
         Command::Import { address, id, blueprint } => import_cmd(&g, &address, &id, blueprint.as_deref(), ui),
         Command::Completions { shell } => {
             use clap::CommandFactory;
@@ -563,6 +595,10 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
             None => bail!("`{}` is not a plan saved by `socform plan --out`", planfile.display()),
         },
         Command::Output { args, format } => output_cmd(&g, &args, format),
+        Command::Ls { all_regions, format } => labs::ls(&g, all_regions, format, ui),
+        Command::Reap { blueprints, expired, yes, parallelism } => {
+            labs::reap(&g, &blueprints, expired, yes, parallelism as usize, ui)
+        }
         Command::Schema => {
             outln!("{}", serde_json::to_string_pretty(&blueprint::schema())?);
             Ok(0)
@@ -931,6 +967,43 @@ fn check_addresses(model: &crate::model::Model, state: &State, opts: &PlanOption
     Ok(())
 }
 
+/// The lab's `socform:` tags for an apply starting now: the expiry (`--expires-in`, else the
+/// blueprint's `lab.expires_after`), the owner, and when the lab was first made.
+fn lab_labels(
+    model: &crate::model::Model,
+    state: &State,
+    expires_in: Option<&str>,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    use crate::model::{TAG_EXPIRES_AT, TAG_OWNER};
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let after = match expires_in {
+        Some(e) => Some(crate::model::parse_duration(e).map_err(|m| anyhow!("--expires-in: {m}"))?),
+        None => model.lab.as_ref().and_then(|l| l.expires_after_secs),
+    };
+    let mut labels = std::collections::BTreeMap::new();
+    match after {
+        Some(secs) => {
+            labels.insert(TAG_EXPIRES_AT.to_string(), crate::model::rfc3339(now + secs));
+        }
+        // A lab that expired before keeps a tag that says it no longer does.
+        None if state.labels.contains_key(TAG_EXPIRES_AT) => {
+            labels.insert(TAG_EXPIRES_AT.to_string(), "never".to_string());
+        }
+        None => {}
+    }
+    if let Some(owner) = model.lab.as_ref().and_then(|l| l.owner.clone()) {
+        labels.insert(TAG_OWNER.to_string(), owner);
+    }
+    if !labels.is_empty() {
+        let created = state.labels.get(TAG_CREATED_AT).cloned().unwrap_or_else(|| crate::model::rfc3339(now));
+        labels.insert(TAG_CREATED_AT.to_string(), created);
+    }
+    Ok(labels)
+}
+
+/// Tag of the time a lab was first applied.
+const TAG_CREATED_AT: &str = "socform:created-at";
+
 fn plan_options(select: &Select, destroy: bool) -> Result<PlanOptions> {
     let parse =
         |l: &[String]| l.iter().map(|a| Address::parse(a).map_err(|e| anyhow!("{e}"))).collect::<Result<Vec<_>>>();
@@ -982,7 +1055,10 @@ fn plan_cmd(g: &Global, args: PlanArgs, ui: &Ui) -> Result<u8> {
         bail!("--refresh-only shows what changed outside socform: it cannot be combined with --destroy or --out (run `socform apply --refresh-only` to record it)");
     }
     let opts = plan_options(&args.select, args.destroy)?;
-    let (plan, _) = make_plan(g, &loaded, &state, args.refresh, opts, ui)?;
+    let (mut plan, _) = make_plan(g, &loaded, &state, args.refresh, opts, ui)?;
+    if !plan.destroy && !plan.refresh_only {
+        plan.labels = lab_labels(&loaded.model, &state, args.select.expires_in.as_deref())?;
+    }
     print_plan(&plan, args.format, ui);
     if let Some(out) = &args.out {
         let saved = SavedPlan { socform_saved_plan: 1, plan: plan.clone() };
@@ -1025,7 +1101,8 @@ fn apply_cmd(
         if !g.vars.is_empty() || !g.var_files.is_empty() {
             bail!("a saved plan is applied with the inputs it was made with: drop --var and --var-file (or make a new plan with them)");
         }
-        if !select.target.is_empty() || !select.replace.is_empty() || select.refresh_only {
+        if !select.target.is_empty() || !select.replace.is_empty() || select.refresh_only || select.expires_in.is_some()
+        {
             bail!("a saved plan is applied exactly as it was made: give --target, --replace or --refresh-only to `socform plan`");
         }
         check_region_flag(g, &plan.region, &plan.blueprint)?;
@@ -1046,7 +1123,10 @@ fn apply_cmd(
     let _lock = hold(&store, "apply", ui)?;
     let state = fetch_state(&store, &loaded.model.blueprint, &loaded.model.region)?;
     let loaded = load_with_secrets(target, &state, ui)?;
-    let (plan, snapshot) = make_plan(g, &loaded, &state, true, plan_options(select, false)?, ui)?;
+    let (mut plan, snapshot) = make_plan(g, &loaded, &state, true, plan_options(select, false)?, ui)?;
+    if !plan.refresh_only {
+        plan.labels = lab_labels(&loaded.model, &state, select.expires_in.as_deref())?;
+    }
     print_plan(&plan, PlanFormat::Human, ui);
     if plan.refresh_only {
         if !plan.has_changes() {
@@ -1064,7 +1144,16 @@ fn apply_cmd(
     }
     if !plan.has_changes() {
         // Nothing to change, but outputs may be new or changed (a new `outputs:` entry).
-        let outputs = record_outputs(&plan, state, store.as_ref(), &runtime()?)?;
+        // With nothing to change, the lab's expiry is renewed only when asked for.
+        let mut plan = plan;
+        let p = if select.expires_in.is_some() && plan.labels != state.labels {
+            confirm(auto_approve, &format!("renew the lab's expiry on every resource {}", where_(&plan)))?;
+            Some(provider(g, &plan.region)?)
+        } else {
+            plan.labels = state.labels.clone();
+            None
+        };
+        let outputs = record_outputs(&plan, state, store.as_ref(), &runtime()?, p.as_ref())?;
         if ui.json && !outputs.is_empty() {
             ui.event(serde_json::json!({"event": "outputs", "outputs": outputs}));
         }
@@ -1201,7 +1290,7 @@ fn execute(
     }
     let verb = if plan.destroy { "Destroy" } else { "Apply" };
     let outputs = if outcome.ok() && !outcome.interrupted {
-        record_outputs(plan, final_state, sink, &rt)?
+        record_outputs(plan, final_state, sink, &rt, Some(&provider))?
     } else {
         Default::default()
     };
@@ -1244,7 +1333,28 @@ fn record_outputs(
     mut state: State,
     sink: &dyn executor::StateSink,
     rt: &tokio::runtime::Runtime,
+    provider: Option<&Arc<dyn Provider>>,
 ) -> Result<std::collections::BTreeMap<String, String>> {
+    // The lab's tags go on every resource, the ones this apply did not touch too: an apply
+    // renews the expiry of the whole lab.
+    if !plan.destroy && !plan.labels.is_empty() && plan.labels != state.labels {
+        let p = match provider {
+            Some(p) => p.clone(),
+            None => return Err(anyhow!("internal: labels to write without a provider")),
+        };
+        let touched: std::collections::BTreeSet<&Address> = plan
+            .changes
+            .iter()
+            .filter(|c| matches!(c.action, plan::Action::Create | plan::Action::Update | plan::Action::Replace))
+            .map(|c| &c.address)
+            .collect();
+        for (address, rec) in state.resources.iter().filter(|(a, _)| a.kind().taggable() && !touched.contains(a)) {
+            retag(rt, &p, address, &rec.id, &rec.attributes, &plan.blueprint, &state.lineage, &plan.labels)
+                .with_context(|| "renewing the lab's expiry")?;
+        }
+        state.labels = plan.labels.clone();
+        rt.block_on(sink.save(&mut state)).context("recording the lab's tags in state")?;
+    }
     let globals = plan::globals(&plan.region, state.account_id.clone());
     let values: std::collections::BTreeMap<String, String> = if plan.destroy {
         Default::default()
@@ -1468,7 +1578,7 @@ fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, ui:
     }
 
     // Tag it as this state's own, changing nothing else.
-    retag(&rt, &p, &address, &live.id, &attrs, &model.blueprint, &state.lineage)?;
+    retag(&rt, &p, &address, &live.id, &attrs, &model.blueprint, &state.lineage, &state.labels)?;
     state.account_id = Some(account);
     state.resources.insert(
         address.clone(),
@@ -1517,6 +1627,7 @@ fn pick_store(g: &Global, blueprint: Option<PathBuf>) -> Result<Store> {
 
 /// Writes socform's tags on a resource with `lineage`, changing nothing else: an update
 /// whose only difference is the tags (what AWS has is both the before and the after).
+#[allow(clippy::too_many_arguments)]
 fn retag(
     rt: &tokio::runtime::Runtime,
     p: &Arc<dyn Provider>,
@@ -1525,13 +1636,14 @@ fn retag(
     attrs: &crate::model::Attrs,
     blueprint: &str,
     lineage: &str,
+    labels: &std::collections::BTreeMap<String, String>,
 ) -> Result<()> {
     if !address.kind().taggable() {
         return Ok(());
     }
     let mut before = attrs.clone();
     before.insert("tags".into(), serde_json::Value::Null);
-    let req = crate::provider::Request { address, attrs, blueprint, lineage };
+    let req = crate::provider::Request { address, attrs, blueprint, lineage, labels };
     rt.block_on(p.update(req, id, &before)).map_err(|e| anyhow!("tagging {address}: {e}"))?;
     Ok(())
 }
@@ -1566,7 +1678,7 @@ fn state_rm(g: &Global, address: &str, blueprint: Option<PathBuf>, ui: &Ui) -> R
         let account = account_of(&rt, &p)?;
         pin_account(&account, state.account_id.as_deref(), &[])?;
         let released = format!("{RELEASED_PREFIX}{}", state.lineage);
-        match retag(&rt, &p, &address, &rec.id, &rec.attributes, &state.blueprint, &released) {
+        match retag(&rt, &p, &address, &rec.id, &rec.attributes, &state.blueprint, &released, &Default::default()) {
             Ok(()) => {}
             // Already gone from AWS: only the record remains to remove.
             Err(e) if e.to_string().contains("NotFound") || e.to_string().contains("not found") => {}
@@ -1583,7 +1695,7 @@ fn state_rm(g: &Global, address: &str, blueprint: Option<PathBuf>, ui: &Ui) -> R
     Ok(0)
 }
 
-fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
+fn state_cmd(g: &Global, cmd: StateCommand, ui: &Ui) -> Result<u8> {
     let pick = |blueprint: Option<PathBuf>| pick_store(g, blueprint);
     let read = |store: &Store| -> Result<State> {
         runtime()?.block_on(store.fetch())?.ok_or_else(|| anyhow!("no state at `{}`", store.location()))
@@ -1622,44 +1734,22 @@ fn state_cmd(g: &Global, cmd: StateCommand) -> Result<u8> {
                 );
             }
             let store = pick(blueprint)?;
-            let ui = Ui {
-                color_out: false,
-                color_err: false,
-                quiet: g.quiet,
-                verbose: g.verbose,
-                json: false,
-                inputs: Default::default(),
-            };
-            let _lock = hold(&store, "state mv", &ui)?;
-            let mut state = read(&store)?;
+            let _lock = hold(&store, "state mv", ui)?;
+            let state = read(&store)?;
             if state.resources.contains_key(&to) {
                 bail!("`{to}` is in state already: nothing was moved");
             }
-            let Some(rec) = state.resources.remove(&from) else {
+            if !state.resources.contains_key(&from) {
                 bail!("`{from}` is not in state `{}`", store.location());
-            };
-            state.resources.insert(to.clone(), rec);
-            // What needed it needs it under its new address (destroy order rests on this).
-            for r in state.resources.values_mut() {
-                for d in r.dependencies.iter_mut().filter(|d| **d == from) {
-                    *d = to.clone();
-                }
             }
+            // What needed it needs it under its new address (destroy order rests on this).
+            let (mut state, _) =
+                plan::apply_moves(&state, &[crate::model::Moved { from: from.clone(), to: to.clone() }]);
             runtime()?.block_on(executor::StateSink::save(store.as_ref(), &mut state))?;
             errln!("Moved {from} to {to} in `{}`.", store.location());
             Ok(0)
         }
-        StateCommand::Rm { address, blueprint } => {
-            let ui = Ui {
-                color_out: false,
-                color_err: false,
-                quiet: g.quiet,
-                verbose: g.verbose,
-                json: false,
-                inputs: Default::default(),
-            };
-            state_rm(g, &address, blueprint, &ui)
-        }
+        StateCommand::Rm { address, blueprint } => state_rm(g, &address, blueprint, ui),
         StateCommand::Unlock { lock_id, blueprint } => {
             let store = pick(blueprint)?;
             let holder = runtime()?.block_on(store.break_lock(&lock_id))?;

@@ -1,0 +1,400 @@
+//! `socform ls` and `socform reap`: labs found from their tags alone, with no state file.
+//!
+//! A lab is the set of resources carrying one (`socform:blueprint`, `socform:lineage`) pair.
+//! The tagging index names the labs of a region in one paginated call; a refresh with the
+//! lab's lineage then finds what really exists of it (the index also lists resources deleted
+//! moments ago), every kind through its own service, which is exactly how a run that lost
+//! its answers adopts what it made. `reap` turns that into state records whose dependencies
+//! come from `Kind::needs`, plans their destruction against an empty model, and runs it with
+//! destroy's executor and waiters, keeping state in memory only.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::model::{Model, TAG_EXPIRES_AT, TAG_OWNER};
+use crate::plan::Snapshot;
+use crate::provider::LabIndex;
+
+/// One lab, as `ls` prints it (the JSON contract).
+#[derive(serde::Serialize, Debug, Clone)]
+struct LabRow {
+    blueprint: String,
+    lab: String,
+    region: String,
+    resources: usize,
+    created_at: Option<String>,
+    expires_at: Option<String>,
+    owner: Option<String>,
+    hourly_usd: f64,
+    #[serde(skip)]
+    expired: bool,
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// Whether a lab's expiry has passed (`never`, absent or unreadable: it has not).
+fn is_expired(labels: &BTreeMap<String, String>, now: u64) -> bool {
+    labels.get(TAG_EXPIRES_AT).and_then(|t| crate::model::parse_rfc3339(t)).is_some_and(|t| t <= now)
+}
+
+/// The regions `ls` and `reap` look in.
+fn regions(g: &Global, all: bool) -> Vec<String> {
+    if all {
+        return crate::blueprint::names::REGIONS.iter().map(|r| r.to_string()).collect();
+    }
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    vec![g
+        .region
+        .clone()
+        .or_else(|| env("AWS_REGION"))
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|| "us-east-1".to_string())]
+}
+
+/// A lab as its tags alone describe it: every resource a refresh with its lineage finds,
+/// as state records whose dependencies come from `Kind::needs`, and the snapshot that
+/// found them (duplicates included).
+fn state_from_tags(
+    rt: &tokio::runtime::Runtime,
+    p: &Arc<dyn Provider>,
+    lab: &LabIndex,
+    region: &str,
+) -> Result<(State, Snapshot)> {
+    let mut probe = State::new(&lab.blueprint, region);
+    probe.lineage = lab.lineage.clone();
+    let found = rt
+        .block_on(p.refresh(&lab.blueprint, &probe))
+        .with_context(|| format!("reading lab `{}` ({})", lab.blueprint, lab.lineage))?;
+    let mut state = probe;
+    let mut found = found;
+    // Kinds whose tags refresh reads only for what state names (SSM parameters: one call
+    // each otherwise): the tagging index names them, and a second refresh, with them as
+    // state records, says which exist (the index also lists what was deleted moments ago).
+    let known: std::collections::BTreeSet<&Address> = found.untracked.keys().collect();
+    let missing: Vec<(Address, String)> = lab
+        .indexed
+        .iter()
+        .filter_map(|(a, arn)| Some((a.clone()?, arn)))
+        .filter(|(a, _)| !known.contains(a))
+        .filter_map(|(a, arn)| id_from_arn(a.kind(), arn).map(|id| (a, id)))
+        .collect();
+    // The second pass reads everything found as state records: the kinds refresh proves by
+    // what owns them (the Config recorder and delivery channel, by this lab's role and
+    // bucket) are adopted only then.
+    if !found.untracked.is_empty() || !missing.is_empty() {
+        let mut second = state.clone();
+        // The Config recorder and delivery channel carry no tags; socform names both after
+        // the blueprint. They count as the lab's only if they use its role and its bucket.
+        let config = [
+            (Address::new(crate::model::Kind::ConfigRecorder, "main"), lab.blueprint.clone()),
+            (Address::new(crate::model::Kind::ConfigDeliveryChannel, "main"), lab.blueprint.clone()),
+        ];
+        let records = found
+            .untracked
+            .iter()
+            .map(|(a, l)| (a.clone(), l.id.clone()))
+            .chain(missing.iter().cloned())
+            .chain(config.iter().cloned());
+        for (a, id) in records {
+            second.resources.insert(
+                a.clone(),
+                crate::state::Record {
+                    kind: a.kind(),
+                    id,
+                    attributes: Default::default(),
+                    outputs: Default::default(),
+                    dependencies: vec![],
+                },
+            );
+        }
+        let more = rt.block_on(p.refresh(&lab.blueprint, &second))?;
+        let ids = |k: crate::model::Kind| -> Vec<String> {
+            found.untracked.iter().filter(|(a, _)| a.kind() == k).map(|(_, l)| l.id.clone()).collect()
+        };
+        let (roles, buckets) = (ids(crate::model::Kind::IamRole), ids(crate::model::Kind::S3Bucket));
+        let ours = |a: &Address, l: &crate::plan::LiveResource| {
+            let attr = |k: &str| l.attributes.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            match a.kind() {
+                crate::model::Kind::ConfigRecorder => {
+                    roles.iter().any(|r| attr("role_arn").ends_with(&format!("/{r}")))
+                }
+                crate::model::Kind::ConfigDeliveryChannel => buckets.contains(&attr("s3_bucket_name")),
+                _ => true,
+            }
+        };
+        found.untracked = more
+            .resources
+            .into_iter()
+            .filter_map(|(a, l)| Some((a, l?)))
+            .filter(|(a, l)| ours(a, l))
+            .chain(more.untracked)
+            .collect();
+        found.duplicates.extend(more.duplicates);
+    }
+    for (address, live) in &found.untracked {
+        state.resources.insert(
+            address.clone(),
+            crate::state::Record {
+                kind: address.kind(),
+                id: live.id.clone(),
+                attributes: live.attributes.clone(),
+                outputs: live.outputs.clone(),
+                dependencies: vec![],
+            },
+        );
+    }
+    let addresses: Vec<Address> = state.resources.keys().cloned().collect();
+    for (a, rec) in state.resources.iter_mut() {
+        rec.dependencies = addresses.iter().filter(|b| a.kind().needs().contains(&b.kind())).cloned().collect();
+    }
+    let snapshot = Snapshot {
+        account_id: found.account_id.clone(),
+        resources: found.untracked.iter().map(|(a, l)| (a.clone(), Some(l.clone()))).collect(),
+        untracked: Default::default(),
+        duplicates: found.duplicates.clone(),
+    };
+    Ok((state, snapshot))
+}
+
+/// The id state keeps for a resource the tagging index names by ARN, for the kinds refresh
+/// cannot find by their tags alone.
+fn id_from_arn(kind: crate::model::Kind, arn: &str) -> Option<String> {
+    use crate::model::Kind;
+    let resource = arn.splitn(6, ':').nth(5)?;
+    match kind {
+        // `parameter/a/b` is `/a/b`; `parameter/x` is `x`.
+        Kind::SsmParameter => {
+            let rest = resource.strip_prefix("parameter/")?;
+            Some(if rest.contains('/') { format!("/{rest}") } else { rest.to_string() })
+        }
+        Kind::Alarm => resource.strip_prefix("alarm:").map(str::to_string),
+        _ => None,
+    }
+}
+
+/// A lab found by its tags: the index entry, its resources as state records, and the
+/// snapshot that found them.
+type Found = (LabIndex, State, Snapshot);
+
+/// The labs of one region that still exist, each with its state from tags. Resources made by
+/// no lineage, or released by `state rm`, belong to no lab.
+fn labs_in(g: &Global, region: &str) -> Result<(Arc<dyn Provider>, tokio::runtime::Runtime, Vec<Found>)> {
+    let p = provider(g, region)?;
+    let rt = runtime()?;
+    let index = rt.block_on(p.labs()).with_context(|| format!("listing labs in {region}"))?;
+    let mut labs = Vec::new();
+    for lab in index.into_iter().filter(|l| !l.lineage.starts_with(RELEASED_PREFIX) && !l.lineage.is_empty()) {
+        let (state, snap) = state_from_tags(&rt, &p, &lab, region)?;
+        // Only resources the index still listed after they were deleted: no lab.
+        if state.resources.is_empty() && snap.duplicates.is_empty() {
+            continue;
+        }
+        labs.push((lab, state, snap));
+    }
+    Ok((p, rt, labs))
+}
+
+fn row(lab: &LabIndex, state: &State, region: &str, now: u64) -> LabRow {
+    LabRow {
+        blueprint: lab.blueprint.clone(),
+        lab: lab.labels.get("socform:lab").cloned().unwrap_or_else(|| lab.lineage.clone()),
+        region: region.to_string(),
+        resources: state.resources.len(),
+        created_at: lab.labels.get("socform:created-at").cloned(),
+        expires_at: lab.labels.get(TAG_EXPIRES_AT).cloned(),
+        owner: lab.labels.get(TAG_OWNER).cloned(),
+        hourly_usd: crate::cost::hourly(state),
+        expired: is_expired(&lab.labels, now),
+    }
+}
+
+pub(super) fn ls(g: &Global, all_regions: bool, format: OutputFormat, ui: &Ui) -> Result<u8> {
+    let now = now_secs();
+    let mut rows = Vec::new();
+    for region in regions(g, all_regions) {
+        let (p, _rt, labs) = labs_in(g, &region)?;
+        rows.extend(labs.iter().map(|(lab, state, _)| row(lab, state, &region, now)));
+        report_calls("ls", &region, &p, ui);
+    }
+    match format {
+        OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&serde_json::json!({ "labs": rows }))?),
+        OutputFormat::Human if rows.is_empty() => ui.note("No labs: nothing carries socform's tags here."),
+        OutputFormat::Human => {
+            let dash = || "-".to_string();
+            let table: Vec<[String; 8]> = rows
+                .iter()
+                .map(|r| {
+                    [
+                        r.blueprint.clone(),
+                        r.lab.chars().take(8).collect(),
+                        r.region.clone(),
+                        r.resources.to_string(),
+                        r.created_at.clone().unwrap_or_else(dash),
+                        match &r.expires_at {
+                            Some(e) if r.expired => format!("{e} (expired)"),
+                            Some(e) => e.clone(),
+                            None => dash(),
+                        },
+                        r.owner.clone().unwrap_or_else(dash),
+                        format!("{:.4}", r.hourly_usd),
+                    ]
+                })
+                .collect();
+            let head = ["BLUEPRINT", "LAB", "REGION", "RESOURCES", "CREATED", "EXPIRES", "OWNER", "USD/HOUR"];
+            let widths: Vec<usize> =
+                (0..8).map(|i| table.iter().map(|r| r[i].len()).chain([head[i].len()]).max().unwrap_or(0)).collect();
+            let line = |cells: &[String]| {
+                cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ")
+            };
+            outln!("{}", line(&head.map(String::from)).trim_end());
+            for r in &table {
+                outln!("{}", line(r).trim_end());
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// A blueprint named on the command line: a file (its name, and the names it gives the
+/// kinds that carry no tags, so that the leftover check can find them) or a bare name.
+fn named_blueprint(arg: &str, ui: &Ui) -> (String, Vec<(Address, String)>) {
+    let path = Path::new(arg);
+    if !(arg.ends_with(".yaml") || arg.ends_with(".yml")) || !path.is_file() {
+        return (arg.to_string(), vec![]);
+    }
+    match blueprint::load(path, EnvMode::Skip, &ui.inputs) {
+        Ok(l) => (l.model.blueprint.clone(), named_resources(&l.model)),
+        Err(_) => match blueprint::header(path) {
+            Ok((name, _)) => (name, vec![]),
+            Err(_) => (arg.to_string(), vec![]),
+        },
+    }
+}
+
+pub(super) fn reap(g: &Global, names: &[String], expired: bool, yes: bool, parallelism: usize, ui: &Ui) -> Result<u8> {
+    if names.is_empty() && !expired {
+        bail!("name the blueprints whose labs to reap, or pass --expired for every expired lab");
+    }
+    let named: Vec<(String, Vec<(Address, String)>)> = names.iter().map(|n| named_blueprint(n, ui)).collect();
+    let now = now_secs();
+    let mut failed = false;
+    for region in regions(g, false) {
+        let (p, rt, labs) = labs_in(g, &region)?;
+        let account = account_of(&rt, &p)?;
+        let chosen: Vec<&Found> = labs
+            .iter()
+            .filter(|(lab, _, _)| named.is_empty() || named.iter().any(|(n, _)| *n == lab.blueprint))
+            .filter(|(lab, _, _)| !expired || is_expired(&lab.labels, now))
+            .collect();
+        let verb = if yes { "Reaping" } else { "Would reap (dry run: pass --yes to delete)" };
+        ui.note(&format!("{verb} in AWS account {account}, {region}: {} lab(s)", chosen.len()));
+        for (lab, state, snap) in &labs {
+            let picked = chosen.iter().any(|(l, _, _)| l == lab);
+            if !picked && !named.is_empty() && named.iter().any(|(n, _)| *n == lab.blueprint) {
+                ui.note(&format!(
+                    "  kept: {} lab {} has not expired (expires {})",
+                    lab.blueprint,
+                    lab.lineage,
+                    lab.labels.get(TAG_EXPIRES_AT).map(String::as_str).unwrap_or("never")
+                ));
+            }
+            if !picked {
+                continue;
+            }
+            let expiry = lab.labels.get(TAG_EXPIRES_AT).map(String::as_str).unwrap_or("no expiry");
+            outln!(
+                "lab {} ({}), {} resource{}, expires {expiry}:",
+                lab.blueprint,
+                lab.lineage,
+                state.resources.len() + snap.duplicates.len(),
+                if state.resources.len() + snap.duplicates.len() == 1 { "" } else { "s" }
+            );
+            let model = Model::empty(&lab.blueprint, &region);
+            let opts = PlanOptions { destroy: true, ..Default::default() };
+            let plan = plan::plan(&model, state, Some(snap), opts)?;
+            for c in &plan.changes {
+                outln!("  - {} ({})", c.address, c.id.as_deref().unwrap_or(""));
+            }
+            if !yes {
+                continue;
+            }
+            let sink = executor::MemorySink::default();
+            let progress = Progress::new(ui);
+            let on_event = |e: Event| progress.event(e);
+            EXECUTING.store(true, Ordering::SeqCst);
+            let (_, outcome) = rt.block_on(executor::execute(
+                &plan,
+                p.clone(),
+                state.clone(),
+                &sink,
+                executor::Options { parallelism, stop: Some(&STOP) },
+                &on_event,
+            ));
+            EXECUTING.store(false, Ordering::SeqCst);
+            progress.finish();
+            if outcome.interrupted {
+                ui.error("reap interrupted: what is left still carries its tags; run reap again to finish");
+                return Err(anyhow!(Reported(130)));
+            }
+            // The truthful check: this lab's resources, and the untaggable ones a named
+            // blueprint file gives names to.
+            let mut by_name =
+                named.iter().find(|(n, _)| *n == lab.blueprint).map(|(_, v)| v.clone()).unwrap_or_default();
+            // The kinds the check finds only by name, as this lab had them.
+            by_name.extend(
+                state
+                    .resources
+                    .iter()
+                    .filter(|(a, _)| {
+                        use crate::model::Kind::*;
+                        matches!(a.kind(), MetricFilter | ConfigRecorder | ConfigDeliveryChannel | ConfigRule)
+                    })
+                    .map(|(a, r)| {
+                        (
+                            a.clone(),
+                            r.attributes
+                                .get(a.kind().name_attr().unwrap_or("name"))
+                                .and_then(|v| v.as_str())
+                                .unwrap_or(&r.id)
+                                .to_string(),
+                        )
+                    }),
+            );
+            let left: Vec<crate::provider::Leftover> = rt
+                .block_on(p.leftovers(&lab.blueprint, &lab.lineage, &by_name))
+                .map_err(|e| anyhow!("cannot check what remains: {e}"))?
+                .into_iter()
+                .filter(|l| l.other_lineage.is_none())
+                .collect();
+            if left.is_empty() && outcome.ok() {
+                ui.note(&format!("lab {} ({}): 0 resources remain.", lab.blueprint, lab.lineage));
+            } else {
+                failed = true;
+                for l in &left {
+                    ui.error(&format!("still exists: {l}"));
+                }
+                ui.error(&format!(
+                    "lab {} ({}): {} failed, {} remain; run reap again",
+                    lab.blueprint,
+                    lab.lineage,
+                    outcome.failed.len(),
+                    left.len()
+                ));
+            }
+        }
+        report_calls("reap", &region, &p, ui);
+    }
+    Ok(if failed { 1 } else { 0 })
+}
+
+/// `-v`: the API calls a command made in one region, by service.
+fn report_calls(what: &str, region: &str, p: &Arc<dyn Provider>, ui: &Ui) {
+    if ui.verbose > 0 {
+        let counts = p.call_counts();
+        let total: u64 = counts.values().sum();
+        let list: Vec<String> = counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        errln!("{what} {region}: {total} API calls ({})", list.join(", "));
+    }
+}

@@ -1,0 +1,132 @@
+//! Labs with a lifecycle, against moto: an expiry on every resource, `socform ls` from tags
+//! alone, and `socform reap` removing a lab whose state file is gone. What exists is checked
+//! with boto3 (tests/support/aws_tool.py), never with socform.
+
+mod support;
+
+use std::path::PathBuf;
+
+use support::{aws_tool, text, Lab};
+
+/// The reference SOC (86 resources: hosts, a trail, nineteen detections, AWS Config).
+fn reference(lab: &mut Lab) {
+    let original = std::fs::read_to_string("blueprints/soc-reference.yaml").unwrap();
+    lab.bp = PathBuf::from(lab.write("soc-reference.yaml", &original));
+    let scripts = lab.dir.path().join("scripts");
+    std::fs::create_dir_all(&scripts).unwrap();
+    for s in std::fs::read_dir("blueprints/scripts").unwrap() {
+        let s = s.unwrap().path();
+        std::fs::copy(&s, scripts.join(s.file_name().unwrap())).unwrap();
+    }
+}
+
+#[test]
+fn an_expiring_lab_is_listed_priced_and_reaped_without_its_state() {
+    let mut lab = Lab::new();
+    let before = lab.inventory();
+    reference(&mut lab);
+    let moto = lab.moto.url();
+    let out = lab.run(&moto, &["apply", "--auto-approve", "--expires-in", "3s"]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(text(&out.stdout).contains("Lab: expires at "), "{}", text(&out.stdout));
+
+    // Every resource that carries tags carries the expiry (boto3).
+    let all: Vec<String> =
+        serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["tagged-with", "soc-reference", "socform:lineage"]))
+            .unwrap();
+    let expiring: Vec<String> = serde_json::from_str(&aws_tool(
+        &lab.moto,
+        "us-east-1",
+        &["tagged-with", "soc-reference", "socform:expires-at"],
+    ))
+    .unwrap();
+    assert!(all.len() > 20, "{all:?}");
+    assert_eq!(expiring, all, "every tagged resource has an expiry");
+
+    // ls: the lab, from tags alone, with its expiry and its price.
+    let listed: serde_json::Value = serde_json::from_str(&lab.ok(&["ls", "--format", "json"])).unwrap();
+    let labs = listed["labs"].as_array().unwrap();
+    assert_eq!(labs.len(), 1, "{listed}");
+    let l = &labs[0];
+    let state = lab.state();
+    assert_eq!(l["blueprint"], "soc-reference");
+    assert_eq!(l["lab"], state["lineage"]);
+    assert_eq!(l["region"], "us-east-1");
+    assert_eq!(l["expires_at"], state["labels"]["socform:expires-at"]);
+    assert!(l["created_at"].as_str().unwrap().ends_with('Z'), "{l}");
+    // Found from tags alone, with what hangs off the lab's own (the bucket's policy, the
+    // metric filters of its log group, the Config recorder using its role): all of state but
+    // the SNS subscriptions, which carry no tags and go with their topics.
+    let records = state["resources"].as_object().unwrap();
+    let subscriptions = records.keys().filter(|a| a.starts_with("sns_subscription.")).count();
+    assert_eq!(l["resources"].as_u64().unwrap() as usize, records.len() - subscriptions, "{l}");
+    // A t3.xlarge and a t3.micro (Linux, us-east-1: $0.1664 and $0.0104 an hour), 50 + 8 GB
+    // of gp3 ($0.08 a GB-month), 19 alarms ($0.10 a month) with the custom metric of their
+    // filters ($0.30 a month), one secret ($0.40 a month), and at most one public IPv4 address
+    // a host ($0.005 an hour).
+    let floor = 0.1664 + 0.0104 + (58.0 * 0.08 + 19.0 * 0.40 + 0.40) / 730.0;
+    let hourly = l["hourly_usd"].as_f64().unwrap();
+    assert!(hourly >= floor - 1e-4 && hourly <= floor + 0.01 + 1e-4, "{hourly} vs {floor}");
+    let human = lab.ok(&["ls"]);
+    assert!(human.contains("soc-reference") && human.contains("USD/HOUR"), "{human}");
+
+    // The state file is lost; the lab expires.
+    std::fs::remove_file(lab.state_path()).unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let made = lab.inventory();
+    assert!(made.len() > before.len());
+
+    // A dry run by default: it lists and changes nothing.
+    let out = lab.socform(&["reap", "--expired"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        stderr.contains("Would reap (dry run: pass --yes to delete) in AWS account 123456789012, us-east-1: 1 lab"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("instance.wazuh-manager") && stdout.contains("config_recorder.main"), "{stdout}");
+    assert_eq!(lab.inventory(), made, "a dry run changed something");
+
+    // A lab that has not expired is kept unless named... and this one has.
+    let out = lab.socform(&["reap", "--expired", "--yes"]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("0 resources remain."), "{stderr}");
+    assert_eq!(lab.inventory(), before, "reap left something behind");
+    let listed: serde_json::Value = serde_json::from_str(&lab.ok(&["ls", "--format", "json"])).unwrap();
+    assert_eq!(listed["labs"], serde_json::json!([]), "{listed}");
+}
+
+#[test]
+fn reap_keeps_labs_that_have_not_expired_and_what_no_lab_owns() {
+    let mut lab = Lab::new();
+    let before = lab.inventory();
+    let small = "blueprint: keep\nregion: us-east-1\nlab: { expires_after: 8h, owner: alice }\nlog_groups:\n  app: { retention_days: 7 }\nnotifications:\n  alerts: { email: [soc@example.com] }\n";
+    lab.bp = PathBuf::from(lab.write("keep.yaml", small));
+    let moto = lab.moto.url();
+    let out = lab.run(&moto, &["apply", "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Hand-made look-alikes carry the blueprint's tag but no lineage: no lab owns them.
+    aws_tool(&lab.moto, "us-east-1", &["create-topic", "keep-lookalike"]);
+    aws_tool(&lab.moto, "us-east-1", &["tag-topic", "keep-lookalike", "socform:blueprint=keep"]);
+    let made = lab.inventory();
+
+    let listed: serde_json::Value = serde_json::from_str(&lab.ok(&["ls", "--format", "json"])).unwrap();
+    assert_eq!(listed["labs"][0]["owner"], "alice", "{listed}");
+    assert_eq!(listed["labs"][0]["resources"], 2, "{listed}");
+    assert_eq!(listed["labs"].as_array().unwrap().len(), 1, "{listed}");
+
+    // Not expired: --expired passes it over; naming none of it refuses to guess.
+    let out = lab.socform(&["reap", "--expired", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(lab.inventory(), made);
+    let out = lab.socform(&["reap", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("name the blueprints whose labs to reap"), "{}", text(&out.stderr));
+    // Named: reaped, expired or not; the look-alike stays.
+    let out = lab.socform(&["reap", "keep", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let left: Vec<String> = lab.inventory().difference(&before).cloned().collect();
+    assert_eq!(left, ["sns-topic keep-lookalike"], "only what no lab owns is left");
+}
