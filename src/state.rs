@@ -47,6 +47,9 @@ pub struct State {
     /// The lab's `socform:` tags as the last apply wrote them (expiry, owner, creation).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// `socform pause` stopped the lab's hosts; `resume` starts them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
 }
 
 /// A create under way (see [`State::pending`]).
@@ -87,6 +90,7 @@ impl State {
             pending: BTreeMap::new(),
             outputs: BTreeMap::new(),
             labels: BTreeMap::new(),
+            paused: false,
         }
     }
 }

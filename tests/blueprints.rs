@@ -66,20 +66,14 @@ fn lifecycle_with(file: &str, check: impl Fn(&Moto)) {
         std::fs::copy(&s, scripts.join(s.file_name().unwrap())).unwrap();
     }
     let (moto, state) = (&lab.moto, lab.state_path());
-    let run = |args: &[&str]| {
-        // The one value a seed reads from the environment (elastic-fleet-osticket).
-        lab.cmd(&moto.url(), args).env("FLEET_ENROLLMENT_TOKEN", "test-enrollment-token").output().unwrap()
-    };
+    // One command each, nothing exported by hand: every shipped lab is one-shot.
+    let run = |args: &[&str]| lab.cmd(&moto.url(), args).env_remove("FLEET_ENROLLMENT_TOKEN").output().unwrap();
     let out = run(&["apply", "--auto-approve"]);
     assert!(out.status.success(), "{file}: apply failed:\n{}", text(&out.stderr));
     // Refresh through a proxy that counts requests: socform's own count (`-v`) must be what
     // went over the wire, so that the API-economy figures are not socform grading itself.
     let proxy = support::proxy::Proxy::start(moto.port, std::time::Duration::ZERO, Default::default(), 1);
-    let out = lab
-        .cmd(&proxy.url(), &["plan", "--detailed-exitcode", "-v"])
-        .env("FLEET_ENROLLMENT_TOKEN", "test-enrollment-token")
-        .output()
-        .unwrap();
+    let out = lab.cmd(&proxy.url(), &["plan", "--detailed-exitcode", "-v"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{file}: plan after apply:\n{}", text(&out.stdout));
     // API economy: refresh calls against resources (BENCHMARKS.md records these lines).
     let err = text(&out.stderr);

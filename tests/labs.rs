@@ -61,13 +61,27 @@ fn an_expiring_lab_is_listed_priced_and_reaped_without_its_state() {
     let records = state["resources"].as_object().unwrap();
     let subscriptions = records.keys().filter(|a| a.starts_with("sns_subscription.")).count();
     assert_eq!(l["resources"].as_u64().unwrap() as usize, records.len() - subscriptions, "{l}");
-    // A t3.xlarge and a t3.micro (Linux, us-east-1: $0.1664 and $0.0104 an hour), 50 + 8 GB
-    // of gp3 ($0.08 a GB-month), 19 alarms ($0.10 a month) with the custom metric of their
-    // filters ($0.30 a month), one secret ($0.40 a month), and at most one public IPv4 address
-    // a host ($0.005 an hour).
-    let floor = 0.1664 + 0.0104 + (58.0 * 0.08 + 19.0 * 0.40 + 0.40) / 730.0;
+    // The price from tags and live state agrees with `socform cost` on the blueprint, whose
+    // lines carry AWS's published on-demand rates (us-east-1, Linux): a t3.xlarge at $0.1664
+    // and a t3.micro at $0.0104 an hour, each with a public IPv4 address at $0.005.
+    let out = lab.run(&moto, &["cost", "--format", "json"]);
+    let cost: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let line = |address: &str, what: &str| -> f64 {
+        let r = cost["resources"].as_array().unwrap().iter().find(|r| r["address"] == address).unwrap();
+        r["items"].as_array().unwrap().iter().find(|i| i["what"].as_str().unwrap().contains(what)).unwrap()["hourly"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!(line("instance.wazuh-manager", "t3.xlarge instance hours"), 0.1664);
+    assert_eq!(line("instance.agent-host", "t3.micro instance hours"), 0.0104);
+    assert_eq!(line("instance.agent-host", "public IPv4"), 0.005);
+    // `cost` counts an unsized root volume at 8 GB (Amazon Linux's size on AWS); ls counts
+    // the volumes that exist (moto makes that one 15 GB), so the two differ by exactly that.
+    let blueprint_gb = 50.0 + 8.0;
+    let actual_gb: f64 = aws_tool(&lab.moto, "us-east-1", &["volume-gb"]).trim().parse().unwrap();
+    let expected = cost["fixed_monthly"].as_f64().unwrap() / 730.0 + (actual_gb - blueprint_gb) * 0.08 / 730.0;
     let hourly = l["hourly_usd"].as_f64().unwrap();
-    assert!(hourly >= floor - 1e-4 && hourly <= floor + 0.01 + 1e-4, "{hourly} vs {floor}");
+    assert!((hourly - expected).abs() < 2e-4, "ls says {hourly}/h; cost and the volumes say {expected}/h");
     let human = lab.ok(&["ls"]);
     assert!(human.contains("soc-reference") && human.contains("USD/HOUR"), "{human}");
 
@@ -129,4 +143,43 @@ fn reap_keeps_labs_that_have_not_expired_and_what_no_lab_owns() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let left: Vec<String> = lab.inventory().difference(&before).cloned().collect();
     assert_eq!(left, ["sns-topic keep-lookalike"], "only what no lab owns is left");
+}
+
+#[test]
+fn pause_stops_the_hosts_resume_starts_them_and_neither_is_drift() {
+    let mut lab = Lab::new();
+    let bp = "blueprint: paused\nregion: us-east-1\nnetwork:\n  vpc: { cidr: 10.0.0.0/16 }\n  subnets:\n    a: { cidr: 10.0.0.0/24, az: us-east-1a }\nsecurity_groups:\n  host: { egress: [] }\nhosts:\n  siem: { subnet: a, security_groups: [host], instance_type: t3.large, image: amazon-linux-2023, root_volume: { size_gb: 20 } }\n";
+    lab.bp = PathBuf::from(lab.write("paused.yaml", bp));
+    let moto = lab.moto.url();
+    let ok = |args: &[&str]| {
+        let out = lab.run(&moto, args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    ok(&["apply", "--auto-approve"]);
+    let id = lab.id("instance.siem");
+    let state_of = || aws_tool(&lab.moto, "us-east-1", &["instance-state", &id]).trim().to_string();
+    assert_eq!(state_of(), "running");
+    let hourly = |lab: &Lab| -> f64 {
+        let v: serde_json::Value = serde_json::from_str(&lab.ok(&["ls", "--format", "json"])).unwrap();
+        v["labs"][0]["hourly_usd"].as_f64().unwrap()
+    };
+    let volume = 20.0 * 0.08 / 730.0;
+    assert!((hourly(&lab) - (0.0832 + volume)).abs() < 1e-3, "{}", hourly(&lab));
+
+    ok(&["pause"]);
+    assert_eq!(state_of(), "stopped");
+    assert_eq!(lab.state()["paused"], true);
+    let out = lab.run(&moto, &["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "a paused host is not drift: {}", text(&out.stdout));
+    assert!((hourly(&lab) - volume).abs() < 1e-3, "paused, the lab pays for its volume only: {}", hourly(&lab));
+    let cost = ok(&["cost"]);
+    assert!(cost.contains("Paused now (`socform pause`): $1.60/month"), "{cost}");
+
+    ok(&["resume"]);
+    assert_eq!(state_of(), "running");
+    assert!(lab.state().get("paused").is_none());
+    let out = lab.run(&moto, &["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    ok(&["destroy", "--auto-approve"]);
 }

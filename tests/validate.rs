@@ -179,7 +179,10 @@ fn kind_needs_covers_every_dependency_and_has_no_cycle() {
         let loaded =
             blueprint::load(f, EnvMode::Skip, &Default::default()).unwrap_or_else(|_| panic!("{}", f.display()));
         for r in &loaded.model.resources {
-            for d in r.depends_on.iter().filter(|d| d.kind() != r.kind() && !r.kind().needs().contains(&d.kind())) {
+            // Edges AWS does not order: one of a kind on another of its own, and a role's
+            // policy naming an ARN (see Kind::needs).
+            let ordered = |d: &&socform::address::Address| d.kind() != r.kind() && r.kind() != Kind::IamRole;
+            for d in r.depends_on.iter().filter(ordered).filter(|d| !r.kind().needs().contains(&d.kind())) {
                 missing.insert(format!("{}: {} needs {d}", f.display(), r.address));
             }
         }

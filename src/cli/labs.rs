@@ -91,20 +91,18 @@ fn state_from_tags(
             (Address::new(crate::model::Kind::ConfigRecorder, "main"), lab.blueprint.clone()),
             (Address::new(crate::model::Kind::ConfigDeliveryChannel, "main"), lab.blueprint.clone()),
         ];
-        let records = found
-            .untracked
-            .iter()
-            .map(|(a, l)| (a.clone(), l.id.clone()))
-            .chain(missing.iter().cloned())
-            .chain(config.iter().cloned());
-        for (a, id) in records {
+        // What the first pass read (outputs such as a host's root volume size) is kept: refresh
+        // merges what it reads over a record's outputs.
+        let first = found.untracked.iter().map(|(a, l)| (a.clone(), l.id.clone(), l.outputs.clone()));
+        let rest = missing.iter().chain(config.iter()).map(|(a, id)| (a.clone(), id.clone(), Default::default()));
+        for (a, id, outputs) in first.chain(rest) {
             second.resources.insert(
                 a.clone(),
                 crate::state::Record {
                     kind: a.kind(),
                     id,
                     attributes: Default::default(),
-                    outputs: Default::default(),
+                    outputs,
                     dependencies: vec![],
                 },
             );
@@ -397,4 +395,67 @@ fn report_calls(what: &str, region: &str, p: &Arc<dyn Provider>, ui: &Ui) {
         let list: Vec<String> = counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
         errln!("{what} {region}: {total} API calls ({})", list.join(", "));
     }
+}
+
+/// `pause` (running: false) and `resume`: stop or start every host state records, under
+/// the state's lock, and record it.
+pub(super) fn power(g: &Global, blueprint: &Path, running: bool, ui: &Ui) -> Result<u8> {
+    let loaded = load_for_aws(g, blueprint, EnvMode::Skip, ui)?;
+    let model = &loaded.model;
+    let store = open_store(g, &model.blueprint, &model.region)?;
+    let _lock = hold(&store, if running { "resume" } else { "pause" }, ui)?;
+    let mut state = fetch_state(&store, &model.blueprint, &model.region)?;
+    if state.serial == 0 {
+        bail!("no state for `{}`: apply it first", model.blueprint);
+    }
+    pin_state(&state, &model.blueprint, &model.region)?;
+    let p = provider(g, &model.region)?;
+    let rt = runtime()?;
+    let account = account_of(&rt, &p)?;
+    pin_account(&account, state.account_id.as_deref(), &model.allowed_accounts)?;
+    let hosts: Vec<(Address, String)> = state
+        .resources
+        .iter()
+        .filter(|(a, _)| a.kind() == crate::model::Kind::Instance)
+        .map(|(a, r)| (a.clone(), r.id.clone()))
+        .collect();
+    if hosts.is_empty() {
+        ui.note(&format!("`{}` has no hosts: nothing to {}.", model.blueprint, if running { "start" } else { "stop" }));
+        return Ok(0);
+    }
+    let verb = if running { "starting" } else { "stopping" };
+    ui.note(&format!("{} {} host(s) in AWS account {account}, {}...", verb, hosts.len(), model.region));
+    let results = rt.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        for (a, id) in hosts.iter().cloned() {
+            let p = p.clone();
+            set.spawn(async move {
+                let r = p.set_running(&a, &id, running).await;
+                (a, r)
+            });
+        }
+        let mut out = Vec::new();
+        while let Some(r) = set.join_next().await {
+            if let Ok(r) = r {
+                out.push(r);
+            }
+        }
+        out
+    });
+    let mut failed = 0;
+    for (a, r) in &results {
+        match r {
+            Ok(()) => ui.note(&format!("{a}: {}", if running { "running" } else { "stopped" })),
+            Err(e) => {
+                failed += 1;
+                ui.error(&format!("{a}: {e}"));
+            }
+        }
+    }
+    state.paused = !running && failed == 0;
+    rt.block_on(executor::StateSink::save(store.as_ref(), &mut state))?;
+    if failed > 0 {
+        bail!("{failed} host(s) could not be {}", if running { "started" } else { "stopped" });
+    }
+    Ok(0)
 }

@@ -232,6 +232,21 @@ pub enum Command {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
         parallelism: u16,
     },
+    /// Stop a lab's hosts (state knows which); nothing else changes, and plan does not call
+    /// a paused host drift. `ls` and `cost` show the paused price.
+    Pause { blueprint: PathBuf },
+    /// Start the hosts `pause` stopped.
+    Resume { blueprint: PathBuf },
+    /// What a blueprint costs: per resource and in total, per hour and per month (730 h),
+    /// fixed and usage-based lines apart, at on-demand prices shipped with socform.
+    Cost {
+        blueprint: PathBuf,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+        format: PlanFormat,
+        /// A usage assumption, such as `log_gb_per_month=20` (repeatable).
+        #[arg(long, value_name = "NAME=VALUE")]
+        assume: Vec<String>,
+    },
     /// Print the JSON Schema of the blueprint format.
     Schema,
 }
@@ -595,6 +610,36 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
             None => bail!("`{}` is not a plan saved by `socform plan --out`", planfile.display()),
         },
         Command::Output { args, format } => output_cmd(&g, &args, format),
+        Command::Pause { blueprint } => labs::power(&g, &blueprint, false, ui),
+        Command::Resume { blueprint } => labs::power(&g, &blueprint, true, ui),
+        Command::Cost { blueprint, format, assume } => {
+            let loaded = load(&blueprint, EnvMode::Skip, ui)?;
+            let mut a = crate::cost::Assumptions::default();
+            for pair in &assume {
+                a.set(pair).map_err(|m| anyhow!("--assume {m}"))?;
+            }
+            if loaded.model.region != crate::cost::PRICES.region {
+                ui.warn(&format!(
+                    "prices are {}'s: socform ships no table for {} yet",
+                    crate::cost::PRICES.region,
+                    loaded.model.region
+                ));
+            }
+            let mut e = crate::cost::of_model(&loaded.model, &a);
+            // A paused lab (its state says so) costs less while it stays paused.
+            let store = open_store(&g, &loaded.model.blueprint, &loaded.model.region)?;
+            if let Ok(Some(state)) = runtime()?.block_on(store.fetch()) {
+                if state.paused {
+                    e.paused_monthly = Some(crate::cost::of_paused_model(&loaded.model, &a).monthly);
+                }
+            }
+            match format {
+                PlanFormat::Human => out!("{}", e.human()),
+                PlanFormat::Json => outln!("{}", serde_json::to_string_pretty(&e)?),
+                PlanFormat::Markdown => out!("{}", e.markdown()),
+            }
+            Ok(0)
+        }
         Command::Ls { all_regions, format } => labs::ls(&g, all_regions, format, ui),
         Command::Reap { blueprints, expired, yes, parallelism } => {
             labs::reap(&g, &blueprints, expired, yes, parallelism as usize, ui)

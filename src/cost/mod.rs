@@ -54,16 +54,266 @@ pub struct Item {
     pub hourly: f64,
 }
 
+/// What usage-based lines assume, each settable with `--assume NAME=VALUE`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Assumptions {
+    /// GB ingested a month by each log group (a trail's or an application's).
+    pub log_gb_per_month: f64,
+    /// GB of flow log records a month for each flow log.
+    pub flow_log_gb_per_month: f64,
+    /// Configuration items the recorder records a month.
+    pub config_items_per_month: f64,
+    /// Evaluations a month of each Config rule.
+    pub config_evaluations_per_rule: f64,
+}
+
+impl Default for Assumptions {
+    fn default() -> Self {
+        Self {
+            log_gb_per_month: 1.0,
+            flow_log_gb_per_month: 1.0,
+            config_items_per_month: 1000.0,
+            config_evaluations_per_rule: 1000.0,
+        }
+    }
+}
+
+impl Assumptions {
+    /// Sets one assumption from `NAME=VALUE`.
+    pub fn set(&mut self, pair: &str) -> Result<(), String> {
+        let (k, v) = pair.split_once('=').ok_or_else(|| format!("`{pair}`: write NAME=VALUE"))?;
+        let v: f64 = v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| format!("`{v}` is not a number of 0 or more"))?;
+        match k.trim() {
+            "log_gb_per_month" => self.log_gb_per_month = v,
+            "flow_log_gb_per_month" => self.flow_log_gb_per_month = v,
+            "config_items_per_month" => self.config_items_per_month = v,
+            "config_evaluations_per_rule" => self.config_evaluations_per_rule = v,
+            other => {
+                return Err(format!(
+                    "no assumption `{other}`: log_gb_per_month, flow_log_gb_per_month, config_items_per_month, config_evaluations_per_rule"
+                ))
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The usage-based monthly lines of one resource, under `a`.
+pub fn usage_items(kind: Kind, a: &Assumptions) -> Vec<Item> {
+    let p = &*PRICES;
+    let hourly = |monthly: f64| monthly / HOURS_PER_MONTH;
+    match kind {
+        Kind::LogGroup => vec![Item {
+            what: format!(
+                "{} GB a month ingested (${}/GB) and kept (${}/GB-month)",
+                a.log_gb_per_month, p.logs_ingested_gb, p.logs_stored_gb_month
+            ),
+            hourly: hourly(a.log_gb_per_month * (p.logs_ingested_gb + p.logs_stored_gb_month)),
+        }],
+        Kind::FlowLog => vec![Item {
+            what: format!(
+                "{} GB a month of flow log records (vended logs, ${}/GB)",
+                a.flow_log_gb_per_month, p.vended_logs_ingested_gb
+            ),
+            hourly: hourly(a.flow_log_gb_per_month * p.vended_logs_ingested_gb),
+        }],
+        Kind::ConfigRecorder => vec![Item {
+            what: format!(
+                "{} configuration items a month (${} each)",
+                a.config_items_per_month, p.config_item_recorded
+            ),
+            hourly: hourly(a.config_items_per_month * p.config_item_recorded),
+        }],
+        Kind::ConfigRule => vec![Item {
+            what: format!(
+                "{} rule evaluations a month (${} each)",
+                a.config_evaluations_per_rule, p.config_rule_evaluation
+            ),
+            hourly: hourly(a.config_evaluations_per_rule * p.config_rule_evaluation),
+        }],
+        Kind::Trail => vec![Item { what: "management events: the first trail's copy is free".into(), hourly: 0.0 }],
+        _ => vec![],
+    }
+}
+
+/// One resource's estimate.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ResourceCost {
+    pub address: String,
+    pub hourly: f64,
+    pub monthly: f64,
+    pub items: Vec<Line>,
+}
+
+/// One line of an estimate, fixed or usage-based.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Line {
+    pub what: String,
+    pub hourly: f64,
+    pub monthly: f64,
+    pub usage: bool,
+}
+
+/// A blueprint's (or a lab's) estimate: the JSON contract of `socform cost`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Estimate {
+    pub currency: &'static str,
+    pub prices_as_of: String,
+    pub prices_source: String,
+    /// Fixed and usage-based together.
+    pub hourly: f64,
+    pub monthly: f64,
+    pub fixed_monthly: f64,
+    pub usage_monthly: f64,
+    pub assumptions: Assumptions,
+    pub resources: Vec<ResourceCost>,
+    /// USD a month while the lab is paused (hosts stopped), when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused_monthly: Option<f64>,
+}
+
+fn round(v: f64) -> f64 {
+    (v * 10_000.0).round() / 10_000.0
+}
+
+/// Estimates resources given as (address, kind, attributes, outputs).
+pub fn estimate<'a>(
+    resources: impl IntoIterator<Item = (String, Kind, &'a Attrs, &'a BTreeMap<String, String>)>,
+    a: &Assumptions,
+) -> Estimate {
+    let mut out = Vec::new();
+    let (mut fixed, mut usage) = (0.0, 0.0);
+    for (address, kind, attrs, outputs) in resources {
+        let lines: Vec<Line> = items(kind, attrs, outputs)
+            .into_iter()
+            .map(|i| (i, false))
+            .chain(usage_items(kind, a).into_iter().map(|i| (i, true)))
+            .map(|(i, usage)| Line {
+                monthly: round(i.hourly * HOURS_PER_MONTH),
+                hourly: round(i.hourly),
+                what: i.what,
+                usage,
+            })
+            .collect();
+        if lines.is_empty() {
+            continue;
+        }
+        let h: f64 = lines.iter().map(|l| l.hourly).sum();
+        fixed += lines.iter().filter(|l| !l.usage).map(|l| l.monthly).sum::<f64>();
+        usage += lines.iter().filter(|l| l.usage).map(|l| l.monthly).sum::<f64>();
+        out.push(ResourceCost {
+            address,
+            hourly: round(h),
+            monthly: round(lines.iter().map(|l| l.monthly).sum()),
+            items: lines,
+        });
+    }
+    let p = &*PRICES;
+    Estimate {
+        currency: "USD",
+        prices_as_of: p.as_of.clone(),
+        prices_source: p.source.clone(),
+        hourly: round((fixed + usage) / HOURS_PER_MONTH),
+        monthly: round(fixed + usage),
+        fixed_monthly: round(fixed),
+        usage_monthly: round(usage),
+        assumptions: a.clone(),
+        resources: out,
+        paused_monthly: None,
+    }
+}
+
+/// The estimate of a model whose hosts are stopped.
+pub fn of_paused_model(model: &crate::model::Model, a: &Assumptions) -> Estimate {
+    let mut m = model.clone();
+    for r in m.resources.iter_mut().filter(|r| r.kind() == Kind::Instance) {
+        r.attrs.insert("state".into(), Value::String("stopped".into()));
+    }
+    of_model(&m, a)
+}
+
+/// The estimate of a model's resources (templates unresolved: prices read literal values).
+pub fn of_model(model: &crate::model::Model, a: &Assumptions) -> Estimate {
+    static NONE: LazyLock<BTreeMap<String, String>> = LazyLock::new(BTreeMap::new);
+    estimate(model.resources.iter().map(|r| (r.address.to_string(), r.kind(), &r.attrs, &*NONE)), a)
+}
+
+/// `+$121.47/month` for a change of `delta` USD a month.
+pub fn signed_month(delta: f64) -> String {
+    if delta < 0.0 {
+        format!("-${:.2}/month", -delta)
+    } else {
+        format!("+${delta:.2}/month")
+    }
+}
+
+impl Estimate {
+    pub fn human(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        for r in &self.resources {
+            let _ = writeln!(s, "{:<60} {:>10.4}/h {:>10.2}/month", r.address, r.hourly, r.monthly);
+            for l in &r.items {
+                let tag = if l.usage { "usage" } else { "fixed" };
+                let _ = writeln!(s, "    {tag} {:<52} {:>10.4}/h {:>10.2}/month", l.what, l.hourly, l.monthly);
+            }
+        }
+        let _ = writeln!(
+            s,
+            "\nTotal: ${:.4}/hour, ${:.2}/month (fixed ${:.2}, usage ${:.2} at the assumptions below).",
+            self.hourly, self.monthly, self.fixed_monthly, self.usage_monthly
+        );
+        let a = &self.assumptions;
+        let _ = writeln!(
+            s,
+            "Assumed (--assume NAME=VALUE): log_gb_per_month={} flow_log_gb_per_month={} config_items_per_month={} config_evaluations_per_rule={}",
+            a.log_gb_per_month, a.flow_log_gb_per_month, a.config_items_per_month, a.config_evaluations_per_rule
+        );
+        if let Some(p) = self.paused_monthly {
+            let _ = writeln!(s, "Paused now (`socform pause`): ${p:.2}/month while the hosts are stopped.");
+        }
+        let _ = writeln!(
+            s,
+            "Prices: {} on-demand, as of {} (src/cost/prices-us-east-1.json).",
+            self.currency, self.prices_as_of
+        );
+        s
+    }
+
+    pub fn markdown(&self) -> String {
+        use std::fmt::Write;
+        let mut s = format!(
+            "### socform cost\n\n**${:.2}/month** (${:.4}/hour): fixed ${:.2}, usage ${:.2}\n\n| resource | $/hour | $/month |\n|---|---:|---:|\n",
+            self.monthly, self.hourly, self.fixed_monthly, self.usage_monthly
+        );
+        for r in &self.resources {
+            let _ = writeln!(s, "| `{}` | {:.4} | {:.2} |", r.address, r.hourly, r.monthly);
+        }
+        let _ = writeln!(
+            s,
+            "\n<sub>On-demand prices as of {}; usage lines assume {:?}.</sub>",
+            self.prices_as_of, self.assumptions
+        );
+        s
+    }
+}
+
 /// The fixed hourly charges of one resource, given its kind and attributes (as the
-/// blueprint or the account has them). A stopped instance (`"state": "stopped"`) pays for
-/// its volume only.
+/// blueprint or the account has them). A stopped instance (`state` `stopped` in its
+/// attributes or its outputs: a paused lab) pays for its volume only.
 pub fn items(kind: Kind, attrs: &Attrs, outputs: &BTreeMap<String, String>) -> Vec<Item> {
     let p = &*PRICES;
     let month = |usd: f64| usd / HOURS_PER_MONTH;
     match kind {
         Kind::Instance => {
             let mut items = Vec::new();
-            let stopped = attrs.get("state").and_then(Value::as_str) == Some("stopped");
+            let stopped = attrs.get("state").and_then(Value::as_str) == Some("stopped")
+                || outputs.get("state").is_some_and(|s| s == "stopped" || s == "stopping");
             let itype = attrs.get("instance_type").and_then(Value::as_str).unwrap_or("");
             if !stopped {
                 match p.instance_hourly.get(itype) {
@@ -79,7 +329,13 @@ pub fn items(kind: Kind, attrs: &Attrs, outputs: &BTreeMap<String, String>) -> V
                     items.push(Item { what: "public IPv4 address".into(), hourly: p.public_ipv4_hourly });
                 }
             }
-            let gb = attrs.get("root_volume_size_gb").and_then(Value::as_f64).unwrap_or(p.default_root_volume_gb);
+            // As the blueprint sizes it, as AWS reports it (a lab found by its tags), or the
+            // size of Amazon Linux's image.
+            let gb = attrs
+                .get("root_volume_size_gb")
+                .and_then(Value::as_f64)
+                .or_else(|| outputs.get("root_volume_gb").and_then(|g| g.parse().ok()))
+                .unwrap_or(p.default_root_volume_gb);
             items.push(Item { what: format!("{gb} GB gp3 root volume"), hourly: month(gb * p.ebs_gp3_gb_month) });
             items
         }
@@ -121,6 +377,30 @@ mod tests {
         assert_eq!(p.instance_hourly["t3.micro"], 0.0104);
         assert_eq!(p.instance_hourly["t3.large"], 0.0832);
         assert_eq!(p.public_ipv4_hourly, 0.005);
+    }
+
+    #[test]
+    fn an_estimate_adds_fixed_and_usage_lines_under_settable_assumptions() {
+        let lg = attrs(json!({"log_group_name": "x"}));
+        let host = attrs(json!({"instance_type": "t3.micro"}));
+        let none = BTreeMap::new();
+        let mut a = Assumptions::default();
+        let e = estimate(
+            [
+                ("log_group.x".to_string(), Kind::LogGroup, &lg, &none),
+                ("instance.h".to_string(), Kind::Instance, &host, &none),
+            ],
+            &a,
+        );
+        // 1 GB at $0.50 + $0.03; 730 h of t3.micro and 8 GB of gp3.
+        assert!((e.usage_monthly - 0.53).abs() < 1e-6, "{e:?}");
+        assert!((e.fixed_monthly - (0.0104 * 730.0 + 8.0 * 0.08)).abs() < 1e-3, "{e:?}");
+        a.set("log_gb_per_month=10").unwrap();
+        let e = estimate([("log_group.x".to_string(), Kind::LogGroup, &lg, &none)], &a);
+        assert!((e.monthly - 5.3).abs() < 1e-6, "{e:?}");
+        assert!(a.set("nope=1").is_err() && a.set("log_gb_per_month=-1").is_err());
+        assert_eq!(signed_month(121.468), "+$121.47/month");
+        assert_eq!(signed_month(-3.0), "-$3.00/month");
     }
 
     #[test]

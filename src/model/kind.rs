@@ -76,15 +76,17 @@ impl Kind {
     /// The kinds a resource of this kind may need to exist first (its references can name
     /// them): the order in which a lab found by its tags alone, with no state to say what
     /// needed what, is torn down (a resource goes before every resource of these kinds).
-    /// A test checks it against every dependency of every shipped blueprint (a resource may
-    /// also need one of its own kind, such as an agent host its manager's address; those
-    /// have no order AWS enforces).
+    /// A test checks it against every dependency of every shipped blueprint, but for two
+    /// kinds of edge that have no order AWS enforces: one of a kind on another of its own
+    /// (an agent host on its manager's address), and a role's policy naming an ARN.
     pub fn needs(self) -> &'static [Kind] {
         use Kind::*;
         match self {
             Vpc | S3Bucket | LogGroup | SnsTopic | Secret => &[],
-            // Policies name buckets, log groups, topics and secrets by ARN.
-            IamRole => &[S3Bucket, LogGroup, SnsTopic, Secret],
+            // A role's policies name resources by ARN, a copied value that AWS ties to
+            // nothing: a role is deleted in any order (and reaching a parameter that names a
+            // host that uses the role would make a cycle).
+            IamRole => &[],
             Subnet | InternetGateway | SecurityGroup => &[Vpc],
             RouteTable => &[Vpc, Subnet, InternetGateway],
             SecurityGroupRule => &[SecurityGroup],

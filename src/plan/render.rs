@@ -2,6 +2,7 @@
 //! contract) and Markdown (one pull-request comment). All three render the same [`Plan`];
 //! sensitive values are shown as `(sensitive)` in every one.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use owo_colors::OwoColorize;
@@ -47,6 +48,8 @@ pub struct JsonPlan<'a> {
     /// Changes that broaden access or weaken monitoring.
     pub review: &'a [crate::review::Finding],
     pub summary: Summary,
+    /// USD a month the plan adds to fixed charges (negative: saves), on-demand prices.
+    pub cost_monthly_delta: f64,
     /// The inputs the plan was made with; sensitive values read `(sensitive)`.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub inputs: &'a [crate::model::Input],
@@ -103,6 +106,7 @@ pub fn json(plan: &Plan) -> String {
         untracked: &plan.untracked,
         review: &plan.review,
         summary: plan.summary,
+        cost_monthly_delta: monthly_delta(plan),
         inputs: &plan.inputs,
         moved: &plan.moved,
         targets: &plan.targets,
@@ -345,6 +349,9 @@ pub fn human(plan: &Plan, color: bool) -> String {
     }
     out.push('\n');
     let _ = writeln!(out, "{}", summary_line(&plan.summary));
+    if let Some(line) = cost_line(plan) {
+        let _ = writeln!(out, "{line}");
+    }
     out
 }
 
@@ -356,6 +363,32 @@ fn attr_transition(a: &AttrChange) -> String {
         shown(a.after.as_ref(), a.sensitive)
     };
     format!("{before} -> {after}")
+}
+
+/// What a plan changes in fixed monthly charges: the fixed lines of every resource after,
+/// minus before (usage-based charges depend on traffic; `socform cost` shows them).
+pub fn monthly_delta(plan: &Plan) -> f64 {
+    let none = BTreeMap::new();
+    let fixed = |c: &Change, attrs: &Option<crate::model::Attrs>| -> f64 {
+        attrs
+            .as_ref()
+            .map(|a| crate::cost::items(c.kind, a, &none).iter().map(|i| i.hourly).sum::<f64>())
+            .unwrap_or(0.0)
+    };
+    let delta: f64 =
+        plan.changes.iter().filter(|c| c.action.is_change()).map(|c| fixed(c, &c.after) - fixed(c, &c.before)).sum();
+    (delta * crate::cost::HOURS_PER_MONTH * 100.0).round() / 100.0
+}
+
+/// "Cost: +$121.47/month in fixed charges", when the plan changes them.
+fn cost_line(plan: &Plan) -> Option<String> {
+    let d = monthly_delta(plan);
+    (d != 0.0).then(|| {
+        format!(
+            "Cost: {} in fixed charges (on-demand prices; `socform cost` adds usage-based lines).",
+            crate::cost::signed_month(d)
+        )
+    })
 }
 
 pub fn summary_line(s: &Summary) -> String {
@@ -389,6 +422,10 @@ pub fn markdown(plan: &Plan) -> String {
             "**{} to create, {} to update, {} to replace, {} to delete**",
             s.create, s.update, s.replace, s.delete
         );
+        let d = monthly_delta(plan);
+        if d != 0.0 {
+            let _ = writeln!(head, "\n:moneybag: **{}** in fixed charges (on-demand)", crate::cost::signed_month(d));
+        }
     }
     if !plan.drift.is_empty() {
         let _ = writeln!(

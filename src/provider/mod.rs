@@ -154,6 +154,12 @@ pub trait Provider: Send + Sync {
         Err(ProviderError::Unsupported("this provider cannot list labs".into()))
     }
 
+    /// Stops (`running: false`) or starts an instance, waiting until it is so.
+    async fn set_running(&self, address: &Address, id: &str, running: bool) -> Result<(), ProviderError> {
+        let _ = (address, id, running);
+        Err(ProviderError::Unsupported("this provider cannot stop or start hosts".into()))
+    }
+
     /// Counts of API calls made so far, by service, for `-v` and benchmarks.
     fn call_counts(&self) -> BTreeMap<String, u64> {
         BTreeMap::new()

@@ -24,6 +24,8 @@ pub struct BlueprintDiff {
     /// Inputs added, removed, or whose default, type or sensitivity changed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<InputDiff>,
+    /// USD a month the new blueprint adds to fixed charges (negative: saves), on-demand.
+    pub cost_monthly_delta: f64,
     pub changes: Vec<ResourceDiff>,
     pub review: Vec<Finding>,
     pub summary: DiffSummary,
@@ -165,6 +167,11 @@ pub fn diff(old: &Model, new: &Model) -> BlueprintDiff {
         old: old.blueprint.clone(),
         new: new.blueprint.clone(),
         inputs: input_diffs(old, new),
+        cost_monthly_delta: {
+            let a = crate::cost::Assumptions::default();
+            let d = crate::cost::of_model(new, &a).fixed_monthly - crate::cost::of_model(old, &a).fixed_monthly;
+            (d * 100.0).round() / 100.0
+        },
         changes,
         review,
         summary,
@@ -387,6 +394,13 @@ impl BlueprintDiff {
             "\nDiff: {} added, {} removed, {} changed; {} broaden access, {} weaken monitoring.",
             s.added, s.removed, s.changed, s.broadens_access, s.weakens_monitoring
         );
+        if self.cost_monthly_delta != 0.0 {
+            let _ = writeln!(
+                out,
+                "Cost: {} in fixed charges (on-demand prices).",
+                crate::cost::signed_month(self.cost_monthly_delta)
+            );
+        }
         out
     }
 
@@ -400,6 +414,13 @@ impl BlueprintDiff {
             return head;
         }
         let _ = writeln!(head, "**{} added, {} removed, {} changed**\n", s.added, s.removed, s.changed);
+        if self.cost_monthly_delta != 0.0 {
+            let _ = writeln!(
+                head,
+                ":moneybag: **{}** in fixed charges (on-demand)\n",
+                crate::cost::signed_month(self.cost_monthly_delta)
+            );
+        }
         review_section(&mut head, &self.review, true);
         if !self.inputs.is_empty() {
             head.push_str("\n#### Inputs\n\n");

@@ -303,6 +303,11 @@ elif command == "ingress-cidrs":
     gid = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [args[0]]}])["SecurityGroups"][0]["GroupId"]
     rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [gid]}])["SecurityGroupRules"]
     print(json.dumps(sorted(f"{r['IpProtocol']} {r.get('FromPort')} {r.get('CidrIpv4', '')}" for r in rules if not r["IsEgress"])))
+elif command == "volume-gb":
+    print(sum(v["Size"] for v in client("ec2").describe_volumes()["Volumes"]))
+elif command == "instance-state":
+    r = client("ec2").describe_instances(InstanceIds=[args[0]])["Reservations"][0]["Instances"][0]
+    print(r["State"]["Name"])
 elif command == "log-retention":
     g = next(g for g in client("logs").describe_log_groups(logGroupNamePrefix=args[0])["logGroups"] if g["logGroupName"] == args[0])
     print(json.dumps(g.get("retentionInDays")))

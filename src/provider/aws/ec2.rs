@@ -607,6 +607,36 @@ impl AwsProvider {
         Ok((routes_of(rt), associations_of(rt)))
     }
 
+    /// Stops or starts one instance and waits until it is stopped or running.
+    pub(super) async fn set_instance_running(
+        &self,
+        address: &Address,
+        id: &str,
+        running: bool,
+    ) -> Result<(), ProviderError> {
+        self.count("ec2");
+        if running {
+            self.ec2.start_instances().instance_ids(id).send().await.aws()?;
+            self.count("ec2");
+            self.ec2
+                .wait_until_instance_running()
+                .instance_ids(id)
+                .wait(INSTANCE_WAIT)
+                .await
+                .map_err(|e| ProviderError::Fatal(format!("{address}: instance {id} did not reach `running`: {e}")))?;
+        } else {
+            self.ec2.stop_instances().instance_ids(id).send().await.aws()?;
+            self.count("ec2");
+            self.ec2
+                .wait_until_instance_stopped()
+                .instance_ids(id)
+                .wait(INSTANCE_WAIT)
+                .await
+                .map_err(|e| ProviderError::Fatal(format!("{address}: instance {id} did not reach `stopped`: {e}")))?;
+        }
+        Ok(())
+    }
+
     pub(super) async fn delete_ec2(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
         match address.kind() {
             Kind::Vpc => {
@@ -874,6 +904,7 @@ impl AwsProvider {
         part.settle(state, Kind::SecurityGroupRule, found);
 
         // Instances (terminated ones are gone)
+        let mut root_volumes: BTreeMap<String, String> = BTreeMap::new();
         let mut found = BTreeMap::new();
         let mut pages = self
             .ec2
@@ -922,13 +953,44 @@ impl AwsProvider {
                     ("public_ip", i.public_ip_address().unwrap_or_default()),
                     ("private_dns", i.private_dns_name().unwrap_or_default()),
                     ("ami", i.image_id().unwrap_or_default()),
+                    // Not an attribute (a paused lab is not drift): what cost and ls read.
+                    ("state", i.state().and_then(|s| s.name()).map(|n| n.as_str()).unwrap_or_default()),
                 ]);
                 let r = rec(Kind::Instance, &addr, id);
                 let mut l = live(&r, id, read, outs);
                 if l.attributes.get("iam_instance_profile") == Some(&serde_json::Value::Null) {
                     l.attributes.remove("iam_instance_profile");
                 }
+                // The root volume's size is read only for a host state does not know (found by
+                // its tags: what ls prices), as an output: an attribute would be drift where
+                // the blueprint leaves the size to the image.
+                let known = state.resources.values().any(|r| r.kind == Kind::Instance && r.id == id);
+                if !known && addr.is_some() {
+                    let root = i.root_device_name().unwrap_or_default();
+                    if let Some(v) = i
+                        .block_device_mappings()
+                        .iter()
+                        .find(|m| m.device_name() == Some(root))
+                        .and_then(|m| m.ebs())
+                        .and_then(|e| e.volume_id())
+                    {
+                        root_volumes.insert(v.to_string(), id.to_string());
+                    }
+                }
                 found.insert(id.to_string(), (addr, l));
+            }
+        }
+        if !root_volumes.is_empty() {
+            let ids: Vec<String> = root_volumes.keys().cloned().collect();
+            self.count("ec2");
+            let out = self.ec2.describe_volumes().set_volume_ids(Some(ids)).send().await.aws()?;
+            for v in out.volumes() {
+                let instance = v.volume_id().and_then(|vid| root_volumes.get(vid));
+                if let (Some(instance), Some(size)) = (instance, v.size()) {
+                    if let Some((_, l)) = found.get_mut(instance) {
+                        l.outputs.insert("root_volume_gb".into(), size.to_string());
+                    }
+                }
             }
         }
         part.settle(state, Kind::Instance, found);

@@ -596,6 +596,10 @@ impl Provider for AwsProvider {
         self.lab_index().await
     }
 
+    async fn set_running(&self, address: &Address, id: &str, running: bool) -> Result<(), ProviderError> {
+        self.set_instance_running(address, id, running).await
+    }
+
     fn call_counts(&self) -> BTreeMap<String, u64> {
         self.calls.lock().unwrap().clone()
     }
