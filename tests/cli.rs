@@ -487,35 +487,28 @@ fn unreachable_endpoints_and_missing_credentials_are_said_in_words() {
     let listening = format!("http://{}", listener.local_addr().unwrap());
     let args =
         ["plan", "tests/fixtures/every-kind.yaml", "--endpoint-url", &listening, "--state", state.to_str().unwrap()];
-    let out = socform()
-        .args(args)
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .unwrap();
+    // No credentials anywhere the SDK's chain looks.
+    let without_credentials = |extra: &[&str]| {
+        socform()
+            .args(args)
+            .args(extra)
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .unwrap()
+    };
+    let out = without_credentials(&[]);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("no AWS credentials were found"), "{err}");
     assert!(!err.contains("caused by"), "the chain is for -v: {err}");
     // `-v` adds the SDK's chain of causes after the words, still no Debug dump.
-    let out = socform()
-        .args(args)
-        .arg("-v")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .unwrap();
-    let err = text(&out.stderr);
+    let err = text(&without_credentials(&["-v"]).stderr);
     assert!(err.contains("no AWS credentials were found") && err.contains("caused by: dispatch failure"), "{err}");
     assert!(!err.contains("DispatchFailure("), "{err}");
 }

@@ -104,29 +104,16 @@ pub enum Command {
         /// A blueprint, or a plan saved by `plan --out`.
         #[arg(value_name = "BLUEPRINT|PLANFILE")]
         file: PathBuf,
-        /// Do not ask for confirmation.
-        #[arg(long)]
-        auto_approve: bool,
-        /// Operations in flight at once.
-        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
-        parallelism: u16,
-        /// Print one JSON object per line on stdout (plan, start, finish, failure, skipped,
-        /// summary) instead of the human plan and progress, for CI.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        run: RunArgs,
         #[command(flatten)]
         select: Select,
     },
     /// Delete everything a blueprint made, and prove nothing is left.
     Destroy {
         blueprint: PathBuf,
-        #[arg(long)]
-        auto_approve: bool,
-        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
-        parallelism: u16,
-        /// One JSON object per line on stdout, as for apply (plus `leftovers`).
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// Print the dependency graph.
     Graph {
@@ -271,6 +258,22 @@ pub struct PlanArgs {
     pub destroy: bool,
     #[command(flatten)]
     pub select: Select,
+}
+
+/// How apply and destroy run.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Operations in flight at once.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+    /// Print one JSON object per line on stdout (plan, start, finish, failure, skipped,
+    /// outputs, summary; destroy adds `leftovers`) instead of the human plan and progress,
+    /// for CI.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Which part of a blueprint a plan or apply covers.
@@ -530,11 +533,11 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
     match cli.command {
         Command::Validate { blueprint, format } => validate(&blueprint, format, ui),
         Command::Plan(args) => plan_cmd(&g, args, ui),
-        Command::Apply { file, auto_approve, parallelism, json, select } => {
-            apply_cmd(&g, &file, auto_approve, parallelism as usize, &select, &ui.with_json(json))
+        Command::Apply { file, run, select } => {
+            apply_cmd(&g, &file, run.auto_approve, run.parallelism as usize, &select, &ui.with_json(run.json))
         }
-        Command::Destroy { blueprint, auto_approve, parallelism, json } => {
-            destroy_cmd(&g, &blueprint, auto_approve, parallelism as usize, &ui.with_json(json))
+        Command::Destroy { blueprint, run } => {
+            destroy_cmd(&g, &blueprint, run.auto_approve, run.parallelism as usize, &ui.with_json(run.json))
         }
         Command::Graph { blueprint, format } => {
             let loaded = load(&blueprint, EnvMode::Skip, ui)?;
