@@ -126,6 +126,28 @@ fn reap_keeps_labs_that_have_not_expired_and_what_no_lab_owns() {
     aws_tool(&lab.moto, "us-east-1", &["tag-topic", "keep-lookalike", "socform:blueprint=keep"]);
     let made = lab.inventory();
 
+    // Renewal: an apply with nothing to change leaves the expiry; `--expires-in` renews it
+    // on every resource of the lab, as boto3 reads the tags.
+    let expiry = || -> serde_json::Value {
+        let topic: serde_json::Value =
+            serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["topic-tags", "keep-alerts"])).unwrap();
+        let group: serde_json::Value =
+            serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["log-group-tags", "keep-app"])).unwrap();
+        assert_eq!(topic["socform:expires-at"], group["socform:expires-at"], "one lab, one expiry");
+        assert_eq!(topic["socform:owner"], "alice");
+        topic["socform:expires-at"].clone()
+    };
+    let first = expiry();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = lab.run(&moto, &["apply", "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(expiry(), first, "an apply with nothing to change renewed the expiry");
+    let out = lab.run(&moto, &["apply", "--auto-approve", "--expires-in", "30h"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let renewed = expiry();
+    assert!(renewed.as_str().unwrap() > first.as_str().unwrap(), "{renewed} after {first}");
+    assert_eq!(lab.state()["labels"]["socform:expires-at"], renewed);
+
     let listed: serde_json::Value = serde_json::from_str(&lab.ok(&["ls", "--format", "json"])).unwrap();
     assert_eq!(listed["labs"][0]["owner"], "alice", "{listed}");
     assert_eq!(listed["labs"][0]["resources"], 2, "{listed}");
@@ -182,4 +204,55 @@ fn pause_stops_the_hosts_resume_starts_them_and_neither_is_drift() {
     let out = lab.run(&moto, &["plan", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     ok(&["destroy", "--auto-approve"]);
+}
+
+#[test]
+fn labs_of_one_blueprint_are_kept_apart_by_name_state_and_tags() {
+    let lab = Lab::new();
+    let before = lab.inventory();
+    let bp = lab.write("class.yaml", "blueprint: class\nregion: us-east-1\nlog_groups:\n  app: { retention_days: 7 }\nnotifications:\n  alerts: { email: [soc@example.com] }\n");
+    // Each student's lab from the same file, each with the state file its name gives it.
+    let run = |args: &[&str]| {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
+        support::aws_env(&mut c, &lab.moto);
+        let out = c.current_dir(lab.dir.path()).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    run(&["apply", &bp, "--lab", "alice", "--auto-approve"]);
+    run(&["apply", &bp, "--lab", "bob", "--auto-approve"]);
+    assert!(
+        lab.dir.path().join("state/class-alice.json").is_file()
+            && lab.dir.path().join("state/class-bob.json").is_file()
+    );
+    let made: Vec<String> = lab.inventory().difference(&before).cloned().collect();
+    for name in [
+        "log-group class-alice-app",
+        "log-group class-bob-app",
+        "sns-topic class-alice-alerts",
+        "sns-topic class-bob-alerts",
+    ] {
+        assert!(made.contains(&name.to_string()), "{name} not in {made:?}");
+    }
+    let listed: serde_json::Value = serde_json::from_str(&run(&["ls", "--format", "json"])).unwrap();
+    let mut labs: Vec<(String, String)> = listed["labs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["blueprint"].as_str().unwrap().to_string(), l["lab"].as_str().unwrap().to_string()))
+        .collect();
+    labs.sort();
+    assert_eq!(labs, [("class".to_string(), "alice".to_string()), ("class".to_string(), "bob".to_string())]);
+    // One lab goes; the other is untouched.
+    run(&["destroy", &bp, "--lab", "alice", "--auto-approve"]);
+    let left: Vec<String> = lab.inventory().difference(&before).cloned().collect();
+    assert!(left.iter().all(|r| r.contains("class-bob")) && left.len() >= 2, "{left:?}");
+    run(&["output", "topic_alerts", &bp, "--lab", "bob"]);
+    run(&["destroy", &bp, "--lab", "bob", "--auto-approve"]);
+    assert_eq!(lab.inventory(), before);
+    // A lab name is checked before anything is read.
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
+    let out = c.args(["plan", &bp, "--lab", "Bad_Name"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("use 1 to 20 lowercase letters"), "{}", text(&out.stderr));
 }

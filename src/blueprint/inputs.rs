@@ -36,6 +36,22 @@ pub struct Supplied {
     pub files: Vec<(Arc<SourceFile>, Node)>,
     /// Read `SOCFORM_VAR_NAME` variables (the command line does; tests and the fuzzers do not).
     pub env: bool,
+    /// `--lab NAME`: one of several labs of the blueprint. The blueprint's name becomes
+    /// `BLUEPRINT-NAME` (its state file, its tags, every name socform derives from it).
+    pub lab: Option<String>,
+}
+
+/// Whether a lab name is valid: lowercase letters, digits and `-`, at most 20.
+pub fn lab_name(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 20
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("--lab `{s}`: use 1 to 20 lowercase letters, digits and `-`"))
+    }
 }
 
 impl Supplied {
@@ -317,6 +333,11 @@ pub fn resolve(src: &Arc<SourceFile>, root: &Node, supplied: &Supplied) -> Resul
             if k.as_str() != Some("inputs") {
                 substitute(src, v, &inputs, &mut diags);
             }
+            // Another lab of the blueprint: another name, so that everything named after it
+            // (state, tags, derived AWS names) is kept apart.
+            if let (Some("blueprint"), Some(lab), Value::Str(name)) = (k.as_str(), &supplied.lab, &mut v.value) {
+                *name = format!("{name}-{lab}");
+            }
         }
     }
     if diags.is_empty() {
@@ -539,7 +560,7 @@ mod tests {
     fn a_var_beats_a_file_which_beats_the_default() {
         let src = SourceFile::new(std::path::Path::new("v.yaml"), "size: t3.small\nn: 7\n".into());
         let file = super::super::parse(&src).unwrap();
-        let s = Supplied { vars: vec![("n".into(), "9".into())], files: vec![(src, file)], env: false };
+        let s = Supplied { vars: vec![("n".into(), "9".into())], files: vec![(src, file)], env: false, lab: None };
         let o = run(BP, &s).unwrap();
         assert_eq!(o.root.get("y").unwrap().value, Value::Str("t3.small-9".into()));
         assert_eq!(o.inputs["size"].from, "--var-file v.yaml");

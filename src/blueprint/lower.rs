@@ -687,6 +687,9 @@ impl Lower<'_> {
         if let Some(n) = root.get("lab") {
             self.lab(n);
         }
+        if let Some(name) = &self.opts.inputs.lab {
+            self.lab.get_or_insert_with(Default::default).name = Some(name.clone());
+        }
     }
 
     fn lab(&mut self, n: &Node) {

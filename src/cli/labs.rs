@@ -194,10 +194,18 @@ fn labs_in(g: &Global, region: &str) -> Result<(Arc<dyn Provider>, tokio::runtim
     Ok((p, rt, labs))
 }
 
+/// The blueprint a lab was made from: a `--lab NAME` lab carries `BLUEPRINT-NAME`.
+fn blueprint_of(lab: &LabIndex) -> String {
+    match lab.labels.get(crate::model::TAG_LAB) {
+        Some(name) => lab.blueprint.strip_suffix(&format!("-{name}")).unwrap_or(&lab.blueprint).to_string(),
+        None => lab.blueprint.clone(),
+    }
+}
+
 fn row(lab: &LabIndex, state: &State, region: &str, now: u64) -> LabRow {
     LabRow {
-        blueprint: lab.blueprint.clone(),
-        lab: lab.labels.get("socform:lab").cloned().unwrap_or_else(|| lab.lineage.clone()),
+        blueprint: blueprint_of(lab),
+        lab: lab.labels.get(crate::model::TAG_LAB).cloned().unwrap_or_else(|| lab.lineage.clone()),
         region: region.to_string(),
         resources: state.resources.len(),
         created_at: lab.labels.get("socform:created-at").cloned(),
@@ -283,14 +291,17 @@ pub(super) fn reap(g: &Global, names: &[String], expired: bool, yes: bool, paral
         let account = account_of(&rt, &p)?;
         let chosen: Vec<&Found> = labs
             .iter()
-            .filter(|(lab, _, _)| named.is_empty() || named.iter().any(|(n, _)| *n == lab.blueprint))
+            .filter(|(lab, _, _)| {
+                named.is_empty() || named.iter().any(|(n, _)| *n == lab.blueprint || *n == blueprint_of(lab))
+            })
             .filter(|(lab, _, _)| !expired || is_expired(&lab.labels, now))
             .collect();
         let verb = if yes { "Reaping" } else { "Would reap (dry run: pass --yes to delete)" };
         ui.note(&format!("{verb} in AWS account {account}, {region}: {} lab(s)", chosen.len()));
         for (lab, state, snap) in &labs {
             let picked = chosen.iter().any(|(l, _, _)| l == lab);
-            if !picked && !named.is_empty() && named.iter().any(|(n, _)| *n == lab.blueprint) {
+            if !picked && !named.is_empty() && named.iter().any(|(n, _)| *n == lab.blueprint || *n == blueprint_of(lab))
+            {
                 ui.note(&format!(
                     "  kept: {} lab {} has not expired (expires {})",
                     lab.blueprint,
@@ -338,8 +349,11 @@ pub(super) fn reap(g: &Global, names: &[String], expired: bool, yes: bool, paral
             }
             // The truthful check: this lab's resources, and the untaggable ones a named
             // blueprint file gives names to.
-            let mut by_name =
-                named.iter().find(|(n, _)| *n == lab.blueprint).map(|(_, v)| v.clone()).unwrap_or_default();
+            let mut by_name = named
+                .iter()
+                .find(|(n, _)| *n == lab.blueprint || *n == blueprint_of(lab))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
             // The kinds the check finds only by name, as this lab had them.
             by_name.extend(
                 state

@@ -87,6 +87,10 @@ pub struct Global {
     /// default (a later file wins over an earlier one).
     #[arg(long = "var-file", global = true, value_name = "FILE")]
     pub var_files: Vec<PathBuf>,
+    /// One of several labs of a blueprint (one a student, say): the blueprint's name becomes
+    /// BLUEPRINT-NAME, and with it the state file, the tags and every name socform derives.
+    #[arg(long, global = true, env = "SOCFORM_LAB", value_name = "NAME")]
+    pub lab: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -432,8 +436,12 @@ pub fn main() -> ExitCode {
     };
     let mut ui = Ui::new(&cli.global);
     crate::provider::aws::SHOW_ERROR_CHAINS.store(cli.global.verbose > 0, Ordering::Relaxed);
+    if let Some(Err(m)) = cli.global.lab.as_deref().map(blueprint::inputs::lab_name) {
+        ui.error(&m);
+        return ExitCode::from(1);
+    }
     match blueprint::inputs::Supplied::from_args(&cli.global.vars, &cli.global.var_files) {
-        Ok(s) => ui.inputs = s,
+        Ok(s) => ui.inputs = blueprint::inputs::Supplied { lab: cli.global.lab.clone(), ..s },
         Err(diags) => {
             ui.diagnostics(&diags);
             return ExitCode::from(1);
@@ -1041,6 +1049,9 @@ fn lab_labels(
     }
     if let Some(owner) = model.lab.as_ref().and_then(|l| l.owner.clone()) {
         labels.insert(TAG_OWNER.to_string(), owner);
+    }
+    if let Some(name) = model.lab.as_ref().and_then(|l| l.name.clone()) {
+        labels.insert(crate::model::TAG_LAB.to_string(), name);
     }
     if !labels.is_empty() {
         let created = state.labels.get(TAG_CREATED_AT).cloned().unwrap_or_else(|| crate::model::rfc3339(now));
@@ -1653,6 +1664,10 @@ fn pick_store(g: &Global, blueprint: Option<PathBuf>) -> Result<Store> {
     if let Some(b) = blueprint {
         let (name, region) = blueprint::header(&b)
             .map_err(|d| anyhow!("{}", d.first().map(|d| d.message.clone()).unwrap_or_default()))?;
+        let name = match &g.lab {
+            Some(lab) => format!("{name}-{lab}"),
+            None => name,
+        };
         return open_store(g, &name, &region);
     }
     if g.state.is_some() {

@@ -89,7 +89,13 @@ pub struct Lab {
     pub expires_after_secs: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// `--lab NAME`: which of several labs of the blueprint this is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
+
+/// Tag naming which of several labs of one blueprint a resource belongs to (`--lab`).
+pub const TAG_LAB: &str = "socform:lab";
 
 /// Tag of the RFC 3339 time after which `socform reap --expired` removes a lab.
 pub const TAG_EXPIRES_AT: &str = "socform:expires-at";
