@@ -4,10 +4,13 @@
 # enrollment token, each written to the SSM SecureString parameter socform created for it
 # (with a random placeholder). The Fleet Server and the agents retry until the token they
 # read works, so the lab needs nothing exported by hand.
-# socform exports ENROLLMENT_TOKEN_PARAMETER and SERVICE_TOKEN_PARAMETER above this line.
+# socform exports ENROLLMENT_TOKEN_PARAMETER, SERVICE_TOKEN_PARAMETER, OSTICKET_URL and
+# OSTICKET_KEY_PARAMETER above this line.
 set -euo pipefail
 : "${ENROLLMENT_TOKEN_PARAMETER:?socform passes the enrollment token parameter}"
 : "${SERVICE_TOKEN_PARAMETER:?socform passes the service token parameter}"
+: "${OSTICKET_URL:?socform passes the URL of the osTicket ticket API}"
+: "${OSTICKET_KEY_PARAMETER:?socform passes the parameter holding the osTicket API key}"
 curl -fsSL https://artifacts.elastic.co/GPG-KEY-elasticsearch | gpg --dearmor -o /usr/share/keyrings/elastic.gpg
 echo "deb [signed-by=/usr/share/keyrings/elastic.gpg] https://artifacts.elastic.co/packages/8.x/apt stable main" > /etc/apt/sources.list.d/elastic-8.x.list
 apt-get update
@@ -49,3 +52,25 @@ kb -X POST http://localhost:5601/api/fleet/agent_policies?sys_monitoring=true \
   -d '{"id":"lab-agents","name":"Lab agents","namespace":"default"}' > /dev/null || true
 enrollment_token=$(kb "http://localhost:5601/api/fleet/enrollment_api_keys" | jq -r '.items[] | select(.policy_id == "lab-agents") | .api_key' | head -n 1)
 put_secret "${ENROLLMENT_TOKEN_PARAMETER}" "${enrollment_token}"
+
+# Alerts become tickets: wait for the help desk's API key (32 hexadecimal characters; until
+# then the parameter holds socform's placeholder), then a webhook connector to osTicket's
+# ticket API and a rule that opens a ticket when failed logons appear.
+for attempt in $(seq 1 120); do
+  ticket_key=$(aws ssm get-parameter --with-decryption --name "${OSTICKET_KEY_PARAMETER}" --query Parameter.Value --output text)
+  if [[ "${ticket_key}" =~ ^[0-9A-F]{32}$ ]]; then
+    break
+  fi
+  echo "attempt ${attempt}: the help desk's API key is not ready; retrying in 30 s" >&2
+  sleep 30
+done
+connector=$(kb -X POST http://localhost:5601/api/actions/connector -d "$(jq -n --arg url "${OSTICKET_URL}" --arg key "${ticket_key}" \
+  '{name: "osTicket", connector_type_id: ".webhook", config: {url: $url, method: "post", hasAuth: false, headers: {"X-API-Key": $key, "Content-Type": "application/json"}}, secrets: {}}')" | jq -r .id)
+kb -X POST http://localhost:5601/api/alerting/rule -d "$(jq -n --arg connector "${connector}" '{
+  name: "Failed logons become tickets", rule_type_id: ".es-query", consumer: "alerts",
+  schedule: {interval: "1m"},
+  params: {searchType: "esQuery", index: ["logs-*"], timeField: "@timestamp",
+    esQuery: "{\"query\":{\"match\":{\"event.outcome\":\"failure\"}}}", size: 100,
+    threshold: [0], thresholdComparator: ">", timeWindowSize: 5, timeWindowUnit: "m"},
+  actions: [{id: $connector, group: "query matched", params: {body: "{\"name\":\"Kibana\",\"email\":\"soc@example.com\",\"subject\":\"{{rule.name}}\",\"message\":\"{{context.message}}\"}"}}]
+}')" > /dev/null
