@@ -178,13 +178,13 @@ type Found = (LabIndex, State, Snapshot);
 
 /// The labs of one region that still exist, each with its state from tags. Resources made by
 /// no lineage, or released by `state rm`, belong to no lab.
-fn labs_in(g: &Global, region: &str) -> Result<(Arc<dyn Provider>, tokio::runtime::Runtime, Vec<Found>)> {
+fn labs_in(g: &Global, region: &str) -> Result<(Arc<dyn Provider>, &'static tokio::runtime::Runtime, Vec<Found>)> {
     let p = provider(g, region)?;
     let rt = runtime()?;
     let index = rt.block_on(p.labs()).with_context(|| format!("listing labs in {region}"))?;
     let mut labs = Vec::new();
     for lab in index.into_iter().filter(|l| !l.lineage.starts_with(RELEASED_PREFIX) && !l.lineage.is_empty()) {
-        let (state, snap) = state_from_tags(&rt, &p, &lab, region)?;
+        let (state, snap) = state_from_tags(rt, &p, &lab, region)?;
         // Only resources the index still listed after they were deleted: no lab.
         if state.resources.is_empty() && snap.duplicates.is_empty() {
             continue;
@@ -288,7 +288,7 @@ pub(super) fn reap(g: &Global, names: &[String], expired: bool, yes: bool, paral
     let mut failed = false;
     for region in regions(g, false) {
         let (p, rt, labs) = labs_in(g, &region)?;
-        let account = account_of(&rt, &p)?;
+        let account = account_of(rt, &p)?;
         let chosen: Vec<&Found> = labs
             .iter()
             .filter(|(lab, _, _)| {
@@ -425,7 +425,7 @@ pub(super) fn power(g: &Global, blueprint: &Path, running: bool, ui: &Ui) -> Res
     pin_state(&state, &model.blueprint, &model.region)?;
     let p = provider(g, &model.region)?;
     let rt = runtime()?;
-    let account = account_of(&rt, &p)?;
+    let account = account_of(rt, &p)?;
     pin_account(&account, state.account_id.as_deref(), &model.allowed_accounts)?;
     let hosts: Vec<(Address, String)> = state
         .resources

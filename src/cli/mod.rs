@@ -953,7 +953,7 @@ fn make_plan(
     let (renamed, _) = plan::apply_moves(state, &model.moved);
     let snapshot = if refresh {
         let p = provider(g, &model.region)?;
-        let account = account_of(&runtime()?, &p)?;
+        let account = account_of(runtime()?, &p)?;
         pin_account(&account, state.account_id.as_deref(), &model.allowed_accounts)?;
         let snap = runtime()?.block_on(p.refresh(&loaded.model.blueprint, &renamed)).context("reading live state")?;
         if state.serial == 0 && !destroy {
@@ -1074,13 +1074,21 @@ fn plan_options(select: &Select, destroy: bool) -> Result<PlanOptions> {
     })
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .thread_stack_size(16 * 1024 * 1024)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
+/// The one async runtime of the process, made on first use. One runtime for everything, so
+/// that an SDK client (and its connection pool) is never used from a runtime other than the
+/// one that built it.
+fn runtime() -> Result<&'static tokio::runtime::Runtime> {
+    static RUNTIME: std::sync::OnceLock<std::io::Result<tokio::runtime::Runtime>> = std::sync::OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(4)
+                .thread_stack_size(16 * 1024 * 1024)
+                .enable_all()
+                .build()
+        })
+        .as_ref()
+        .map_err(|e| anyhow!("starting the async runtime: {e}"))
 }
 
 fn print_plan(plan: &Plan, format: PlanFormat, ui: &Ui) {
@@ -1212,7 +1220,7 @@ fn apply_cmd(
             plan.labels = state.labels.clone();
             None
         };
-        let outputs = record_outputs(&plan, state, store.as_ref(), &runtime()?, p.as_ref())?;
+        let outputs = record_outputs(&plan, state, store.as_ref(), runtime()?, p.as_ref())?;
         if ui.json && !outputs.is_empty() {
             ui.event(serde_json::json!({"event": "outputs", "outputs": outputs}));
         }
@@ -1296,7 +1304,7 @@ fn execute(
     let rt = runtime()?;
     // The account is checked again right before the first write: the plan's, the state's
     // and the blueprint's allowed ones must all agree with the credentials in use.
-    let account = account_of(&rt, &provider)?;
+    let account = account_of(rt, &provider)?;
     pin_account(&account, state.account_id.as_deref(), &plan.provenance.allowed_accounts)?;
     if let Some(planned) = plan.globals.get("account_id") {
         if planned != &account {
@@ -1349,7 +1357,7 @@ fn execute(
     }
     let verb = if plan.destroy { "Destroy" } else { "Apply" };
     let outputs = if outcome.ok() && !outcome.interrupted {
-        record_outputs(plan, final_state, sink, &rt, Some(&provider))?
+        record_outputs(plan, final_state, sink, rt, Some(&provider))?
     } else {
         Default::default()
     };
@@ -1599,7 +1607,7 @@ fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, ui:
     }
     let p = provider(g, &model.region)?;
     let rt = runtime()?;
-    let account = account_of(&rt, &p)?;
+    let account = account_of(rt, &p)?;
     pin_account(&account, state.account_id.as_deref(), &model.allowed_accounts)?;
     let kind = address.kind();
     let id = match kind {
@@ -1637,7 +1645,7 @@ fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, ui:
     }
 
     // Tag it as this state's own, changing nothing else.
-    retag(&rt, &p, &address, &live.id, &attrs, &model.blueprint, &state.lineage, &state.labels)?;
+    retag(rt, &p, &address, &live.id, &attrs, &model.blueprint, &state.lineage, &state.labels)?;
     state.account_id = Some(account);
     state.resources.insert(
         address.clone(),
@@ -1738,10 +1746,10 @@ fn state_rm(g: &Global, address: &str, blueprint: Option<PathBuf>, ui: &Ui) -> R
     if address.kind().taggable() {
         let p = provider(g, &state.region)?;
         let rt = runtime()?;
-        let account = account_of(&rt, &p)?;
+        let account = account_of(rt, &p)?;
         pin_account(&account, state.account_id.as_deref(), &[])?;
         let released = format!("{RELEASED_PREFIX}{}", state.lineage);
-        match retag(&rt, &p, &address, &rec.id, &rec.attributes, &state.blueprint, &released, &Default::default()) {
+        match retag(rt, &p, &address, &rec.id, &rec.attributes, &state.blueprint, &released, &Default::default()) {
             Ok(()) => {}
             // Already gone from AWS: only the record remains to remove.
             Err(e) if e.to_string().contains("NotFound") || e.to_string().contains("not found") => {}
