@@ -2543,3 +2543,19 @@ fn trust_policy(services: &[String]) -> Value {
         "Action": "sts:AssumeRole",
     })])
 }
+
+#[cfg(test)]
+mod tests {
+    /// The sections lowering accepts and the ones the JSON Schema describes are written
+    /// twice (here and in `raw::Blueprint`): they must never drift apart.
+    #[test]
+    fn top_keys_are_the_schema_properties() {
+        let schema = crate::blueprint::schema();
+        let mut from_schema: Vec<&str> =
+            schema["properties"].as_object().expect("the schema has properties").keys().map(String::as_str).collect();
+        let mut here = super::TOP_KEYS.to_vec();
+        from_schema.sort_unstable();
+        here.sort_unstable();
+        assert_eq!(here, from_schema);
+    }
+}
