@@ -176,14 +176,20 @@ fn id_from_arn(kind: crate::model::Kind, arn: &str) -> Option<String> {
 /// snapshot that found them.
 type Found = (LabIndex, State, Snapshot);
 
-/// The labs of one region that still exist, each with its state from tags. Resources made by
+/// The labs of one region that still exist and that `wanted` picks from the tagging index,
+/// each with its state from tags (the refreshes are made only for those). Resources made by
 /// no lineage, or released by `state rm`, belong to no lab.
-fn labs_in(g: &Global, region: &str) -> Result<(Arc<dyn Provider>, &'static tokio::runtime::Runtime, Vec<Found>)> {
+fn labs_in(
+    g: &Global,
+    region: &str,
+    wanted: impl Fn(&LabIndex) -> bool,
+) -> Result<(Arc<dyn Provider>, &'static tokio::runtime::Runtime, Vec<Found>)> {
     let p = provider(g, region)?;
     let rt = runtime()?;
     let index = rt.block_on(p.labs()).with_context(|| format!("listing labs in {region}"))?;
     let mut labs = Vec::new();
-    for lab in index.into_iter().filter(|l| !l.lineage.starts_with(RELEASED_PREFIX) && !l.lineage.is_empty()) {
+    let owned = |l: &LabIndex| !l.lineage.starts_with(RELEASED_PREFIX) && !l.lineage.is_empty();
+    for lab in index.into_iter().filter(|l| owned(l) && wanted(l)) {
         let (state, snap) = state_from_tags(rt, &p, &lab, region)?;
         // Only resources the index still listed after they were deleted: no lab.
         if state.resources.is_empty() && snap.duplicates.is_empty() {
@@ -220,7 +226,7 @@ pub(super) fn ls(g: &Global, all_regions: bool, format: OutputFormat, ui: &Ui) -
     let now = now_secs();
     let mut rows = Vec::new();
     for region in regions(g, all_regions) {
-        let (p, _rt, labs) = labs_in(g, &region)?;
+        let (p, _rt, labs) = labs_in(g, &region, |_| true)?;
         rows.extend(labs.iter().map(|(lab, state, _)| row(lab, state, &region, now)));
         report_calls("ls", &region, &p, ui);
     }
@@ -284,32 +290,37 @@ pub(super) fn reap(g: &Global, names: &[String], expired: bool, yes: bool, paral
         bail!("name the blueprints whose labs to reap, or pass --expired for every expired lab");
     }
     let named: Vec<(String, Vec<(Address, String)>)> = names.iter().map(|n| named_blueprint(n, ui)).collect();
+    // The names a named blueprint gives its untaggable resources, when `lab` is one of its labs.
+    let naming = |lab: &LabIndex| named.iter().find(|(n, _)| *n == lab.blueprint || *n == blueprint_of(lab));
     let now = now_secs();
     let mut failed = false;
     for region in regions(g, false) {
-        let (p, rt, labs) = labs_in(g, &region)?;
+        // Only labs reap may act on or must report (named ones it keeps) are read.
+        let (p, rt, labs) =
+            labs_in(
+                g,
+                &region,
+                |lab| {
+                    if named.is_empty() {
+                        is_expired(&lab.labels, now)
+                    } else {
+                        naming(lab).is_some()
+                    }
+                },
+            )?;
         let account = account_of(rt, &p)?;
-        let chosen: Vec<&Found> = labs
-            .iter()
-            .filter(|(lab, _, _)| {
-                named.is_empty() || named.iter().any(|(n, _)| *n == lab.blueprint || *n == blueprint_of(lab))
-            })
-            .filter(|(lab, _, _)| !expired || is_expired(&lab.labels, now))
-            .collect();
+        let chosen: Vec<&Found> = labs.iter().filter(|(lab, _, _)| !expired || is_expired(&lab.labels, now)).collect();
         let verb = if yes { "Reaping" } else { "Would reap (dry run: pass --yes to delete)" };
         ui.note(&format!("{verb} in AWS account {account}, {region}: {} lab(s)", chosen.len()));
         for (lab, state, snap) in &labs {
             let picked = chosen.iter().any(|(l, _, _)| l == lab);
-            if !picked && !named.is_empty() && named.iter().any(|(n, _)| *n == lab.blueprint || *n == blueprint_of(lab))
-            {
+            if !picked {
                 ui.note(&format!(
                     "  kept: {} lab {} has not expired (expires {})",
                     lab.blueprint,
                     lab.lineage,
                     lab.labels.get(TAG_EXPIRES_AT).map(String::as_str).unwrap_or("never")
                 ));
-            }
-            if !picked {
                 continue;
             }
             let expiry = lab.labels.get(TAG_EXPIRES_AT).map(String::as_str).unwrap_or("no expiry");
@@ -349,31 +360,13 @@ pub(super) fn reap(g: &Global, names: &[String], expired: bool, yes: bool, paral
             }
             // The truthful check: this lab's resources, and the untaggable ones a named
             // blueprint file gives names to.
-            let mut by_name = named
-                .iter()
-                .find(|(n, _)| *n == lab.blueprint || *n == blueprint_of(lab))
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default();
-            // The kinds the check finds only by name, as this lab had them.
-            by_name.extend(
-                state
-                    .resources
-                    .iter()
-                    .filter(|(a, _)| {
-                        use crate::model::Kind::*;
-                        matches!(a.kind(), MetricFilter | ConfigRecorder | ConfigDeliveryChannel | ConfigRule)
-                    })
-                    .map(|(a, r)| {
-                        (
-                            a.clone(),
-                            r.attributes
-                                .get(a.kind().name_attr().unwrap_or("name"))
-                                .and_then(|v| v.as_str())
-                                .unwrap_or(&r.id)
-                                .to_string(),
-                        )
-                    }),
-            );
+            let mut by_name = naming(lab).map(|(_, v)| v.clone()).unwrap_or_default();
+            // The kinds the check finds only by name, as this lab had them (a name it could not
+            // read back is the one its id holds).
+            by_name.extend(state.resources.iter().filter(|(a, _)| checked_by_name(a.kind())).map(|(a, r)| {
+                let name = r.attributes.get(a.kind().name_attr().unwrap_or("name")).and_then(|v| v.as_str());
+                (a.clone(), name.unwrap_or(&r.id).to_string())
+            }));
             let left: Vec<crate::provider::Leftover> = rt
                 .block_on(p.leftovers(&lab.blueprint, &lab.lineage, &by_name))
                 .map_err(|e| anyhow!("cannot check what remains: {e}"))?
@@ -404,10 +397,7 @@ pub(super) fn reap(g: &Global, names: &[String], expired: bool, yes: bool, paral
 /// `-v`: the API calls a command made in one region, by service.
 fn report_calls(what: &str, region: &str, p: &Arc<dyn Provider>, ui: &Ui) {
     if ui.verbose > 0 {
-        let counts = p.call_counts();
-        let total: u64 = counts.values().sum();
-        let list: Vec<String> = counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
-        errln!("{what} {region}: {total} API calls ({})", list.join(", "));
+        errln!("{what} {region}: {}", call_summary(p));
     }
 }
 

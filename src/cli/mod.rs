@@ -978,10 +978,7 @@ fn make_plan(
             }
         }
         if ui.verbose > 0 {
-            let counts = p.call_counts();
-            let total: u64 = counts.values().sum();
-            let list: Vec<String> = counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
-            errln!("refresh: {total} API calls ({})", list.join(", "));
+            errln!("refresh: {}", call_summary(&p));
         }
         Some(snap)
     } else {
@@ -1417,7 +1414,7 @@ fn record_outputs(
             .collect();
         for (address, rec) in state.resources.iter().filter(|(a, _)| a.kind().taggable() && !touched.contains(a)) {
             retag(rt, &p, address, &rec.id, &rec.attributes, &plan.blueprint, &state.lineage, &plan.labels)
-                .with_context(|| "renewing the lab's expiry")?;
+                .map_err(|e| anyhow!("renewing the lab's expiry: tagging {address}: {e}"))?;
         }
         state.labels = plan.labels.clone();
         rt.block_on(sink.save(&mut state)).context("recording the lab's tags in state")?;
@@ -1528,21 +1525,32 @@ fn destroy_cmd(g: &Global, blueprint: &Path, auto_approve: bool, parallelism: us
 /// The untaggable resources of a model (and Config rules), with the AWS names the blueprint
 /// gives them: how the leftover check finds them without tags.
 fn named_resources(model: &crate::model::Model) -> Vec<(Address, String)> {
+    model.resources.iter().filter_map(|r| found_by_name(&r.address, &r.attrs)).collect()
+}
+
+/// The AWS name the leftover check finds a resource by, for the kinds it finds only by name
+/// (they carry no tags, or Config's rules): `None` for any other kind, or a name not known
+/// yet (a template).
+fn found_by_name(address: &Address, attrs: &crate::model::Attrs) -> Option<(Address, String)> {
+    if !checked_by_name(address.kind()) {
+        return None;
+    }
+    let name = attrs.get(address.kind().name_attr()?)?.as_str()?;
+    (!name.contains("${")).then(|| (address.clone(), name.to_string()))
+}
+
+/// The kinds the leftover check finds only by their names.
+fn checked_by_name(kind: crate::model::Kind) -> bool {
     use crate::model::Kind;
-    model
-        .resources
-        .iter()
-        .filter(|r| {
-            matches!(
-                r.kind(),
-                Kind::MetricFilter | Kind::ConfigRecorder | Kind::ConfigDeliveryChannel | Kind::ConfigRule
-            )
-        })
-        .filter_map(|r| {
-            let name = r.attrs.get(r.kind().name_attr()?)?.as_str()?;
-            (!name.contains("${")).then(|| (r.address.clone(), name.to_string()))
-        })
-        .collect()
+    matches!(kind, Kind::MetricFilter | Kind::ConfigRecorder | Kind::ConfigDeliveryChannel | Kind::ConfigRule)
+}
+
+/// `-v`: "N API calls (service n, ...)", the calls a provider has made so far.
+fn call_summary(p: &Arc<dyn Provider>) -> String {
+    let counts = p.call_counts();
+    let total: u64 = counts.values().sum();
+    let list: Vec<String> = counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    format!("{total} API calls ({})", list.join(", "))
 }
 
 /// The closing check of a teardown: prints "0 resources remain." only when nothing tagged
@@ -1645,7 +1653,8 @@ fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, ui:
     }
 
     // Tag it as this state's own, changing nothing else.
-    retag(rt, &p, &address, &live.id, &attrs, &model.blueprint, &state.lineage, &state.labels)?;
+    retag(rt, &p, &address, &live.id, &attrs, &model.blueprint, &state.lineage, &state.labels)
+        .map_err(|e| anyhow!("tagging {address}: {e}"))?;
     state.account_id = Some(account);
     state.resources.insert(
         address.clone(),
@@ -1708,15 +1717,14 @@ fn retag(
     blueprint: &str,
     lineage: &str,
     labels: &std::collections::BTreeMap<String, String>,
-) -> Result<()> {
+) -> Result<(), crate::provider::ProviderError> {
     if !address.kind().taggable() {
         return Ok(());
     }
     let mut before = attrs.clone();
     before.insert("tags".into(), serde_json::Value::Null);
     let req = crate::provider::Request { address, attrs, blueprint, lineage, labels };
-    rt.block_on(p.update(req, id, &before)).map_err(|e| anyhow!("tagging {address}: {e}"))?;
-    Ok(())
+    rt.block_on(p.update(req, id, &before)).map(|_| ())
 }
 
 /// The lineage tag of a resource `socform state rm` released from a state.
@@ -1752,8 +1760,8 @@ fn state_rm(g: &Global, address: &str, blueprint: Option<PathBuf>, ui: &Ui) -> R
         match retag(rt, &p, &address, &rec.id, &rec.attributes, &state.blueprint, &released, &Default::default()) {
             Ok(()) => {}
             // Already gone from AWS: only the record remains to remove.
-            Err(e) if e.to_string().contains("NotFound") || e.to_string().contains("not found") => {}
-            Err(e) => return Err(e.context("nothing was removed from state")),
+            Err(crate::provider::ProviderError::NotFound(_)) => {}
+            Err(e) => return Err(anyhow!("tagging {address}: {e}").context("nothing was removed from state")),
         }
     }
     state.resources.remove(&address);
