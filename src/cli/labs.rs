@@ -397,7 +397,7 @@ pub(super) fn reap(g: &Global, names: &[String], expired: bool, yes: bool, paral
 /// `-v`: the API calls a command made in one region, by service.
 fn report_calls(what: &str, region: &str, p: &Arc<dyn Provider>, ui: &Ui) {
     if ui.verbose > 0 {
-        errln!("{what} {region}: {}", call_summary(p));
+        errln!("{what} {region}: {}", call_summary(p.as_ref()));
     }
 }
 

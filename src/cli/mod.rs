@@ -41,6 +41,7 @@ macro_rules! errln {
 }
 
 // After the printing macros, which it uses.
+mod drill;
 mod labs;
 
 #[derive(Parser, Debug)]
@@ -197,6 +198,26 @@ pub enum Command {
         args: Vec<String>,
         #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
         format: OutputFormat,
+    },
+    /// Prove each detection's path after an apply, link by link: trail, log group, metric
+    /// filter, alarm, subscriptions; then (unless --wiring-only) send a marked synthetic event
+    /// through it and wait for the metric and the alarm. Exit 0 when no link failed, else 1.
+    Drill {
+        blueprint: PathBuf,
+        /// Only these detections (repeatable).
+        #[arg(long = "detection", value_name = "NAME")]
+        detections: Vec<String>,
+        /// Check the wiring only; write nothing to AWS (all an emulator can prove).
+        #[arg(long)]
+        wiring_only: bool,
+        /// Also set each alarm to ALARM and back (SetAlarmState), so its actions send.
+        #[arg(long, conflicts_with = "wiring_only")]
+        notify: bool,
+        /// How long to wait for metrics and alarms, such as `10m` or `90s`.
+        #[arg(long, default_value = "10m", value_parser = parse_timeout)]
+        timeout: Duration,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+        format: PlanFormat,
     },
     /// Every lab in the account, from tags alone: blueprint, lab, region, resources, when it
     /// was made, when it expires, whose it is, and what it costs per hour.
@@ -651,6 +672,9 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Drill { blueprint, detections, wiring_only, notify, timeout, format } => {
+            drill::drill(&g, drill::DrillArgs { blueprint, detections, wiring_only, notify, timeout, format }, ui)
+        }
         Command::Ls { all_regions, format } => labs::ls(&g, all_regions, format, ui),
         Command::Reap { blueprints, expired, yes, parallelism } => {
             labs::reap(&g, &blueprints, expired, yes, parallelism as usize, ui)
@@ -978,7 +1002,7 @@ fn make_plan(
             }
         }
         if ui.verbose > 0 {
-            errln!("refresh: {}", call_summary(&p));
+            errln!("refresh: {}", call_summary(p.as_ref()));
         }
         Some(snap)
     } else {
@@ -1074,6 +1098,11 @@ fn plan_options(select: &Select, destroy: bool) -> Result<PlanOptions> {
 /// The one async runtime of the process, made on first use. One runtime for everything, so
 /// that an SDK client (and its connection pool) is never used from a runtime other than the
 /// one that built it.
+/// `--timeout`: a duration such as `90s`, `10m` or `1h`.
+fn parse_timeout(s: &str) -> std::result::Result<Duration, String> {
+    crate::model::parse_duration(s).map(Duration::from_secs)
+}
+
 fn runtime() -> Result<&'static tokio::runtime::Runtime> {
     static RUNTIME: std::sync::OnceLock<std::io::Result<tokio::runtime::Runtime>> = std::sync::OnceLock::new();
     RUNTIME
@@ -1546,7 +1575,7 @@ fn checked_by_name(kind: crate::model::Kind) -> bool {
 }
 
 /// `-v`: "N API calls (service n, ...)", the calls a provider has made so far.
-fn call_summary(p: &Arc<dyn Provider>) -> String {
+fn call_summary(p: &dyn Provider) -> String {
     let counts = p.call_counts();
     let total: u64 = counts.values().sum();
     let list: Vec<String> = counts.iter().map(|(s, n)| format!("{s} {n}")).collect();

@@ -5,6 +5,7 @@
 //! `validate` and proves samples in `test`.
 
 pub mod catalog;
+pub mod drill;
 pub mod pattern;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,7 +61,9 @@ pub fn run_tests(model: &Model) -> TestReport {
     }
 }
 
-fn test_one(d: &Detection) -> DetectionResult {
+/// A detection's samples `(match, no_match)`: its own, and its catalog entry's when it keeps
+/// the entry's pattern.
+pub fn samples(d: &Detection) -> (Vec<&str>, Vec<&str>) {
     let mut match_samples: Vec<&str> = d.samples_match.iter().map(String::as_str).collect();
     let mut no_match_samples: Vec<&str> = d.samples_no_match.iter().map(String::as_str).collect();
     if let Some(entry) = d.catalog.as_deref().and_then(catalog::get) {
@@ -77,6 +80,11 @@ fn test_one(d: &Detection) -> DetectionResult {
             }
         }
     }
+    (match_samples, no_match_samples)
+}
+
+fn test_one(d: &Detection) -> DetectionResult {
+    let (match_samples, no_match_samples) = samples(d);
     let mut r = DetectionResult {
         name: d.name.clone(),
         catalog: d.catalog.clone(),

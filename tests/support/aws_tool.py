@@ -18,6 +18,8 @@ usage: aws_tool.py ENDPOINT REGION COMMAND [ARGS...]
   create-filter GROUP NAME, create-secret NAME VALUE, secret-value NAME,
   tag-topic NAME KEY=VALUE..., subscriptions TOPIC_NAME
   credentials ACCOUNT       JSON credentials of another account (STS AssumeRole)
+  delete-filter GROUP NAME, remove-alarm-actions NAME, unsubscribe-all TOPIC_NAME,
+  log-streams GROUP         JSON sorted list of the group's stream names
 """
 import json
 import sys
@@ -377,5 +379,20 @@ elif command == "put-text":
     client("s3").put_object(Bucket=args[0], Key=args[1], Body=args[2].encode())
 elif command == "create-role":
     client("iam").create_role(RoleName=args[0], AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')
+elif command == "delete-filter":
+    client("logs").delete_metric_filter(logGroupName=args[0], filterName=args[1])
+elif command == "remove-alarm-actions":
+    cw = client("cloudwatch")
+    a = cw.describe_alarms(AlarmNames=[args[0]])["MetricAlarms"][0]
+    cw.put_metric_alarm(
+        AlarmName=a["AlarmName"], Namespace=a["Namespace"], MetricName=a["MetricName"], Statistic=a["Statistic"],
+        Period=a["Period"], EvaluationPeriods=a["EvaluationPeriods"], Threshold=a["Threshold"],
+        ComparisonOperator=a["ComparisonOperator"], AlarmActions=[])
+elif command == "unsubscribe-all":
+    sns = client("sns")
+    for sub in sns.list_subscriptions_by_topic(TopicArn=topic_arn(args[0]))["Subscriptions"]:
+        sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
+elif command == "log-streams":
+    print(json.dumps(sorted(s["logStreamName"] for s in client("logs").describe_log_streams(logGroupName=args[0])["logStreams"])))
 else:
     sys.exit(f"unknown command {command}")

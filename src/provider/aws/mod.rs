@@ -14,6 +14,7 @@
 //! **Architecture Invariant:** this is the only module tree that imports `aws_sdk_*`.
 
 mod config;
+mod drill;
 mod ec2;
 mod iam;
 mod leftovers;

@@ -1,0 +1,253 @@
+//! `socform drill` against moto: the reference lab's wiring passes; hand-made breaks (made with
+//! boto3, never socform) are each named at the link they break; what moto cannot produce (a
+//! trail's delivery error, a subscription pending confirmation) comes from recorded AWS answers
+//! through the test proxy; and the live part writes its marked event and cleans up after itself.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde_json::Value;
+use support::proxy::{Faults, Injection, Proxy};
+use support::{aws_tool, text, Lab};
+
+fn reference(lab: &mut Lab) {
+    let original = std::fs::read_to_string("blueprints/soc-reference.yaml").unwrap();
+    lab.bp = PathBuf::from(lab.write("soc-reference.yaml", &original));
+    let scripts = lab.dir.path().join("scripts");
+    std::fs::create_dir_all(&scripts).unwrap();
+    for s in std::fs::read_dir("blueprints/scripts").unwrap() {
+        let s = s.unwrap().path();
+        std::fs::copy(&s, scripts.join(s.file_name().unwrap())).unwrap();
+    }
+}
+
+/// Detection name -> the links that failed.
+fn failed_links(report: &Value) -> BTreeMap<String, BTreeSet<String>> {
+    report["detections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let failed = d["links"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|l| l["status"] == "fail")
+                .map(|l| l["link"].as_str().unwrap().to_string())
+                .collect();
+            (d["name"].as_str().unwrap().to_string(), failed)
+        })
+        .collect()
+}
+
+fn link<'a>(report: &'a Value, detection: &str, link: &str) -> &'a Value {
+    report["detections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == detection)
+        .and_then(|d| d["links"].as_array().unwrap().iter().find(|l| l["link"] == link))
+        .unwrap_or_else(|| panic!("{detection}/{link} not in {report}"))
+}
+
+const ROUTINE: [&str; 9] = [
+    "unauthorized-api-calls",
+    "iam-policy-changes",
+    "console-authentication-failures",
+    "s3-bucket-policy-changes",
+    "security-group-changes",
+    "nacl-changes",
+    "network-gateway-changes",
+    "route-table-changes",
+    "vpc-changes",
+];
+
+#[test]
+fn wiring_passes_on_the_reference_lab_and_each_break_is_named() {
+    let mut lab = Lab::new();
+    reference(&mut lab);
+    let moto = lab.moto.url();
+
+    // Before anything is applied: a clear error, nothing read.
+    let out = lab.run(&moto, &["drill", "--wiring-only"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("run `socform apply` first"), "{}", text(&out.stderr));
+
+    let out = lab.run(&moto, &["apply", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let before = lab.inventory();
+
+    let out = lab.run(&moto, &["drill", "--wiring-only", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", text(&out.stdout), text(&out.stderr));
+    let report: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let detections = report["detections"].as_array().unwrap();
+    assert_eq!(detections.len(), 19);
+    for d in detections {
+        let links: Vec<(&str, &str)> = d["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| (l["link"].as_str().unwrap(), l["status"].as_str().unwrap()))
+            .collect();
+        // moto reports no delivery and no events yet: skipped with the reason, not passed.
+        assert_eq!(
+            links,
+            [
+                ("trail", "skipped"),
+                ("log-group", "skipped"),
+                ("metric-filter", "pass"),
+                ("alarm", "pass"),
+                ("subscriptions", "pass")
+            ],
+            "{d}"
+        );
+    }
+    assert!(link(&report, "root-account-usage", "subscriptions")["detail"].as_str().unwrap().contains("2 confirmed"));
+    assert_eq!(lab.inventory(), before, "--wiring-only writes nothing");
+
+    let tool = |args: &[&str]| aws_tool(&lab.moto, "us-east-1", args);
+    // The live part on moto: the marked event is written (PutLogEvents), moto never counts
+    // it into the metric (it stores filters without evaluating them), so the datapoint link
+    // fails at the timeout; moto has no alarm history, so that link is skipped. The drill's
+    // stream is gone afterwards.
+    let out = lab.run(&moto, &["drill", "--detection", "secret-accessed", "--timeout", "2s", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let id = report["drill_id"].as_str().unwrap();
+    let written = link(&report, "secret-accessed", "synthetic-event");
+    assert_eq!(written["status"], "pass", "{written}");
+    assert!(written["detail"].as_str().unwrap().contains(&format!(r#""socformDrill":"{id}""#)));
+    assert_eq!(link(&report, "secret-accessed", "datapoint")["status"], "fail");
+    assert_eq!(link(&report, "secret-accessed", "alarm-state")["status"], "skipped");
+    let streams: Vec<String> = serde_json::from_str(&tool(&["log-streams", "soc-reference-cloudtrail"])).unwrap();
+    assert!(streams.iter().all(|s| !s.starts_with("socform-drill-")), "{streams:?}");
+
+    // Breaks, by hand (boto3).
+    tool(&["delete-filter", "soc-reference-cloudtrail", "soc-reference-root-account-usage"]);
+    tool(&["remove-alarm-actions", "soc-reference-cmk-disabled-or-deleted"]);
+    tool(&["unsubscribe-all", "soc-reference-routine"]);
+    tool(&["stop-logging", "soc-reference-trail"]);
+
+    let out = lab.run(&moto, &["drill", "--wiring-only", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let failed = failed_links(&report);
+    for (name, links) in &failed {
+        let mut want = BTreeSet::from(["trail".to_string()]);
+        match name.as_str() {
+            "root-account-usage" => {
+                want.insert("metric-filter".into());
+            }
+            "cmk-disabled-or-deleted" => {
+                want.insert("alarm".into());
+            }
+            n if ROUTINE.contains(&n) => {
+                want.insert("subscriptions".into());
+            }
+            _ => {}
+        }
+        assert_eq!(links, &want, "{name}");
+    }
+    assert_eq!(failed.len(), 19);
+    let detail = |d: &str, l: &str| link(&report, d, l)["detail"].as_str().unwrap().to_string();
+    assert!(detail("vpc-changes", "trail").contains("soc-reference-trail is not logging"));
+    assert!(detail("root-account-usage", "metric-filter").contains("missing from soc-reference-cloudtrail"));
+    assert!(detail("cmk-disabled-or-deleted", "alarm").contains("has no actions"));
+    assert!(detail("nacl-changes", "subscriptions").contains("topic soc-reference-routine has no subscriber"));
+
+    // The human form says the same, detection by detection.
+    let out = lab.run(&moto, &["drill", "--wiring-only", "--detection", "root-account-usage"]);
+    assert_eq!(out.status.code(), Some(1));
+    let human = text(&out.stdout);
+    assert!(human.contains("FAIL root-account-usage"), "{human}");
+    assert!(human.contains("FAIL  metric-filter"), "{human}");
+    assert!(!human.contains("vpc-changes"), "--detection keeps to the one named: {human}");
+    let out = lab.run(&moto, &["drill", "--wiring-only", "--detection", "no-such-thing"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no detection `no-such-thing`"), "{}", text(&out.stderr));
+
+    // Another account's credentials: refused before anything is read there.
+    let creds: Value = serde_json::from_str(&tool(&["credentials", "222222222222"])).unwrap();
+    let out = lab
+        .cmd(&moto, &["drill", "--wiring-only"])
+        .env("AWS_ACCESS_KEY_ID", creds["AccessKeyId"].as_str().unwrap())
+        .env("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"].as_str().unwrap())
+        .env("AWS_SESSION_TOKEN", creds["SessionToken"].as_str().unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("the state was made in AWS account 123456789012"), "{}", text(&out.stderr));
+
+    // A path already broken is not sent an event.
+    let out = lab.run(&moto, &["drill", "--detection", "root-account-usage", "--timeout", "2s", "--format", "json"]);
+    let report: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let skipped = link(&report, "root-account-usage", "synthetic-event");
+    assert_eq!(skipped["status"], "skipped");
+    assert!(skipped["detail"].as_str().unwrap().contains("broken at `trail`"), "{skipped}");
+
+    let out = lab.run(&moto, &["destroy", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+const SMALL: &str = r#"
+blueprint: drill-small
+region: us-east-1
+trail:
+  name: drill-small
+  bucket: { name: "drill-small-trail-${aws.account_id}" }
+  cloudwatch_logs: { log_group: drill-small-trail, retention_days: 7 }
+notifications:
+  oncall: { name: drill-small-oncall, email: [soc@example.com] }
+detections:
+  - { use: soc/cloudtrail-tampering, notify: [oncall] }
+"#;
+
+/// A trail that cannot deliver and an email nobody confirmed: moto produces neither, so the
+/// proxy answers GetTrailStatus and ListSubscriptionsByTopic with AWS's own answers for them.
+#[test]
+fn a_delivery_error_and_a_pending_subscription_are_named_from_recorded_answers() {
+    let lab = Lab::new();
+    let bp = lab.write("drill-small.yaml", SMALL);
+    let out = lab.socform(&["apply", &bp, "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let proxy = Proxy::start(lab.moto.port, std::time::Duration::ZERO, Faults::default(), 1);
+    // GetTrailStatus as AWS answers when the trail's role may not write to its log group.
+    proxy.inject(Injection {
+        needle: "CloudTrail_20131101.GetTrailStatus",
+        times: 1,
+        status: "200 OK",
+        content_type: "application/x-amz-json-1.1",
+        body: r#"{"IsLogging":true,"LatestDeliveryTime":1.7646E9,"LatestCloudWatchLogsDeliveryTime":1.7646E9,"LatestCloudWatchLogsDeliveryError":"AccessDeniedException","StartLoggingTime":1.7645E9}"#,
+    });
+    // ListSubscriptionsByTopic for an email subscription awaiting its confirmation link.
+    proxy.inject(Injection {
+        needle: "Action=ListSubscriptionsByTopic",
+        times: 1,
+        status: "200 OK",
+        content_type: "text/xml",
+        body: r#"<ListSubscriptionsByTopicResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ListSubscriptionsByTopicResult><Subscriptions><member><TopicArn>arn:aws:sns:us-east-1:123456789012:drill-small-oncall</TopicArn><Protocol>email</Protocol><SubscriptionArn>PendingConfirmation</SubscriptionArn><Owner>123456789012</Owner><Endpoint>soc@example.com</Endpoint></member></Subscriptions></ListSubscriptionsByTopicResult><ResponseMetadata><RequestId>proxy</RequestId></ResponseMetadata></ListSubscriptionsByTopicResponse>"#,
+    });
+    let url = proxy.url();
+    let out = lab.socform_env(&["drill", &bp, "--wiring-only", "--format", "json"], &[("AWS_ENDPOINT_URL", &url)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(proxy.stats.injected.load(std::sync::atomic::Ordering::SeqCst), 2);
+    let report: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let trail = link(&report, "cloudtrail-tampering", "trail");
+    assert_eq!(trail["status"], "fail");
+    assert!(
+        trail["detail"].as_str().unwrap().contains("fails to deliver to CloudWatch Logs: AccessDeniedException"),
+        "{trail}"
+    );
+    let subs = link(&report, "cloudtrail-tampering", "subscriptions");
+    assert_eq!(subs["status"], "fail");
+    assert!(subs["detail"].as_str().unwrap().contains("pending confirmation: email soc@example.com"), "{subs}");
+
+    // Markdown, for a PR comment or a ticket: the same verdicts.
+    let out = lab.socform(&["drill", &bp, "--wiring-only", "--format", "markdown"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("| `cloudtrail-tampering` | subscriptions | :white_check_mark: pass |"));
+    let out = lab.socform(&["destroy", &bp, "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
