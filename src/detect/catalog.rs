@@ -237,11 +237,14 @@ pub const CATALOG: &[Entry] = &[
         samples_match: &[r#"{"eventSource":"ec2.amazonaws.com","eventName":"CreateVpcPeeringConnection"}"#],
         samples_no_match: &[r#"{"eventSource":"ec2.amazonaws.com","eventName":"DescribeVpcs"}"#],
     },
+    // CIS's list and three more that prowler's check (cloudwatch_log_metric_filter_aws_
+    // organizations_changes) requires: CancelHandshake, CreateOrganization, EnableAllFeatures.
+    // Without them, a lab from soc-reference.yaml failed that check (scripts/prowler.sh).
     Entry {
         id: "cis/4.15",
         name: "organizations-changes",
         title: "AWS Organizations changes",
-        pattern: r#"{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = "AcceptHandshake") || ($.eventName = "AttachPolicy") || ($.eventName = "CreateAccount") || ($.eventName = "CreateOrganizationalUnit") || ($.eventName = "CreatePolicy") || ($.eventName = "DeclineHandshake") || ($.eventName = "DeleteOrganization") || ($.eventName = "DeleteOrganizationalUnit") || ($.eventName = "DeletePolicy") || ($.eventName = "DetachPolicy") || ($.eventName = "DisablePolicyType") || ($.eventName = "EnablePolicyType") || ($.eventName = "InviteAccountToOrganization") || ($.eventName = "LeaveOrganization") || ($.eventName = "MoveAccount") || ($.eventName = "RemoveAccountFromOrganization") || ($.eventName = "UpdatePolicy") || ($.eventName = "UpdateOrganizationalUnit")) }"#,
+        pattern: r#"{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = "AcceptHandshake") || ($.eventName = "AttachPolicy") || ($.eventName = "CancelHandshake") || ($.eventName = "CreateAccount") || ($.eventName = "CreateOrganization") || ($.eventName = "CreateOrganizationalUnit") || ($.eventName = "CreatePolicy") || ($.eventName = "DeclineHandshake") || ($.eventName = "DeleteOrganization") || ($.eventName = "DeleteOrganizationalUnit") || ($.eventName = "DeletePolicy") || ($.eventName = "DetachPolicy") || ($.eventName = "DisablePolicyType") || ($.eventName = "EnableAllFeatures") || ($.eventName = "EnablePolicyType") || ($.eventName = "InviteAccountToOrganization") || ($.eventName = "LeaveOrganization") || ($.eventName = "MoveAccount") || ($.eventName = "RemoveAccountFromOrganization") || ($.eventName = "UpdatePolicy") || ($.eventName = "UpdateOrganizationalUnit")) }"#,
         severity: "high",
         attack: &["T1484.002"],
         count: 1.0,
@@ -249,25 +252,32 @@ pub const CATALOG: &[Entry] = &[
         samples_match: &[r#"{"eventSource":"organizations.amazonaws.com","eventName":"LeaveOrganization"}"#],
         samples_no_match: &[r#"{"eventSource":"organizations.amazonaws.com","eventName":"ListAccounts"}"#],
     },
+    // BatchGetSecretValue reads up to 20 secrets in one call (Stratus Red Team's
+    // secretsmanager-batch-retrieve-secrets): the write-up's GetSecretValue alone missed it.
     Entry {
         id: "soc/secret-access",
         name: "secret-accessed",
         title: "A Secrets Manager secret was read",
-        pattern: r#"{ ($.eventSource = "secretsmanager.amazonaws.com") && ($.eventName = "GetSecretValue") }"#,
+        pattern: r#"{ ($.eventSource = "secretsmanager.amazonaws.com") && (($.eventName = "GetSecretValue") || ($.eventName = "BatchGetSecretValue")) }"#,
         severity: "high",
         attack: &["T1555.006"],
         count: 1.0,
         period: 60,
         samples_match: &[
             r#"{"eventSource":"secretsmanager.amazonaws.com","eventName":"GetSecretValue","requestParameters":{"secretId":"TopSecretInfo"}}"#,
+            r#"{"eventSource":"secretsmanager.amazonaws.com","eventName":"BatchGetSecretValue","requestParameters":{"filters":[{"key":"tag-key","values":["StratusRedTeam"]}]}}"#,
         ],
         samples_no_match: &[r#"{"eventSource":"secretsmanager.amazonaws.com","eventName":"ListSecrets"}"#],
     },
+    // A deleted bucket policy can drop the Deny that kept a bucket private, and the account's
+    // public access block (CloudTrail names it Put/DeleteAccountPublicAccessBlock, source
+    // s3.amazonaws.com) guards every bucket at once: both added after checking Panther's
+    // security-configuration rule. DeletePublicAccessBlock is the S3 Control API's own name.
     Entry {
         id: "soc/s3-public-exposure",
         name: "s3-public-exposure",
         title: "A bucket's ACL, policy or public access block changed",
-        pattern: r#"{ ($.eventSource = "s3.amazonaws.com") && (($.eventName = "PutBucketAcl") || ($.eventName = "PutBucketPolicy") || ($.eventName = "DeletePublicAccessBlock") || ($.eventName = "DeleteBucketPublicAccessBlock") || ($.eventName = "PutBucketPublicAccessBlock")) }"#,
+        pattern: r#"{ ($.eventSource = "s3.amazonaws.com") && (($.eventName = "PutBucketAcl") || ($.eventName = "PutBucketPolicy") || ($.eventName = "DeleteBucketPolicy") || ($.eventName = "DeletePublicAccessBlock") || ($.eventName = "DeleteBucketPublicAccessBlock") || ($.eventName = "PutBucketPublicAccessBlock") || ($.eventName = "DeleteAccountPublicAccessBlock") || ($.eventName = "PutAccountPublicAccessBlock")) }"#,
         severity: "high",
         attack: &["T1530"],
         count: 1.0,
@@ -275,6 +285,8 @@ pub const CATALOG: &[Entry] = &[
         samples_match: &[
             r#"{"eventSource":"s3.amazonaws.com","eventName":"PutBucketAcl"}"#,
             r#"{"eventSource":"s3.amazonaws.com","eventName":"DeleteBucketPublicAccessBlock"}"#,
+            r#"{"eventSource":"s3.amazonaws.com","eventName":"DeleteBucketPolicy"}"#,
+            r#"{"eventSource":"s3.amazonaws.com","eventName":"DeleteAccountPublicAccessBlock"}"#,
         ],
         samples_no_match: &[r#"{"eventSource":"s3.amazonaws.com","eventName":"GetObject"}"#],
     },
@@ -292,11 +304,13 @@ pub const CATALOG: &[Entry] = &[
         ],
         samples_no_match: &[r#"{"eventName":"ConsoleLogin","responseElements":{"ConsoleLogin":"Success"}}"#],
     },
+    // PutEventSelectors can make a trail drop management events while it keeps "logging"
+    // (Stratus Red Team's cloudtrail-event-selectors): tampering by another name.
     Entry {
         id: "soc/cloudtrail-tampering",
         name: "cloudtrail-tampering",
         title: "CloudTrail logging stopped or a trail deleted",
-        pattern: r#"{ ($.eventSource = "cloudtrail.amazonaws.com") && (($.eventName = "StopLogging") || ($.eventName = "DeleteTrail")) }"#,
+        pattern: r#"{ ($.eventSource = "cloudtrail.amazonaws.com") && (($.eventName = "StopLogging") || ($.eventName = "DeleteTrail") || ($.eventName = "PutEventSelectors")) }"#,
         severity: "critical",
         attack: &["T1562.008"],
         count: 1.0,
@@ -304,6 +318,7 @@ pub const CATALOG: &[Entry] = &[
         samples_match: &[
             r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging"}"#,
             r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"DeleteTrail"}"#,
+            r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"PutEventSelectors","requestParameters":{"eventSelectors":[{"includeManagementEvents":false}]}}"#,
         ],
         samples_no_match: &[r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StartLogging"}"#],
     },
