@@ -93,7 +93,12 @@ fn intended(e: &Value) -> BTreeSet<&'static str> {
     add(
         "cis/4.9",
         source == "config.amazonaws.com"
-            && is(&["StopConfigurationRecorder", "DeleteDeliveryChannel", "PutDeliveryChannel", "PutConfigurationRecorder"]),
+            && is(&[
+                "StopConfigurationRecorder",
+                "DeleteDeliveryChannel",
+                "PutDeliveryChannel",
+                "PutConfigurationRecorder",
+            ]),
     );
     add(
         "cis/4.10",
@@ -187,7 +192,10 @@ fn intended(e: &Value) -> BTreeSet<&'static str> {
             ]),
     );
     // A secret read, in either form: one at a time or in batch.
-    add("soc/secret-access", source == "secretsmanager.amazonaws.com" && is(&["GetSecretValue", "BatchGetSecretValue"]));
+    add(
+        "soc/secret-access",
+        source == "secretsmanager.amazonaws.com" && is(&["GetSecretValue", "BatchGetSecretValue"]),
+    );
     // Anything that can make a bucket (or every bucket of the account) public.
     add(
         "soc/s3-public-exposure",

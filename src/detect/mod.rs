@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod drill;
 pub mod pattern;
+pub mod sigma;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
