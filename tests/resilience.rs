@@ -356,13 +356,17 @@ fn lost_answers_never_leave_duplicates_or_untracked_resources() {
         assert!(applies < 6, "apply did not converge in 5 runs: {}", text(&out.stderr));
     }
     let lost = proxy.stats.lost.load(std::sync::atomic::Ordering::SeqCst);
-    assert!(lost >= 5, "only {lost} answers were lost");
+    assert!(lost >= 1, "no answer was lost while applying");
     assert_eq!(shape(&lab.moto), want, "after {lost} lost answers, AWS holds something twice or something extra");
     assert_eq!(lab.state_len(), want_state);
     let out = lab.run(&lab.moto.url(), &["plan", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 
     destroy_through(&lab, &proxy);
+    // How many answers the seeded faults lose depends on how the concurrent calls interleave;
+    // counted over the applies and the destroys together, there are calls enough for several.
+    let lost = proxy.stats.lost.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(lost >= 5, "only {lost} answers were lost: the test did not exercise the fault");
     assert_eq!(shape(&lab.moto), baseline, "the destroy left something behind");
 }
 
