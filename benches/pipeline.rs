@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use socform::blueprint::{self, LowerOptions};
 use socform::diag::SourceFile;
 use socform::graph::Graph;
-use socform::plan::{plan, render, PlanOptions};
+use socform::plan::{plan, PlanOptions};
+use socform::render::plan as render;
 use socform::state::State;
 
 /// The same shape as scripts/gen-bench-blueprint.py: security groups of 20 ingress rules and

@@ -11,7 +11,15 @@ use std::sync::Arc;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
 use serde::Serialize;
 
-use crate::blueprint::node::Loc;
+/// Where something starts in a source file (a YAML node, a diagnostic's
+/// span): 1-based line and column, byte offset and byte length.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Loc {
+    pub line: u32,
+    pub column: u32,
+    pub offset: usize,
+    pub len: usize,
+}
 
 /// A source file that diagnostics point into.
 #[derive(Debug)]

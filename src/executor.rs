@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
@@ -23,7 +23,7 @@ use crate::address::Address;
 use crate::model::template::{self, Lookup, Ref};
 use crate::plan::{Action, Change, Plan};
 use crate::provider::{Applied, Provider, ProviderError, Request};
-use crate::state::{Pending, Record, State, StateError};
+use crate::state::{Pending, Record, State, StateSink};
 
 /// One step of an apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -87,34 +87,6 @@ pub enum Event {
     Saved {
         serial: u64,
     },
-}
-
-/// Where the executor writes state after each step.
-#[async_trait::async_trait]
-pub trait StateSink: Send + Sync {
-    async fn save(&self, state: &mut State) -> Result<(), StateError>;
-}
-
-#[async_trait::async_trait]
-impl StateSink for crate::state::LocalState {
-    async fn save(&self, state: &mut State) -> Result<(), StateError> {
-        crate::state::LocalState::save(self, state)
-    }
-}
-
-/// Keeps state in memory only (tests, dry runs).
-#[derive(Default)]
-pub struct MemorySink {
-    pub saves: Mutex<Vec<State>>,
-}
-
-#[async_trait::async_trait]
-impl StateSink for MemorySink {
-    async fn save(&self, state: &mut State) -> Result<(), StateError> {
-        state.serial += 1;
-        self.saves.lock().unwrap().push(state.clone());
-        Ok(())
-    }
 }
 
 #[derive(Clone, Copy, Debug)]

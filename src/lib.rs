@@ -2,8 +2,8 @@
 //!
 //! The pipeline: a YAML blueprint ([`blueprint`]) is validated and lowered to a [`model`],
 //! arranged in a dependency [`graph`], compared with [`state`] and the live snapshot a
-//! [`provider`] reads, giving a [`plan`] that the [`executor`] carries out. See
-//! ARCHITECTURE.md for the map.
+//! [`provider`] reads, giving a [`plan`] that the [`executor`] carries out; [`render`] shows
+//! plans, diffs and reports to people and machines. See ARCHITECTURE.md for the map.
 
 pub mod address;
 pub mod blueprint;
@@ -17,5 +17,6 @@ pub mod graph;
 pub mod model;
 pub mod plan;
 pub mod provider;
+pub mod render;
 pub mod review;
 pub mod state;

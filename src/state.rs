@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
@@ -370,11 +371,63 @@ pub struct Acquired {
     pub broke: Option<LockInfo>,
 }
 
+/// A resource as a provider read it from AWS (what a refresh reports; the planner
+/// compares it with state and the model).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiveResource {
+    pub id: String,
+    pub attributes: Attrs,
+    pub outputs: BTreeMap<String, String>,
+}
+
+/// What a refresh found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    pub account_id: Option<String>,
+    /// For each address in state: what exists now, or `None` when it is gone.
+    pub resources: BTreeMap<Address, Option<LiveResource>>,
+    /// Resources found by their `socform:*` tags that state does not know (a crash between
+    /// create and save): planned as existing, so they are adopted rather than made twice.
+    pub untracked: BTreeMap<Address, LiveResource>,
+    /// Resources whose tags prove this state made them for an address that already has
+    /// another: a create that took effect twice (its answer was lost and it was retried).
+    /// Planned for deletion.
+    pub duplicates: Vec<(Address, LiveResource)>,
+}
+
+/// Where a run writes state after each step (the executor saves through it).
+#[async_trait::async_trait]
+pub trait StateSink: Send + Sync {
+    async fn save(&self, state: &mut State) -> Result<(), StateError>;
+}
+
+#[async_trait::async_trait]
+impl StateSink for LocalState {
+    async fn save(&self, state: &mut State) -> Result<(), StateError> {
+        LocalState::save(self, state)
+    }
+}
+
+/// Keeps state in memory only (tests, dry runs).
+#[derive(Default)]
+pub struct MemorySink {
+    pub saves: Mutex<Vec<State>>,
+}
+
+#[async_trait::async_trait]
+impl StateSink for MemorySink {
+    async fn save(&self, state: &mut State) -> Result<(), StateError> {
+        state.serial += 1;
+        self.saves.lock().unwrap().push(state.clone());
+        Ok(())
+    }
+}
+
 /// Where state lives: a local file ([`LocalState`]) or an S3 object (the AWS provider's
 /// `S3State`, for teams). Every backend writes atomically, keeps the previous version, and
 /// takes an exclusive lock that names its holder.
 #[async_trait::async_trait]
-pub trait StateBackend: crate::executor::StateSink {
+pub trait StateBackend: StateSink {
     /// Where the state is, for messages.
     fn location(&self) -> String;
     async fn fetch(&self) -> Result<Option<State>, StateError>;

@@ -6,9 +6,9 @@ mod support;
 
 use std::process::{Command, Output};
 
-use socform::executor::StateSink;
 use socform::provider::aws::s3state::S3State;
 use socform::provider::aws::AwsOptions;
+use socform::state::StateSink;
 use socform::state::{State, StateBackend};
 use support::{aws_env, aws_tool, Moto};
 

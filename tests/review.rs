@@ -467,9 +467,9 @@ fn plan_carries_the_security_review_and_exit_code_3() {
     let p = plan(&new, &state, None, PlanOptions::default()).unwrap();
     let checks: Vec<&str> = p.review.iter().map(|f| f.check.as_str()).collect();
     assert!(checks.contains(&"broaden.admin-port") && checks.contains(&"weaken.notification-dropped"), "{checks:?}");
-    let human = socform::plan::render::human(&p, false);
+    let human = socform::render::plan::human(&p, false);
     assert!(human.contains("Security review: "), "{human}");
-    let md = socform::plan::render::markdown(&p);
+    let md = socform::render::plan::markdown(&p);
     let review_at = md.find("broaden access").unwrap();
     let details_at = md.find("<details>").unwrap();
     assert!(review_at < details_at, "the review comes before the details");

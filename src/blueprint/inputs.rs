@@ -136,8 +136,13 @@ impl Resolved {
     /// What the model keeps: sensitive values are never kept.
     pub fn to_model(&self) -> crate::model::Input {
         let sensitive = self.decl.sensitive;
-        let hide =
-            |v: &serde_json::Value| if sensitive { serde_json::Value::String("(sensitive)".into()) } else { v.clone() };
+        let hide = |v: &serde_json::Value| {
+            if sensitive {
+                serde_json::Value::String(crate::model::SENSITIVE.into())
+            } else {
+                v.clone()
+            }
+        };
         crate::model::Input {
             name: self.name.clone(),
             kind: self.decl.kind.as_str().to_string(),

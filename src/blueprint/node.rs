@@ -15,14 +15,7 @@ use std::marker::PhantomData;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-/// Where a node starts in the source: 1-based line and column, byte offset and byte length.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Loc {
-    pub line: u32,
-    pub column: u32,
-    pub offset: usize,
-    pub len: usize,
-}
+pub use crate::diag::Loc;
 
 /// A YAML node with its location.
 #[derive(Clone, Debug, PartialEq)]

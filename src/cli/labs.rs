@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::model::{Model, TAG_EXPIRES_AT, TAG_OWNER};
-use crate::plan::Snapshot;
 use crate::provider::LabIndex;
+use crate::state::Snapshot;
 
 /// One lab, as `ls` prints it (the JSON contract).
 #[derive(serde::Serialize, Debug, Clone)]
@@ -112,7 +112,7 @@ fn state_from_tags(
             found.untracked.iter().filter(|(a, _)| a.kind() == k).map(|(_, l)| l.id.clone()).collect()
         };
         let (roles, buckets) = (ids(crate::model::Kind::IamRole), ids(crate::model::Kind::S3Bucket));
-        let ours = |a: &Address, l: &crate::plan::LiveResource| {
+        let ours = |a: &Address, l: &crate::state::LiveResource| {
             let attr = |k: &str| l.attributes.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
             match a.kind() {
                 crate::model::Kind::ConfigRecorder => {
@@ -340,7 +340,7 @@ pub(super) fn reap(g: &Global, names: &[String], expired: bool, yes: bool, paral
             if !yes {
                 continue;
             }
-            let sink = executor::MemorySink::default();
+            let sink = crate::state::MemorySink::default();
             let progress = Progress::new(ui);
             let on_event = |e: Event| progress.event(e);
             EXECUTING.store(true, Ordering::SeqCst);
@@ -457,7 +457,7 @@ pub(super) fn power(g: &Global, blueprint: &Path, running: bool, ui: &Ui) -> Res
         }
     }
     state.paused = !running && failed == 0;
-    rt.block_on(executor::StateSink::save(store.as_ref(), &mut state))?;
+    rt.block_on(crate::state::StateSink::save(store.as_ref(), &mut state))?;
     if failed > 0 {
         bail!("{failed} host(s) could not be {}", if running { "started" } else { "stopped" });
     }

@@ -21,8 +21,9 @@ use crate::blueprint::{self, EnvMode, Loaded};
 use crate::diag::{Diagnostic, DiagnosticJson};
 use crate::executor::{self, Event, Op};
 use crate::graph::Graph;
-use crate::plan::{self, render, Plan, PlanOptions};
+use crate::plan::{self, Plan, PlanOptions};
 use crate::provider::Provider;
+use crate::render::plan as render_plan;
 use crate::state::{LocalState, LockInfo, State, StateBackend};
 
 /// Printing that never panics: a closed stdout (`socform plan | head`) or stderr must not
@@ -1081,7 +1082,7 @@ fn make_plan(
     refresh: bool,
     opts: PlanOptions,
     ui: &Ui,
-) -> Result<(Plan, Option<plan::Snapshot>)> {
+) -> Result<(Plan, Option<crate::state::Snapshot>)> {
     let model = &loaded.model;
     let destroy = opts.destroy;
     pin_state(state, &model.blueprint, &model.region)?;
@@ -1242,9 +1243,9 @@ fn print_plan(plan: &Plan, format: PlanFormat, ui: &Ui) {
         return;
     }
     match format {
-        PlanFormat::Human => out!("{}", render::human(plan, ui.color_out)),
-        PlanFormat::Json => out!("{}", render::json(plan)),
-        PlanFormat::Markdown => out!("{}", render::markdown(plan)),
+        PlanFormat::Human => out!("{}", render_plan::human(plan, ui.color_out)),
+        PlanFormat::Json => out!("{}", render_plan::json(plan)),
+        PlanFormat::Markdown => out!("{}", render_plan::markdown(plan)),
     }
 }
 
@@ -1343,7 +1344,7 @@ fn apply_cmd(
         }
         confirm(auto_approve, &format!("record these changes made outside socform in state {}", where_(&plan)))?;
         let mut state = plan::accept_drift(&state, snapshot.as_ref(), &plan);
-        runtime()?.block_on(executor::StateSink::save(store.as_ref(), &mut state))?;
+        runtime()?.block_on(crate::state::StateSink::save(store.as_ref(), &mut state))?;
         ui.note(&format!(
             "State updated: {} change{} made outside socform recorded; nothing in AWS changed.",
             plan.drift.len(),
@@ -1441,7 +1442,7 @@ fn execute(
     source: Option<&Loaded>,
     ui: &Ui,
 ) -> Result<u8> {
-    let sink: &dyn executor::StateSink = store.as_ref();
+    let sink: &dyn crate::state::StateSink = store.as_ref();
     let provider = provider(g, &plan.region)?;
     let rt = runtime()?;
     // The account is checked again right before the first write: the plan's, the state's
@@ -1540,7 +1541,7 @@ fn execute(
 fn record_outputs(
     plan: &Plan,
     mut state: State,
-    sink: &dyn executor::StateSink,
+    sink: &dyn crate::state::StateSink,
     rt: &tokio::runtime::Runtime,
     provider: Option<&Arc<dyn Provider>>,
 ) -> Result<std::collections::BTreeMap<String, String>> {
@@ -1765,7 +1766,7 @@ fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, ui:
     let kind = address.kind();
     let id = match kind {
         crate::model::Kind::SnsTopic if !id.starts_with("arn:") => {
-            format!("arn:{}:sns:{}:{account}:{id}", plan::partition(&model.region), model.region)
+            format!("arn:{}:sns:{}:{account}:{id}", crate::model::partition(&model.region), model.region)
         }
         _ => id.to_string(),
     };
@@ -1811,7 +1812,7 @@ fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, ui:
             dependencies: resource.depends_on.iter().cloned().collect(),
         },
     );
-    rt.block_on(executor::StateSink::save(store.as_ref(), &mut state))?;
+    rt.block_on(crate::state::StateSink::save(store.as_ref(), &mut state))?;
     ui.note(&format!(
         "Imported {address} ({}): this state now manages it. Run `socform plan {}` to see how it differs from the blueprint.",
         live.id,
@@ -1910,7 +1911,7 @@ fn state_rm(g: &Global, address: &str, blueprint: Option<PathBuf>, ui: &Ui) -> R
         }
     }
     state.resources.remove(&address);
-    runtime()?.block_on(executor::StateSink::save(store.as_ref(), &mut state))?;
+    runtime()?.block_on(crate::state::StateSink::save(store.as_ref(), &mut state))?;
     errln!(
         "Removed {address} ({}) from `{}`: it stays in AWS, and socform no longer manages it.",
         rec.id,
@@ -1941,8 +1942,8 @@ fn state_cmd(g: &Global, cmd: StateCommand, ui: &Ui) -> Result<u8> {
                 state.resources.get(&addr).ok_or_else(|| anyhow!("`{addr}` is not in state `{}`", store.location()))?;
             let mut shown = rec.clone();
             for (k, v) in shown.attributes.iter_mut() {
-                if plan::is_sensitive(addr.kind(), k, &rec.attributes) {
-                    *v = serde_json::Value::String("(sensitive)".into());
+                if crate::model::is_sensitive(addr.kind(), k, &rec.attributes) {
+                    *v = serde_json::Value::String(crate::model::SENSITIVE.into());
                 }
             }
             outln!("{}", serde_json::to_string_pretty(&serde_json::json!({"address": addr, "record": shown}))?);
@@ -1969,7 +1970,7 @@ fn state_cmd(g: &Global, cmd: StateCommand, ui: &Ui) -> Result<u8> {
             // What needed it needs it under its new address (destroy order rests on this).
             let (mut state, _) =
                 plan::apply_moves(&state, &[crate::model::Moved { from: from.clone(), to: to.clone() }]);
-            runtime()?.block_on(executor::StateSink::save(store.as_ref(), &mut state))?;
+            runtime()?.block_on(crate::state::StateSink::save(store.as_ref(), &mut state))?;
             errln!("Moved {from} to {to} in `{}`.", store.location());
             Ok(0)
         }

@@ -13,7 +13,6 @@
 //! failure.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 use serde::Serialize;
 
@@ -362,7 +361,7 @@ impl Report {
         self.detections.iter().any(DetectionDrill::failed)
     }
 
-    fn counts(&self) -> (usize, usize, usize) {
+    pub fn counts(&self) -> (usize, usize, usize) {
         let all = self.detections.iter().flat_map(|d| &d.links);
         let (mut p, mut f, mut s) = (0, 0, 0);
         for l in all {
@@ -373,59 +372,6 @@ impl Report {
             }
         }
         (p, f, s)
-    }
-
-    pub fn human(&self) -> String {
-        let mut out = format!(
-            "drill {} of {} in account {}, {}{}\n",
-            self.drill_id,
-            self.blueprint,
-            self.account,
-            self.region,
-            if self.wiring_only { " (wiring only)" } else { "" }
-        );
-        for d in &self.detections {
-            let _ = writeln!(out, "\n{} {}", if d.failed() { "FAIL" } else { "ok  " }, d.name);
-            for l in &d.links {
-                let mark = match l.status {
-                    Status::Pass => "pass",
-                    Status::Fail => "FAIL",
-                    Status::Skipped => "skip",
-                };
-                let _ = writeln!(out, "  {mark}  {:<15} {}", l.link, l.detail);
-            }
-        }
-        let (p, f, s) = self.counts();
-        let bad = self.detections.iter().filter(|d| d.failed()).count();
-        let _ = writeln!(
-            out,
-            "\n{} detection(s), {bad} with a broken link; links: {p} passed, {f} failed, {s} skipped",
-            self.detections.len()
-        );
-        out
-    }
-
-    pub fn markdown(&self) -> String {
-        let (p, f, s) = self.counts();
-        let mut out = format!(
-            "### socform drill: `{}`\n\nAccount `{}`, region `{}`, drill `{}`{}. Links: {p} passed, {f} failed, {s} skipped.\n\n| Detection | Link | Result | Detail |\n|---|---|---|---|\n",
-            self.blueprint,
-            self.account,
-            self.region,
-            self.drill_id,
-            if self.wiring_only { " (wiring only)" } else { "" }
-        );
-        for d in &self.detections {
-            for l in &d.links {
-                let mark = match l.status {
-                    Status::Pass => ":white_check_mark: pass",
-                    Status::Fail => ":x: fail",
-                    Status::Skipped => ":grey_question: skipped",
-                };
-                let _ = writeln!(out, "| `{}` | {} | {mark} | {} |", d.name, l.link, l.detail.replace('|', "\\|"));
-            }
-        }
-        out
     }
 }
 

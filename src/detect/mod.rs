@@ -10,7 +10,6 @@ pub mod pattern;
 pub mod sigma;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write;
 
 use serde::Serialize;
 
@@ -121,45 +120,6 @@ fn test_one(d: &Detection) -> DetectionResult {
     r
 }
 
-impl TestReport {
-    pub fn human(&self) -> String {
-        let mut out = String::new();
-        let w = self.detections.iter().map(|d| d.name.len()).max().unwrap_or(9).max(9);
-        let c = self.detections.iter().filter_map(|d| d.catalog.as_ref().map(String::len)).max().unwrap_or(7).max(7);
-        let _ = writeln!(
-            out,
-            "{:<w$}  {:<c$}  {:<8}  {:>7}  {:>8}  result",
-            "detection", "catalog", "severity", "match", "no-match"
-        );
-        for d in &self.detections {
-            let result = match (&d.error, d.failures.is_empty(), d.match_total + d.no_match_total) {
-                (Some(_), _, _) => "ERROR",
-                (None, _, 0) => "no samples",
-                (None, true, _) => "ok",
-                (None, false, _) => "FAIL",
-            };
-            let _ = writeln!(
-                out,
-                "{:<w$}  {:<c$}  {:<8}  {:>7}  {:>8}  {result}",
-                d.name,
-                d.catalog.as_deref().unwrap_or("-"),
-                d.severity,
-                format!("{}/{}", d.matched, d.match_total),
-                format!("{}/{}", d.rejected, d.no_match_total),
-            );
-            if let Some(e) = &d.error {
-                let _ = writeln!(out, "    pattern error: {e}");
-            }
-            for (expected, event) in &d.failures {
-                let why = if *expected { "should match but does not" } else { "should not match but does" };
-                let _ = writeln!(out, "    {why}: {event}");
-            }
-        }
-        let _ = writeln!(out, "\ndetections: {} passed, {} failed", self.passed, self.failed);
-        out
-    }
-}
-
 /// The CIS controls and ATT&CK techniques a blueprint's detections cover.
 #[derive(Debug, Clone, Serialize)]
 pub struct Coverage {
@@ -208,53 +168,6 @@ pub fn coverage(model: &Model) -> Coverage {
 impl Coverage {
     pub fn covered(&self) -> usize {
         self.cis.iter().filter(|c| !c.detections.is_empty()).count()
-    }
-
-    pub fn human(&self) -> String {
-        let mut out =
-            format!("CIS AWS Foundations monitoring controls: {}/{} covered\n", self.covered(), self.cis.len());
-        for c in &self.cis {
-            let mark = if c.detections.is_empty() { "MISSING" } else { "ok" };
-            let _ = writeln!(
-                out,
-                "  {:<8} {:<7} {}{}",
-                c.id,
-                mark,
-                c.title,
-                if c.detections.is_empty() { String::new() } else { format!(" ({})", c.detections.join(", ")) }
-            );
-        }
-        let _ = writeln!(out, "\nMITRE ATT&CK techniques: {}", self.attack.len());
-        for (t, ds) in &self.attack {
-            let _ = writeln!(out, "  {t:<10} {}", ds.join(", "));
-        }
-        out
-    }
-
-    pub fn markdown(&self) -> String {
-        let mut out = format!("### socform coverage: `{}`\n\n**CIS monitoring controls: {}/{} covered**\n\n| Control | Title | Detections |\n|---|---|---|\n", self.blueprint, self.covered(), self.cis.len());
-        for c in &self.cis {
-            let d = if c.detections.is_empty() {
-                ":x: missing".to_string()
-            } else {
-                c.detections.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
-            };
-            let _ = writeln!(out, "| {} | {} | {d} |", c.id, c.title);
-        }
-        let _ = writeln!(
-            out,
-            "\n**MITRE ATT&CK techniques: {}**\n\n| Technique | Detections |\n|---|---|",
-            self.attack.len()
-        );
-        for (t, ds) in &self.attack {
-            let _ = writeln!(
-                out,
-                "| [{t}](https://attack.mitre.org/techniques/{}/) | {} |",
-                t.replace('.', "/"),
-                ds.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
-            );
-        }
-        out
     }
 }
 

@@ -2,12 +2,14 @@
 //! state persistence after each step, replacement and destruction.
 
 use std::sync::atomic::Ordering;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use super::*;
 use crate::plan::tests::model;
 use crate::plan::{plan, PlanOptions};
 use crate::provider::memory::{Call, MemoryProvider};
+use crate::state::MemorySink;
 
 const LAB: &str = r#"
 blueprint: lab
@@ -94,7 +96,7 @@ async fn a_second_plan_after_apply_has_no_changes() {
     let m = model(LAB);
     let snap = provider.refresh("lab", &state).await.unwrap();
     let p = plan(&m, &state, Some(&snap), PlanOptions::default()).unwrap();
-    assert!(!p.has_changes(), "{}", crate::plan::render::human(&p, false));
+    assert!(!p.has_changes(), "{}", crate::render::plan::human(&p, false));
     assert!(p.drift.is_empty());
 }
 

@@ -143,6 +143,33 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
         .and_then(|t| u64::try_from(t.unix_timestamp()).ok())
 }
 
+/// The AWS partition of a region.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("cn-") {
+        "aws-cn"
+    } else {
+        "aws"
+    }
+}
+
+/// What every output shows in place of a sensitive value: plans (all formats), diffs,
+/// saved plans, state's record of inputs.
+pub const SENSITIVE: &str = "(sensitive)";
+
+/// Whether an attribute's value must never be shown.
+pub fn is_sensitive(kind: Kind, attr: &str, attrs: &Attrs) -> bool {
+    if !kind.sensitive().contains(&attr) {
+        return false;
+    }
+    // A plain SSM String parameter is not secret; a SecureString is.
+    if kind == Kind::SsmParameter {
+        return attrs.get("parameter_type").and_then(Value::as_str) == Some("SecureString");
+    }
+    true
+}
+
 #[cfg(test)]
 mod lab_tests {
     use super::*;

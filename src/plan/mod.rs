@@ -10,8 +10,6 @@
 //! **Architecture Invariant:** planning does no I/O, no async, no AWS: the same inputs give
 //! the same plan, which is what makes plans testable and reviewable offline.
 
-pub mod render;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -20,8 +18,8 @@ use serde_json::Value;
 use crate::address::Address;
 use crate::graph::{Graph, GraphError};
 use crate::model::template::{self, Lookup, Ref};
-use crate::model::{Attrs, Kind, Model, Resource};
-use crate::state::{Record, State};
+use crate::model::{is_sensitive, partition, Attrs, Kind, Model, Resource, SENSITIVE};
+use crate::state::{LiveResource, Record, Snapshot, State};
 
 pub const FORMAT_VERSION: &str = "1";
 
@@ -234,29 +232,6 @@ impl Plan {
     pub fn change(&self, address: &Address) -> Option<&Change> {
         self.changes.iter().find(|c| &c.address == address)
     }
-}
-
-/// A resource as a provider read it from AWS.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LiveResource {
-    pub id: String,
-    pub attributes: Attrs,
-    pub outputs: BTreeMap<String, String>,
-}
-
-/// What a refresh found.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Snapshot {
-    pub account_id: Option<String>,
-    /// For each address in state: what exists now, or `None` when it is gone.
-    pub resources: BTreeMap<Address, Option<LiveResource>>,
-    /// Resources found by their `socform:*` tags that state does not know (a crash between
-    /// create and save): planned as existing, so they are adopted rather than made twice.
-    pub untracked: BTreeMap<Address, LiveResource>,
-    /// Resources whose tags prove this state made them for an address that already has
-    /// another: a create that took effect twice (its answer was lost and it was retried).
-    /// Planned for deletion.
-    pub duplicates: Vec<(Address, LiveResource)>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -680,41 +655,18 @@ fn attribute_drift(addr: &Address, rec: &Record, live: &LiveResource) -> Vec<Dri
                 address: addr.clone(),
                 attribute: k.clone(),
                 state: if is_sensitive(addr.kind(), k, &rec.attributes) {
-                    Value::String("(sensitive)".into())
+                    Value::String(SENSITIVE.into())
                 } else {
                     s.clone()
                 },
                 live: if is_sensitive(addr.kind(), k, &rec.attributes) {
-                    Value::String("(sensitive)".into())
+                    Value::String(SENSITIVE.into())
                 } else {
                     l.clone()
                 },
             })
         })
         .collect()
-}
-
-/// Whether an attribute's value must never be shown.
-pub fn is_sensitive(kind: Kind, attr: &str, attrs: &Attrs) -> bool {
-    if !kind.sensitive().contains(&attr) {
-        return false;
-    }
-    // A plain SSM String parameter is not secret; a SecureString is.
-    if kind == Kind::SsmParameter {
-        return attrs.get("parameter_type").and_then(Value::as_str) == Some("SecureString");
-    }
-    true
-}
-
-/// The AWS partition of a region.
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("cn-") {
-        "aws-cn"
-    } else {
-        "aws"
-    }
 }
 
 struct PlanLookup<'a> {

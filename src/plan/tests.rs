@@ -9,6 +9,7 @@ use serde_json::json;
 use super::*;
 use crate::blueprint::{self, LowerOptions};
 use crate::diag::SourceFile;
+use crate::render::plan as render;
 use crate::state::Record;
 
 const LAB: &str = r#"

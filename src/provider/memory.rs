@@ -17,8 +17,7 @@ use super::{Applied, Leftover, Provider, ProviderError, Request};
 use crate::address::Address;
 use crate::model::template::refs_in;
 use crate::model::{Attrs, Kind};
-use crate::plan::{LiveResource, Snapshot};
-use crate::state::State;
+use crate::state::{LiveResource, Snapshot, State};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Call {

@@ -16,8 +16,7 @@ use async_trait::async_trait;
 
 use crate::address::Address;
 use crate::model::Attrs;
-use crate::plan::Snapshot;
-use crate::state::State;
+use crate::state::{Snapshot, State};
 
 /// What a provider call can fail with. SDK errors are mapped into these once, in the
 /// provider, so that the executor can decide what to retry.

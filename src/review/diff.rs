@@ -3,7 +3,6 @@
 //! long patterns) get unified text diffs made with `similar`.
 
 use std::collections::BTreeSet;
-use std::fmt::Write;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -12,9 +11,7 @@ use similar::TextDiff;
 use super::security::{self, Pair};
 use super::{Concern, Finding};
 use crate::address::Address;
-use crate::model::{Attrs, Kind, Model};
-use crate::plan::is_sensitive;
-use crate::plan::render::MARKDOWN_LIMIT;
+use crate::model::{is_sensitive, Attrs, Kind, Model, SENSITIVE};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BlueprintDiff {
@@ -78,7 +75,7 @@ fn input_diffs(old: &Model, new: &Model) -> Vec<InputDiff> {
 }
 
 impl InputDiff {
-    fn line(&self) -> String {
+    pub fn line(&self) -> String {
         let shown = |v: &Option<Value>| match v {
             None => "(no default)".to_string(),
             // Values come from the blueprint under review: no backtick may end a code span.
@@ -123,8 +120,6 @@ pub struct AttrDiff {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text_diff: Option<String>,
 }
-
-const SENSITIVE: &str = "(sensitive)";
 
 /// Compares two models.
 pub fn diff(old: &Model, new: &Model) -> BlueprintDiff {
@@ -306,7 +301,7 @@ fn as_text(v: Option<&Value>) -> String {
 }
 
 /// A unified diff when either side spans lines or is long.
-pub(crate) fn text_diff(b: Option<&Value>, n: Option<&Value>) -> Option<String> {
+pub fn text_diff(b: Option<&Value>, n: Option<&Value>) -> Option<String> {
     let (bt, nt) = (as_text(b), as_text(n));
     let wide = |v: Option<&Value>, t: &str| t.contains('\n') || t.len() > 80 || matches!(v, Some(Value::Object(_)));
     if !wide(b, &bt) && !wide(n, &nt) {
@@ -317,7 +312,8 @@ pub(crate) fn text_diff(b: Option<&Value>, n: Option<&Value>) -> Option<String> 
     Some(d.unified_diff().context_radius(3).header("before", "after").to_string())
 }
 
-fn short(v: &Option<Value>) -> String {
+/// A value in a few words: strings quoted, long or multi-line values by their size.
+pub fn short(v: &Option<Value>) -> String {
     match v {
         None => "(none)".into(),
         Some(Value::String(s)) if s.contains('\n') => format!("({} lines)", s.lines().count()),
@@ -346,169 +342,6 @@ impl BlueprintDiff {
             2
         } else {
             0
-        }
-    }
-
-    pub fn json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("diffs serialise");
-        s.push('\n');
-        s
-    }
-
-    pub fn human(&self) -> String {
-        let mut out = String::new();
-        if !self.has_changes() {
-            out.push_str("No changes between the two blueprints.\n");
-            return out;
-        }
-        review_section(&mut out, &self.review, false);
-        for i in &self.inputs {
-            let _ = writeln!(out, "~ {}", i.line());
-        }
-        for c in &self.changes {
-            let sign = match c.change {
-                "added" => "+",
-                "removed" => "-",
-                _ => "~",
-            };
-            let _ = writeln!(out, "{sign} {}", c.address);
-            if c.change == "changed" {
-                for a in &c.attributes {
-                    match &a.text_diff {
-                        Some(d) => {
-                            let _ = writeln!(out, "    ~ {}:", a.name);
-                            for line in d.lines() {
-                                let _ = writeln!(out, "        {line}");
-                            }
-                        }
-                        None => {
-                            let _ = writeln!(out, "    ~ {} = {} -> {}", a.name, short(&a.before), short(&a.after));
-                        }
-                    }
-                }
-            }
-        }
-        let s = &self.summary;
-        let _ = writeln!(
-            out,
-            "\nDiff: {} added, {} removed, {} changed; {} broaden access, {} weaken monitoring.",
-            s.added, s.removed, s.changed, s.broadens_access, s.weakens_monitoring
-        );
-        if self.cost_monthly_delta != 0.0 {
-            let _ = writeln!(
-                out,
-                "Cost: {} in fixed charges (on-demand prices).",
-                crate::cost::signed_month(self.cost_monthly_delta)
-            );
-        }
-        out
-    }
-
-    /// One pull-request comment: summary and security review first, details collapsed, at
-    /// most 65,000 characters, with a note when something is left out.
-    pub fn markdown(&self) -> String {
-        let s = &self.summary;
-        let mut head = format!("### socform diff: `{}`\n\n", self.new);
-        if !self.has_changes() {
-            head.push_str("**No changes.**\n");
-            return head;
-        }
-        let _ = writeln!(head, "**{} added, {} removed, {} changed**\n", s.added, s.removed, s.changed);
-        if self.cost_monthly_delta != 0.0 {
-            let _ = writeln!(
-                head,
-                ":moneybag: **{}** in fixed charges (on-demand)\n",
-                crate::cost::signed_month(self.cost_monthly_delta)
-            );
-        }
-        review_section(&mut head, &self.review, true);
-        if !self.inputs.is_empty() {
-            head.push_str("\n#### Inputs\n\n");
-            for i in &self.inputs {
-                let _ = writeln!(head, "- {}", i.line());
-            }
-        }
-        let details: Vec<String> = self
-            .changes
-            .iter()
-            .map(|c| {
-                let mut d = format!("<details><summary><code>{}</code> {}</summary>\n\n", c.address, c.change);
-                for a in &c.attributes {
-                    match &a.text_diff {
-                        Some(t) => {
-                            let _ = write!(d, "`{}`:\n\n```diff\n{}```\n\n", a.name, t.replace("```", "'''"));
-                        }
-                        None if c.change == "changed" => {
-                            let _ = writeln!(
-                                d,
-                                "- `{}`: `{}` → `{}`",
-                                a.name,
-                                short(&a.before).replace('`', "'"),
-                                short(&a.after).replace('`', "'")
-                            );
-                        }
-                        None => {}
-                    }
-                }
-                d.push_str("\n</details>\n");
-                d
-            })
-            .collect();
-        let mut out = head.clone();
-        out.push_str("\n#### Changes\n\n");
-        let mut shown = 0;
-        for d in &details {
-            if out.chars().count() + d.chars().count() + 200 > MARKDOWN_LIMIT {
-                break;
-            }
-            out.push_str(d);
-            shown += 1;
-        }
-        if shown < details.len() {
-            let _ = writeln!(out, "\n> :scissors: Truncated: {} more changed resources are not shown. Run `socform diff` for all of them.", details.len() - shown);
-        }
-        out
-    }
-}
-
-/// "1 change broadens access", "3 changes weaken monitoring".
-fn counted(n: usize, concern: Concern) -> String {
-    let what = match (concern, n) {
-        (Concern::BroadensAccess, 1) => "change broadens access",
-        (Concern::BroadensAccess, _) => "changes broaden access",
-        (Concern::WeakensMonitoring, 1) => "change weakens monitoring",
-        (Concern::WeakensMonitoring, _) => "changes weaken monitoring",
-    };
-    format!("{n} {what}")
-}
-
-/// The security review, first thing a reviewer reads.
-pub fn review_section(out: &mut String, review: &[Finding], markdown: bool) {
-    if review.is_empty() {
-        if markdown {
-            out.push_str(":white_check_mark: **Security review:** nothing broadens access or weakens monitoring.\n");
-        } else {
-            out.push_str("Security review: nothing broadens access or weakens monitoring.\n\n");
-        }
-        return;
-    }
-    for (concern, icon) in [(Concern::BroadensAccess, ":unlock:"), (Concern::WeakensMonitoring, ":see_no_evil:")] {
-        let items: Vec<&Finding> = review.iter().filter(|f| f.concern == concern).collect();
-        if items.is_empty() {
-            continue;
-        }
-        if markdown {
-            let _ = writeln!(out, "{icon} **{}** (needs a security review)\n", counted(items.len(), concern));
-            for f in items {
-                let _ = writeln!(out, "- `{}`: {} <sub>`{}`</sub>", f.address, f.message.replace('`', "'"), f.check);
-            }
-            out.push('\n');
-        } else {
-            let _ = writeln!(out, "Security review: {}:", counted(items.len(), concern));
-            for f in items {
-                let _ = writeln!(out, "  ! {}: {} [{}]", f.address, f.message, f.check);
-            }
-            out.push('\n');
         }
     }
 }

@@ -757,7 +757,7 @@ impl AwsProvider {
         };
         // Records one resource a listing found: its socform tags name its address, and what
         // AWS reports is laid over the state record.
-        type Found = BTreeMap<String, (Option<Address>, crate::plan::LiveResource)>;
+        type Found = BTreeMap<String, (Option<Address>, crate::state::LiveResource)>;
         let put = |found: &mut Found, kind: Kind, id: &str, tags: &[Tag], mut read: Attrs| {
             let addr = owned(blueprint, &state.lineage, ec2_tags(tags));
             read.insert("tags".into(), user_tags(ec2_tags(tags)));
@@ -889,7 +889,7 @@ impl AwsProvider {
                     let a = Address::new(Kind::SecurityGroupRule, format!("{group}:egress:aws-default"));
                     part.duplicates.push((
                         a,
-                        crate::plan::LiveResource {
+                        crate::state::LiveResource {
                             id: id.to_string(),
                             attributes: read,
                             outputs: outputs(&[("id", id)]),

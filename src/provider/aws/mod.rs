@@ -39,8 +39,7 @@ use tokio::sync::OnceCell;
 use super::{Applied, Provider, ProviderError, Request};
 use crate::address::Address;
 use crate::model::{Attrs, Kind};
-use crate::plan::{LiveResource, Snapshot};
-use crate::state::{Record, State};
+use crate::state::{LiveResource, Record, Snapshot, State};
 
 /// Where and as whom to talk to AWS.
 #[derive(Clone, Debug, Default)]

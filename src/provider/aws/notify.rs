@@ -28,7 +28,7 @@ impl AwsProvider {
                 // first, and go on only when the topic's tags prove it is this state's own.
                 let account = self.account_id_cached().await?;
                 let existing =
-                    format!("arn:{}:sns:{}:{account}:{}", crate::plan::partition(&self.region), self.region, v.name);
+                    format!("arn:{}:sns:{}:{account}:{}", crate::model::partition(&self.region), self.region, v.name);
                 self.count("sns");
                 match self.sns.get_topic_attributes().topic_arn(&existing).send().await.aws() {
                     Ok(_) => {

@@ -20,8 +20,7 @@ use aws_sdk_s3::types::ServerSideEncryption;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::AwsOptions;
-use crate::executor::StateSink;
-use crate::state::{Acquired, LockInfo, State, StateBackend, StateError, FORMAT_VERSION};
+use crate::state::{Acquired, LockInfo, State, StateBackend, StateError, StateSink, FORMAT_VERSION};
 
 pub struct S3State {
     client: aws_sdk_s3::Client,

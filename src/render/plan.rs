@@ -9,12 +9,11 @@ use owo_colors::OwoColorize;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{is_sensitive, Action, AttrChange, Change, Drift, Plan, Summary};
-use crate::model::Attrs;
+use super::{fit_markdown, review_section};
+use crate::model::{is_sensitive, Attrs, SENSITIVE};
+use crate::plan::{Action, AttrChange, Change, Drift, Plan, Summary};
 
-/// Largest Markdown socform writes: GitHub refuses comments over 65,536 characters.
-pub const MARKDOWN_LIMIT: usize = 65_000;
-const SENSITIVE: &str = "(sensitive)";
+pub use super::MARKDOWN_LIMIT;
 
 fn mask_attrs(change: &Change, attrs: &Option<Attrs>) -> Option<Attrs> {
     let after = change.after.as_ref().or(change.before.as_ref());
@@ -44,7 +43,7 @@ pub struct JsonPlan<'a> {
     pub drift: &'a [Drift],
     /// Found by this state's tags, in neither state nor the blueprint: left alone.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pub untracked: &'a [super::Untracked],
+    pub untracked: &'a [crate::plan::Untracked],
     /// Changes that broaden access or weaken monitoring.
     pub review: &'a [crate::review::Finding],
     pub summary: Summary,
@@ -288,7 +287,7 @@ pub fn human(plan: &Plan, color: bool) -> String {
         return out;
     }
     if !plan.review.is_empty() {
-        crate::review::diff::review_section(&mut out, &plan.review, false);
+        review_section(&mut out, &plan.review, false);
     }
     for c in changing {
         let head = format!("{} {}", c.action.symbol(), c.address);
@@ -450,7 +449,7 @@ pub fn markdown(plan: &Plan) -> String {
         return head;
     }
     head.push('\n');
-    crate::review::diff::review_section(&mut head, &plan.review, true);
+    review_section(&mut head, &plan.review, true);
     let rows: Vec<String> = changing
         .iter()
         .map(|c| {
@@ -494,35 +493,13 @@ pub fn markdown(plan: &Plan) -> String {
         }
         out
     };
-    let full = build(rows.len(), details.len());
-    if full.chars().count() <= MARKDOWN_LIMIT {
-        return full;
+    // As many details as fit beside the whole table; if not even the table fits, as many
+    // rows as fit.
+    let with_table = fit_markdown(details.len(), |k| build(rows.len(), k));
+    if with_table.chars().count() <= MARKDOWN_LIMIT {
+        return with_table;
     }
-    // Binary search the number of details that fit, then rows.
-    let fits = |s: &str| s.chars().count() <= MARKDOWN_LIMIT;
-    let (mut lo, mut hi) = (0usize, details.len());
-    while lo < hi {
-        let mid = (lo + hi).div_ceil(2);
-        if fits(&build(rows.len(), mid)) {
-            lo = mid
-        } else {
-            hi = mid - 1
-        }
-    }
-    let candidate = build(rows.len(), lo);
-    if fits(&candidate) {
-        return candidate;
-    }
-    let (mut lo, mut hi) = (0usize, rows.len());
-    while lo < hi {
-        let mid = (lo + hi).div_ceil(2);
-        if fits(&build(mid, 0)) {
-            lo = mid
-        } else {
-            hi = mid - 1
-        }
-    }
-    build(lo, 0)
+    fit_markdown(rows.len(), |k| build(k, 0))
 }
 
 fn md_icon(a: Action) -> &'static str {

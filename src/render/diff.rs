@@ -1,0 +1,127 @@
+//! `socform diff` shown: human text, JSON, and one pull-request comment.
+
+use std::fmt::Write;
+
+use super::{fit_markdown, review_section};
+use crate::review::diff::{short, BlueprintDiff};
+
+impl BlueprintDiff {
+    pub fn json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("diffs serialise");
+        s.push('\n');
+        s
+    }
+
+    pub fn human(&self) -> String {
+        let mut out = String::new();
+        if !self.has_changes() {
+            out.push_str("No changes between the two blueprints.\n");
+            return out;
+        }
+        review_section(&mut out, &self.review, false);
+        for i in &self.inputs {
+            let _ = writeln!(out, "~ {}", i.line());
+        }
+        for c in &self.changes {
+            let sign = match c.change {
+                "added" => "+",
+                "removed" => "-",
+                _ => "~",
+            };
+            let _ = writeln!(out, "{sign} {}", c.address);
+            if c.change == "changed" {
+                for a in &c.attributes {
+                    match &a.text_diff {
+                        Some(d) => {
+                            let _ = writeln!(out, "    ~ {}:", a.name);
+                            for line in d.lines() {
+                                let _ = writeln!(out, "        {line}");
+                            }
+                        }
+                        None => {
+                            let _ = writeln!(out, "    ~ {} = {} -> {}", a.name, short(&a.before), short(&a.after));
+                        }
+                    }
+                }
+            }
+        }
+        let s = &self.summary;
+        let _ = writeln!(
+            out,
+            "\nDiff: {} added, {} removed, {} changed; {} broaden access, {} weaken monitoring.",
+            s.added, s.removed, s.changed, s.broadens_access, s.weakens_monitoring
+        );
+        if self.cost_monthly_delta != 0.0 {
+            let _ = writeln!(
+                out,
+                "Cost: {} in fixed charges (on-demand prices).",
+                crate::cost::signed_month(self.cost_monthly_delta)
+            );
+        }
+        out
+    }
+
+    /// One pull-request comment: summary and security review first, details collapsed, at
+    /// most 65,000 characters, with a note when something is left out.
+    pub fn markdown(&self) -> String {
+        let s = &self.summary;
+        let mut head = format!("### socform diff: `{}`\n\n", self.new);
+        if !self.has_changes() {
+            head.push_str("**No changes.**\n");
+            return head;
+        }
+        let _ = writeln!(head, "**{} added, {} removed, {} changed**\n", s.added, s.removed, s.changed);
+        if self.cost_monthly_delta != 0.0 {
+            let _ = writeln!(
+                head,
+                ":moneybag: **{}** in fixed charges (on-demand)\n",
+                crate::cost::signed_month(self.cost_monthly_delta)
+            );
+        }
+        review_section(&mut head, &self.review, true);
+        if !self.inputs.is_empty() {
+            head.push_str("\n#### Inputs\n\n");
+            for i in &self.inputs {
+                let _ = writeln!(head, "- {}", i.line());
+            }
+        }
+        let details: Vec<String> = self
+            .changes
+            .iter()
+            .map(|c| {
+                let mut d = format!("<details><summary><code>{}</code> {}</summary>\n\n", c.address, c.change);
+                for a in &c.attributes {
+                    match &a.text_diff {
+                        Some(t) => {
+                            let _ = write!(d, "`{}`:\n\n```diff\n{}```\n\n", a.name, t.replace("```", "'''"));
+                        }
+                        None if c.change == "changed" => {
+                            let _ = writeln!(
+                                d,
+                                "- `{}`: `{}` → `{}`",
+                                a.name,
+                                short(&a.before).replace('`', "'"),
+                                short(&a.after).replace('`', "'")
+                            );
+                        }
+                        None => {}
+                    }
+                }
+                d.push_str("\n</details>\n");
+                d
+            })
+            .collect();
+        let build = |k: usize| {
+            let mut out = head.clone();
+            out.push_str("\n#### Changes\n\n");
+            for d in &details[..k] {
+                out.push_str(d);
+            }
+            if k < details.len() {
+                let _ = writeln!(out, "\n> :scissors: Truncated: {} more changed resources are not shown. Run `socform diff` for all of them.", details.len() - k);
+            }
+            out
+        };
+        fit_markdown(details.len(), build)
+    }
+}
