@@ -134,3 +134,67 @@ fn a_writer_working_from_stale_state_is_refused_and_only_one_run_gets_the_lock()
         assert_eq!(winners, 1);
     });
 }
+
+/// The S3 state backend shares the provider's SDK configuration, retry settings included:
+/// three throttled reads of the state object in a row (more than the SDK's default of three
+/// attempts allows) are retried through, as every provider call is.
+#[test]
+fn state_reads_are_retried_like_every_other_call() {
+    use support::proxy::{Faults, Injection, Proxy};
+    let moto = Moto::start();
+    aws_tool(&moto, "us-east-1", &["create-bucket", "team-state"]);
+    let dir = tempfile::tempdir().unwrap();
+    let bp = dir.path().join("team.yaml");
+    std::fs::write(&bp, BLUEPRINT).unwrap();
+    let bp = bp.to_str().unwrap();
+    let url = "s3://team-state/envs/team.json";
+    let out = socform(&moto, &["apply", bp, "--state", url, "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let proxy = Proxy::start(moto.port, std::time::Duration::ZERO, Faults::default(), 1);
+    proxy.inject(Injection {
+        needle: "x-id=GetObject",
+        times: 3,
+        status: "503 Slow Down",
+        content_type: "application/xml",
+        body: "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>proxy</RequestId></Error>",
+    });
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("socform"));
+    aws_env(&mut c, &moto);
+    let out = c
+        .env("AWS_ENDPOINT_URL", proxy.url())
+        .args(["plan", bp, "--state", url, "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        proxy.stats.injected.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "the state object was throttled three times"
+    );
+    // And the setting is the one socform documents: with AWS_MAX_ATTEMPTS=3, three throttles
+    // are one too many, and the run stops with the error.
+    proxy.inject(Injection {
+        needle: "x-id=GetObject",
+        times: 3,
+        status: "503 Slow Down",
+        content_type: "application/xml",
+        body: "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>proxy</RequestId></Error>",
+    });
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("socform"));
+    aws_env(&mut c, &moto);
+    let out = c
+        .env("AWS_ENDPOINT_URL", proxy.url())
+        .env("AWS_MAX_ATTEMPTS", "3")
+        .args(["plan", bp, "--state", url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("SlowDown") || text(&out.stderr).contains("reduce your request rate"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = socform(&moto, &["destroy", bp, "--state", url, "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

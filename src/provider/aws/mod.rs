@@ -84,21 +84,11 @@ impl AwsProvider {
     /// Builds clients from the default credential chain (environment, profile, SSO,
     /// instance role) and the options.
     pub async fn new(opts: &AwsOptions) -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(opts.region.clone()))
-            .retry_config(RetryConfig::standard().with_max_attempts(max_attempts()));
-        if let Some(p) = &opts.profile {
-            loader = loader.profile_name(p);
-        }
-        if let Some(e) = &opts.endpoint_url {
-            loader = loader.endpoint_url(e);
-        }
-        let conf = loader.load().await;
-        let s3_conf = aws_sdk_s3::config::Builder::from(&conf).force_path_style(opts.endpoint_url.is_some()).build();
+        let conf = sdk_config(opts).await;
         Self {
             ec2: aws_sdk_ec2::Client::new(&conf),
             iam: aws_sdk_iam::Client::new(&conf),
-            s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            s3: s3_client(&conf, opts),
             cloudtrail: aws_sdk_cloudtrail::Client::new(&conf),
             logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),
@@ -234,6 +224,41 @@ impl AwsProvider {
             }
         }
     }
+}
+
+/// The SDK configuration for these options: region, profile, endpoint, and the retry settings
+/// (standard mode, [`max_attempts`]). Loaded once per process and options, and shared by the
+/// provider and the S3 state backend, so both resolve credentials once and retry alike.
+pub async fn sdk_config(opts: &AwsOptions) -> aws_config::SdkConfig {
+    type Key = (String, Option<String>, Option<String>);
+    static LOADED: Mutex<Vec<(Key, aws_config::SdkConfig)>> = Mutex::new(Vec::new());
+    let key: Key = (opts.region.clone(), opts.profile.clone(), opts.endpoint_url.clone());
+    if let Some((_, c)) = LOADED.lock().unwrap().iter().find(|(k, _)| *k == key) {
+        return c.clone();
+    }
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(opts.region.clone()))
+        .retry_config(RetryConfig::standard().with_max_attempts(max_attempts()));
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(e) = &opts.endpoint_url {
+        loader = loader.endpoint_url(e);
+    }
+    let conf = loader.load().await;
+    let mut loaded = LOADED.lock().unwrap();
+    if let Some((_, c)) = loaded.iter().find(|(k, _)| *k == key) {
+        return c.clone();
+    }
+    loaded.push((key, conf.clone()));
+    conf
+}
+
+/// An S3 client; path-style addressing against an emulator or endpoint given by URL.
+pub fn s3_client(conf: &aws_config::SdkConfig, opts: &AwsOptions) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(conf).force_path_style(opts.endpoint_url.is_some()).build(),
+    )
 }
 
 /// Attempts per call (the SDK retries throttling and transient errors with backoff):

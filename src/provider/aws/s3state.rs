@@ -14,7 +14,6 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -47,16 +46,8 @@ impl S3State {
             path: PathBuf::from(url),
             message: "a remote state is named `s3://BUCKET/KEY`".into(),
         })?;
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(opts.region.clone()));
-        if let Some(p) = &opts.profile {
-            loader = loader.profile_name(p);
-        }
-        if let Some(e) = &opts.endpoint_url {
-            loader = loader.endpoint_url(e);
-        }
-        let conf = loader.load().await;
-        let s3_conf = aws_sdk_s3::config::Builder::from(&conf).force_path_style(opts.endpoint_url.is_some()).build();
-        Ok(Self { client: aws_sdk_s3::Client::from_conf(s3_conf), bucket, key, etag: Mutex::new(None) })
+        let conf = super::sdk_config(opts).await;
+        Ok(Self { client: super::s3_client(&conf, opts), bucket, key, etag: Mutex::new(None) })
     }
 
     fn url(&self, key: &str) -> PathBuf {
