@@ -155,7 +155,7 @@ fn operations(plan: &Plan) -> BTreeMap<Key, Node<'_>> {
             }
             Action::Delete => add(Op::Delete),
             Action::NoOp if c.adopted => add(Op::Adopt),
-            Action::NoOp | Action::Read => {}
+            Action::NoOp => {}
         }
     }
     let keys: Vec<Key> = ops.keys().cloned().collect();

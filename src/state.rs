@@ -296,10 +296,10 @@ impl LocalState {
         Ok(())
     }
 
-    /// Takes the exclusive lock for `operation`; it is released when the guard drops. A lock
-    /// whose holder is provably dead on this host ([`LockInfo::holder_is_gone`]) is broken
-    /// first, and named in [`LockGuard::broke`].
-    pub fn lock(&self, operation: &str) -> Result<LockGuard, StateError> {
+    /// Takes the exclusive lock for `operation` until [`Self::unlock`] (or, after a crash,
+    /// until it is broken). A lock whose holder is provably dead on this host
+    /// ([`LockInfo::holder_is_gone`]) is broken first, and named in [`Acquired::broke`].
+    pub fn lock(&self, operation: &str) -> Result<Acquired, StateError> {
         match self.try_lock(operation) {
             Err(StateError::Locked { holder, .. }) if holder.holder_is_gone() => {
                 // Moved aside atomically, then checked: if a live run took the lock in the
@@ -317,15 +317,23 @@ impl LocalState {
                     });
                 }
                 fs::remove_file(&aside).map_err(werr)?;
-                let mut guard = self.try_lock(operation)?;
-                guard.broke = Some(*holder);
-                Ok(guard)
+                let lock = self.try_lock(operation)?;
+                Ok(Acquired { lock, broke: Some(*holder) })
             }
-            other => other,
+            other => other.map(|lock| Acquired { lock, broke: None }),
         }
     }
 
-    fn try_lock(&self, operation: &str) -> Result<LockGuard, StateError> {
+    /// Gives back a lock this run took, if it is still the holder (it may have been broken
+    /// by hand).
+    pub fn unlock(&self, lock: &LockInfo) -> Result<(), StateError> {
+        if self.lock_holder().is_some_and(|h| h.id == lock.id) {
+            fs::remove_file(self.lock_path()).map_err(|source| StateError::Write { path: self.lock_path(), source })?;
+        }
+        Ok(())
+    }
+
+    fn try_lock(&self, operation: &str) -> Result<LockInfo, StateError> {
         let path = self.lock_path();
         if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(|source| StateError::Write { path: path.clone(), source })?;
@@ -337,7 +345,7 @@ impl LocalState {
                 f.write_all(text.as_bytes())
                     .and_then(|_| f.sync_all())
                     .map_err(|source| StateError::Write { path: path.clone(), source })?;
-                Ok(LockGuard { path, info, broke: None })
+                Ok(info)
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 let holder = self.lock_holder().unwrap_or_else(LockInfo::unknown);
@@ -454,17 +462,11 @@ impl StateBackend for LocalState {
     }
 
     async fn acquire(&self, operation: &str) -> Result<Acquired, StateError> {
-        let guard = self.lock(operation)?;
-        let acquired = Acquired { lock: guard.info.clone(), broke: guard.broke.clone() };
-        std::mem::forget(guard);
-        Ok(acquired)
+        self.lock(operation)
     }
 
     async fn release(&self, lock: &LockInfo) -> Result<(), StateError> {
-        if self.lock_holder().is_some_and(|h| h.id == lock.id) {
-            fs::remove_file(self.lock_path()).map_err(|source| StateError::Write { path: self.lock_path(), source })?;
-        }
-        Ok(())
+        self.unlock(lock)
     }
 
     async fn break_lock(&self, id: &str) -> Result<LockInfo, StateError> {
@@ -478,25 +480,6 @@ impl StateBackend for LocalState {
     }
 }
 
-/// Holds a state lock until dropped.
-#[derive(Debug)]
-pub struct LockGuard {
-    path: PathBuf,
-    pub info: LockInfo,
-    /// The lock of a dead holder that was broken to take this one.
-    pub broke: Option<LockInfo>,
-}
-
-impl Drop for LockGuard {
-    fn drop(&mut self) {
-        // Only remove the lock if it is still ours (it may have been broken by hand).
-        if let Ok(text) = fs::read_to_string(&self.path) {
-            if serde_json::from_str::<LockInfo>(&text).is_ok_and(|l| l.id == self.info.id) {
-                let _ = fs::remove_file(&self.path);
-            }
-        }
-    }
-}
 
 trait PrivateMode {
     fn mode_private(&mut self) -> &mut Self;
@@ -594,13 +577,13 @@ mod tests {
     fn a_second_lock_is_refused_with_the_holder_named() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalState::new(dir.path().join("lab.json"));
-        let guard = store.lock("apply").unwrap();
+        let held = store.lock("apply").unwrap();
         let err = store.lock("destroy").unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("locked by `apply`"), "{msg}");
-        assert!(msg.contains(&guard.info.id), "{msg}");
+        assert!(msg.contains(&held.lock.id), "{msg}");
         assert!(msg.contains(&format!("pid {}", std::process::id())), "{msg}");
-        drop(guard);
+        store.unlock(&held.lock).unwrap();
         store.lock("destroy").expect("the lock is free once released");
     }
 
@@ -608,9 +591,8 @@ mod tests {
     fn a_stale_lock_is_broken_only_with_its_id() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalState::new(dir.path().join("lab.json"));
-        let guard = store.lock("apply").unwrap();
-        let id = guard.info.id.clone();
-        std::mem::forget(guard); // a crashed run leaves its lock behind
+        // A crashed run leaves its lock behind (it never unlocks).
+        let id = store.lock("apply").unwrap().lock.id;
         assert!(matches!(store.force_unlock("wrong"), Err(StateError::WrongLockId { .. })));
         assert!(store.lock("apply").is_err());
         let holder = store.force_unlock(&id).unwrap();

@@ -32,7 +32,6 @@ pub enum Action {
     Replace,
     Delete,
     NoOp,
-    Read,
 }
 
 impl Action {
@@ -43,7 +42,6 @@ impl Action {
             Action::Replace => "replace",
             Action::Delete => "delete",
             Action::NoOp => "no-op",
-            Action::Read => "read",
         }
     }
 
@@ -55,12 +53,11 @@ impl Action {
             Action::Replace => "-/+",
             Action::Delete => "-",
             Action::NoOp => " ",
-            Action::Read => "<=",
         }
     }
 
     pub fn is_change(self) -> bool {
-        !matches!(self, Action::NoOp | Action::Read)
+        self != Action::NoOp
     }
 }
 
@@ -483,7 +480,7 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
             Action::Replace => summary.replace += 1,
             Action::Delete => summary.delete += 1,
             Action::NoOp if c.adopted => summary.adopt += 1,
-            Action::NoOp | Action::Read => {}
+            Action::NoOp => {}
         }
     }
     // Every change, no-ops included: unchanged resources are the review's context.

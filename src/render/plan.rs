@@ -168,7 +168,7 @@ impl Style {
             Action::Update => text.yellow().to_string(),
             Action::Replace => text.magenta().to_string(),
             Action::Delete => text.red().to_string(),
-            Action::NoOp | Action::Read => text.dimmed().to_string(),
+            Action::NoOp => text.dimmed().to_string(),
         }
     }
 
@@ -508,7 +508,7 @@ fn md_icon(a: Action) -> &'static str {
         Action::Update => ":pencil2:",
         Action::Replace => ":recycle:",
         Action::Delete => ":x:",
-        Action::NoOp | Action::Read => "",
+        Action::NoOp => "",
     }
 }
 
