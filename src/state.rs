@@ -480,7 +480,6 @@ impl StateBackend for LocalState {
     }
 }
 
-
 trait PrivateMode {
     fn mode_private(&mut self) -> &mut Self;
 }

@@ -90,6 +90,26 @@ fn lifecycle_with(file: &str, check: impl Fn(&Moto)) {
             "{calls} refresh calls for {resources} resources: the target is one call per two"
         );
     }
+    // The ceiling for every blueprint: one call per kind present, three more (STS, the tagging
+    // index, one spare), and the reads AWS offers only one resource at a time (five per bucket,
+    // two per VPC for its DNS attributes, one per trail for its status, one per topic for its
+    // tags, the Config recorder's status). A family the blueprint does not use costs nothing.
+    let kinds: std::collections::BTreeSet<&str> =
+        state_json["resources"].as_object().unwrap().keys().map(|a| a.split('.').next().unwrap()).collect();
+    let count = |kind: &str| {
+        state_json["resources"].as_object().unwrap().keys().filter(|a| a.starts_with(&format!("{kind}."))).count()
+    };
+    let ceiling = kinds.len()
+        + 3
+        + 5 * count("s3_bucket")
+        + 2 * count("vpc")
+        + count("trail")
+        + count("sns_topic")
+        + count("config_recorder");
+    assert!(calls <= ceiling, "{file}: {calls} refresh calls, more than {ceiling}: {line}");
+    if !kinds.iter().any(|k| ["vpc", "subnet", "security_group", "instance", "route_table"].contains(k)) {
+        assert!(!line.contains("ec2 "), "{file}: no EC2 kind, yet EC2 was listed: {line}");
+    }
     let out = run(&["test"]);
     assert!(out.status.success(), "{file}: socform test:\n{}", text(&out.stdout));
     // How to reach what was built: one SSM session command per host, with the id AWS gave.

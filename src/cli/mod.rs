@@ -1096,7 +1096,12 @@ fn make_plan(
         let p = provider(g, &model.region)?;
         let account = account_of(runtime()?, &p)?;
         pin_account(&account, state.account_id.as_deref(), &model.allowed_accounts)?;
-        let snap = runtime()?.block_on(p.refresh(&loaded.model.blueprint, &renamed)).context("reading live state")?;
+        // Kinds neither the blueprint, nor state, nor the tagging index has are not listed.
+        let kinds: std::collections::BTreeSet<crate::model::Kind> =
+            model.resources.iter().map(|r| r.address.kind()).collect();
+        let snap = runtime()?
+            .block_on(p.refresh_for(&loaded.model.blueprint, &renamed, &kinds))
+            .context("reading live state")?;
         if state.serial == 0 && !destroy {
             // A new state adopts nothing it cannot prove it made. Say so when another state
             // of this blueprint (a lost file, another lab) left resources here.

@@ -7,8 +7,22 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+/// The AWS service family that manages a kind: the provider dispatches on it once, and each
+/// family is a module of its own (`provider/aws/ec2.rs`, `iam.rs`...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Family {
+    Ec2,
+    Iam,
+    S3,
+    Logs,
+    Trail,
+    Notify,
+    Store,
+    Config,
+}
+
 macro_rules! kinds {
-    ($( $variant:ident = $name:literal, $doc:literal; )*) => {
+    ($( $variant:ident = $name:literal, $family:ident, $doc:literal; )*) => {
         /// A kind of resource socform can manage.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
@@ -29,6 +43,11 @@ macro_rules! kinds {
             pub fn describe(self) -> &'static str {
                 match self { $( Kind::$variant => $doc, )* }
             }
+
+            /// The service family that manages it.
+            pub fn family(self) -> Family {
+                match self { $( Kind::$variant => Family::$family, )* }
+            }
         }
 
         impl FromStr for Kind {
@@ -41,29 +60,29 @@ macro_rules! kinds {
 }
 
 kinds! {
-    Vpc = "vpc", "VPC";
-    Subnet = "subnet", "VPC subnet";
-    InternetGateway = "internet_gateway", "internet gateway attached to the VPC";
-    RouteTable = "route_table", "route table with its routes and subnet associations";
-    SecurityGroup = "security_group", "security group (its rules are separate nodes)";
-    SecurityGroupRule = "security_group_rule", "one ingress or egress rule of a security group";
-    IamRole = "iam_role", "IAM role with its trust policy, managed and inline policies";
-    InstanceProfile = "instance_profile", "EC2 instance profile wrapping a role";
-    S3Bucket = "s3_bucket", "S3 bucket with versioning, encryption and public access block";
-    S3BucketPolicy = "s3_bucket_policy", "S3 bucket policy";
-    Trail = "trail", "CloudTrail trail";
-    LogGroup = "log_group", "CloudWatch Logs log group";
-    MetricFilter = "metric_filter", "CloudWatch Logs metric filter";
-    Alarm = "alarm", "CloudWatch metric alarm";
-    SnsTopic = "sns_topic", "SNS topic";
-    SnsSubscription = "sns_subscription", "SNS subscription";
-    SsmParameter = "ssm_parameter", "SSM Parameter Store parameter";
-    Instance = "instance", "EC2 instance (a host)";
-    FlowLog = "flow_log", "VPC flow log";
-    ConfigRecorder = "config_recorder", "AWS Config configuration recorder";
-    ConfigDeliveryChannel = "config_delivery_channel", "AWS Config delivery channel";
-    ConfigRule = "config_rule", "AWS Config managed rule";
-    Secret = "secret", "Secrets Manager secret";
+    Vpc = "vpc", Ec2, "VPC";
+    Subnet = "subnet", Ec2, "VPC subnet";
+    InternetGateway = "internet_gateway", Ec2, "internet gateway attached to the VPC";
+    RouteTable = "route_table", Ec2, "route table with its routes and subnet associations";
+    SecurityGroup = "security_group", Ec2, "security group (its rules are separate nodes)";
+    SecurityGroupRule = "security_group_rule", Ec2, "one ingress or egress rule of a security group";
+    IamRole = "iam_role", Iam, "IAM role with its trust policy, managed and inline policies";
+    InstanceProfile = "instance_profile", Iam, "EC2 instance profile wrapping a role";
+    S3Bucket = "s3_bucket", S3, "S3 bucket with versioning, encryption and public access block";
+    S3BucketPolicy = "s3_bucket_policy", S3, "S3 bucket policy";
+    Trail = "trail", Trail, "CloudTrail trail";
+    LogGroup = "log_group", Logs, "CloudWatch Logs log group";
+    MetricFilter = "metric_filter", Logs, "CloudWatch Logs metric filter";
+    Alarm = "alarm", Logs, "CloudWatch metric alarm";
+    SnsTopic = "sns_topic", Notify, "SNS topic";
+    SnsSubscription = "sns_subscription", Notify, "SNS subscription";
+    SsmParameter = "ssm_parameter", Store, "SSM Parameter Store parameter";
+    Instance = "instance", Ec2, "EC2 instance (a host)";
+    FlowLog = "flow_log", Ec2, "VPC flow log";
+    ConfigRecorder = "config_recorder", Config, "AWS Config configuration recorder";
+    ConfigDeliveryChannel = "config_delivery_channel", Config, "AWS Config delivery channel";
+    ConfigRule = "config_rule", Config, "AWS Config managed rule";
+    Secret = "secret", Store, "Secrets Manager secret";
 }
 
 impl fmt::Display for Kind {

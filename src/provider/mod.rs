@@ -128,6 +128,19 @@ pub trait Provider: Send + Sync {
     /// does not know.
     async fn refresh(&self, blueprint: &str, state: &State) -> Result<Snapshot, ProviderError>;
 
+    /// [`Self::refresh`] for a blueprint that wants `kinds`: a provider may skip listing kinds
+    /// that neither the blueprint, nor state, nor its index of tagged resources has. The
+    /// default reads everything.
+    async fn refresh_for(
+        &self,
+        blueprint: &str,
+        state: &State,
+        kinds: &std::collections::BTreeSet<crate::model::Kind>,
+    ) -> Result<Snapshot, ProviderError> {
+        let _ = kinds;
+        self.refresh(blueprint, state).await
+    }
+
     async fn create(&self, req: Request<'_>) -> Result<Applied, ProviderError>;
 
     async fn update(&self, req: Request<'_>, id: &str, before: &Attrs) -> Result<Applied, ProviderError>;

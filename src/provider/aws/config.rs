@@ -10,7 +10,7 @@ use aws_sdk_config::types::{
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::json;
 
-use super::{blank, live, outputs, owned, spec, AwsProvider, Classify, Part, SETTLE};
+use super::{blank, live, outputs, owned, spec, AwsProvider, Classify, Part, Want, SETTLE};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
@@ -30,7 +30,6 @@ impl AwsProvider {
             )
             .build();
         self.settle("PutConfigurationRecorder", SETTLE, || async {
-            self.count("config");
             self.config.put_configuration_recorder().configuration_recorder(rec.clone()).send().await.aws().map(|_| ())
         })
         .await
@@ -49,7 +48,6 @@ impl AwsProvider {
             )
             .build();
         self.settle("PutDeliveryChannel", SETTLE, || async {
-            self.count("config");
             self.config.put_delivery_channel().delivery_channel(ch.clone()).send().await.aws().map(|_| ())
         })
         .await
@@ -71,7 +69,6 @@ impl AwsProvider {
             .build();
         let tags: Vec<Tag> =
             self.tags(req, &v.tags).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-        self.count("config");
         self.config.put_config_rule().config_rule(rule).set_tags(Some(tags)).send().await.aws().map(|_| ())
     }
 
@@ -83,7 +80,6 @@ impl AwsProvider {
                 // AWS Config keeps one recorder per region and PutConfigurationRecorder
                 // overwrites it. Recorders carry no tags: one that exists is this state's own
                 // only if it has this name and records through the role this state made.
-                self.count("config");
                 let existing = self.config.describe_configuration_recorders().send().await.aws()?;
                 if let Some(r) = existing.configuration_recorders().first() {
                     let name = r.name().unwrap_or_default();
@@ -102,7 +98,6 @@ impl AwsProvider {
                 let v: s::ConfigDeliveryChannel = spec(a, req.attrs)?;
                 // One delivery channel per region, overwritten by PutDeliveryChannel, no tags:
                 // an existing one is ours only with this name and this state's bucket.
-                self.count("config");
                 let existing = self.config.describe_delivery_channels().send().await.aws()?;
                 if let Some(c) = existing.delivery_channels().first() {
                     let name = c.name().unwrap_or_default();
@@ -112,11 +107,9 @@ impl AwsProvider {
                 }
                 self.put_channel(&v).await?;
                 // A recorder starts only once it has a channel; start it now if it should run.
-                self.count("config");
                 let recorders = self.config.describe_configuration_recorders().send().await.aws()?;
                 for r in recorders.configuration_recorders() {
                     if let Some(name) = r.name() {
-                        self.count("config");
                         self.config
                             .start_configuration_recorder()
                             .configuration_recorder_name(name)
@@ -134,11 +127,9 @@ impl AwsProvider {
             Kind::ConfigRule => {
                 let v: s::ConfigRule = spec(a, req.attrs)?;
                 // PutConfigRule overwrites a rule of the same name: ask first.
-                self.count("config");
                 match self.config.describe_config_rules().config_rule_names(&v.name).send().await.aws() {
                     Ok(out) => {
                         if let Some(arn) = out.config_rules().first().and_then(|r| r.config_rule_arn()) {
-                            self.count("config");
                             let tags = self.config.list_tags_for_resource().resource_arn(arn).send().await.aws()?;
                             let pairs = tags.tags().iter().map(|t| {
                                 (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())
@@ -173,7 +164,6 @@ impl AwsProvider {
             Kind::ConfigRecorder => {
                 let v: s::ConfigRecorder = spec(a, req.attrs)?;
                 self.put_recorder(&v).await?;
-                self.count("config");
                 if v.recording {
                     match self.config.start_configuration_recorder().configuration_recorder_name(id).send().await {
                         Ok(_) => {}
@@ -194,11 +184,9 @@ impl AwsProvider {
     }
 
     pub(super) async fn delete_config(&self, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
-        self.count("config");
         match address.kind() {
             Kind::ConfigRecorder => {
                 let _ = self.config.stop_configuration_recorder().configuration_recorder_name(id).send().await;
-                self.count("config");
                 self.config
                     .delete_configuration_recorder()
                     .configuration_recorder_name(id)
@@ -209,11 +197,9 @@ impl AwsProvider {
             }
             Kind::ConfigDeliveryChannel => {
                 // AWS refuses to delete the channel while the recorder runs.
-                self.count("config");
                 let recorders = self.config.describe_configuration_recorders().send().await.aws()?;
                 for r in recorders.configuration_recorders() {
                     if let Some(name) = r.name() {
-                        self.count("config");
                         let _ =
                             self.config.stop_configuration_recorder().configuration_recorder_name(name).send().await;
                     }
@@ -225,7 +211,15 @@ impl AwsProvider {
         }
     }
 
-    pub(super) async fn refresh_config(&self, blueprint: &str, state: &State) -> Result<Part, ProviderError> {
+    pub(super) async fn refresh_config(
+        &self,
+        blueprint: &str,
+        state: &State,
+        want: &Want,
+    ) -> Result<Part, ProviderError> {
+        if !want.any(&[Kind::ConfigRecorder, Kind::ConfigDeliveryChannel, Kind::ConfigRule]) {
+            return Ok(Part::default());
+        }
         let mut part = Part::default();
         // Config resources carry no tags to find leftovers by: with none in state, there is
         // nothing to read.
@@ -238,9 +232,7 @@ impl AwsProvider {
         }
         let find = |kind: Kind, id: &str| state.resources.values().find(|r| r.kind == kind && r.id == id).cloned();
 
-        self.count("config");
         let recorders = self.config.describe_configuration_recorders().send().await.aws()?;
-        self.count("config");
         let status = self.config.describe_configuration_recorder_status().send().await.aws()?;
         let mut found = BTreeMap::new();
         for r in recorders.configuration_recorders() {
@@ -262,7 +254,6 @@ impl AwsProvider {
         }
         part.settle(state, Kind::ConfigRecorder, found);
 
-        self.count("config");
         let channels = self.config.describe_delivery_channels().send().await.aws()?;
         let mut found = BTreeMap::new();
         for c in channels.delivery_channels() {
@@ -281,7 +272,6 @@ impl AwsProvider {
         let mut found = BTreeMap::new();
         let mut pages = self.config.describe_config_rules().into_paginator().send();
         while let Some(page) = pages.next().await {
-            self.count("config");
             for r in page.aws()?.config_rules() {
                 let name = r.config_rule_name().unwrap_or_default();
                 let arn = r.config_rule_arn().unwrap_or_default();
@@ -291,7 +281,6 @@ impl AwsProvider {
                 let (rec, address) = match find(Kind::ConfigRule, name) {
                     Some(rec) => (rec, None),
                     None if name.starts_with(&format!("{blueprint}-")) && !arn.is_empty() => {
-                        self.count("config");
                         let tags = self.config.list_tags_for_resource().resource_arn(arn).send().await.aws()?;
                         let pairs =
                             tags.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()));

@@ -25,7 +25,6 @@ impl AwsProvider {
         let trails: BTreeSet<&str> = targets.iter().filter_map(|t| t.trail.as_deref()).collect();
         let mut trail_status = BTreeMap::new();
         for name in trails {
-            self.count("cloudtrail");
             let s = match self.cloudtrail.get_trail_status().name(name).send().await.aws() {
                 Ok(out) => Some(TrailStatus {
                     is_logging: out.is_logging().unwrap_or(false),
@@ -41,7 +40,6 @@ impl AwsProvider {
         let groups: BTreeSet<&str> = targets.iter().map(|t| t.filter.log_group_name.as_str()).collect();
         let mut group_seen: BTreeMap<&str, GroupSeen> = BTreeMap::new();
         for g in groups {
-            self.count("logs");
             let streams = self
                 .logs
                 .describe_log_streams()
@@ -68,7 +66,6 @@ impl AwsProvider {
             if exists {
                 let mut pages = self.logs.describe_metric_filters().log_group_name(g).into_paginator().send();
                 while let Some(page) = pages.next().await {
-                    self.count("logs");
                     for f in page.aws()?.metric_filters() {
                         filters.insert(
                             f.filter_name().unwrap_or_default().to_string(),
@@ -90,7 +87,6 @@ impl AwsProvider {
         let names: Vec<String> = targets.iter().map(|t| t.alarm.alarm_name.clone()).collect();
         let mut alarms = BTreeMap::new();
         for chunk in names.chunks(100) {
-            self.count("cloudwatch");
             let out = self
                 .cloudwatch
                 .describe_alarms()
@@ -128,7 +124,6 @@ impl AwsProvider {
             let mut gone = false;
             let mut pages = self.sns.list_subscriptions_by_topic().topic_arn(&arn).into_paginator().send();
             while let Some(page) = pages.next().await {
-                self.count("sns");
                 match page.aws() {
                     Ok(p) => found.extend(p.subscriptions().iter().map(|s| SubscriptionSeen {
                         protocol: s.protocol().unwrap_or_default().to_string(),
@@ -169,7 +164,6 @@ impl AwsProvider {
 
     /// Writes `message` into a new stream of `group`; the stream is the drill's own.
     pub async fn drill_write_event(&self, group: &str, stream: &str, message: &str) -> Result<(), ProviderError> {
-        self.count("logs");
         match self.logs.create_log_stream().log_group_name(group).log_stream_name(stream).send().await.aws() {
             Ok(_) | Err(ProviderError::AlreadyExists(_)) => {}
             Err(e) => return Err(e),
@@ -180,7 +174,6 @@ impl AwsProvider {
             .message(message)
             .build()
             .map_err(|e| ProviderError::Fatal(e.to_string()))?;
-        self.count("logs");
         self.logs
             .put_log_events()
             .log_group_name(group)
@@ -194,7 +187,6 @@ impl AwsProvider {
 
     /// Deletes the drill's own stream (and with it the synthetic events).
     pub async fn drill_delete_stream(&self, group: &str, stream: &str) -> Result<(), ProviderError> {
-        self.count("logs");
         match self.logs.delete_log_stream().log_group_name(group).log_stream_name(stream).send().await.aws() {
             Ok(_) | Err(ProviderError::NotFound(_)) => Ok(()),
             Err(e) => Err(e),
@@ -222,7 +214,6 @@ impl AwsProvider {
         // Datapoints are stamped at the start of their minute.
         let start = since - Duration::from_secs(120);
         let end = SystemTime::now() + Duration::from_secs(60);
-        self.count("cloudwatch");
         let out = self
             .cloudwatch
             .get_metric_data()
@@ -238,7 +229,6 @@ impl AwsProvider {
 
     /// Whether the alarm has gone into ALARM since `since` (DescribeAlarmHistory).
     pub async fn drill_alarm_fired(&self, alarm: &str, since: SystemTime) -> Result<bool, ProviderError> {
-        self.count("cloudwatch");
         let out = self
             .cloudwatch
             .describe_alarm_history()
@@ -253,7 +243,6 @@ impl AwsProvider {
 
     /// SetAlarmState: what `--notify` uses to exercise the actions, and to put the alarm back.
     pub async fn drill_set_alarm_state(&self, alarm: &str, state: &str, reason: &str) -> Result<(), ProviderError> {
-        self.count("cloudwatch");
         self.cloudwatch
             .set_alarm_state()
             .alarm_name(alarm)

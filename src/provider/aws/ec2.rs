@@ -15,7 +15,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::{
-    blank, live, of_kind, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part, SETTLE,
+    blank, live, of_kind, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part, Want, SETTLE,
 };
 use crate::address::Address;
 use crate::model::spec as s;
@@ -47,7 +47,6 @@ impl AwsProvider {
         match a.kind() {
             Kind::Vpc => {
                 let v: s::Vpc = spec(a, req.attrs)?;
-                self.count("ec2");
                 let out = self
                     .ec2
                     .create_vpc()
@@ -64,7 +63,6 @@ impl AwsProvider {
                 let v: s::Subnet = spec(a, req.attrs)?;
                 let out = self
                     .settle("CreateSubnet", SETTLE, || async {
-                        self.count("ec2");
                         self.ec2
                             .create_subnet()
                             .vpc_id(&v.vpc_id)
@@ -84,7 +82,6 @@ impl AwsProvider {
             }
             Kind::InternetGateway => {
                 let v: s::InternetGateway = spec(a, req.attrs)?;
-                self.count("ec2");
                 let out = self
                     .ec2
                     .create_internet_gateway()
@@ -93,13 +90,11 @@ impl AwsProvider {
                     .await
                     .aws()?;
                 let id = out.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string();
-                self.count("ec2");
                 self.ec2.attach_internet_gateway().internet_gateway_id(&id).vpc_id(&v.vpc_id).send().await.aws()?;
                 Ok(applied(&id, req.attrs, outputs(&[("id", &id)])))
             }
             Kind::RouteTable => {
                 let v: s::RouteTable = spec(a, req.attrs)?;
-                self.count("ec2");
                 let out = self
                     .ec2
                     .create_route_table()
@@ -119,7 +114,6 @@ impl AwsProvider {
             }
             Kind::SecurityGroup => {
                 let v: s::SecurityGroup = spec(a, req.attrs)?;
-                self.count("ec2");
                 let out = self
                     .ec2
                     .create_security_group()
@@ -132,7 +126,6 @@ impl AwsProvider {
                     .aws()?;
                 let id = out.group_id().unwrap_or_default().to_string();
                 // socform manages every rule itself, AWS's default egress rule included.
-                self.count("ec2");
                 let _ = self
                     .ec2
                     .revoke_security_group_egress()
@@ -153,7 +146,6 @@ impl AwsProvider {
                 let tags = tag_spec(ResourceType::SecurityGroupRule, &self.tags(&req, &BTreeMap::new()));
                 let rule_id = self
                     .settle("AuthorizeSecurityGroupRule", SETTLE, || async {
-                        self.count("ec2");
                         let ids: Vec<String> = match v.direction {
                             s::Direction::Ingress => self
                                 .ec2
@@ -199,7 +191,6 @@ impl AwsProvider {
                 let v: s::FlowLog = spec(a, req.attrs)?;
                 let out = self
                     .settle("CreateFlowLogs", SETTLE, || async {
-                        self.count("ec2");
                         self.ec2
                             .create_flow_logs()
                             .resource_ids(&v.resource_id)
@@ -227,7 +218,6 @@ impl AwsProvider {
     }
 
     async fn vpc_dns(&self, id: &str, support: bool, hostnames: bool) -> Result<(), ProviderError> {
-        self.count("ec2");
         self.ec2
             .modify_vpc_attribute()
             .vpc_id(id)
@@ -235,7 +225,6 @@ impl AwsProvider {
             .send()
             .await
             .aws()?;
-        self.count("ec2");
         self.ec2
             .modify_vpc_attribute()
             .vpc_id(id)
@@ -247,7 +236,6 @@ impl AwsProvider {
     }
 
     async fn subnet_public(&self, id: &str, public: bool) -> Result<(), ProviderError> {
-        self.count("ec2");
         self.ec2
             .modify_subnet_attribute()
             .subnet_id(id)
@@ -260,7 +248,6 @@ impl AwsProvider {
 
     async fn add_route(&self, table: &str, r: &s::Route) -> Result<(), ProviderError> {
         self.settle("CreateRoute", SETTLE, || async {
-            self.count("ec2");
             self.ec2
                 .create_route()
                 .route_table_id(table)
@@ -275,12 +262,10 @@ impl AwsProvider {
     }
 
     async fn associate(&self, table: &str, subnet: &str) -> Result<(), ProviderError> {
-        self.count("ec2");
         self.ec2.associate_route_table().route_table_id(table).subnet_id(subnet).send().await.aws().map(|_| ())
     }
 
     async fn find_rule(&self, v: &s::SecurityGroupRule) -> Result<Option<String>, ProviderError> {
-        self.count("ec2");
         let out = self
             .ec2
             .describe_security_group_rules()
@@ -299,7 +284,6 @@ impl AwsProvider {
         match image.strip_prefix("ssm:") {
             None => Ok(image.to_string()),
             Some(name) => {
-                self.count("ssm");
                 let out = self.ssm.get_parameter().name(name).send().await.map_err(|e| match super::classify(&e) {
                     ProviderError::NotFound(_) => ProviderError::NotFound(format!(
                         "the public parameter `{name}` that names this image does not exist in {}",
@@ -316,7 +300,6 @@ impl AwsProvider {
         let a = req.address;
         let v: s::Instance = spec(a, req.attrs)?;
         let ami = self.resolve_image(&v.image).await?;
-        self.count("ec2");
         let images = self.ec2.describe_images().image_ids(&ami).send().await.aws()?;
         let image = images
             .images()
@@ -353,7 +336,6 @@ impl AwsProvider {
             .set_volume_size(size.or(Some(8)));
         let out = self
             .settle("RunInstances", SETTLE, || async {
-                self.count("ec2");
                 let mut call = self
                     .ec2
                     .run_instances()
@@ -387,14 +369,12 @@ impl AwsProvider {
             })
             .await?;
         let id = out.instances().first().and_then(|i| i.instance_id()).unwrap_or_default().to_string();
-        self.count("ec2");
         self.ec2
             .wait_until_instance_running()
             .instance_ids(&id)
             .wait(INSTANCE_WAIT)
             .await
             .map_err(|e| ProviderError::Fatal(format!("{a}: instance {id} did not reach `running`: {e}")))?;
-        self.count("ec2");
         let desc = self.ec2.describe_instances().instance_ids(&id).send().await.aws()?;
         let inst = desc.reservations().iter().flat_map(|r| r.instances()).next();
         let private_ip = inst.and_then(|i| i.private_ip_address()).unwrap_or_default();
@@ -444,7 +424,6 @@ impl AwsProvider {
                     tags: Default::default(),
                 });
                 for r in old.routes.iter().filter(|r| !v.routes.contains(r)) {
-                    self.count("ec2");
                     self.ec2
                         .delete_route()
                         .route_table_id(id)
@@ -459,7 +438,6 @@ impl AwsProvider {
                 let (_, assocs) = self.route_table_state(id).await?;
                 for (subnet, assoc) in &assocs {
                     if !v.subnet_ids.contains(subnet) {
-                        self.count("ec2");
                         self.ec2.disassociate_route_table().association_id(assoc).send().await.aws()?;
                     }
                 }
@@ -469,7 +447,6 @@ impl AwsProvider {
             }
             Kind::SecurityGroupRule => {
                 let v: s::SecurityGroupRule = spec(a, req.attrs)?;
-                self.count("ec2");
                 self.ec2
                     .modify_security_group_rules()
                     .group_id(&v.group_id)
@@ -486,7 +463,6 @@ impl AwsProvider {
             Kind::Instance => {
                 let v: s::Instance = spec(a, req.attrs)?;
                 if changed("security_group_ids") {
-                    self.count("ec2");
                     self.ec2
                         .modify_instance_attribute()
                         .instance_id(id)
@@ -496,7 +472,6 @@ impl AwsProvider {
                         .aws()?;
                 }
                 if changed("require_imdsv2") {
-                    self.count("ec2");
                     self.ec2
                         .modify_instance_metadata_options()
                         .instance_id(id)
@@ -510,7 +485,6 @@ impl AwsProvider {
                         .aws()?;
                 }
                 if changed("iam_instance_profile") {
-                    self.count("ec2");
                     let current = self
                         .ec2
                         .describe_iam_instance_profile_associations()
@@ -525,7 +499,6 @@ impl AwsProvider {
                         .map(str::to_string);
                     match (&v.iam_instance_profile, assoc) {
                         (Some(p), Some(assoc)) => {
-                            self.count("ec2");
                             self.ec2
                                 .replace_iam_instance_profile_association()
                                 .association_id(assoc)
@@ -535,7 +508,6 @@ impl AwsProvider {
                                 .aws()?;
                         }
                         (Some(p), None) => {
-                            self.count("ec2");
                             self.ec2
                                 .associate_iam_instance_profile()
                                 .instance_id(id)
@@ -545,7 +517,6 @@ impl AwsProvider {
                                 .aws()?;
                         }
                         (None, Some(assoc)) => {
-                            self.count("ec2");
                             self.ec2.disassociate_iam_instance_profile().association_id(assoc).send().await.aws()?;
                         }
                         (None, None) => {}
@@ -573,7 +544,6 @@ impl AwsProvider {
 
     /// The ids of the EBS volumes attached to an instance.
     async fn instance_volumes(&self, id: &str) -> Result<Vec<String>, ProviderError> {
-        self.count("ec2");
         let out = self.ec2.describe_instances().instance_ids(id).send().await.aws()?;
         Ok(out
             .reservations()
@@ -590,18 +560,15 @@ impl AwsProvider {
         let gone: Vec<Tag> =
             removed_tag_keys(before, &new).into_iter().map(|k| Tag::builder().key(k).build()).collect();
         if !gone.is_empty() {
-            self.count("ec2");
             self.ec2.delete_tags().set_resources(Some(ids.to_vec())).set_tags(Some(gone)).send().await.aws()?;
         }
         let set: Vec<Tag> = self.tags(req, &new).iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-        self.count("ec2");
         self.ec2.create_tags().set_resources(Some(ids.to_vec())).set_tags(Some(set)).send().await.aws()?;
         Ok(())
     }
 
     /// Routes socform manages and subnet associations (subnet id → association id).
     async fn route_table_state(&self, id: &str) -> Result<(Vec<s::Route>, BTreeMap<String, String>), ProviderError> {
-        self.count("ec2");
         let out = self.ec2.describe_route_tables().route_table_ids(id).send().await.aws()?;
         let rt = out.route_tables().first().ok_or_else(|| ProviderError::NotFound(id.to_string()))?;
         Ok((routes_of(rt), associations_of(rt)))
@@ -614,10 +581,8 @@ impl AwsProvider {
         id: &str,
         running: bool,
     ) -> Result<(), ProviderError> {
-        self.count("ec2");
         if running {
             self.ec2.start_instances().instance_ids(id).send().await.aws()?;
-            self.count("ec2");
             self.ec2
                 .wait_until_instance_running()
                 .instance_ids(id)
@@ -626,7 +591,6 @@ impl AwsProvider {
                 .map_err(|e| ProviderError::Fatal(format!("{address}: instance {id} did not reach `running`: {e}")))?;
         } else {
             self.ec2.stop_instances().instance_ids(id).send().await.aws()?;
-            self.count("ec2");
             self.ec2
                 .wait_until_instance_stopped()
                 .instance_ids(id)
@@ -641,21 +605,18 @@ impl AwsProvider {
         match address.kind() {
             Kind::Vpc => {
                 self.delete_patiently(address, id, || async {
-                    self.count("ec2");
                     self.ec2.delete_vpc().vpc_id(id).send().await.aws().map(|_| ())
                 })
                 .await
             }
             Kind::Subnet => {
                 self.delete_patiently(address, id, || async {
-                    self.count("ec2");
                     self.ec2.delete_subnet().subnet_id(id).send().await.aws().map(|_| ())
                 })
                 .await
             }
             Kind::InternetGateway => {
                 if let Some(vpc) = attrs.get("vpc_id").and_then(|v| v.as_str()) {
-                    self.count("ec2");
                     match self.ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send().await.aws() {
                         Ok(_) | Err(ProviderError::NotFound(_)) => {}
                         Err(ProviderError::Fatal(m)) if m.contains("Gateway.NotAttached") => {}
@@ -663,7 +624,6 @@ impl AwsProvider {
                     }
                 }
                 self.delete_patiently(address, id, || async {
-                    self.count("ec2");
                     self.ec2.delete_internet_gateway().internet_gateway_id(id).send().await.aws().map(|_| ())
                 })
                 .await
@@ -671,26 +631,22 @@ impl AwsProvider {
             Kind::RouteTable => {
                 if let Ok((_, assocs)) = self.route_table_state(id).await {
                     for assoc in assocs.values() {
-                        self.count("ec2");
                         self.ec2.disassociate_route_table().association_id(assoc).send().await.aws()?;
                     }
                 }
                 self.delete_patiently(address, id, || async {
-                    self.count("ec2");
                     self.ec2.delete_route_table().route_table_id(id).send().await.aws().map(|_| ())
                 })
                 .await
             }
             Kind::SecurityGroup => {
                 self.delete_patiently(address, id, || async {
-                    self.count("ec2");
                     self.ec2.delete_security_group().group_id(id).send().await.aws().map(|_| ())
                 })
                 .await
             }
             Kind::SecurityGroupRule => {
                 let group = attrs.get("group_id").and_then(|v| v.as_str()).unwrap_or_default();
-                self.count("ec2");
                 let r = if attrs.get("direction") == Some(&json!("egress")) {
                     self.ec2
                         .revoke_security_group_egress()
@@ -717,9 +673,7 @@ impl AwsProvider {
                 }
             }
             Kind::Instance => {
-                self.count("ec2");
                 self.ec2.terminate_instances().instance_ids(id).send().await.aws()?;
-                self.count("ec2");
                 self.ec2
                     .wait_until_instance_terminated()
                     .instance_ids(id)
@@ -729,7 +683,6 @@ impl AwsProvider {
                 Ok(())
             }
             Kind::FlowLog => {
-                self.count("ec2");
                 let out = self.ec2.delete_flow_logs().flow_log_ids(id).send().await.aws()?;
                 match out.unsuccessful().first() {
                     Some(u) => Err(ProviderError::Fatal(format!(
@@ -744,7 +697,7 @@ impl AwsProvider {
     }
 
     /// One paginated Describe call per kind; VPC attributes need one call per VPC in state.
-    pub(super) async fn refresh_ec2(&self, blueprint: &str, state: &State) -> Result<Part, ProviderError> {
+    pub(super) async fn refresh_ec2(&self, blueprint: &str, state: &State, want: &Want) -> Result<Part, ProviderError> {
         let mut part = Part::default();
         let rec = |kind: Kind, addr: &Option<Address>, id: &str| {
             state
@@ -765,258 +718,270 @@ impl AwsProvider {
             found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
         };
 
-        // VPCs
-        let mut found = BTreeMap::new();
-        let mut pages = self.ec2.describe_vpcs().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            self.count("ec2");
-            for v in page.aws()?.vpcs() {
-                let id = v.vpc_id().unwrap_or_default();
-                let addr = owned(blueprint, &state.lineage, ec2_tags(v.tags()));
-                let in_state = of_kind(state, Kind::Vpc).iter().any(|(_, r)| r.id == id);
-                if addr.is_none() && !in_state {
-                    continue;
+        if want.has(Kind::Vpc) {
+            // VPCs
+            let mut found = BTreeMap::new();
+            let mut pages = self.ec2.describe_vpcs().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                for v in page.aws()?.vpcs() {
+                    let id = v.vpc_id().unwrap_or_default();
+                    let addr = owned(blueprint, &state.lineage, ec2_tags(v.tags()));
+                    let in_state = of_kind(state, Kind::Vpc).iter().any(|(_, r)| r.id == id);
+                    if addr.is_none() && !in_state {
+                        continue;
+                    }
+                    let (support, hostnames) = self.vpc_dns_state(id).await?;
+                    let mut read = Attrs::new();
+                    read.insert("cidr_block".into(), json!(v.cidr_block().unwrap_or_default()));
+                    read.insert("enable_dns_support".into(), json!(support));
+                    read.insert("enable_dns_hostnames".into(), json!(hostnames));
+                    put(&mut found, Kind::Vpc, id, v.tags(), read);
                 }
-                let (support, hostnames) = self.vpc_dns_state(id).await?;
-                let mut read = Attrs::new();
-                read.insert("cidr_block".into(), json!(v.cidr_block().unwrap_or_default()));
-                read.insert("enable_dns_support".into(), json!(support));
-                read.insert("enable_dns_hostnames".into(), json!(hostnames));
-                put(&mut found, Kind::Vpc, id, v.tags(), read);
             }
+            part.settle(state, Kind::Vpc, found);
         }
-        part.settle(state, Kind::Vpc, found);
 
-        // Subnets
-        let mut found = BTreeMap::new();
-        let mut pages = self.ec2.describe_subnets().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            self.count("ec2");
-            for sn in page.aws()?.subnets() {
-                let id = sn.subnet_id().unwrap_or_default();
-                let mut read = Attrs::new();
-                read.insert("vpc_id".into(), json!(sn.vpc_id().unwrap_or_default()));
-                read.insert("cidr_block".into(), json!(sn.cidr_block().unwrap_or_default()));
-                read.insert("availability_zone".into(), json!(sn.availability_zone().unwrap_or_default()));
-                read.insert("map_public_ip_on_launch".into(), json!(sn.map_public_ip_on_launch().unwrap_or(false)));
-                put(&mut found, Kind::Subnet, id, sn.tags(), read);
-            }
-        }
-        part.settle(state, Kind::Subnet, found);
-
-        // Internet gateways
-        let mut found = BTreeMap::new();
-        let mut pages = self.ec2.describe_internet_gateways().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            self.count("ec2");
-            for g in page.aws()?.internet_gateways() {
-                let id = g.internet_gateway_id().unwrap_or_default();
-                let mut read = Attrs::new();
-                let vpc = g.attachments().first().and_then(|a| a.vpc_id()).unwrap_or_default();
-                read.insert("vpc_id".into(), json!(vpc));
-                put(&mut found, Kind::InternetGateway, id, g.tags(), read);
-            }
-        }
-        part.settle(state, Kind::InternetGateway, found);
-
-        // Route tables
-        let mut found = BTreeMap::new();
-        let mut pages = self.ec2.describe_route_tables().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            self.count("ec2");
-            for rt in page.aws()?.route_tables() {
-                let id = rt.route_table_id().unwrap_or_default();
-                let mut read = Attrs::new();
-                read.insert("vpc_id".into(), json!(rt.vpc_id().unwrap_or_default()));
-                read.insert("routes".into(), serde_json::to_value(routes_of(rt)).expect("routes serialise"));
-                let subnets: Vec<String> = associations_of(rt).into_keys().collect();
-                read.insert("subnet_ids".into(), json!(subnets));
-                put(&mut found, Kind::RouteTable, id, rt.tags(), read);
-            }
-        }
-        part.settle(state, Kind::RouteTable, found);
-
-        // Security groups
-        let mut found = BTreeMap::new();
-        let mut pages = self.ec2.describe_security_groups().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            self.count("ec2");
-            for g in page.aws()?.security_groups() {
-                let id = g.group_id().unwrap_or_default();
-                let mut read = Attrs::new();
-                read.insert("group_name".into(), json!(g.group_name().unwrap_or_default()));
-                read.insert("description".into(), json!(g.description().unwrap_or_default()));
-                read.insert("vpc_id".into(), json!(g.vpc_id().unwrap_or_default()));
-                put(&mut found, Kind::SecurityGroup, id, g.tags(), read);
-            }
-        }
-        part.settle(state, Kind::SecurityGroup, found);
-        // The groups this state owns (in state, or adopted by their tags), by id.
-        let owned_groups: BTreeMap<String, String> = part
-            .resources
-            .iter()
-            .filter(|(a, _)| a.kind() == Kind::SecurityGroup)
-            .filter_map(|(a, l)| l.as_ref().map(|l| (l.id.clone(), a.name().to_string())))
-            .chain(
-                part.untracked
-                    .iter()
-                    .filter(|(a, _)| a.kind() == Kind::SecurityGroup)
-                    .map(|(a, l)| (l.id.clone(), a.name().to_string())),
-            )
-            .collect();
-
-        // Security group rules: every rule of every group, one call.
-        let mut found = BTreeMap::new();
-        let mut pages = self.ec2.describe_security_group_rules().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            self.count("ec2");
-            for rule in page.aws()?.security_group_rules() {
-                let id = rule.security_group_rule_id().unwrap_or_default();
-                let addr = owned(blueprint, &state.lineage, ec2_tags(rule.tags()));
-                let Some(v) = rule_spec(rule) else { continue };
-                let read = s::to_attrs(&v);
-                // AWS's own allow-all egress rule (untagged) on a group this state owns:
-                // socform revokes it right after CreateSecurityGroup, so it is there only
-                // when that step never ran (the create's answer was lost, or the run died).
-                // It is planned for deletion like a duplicate: socform manages every rule of
-                // its groups, and a blueprint that wants all egress has its own tagged rule.
-                let aws_default = addr.is_none()
-                    && rule.is_egress() == Some(true)
-                    && rule.ip_protocol() == Some("-1")
-                    && rule.cidr_ipv4() == Some("0.0.0.0/0")
-                    && rule.tags().is_empty();
-                if let Some(group) = rule.group_id().and_then(|g| owned_groups.get(g)).filter(|_| aws_default) {
-                    let a = Address::new(Kind::SecurityGroupRule, format!("{group}:egress:aws-default"));
-                    part.duplicates.push((
-                        a,
-                        crate::state::LiveResource {
-                            id: id.to_string(),
-                            attributes: read,
-                            outputs: outputs(&[("id", id)]),
-                        },
-                    ));
-                    continue;
+        if want.has(Kind::Subnet) {
+            // Subnets
+            let mut found = BTreeMap::new();
+            let mut pages = self.ec2.describe_subnets().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                for sn in page.aws()?.subnets() {
+                    let id = sn.subnet_id().unwrap_or_default();
+                    let mut read = Attrs::new();
+                    read.insert("vpc_id".into(), json!(sn.vpc_id().unwrap_or_default()));
+                    read.insert("cidr_block".into(), json!(sn.cidr_block().unwrap_or_default()));
+                    read.insert("availability_zone".into(), json!(sn.availability_zone().unwrap_or_default()));
+                    read.insert("map_public_ip_on_launch".into(), json!(sn.map_public_ip_on_launch().unwrap_or(false)));
+                    put(&mut found, Kind::Subnet, id, sn.tags(), read);
                 }
-                let r = rec(Kind::SecurityGroupRule, &addr, id);
-                found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
             }
+            part.settle(state, Kind::Subnet, found);
         }
-        part.settle(state, Kind::SecurityGroupRule, found);
 
-        // Instances (terminated ones are gone)
-        let mut root_volumes: BTreeMap<String, String> = BTreeMap::new();
-        let mut found = BTreeMap::new();
-        let mut pages = self
-            .ec2
-            .describe_instances()
-            .filters(
-                Filter::builder()
-                    .name("instance-state-name")
-                    .values("pending")
-                    .values("running")
-                    .values("stopping")
-                    .values("stopped")
-                    .build(),
-            )
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            self.count("ec2");
-            for i in page.aws()?.reservations().iter().flat_map(|r| r.instances()) {
-                let id = i.instance_id().unwrap_or_default();
-                let addr = owned(blueprint, &state.lineage, ec2_tags(i.tags()));
-                let mut read = Attrs::new();
-                read.insert("instance_type".into(), json!(i.instance_type().map(|t| t.as_str()).unwrap_or_default()));
-                read.insert("subnet_id".into(), json!(i.subnet_id().unwrap_or_default()));
-                // Groups of an instance launched with a network interface are on the interface.
-                let mut groups: Vec<&str> = i.security_groups().iter().filter_map(|g| g.group_id()).collect();
-                if groups.is_empty() {
-                    groups =
-                        i.network_interfaces().iter().flat_map(|n| n.groups()).filter_map(|g| g.group_id()).collect();
+        if want.has(Kind::InternetGateway) {
+            // Internet gateways
+            let mut found = BTreeMap::new();
+            let mut pages = self.ec2.describe_internet_gateways().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                for g in page.aws()?.internet_gateways() {
+                    let id = g.internet_gateway_id().unwrap_or_default();
+                    let mut read = Attrs::new();
+                    let vpc = g.attachments().first().and_then(|a| a.vpc_id()).unwrap_or_default();
+                    read.insert("vpc_id".into(), json!(vpc));
+                    put(&mut found, Kind::InternetGateway, id, g.tags(), read);
                 }
-                groups.sort();
-                groups.dedup();
-                read.insert("security_group_ids".into(), json!(groups));
-                let profile = i
-                    .iam_instance_profile()
-                    .and_then(|p| p.arn())
-                    .and_then(|arn| arn.rsplit('/').next())
-                    .map(str::to_string);
-                read.insert("iam_instance_profile".into(), json!(profile));
-                if let Some(tokens) = i.metadata_options().and_then(|m| m.http_tokens()) {
-                    read.insert("require_imdsv2".into(), json!(*tokens == HttpTokensState::Required));
+            }
+            part.settle(state, Kind::InternetGateway, found);
+        }
+
+        if want.has(Kind::RouteTable) {
+            // Route tables
+            let mut found = BTreeMap::new();
+            let mut pages = self.ec2.describe_route_tables().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                for rt in page.aws()?.route_tables() {
+                    let id = rt.route_table_id().unwrap_or_default();
+                    let mut read = Attrs::new();
+                    read.insert("vpc_id".into(), json!(rt.vpc_id().unwrap_or_default()));
+                    read.insert("routes".into(), serde_json::to_value(routes_of(rt)).expect("routes serialise"));
+                    let subnets: Vec<String> = associations_of(rt).into_keys().collect();
+                    read.insert("subnet_ids".into(), json!(subnets));
+                    put(&mut found, Kind::RouteTable, id, rt.tags(), read);
                 }
-                read.insert("tags".into(), user_tags(ec2_tags(i.tags())));
-                let outs = outputs(&[
-                    ("id", id),
-                    ("private_ip", i.private_ip_address().unwrap_or_default()),
-                    ("public_ip", i.public_ip_address().unwrap_or_default()),
-                    ("private_dns", i.private_dns_name().unwrap_or_default()),
-                    ("ami", i.image_id().unwrap_or_default()),
-                    // Not an attribute (a paused lab is not drift): what cost and ls read.
-                    ("state", i.state().and_then(|s| s.name()).map(|n| n.as_str()).unwrap_or_default()),
-                ]);
-                let r = rec(Kind::Instance, &addr, id);
-                let mut l = live(&r, id, read, outs);
-                if l.attributes.get("iam_instance_profile") == Some(&serde_json::Value::Null) {
-                    l.attributes.remove("iam_instance_profile");
+            }
+            part.settle(state, Kind::RouteTable, found);
+        }
+
+        if want.has(Kind::SecurityGroup) {
+            // Security groups
+            let mut found = BTreeMap::new();
+            let mut pages = self.ec2.describe_security_groups().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                for g in page.aws()?.security_groups() {
+                    let id = g.group_id().unwrap_or_default();
+                    let mut read = Attrs::new();
+                    read.insert("group_name".into(), json!(g.group_name().unwrap_or_default()));
+                    read.insert("description".into(), json!(g.description().unwrap_or_default()));
+                    read.insert("vpc_id".into(), json!(g.vpc_id().unwrap_or_default()));
+                    put(&mut found, Kind::SecurityGroup, id, g.tags(), read);
                 }
-                // The root volume's size is read only for a host state does not know (found by
-                // its tags: what ls prices), as an output: an attribute would be drift where
-                // the blueprint leaves the size to the image.
-                let known = state.resources.values().any(|r| r.kind == Kind::Instance && r.id == id);
-                if !known && addr.is_some() {
-                    let root = i.root_device_name().unwrap_or_default();
-                    if let Some(v) = i
-                        .block_device_mappings()
+            }
+            part.settle(state, Kind::SecurityGroup, found);
+            // The groups this state owns (in state, or adopted by their tags), by id.
+            let owned_groups: BTreeMap<String, String> = part
+                .resources
+                .iter()
+                .filter(|(a, _)| a.kind() == Kind::SecurityGroup)
+                .filter_map(|(a, l)| l.as_ref().map(|l| (l.id.clone(), a.name().to_string())))
+                .chain(
+                    part.untracked
                         .iter()
-                        .find(|m| m.device_name() == Some(root))
-                        .and_then(|m| m.ebs())
-                        .and_then(|e| e.volume_id())
-                    {
-                        root_volumes.insert(v.to_string(), id.to_string());
-                    }
-                }
-                found.insert(id.to_string(), (addr, l));
-            }
-        }
-        if !root_volumes.is_empty() {
-            let ids: Vec<String> = root_volumes.keys().cloned().collect();
-            self.count("ec2");
-            let out = self.ec2.describe_volumes().set_volume_ids(Some(ids)).send().await.aws()?;
-            for v in out.volumes() {
-                let instance = v.volume_id().and_then(|vid| root_volumes.get(vid));
-                if let (Some(instance), Some(size)) = (instance, v.size()) {
-                    if let Some((_, l)) = found.get_mut(instance) {
-                        l.outputs.insert("root_volume_gb".into(), size.to_string());
-                    }
-                }
-            }
-        }
-        part.settle(state, Kind::Instance, found);
+                        .filter(|(a, _)| a.kind() == Kind::SecurityGroup)
+                        .map(|(a, l)| (l.id.clone(), a.name().to_string())),
+                )
+                .collect();
 
-        // Flow logs
-        let mut found = BTreeMap::new();
-        let mut pages = self.ec2.describe_flow_logs().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            self.count("ec2");
-            for f in page.aws()?.flow_logs() {
-                let id = f.flow_log_id().unwrap_or_default();
-                let mut read = Attrs::new();
-                read.insert("resource_id".into(), json!(f.resource_id().unwrap_or_default()));
-                read.insert("traffic_type".into(), json!(f.traffic_type().map(|t| t.as_str()).unwrap_or_default()));
-                read.insert("log_group_name".into(), json!(f.log_group_name().unwrap_or_default()));
-                read.insert(
-                    "deliver_logs_permission_arn".into(),
-                    json!(f.deliver_logs_permission_arn().unwrap_or_default()),
-                );
-                if let Some(m) = f.max_aggregation_interval() {
-                    read.insert("max_aggregation_interval".into(), json!(m));
+            // Security group rules: every rule of every group, one call.
+            let mut found = BTreeMap::new();
+            let mut pages = self.ec2.describe_security_group_rules().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                for rule in page.aws()?.security_group_rules() {
+                    let id = rule.security_group_rule_id().unwrap_or_default();
+                    let addr = owned(blueprint, &state.lineage, ec2_tags(rule.tags()));
+                    let Some(v) = rule_spec(rule) else { continue };
+                    let read = s::to_attrs(&v);
+                    // AWS's own allow-all egress rule (untagged) on a group this state owns:
+                    // socform revokes it right after CreateSecurityGroup, so it is there only
+                    // when that step never ran (the create's answer was lost, or the run died).
+                    // It is planned for deletion like a duplicate: socform manages every rule of
+                    // its groups, and a blueprint that wants all egress has its own tagged rule.
+                    let aws_default = addr.is_none()
+                        && rule.is_egress() == Some(true)
+                        && rule.ip_protocol() == Some("-1")
+                        && rule.cidr_ipv4() == Some("0.0.0.0/0")
+                        && rule.tags().is_empty();
+                    if let Some(group) = rule.group_id().and_then(|g| owned_groups.get(g)).filter(|_| aws_default) {
+                        let a = Address::new(Kind::SecurityGroupRule, format!("{group}:egress:aws-default"));
+                        part.duplicates.push((
+                            a,
+                            crate::state::LiveResource {
+                                id: id.to_string(),
+                                attributes: read,
+                                outputs: outputs(&[("id", id)]),
+                            },
+                        ));
+                        continue;
+                    }
+                    let r = rec(Kind::SecurityGroupRule, &addr, id);
+                    found.insert(id.to_string(), (addr, live(&r, id, read, outputs(&[("id", id)]))));
                 }
-                put(&mut found, Kind::FlowLog, id, f.tags(), read);
             }
+            part.settle(state, Kind::SecurityGroupRule, found);
         }
-        part.settle(state, Kind::FlowLog, found);
+
+        if want.has(Kind::Instance) {
+            // Instances (terminated ones are gone)
+            let mut root_volumes: BTreeMap<String, String> = BTreeMap::new();
+            let mut found = BTreeMap::new();
+            let mut pages = self
+                .ec2
+                .describe_instances()
+                .filters(
+                    Filter::builder()
+                        .name("instance-state-name")
+                        .values("pending")
+                        .values("running")
+                        .values("stopping")
+                        .values("stopped")
+                        .build(),
+                )
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                for i in page.aws()?.reservations().iter().flat_map(|r| r.instances()) {
+                    let id = i.instance_id().unwrap_or_default();
+                    let addr = owned(blueprint, &state.lineage, ec2_tags(i.tags()));
+                    let mut read = Attrs::new();
+                    read.insert(
+                        "instance_type".into(),
+                        json!(i.instance_type().map(|t| t.as_str()).unwrap_or_default()),
+                    );
+                    read.insert("subnet_id".into(), json!(i.subnet_id().unwrap_or_default()));
+                    // Groups of an instance launched with a network interface are on the interface.
+                    let mut groups: Vec<&str> = i.security_groups().iter().filter_map(|g| g.group_id()).collect();
+                    if groups.is_empty() {
+                        groups = i
+                            .network_interfaces()
+                            .iter()
+                            .flat_map(|n| n.groups())
+                            .filter_map(|g| g.group_id())
+                            .collect();
+                    }
+                    groups.sort();
+                    groups.dedup();
+                    read.insert("security_group_ids".into(), json!(groups));
+                    let profile = i
+                        .iam_instance_profile()
+                        .and_then(|p| p.arn())
+                        .and_then(|arn| arn.rsplit('/').next())
+                        .map(str::to_string);
+                    read.insert("iam_instance_profile".into(), json!(profile));
+                    if let Some(tokens) = i.metadata_options().and_then(|m| m.http_tokens()) {
+                        read.insert("require_imdsv2".into(), json!(*tokens == HttpTokensState::Required));
+                    }
+                    read.insert("tags".into(), user_tags(ec2_tags(i.tags())));
+                    let outs = outputs(&[
+                        ("id", id),
+                        ("private_ip", i.private_ip_address().unwrap_or_default()),
+                        ("public_ip", i.public_ip_address().unwrap_or_default()),
+                        ("private_dns", i.private_dns_name().unwrap_or_default()),
+                        ("ami", i.image_id().unwrap_or_default()),
+                        // Not an attribute (a paused lab is not drift): what cost and ls read.
+                        ("state", i.state().and_then(|s| s.name()).map(|n| n.as_str()).unwrap_or_default()),
+                    ]);
+                    let r = rec(Kind::Instance, &addr, id);
+                    let mut l = live(&r, id, read, outs);
+                    if l.attributes.get("iam_instance_profile") == Some(&serde_json::Value::Null) {
+                        l.attributes.remove("iam_instance_profile");
+                    }
+                    // The root volume's size is read only for a host state does not know (found by
+                    // its tags: what ls prices), as an output: an attribute would be drift where
+                    // the blueprint leaves the size to the image.
+                    let known = state.resources.values().any(|r| r.kind == Kind::Instance && r.id == id);
+                    if !known && addr.is_some() {
+                        let root = i.root_device_name().unwrap_or_default();
+                        if let Some(v) = i
+                            .block_device_mappings()
+                            .iter()
+                            .find(|m| m.device_name() == Some(root))
+                            .and_then(|m| m.ebs())
+                            .and_then(|e| e.volume_id())
+                        {
+                            root_volumes.insert(v.to_string(), id.to_string());
+                        }
+                    }
+                    found.insert(id.to_string(), (addr, l));
+                }
+            }
+            if !root_volumes.is_empty() {
+                let ids: Vec<String> = root_volumes.keys().cloned().collect();
+                let out = self.ec2.describe_volumes().set_volume_ids(Some(ids)).send().await.aws()?;
+                for v in out.volumes() {
+                    let instance = v.volume_id().and_then(|vid| root_volumes.get(vid));
+                    if let (Some(instance), Some(size)) = (instance, v.size()) {
+                        if let Some((_, l)) = found.get_mut(instance) {
+                            l.outputs.insert("root_volume_gb".into(), size.to_string());
+                        }
+                    }
+                }
+            }
+            part.settle(state, Kind::Instance, found);
+        }
+
+        if want.has(Kind::FlowLog) {
+            // Flow logs
+            let mut found = BTreeMap::new();
+            let mut pages = self.ec2.describe_flow_logs().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                for f in page.aws()?.flow_logs() {
+                    let id = f.flow_log_id().unwrap_or_default();
+                    let mut read = Attrs::new();
+                    read.insert("resource_id".into(), json!(f.resource_id().unwrap_or_default()));
+                    read.insert("traffic_type".into(), json!(f.traffic_type().map(|t| t.as_str()).unwrap_or_default()));
+                    read.insert("log_group_name".into(), json!(f.log_group_name().unwrap_or_default()));
+                    read.insert(
+                        "deliver_logs_permission_arn".into(),
+                        json!(f.deliver_logs_permission_arn().unwrap_or_default()),
+                    );
+                    if let Some(m) = f.max_aggregation_interval() {
+                        read.insert("max_aggregation_interval".into(), json!(m));
+                    }
+                    put(&mut found, Kind::FlowLog, id, f.tags(), read);
+                }
+            }
+            part.settle(state, Kind::FlowLog, found);
+        }
         Ok(part)
     }
 
@@ -1029,7 +994,6 @@ impl AwsProvider {
             Kind::SecurityGroup => "group-id",
             _ => return vec![],
         };
-        self.count("ec2");
         let Ok(out) = self
             .ec2
             .describe_network_interfaces()
@@ -1053,7 +1017,6 @@ impl AwsProvider {
 
     async fn vpc_dns_state(&self, id: &str) -> Result<(bool, bool), ProviderError> {
         use aws_sdk_ec2::types::VpcAttributeName;
-        self.count("ec2");
         let s = self
             .ec2
             .describe_vpc_attribute()
@@ -1062,7 +1025,6 @@ impl AwsProvider {
             .send()
             .await
             .aws()?;
-        self.count("ec2");
         let h = self
             .ec2
             .describe_vpc_attribute()

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use aws_sdk_iam::types::{EntityType, Tag};
 use serde_json::{json, Value};
 
-use super::{blank, live, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part, SETTLE};
+use super::{
+    blank, live, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part, Want, SETTLE,
+};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
@@ -41,7 +43,6 @@ impl AwsProvider {
                 let v: s::IamRole = spec(a, req.attrs)?;
                 let out = self
                     .settle("CreateRole", SETTLE, || async {
-                        self.count("iam");
                         self.iam
                             .create_role()
                             .role_name(&v.role_name)
@@ -57,7 +58,6 @@ impl AwsProvider {
                 let role = out.role().ok_or_else(|| ProviderError::Fatal("CreateRole returned no role".into()))?;
                 let arn = role.arn().to_string();
                 for p in &v.managed_policy_arns {
-                    self.count("iam");
                     self.iam.attach_role_policy().role_name(&v.role_name).policy_arn(p).send().await.aws()?;
                 }
                 for (name, doc) in &v.inline_policies {
@@ -71,7 +71,6 @@ impl AwsProvider {
             }
             Kind::InstanceProfile => {
                 let v: s::InstanceProfile = spec(a, req.attrs)?;
-                self.count("iam");
                 let created = self
                     .iam
                     .create_instance_profile()
@@ -88,7 +87,6 @@ impl AwsProvider {
                         if !self.profile_is_ours(&v.name, &req).await? {
                             return Err(Self::not_ours(&req, &v.name));
                         }
-                        self.count("iam");
                         let got = self.iam.get_instance_profile().instance_profile_name(&v.name).send().await.aws()?;
                         let p = got.instance_profile();
                         let has_role = p.is_some_and(|p| p.roles().iter().any(|r| r.role_name() == v.role_name));
@@ -97,7 +95,6 @@ impl AwsProvider {
                     Err(e) => return Err(e),
                 };
                 if !has_role {
-                    self.count("iam");
                     self.iam
                         .add_role_to_instance_profile()
                         .instance_profile_name(&v.name)
@@ -118,14 +115,12 @@ impl AwsProvider {
 
     /// Whether an instance profile's socform tags name this blueprint and address.
     async fn profile_is_ours(&self, name: &str, req: &Request<'_>) -> Result<bool, ProviderError> {
-        self.count("iam");
         let tags = self.iam.list_instance_profile_tags().instance_profile_name(name).send().await.aws()?;
         Ok(owned(req.blueprint, req.lineage, iam_tags(tags.tags())).as_ref() == Some(req.address))
     }
 
     async fn put_inline(&self, role: &str, name: &str, doc: &Value) -> Result<(), ProviderError> {
         self.settle("PutRolePolicy", SETTLE, || async {
-            self.count("iam");
             self.iam
                 .put_role_policy()
                 .role_name(role)
@@ -151,7 +146,6 @@ impl AwsProvider {
             Kind::IamRole => {
                 let v: s::IamRole = spec(a, req.attrs)?;
                 if changed("assume_role_policy") {
-                    self.count("iam");
                     self.iam
                         .update_assume_role_policy()
                         .role_name(id)
@@ -161,7 +155,6 @@ impl AwsProvider {
                         .aws()?;
                 }
                 if changed("description") {
-                    self.count("iam");
                     self.iam
                         .update_role()
                         .role_name(id)
@@ -175,11 +168,9 @@ impl AwsProvider {
                     .and_then(|x| serde_json::from_value(x.clone()).ok())
                     .unwrap_or_default();
                 for p in old_managed.iter().filter(|p| !v.managed_policy_arns.contains(p)) {
-                    self.count("iam");
                     self.iam.detach_role_policy().role_name(id).policy_arn(p).send().await.aws()?;
                 }
                 for p in v.managed_policy_arns.iter().filter(|p| !old_managed.contains(p)) {
-                    self.count("iam");
                     self.iam.attach_role_policy().role_name(id).policy_arn(p).send().await.aws()?;
                 }
                 let old_inline: BTreeMap<String, Value> = before
@@ -187,7 +178,6 @@ impl AwsProvider {
                     .and_then(|x| serde_json::from_value(x.clone()).ok())
                     .unwrap_or_default();
                 for name in old_inline.keys().filter(|n| !v.inline_policies.contains_key(*n)) {
-                    self.count("iam");
                     self.iam.delete_role_policy().role_name(id).policy_name(name).send().await.aws()?;
                 }
                 for (name, doc) in &v.inline_policies {
@@ -196,7 +186,6 @@ impl AwsProvider {
                     }
                 }
                 if changed("tags") {
-                    self.count("iam");
                     self.iam
                         .tag_role()
                         .role_name(id)
@@ -206,7 +195,6 @@ impl AwsProvider {
                         .aws()?;
                     let gone = removed_tag_keys(before, &v.tags);
                     if !gone.is_empty() {
-                        self.count("iam");
                         self.iam.untag_role().role_name(id).set_tag_keys(Some(gone)).send().await.aws()?;
                     }
                 }
@@ -214,7 +202,6 @@ impl AwsProvider {
             Kind::InstanceProfile => {
                 let v: s::InstanceProfile = spec(a, req.attrs)?;
                 if changed("tags") {
-                    self.count("iam");
                     self.iam
                         .tag_instance_profile()
                         .instance_profile_name(id)
@@ -224,7 +211,6 @@ impl AwsProvider {
                         .aws()?;
                     let gone = removed_tag_keys(before, &v.tags);
                     if !gone.is_empty() {
-                        self.count("iam");
                         self.iam
                             .untag_instance_profile()
                             .instance_profile_name(id)
@@ -236,7 +222,6 @@ impl AwsProvider {
                 }
                 if changed("role_name") {
                     if let Some(old) = before.get("role_name").and_then(|r| r.as_str()) {
-                        self.count("iam");
                         let _ = self
                             .iam
                             .remove_role_from_instance_profile()
@@ -245,7 +230,6 @@ impl AwsProvider {
                             .send()
                             .await;
                     }
-                    self.count("iam");
                     self.iam
                         .add_role_to_instance_profile()
                         .instance_profile_name(id)
@@ -264,29 +248,23 @@ impl AwsProvider {
         match address.kind() {
             Kind::IamRole => {
                 // Detach what AWS says is attached, not only what state recorded.
-                self.count("iam");
                 let attached = self.iam.list_attached_role_policies().role_name(id).send().await.aws()?;
                 for p in attached.attached_policies() {
                     if let Some(arn) = p.policy_arn() {
-                        self.count("iam");
                         self.iam.detach_role_policy().role_name(id).policy_arn(arn).send().await.aws()?;
                     }
                 }
-                self.count("iam");
                 let inline = self.iam.list_role_policies().role_name(id).send().await.aws()?;
                 for name in inline.policy_names() {
-                    self.count("iam");
                     self.iam.delete_role_policy().role_name(id).policy_name(name).send().await.aws()?;
                 }
                 self.delete_patiently(address, id, || async {
-                    self.count("iam");
                     self.iam.delete_role().role_name(id).send().await.aws().map(|_| ())
                 })
                 .await
             }
             Kind::InstanceProfile => {
                 if let Some(role) = attrs.get("role_name").and_then(|r| r.as_str()) {
-                    self.count("iam");
                     match self
                         .iam
                         .remove_role_from_instance_profile()
@@ -301,7 +279,6 @@ impl AwsProvider {
                     }
                 }
                 self.delete_patiently(address, id, || async {
-                    self.count("iam");
                     self.iam.delete_instance_profile().instance_profile_name(id).send().await.aws().map(|_| ())
                 })
                 .await
@@ -310,12 +287,14 @@ impl AwsProvider {
         }
     }
 
-    pub(super) async fn refresh_iam(&self, blueprint: &str, state: &State) -> Result<Part, ProviderError> {
+    pub(super) async fn refresh_iam(&self, blueprint: &str, state: &State, want: &Want) -> Result<Part, ProviderError> {
+        if !want.any(&[Kind::IamRole, Kind::InstanceProfile]) {
+            return Ok(Part::default());
+        }
         let mut part = Part::default();
         let mut found = BTreeMap::new();
         let mut pages = self.iam.get_account_authorization_details().filter(EntityType::Role).into_paginator().send();
         while let Some(page) = pages.next().await {
-            self.count("iam");
             for r in page.aws()?.role_detail_list() {
                 let name = r.role_name().unwrap_or_default();
                 let addr = owned(blueprint, &state.lineage, iam_tags(r.tags()));
@@ -359,13 +338,11 @@ impl AwsProvider {
         let mut found = BTreeMap::new();
         let mut pages = self.iam.list_instance_profiles().into_paginator().send();
         while let Some(page) = pages.next().await {
-            self.count("iam");
             for p in page.aws()?.instance_profiles() {
                 let name = p.instance_profile_name();
                 let mut addr = owned(blueprint, &state.lineage, iam_tags(p.tags()));
                 if addr.is_none() && p.tags().is_empty() && name.starts_with(&format!("{blueprint}-")) {
                     // Listings may leave tags out: ask for them when the name is socform's.
-                    self.count("iam");
                     if let Ok(t) = self.iam.list_instance_profile_tags().instance_profile_name(name).send().await {
                         addr = owned(blueprint, &state.lineage, iam_tags(t.tags()));
                     }

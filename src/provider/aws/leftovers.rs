@@ -33,7 +33,6 @@ impl AwsProvider {
         let filter = TagFilter::builder().key(TAG_BLUEPRINT).build();
         let mut pages = self.tagging.get_resources().tag_filters(filter).into_paginator().send();
         while let Some(page) = pages.next().await {
-            self.count("tagging");
             for m in page.aws()?.resource_tag_mapping_list() {
                 let tags: BTreeMap<&str, &str> = m.tags().iter().map(|t| (t.key(), t.value())).collect();
                 let (Some(bp), Some(lineage)) = (tags.get(TAG_BLUEPRINT), tags.get(TAG_LINEAGE)) else { continue };
@@ -78,7 +77,6 @@ impl AwsProvider {
         let filter = TagFilter::builder().key(TAG_BLUEPRINT).values(blueprint).build();
         let mut pages = self.tagging.get_resources().tag_filters(filter).into_paginator().send();
         while let Some(page) = pages.next().await {
-            self.count("tagging");
             for m in page.aws()?.resource_tag_mapping_list() {
                 let arn = m.resource_arn().unwrap_or_default();
                 let tag = |k: &str| m.tags().iter().find(|t| t.key() == k).map(|t| t.value().to_string());
@@ -103,7 +101,9 @@ impl AwsProvider {
 
         // 2. IAM and CloudTrail, through their own listings (any lineage).
         let any = State { lineage: ANY_LINEAGE.into(), ..State::new(blueprint, &self.region) };
-        let (iam, trail) = tokio::join!(self.refresh_iam(blueprint, &any), self.refresh_trail(blueprint, &any));
+        let all = super::Want::all();
+        let (iam, trail) =
+            tokio::join!(self.refresh_iam(blueprint, &any, &all), self.refresh_trail(blueprint, &any, &all));
         let mut add = |address: &Address, id: &str| {
             keep(Leftover {
                 address: Some(address.clone()),
@@ -126,7 +126,6 @@ impl AwsProvider {
         if !filters.is_empty() {
             let mut pages = self.logs.describe_metric_filters().into_paginator().send();
             while let Some(page) = pages.next().await {
-                self.count("logs");
                 for f in page.aws()?.metric_filters() {
                     if let Some(a) = f.filter_name().and_then(|n| filters.get(n)) {
                         add(
@@ -145,13 +144,11 @@ impl AwsProvider {
         let channels = wanted(Kind::ConfigDeliveryChannel);
         let rules = wanted(Kind::ConfigRule);
         if !recorders.is_empty() || !channels.is_empty() {
-            self.count("config");
             for r in self.config.describe_configuration_recorders().send().await.aws()?.configuration_recorders() {
                 if let Some(a) = r.name().and_then(|n| recorders.get(n)) {
                     add(a, r.name().unwrap_or_default());
                 }
             }
-            self.count("config");
             for c in self.config.describe_delivery_channels().send().await.aws()?.delivery_channels() {
                 if let Some(a) = c.name().and_then(|n| channels.get(n)) {
                     add(a, c.name().unwrap_or_default());
@@ -161,7 +158,6 @@ impl AwsProvider {
         if !rules.is_empty() {
             let names: Vec<String> = rules.keys().map(|n| n.to_string()).collect();
             for chunk in names.chunks(25) {
-                self.count("config");
                 match self.config.describe_config_rules().set_config_rule_names(Some(chunk.to_vec())).send().await.aws()
                 {
                     Ok(out) => {
@@ -175,7 +171,6 @@ impl AwsProvider {
                     // ask for each then.
                     Err(ProviderError::NotFound(_)) => {
                         for n in chunk {
-                            self.count("config");
                             match self.config.describe_config_rules().config_rule_names(n).send().await.aws() {
                                 Ok(out) if !out.config_rules().is_empty() => add(rules[n.as_str()], n),
                                 Ok(_) | Err(ProviderError::NotFound(_)) => {}
@@ -200,26 +195,18 @@ impl AwsProvider {
             Err(e) => Err(e),
         };
         let exists = match service {
-            "s3" if !resource.contains('/') => {
-                self.count("s3");
-                match self.s3.head_bucket().bucket(resource).send().await {
-                    Ok(_) => true,
-                    Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => false,
-                    Err(e) => return Err(super::classify(&e)),
-                }
-            }
-            "sns" => {
-                self.count("sns");
-                gone(self.sns.get_topic_attributes().topic_arn(arn).send().await.aws().map(|_| true))?
-            }
+            "s3" if !resource.contains('/') => match self.s3.head_bucket().bucket(resource).send().await {
+                Ok(_) => true,
+                Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => false,
+                Err(e) => return Err(super::classify(&e)),
+            },
+            "sns" => gone(self.sns.get_topic_attributes().topic_arn(arn).send().await.aws().map(|_| true))?,
             "logs" if rtype == "log-group" => {
                 let name = id.trim_end_matches(":*");
-                self.count("logs");
                 let out = self.logs.describe_log_groups().log_group_name_prefix(name).send().await.aws();
                 gone(out.map(|o| o.log_groups().iter().any(|g| g.log_group_name() == Some(name))))?
             }
             "cloudwatch" if rtype == "alarm" => {
-                self.count("cloudwatch");
                 let out = self.cloudwatch.describe_alarms().alarm_names(id).send().await.aws();
                 gone(out.map(|o| !o.metric_alarms().is_empty()))?
             }
@@ -232,12 +219,10 @@ impl AwsProvider {
                     .values(format!("/{id}"))
                     .build()
                     .map_err(|e| ProviderError::Fatal(e.to_string()))?;
-                self.count("ssm");
                 let out = self.ssm.describe_parameters().parameter_filters(filter).send().await.aws();
                 gone(out.map(|o| !o.parameters().is_empty()))?
             }
             "secretsmanager" => {
-                self.count("secretsmanager");
                 let out = self.secrets.describe_secret().secret_id(arn).send().await.aws();
                 // A secret scheduled for deletion is on its way out: AWS deletes it when its
                 // recovery window ends, and it can still be restored until then.
@@ -255,7 +240,6 @@ impl AwsProvider {
 
     /// Whether an EC2 resource exists (instances: and is not terminated).
     async fn ec2_exists(&self, rtype: &str, id: &str) -> Result<bool, ProviderError> {
-        self.count("ec2");
         let e = &self.ec2;
         Ok(match rtype {
             "vpc" => !e.describe_vpcs().vpc_ids(id).send().await.aws()?.vpcs().is_empty(),

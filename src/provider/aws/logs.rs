@@ -7,7 +7,7 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 use serde_json::json;
 
-use super::{blank, live, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part};
+use super::{blank, live, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part, Want};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
@@ -24,7 +24,6 @@ impl AwsProvider {
         match a.kind() {
             Kind::LogGroup => {
                 let v: s::LogGroup = spec(a, req.attrs)?;
-                self.count("logs");
                 let created = self
                     .logs
                     .create_log_group()
@@ -39,7 +38,6 @@ impl AwsProvider {
                     // Made by an earlier run that died before saving it: ours if its tags say so.
                     Err(ProviderError::AlreadyExists(_)) => {
                         let account = self.account_id_cached().await?;
-                        self.count("logs");
                         let tags = self
                             .logs
                             .list_tags_for_resource()
@@ -54,7 +52,6 @@ impl AwsProvider {
                     Err(e) => return Err(e),
                 }
                 if let Some(days) = v.retention_in_days {
-                    self.count("logs");
                     self.logs
                         .put_retention_policy()
                         .log_group_name(&v.log_group_name)
@@ -76,7 +73,6 @@ impl AwsProvider {
                 // PutMetricFilter overwrites a filter of the same name. Filters carry no tags, so
                 // one that exists cannot be proven ours here (refresh adopts the ones on log
                 // groups this state owns): refuse it.
-                self.count("logs");
                 let existing = self
                     .logs
                     .describe_metric_filters()
@@ -99,7 +95,6 @@ impl AwsProvider {
             Kind::Alarm => {
                 let v: s::Alarm = spec(a, req.attrs)?;
                 // PutMetricAlarm overwrites an alarm of the same name: ask first.
-                self.count("cloudwatch");
                 let existing = self.cloudwatch.describe_alarms().alarm_names(&v.alarm_name).send().await.aws()?;
                 if let Some(arn) = existing.metric_alarms().first().and_then(|al| al.alarm_arn()) {
                     if !Self::proves(&req, self.alarm_tags(arn).await?) {
@@ -121,7 +116,6 @@ impl AwsProvider {
 
     /// An alarm's tags (one ListTagsForResource).
     async fn alarm_tags(&self, arn: &str) -> Result<Vec<(String, String)>, ProviderError> {
-        self.count("cloudwatch");
         let out = self.cloudwatch.list_tags_for_resource().resource_arn(arn).send().await.aws()?;
         Ok(out
             .tags()
@@ -143,7 +137,6 @@ impl AwsProvider {
             .set_default_value(v.default_value)
             .build()
             .map_err(|e| ProviderError::Fatal(e.to_string()))?;
-        self.count("logs");
         self.logs
             .put_metric_filter()
             .log_group_name(&v.log_group_name)
@@ -162,7 +155,6 @@ impl AwsProvider {
             .into_iter()
             .map(|(k, v)| aws_sdk_cloudwatch::types::Tag::builder().key(k).value(v).build())
             .collect();
-        self.count("cloudwatch");
         self.cloudwatch
             .put_metric_alarm()
             .alarm_name(&v.alarm_name)
@@ -196,7 +188,6 @@ impl AwsProvider {
             Kind::LogGroup => {
                 let v: s::LogGroup = spec(a, req.attrs)?;
                 if before.get("retention_in_days") != req.attrs.get("retention_in_days") {
-                    self.count("logs");
                     match v.retention_in_days {
                         Some(d) => self
                             .logs
@@ -217,10 +208,8 @@ impl AwsProvider {
                     let arn = self.log_group_arn(&account, id);
                     let gone = removed_tag_keys(before, &v.tags);
                     if !gone.is_empty() {
-                        self.count("logs");
                         self.logs.untag_resource().resource_arn(&arn).set_tag_keys(Some(gone)).send().await.aws()?;
                     }
-                    self.count("logs");
                     self.logs
                         .tag_resource()
                         .resource_arn(&arn)
@@ -234,7 +223,6 @@ impl AwsProvider {
                 // PutMetricFilter replaces a filter of the same name on AWS; moto adds a second
                 // one instead. Deleting first is right on both (the gap is one call long).
                 let v: s::MetricFilter = spec(a, req.attrs)?;
-                self.count("logs");
                 match self
                     .logs
                     .delete_metric_filter()
@@ -255,7 +243,6 @@ impl AwsProvider {
                 // PutMetricAlarm ignores tags on an existing alarm: they change through
                 // TagResource and UntagResource, which take the alarm's ARN.
                 if before.get("tags") != req.attrs.get("tags") {
-                    self.count("cloudwatch");
                     let found = self.cloudwatch.describe_alarms().alarm_names(id).send().await.aws()?;
                     let arn = found
                         .metric_alarms()
@@ -268,11 +255,9 @@ impl AwsProvider {
                         .into_iter()
                         .map(|(k, v)| aws_sdk_cloudwatch::types::Tag::builder().key(k).value(v).build())
                         .collect();
-                    self.count("cloudwatch");
                     self.cloudwatch.tag_resource().resource_arn(&arn).set_tags(Some(tags)).send().await.aws()?;
                     let gone = removed_tag_keys(before, &v.tags);
                     if !gone.is_empty() {
-                        self.count("cloudwatch");
                         self.cloudwatch
                             .untag_resource()
                             .resource_arn(&arn)
@@ -290,25 +275,26 @@ impl AwsProvider {
 
     pub(super) async fn delete_logs(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
         match address.kind() {
-            Kind::LogGroup => {
-                self.count("logs");
-                self.logs.delete_log_group().log_group_name(id).send().await.aws().map(|_| ())
-            }
+            Kind::LogGroup => self.logs.delete_log_group().log_group_name(id).send().await.aws().map(|_| ()),
             Kind::MetricFilter => {
                 let group = attrs.get("log_group_name").and_then(|v| v.as_str()).unwrap_or_default();
                 let name = attrs.get("filter_name").and_then(|v| v.as_str()).unwrap_or_default();
-                self.count("logs");
                 self.logs.delete_metric_filter().log_group_name(group).filter_name(name).send().await.aws().map(|_| ())
             }
-            Kind::Alarm => {
-                self.count("cloudwatch");
-                self.cloudwatch.delete_alarms().alarm_names(id).send().await.aws().map(|_| ())
-            }
+            Kind::Alarm => self.cloudwatch.delete_alarms().alarm_names(id).send().await.aws().map(|_| ()),
             _ => unreachable!("not a logs kind"),
         }
     }
 
-    pub(super) async fn refresh_logs(&self, blueprint: &str, state: &State) -> Result<Part, ProviderError> {
+    pub(super) async fn refresh_logs(
+        &self,
+        blueprint: &str,
+        state: &State,
+        want: &Want,
+    ) -> Result<Part, ProviderError> {
+        if !want.any(&[Kind::LogGroup, Kind::MetricFilter, Kind::Alarm]) {
+            return Ok(Part::default());
+        }
         let mut part = Part::default();
         // Log groups: one paginated listing; tags are read for the groups state knows and
         // for groups named like socform's defaults (to find a crash's leftovers).
@@ -317,7 +303,6 @@ impl AwsProvider {
         let mut ours_groups = std::collections::BTreeSet::new();
         let mut pages = self.logs.describe_log_groups().into_paginator().send();
         while let Some(page) = pages.next().await {
-            self.count("logs");
             for g in page.aws()?.log_groups() {
                 let name = g.log_group_name().unwrap_or_default();
                 let rec = state.resources.values().find(|r| r.kind == Kind::LogGroup && r.id == name).cloned();
@@ -333,17 +318,15 @@ impl AwsProvider {
                         .get("tags")
                         .and_then(|t| serde_json::from_value(t.clone()).ok())
                         .unwrap_or_default(),
-                    None => {
-                        self.count("logs");
-                        self.logs
-                            .list_tags_for_resource()
-                            .resource_arn(&arn)
-                            .send()
-                            .await
-                            .aws()
-                            .map(|t| t.tags().cloned().unwrap_or_default())
-                            .unwrap_or_default()
-                    }
+                    None => self
+                        .logs
+                        .list_tags_for_resource()
+                        .resource_arn(&arn)
+                        .send()
+                        .await
+                        .aws()
+                        .map(|t| t.tags().cloned().unwrap_or_default())
+                        .unwrap_or_default(),
                 };
                 let addr = owned(blueprint, &state.lineage, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
                 if rec.is_none() && addr.is_none() {
@@ -369,7 +352,6 @@ impl AwsProvider {
         let mut found = BTreeMap::new();
         let mut pages = self.logs.describe_metric_filters().into_paginator().send();
         while let Some(page) = pages.next().await {
-            self.count("logs");
             for f in page.aws()?.metric_filters() {
                 let group = f.log_group_name().unwrap_or_default();
                 let name = f.filter_name().unwrap_or_default();
@@ -402,54 +384,55 @@ impl AwsProvider {
         }
         part.settle(state, Kind::MetricFilter, found);
 
-        // Alarms: one paginated DescribeAlarms. One state does not know is adopted only when
-        // its own tags prove it (one ListTagsForResource for each alarm with socform's default
-        // name prefix that state lacks: none in a healthy lab).
-        let mut found = BTreeMap::new();
-        let mut pages = self.cloudwatch.describe_alarms().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            self.count("cloudwatch");
-            for al in page.aws()?.metric_alarms() {
-                let name = al.alarm_name().unwrap_or_default();
-                let rec = state.resources.values().find(|r| r.kind == Kind::Alarm && r.id == name).cloned();
-                let addr = match (&rec, default_address(blueprint, Kind::Alarm, name), al.alarm_arn()) {
-                    (None, Some(_), Some(arn)) => {
-                        let tags = self.alarm_tags(arn).await?;
-                        owned(blueprint, &state.lineage, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        if want.has(Kind::Alarm) {
+            // Alarms: one paginated DescribeAlarms. One state does not know is adopted only when
+            // its own tags prove it (one ListTagsForResource for each alarm with socform's default
+            // name prefix that state lacks: none in a healthy lab).
+            let mut found = BTreeMap::new();
+            let mut pages = self.cloudwatch.describe_alarms().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                for al in page.aws()?.metric_alarms() {
+                    let name = al.alarm_name().unwrap_or_default();
+                    let rec = state.resources.values().find(|r| r.kind == Kind::Alarm && r.id == name).cloned();
+                    let addr = match (&rec, default_address(blueprint, Kind::Alarm, name), al.alarm_arn()) {
+                        (None, Some(_), Some(arn)) => {
+                            let tags = self.alarm_tags(arn).await?;
+                            owned(blueprint, &state.lineage, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                        }
+                        _ => None,
+                    };
+                    if rec.is_none() && addr.is_none() {
+                        continue;
                     }
-                    _ => None,
-                };
-                if rec.is_none() && addr.is_none() {
-                    continue;
+                    let mut actions: Vec<&str> = al.alarm_actions().iter().map(String::as_str).collect();
+                    actions.sort();
+                    let mut ok: Vec<&str> = al.ok_actions().iter().map(String::as_str).collect();
+                    ok.sort();
+                    let mut read = Attrs::new();
+                    read.insert("alarm_name".into(), json!(name));
+                    if let Some(d) = al.alarm_description() {
+                        read.insert("alarm_description".into(), json!(d));
+                    }
+                    read.insert("namespace".into(), json!(al.namespace()));
+                    read.insert("metric_name".into(), json!(al.metric_name()));
+                    read.insert("statistic".into(), json!(al.statistic().map(|s| s.as_str())));
+                    read.insert("period".into(), json!(al.period()));
+                    read.insert("evaluation_periods".into(), json!(al.evaluation_periods()));
+                    if let Some(d) = al.datapoints_to_alarm() {
+                        read.insert("datapoints_to_alarm".into(), json!(d));
+                    }
+                    read.insert("threshold".into(), json!(al.threshold()));
+                    read.insert("comparison_operator".into(), json!(al.comparison_operator().map(|c| c.as_str())));
+                    read.insert("treat_missing_data".into(), json!(al.treat_missing_data().unwrap_or("missing")));
+                    read.insert("alarm_actions".into(), json!(actions));
+                    read.insert("ok_actions".into(), json!(ok));
+                    let rec = rec.unwrap_or_else(|| blank(Kind::Alarm));
+                    let outs = outputs(&[("name", name), ("arn", al.alarm_arn().unwrap_or_default())]);
+                    found.insert(name.to_string(), (addr, live(&rec, name, read, outs)));
                 }
-                let mut actions: Vec<&str> = al.alarm_actions().iter().map(String::as_str).collect();
-                actions.sort();
-                let mut ok: Vec<&str> = al.ok_actions().iter().map(String::as_str).collect();
-                ok.sort();
-                let mut read = Attrs::new();
-                read.insert("alarm_name".into(), json!(name));
-                if let Some(d) = al.alarm_description() {
-                    read.insert("alarm_description".into(), json!(d));
-                }
-                read.insert("namespace".into(), json!(al.namespace()));
-                read.insert("metric_name".into(), json!(al.metric_name()));
-                read.insert("statistic".into(), json!(al.statistic().map(|s| s.as_str())));
-                read.insert("period".into(), json!(al.period()));
-                read.insert("evaluation_periods".into(), json!(al.evaluation_periods()));
-                if let Some(d) = al.datapoints_to_alarm() {
-                    read.insert("datapoints_to_alarm".into(), json!(d));
-                }
-                read.insert("threshold".into(), json!(al.threshold()));
-                read.insert("comparison_operator".into(), json!(al.comparison_operator().map(|c| c.as_str())));
-                read.insert("treat_missing_data".into(), json!(al.treat_missing_data().unwrap_or("missing")));
-                read.insert("alarm_actions".into(), json!(actions));
-                read.insert("ok_actions".into(), json!(ok));
-                let rec = rec.unwrap_or_else(|| blank(Kind::Alarm));
-                let outs = outputs(&[("name", name), ("arn", al.alarm_arn().unwrap_or_default())]);
-                found.insert(name.to_string(), (addr, live(&rec, name, read, outs)));
             }
+            part.settle(state, Kind::Alarm, found);
         }
-        part.settle(state, Kind::Alarm, found);
         Ok(part)
     }
 }

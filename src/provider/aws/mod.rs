@@ -25,8 +25,8 @@ pub mod s3state;
 mod store;
 mod trail;
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -38,6 +38,7 @@ use tokio::sync::OnceCell;
 
 use super::{Applied, Provider, ProviderError, Request};
 use crate::address::Address;
+use crate::model::kind::Family;
 use crate::model::{Attrs, Kind};
 use crate::state::{LiveResource, Record, Snapshot, State};
 
@@ -77,7 +78,8 @@ pub struct AwsProvider {
     region: String,
     dependency_wait: Duration,
     account: OnceCell<String>,
-    calls: Mutex<BTreeMap<String, u64>>,
+    /// API calls by service, counted by [`CallCounter`] on every client.
+    calls: Arc<Mutex<BTreeMap<String, u64>>>,
 }
 
 impl AwsProvider {
@@ -85,61 +87,102 @@ impl AwsProvider {
     /// instance role) and the options.
     pub async fn new(opts: &AwsOptions) -> Self {
         let conf = sdk_config(opts).await;
+        let calls: Arc<Mutex<BTreeMap<String, u64>>> = Arc::default();
+        let counter = |service: &'static str| CallCounter { service, calls: calls.clone() };
+        macro_rules! client {
+            ($sdk:ident, $service:literal) => {
+                $sdk::Client::from_conf($sdk::config::Builder::from(&conf).interceptor(counter($service)).build())
+            };
+        }
         Self {
-            ec2: aws_sdk_ec2::Client::new(&conf),
-            iam: aws_sdk_iam::Client::new(&conf),
-            s3: s3_client(&conf, opts),
-            cloudtrail: aws_sdk_cloudtrail::Client::new(&conf),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),
-            sns: aws_sdk_sns::Client::new(&conf),
-            ssm: aws_sdk_ssm::Client::new(&conf),
-            sts: aws_sdk_sts::Client::new(&conf),
-            secrets: aws_sdk_secretsmanager::Client::new(&conf),
-            config: aws_sdk_config::Client::new(&conf),
-            tagging: aws_sdk_resourcegroupstagging::Client::new(&conf),
+            ec2: client!(aws_sdk_ec2, "ec2"),
+            iam: client!(aws_sdk_iam, "iam"),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&conf)
+                    .force_path_style(opts.endpoint_url.is_some())
+                    .interceptor(counter("s3"))
+                    .build(),
+            ),
+            cloudtrail: client!(aws_sdk_cloudtrail, "cloudtrail"),
+            logs: client!(aws_sdk_cloudwatchlogs, "logs"),
+            cloudwatch: client!(aws_sdk_cloudwatch, "cloudwatch"),
+            sns: client!(aws_sdk_sns, "sns"),
+            ssm: client!(aws_sdk_ssm, "ssm"),
+            sts: client!(aws_sdk_sts, "sts"),
+            secrets: client!(aws_sdk_secretsmanager, "secretsmanager"),
+            config: client!(aws_sdk_config, "config"),
+            tagging: client!(aws_sdk_resourcegroupstagging, "tagging"),
             region: opts.region.clone(),
             dependency_wait: opts.dependency_wait,
             account: OnceCell::new(),
-            calls: Mutex::new(BTreeMap::new()),
+            calls,
         }
     }
 
+    /// Reads the kinds `want` names, each family concurrently.
+    async fn refresh_with(&self, blueprint: &str, state: &State, want: &Want) -> Result<Snapshot, ProviderError> {
+        let mut snap = Snapshot { account_id: Some(self.account_id().await?), ..Default::default() };
+        let (a, b, c, d, e, f, g, h) = tokio::join!(
+            self.refresh_ec2(blueprint, state, want),
+            self.refresh_iam(blueprint, state, want),
+            self.refresh_s3(blueprint, state, want),
+            self.refresh_logs(blueprint, state, want),
+            self.refresh_trail(blueprint, state, want),
+            self.refresh_notify(blueprint, state, want),
+            self.refresh_store(blueprint, state, want),
+            self.refresh_config(blueprint, state, want),
+        );
+        for part in [a, b, c, d, e, f, g, h] {
+            let part = part?;
+            snap.resources.extend(part.resources);
+            snap.untracked.extend(part.untracked);
+            snap.duplicates.extend(part.duplicates);
+        }
+        // Whatever state holds that no family reported on is marked unknown by omission;
+        // every kind state holds is wanted, and reported by exactly one family.
+        Ok(snap)
+    }
+
+    /// The kinds of everything tagged for `blueprint` in this region's tagging index (one
+    /// paginated call). The index misses what it does not cover (IAM, CloudTrail, Config,
+    /// security-group rules on moto) and what was made seconds ago, which is why it only adds
+    /// to what the blueprint and state already want.
+    async fn indexed_kinds(&self, blueprint: &str) -> Result<BTreeSet<Kind>, ProviderError> {
+        let filter =
+            aws_sdk_resourcegroupstagging::types::TagFilter::builder().key(TAG_BLUEPRINT).values(blueprint).build();
+        let mut kinds = BTreeSet::new();
+        let mut pages =
+            self.tagging.get_resources().tag_filters(filter).resources_per_page(100).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            kinds.extend(page.aws()?.resource_tag_mapping_list().iter().filter_map(|m| kind_of_arn(m.resource_arn()?)));
+        }
+        Ok(kinds)
+    }
+
     async fn create_kind(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
-        use Kind::*;
-        match req.address.kind() {
-            Vpc | Subnet | InternetGateway | RouteTable | SecurityGroup | SecurityGroupRule | Instance | FlowLog => {
-                self.create_ec2(req).await
-            }
-            IamRole | InstanceProfile => self.create_iam(req).await,
-            S3Bucket | S3BucketPolicy => self.create_s3(req).await,
-            LogGroup | MetricFilter | Alarm => self.create_logs(req).await,
-            Trail => self.create_trail(req).await,
-            SnsTopic | SnsSubscription => self.create_notify(req).await,
-            SsmParameter | Secret => self.create_store(req).await,
-            ConfigRecorder | ConfigDeliveryChannel | ConfigRule => self.create_config(req).await,
+        match req.address.kind().family() {
+            Family::Ec2 => self.create_ec2(req).await,
+            Family::Iam => self.create_iam(req).await,
+            Family::S3 => self.create_s3(req).await,
+            Family::Logs => self.create_logs(req).await,
+            Family::Trail => self.create_trail(req).await,
+            Family::Notify => self.create_notify(req).await,
+            Family::Store => self.create_store(req).await,
+            Family::Config => self.create_config(req).await,
         }
     }
 
     async fn delete_kind(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-        use Kind::*;
-        match address.kind() {
-            Vpc | Subnet | InternetGateway | RouteTable | SecurityGroup | SecurityGroupRule | Instance | FlowLog => {
-                self.delete_ec2(address, id, attrs).await
-            }
-            IamRole | InstanceProfile => self.delete_iam(address, id, attrs).await,
-            S3Bucket | S3BucketPolicy => self.delete_s3(address, id, attrs).await,
-            LogGroup | MetricFilter | Alarm => self.delete_logs(address, id, attrs).await,
-            Trail => self.delete_trail(address, id, attrs).await,
-            SnsTopic | SnsSubscription => self.delete_notify(address, id, attrs).await,
-            SsmParameter | Secret => self.delete_store(address, id, attrs).await,
-            ConfigRecorder | ConfigDeliveryChannel | ConfigRule => self.delete_config(address, id, attrs).await,
+        match address.kind().family() {
+            Family::Ec2 => self.delete_ec2(address, id, attrs).await,
+            Family::Iam => self.delete_iam(address, id, attrs).await,
+            Family::S3 => self.delete_s3(address, id, attrs).await,
+            Family::Logs => self.delete_logs(address, id, attrs).await,
+            Family::Trail => self.delete_trail(address, id, attrs).await,
+            Family::Notify => self.delete_notify(address, id, attrs).await,
+            Family::Store => self.delete_store(address, id, attrs).await,
+            Family::Config => self.delete_config(address, id, attrs).await,
         }
-    }
-
-    /// Counts one API call of `service` (for `-v` and the API-economy benchmark).
-    fn count(&self, service: &str) {
-        *self.calls.lock().unwrap().entry(service.to_string()).or_default() += 1;
     }
 
     fn tags(&self, req: &Request<'_>, own: &BTreeMap<String, String>) -> Vec<(String, String)> {
@@ -223,6 +266,97 @@ impl AwsProvider {
                 other => return other,
             }
         }
+    }
+}
+
+/// The kinds a refresh reads. Kinds that are found through one another go together: a
+/// group's rules, a log group's filters, a bucket's policy, a topic's subscriptions, a role's
+/// instance profile (the second of each carries no tags the index could show).
+#[derive(Clone, Debug)]
+pub(super) struct Want(BTreeSet<Kind>);
+
+impl Want {
+    pub(super) fn all() -> Self {
+        Want(Kind::ALL.iter().copied().collect())
+    }
+
+    fn closed(mut kinds: BTreeSet<Kind>) -> Self {
+        const TOGETHER: &[(Kind, Kind)] = &[
+            (Kind::SecurityGroup, Kind::SecurityGroupRule),
+            (Kind::LogGroup, Kind::MetricFilter),
+            (Kind::S3Bucket, Kind::S3BucketPolicy),
+            (Kind::SnsTopic, Kind::SnsSubscription),
+            (Kind::IamRole, Kind::InstanceProfile),
+        ];
+        for (a, b) in TOGETHER {
+            if kinds.contains(a) || kinds.contains(b) {
+                kinds.insert(*a);
+                kinds.insert(*b);
+            }
+        }
+        Want(kinds)
+    }
+
+    pub(super) fn has(&self, kind: Kind) -> bool {
+        self.0.contains(&kind)
+    }
+
+    pub(super) fn any(&self, kinds: &[Kind]) -> bool {
+        kinds.iter().any(|k| self.0.contains(k))
+    }
+}
+
+/// The kind of resource an ARN from the tagging index names, where socform makes that kind.
+fn kind_of_arn(arn: &str) -> Option<Kind> {
+    let mut parts = arn.splitn(6, ':');
+    let (service, resource) = (parts.nth(2)?, parts.nth(2)?);
+    let rtype = resource.split(['/', ':']).next().unwrap_or(resource);
+    Some(match (service, rtype) {
+        ("ec2", "vpc") => Kind::Vpc,
+        ("ec2", "subnet") => Kind::Subnet,
+        ("ec2", "internet-gateway") => Kind::InternetGateway,
+        ("ec2", "route-table") => Kind::RouteTable,
+        ("ec2", "security-group") => Kind::SecurityGroup,
+        ("ec2", "security-group-rule") => Kind::SecurityGroupRule,
+        ("ec2", "instance") => Kind::Instance,
+        ("ec2", "vpc-flow-log" | "flow-logs") => Kind::FlowLog,
+        ("iam", "role") => Kind::IamRole,
+        ("iam", "instance-profile") => Kind::InstanceProfile,
+        ("s3", _) => Kind::S3Bucket,
+        ("cloudtrail", "trail") => Kind::Trail,
+        ("logs", "log-group") => Kind::LogGroup,
+        ("cloudwatch", "alarm") => Kind::Alarm,
+        ("sns", _) => Kind::SnsTopic,
+        ("ssm", "parameter") => Kind::SsmParameter,
+        ("secretsmanager", "secret") => Kind::Secret,
+        ("config", "config-rule") => Kind::ConfigRule,
+        _ => return None,
+    })
+}
+
+/// Counts API calls for `-v` and the API-economy benchmarks: one per execution of an
+/// operation (a page of a listing is one; the SDK's retries of it are not counted again).
+/// Installed on every client, so no call can go uncounted.
+#[derive(Debug, Clone)]
+struct CallCounter {
+    service: &'static str,
+    calls: Arc<Mutex<BTreeMap<String, u64>>>,
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "socform-call-counter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if let Ok(mut calls) = self.calls.lock() {
+            *calls.entry(self.service.to_string()).or_default() += 1;
+        }
+        Ok(())
     }
 }
 
@@ -538,7 +672,6 @@ impl Provider for AwsProvider {
     async fn account_id(&self) -> Result<String, ProviderError> {
         self.account
             .get_or_try_init(|| async {
-                self.count("sts");
                 let out = self.sts.get_caller_identity().send().await.aws()?;
                 out.account()
                     .map(str::to_string)
@@ -549,26 +682,23 @@ impl Provider for AwsProvider {
     }
 
     async fn refresh(&self, blueprint: &str, state: &State) -> Result<Snapshot, ProviderError> {
-        let mut snap = Snapshot { account_id: Some(self.account_id().await?), ..Default::default() };
-        let (a, b, c, d, e, f, g, h) = tokio::join!(
-            self.refresh_ec2(blueprint, state),
-            self.refresh_iam(blueprint, state),
-            self.refresh_s3(blueprint, state),
-            self.refresh_logs(blueprint, state),
-            self.refresh_trail(blueprint, state),
-            self.refresh_notify(blueprint, state),
-            self.refresh_store(blueprint, state),
-            self.refresh_config(blueprint, state),
-        );
-        for part in [a, b, c, d, e, f, g, h] {
-            let part = part?;
-            snap.resources.extend(part.resources);
-            snap.untracked.extend(part.untracked);
-            snap.duplicates.extend(part.duplicates);
+        self.refresh_with(blueprint, state, &Want::all()).await
+    }
+
+    async fn refresh_for(
+        &self,
+        blueprint: &str,
+        state: &State,
+        kinds: &BTreeSet<Kind>,
+    ) -> Result<Snapshot, ProviderError> {
+        let mut wanted = kinds.clone();
+        wanted.extend(state.resources.keys().map(Address::kind));
+        // The index can only add kinds: when the blueprint and state want every kind, it
+        // would be a call for nothing.
+        if Want::closed(wanted.clone()).0.len() < Kind::ALL.len() {
+            wanted.extend(self.indexed_kinds(blueprint).await?);
         }
-        // Whatever state holds that no family reported on is marked unknown by omission;
-        // every kind is reported by exactly one family.
-        Ok(snap)
+        self.refresh_with(blueprint, state, &Want::closed(wanted)).await
     }
 
     async fn create(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
@@ -583,18 +713,15 @@ impl Provider for AwsProvider {
     }
 
     async fn update(&self, req: Request<'_>, id: &str, before: &Attrs) -> Result<Applied, ProviderError> {
-        use Kind::*;
-        match req.address.kind() {
-            Vpc | Subnet | InternetGateway | RouteTable | SecurityGroup | SecurityGroupRule | Instance | FlowLog => {
-                self.update_ec2(req, id, before).await
-            }
-            IamRole | InstanceProfile => self.update_iam(req, id, before).await,
-            S3Bucket | S3BucketPolicy => self.update_s3(req, id, before).await,
-            LogGroup | MetricFilter | Alarm => self.update_logs(req, id, before).await,
-            Trail => self.update_trail(req, id, before).await,
-            SnsTopic | SnsSubscription => self.update_notify(req, id, before).await,
-            SsmParameter | Secret => self.update_store(req, id, before).await,
-            ConfigRecorder | ConfigDeliveryChannel | ConfigRule => self.update_config(req, id, before).await,
+        match req.address.kind().family() {
+            Family::Ec2 => self.update_ec2(req, id, before).await,
+            Family::Iam => self.update_iam(req, id, before).await,
+            Family::S3 => self.update_s3(req, id, before).await,
+            Family::Logs => self.update_logs(req, id, before).await,
+            Family::Trail => self.update_trail(req, id, before).await,
+            Family::Notify => self.update_notify(req, id, before).await,
+            Family::Store => self.update_store(req, id, before).await,
+            Family::Config => self.update_config(req, id, before).await,
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use aws_sdk_sns::types::Tag;
 use serde_json::json;
 
-use super::{blank, live, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part};
+use super::{blank, live, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part, Want};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
@@ -29,10 +29,8 @@ impl AwsProvider {
                 let account = self.account_id_cached().await?;
                 let existing =
                     format!("arn:{}:sns:{}:{account}:{}", crate::model::partition(&self.region), self.region, v.name);
-                self.count("sns");
                 match self.sns.get_topic_attributes().topic_arn(&existing).send().await.aws() {
                     Ok(_) => {
-                        self.count("sns");
                         let found = self.sns.list_tags_for_resource().resource_arn(&existing).send().await.aws()?;
                         let pairs = found.tags().iter().map(|t| (t.key().to_string(), t.value().to_string()));
                         if !Self::proves(&req, pairs) {
@@ -46,7 +44,6 @@ impl AwsProvider {
                 if let Some(k) = &v.kms_master_key_id {
                     call = call.attributes("KmsMasterKeyId", k);
                 }
-                self.count("sns");
                 let out = call.send().await.aws()?;
                 let arn = out.topic_arn().unwrap_or_default().to_string();
                 Ok(Applied {
@@ -57,7 +54,6 @@ impl AwsProvider {
             }
             Kind::SnsSubscription => {
                 let v: s::SnsSubscription = spec(a, req.attrs)?;
-                self.count("sns");
                 let out = self
                     .sns
                     .subscribe()
@@ -85,7 +81,6 @@ impl AwsProvider {
         if a.kind() == Kind::SnsTopic {
             let v: s::SnsTopic = spec(a, req.attrs)?;
             if before.get("kms_master_key_id") != req.attrs.get("kms_master_key_id") {
-                self.count("sns");
                 self.sns
                     .set_topic_attributes()
                     .topic_arn(id)
@@ -98,7 +93,6 @@ impl AwsProvider {
             if before.get("tags") != req.attrs.get("tags") {
                 let gone = removed_tag_keys(before, &v.tags);
                 if !gone.is_empty() {
-                    self.count("sns");
                     self.sns.untag_resource().resource_arn(id).set_tag_keys(Some(gone)).send().await.aws()?;
                 }
                 let tags: Vec<Tag> = self
@@ -106,7 +100,6 @@ impl AwsProvider {
                     .into_iter()
                     .map(|(k, v)| Tag::builder().key(k).value(v).build().expect("set"))
                     .collect();
-                self.count("sns");
                 self.sns.tag_resource().resource_arn(id).set_tags(Some(tags)).send().await.aws()?;
             }
         }
@@ -115,28 +108,31 @@ impl AwsProvider {
 
     pub(super) async fn delete_notify(&self, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
         match address.kind() {
-            Kind::SnsTopic => {
-                self.count("sns");
-                self.sns.delete_topic().topic_arn(id).send().await.aws().map(|_| ())
-            }
+            Kind::SnsTopic => self.sns.delete_topic().topic_arn(id).send().await.aws().map(|_| ()),
             Kind::SnsSubscription => {
                 if !id.starts_with("arn:") {
                     // A pending email subscription has no ARN yet; SNS drops it with the topic.
                     return Ok(());
                 }
-                self.count("sns");
                 self.sns.unsubscribe().subscription_arn(id).send().await.aws().map(|_| ())
             }
             _ => unreachable!("not an SNS kind"),
         }
     }
 
-    pub(super) async fn refresh_notify(&self, blueprint: &str, state: &State) -> Result<Part, ProviderError> {
+    pub(super) async fn refresh_notify(
+        &self,
+        blueprint: &str,
+        state: &State,
+        want: &Want,
+    ) -> Result<Part, ProviderError> {
+        if !want.any(&[Kind::SnsTopic, Kind::SnsSubscription]) {
+            return Ok(Part::default());
+        }
         let mut part = Part::default();
         let mut found = BTreeMap::new();
         let mut pages = self.sns.list_topics().into_paginator().send();
         while let Some(page) = pages.next().await {
-            self.count("sns");
             for t in page.aws()?.topics() {
                 let arn = t.topic_arn().unwrap_or_default();
                 let name = arn.rsplit(':').next().unwrap_or_default();
@@ -144,7 +140,6 @@ impl AwsProvider {
                 if rec.is_none() && !name.starts_with(&format!("{blueprint}-")) {
                     continue;
                 }
-                self.count("sns");
                 let tags: Vec<(String, String)> = self
                     .sns
                     .list_tags_for_resource()
@@ -172,7 +167,6 @@ impl AwsProvider {
         let mut found = BTreeMap::new();
         let mut pages = self.sns.list_subscriptions().into_paginator().send();
         while let Some(page) = pages.next().await {
-            self.count("sns");
             for sub in page.aws()?.subscriptions() {
                 let (topic, protocol, endpoint) = (
                     sub.topic_arn().unwrap_or_default(),

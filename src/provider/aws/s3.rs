@@ -12,7 +12,7 @@ use aws_sdk_s3::types::{
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::json;
 
-use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, Part, SETTLE};
+use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, Part, Want, SETTLE};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
@@ -42,7 +42,6 @@ impl AwsProvider {
                         return Err(Self::not_ours(&req, &v.bucket));
                     }
                 } else {
-                    self.count("s3");
                     match call.send().await {
                         Ok(_) => {}
                         // Made in the moment since HeadBucket: refuse it the same way.
@@ -75,7 +74,6 @@ impl AwsProvider {
     /// Whether a bucket of that name exists: HeadBucket answers 200 when this account owns
     /// it, 403 when another account does (then it is not ours either), 404 when it is free.
     async fn bucket_exists(&self, req: &Request<'_>, bucket: &str) -> Result<bool, ProviderError> {
-        self.count("s3");
         match self.s3.head_bucket().bucket(bucket).send().await {
             Ok(_) => Ok(true),
             Err(e) => match e.raw_response().map(|r| r.status().as_u16()) {
@@ -88,7 +86,6 @@ impl AwsProvider {
 
     /// A bucket's tags (none when it has no tag set).
     async fn bucket_tags(&self, bucket: &str) -> Vec<(String, String)> {
-        self.count("s3");
         match self.s3.get_bucket_tagging().bucket(bucket).send().await.aws() {
             Ok(t) => t.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
             Err(_) => vec![],
@@ -97,7 +94,6 @@ impl AwsProvider {
 
     async fn put_policy(&self, v: &s::S3BucketPolicy) -> Result<(), ProviderError> {
         self.settle("PutBucketPolicy", SETTLE, || async {
-            self.count("s3");
             self.s3.put_bucket_policy().bucket(&v.bucket).policy(v.policy.to_string()).send().await.aws().map(|_| ())
         })
         .await
@@ -118,7 +114,6 @@ impl AwsProvider {
                 .into_iter()
                 .map(|(k, v)| Tag::builder().key(k).value(v).build().expect("set"))
                 .collect();
-            self.count("s3");
             self.s3
                 .put_bucket_tagging()
                 .bucket(b)
@@ -129,7 +124,6 @@ impl AwsProvider {
         }
         if changed("versioning") && (v.versioning || before.is_some()) {
             let status = if v.versioning { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
-            self.count("s3");
             self.s3
                 .put_bucket_versioning()
                 .bucket(b)
@@ -152,12 +146,10 @@ impl AwsProvider {
                 )
                 .build()
                 .expect("set");
-            self.count("s3");
             self.s3.put_bucket_encryption().bucket(b).server_side_encryption_configuration(conf).send().await.aws()?;
         }
         if changed("block_public_access") {
             let on = v.block_public_access;
-            self.count("s3");
             self.s3
                 .put_public_access_block()
                 .bucket(b)
@@ -198,7 +190,6 @@ impl AwsProvider {
                 if attrs.get("force_destroy") != Some(&json!(false)) {
                     self.empty_bucket(id).await?;
                 }
-                self.count("s3");
                 match self.s3.delete_bucket().bucket(id).send().await.aws() {
                     Err(ProviderError::DependencyViolation(m)) => Err(ProviderError::DependencyViolation(format!(
                         "{m}: the blueprint says to retain the objects of `{id}` (`retain_objects: true`); empty it or change that"
@@ -206,10 +197,7 @@ impl AwsProvider {
                     other => other.map(|_| ()),
                 }
             }
-            Kind::S3BucketPolicy => {
-                self.count("s3");
-                self.s3.delete_bucket_policy().bucket(id).send().await.aws().map(|_| ())
-            }
+            Kind::S3BucketPolicy => self.s3.delete_bucket_policy().bucket(id).send().await.aws().map(|_| ()),
             _ => unreachable!("not an S3 kind"),
         }
     }
@@ -218,7 +206,6 @@ impl AwsProvider {
     async fn empty_bucket(&self, bucket: &str) -> Result<(), ProviderError> {
         let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
         loop {
-            self.count("s3");
             let page = match self
                 .s3
                 .list_object_versions()
@@ -252,7 +239,6 @@ impl AwsProvider {
                 );
             }
             for chunk in ids.chunks(1000) {
-                self.count("s3");
                 self.s3
                     .delete_objects()
                     .bucket(bucket)
@@ -271,9 +257,11 @@ impl AwsProvider {
         }
     }
 
-    pub(super) async fn refresh_s3(&self, blueprint: &str, state: &State) -> Result<Part, ProviderError> {
+    pub(super) async fn refresh_s3(&self, blueprint: &str, state: &State, want: &Want) -> Result<Part, ProviderError> {
+        if !want.any(&[Kind::S3Bucket, Kind::S3BucketPolicy]) {
+            return Ok(Part::default());
+        }
         let mut part = Part::default();
-        self.count("s3");
         let list = self.s3.list_buckets().send().await.aws()?;
         let names: Vec<(String, i64)> = list
             .buckets()
@@ -307,12 +295,10 @@ impl AwsProvider {
             let mut read = Attrs::new();
             read.insert("bucket".into(), json!(name));
             read.insert("tags".into(), user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
-            self.count("s3");
             // moto answers GetBucketVersioning with XML the SDK rejects: keep state's value.
             if let Ok(v) = self.s3.get_bucket_versioning().bucket(name).send().await {
                 read.insert("versioning".into(), json!(v.status() == Some(&BucketVersioningStatus::Enabled)));
             }
-            self.count("s3");
             if let Ok(e) = self.s3.get_bucket_encryption().bucket(name).send().await {
                 if let Some(d) = e
                     .server_side_encryption_configuration()
@@ -325,7 +311,6 @@ impl AwsProvider {
                     }
                 }
             }
-            self.count("s3");
             let block = match self.s3.get_public_access_block().bucket(name).send().await.aws() {
                 Ok(p) => p.public_access_block_configuration().is_some_and(|c| {
                     c.block_public_acls().unwrap_or(false)
@@ -351,7 +336,6 @@ impl AwsProvider {
                 state.resources.values().find(|r| r.kind == Kind::S3BucketPolicy && &r.id == name).cloned();
             let policy_addr = addr.as_ref().map(|a| Address::new(Kind::S3BucketPolicy, a.name()));
             if policy_rec.is_some() || policy_addr.is_some() {
-                self.count("s3");
                 match self.s3.get_bucket_policy().bucket(name).send().await.aws() {
                     Ok(p) => {
                         let doc =

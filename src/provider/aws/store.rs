@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{blank, live, of_kind, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part};
+use super::{
+    blank, live, of_kind, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part, Want,
+};
 use crate::address::Address;
 use crate::model::spec::{self as s, SecretValue};
 use crate::model::{Attrs, Kind};
@@ -34,7 +36,6 @@ impl AwsProvider {
                 Ok(value)
             }
             SecretValue::Generated { length, exclude_punctuation } => {
-                self.count("secretsmanager");
                 let out = self
                     .secrets
                     .get_random_password()
@@ -61,7 +62,6 @@ impl AwsProvider {
         value: String,
         tags: Vec<aws_sdk_secretsmanager::types::Tag>,
     ) -> Result<String, ProviderError> {
-        self.count("secretsmanager");
         let found = self.secrets.describe_secret().secret_id(&v.name).send().await.aws()?;
         let pairs =
             found.tags().iter().map(|t| (t.key().unwrap_or_default().into(), t.value().unwrap_or_default().into()));
@@ -70,10 +70,8 @@ impl AwsProvider {
         }
         let arn = found.arn().unwrap_or_default().to_string();
         if found.deleted_date().is_some() {
-            self.count("secretsmanager");
             self.secrets.restore_secret().secret_id(&arn).send().await.aws()?;
         }
-        self.count("secretsmanager");
         self.secrets
             .update_secret()
             .secret_id(&arn)
@@ -85,10 +83,8 @@ impl AwsProvider {
         // A generated value is kept as it was (something may use it already); a value from
         // the environment is what the blueprint says it is.
         if !matches!(v.value, SecretValue::Generated { .. }) {
-            self.count("secretsmanager");
             self.secrets.put_secret_value().secret_id(&arn).secret_string(value).send().await.aws()?;
         }
-        self.count("secretsmanager");
         self.secrets.tag_resource().secret_id(&arn).set_tags(Some(tags)).send().await.aws()?;
         Ok(arn)
     }
@@ -108,7 +104,6 @@ impl AwsProvider {
                     .into_iter()
                     .map(|(k, v)| aws_sdk_ssm::types::Tag::builder().key(k).value(v).build().expect("set"))
                     .collect();
-                self.count("ssm");
                 let put = self
                     .ssm
                     .put_parameter()
@@ -125,7 +120,6 @@ impl AwsProvider {
                     // Made by an earlier run that died before saving it: ours if its tags say
                     // so, and then written again with this value.
                     Err(ProviderError::AlreadyExists(_)) => {
-                        self.count("ssm");
                         let tags = self
                             .ssm
                             .list_tags_for_resource()
@@ -138,7 +132,6 @@ impl AwsProvider {
                         if !Self::proves(&req, pairs) {
                             return Err(Self::not_ours(&req, &v.name));
                         }
-                        self.count("ssm");
                         self.ssm
                             .put_parameter()
                             .name(&v.name)
@@ -167,7 +160,6 @@ impl AwsProvider {
                     .into_iter()
                     .map(|(k, v)| aws_sdk_secretsmanager::types::Tag::builder().key(k).value(v).build())
                     .collect();
-                self.count("secretsmanager");
                 let created = self
                     .secrets
                     .create_secret()
@@ -213,7 +205,6 @@ impl AwsProvider {
                 let v: s::SsmParameter = spec(a, req.attrs)?;
                 if changed("value") || changed("description") || changed("parameter_type") {
                     let value = self.value_of(&req, &v.value).await?;
-                    self.count("ssm");
                     self.ssm
                         .put_parameter()
                         .name(id)
@@ -231,7 +222,6 @@ impl AwsProvider {
                         .into_iter()
                         .map(|(k, v)| aws_sdk_ssm::types::Tag::builder().key(k).value(v).build().expect("set"))
                         .collect();
-                    self.count("ssm");
                     self.ssm
                         .add_tags_to_resource()
                         .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
@@ -242,7 +232,6 @@ impl AwsProvider {
                         .aws()?;
                     let gone = removed_tag_keys(before, &v.tags);
                     if !gone.is_empty() {
-                        self.count("ssm");
                         self.ssm
                             .remove_tags_from_resource()
                             .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
@@ -257,7 +246,6 @@ impl AwsProvider {
             Kind::Secret => {
                 let v: s::Secret = spec(a, req.attrs)?;
                 if changed("description") || changed("kms_key_id") {
-                    self.count("secretsmanager");
                     self.secrets
                         .update_secret()
                         .secret_id(id)
@@ -269,7 +257,6 @@ impl AwsProvider {
                 }
                 if changed("value") {
                     let value = self.value_of(&req, &v.value).await?;
-                    self.count("secretsmanager");
                     self.secrets.put_secret_value().secret_id(id).secret_string(value).send().await.aws()?;
                 }
                 if changed("tags") {
@@ -278,11 +265,9 @@ impl AwsProvider {
                         .into_iter()
                         .map(|(k, v)| aws_sdk_secretsmanager::types::Tag::builder().key(k).value(v).build())
                         .collect();
-                    self.count("secretsmanager");
                     self.secrets.tag_resource().secret_id(id).set_tags(Some(tags)).send().await.aws()?;
                     let gone = removed_tag_keys(before, &v.tags);
                     if !gone.is_empty() {
-                        self.count("secretsmanager");
                         self.secrets.untag_resource().secret_id(id).set_tag_keys(Some(gone)).send().await.aws()?;
                     }
                 }
@@ -294,13 +279,9 @@ impl AwsProvider {
 
     pub(super) async fn delete_store(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
         match address.kind() {
-            Kind::SsmParameter => {
-                self.count("ssm");
-                self.ssm.delete_parameter().name(id).send().await.aws().map(|_| ())
-            }
+            Kind::SsmParameter => self.ssm.delete_parameter().name(id).send().await.aws().map(|_| ()),
             Kind::Secret => {
                 let window = attrs.get("recovery_window_days").and_then(|w| w.as_i64()).unwrap_or(0);
-                self.count("secretsmanager");
                 let call = self.secrets.delete_secret().secret_id(id);
                 let call = if window == 0 {
                     call.force_delete_without_recovery(true)
@@ -323,7 +304,15 @@ impl AwsProvider {
         }
     }
 
-    pub(super) async fn refresh_store(&self, blueprint: &str, state: &State) -> Result<Part, ProviderError> {
+    pub(super) async fn refresh_store(
+        &self,
+        blueprint: &str,
+        state: &State,
+        want: &Want,
+    ) -> Result<Part, ProviderError> {
+        if !want.any(&[Kind::SsmParameter, Kind::Secret]) {
+            return Ok(Part::default());
+        }
         let mut part = Part::default();
         // Parameters: DescribeParameters for the names state knows, 50 names a call.
         let mut found = BTreeMap::new();
@@ -335,7 +324,6 @@ impl AwsProvider {
                 .set_values(Some(chunk.to_vec()))
                 .build()
                 .map_err(|e| ProviderError::Fatal(e.to_string()))?;
-            self.count("ssm");
             let page = self.ssm.describe_parameters().parameter_filters(filter).max_results(50).send().await;
             for p in page.aws()?.parameters() {
                 let name = p.name().unwrap_or_default();
@@ -353,37 +341,44 @@ impl AwsProvider {
         }
         part.settle(state, Kind::SsmParameter, found);
 
-        // Secrets: one paginated ListSecrets, tags included.
-        let mut found = BTreeMap::new();
-        let mut pages = self.secrets.list_secrets().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            self.count("secretsmanager");
-            for sec in page.aws()?.secret_list() {
-                if sec.deleted_date().is_some() {
-                    continue;
+        if want.has(Kind::Secret) {
+            // Secrets: one paginated ListSecrets, tags included.
+            let mut found = BTreeMap::new();
+            let mut pages = self.secrets.list_secrets().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                for sec in page.aws()?.secret_list() {
+                    if sec.deleted_date().is_some() {
+                        continue;
+                    }
+                    let arn = sec.arn().unwrap_or_default();
+                    let tags: Vec<(&str, &str)> = sec
+                        .tags()
+                        .iter()
+                        .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()))
+                        .collect();
+                    let addr = owned(blueprint, &state.lineage, tags.iter().copied());
+                    let rec = state.resources.values().find(|r| r.kind == Kind::Secret && r.id == arn).cloned();
+                    if rec.is_none() && addr.is_none() {
+                        continue;
+                    }
+                    let mut read = Attrs::new();
+                    read.insert("name".into(), json!(sec.name()));
+                    if let Some(d) = sec.description() {
+                        read.insert("description".into(), json!(d));
+                    }
+                    read.insert("tags".into(), user_tags(tags.iter().copied()));
+                    let rec = rec.unwrap_or_else(|| blank(Kind::Secret));
+                    found.insert(
+                        arn.to_string(),
+                        (
+                            addr,
+                            live(&rec, arn, read, outputs(&[("name", sec.name().unwrap_or_default()), ("arn", arn)])),
+                        ),
+                    );
                 }
-                let arn = sec.arn().unwrap_or_default();
-                let tags: Vec<(&str, &str)> =
-                    sec.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())).collect();
-                let addr = owned(blueprint, &state.lineage, tags.iter().copied());
-                let rec = state.resources.values().find(|r| r.kind == Kind::Secret && r.id == arn).cloned();
-                if rec.is_none() && addr.is_none() {
-                    continue;
-                }
-                let mut read = Attrs::new();
-                read.insert("name".into(), json!(sec.name()));
-                if let Some(d) = sec.description() {
-                    read.insert("description".into(), json!(d));
-                }
-                read.insert("tags".into(), user_tags(tags.iter().copied()));
-                let rec = rec.unwrap_or_else(|| blank(Kind::Secret));
-                found.insert(
-                    arn.to_string(),
-                    (addr, live(&rec, arn, read, outputs(&[("name", sec.name().unwrap_or_default()), ("arn", arn)]))),
-                );
             }
+            part.settle(state, Kind::Secret, found);
         }
-        part.settle(state, Kind::Secret, found);
         Ok(part)
     }
 }

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use aws_sdk_cloudtrail::types::Tag;
 use serde_json::json;
 
-use super::{blank, live, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part, SETTLE};
+use super::{
+    blank, live, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part, Want, SETTLE,
+};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
@@ -24,7 +26,6 @@ impl AwsProvider {
             .collect();
         let out = self
             .settle("CreateTrail", SETTLE, || async {
-                self.count("cloudtrail");
                 self.cloudtrail
                     .create_trail()
                     .name(&v.name)
@@ -44,7 +45,6 @@ impl AwsProvider {
             .await?;
         let arn = out.trail_arn().unwrap_or_default().to_string();
         if v.logging {
-            self.count("cloudtrail");
             self.cloudtrail.start_logging().name(&v.name).send().await.aws()?;
         }
         Ok(Applied {
@@ -75,7 +75,6 @@ impl AwsProvider {
         ];
         if settings.iter().any(|k| changed(k)) {
             self.settle("UpdateTrail", SETTLE, || async {
-                self.count("cloudtrail");
                 self.cloudtrail
                     .update_trail()
                     .name(id)
@@ -97,7 +96,6 @@ impl AwsProvider {
             .await?;
         }
         if changed("logging") {
-            self.count("cloudtrail");
             if v.logging {
                 self.cloudtrail.start_logging().name(id).send().await.aws()?;
             } else {
@@ -105,7 +103,6 @@ impl AwsProvider {
             }
         }
         if changed("tags") {
-            self.count("cloudtrail");
             let arn = self
                 .cloudtrail
                 .get_trail()
@@ -121,7 +118,6 @@ impl AwsProvider {
                 .map(|k| Tag::builder().key(k).build().expect("key set"))
                 .collect();
             if !gone.is_empty() {
-                self.count("cloudtrail");
                 self.cloudtrail.remove_tags().resource_id(&arn).set_tags_list(Some(gone)).send().await.aws()?;
             }
             let tags: Vec<Tag> = self
@@ -129,27 +125,31 @@ impl AwsProvider {
                 .into_iter()
                 .map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key set"))
                 .collect();
-            self.count("cloudtrail");
             self.cloudtrail.add_tags().resource_id(&arn).set_tags_list(Some(tags)).send().await.aws()?;
         }
         Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
     }
 
     pub(super) async fn delete_trail(&self, _address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
-        self.count("cloudtrail");
         self.cloudtrail.delete_trail().name(id).send().await.aws().map(|_| ())
     }
 
-    pub(super) async fn refresh_trail(&self, blueprint: &str, state: &State) -> Result<Part, ProviderError> {
+    pub(super) async fn refresh_trail(
+        &self,
+        blueprint: &str,
+        state: &State,
+        want: &Want,
+    ) -> Result<Part, ProviderError> {
+        if !want.any(&[Kind::Trail]) {
+            return Ok(Part::default());
+        }
         let mut part = Part::default();
-        self.count("cloudtrail");
         let out = self.cloudtrail.describe_trails().include_shadow_trails(false).send().await.aws()?;
         let trails = out.trail_list();
         let arns: Vec<String> = trails.iter().filter_map(|t| t.trail_arn().map(str::to_string)).collect();
         let mut tags_by_arn: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
         // ListTags takes at most 20 ARNs a call.
         for chunk in arns.chunks(20) {
-            self.count("cloudtrail");
             let t = self.cloudtrail.list_tags().set_resource_id_list(Some(chunk.to_vec())).send().await.aws()?;
             for r in t.resource_tag_list() {
                 let pairs = r
@@ -170,7 +170,6 @@ impl AwsProvider {
             if rec.is_none() && addr.is_none() {
                 continue;
             }
-            self.count("cloudtrail");
             let status = self.cloudtrail.get_trail_status().name(name).send().await.aws()?;
             let mut read = Attrs::new();
             read.insert("name".into(), json!(name));
