@@ -44,6 +44,13 @@ macro_rules! errln {
 // After the printing macros, which it uses.
 mod drill;
 mod labs;
+mod progress;
+mod sigma;
+mod store;
+
+use progress::{Progress, Ui};
+use sigma::import_sigma;
+use store::{fetch_state, hold, open_store, pick_store, pin_state, Store};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -459,13 +466,6 @@ fn install_signal_handlers() {
     });
 }
 
-fn set_abort_cleanup(store: &Store, info: &LockInfo) {
-    let (store, info) = (store.clone(), info.clone());
-    if let Ok(mut f) = ON_ABORT.lock() {
-        *f = Some(Box::new(move || store.release_now(&info)));
-    }
-}
-
 /// Entry point for the binary.
 pub fn main() -> ExitCode {
     install_signal_handlers();
@@ -500,83 +500,6 @@ pub fn main() -> ExitCode {
             ui.error(&format!("{e:#}"));
             ExitCode::from(1)
         }
-    }
-}
-
-/// How output looks.
-pub struct Ui {
-    pub color_out: bool,
-    pub color_err: bool,
-    pub quiet: bool,
-    pub verbose: u8,
-    /// apply/destroy `--json`: events as JSON lines on stdout.
-    pub json: bool,
-    /// The blueprint inputs given on the command line (`--var`, `--var-file`).
-    pub inputs: blueprint::inputs::Supplied,
-}
-
-impl Ui {
-    fn new(g: &Global) -> Self {
-        let no_color = g.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Self {
-            color_out: !no_color && std::io::stdout().is_terminal(),
-            color_err: !no_color && std::io::stderr().is_terminal(),
-            quiet: g.quiet,
-            verbose: g.verbose,
-            json: false,
-            inputs: Default::default(),
-        }
-    }
-
-    fn with_json(&self, json: bool) -> Ui {
-        Ui {
-            color_out: self.color_out,
-            color_err: self.color_err,
-            quiet: self.quiet,
-            verbose: self.verbose,
-            json,
-            inputs: self.inputs.clone(),
-        }
-    }
-
-    /// One JSON event line on stdout (`--json`).
-    fn event(&self, v: serde_json::Value) {
-        if self.json {
-            outln!("{v}");
-        }
-    }
-
-    fn error(&self, msg: &str) {
-        use owo_colors::OwoColorize;
-        if self.color_err {
-            errln!("{} {msg}", "error:".red().bold());
-        } else {
-            errln!("error: {msg}");
-        }
-    }
-
-    /// A warning: printed even with --quiet.
-    fn warn(&self, msg: &str) {
-        use owo_colors::OwoColorize;
-        if self.color_err {
-            errln!("{} {msg}", "warning:".yellow().bold());
-        } else {
-            errln!("warning: {msg}");
-        }
-    }
-
-    fn note(&self, msg: &str) {
-        if !self.quiet {
-            errln!("{msg}");
-        }
-    }
-
-    fn diagnostics(&self, diags: &[Diagnostic]) {
-        for d in diags {
-            err!("{}", d.render(self.color_err));
-        }
-        let n = diags.len();
-        errln!("{n} problem{} found", if n == 1 { "" } else { "s" });
     }
 }
 
@@ -712,97 +635,6 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
     }
 }
 
-/// The Sigma rule files named: files as given, folders searched for `*.yml` and `*.yaml`.
-fn sigma_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut files = vec![];
-    for p in paths {
-        let meta = std::fs::metadata(p).with_context(|| format!("reading {}", p.display()))?;
-        if meta.is_dir() {
-            let mut stack = vec![p.clone()];
-            while let Some(dir) = stack.pop() {
-                for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
-                    let path = entry?.path();
-                    let ft = std::fs::symlink_metadata(&path)?.file_type();
-                    if ft.is_dir() {
-                        stack.push(path);
-                    } else if ft.is_file() && path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
-                        files.push(path);
-                    }
-                }
-            }
-        } else if meta.is_file() {
-            files.push(p.clone());
-        } else {
-            bail!("{} is neither a file nor a folder", p.display());
-        }
-    }
-    files.sort();
-    files.dedup();
-    Ok(files)
-}
-
-fn import_sigma(paths: &[PathBuf], out: Option<&Path>, notify: &[String], format: SigmaFormat, ui: &Ui) -> Result<u8> {
-    use crate::detect::sigma;
-    const MAX: u64 = 256 * 1024;
-    let mut converted: Vec<sigma::Converted> = vec![];
-    let mut refused = vec![];
-    let mut names = std::collections::BTreeSet::new();
-    for file in sigma_files(paths)? {
-        let shown = file.display().to_string();
-        let mut text = String::new();
-        use std::io::Read;
-        std::fs::File::open(&file)
-            .and_then(|f| f.take(MAX + 1).read_to_string(&mut text))
-            .with_context(|| format!("reading {shown}"))?;
-        let result = if text.len() as u64 > MAX {
-            Err(format!("larger than {} KiB", MAX / 1024))
-        } else {
-            sigma::convert(&text)
-        };
-        match result {
-            Ok(mut c) => {
-                if !names.insert(c.name.clone()) {
-                    c.name = format!("{}-{}", c.name, c.id.chars().take(8).collect::<String>());
-                    names.insert(c.name.clone());
-                }
-                converted.push(c);
-            }
-            Err(reason) => {
-                let h = sigma::header(&text);
-                refused.push(serde_json::json!({"file": shown, "id": h.id, "title": h.title, "reason": reason}));
-            }
-        }
-    }
-    let total = converted.len() + refused.len();
-    match format {
-        SigmaFormat::Json => {
-            let report = serde_json::json!({
-                "format_version": "1",
-                "converted": converted,
-                "refused": refused,
-            });
-            outln!("{}", serde_json::to_string_pretty(&report)?);
-        }
-        SigmaFormat::Yaml => {
-            let yaml = sigma::to_yaml(&converted, notify);
-            match out {
-                Some(path) => std::fs::write(path, yaml).with_context(|| format!("writing {}", path.display()))?,
-                None => out!("{yaml}"),
-            }
-            for r in &refused {
-                ui.warn(&format!(
-                    "refused {} ({}): {}",
-                    r["file"].as_str().unwrap_or_default(),
-                    r["title"].as_str().unwrap_or_default(),
-                    r["reason"].as_str().unwrap_or_default()
-                ));
-            }
-        }
-    }
-    ui.note(&format!("{} of {total} rule(s) converted, {} refused", converted.len(), refused.len()));
-    Ok(if converted.is_empty() { 1 } else { 0 })
-}
-
 fn diff_cmd(files: &[PathBuf], base: Option<&str>, format: PlanFormat, ui: &Ui) -> Result<u8> {
     let (old, new) = match (base, files) {
         (Some(rev), [new]) => (load_at_revision(rev, new, ui)?, load(new, EnvMode::Skip, ui)?),
@@ -922,56 +754,6 @@ fn validate(path: &Path, format: DiagFormat, ui: &Ui) -> Result<u8> {
     }
 }
 
-fn state_path(g: &Global, blueprint_name: &str) -> PathBuf {
-    g.state.clone().unwrap_or_else(|| PathBuf::from("state").join(format!("{blueprint_name}.json")))
-}
-
-/// Where state lives: `--state s3://BUCKET/KEY` (team state), `--state FILE`, or
-/// `state/BLUEPRINT.json`.
-type Store = Arc<dyn StateBackend>;
-
-fn open_store(g: &Global, blueprint_name: &str, region: &str) -> Result<Store> {
-    let path = state_path(g, blueprint_name);
-    let text = path.to_string_lossy().to_string();
-    if text.starts_with("s3://") {
-        let opts = aws_options(g, region);
-        let s = runtime()?.block_on(crate::provider::aws::s3state::S3State::new(&text, &opts))?;
-        return Ok(Arc::new(s));
-    }
-    Ok(Arc::new(LocalState::new(path)))
-}
-
-fn fetch_state(store: &Store, blueprint: &str, region: &str) -> Result<State> {
-    Ok(runtime()?.block_on(store.fetch())?.unwrap_or_else(|| State::new(blueprint, region)))
-}
-
-/// A lock this run holds; given back when dropped.
-struct Held {
-    store: Store,
-    info: LockInfo,
-}
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        if let Ok(mut f) = ON_ABORT.lock() {
-            *f = None;
-        }
-        if let Ok(rt) = runtime() {
-            let _ = rt.block_on(self.store.release(&self.info));
-        }
-    }
-}
-
-fn hold(store: &Store, operation: &str, ui: &Ui) -> Result<Held> {
-    let acquired = runtime()?.block_on(store.acquire(operation)).map_err(lock_error)?;
-    if let Some(dead) = &acquired.broke {
-        ui.warn(&format!("broke the lock of {dead}: that process is no longer running on this host"));
-    }
-    let info = acquired.lock;
-    set_abort_cleanup(store, &info);
-    Ok(Held { store: store.clone(), info })
-}
-
 fn aws_options(g: &Global, region: &str) -> crate::provider::aws::AwsOptions {
     let wait = std::env::var("SOCFORM_DEPENDENCY_WAIT_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
     crate::provider::aws::AwsOptions {
@@ -1026,28 +808,6 @@ fn provider(g: &Global, region: &str) -> Result<Arc<dyn Provider>> {
     }
     let p = runtime()?.block_on(crate::provider::aws::AwsProvider::new(&aws_options(g, region)));
     Ok(Arc::new(p))
-}
-
-/// Refuses state that belongs elsewhere: another blueprint, or another region (its resources
-/// would be left running and untracked there).
-fn pin_state(state: &State, blueprint: &str, region: &str) -> Result<()> {
-    if state.serial == 0 {
-        return Ok(());
-    }
-    if state.blueprint != blueprint {
-        bail!(
-            "this state belongs to blueprint `{}`, not `{blueprint}`: nothing was read or changed; point --state at `{blueprint}`'s own state",
-            state.blueprint
-        );
-    }
-    if state.region != region {
-        bail!(
-            "this state records resources in region {}, and the blueprint now says {region}: nothing was read or changed; destroy in {} first (put the region back), or use another --state for {region}",
-            state.region,
-            state.region
-        );
-    }
-    Ok(())
 }
 
 /// The account the credentials belong to (STS), or an error that says so.
@@ -1397,20 +1157,6 @@ fn check_saved_plan(plan: &Plan, state: &State) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn lock_error(e: crate::state::StateError) -> anyhow::Error {
-    match &e {
-        crate::state::StateError::Locked { holder, .. } => {
-            let hint = if holder.holder_is_gone() {
-                format!("the holder (pid {}) is no longer running: if no other socform is at work, break the lock with `socform state unlock {}`", holder.pid, holder.id)
-            } else {
-                format!("wait for it to finish; if it died, break the lock with `socform state unlock {}`", holder.id)
-            };
-            anyhow!("{e}\n  {hint}")
-        }
-        _ => e.into(),
-    }
 }
 
 /// "in AWS account N, REGION", for confirmation prompts.
@@ -1826,36 +1572,6 @@ fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, ui:
     Ok(0)
 }
 
-/// The state a command about state reads: the named blueprint's, `--state`, or the only
-/// file in `state/`.
-fn pick_store(g: &Global, blueprint: Option<PathBuf>) -> Result<Store> {
-    if let Some(b) = blueprint {
-        let (name, region) = blueprint::header(&b)
-            .map_err(|d| anyhow!("{}", d.first().map(|d| d.message.clone()).unwrap_or_default()))?;
-        let name = match &g.lab {
-            Some(lab) => format!("{name}-{lab}"),
-            None => name,
-        };
-        return open_store(g, &name, &region);
-    }
-    if g.state.is_some() {
-        return open_store(g, "", g.region.as_deref().unwrap_or("us-east-1"));
-    }
-    let files: Vec<PathBuf> = std::fs::read_dir("state")
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect()
-        })
-        .unwrap_or_default();
-    match files.as_slice() {
-        [one] => Ok(Arc::new(LocalState::new(one))),
-        [] => bail!("no state found: name a blueprint or pass --state FILE"),
-        many => bail!(
-            "several state files in state/ ({}): name a blueprint or pass --state FILE",
-            many.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-        ),
-    }
-}
-
 /// Writes socform's tags on a resource with `lineage`, changing nothing else: an update
 /// whose only difference is the tags (what AWS has is both the before and the after).
 #[allow(clippy::too_many_arguments)]
@@ -1985,111 +1701,6 @@ fn state_cmd(g: &Global, cmd: StateCommand, ui: &Ui) -> Result<u8> {
             let holder = runtime()?.block_on(store.break_lock(&lock_id))?;
             errln!("Unlocked `{}`: the lock of {} was removed.", store.location(), holder);
             Ok(0)
-        }
-    }
-}
-
-/// Progress: bars on a terminal, plain lines otherwise.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    quiet: bool,
-    json: bool,
-}
-
-impl Progress {
-    fn new(ui: &Ui) -> Self {
-        let bar = (std::io::stderr().is_terminal() && !ui.quiet && !ui.json).then(|| {
-            let b = indicatif::ProgressBar::new(0);
-            b.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-                    .expect("static template"),
-            );
-            b.enable_steady_tick(Duration::from_millis(120));
-            b
-        });
-        Self { bar, quiet: ui.quiet, json: ui.json }
-    }
-
-    fn line(&self, s: String) {
-        match &self.bar {
-            Some(b) => b.println(s),
-            None if !self.quiet => errln!("{s}"),
-            None => {}
-        }
-    }
-
-    /// Failures are printed even with --quiet: they are what the user must act on.
-    fn problem(&self, s: String) {
-        match &self.bar {
-            Some(b) => b.println(s),
-            None => errln!("{s}"),
-        }
-    }
-
-    fn event(&self, e: Event) {
-        if self.json {
-            let line = match &e {
-                Event::Started { address, op } => {
-                    serde_json::json!({"event": "start", "address": address, "op": op.as_str()})
-                }
-                Event::Finished { address, op, elapsed } => serde_json::json!({
-                    "event": "finish", "address": address, "op": op.as_str(), "seconds": elapsed.as_secs_f64()
-                }),
-                Event::Failed { address, op, error } => {
-                    serde_json::json!({"event": "failure", "address": address, "op": op.as_str(), "error": error})
-                }
-                Event::Skipped { address, op, because } => {
-                    serde_json::json!({"event": "skipped", "address": address, "op": op.as_str(), "because": because})
-                }
-                Event::Begin { .. } | Event::Saved { .. } => return,
-            };
-            outln!("{line}");
-            return;
-        }
-        match e {
-            Event::Begin { total } => {
-                if let Some(b) = &self.bar {
-                    b.set_length(total as u64);
-                }
-            }
-            Event::Started { address, op } => {
-                if let Some(b) = &self.bar {
-                    b.set_message(format!("{} {address}", op.doing()));
-                } else {
-                    self.line(format!("{address}: {}...", op.doing()));
-                }
-            }
-            Event::Finished { address, op, elapsed } => {
-                if let Some(b) = &self.bar {
-                    b.inc(1);
-                }
-                let done = match op {
-                    Op::Create => "created",
-                    Op::Update => "updated",
-                    Op::Delete => "deleted",
-                    Op::Adopt => "adopted",
-                };
-                self.line(format!("{address}: {done} ({:.1}s)", elapsed.as_secs_f64()));
-            }
-            Event::Failed { address, op, error } => {
-                if let Some(b) = &self.bar {
-                    b.inc(1);
-                }
-                self.problem(format!("{address}: {} failed: {error}", op.as_str()));
-            }
-            Event::Skipped { address, op, because } => {
-                if let Some(b) = &self.bar {
-                    b.inc(1);
-                }
-                self.problem(format!("{address}: {} skipped because {because} failed", op.as_str()));
-            }
-            Event::Saved { .. } => {}
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(b) = &self.bar {
-            b.finish_and_clear();
         }
     }
 }

@@ -1,0 +1,173 @@
+//! Lowering `buckets:`, `log_groups:` and `trail:` (with its bucket policy and log delivery role).
+
+use super::iam::policy_doc;
+use super::*;
+
+impl Lower<'_> {
+    pub(super) fn bucket(&mut self, key: &str, b: &raw::Bucket, loc: Loc) -> Option<Address> {
+        let name =
+            b.name.clone().unwrap_or_else(|| Sp::new(format!("{}-{key}-${{aws.account_id}}", self.blueprint), loc));
+        self.check(name.loc, names::bucket(&name));
+        self.claim_name(Kind::S3Bucket, &name, name.loc);
+        if !["AES256", "aws:kms"].contains(&b.encryption.as_str()) {
+            self.error(
+                b.encryption.loc,
+                format!("encryption `{}` is invalid: use `AES256` or `aws:kms`", b.encryption.value),
+            );
+        }
+        if b.kms_key.is_some() && b.encryption.as_str() != "aws:kms" {
+            self.error(b.encryption.loc, "`kms_key` needs `encryption: aws:kms`");
+        }
+        let tags = self.tags(&b.tags, loc);
+        let attrs = to_attrs(&spec::S3Bucket {
+            bucket: name.value.clone(),
+            versioning: b.versioning,
+            encryption: b.encryption.value.clone(),
+            kms_key_id: b.kms_key.clone(),
+            block_public_access: b.public_access_block,
+            force_destroy: !b.retain_objects,
+            tags,
+        });
+        // Every socform bucket refuses plain HTTP.
+        let arn = self.out(Section::Bucket, key, "arn");
+        self.bucket_policies.entry(key.to_string()).or_default().push(json!({
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [arn.clone(), format!("{arn}/*")],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }));
+        self.add(Address::new(Kind::S3Bucket, key), attrs, loc)
+    }
+
+    pub(super) fn bucket_policies(&mut self) {
+        let policies = std::mem::take(&mut self.bucket_policies);
+        for (key, statements) in policies {
+            let bucket = Address::new(Kind::S3Bucket, key.as_str());
+            let Some((_, loc)) = self.resources.get(&bucket) else { continue };
+            let loc = *loc;
+            let attrs =
+                to_attrs(&spec::S3BucketPolicy { bucket: output_ref(&bucket, "name"), policy: policy_doc(statements) });
+            self.add(Address::new(Kind::S3BucketPolicy, key.as_str()), attrs, loc);
+        }
+    }
+
+    pub(super) fn log_group(
+        &mut self,
+        key: &str,
+        name: Option<&Sp<String>>,
+        retention: Option<&Sp<i64>>,
+        kms_key: Option<String>,
+        own_tags: &raw::Tags,
+        loc: Loc,
+    ) -> Option<Address> {
+        let name = name.cloned().unwrap_or_else(|| Sp::new(self.default_name(key), loc));
+        self.check(name.loc, names::log_group(&name));
+        self.claim_name(Kind::LogGroup, &name, name.loc);
+        if let Some(r) = retention {
+            if !names::RETENTION_DAYS.contains(&r.value) {
+                let near = names::RETENTION_DAYS.iter().min_by_key(|d| (*d - r.value).abs()).copied().unwrap_or(30);
+                self.error_help(
+                    r.loc,
+                    format!("CloudWatch Logs cannot keep logs for {} days", r.value),
+                    format!("the nearest accepted value is {near}; accepted: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653"),
+                );
+            }
+        }
+        let tags = self.tags(own_tags, loc);
+        let attrs = to_attrs(&spec::LogGroup {
+            log_group_name: name.value.clone(),
+            retention_in_days: retention.map(|r| r.value as i32),
+            kms_key_id: kms_key,
+            tags,
+        });
+        self.add(Address::new(Kind::LogGroup, key), attrs, loc)
+    }
+
+    pub(super) fn trail(&mut self, t: raw::Trail, loc: Loc) {
+        let name = t.name.clone().unwrap_or_else(|| Sp::new(self.blueprint.clone(), loc));
+        self.check(name.loc, names::trail(&name));
+        let bucket_key = match &t.bucket.value {
+            raw::TrailBucket::Named(n) => {
+                let Some(k) = self.reference(Section::Bucket, &Sp::new(n.clone(), t.bucket.loc)) else { return };
+                k
+            }
+            raw::TrailBucket::Inline(b) => {
+                if self.resources.contains_key(&Address::new(Kind::S3Bucket, "trail")) {
+                    self.error(
+                        t.bucket.loc,
+                        "`buckets.trail` exists already: name it here (`bucket: trail`) instead of defining another",
+                    );
+                    return;
+                }
+                self.bucket("trail", b, t.bucket.loc);
+                "trail".to_string()
+            }
+        };
+        let bucket = Address::new(Kind::S3Bucket, bucket_key.as_str());
+        let bucket_arn = output_ref(&bucket, "arn");
+        let trail_arn =
+            format!("arn:${{aws.partition}}:cloudtrail:{}:${{aws.account_id}}:trail/{}", self.region, name.value);
+        let prefix = t.key_prefix.as_ref().map(|p| format!("{p}/")).unwrap_or_default();
+        let policy = self.bucket_policies.entry(bucket_key.clone()).or_default();
+        policy.push(json!({
+            "Sid": "AWSCloudTrailAclCheck",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "s3:GetBucketAcl",
+            "Resource": bucket_arn,
+            "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+        }));
+        policy.push(json!({
+            "Sid": "AWSCloudTrailWrite",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": format!("{bucket_arn}/{prefix}AWSLogs/${{aws.account_id}}/*"),
+            "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}},
+        }));
+
+        let mut deps = vec![Address::new(Kind::S3BucketPolicy, bucket_key.as_str())];
+        let (mut lg_arn, mut role_arn) = (None, None);
+        if let Some(cw) = &t.cloudwatch_logs {
+            let key = cw.log_group.value.clone();
+            if self.check(cw.log_group.loc, names::key(&key)) {
+                if let Some(lg) = self.log_group(&key, None, cw.retention_days.as_ref(), None, &BTreeMap::new(), cw.loc)
+                {
+                    let arn = output_ref(&lg, "arn");
+                    let policy = policy_doc(vec![json!({
+                        "Effect": "Allow",
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": format!("{arn}:log-stream:*"),
+                    })]);
+                    if let Some(role) =
+                        self.generated_role("cloudtrail-logs", "cloudtrail.amazonaws.com", vec![], Some(policy), cw.loc)
+                    {
+                        role_arn = Some(output_ref(&role, "arn"));
+                        deps.push(role);
+                    }
+                    lg_arn = Some(format!("{arn}:*"));
+                }
+            }
+        }
+        self.claim_name(Kind::Trail, &name, name.loc);
+        let tags = self.tags(&t.tags, loc);
+        let attrs = to_attrs(&spec::Trail {
+            name: name.value.clone(),
+            s3_bucket_name: output_ref(&bucket, "name"),
+            s3_key_prefix: t.key_prefix.clone(),
+            is_multi_region_trail: t.multi_region,
+            enable_log_file_validation: t.log_file_validation,
+            include_global_service_events: t.global_service_events,
+            cloud_watch_logs_log_group_arn: lg_arn,
+            cloud_watch_logs_role_arn: role_arn,
+            kms_key_id: t.kms_key.clone(),
+            logging: t.logging,
+            tags,
+        });
+        self.add_with(Address::new(Kind::Trail, "main"), attrs, loc, &deps);
+    }
+
+    // ---- notifications and detections --------------------------------------------------
+}

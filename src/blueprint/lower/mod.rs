@@ -1,0 +1,719 @@
+//! Validation and lowering: from the YAML tree to the [`Model`], with every problem found.
+//!
+//! Lowering runs in two passes. The first collects the keys of every section, so that a
+//! reference may point forwards or backwards. The second reads each entry on its own (an
+//! entry with a type error does not hide the problems of the next one), checks values
+//! against AWS's rules, resolves references, and emits resources, including the ones socform
+//! generates: route tables, the CloudTrail bucket policy and log delivery role, the flow-log
+//! role, instance profiles, the AWS Config role, one node per security-group rule.
+//!
+//! Problems are collected, never thrown: the result is a model or the full list.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use ipnet::{IpNet, Ipv4Net};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::names;
+use super::node::{did_you_mean, from_node, DeError, Loc, Node, Sp};
+use super::raw;
+use crate::address::Address;
+use crate::diag::{Diagnostic, SourceFile};
+use crate::model::spec::{self, to_attrs, Direction, SecretValue};
+use crate::model::template::output_ref;
+use crate::model::{Attrs, Detection, Kind, Model, Resource};
+
+mod config;
+mod detections;
+mod hosts;
+mod iam;
+mod logging;
+mod meta;
+mod network;
+mod store;
+
+/// Reads one environment variable.
+/// Reads the environment variable `variable` for the value of `address` and answers with the
+/// value's fingerprint ([`crate::model::spec::fingerprint`]): lowering never holds a secret.
+pub type EnvReader<'a> = &'a dyn Fn(&Address, &str) -> Option<String>;
+
+/// Fingerprints a value given to `address` (a `from_input` value), salted as [`EnvReader`]'s.
+pub type Fingerprinter<'a> = &'a dyn Fn(&Address, &str) -> String;
+
+/// How lowering reads the outside world.
+#[derive(Default)]
+pub struct LowerOptions<'a> {
+    /// Folder that relative paths in the blueprint (user data scripts) resolve against.
+    pub base_dir: PathBuf,
+    /// Reads environment variables for `from_env` values. `None` (as in `validate`) checks
+    /// the blueprint without reading them.
+    pub env: Option<EnvReader<'a>>,
+    /// Fingerprints `from_input` values; `None` when `env` is `None`.
+    pub fingerprint: Option<Fingerprinter<'a>>,
+    /// Values of the blueprint's inputs set from outside (`--var`, `--var-file`, environment).
+    pub inputs: super::inputs::Supplied,
+}
+
+/// Largest user data AWS accepts, before base64.
+const USER_DATA_LIMIT: usize = 16 * 1024;
+/// The most rules AWS accepts in one direction of a security group, whatever the quota.
+pub const MAX_RULES_PER_DIRECTION: usize = 1000;
+/// The most security groups AWS attaches to one network interface, whatever the quota.
+pub const MAX_GROUPS_PER_INTERFACE: usize = 16;
+/// Longest filter pattern CloudWatch Logs accepts.
+pub const PATTERN_LIMIT: usize = 1024;
+
+const TOP_KEYS: &[&str] = &[
+    "blueprint",
+    "region",
+    "allowed_accounts",
+    "description",
+    "inputs",
+    "outputs",
+    "moved",
+    "lab",
+    "tags",
+    "network",
+    "security_groups",
+    "iam",
+    "buckets",
+    "trail",
+    "log_groups",
+    "detections",
+    "notifications",
+    "parameters",
+    "secrets",
+    "config",
+    "hosts",
+    "lint",
+];
+const NETWORK_KEYS: &[&str] = &["vpc", "internet_gateway", "subnets", "flow_logs"];
+const IAM_KEYS: &[&str] = &["roles"];
+const CONFIG_KEYS: &[&str] = &["recorder", "rules"];
+
+/// Friendly image names and the public SSM parameters that name their current AMI.
+pub const IMAGES: &[(&str, &str)] = &[
+    ("amazon-linux-2023", "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"),
+    ("amazon-linux-2", "/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2"),
+    ("ubuntu-22.04", "/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id"),
+    ("ubuntu-24.04", "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"),
+    ("windows-2022", "/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base"),
+    ("windows-2019", "/aws/service/ami-windows-latest/Windows_Server-2019-English-Full-Base"),
+];
+
+/// The sections a blueprint reference can point into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Section {
+    Vpc,
+    Subnet,
+    SecurityGroup,
+    Role,
+    Bucket,
+    LogGroup,
+    Topic,
+    Host,
+    Secret,
+    Parameter,
+    Trail,
+}
+
+impl Section {
+    const ALL: [Section; 11] = [
+        Section::Vpc,
+        Section::Subnet,
+        Section::SecurityGroup,
+        Section::Role,
+        Section::Bucket,
+        Section::LogGroup,
+        Section::Topic,
+        Section::Host,
+        Section::Secret,
+        Section::Parameter,
+        Section::Trail,
+    ];
+
+    /// The prefixes a reference may use; the first is the preferred one.
+    fn prefixes(self) -> &'static [&'static str] {
+        match self {
+            Section::Vpc => &["vpc"],
+            Section::Subnet => &["subnet"],
+            Section::SecurityGroup => &["sg", "security_group"],
+            Section::Role => &["role", "iam_role"],
+            Section::Bucket => &["bucket", "s3_bucket"],
+            Section::LogGroup => &["log_group"],
+            Section::Topic => &["topic", "sns_topic"],
+            Section::Host => &["host", "instance"],
+            Section::Secret => &["secret"],
+            Section::Parameter => &["parameter", "ssm_parameter"],
+            Section::Trail => &["trail"],
+        }
+    }
+
+    fn kind(self) -> Kind {
+        match self {
+            Section::Vpc => Kind::Vpc,
+            Section::Subnet => Kind::Subnet,
+            Section::SecurityGroup => Kind::SecurityGroup,
+            Section::Role => Kind::IamRole,
+            Section::Bucket => Kind::S3Bucket,
+            Section::LogGroup => Kind::LogGroup,
+            Section::Topic => Kind::SnsTopic,
+            Section::Host => Kind::Instance,
+            Section::Secret => Kind::Secret,
+            Section::Parameter => Kind::SsmParameter,
+            Section::Trail => Kind::Trail,
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Section::Vpc => "VPC",
+            Section::Subnet => "subnet",
+            Section::SecurityGroup => "security group",
+            Section::Role => "IAM role",
+            Section::Bucket => "bucket",
+            Section::LogGroup => "log group",
+            Section::Topic => "notification topic",
+            Section::Host => "host",
+            Section::Secret => "secret",
+            Section::Parameter => "parameter",
+            Section::Trail => "trail",
+        }
+    }
+
+    /// Where entries of this section are declared, for help texts.
+    fn declared_in(self) -> &'static str {
+        match self {
+            Section::Vpc => "network.vpc",
+            Section::Subnet => "network.subnets",
+            Section::SecurityGroup => "security_groups",
+            Section::Role => "iam.roles",
+            Section::Bucket => "buckets",
+            Section::LogGroup => "log_groups",
+            Section::Topic => "notifications",
+            Section::Host => "hosts",
+            Section::Secret => "secrets",
+            Section::Parameter => "parameters",
+            Section::Trail => "trail",
+        }
+    }
+
+    /// Outputs a template may use.
+    fn outputs(self) -> &'static [&'static str] {
+        match self {
+            Section::Vpc | Section::Subnet | Section::SecurityGroup => &["id"],
+            Section::Host => &["id", "private_ip", "public_ip", "private_dns"],
+            Section::Trail => &["arn", "name"],
+            _ => &["arn", "name"],
+        }
+    }
+
+    fn from_prefix(p: &str) -> Option<Section> {
+        Section::ALL.into_iter().find(|s| s.prefixes().contains(&p))
+    }
+}
+
+struct SubnetInfo {
+    net: Option<Ipv4Net>,
+    public: bool,
+}
+
+/// Where each resource is defined in the blueprint (for lint and review output; the model
+/// itself knows no source locations).
+pub type Locations = BTreeMap<Address, Loc>;
+
+/// Reads one blueprint.
+pub fn lower(
+    source: &Arc<SourceFile>,
+    root: &Node,
+    opts: &LowerOptions<'_>,
+) -> Result<(Model, Locations), Vec<Diagnostic>> {
+    lower_full(source, root, opts).map(|l| (l.model, l.locations))
+}
+
+/// A lowered blueprint with what only the caller may see.
+pub struct Lowered {
+    pub model: Model,
+    pub locations: Locations,
+    /// Values handed to secrets with `from_input`, by the variable name the secret records
+    /// (`SOCFORM_VAR_NAME`): the apply needs them, and no plan or state may hold them.
+    pub secret_inputs: BTreeMap<String, String>,
+}
+
+/// Reads one blueprint, resolving its inputs first.
+pub fn lower_full(source: &Arc<SourceFile>, root: &Node, opts: &LowerOptions<'_>) -> Result<Lowered, Vec<Diagnostic>> {
+    let resolved = super::inputs::resolve(source, root, &opts.inputs)?;
+    let root = &resolved.root;
+    let mut cx = Lower {
+        src: source.clone(),
+        opts,
+        blueprint: String::new(),
+        region: String::new(),
+        tags: BTreeMap::new(),
+        allowed_accounts: Vec::new(),
+        diags: Vec::new(),
+        resources: BTreeMap::new(),
+        aws_names: HashMap::new(),
+        declared: HashMap::new(),
+        subnets: BTreeMap::new(),
+        vpc_net: None,
+        roles_with_profile: BTreeSet::new(),
+        bucket_policies: BTreeMap::new(),
+        trail_log_group: None,
+        detections: Vec::new(),
+        suppressions: Vec::new(),
+        inputs: resolved.inputs,
+        secret_inputs: BTreeMap::new(),
+        outputs: Vec::new(),
+        moved: Vec::new(),
+        lab: None,
+    };
+    cx.run(root);
+    if cx.diags.is_empty() {
+        let locations = cx.resources.iter().map(|(a, (_, l))| (a.clone(), *l)).collect();
+        let mut model = Model {
+            blueprint: cx.blueprint,
+            region: cx.region,
+            allowed_accounts: cx.allowed_accounts,
+            resources: cx.resources.into_values().map(|(r, _)| r).collect(),
+            detections: cx.detections,
+            suppressions: cx.suppressions,
+            inputs: cx.inputs.values().map(super::inputs::Resolved::to_model).collect(),
+            outputs: cx.outputs,
+            moved: cx.moved,
+            lab: cx.lab,
+        };
+        model.sort();
+        Ok(Lowered { model, locations, secret_inputs: cx.secret_inputs })
+    } else {
+        cx.diags.sort_by_key(|d| d.loc.map(|l| (l.line, l.column)).unwrap_or((0, 0)));
+        Err(cx.diags)
+    }
+}
+
+struct Lower<'a> {
+    src: Arc<SourceFile>,
+    opts: &'a LowerOptions<'a>,
+    blueprint: String,
+    region: String,
+    tags: BTreeMap<String, String>,
+    allowed_accounts: Vec<String>,
+    diags: Vec<Diagnostic>,
+    resources: BTreeMap<Address, (Resource, Loc)>,
+    /// AWS names already used, per kind, with where they were given.
+    aws_names: HashMap<(Kind, String), Loc>,
+    /// Keys of each section (first pass), with their location.
+    declared: HashMap<Section, BTreeMap<String, Loc>>,
+    subnets: BTreeMap<String, SubnetInfo>,
+    vpc_net: Option<Ipv4Net>,
+    roles_with_profile: BTreeSet<String>,
+    /// Statements of each bucket's policy, gathered from every resource that writes to it.
+    bucket_policies: BTreeMap<String, Vec<Value>>,
+    trail_log_group: Option<String>,
+    detections: Vec<Detection>,
+    suppressions: Vec<crate::model::Suppression>,
+    inputs: BTreeMap<String, super::inputs::Resolved>,
+    secret_inputs: BTreeMap<String, String>,
+    outputs: Vec<crate::model::Output>,
+    moved: Vec<crate::model::Moved>,
+    lab: Option<crate::model::Lab>,
+}
+
+impl Lower<'_> {
+    // ---- diagnostics -------------------------------------------------------------------
+
+    fn error(&mut self, loc: Loc, message: impl Into<String>) {
+        let d = Diagnostic::error(message).at(&self.src, loc);
+        self.diags.push(d);
+    }
+
+    fn error_help(&mut self, loc: Loc, message: impl Into<String>, help: impl Into<String>) {
+        let d = Diagnostic::error(message).at(&self.src, loc).help(help);
+        self.diags.push(d);
+    }
+
+    fn de_error(&mut self, e: DeError, fallback: Loc) {
+        let loc = e.loc.unwrap_or(fallback);
+        // serde's word for a value that fits none of a field's forms names a Rust type; say
+        // what the forms are instead.
+        match e.message.strip_prefix("data did not match any variant of untagged enum ") {
+            Some(name) => {
+                let forms = match name.trim() {
+                    "UserData" => "a file path (`user_data: scripts/boot.sh`) or `{ file: scripts/boot.sh, vars: { NAME: value } }`",
+                    "OneOrMany" => "one value or a list of values",
+                    "Scalar" => "a number or a text such as `8000-8100`",
+                    "TrailBucket" => "the name of an entry of `buckets`, or a bucket's settings such as `{ versioning: true }`",
+                    _ => "see `socform schema`",
+                };
+                self.error_help(loc, "this value has none of the accepted forms", format!("write {forms}"));
+            }
+            None => self.error(loc, e.message),
+        }
+    }
+
+    fn check(&mut self, loc: Loc, r: Result<(), String>) -> bool {
+        match r {
+            Ok(()) => true,
+            Err(m) => {
+                self.error(loc, m);
+                false
+            }
+        }
+    }
+
+    /// Reads one entry; a failure is recorded and yields `None`.
+    fn read<'n, T: Deserialize<'n>>(&mut self, node: &'n Node) -> Option<T> {
+        match from_node(node) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.de_error(e, node.loc);
+                None
+            }
+        }
+    }
+
+    /// The entries of a mapping section, checking each key.
+    fn map_entries<'n>(&mut self, node: &'n Node, what: &str) -> Vec<(Sp<String>, &'n Node)> {
+        match &node.value {
+            super::node::Value::Map(entries) => {
+                let mut out = Vec::new();
+                for (k, v) in entries {
+                    let Some(key) = k.as_str() else {
+                        self.error(k.loc, format!("{what} are named by text keys"));
+                        continue;
+                    };
+                    if self.check(k.loc, names::key(key)) {
+                        out.push((Sp::new(key.to_string(), k.loc), v));
+                    }
+                }
+                out
+            }
+            super::node::Value::Null => Vec::new(),
+            _ => {
+                self.error(node.loc, format!("{what} must be a mapping of names to definitions"));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Checks the keys of a hand-read mapping against the allowed ones.
+    fn known_keys(&mut self, node: &Node, allowed: &[&str], what: &str) -> bool {
+        match &node.value {
+            super::node::Value::Map(entries) => {
+                for (k, _) in entries {
+                    let key = k.as_str().unwrap_or("");
+                    if !allowed.contains(&key) {
+                        let msg = match did_you_mean(key, allowed.iter().copied()) {
+                            Some(best) => format!("unknown key `{key}` in {what}: did you mean `{best}`?"),
+                            None => format!(
+                                "unknown key `{key}` in {what}: expected one of {}",
+                                allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                            ),
+                        };
+                        self.error(k.loc, msg);
+                    }
+                }
+                true
+            }
+            super::node::Value::Null => false,
+            _ => {
+                self.error(node.loc, format!("{what} must be a mapping"));
+                false
+            }
+        }
+    }
+
+    // ---- resources ---------------------------------------------------------------------
+
+    fn add(&mut self, address: Address, attrs: Attrs, loc: Loc) -> Option<Address> {
+        self.add_with(address, attrs, loc, &[])
+    }
+
+    fn add_with(&mut self, address: Address, attrs: Attrs, loc: Loc, extra_deps: &[Address]) -> Option<Address> {
+        if let Some((_, first)) = self.resources.get(&address) {
+            let first = *first;
+            self.error_help(
+                loc,
+                format!("`{address}` is defined twice"),
+                format!("the first definition is at line {}; rename one of them", first.line),
+            );
+            return None;
+        }
+        let mut r = Resource::new(address.clone(), attrs);
+        r.depends_on.extend(extra_deps.iter().cloned());
+        self.resources.insert(address.clone(), (r, loc));
+        Some(address)
+    }
+
+    /// Records an AWS name; a second resource of the same kind with the same name is an error.
+    fn claim_name(&mut self, kind: Kind, name: &str, loc: Loc) {
+        match self.aws_names.get(&(kind, name.to_string())) {
+            Some(first) => {
+                let first = *first;
+                self.error_help(
+                    loc,
+                    format!("two {kind} resources are named `{name}` in AWS"),
+                    format!("the other one is at line {}; give one of them another `name`", first.line),
+                );
+            }
+            None => {
+                self.aws_names.insert((kind, name.to_string()), loc);
+            }
+        }
+    }
+
+    fn default_name(&self, key: &str) -> String {
+        format!("{}-{}", self.blueprint, key)
+    }
+
+    fn tags(&mut self, own: &raw::Tags, loc: Loc) -> spec::Tags {
+        for k in own.keys() {
+            self.check(loc, names::tag_key(k));
+        }
+        let mut t = self.tags.clone();
+        t.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+        t
+    }
+
+    // ---- references --------------------------------------------------------------------
+
+    fn declare(&mut self, section: Section, key: &str, loc: Loc) {
+        let entries = self.declared.entry(section).or_default();
+        entries.entry(key.to_string()).or_insert(loc);
+    }
+
+    fn is_declared(&self, section: Section, key: &str) -> bool {
+        self.declared.get(&section).is_some_and(|m| m.contains_key(key))
+    }
+
+    /// Resolves a reference written as `NAME` or `PREFIX.NAME` to the key of an entry of
+    /// `section`. Reports a dangling or wrongly-typed reference.
+    fn reference(&mut self, section: Section, r: &Sp<String>) -> Option<String> {
+        let text = r.value.as_str();
+        let key = match text.split_once('.') {
+            Some((prefix, rest)) => match Section::from_prefix(prefix) {
+                Some(s) if s == section => rest,
+                Some(other) => {
+                    self.error(
+                        r.loc,
+                        format!("`{text}` names a {}, but a {} is expected here", other.noun(), section.noun()),
+                    );
+                    return None;
+                }
+                None => text,
+            },
+            None => text,
+        };
+        if self.is_declared(section, key) {
+            return Some(key.to_string());
+        }
+        let candidates: Vec<String> =
+            self.declared.get(&section).map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        let mut msg = format!("no {} named `{key}`", section.noun());
+        if let Some(other) = Section::ALL.into_iter().find(|s| *s != section && self.is_declared(*s, key)) {
+            msg.push_str(&format!(" (`{key}` is a {})", other.noun()));
+        }
+        let help = match did_you_mean(key, candidates.iter().map(String::as_str)) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None if candidates.is_empty() => format!("declare it under `{}`", section.declared_in()),
+            None => format!(
+                "{}s declared under `{}`: {}",
+                section.noun(),
+                section.declared_in(),
+                candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        self.error_help(r.loc, msg, help);
+        None
+    }
+
+    fn out(&self, section: Section, key: &str, output: &str) -> String {
+        output_ref(&Address::new(section.kind(), key), output)
+    }
+
+    /// Translates user templates (`${host.web.private_ip}`) in free text into socform's
+    /// (`${instance.web.private_ip}`), checking each one.
+    fn user_templates(&mut self, s: &Sp<String>) -> Option<String> {
+        let mut ok = true;
+        let mut out = String::new();
+        let mut rest = s.value.as_str();
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let Some(end) = rest[start..].find('}') else {
+                out.push_str(&rest[start..]);
+                rest = "";
+                break;
+            };
+            let inner = &rest[start + 2..start + end];
+            let whole = &rest[start..start + end + 1];
+            rest = &rest[start + end + 1..];
+            let parts: Vec<&str> = inner.split('.').collect();
+            if parts.len() == 2 && parts[0] == "aws" {
+                if ["account_id", "region", "partition"].contains(&parts[1]) {
+                    out.push_str(whole);
+                } else {
+                    self.error(
+                        s.loc,
+                        format!("`{whole}`: the globals are `aws.account_id`, `aws.region` and `aws.partition`"),
+                    );
+                    ok = false;
+                }
+                continue;
+            }
+            let section = (parts.len() == 3).then(|| Section::from_prefix(parts[0])).flatten();
+            let Some(section) = section else {
+                // Not a socform template (a shell variable, say): kept as written.
+                out.push_str(whole);
+                continue;
+            };
+            let key = parts[1];
+            if self.reference(section, &Sp::new(format!("{}.{key}", section.prefixes()[0]), s.loc)).is_none() {
+                ok = false;
+                continue;
+            }
+            if !section.outputs().contains(&parts[2]) {
+                self.error(
+                    s.loc,
+                    format!(
+                        "`{whole}`: a {} has no output `{}`; it has {}",
+                        section.noun(),
+                        parts[2],
+                        section.outputs().iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                );
+                ok = false;
+                continue;
+            }
+            out.push_str(&self.out(section, key, parts[2]));
+        }
+        out.push_str(rest);
+        ok.then_some(out)
+    }
+
+    // ---- passes ------------------------------------------------------------------------
+
+    fn run(&mut self, root: &Node) {
+        if !matches!(root.value, super::node::Value::Map(_)) {
+            self.error(root.loc, "a blueprint is a mapping with at least `blueprint:` and `region:`");
+            return;
+        }
+        self.known_keys(root, TOP_KEYS, "the blueprint");
+        self.header(root);
+        self.first_pass(root);
+
+        if let Some(n) = root.get("network") {
+            self.network(n);
+        }
+        if let Some(n) = root.get("security_groups") {
+            for (key, node) in self.map_entries(n, "security groups") {
+                self.security_group(&key, node);
+            }
+        }
+        if let Some(n) = root.get("iam") {
+            if self.known_keys(n, IAM_KEYS, "`iam`") {
+                if let Some(roles) = n.get("roles") {
+                    for (key, node) in self.map_entries(roles, "roles") {
+                        if let Some(r) = self.read::<raw::Role>(node) {
+                            self.role(&key, r);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(n) = root.get("buckets") {
+            for (key, node) in self.map_entries(n, "buckets") {
+                if let Some(b) = self.read::<raw::Bucket>(node) {
+                    self.bucket(&key, &b, node.loc);
+                }
+            }
+        }
+        if let Some(n) = root.get("log_groups") {
+            for (key, node) in self.map_entries(n, "log groups") {
+                if let Some(lg) = self.read::<raw::LogGroup>(node) {
+                    self.log_group(
+                        &key,
+                        lg.name.as_ref(),
+                        lg.retention_days.as_ref(),
+                        lg.kms_key.clone(),
+                        &lg.tags,
+                        node.loc,
+                    );
+                }
+            }
+        }
+        if let Some(n) = root.get("trail") {
+            if let Some(t) = self.read::<raw::Trail>(n) {
+                self.trail(t, n.loc);
+            }
+        }
+        if let Some(n) = root.get("notifications") {
+            for (key, node) in self.map_entries(n, "notifications") {
+                if let Some(t) = self.read::<raw::Notification>(node) {
+                    self.notification(&key, t, node.loc);
+                }
+            }
+        }
+        if let Some(n) = root.get("detections") {
+            self.detections(n);
+        }
+        if let Some(n) = root.get("parameters") {
+            for (key, node) in self.map_entries(n, "parameters") {
+                if let Some(p) = self.read::<raw::Parameter>(node) {
+                    self.parameter(&key, p, node.loc);
+                }
+            }
+        }
+        if let Some(n) = root.get("secrets") {
+            for (key, node) in self.map_entries(n, "secrets") {
+                if let Some(s) = self.read::<raw::SecretDef>(node) {
+                    self.secret(&key, s, node.loc);
+                }
+            }
+        }
+        if let Some(n) = root.get("config") {
+            self.config(n);
+        }
+        if let Some(n) = root.get("hosts") {
+            for (key, node) in self.map_entries(n, "hosts") {
+                if let Some(h) = self.read::<raw::Host>(node) {
+                    self.host(&key, h, node.loc);
+                }
+            }
+        }
+        self.bucket_policies();
+        if let Some(n) = root.get("lint") {
+            self.lint(n);
+        }
+        self.outputs(root.get("outputs"));
+        if let Some(n) = root.get("moved") {
+            self.moved(n);
+        }
+        if let Some(n) = root.get("lab") {
+            self.lab(n);
+        }
+        if let Some(name) = &self.opts.inputs.lab {
+            self.lab.get_or_insert_with(Default::default).name = Some(name.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The sections lowering accepts and the ones the JSON Schema describes are written
+    /// twice (here and in `raw::Blueprint`): they must never drift apart.
+    #[test]
+    fn top_keys_are_the_schema_properties() {
+        let schema = crate::blueprint::schema();
+        let mut from_schema: Vec<&str> =
+            schema["properties"].as_object().expect("the schema has properties").keys().map(String::as_str).collect();
+        let mut here = super::TOP_KEYS.to_vec();
+        from_schema.sort_unstable();
+        here.sort_unstable();
+        assert_eq!(here, from_schema);
+    }
+}

@@ -1,0 +1,127 @@
+//! Where state lives and who holds it: the backend a run uses (`--state FILE`, `s3://`, the
+//! default `state/BLUEPRINT.json`), its lock, and the checks that state belongs here.
+
+use super::*;
+
+pub(super) fn state_path(g: &Global, blueprint_name: &str) -> PathBuf {
+    g.state.clone().unwrap_or_else(|| PathBuf::from("state").join(format!("{blueprint_name}.json")))
+}
+
+/// Where state lives: `--state s3://BUCKET/KEY` (team state), `--state FILE`, or
+/// `state/BLUEPRINT.json`.
+pub(super) type Store = Arc<dyn StateBackend>;
+
+pub(super) fn open_store(g: &Global, blueprint_name: &str, region: &str) -> Result<Store> {
+    let path = state_path(g, blueprint_name);
+    let text = path.to_string_lossy().to_string();
+    if text.starts_with("s3://") {
+        let opts = aws_options(g, region);
+        let s = runtime()?.block_on(crate::provider::aws::s3state::S3State::new(&text, &opts))?;
+        return Ok(Arc::new(s));
+    }
+    Ok(Arc::new(LocalState::new(path)))
+}
+
+pub(super) fn fetch_state(store: &Store, blueprint: &str, region: &str) -> Result<State> {
+    Ok(runtime()?.block_on(store.fetch())?.unwrap_or_else(|| State::new(blueprint, region)))
+}
+
+/// A lock this run holds; given back when dropped.
+pub(super) struct Held {
+    store: Store,
+    info: LockInfo,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Ok(mut f) = ON_ABORT.lock() {
+            *f = None;
+        }
+        if let Ok(rt) = runtime() {
+            let _ = rt.block_on(self.store.release(&self.info));
+        }
+    }
+}
+
+pub(super) fn hold(store: &Store, operation: &str, ui: &Ui) -> Result<Held> {
+    let acquired = runtime()?.block_on(store.acquire(operation)).map_err(lock_error)?;
+    if let Some(dead) = &acquired.broke {
+        ui.warn(&format!("broke the lock of {dead}: that process is no longer running on this host"));
+    }
+    let info = acquired.lock;
+    set_abort_cleanup(store, &info);
+    Ok(Held { store: store.clone(), info })
+}
+
+pub(super) fn lock_error(e: crate::state::StateError) -> anyhow::Error {
+    match &e {
+        crate::state::StateError::Locked { holder, .. } => {
+            let hint = if holder.holder_is_gone() {
+                format!("the holder (pid {}) is no longer running: if no other socform is at work, break the lock with `socform state unlock {}`", holder.pid, holder.id)
+            } else {
+                format!("wait for it to finish; if it died, break the lock with `socform state unlock {}`", holder.id)
+            };
+            anyhow!("{e}\n  {hint}")
+        }
+        _ => e.into(),
+    }
+}
+
+/// The state a command about state reads: the named blueprint's, `--state`, or the only
+/// file in `state/`.
+pub(super) fn pick_store(g: &Global, blueprint: Option<PathBuf>) -> Result<Store> {
+    if let Some(b) = blueprint {
+        let (name, region) = blueprint::header(&b)
+            .map_err(|d| anyhow!("{}", d.first().map(|d| d.message.clone()).unwrap_or_default()))?;
+        let name = match &g.lab {
+            Some(lab) => format!("{name}-{lab}"),
+            None => name,
+        };
+        return open_store(g, &name, &region);
+    }
+    if g.state.is_some() {
+        return open_store(g, "", g.region.as_deref().unwrap_or("us-east-1"));
+    }
+    let files: Vec<PathBuf> = std::fs::read_dir("state")
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect()
+        })
+        .unwrap_or_default();
+    match files.as_slice() {
+        [one] => Ok(Arc::new(LocalState::new(one))),
+        [] => bail!("no state found: name a blueprint or pass --state FILE"),
+        many => bail!(
+            "several state files in state/ ({}): name a blueprint or pass --state FILE",
+            many.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+pub(super) fn set_abort_cleanup(store: &Store, info: &LockInfo) {
+    let (store, info) = (store.clone(), info.clone());
+    if let Ok(mut f) = ON_ABORT.lock() {
+        *f = Some(Box::new(move || store.release_now(&info)));
+    }
+}
+
+/// Refuses state that belongs elsewhere: another blueprint, or another region (its resources
+/// would be left running and untracked there).
+pub(super) fn pin_state(state: &State, blueprint: &str, region: &str) -> Result<()> {
+    if state.serial == 0 {
+        return Ok(());
+    }
+    if state.blueprint != blueprint {
+        bail!(
+            "this state belongs to blueprint `{}`, not `{blueprint}`: nothing was read or changed; point --state at `{blueprint}`'s own state",
+            state.blueprint
+        );
+    }
+    if state.region != region {
+        bail!(
+            "this state records resources in region {}, and the blueprint now says {region}: nothing was read or changed; destroy in {} first (put the region back), or use another --state for {region}",
+            state.region,
+            state.region
+        );
+    }
+    Ok(())
+}
