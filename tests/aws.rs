@@ -19,6 +19,30 @@ fn actions(plan: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The provider's own refresh of `blueprint`'s state, called through the library against the
+/// lab's moto.
+fn refreshed(lab: &Lab, blueprint: &str) -> socform::state::Snapshot {
+    use socform::provider::Provider;
+    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
+    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    let opts = socform::provider::aws::AwsOptions {
+        region: "us-east-1".into(),
+        profile: None,
+        endpoint_url: Some(lab.moto.url()),
+        dependency_wait: Default::default(),
+    };
+    let state: socform::state::State =
+        serde_json::from_str(&std::fs::read_to_string(lab.state_path()).unwrap()).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let p = socform::provider::aws::AwsProvider::new(&opts).await;
+        p.refresh(blueprint, &state).await.unwrap()
+    })
+}
+
 #[test]
 fn every_kind_is_created_read_back_and_destroyed_without_leftovers() {
     let lab = Lab::new();
@@ -36,6 +60,20 @@ fn every_kind_is_created_read_back_and_destroyed_without_leftovers() {
     // Read back: a new plan, refreshed from AWS, sees nothing to do.
     let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    // One shape both ways: what refresh reads from AWS (the provider itself, through the
+    // library) has the shape of each kind's spec struct, the one lowering writes and the
+    // provider reads.
+    let snapshot = refreshed(&lab, "every-kind");
+    let mut kinds_checked = std::collections::BTreeSet::new();
+    for (address, live) in &snapshot.resources {
+        let live = live.as_ref().unwrap_or_else(|| panic!("{address} was not found"));
+        if let Err(e) = socform::model::spec::check_shape(address.kind(), &live.attributes) {
+            panic!("{address} as refreshed does not have the shape of its spec: {e}\n{:#?}", live.attributes);
+        }
+        kinds_checked.insert(address.kind());
+    }
+    assert_eq!(kinds_checked.len(), socform::model::Kind::ALL.len(), "every kind is in every-kind.yaml");
 
     // An independent listing finds the taggable resources with their tags.
     let owned = lab.owned("every-kind");

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::Attrs;
+use super::{Attrs, Kind};
 
 pub type Tags = BTreeMap<String, String>;
 
@@ -25,6 +25,41 @@ pub fn to_attrs<T: Serialize>(spec: &T) -> Attrs {
 /// Reads a spec back from attributes.
 pub fn from_attrs<T: DeserializeOwned>(attrs: &Attrs) -> Result<T, serde_json::Error> {
     serde_json::from_value(Value::Object(attrs.clone().into_iter().collect()))
+}
+
+/// Whether `attrs` has the shape of `kind`'s spec struct: every key a field of it, every
+/// value of the field's type. Lowering writes attributes through these structs and the
+/// provider reads them back through them; this is the check that what a refresh records has
+/// the same shape (the tests run it over every kind as read from AWS).
+pub fn check_shape(kind: Kind, attrs: &Attrs) -> Result<(), String> {
+    fn is<T: DeserializeOwned>(attrs: &Attrs) -> Result<(), String> {
+        from_attrs::<T>(attrs).map(|_| ()).map_err(|e| e.to_string())
+    }
+    match kind {
+        Kind::Vpc => is::<Vpc>(attrs),
+        Kind::Subnet => is::<Subnet>(attrs),
+        Kind::InternetGateway => is::<InternetGateway>(attrs),
+        Kind::RouteTable => is::<RouteTable>(attrs),
+        Kind::SecurityGroup => is::<SecurityGroup>(attrs),
+        Kind::SecurityGroupRule => is::<SecurityGroupRule>(attrs),
+        Kind::IamRole => is::<IamRole>(attrs),
+        Kind::InstanceProfile => is::<InstanceProfile>(attrs),
+        Kind::S3Bucket => is::<S3Bucket>(attrs),
+        Kind::S3BucketPolicy => is::<S3BucketPolicy>(attrs),
+        Kind::Trail => is::<Trail>(attrs),
+        Kind::LogGroup => is::<LogGroup>(attrs),
+        Kind::MetricFilter => is::<MetricFilter>(attrs),
+        Kind::Alarm => is::<Alarm>(attrs),
+        Kind::SnsTopic => is::<SnsTopic>(attrs),
+        Kind::SnsSubscription => is::<SnsSubscription>(attrs),
+        Kind::SsmParameter => is::<SsmParameter>(attrs),
+        Kind::Instance => is::<Instance>(attrs),
+        Kind::FlowLog => is::<FlowLog>(attrs),
+        Kind::ConfigRecorder => is::<ConfigRecorder>(attrs),
+        Kind::ConfigDeliveryChannel => is::<ConfigDeliveryChannel>(attrs),
+        Kind::ConfigRule => is::<ConfigRule>(attrs),
+        Kind::Secret => is::<Secret>(attrs),
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
