@@ -6,22 +6,10 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 use serde_json::Value;
 use support::proxy::{Faults, Injection, Proxy};
 use support::{aws_tool, text, Lab};
-
-fn reference(lab: &mut Lab) {
-    let original = std::fs::read_to_string("blueprints/soc-reference.yaml").unwrap();
-    lab.bp = PathBuf::from(lab.write("soc-reference.yaml", &original));
-    let scripts = lab.dir.path().join("scripts");
-    std::fs::create_dir_all(&scripts).unwrap();
-    for s in std::fs::read_dir("blueprints/scripts").unwrap() {
-        let s = s.unwrap().path();
-        std::fs::copy(&s, scripts.join(s.file_name().unwrap())).unwrap();
-    }
-}
 
 /// Detection name -> the links that failed.
 fn failed_links(report: &Value) -> BTreeMap<String, BTreeSet<String>> {
@@ -67,7 +55,7 @@ const ROUTINE: [&str; 9] = [
 #[test]
 fn wiring_passes_on_the_reference_lab_and_each_break_is_named() {
     let mut lab = Lab::new();
-    reference(&mut lab);
+    lab.reference();
     let moto = lab.moto.url();
 
     // Before anything is applied: a clear error, nothing read.

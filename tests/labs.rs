@@ -8,23 +8,11 @@ use std::path::PathBuf;
 
 use support::{aws_tool, text, Lab};
 
-/// The reference SOC (86 resources: hosts, a trail, nineteen detections, AWS Config).
-fn reference(lab: &mut Lab) {
-    let original = std::fs::read_to_string("blueprints/soc-reference.yaml").unwrap();
-    lab.bp = PathBuf::from(lab.write("soc-reference.yaml", &original));
-    let scripts = lab.dir.path().join("scripts");
-    std::fs::create_dir_all(&scripts).unwrap();
-    for s in std::fs::read_dir("blueprints/scripts").unwrap() {
-        let s = s.unwrap().path();
-        std::fs::copy(&s, scripts.join(s.file_name().unwrap())).unwrap();
-    }
-}
-
 #[test]
 fn an_expiring_lab_is_listed_priced_and_reaped_without_its_state() {
     let mut lab = Lab::new();
     let before = lab.inventory();
-    reference(&mut lab);
+    lab.reference();
     let moto = lab.moto.url();
     let out = lab.run(&moto, &["apply", "--auto-approve", "--expires-in", "3s"]);
     let err = text(&out.stderr);

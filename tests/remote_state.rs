@@ -24,18 +24,24 @@ fn socform(moto: &Moto, args: &[&str]) -> Output {
     c.args(args).output().unwrap()
 }
 
-#[test]
-fn apply_plan_and_destroy_through_s3_state_with_its_lock() {
+/// A moto with the `team-state` bucket, and the team blueprint applied with its state there.
+fn applied_team() -> (Moto, tempfile::TempDir, &'static str) {
     let moto = Moto::start();
     aws_tool(&moto, "us-east-1", &["create-bucket", "team-state"]);
     let dir = tempfile::tempdir().unwrap();
     let bp = dir.path().join("team.yaml");
     std::fs::write(&bp, BLUEPRINT).unwrap();
-    let bp = bp.to_str().unwrap();
     let url = "s3://team-state/envs/team.json";
-
-    let out = socform(&moto, &["apply", bp, "--state", url, "--auto-approve", "-q"]);
+    let out = socform(&moto, &["apply", bp.to_str().unwrap(), "--state", url, "--auto-approve", "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    (moto, dir, url)
+}
+
+#[test]
+fn apply_plan_and_destroy_through_s3_state_with_its_lock() {
+    let (moto, dir, url) = applied_team();
+    let bp = dir.path().join("team.yaml");
+    let bp = bp.to_str().unwrap();
     let stored: serde_json::Value =
         serde_json::from_str(&aws_tool(&moto, "us-east-1", &["get-object", "team-state", "envs/team.json"])).unwrap();
     assert!(stored["resources"].get("vpc.main").is_some(), "{stored}");
@@ -141,15 +147,9 @@ fn a_writer_working_from_stale_state_is_refused_and_only_one_run_gets_the_lock()
 #[test]
 fn state_reads_are_retried_like_every_other_call() {
     use support::proxy::{Faults, Injection, Proxy};
-    let moto = Moto::start();
-    aws_tool(&moto, "us-east-1", &["create-bucket", "team-state"]);
-    let dir = tempfile::tempdir().unwrap();
+    let (moto, dir, url) = applied_team();
     let bp = dir.path().join("team.yaml");
-    std::fs::write(&bp, BLUEPRINT).unwrap();
     let bp = bp.to_str().unwrap();
-    let url = "s3://team-state/envs/team.json";
-    let out = socform(&moto, &["apply", bp, "--state", url, "--auto-approve", "-q"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
 
     let proxy = Proxy::start(moto.port, std::time::Duration::ZERO, Faults::default(), 1);
     proxy.inject(Injection {

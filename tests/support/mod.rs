@@ -252,6 +252,20 @@ impl Lab {
         serde_json::from_str(&aws_tool(&self.moto, "us-east-1", &["list", blueprint])).unwrap()
     }
 
+    /// The reference SOC (blueprints/soc-reference.yaml: 86 resources, hosts, a trail,
+    /// nineteen detections, AWS Config) with its scripts, as the lab's blueprint.
+    #[allow(dead_code)]
+    pub fn reference(&mut self) {
+        let original = std::fs::read_to_string("blueprints/soc-reference.yaml").unwrap();
+        self.bp = PathBuf::from(self.write("soc-reference.yaml", &original));
+        let scripts = self.dir.path().join("scripts");
+        std::fs::create_dir_all(&scripts).unwrap();
+        for s in std::fs::read_dir("blueprints/scripts").unwrap() {
+            let s = s.unwrap().path();
+            std::fs::copy(&s, scripts.join(s.file_name().unwrap())).unwrap();
+        }
+    }
+
     /// Copies a fixture blueprint (and its scripts) into the lab, optionally edited.
     pub fn blueprint(&self, fixture: &str, edit: impl Fn(String) -> String) -> String {
         let src = Path::new("tests/fixtures").join(fixture);
