@@ -402,20 +402,24 @@ impl Cond<'_> {
         self.tokens.get(self.pos).map(String::as_str)
     }
     fn or(&mut self) -> Result<Expr, String> {
-        let mut v = vec![self.and()?];
-        while self.peek() == Some("or") {
-            self.pos += 1;
-            v.push(self.and()?);
-        }
-        Ok(if v.len() == 1 { v.remove(0) } else { Expr::Or(v) })
+        self.chain("or", Self::and, Expr::Or)
     }
     fn and(&mut self) -> Result<Expr, String> {
-        let mut v = vec![self.not()?];
-        while self.peek() == Some("and") {
+        self.chain("and", Self::not, Expr::And)
+    }
+    /// `next (word next)*`, one operand kept as it is.
+    fn chain(
+        &mut self,
+        word: &str,
+        next: fn(&mut Self) -> Result<Expr, String>,
+        all: fn(Vec<Expr>) -> Expr,
+    ) -> Result<Expr, String> {
+        let mut v = vec![next(self)?];
+        while self.peek() == Some(word) {
             self.pos += 1;
-            v.push(self.not()?);
+            v.push(next(self)?);
         }
-        Ok(if v.len() == 1 { v.remove(0) } else { Expr::And(v) })
+        Ok(if v.len() == 1 { v.remove(0) } else { all(v) })
     }
     fn not(&mut self) -> Result<Expr, String> {
         if self.peek() == Some("not") {

@@ -95,15 +95,18 @@ impl Coverage {
 }
 
 impl Report {
+    /// " (wiring only)" when the drill sent nothing.
+    fn scope(&self) -> &'static str {
+        if self.wiring_only {
+            " (wiring only)"
+        } else {
+            ""
+        }
+    }
+
     pub fn human(&self) -> String {
-        let mut out = format!(
-            "drill {} of {} in account {}, {}{}\n",
-            self.drill_id,
-            self.blueprint,
-            self.account,
-            self.region,
-            if self.wiring_only { " (wiring only)" } else { "" }
-        );
+        let (id, bp, account, region) = (&self.drill_id, &self.blueprint, &self.account, &self.region);
+        let mut out = format!("drill {id} of {bp} in account {account}, {region}{}\n", self.scope());
         for d in &self.detections {
             let _ = writeln!(out, "\n{} {}", if d.failed() { "FAIL" } else { "ok  " }, d.name);
             for l in &d.links {
@@ -127,13 +130,10 @@ impl Report {
 
     pub fn markdown(&self) -> String {
         let (p, f, s) = self.counts();
+        let (id, bp, account, region) = (&self.drill_id, &self.blueprint, &self.account, &self.region);
         let mut out = format!(
-            "### socform drill: `{}`\n\nAccount `{}`, region `{}`, drill `{}`{}. Links: {p} passed, {f} failed, {s} skipped.\n\n| Detection | Link | Result | Detail |\n|---|---|---|---|\n",
-            self.blueprint,
-            self.account,
-            self.region,
-            self.drill_id,
-            if self.wiring_only { " (wiring only)" } else { "" }
+            "### socform drill: `{bp}`\n\nAccount `{account}`, region `{region}`, drill `{id}`{}. Links: {p} passed, {f} failed, {s} skipped.\n\n| Detection | Link | Result | Detail |\n|---|---|---|---|\n",
+            self.scope()
         );
         for d in &self.detections {
             for l in &d.links {

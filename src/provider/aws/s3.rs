@@ -219,25 +219,16 @@ impl AwsProvider {
                 Err(ProviderError::NotFound(_)) => return Ok(()),
                 other => other?,
             };
-            let mut ids: Vec<ObjectIdentifier> = Vec::new();
-            for v in page.versions() {
-                ids.push(
-                    ObjectIdentifier::builder()
-                        .key(v.key().unwrap_or_default())
-                        .set_version_id(v.version_id().map(str::to_string))
-                        .build()
-                        .expect("key set"),
-                );
-            }
-            for m in page.delete_markers() {
-                ids.push(
-                    ObjectIdentifier::builder()
-                        .key(m.key().unwrap_or_default())
-                        .set_version_id(m.version_id().map(str::to_string))
-                        .build()
-                        .expect("key set"),
-                );
-            }
+            let object = |key: Option<&str>, version: Option<&str>| {
+                ObjectIdentifier::builder()
+                    .key(key.unwrap_or_default())
+                    .set_version_id(version.map(str::to_string))
+                    .build()
+                    .expect("key set")
+            };
+            let mut ids: Vec<ObjectIdentifier> =
+                page.versions().iter().map(|v| object(v.key(), v.version_id())).collect();
+            ids.extend(page.delete_markers().iter().map(|m| object(m.key(), m.version_id())));
             for chunk in ids.chunks(1000) {
                 self.s3
                     .delete_objects()

@@ -149,23 +149,19 @@ impl AwsProvider {
         id: &str,
         running: bool,
     ) -> Result<(), ProviderError> {
-        if running {
+        let want = if running {
             self.ec2.start_instances().instance_ids(id).send().await.aws()?;
-            self.ec2
-                .wait_until_instance_running()
-                .instance_ids(id)
-                .wait(INSTANCE_WAIT)
-                .await
-                .map_err(|e| ProviderError::Fatal(format!("{address}: instance {id} did not reach `running`: {e}")))?;
+            "running"
         } else {
             self.ec2.stop_instances().instance_ids(id).send().await.aws()?;
-            self.ec2
-                .wait_until_instance_stopped()
-                .instance_ids(id)
-                .wait(INSTANCE_WAIT)
-                .await
-                .map_err(|e| ProviderError::Fatal(format!("{address}: instance {id} did not reach `stopped`: {e}")))?;
-        }
+            "stopped"
+        };
+        let waited = if running {
+            self.ec2.wait_until_instance_running().instance_ids(id).wait(INSTANCE_WAIT).await.map(|_| ())
+        } else {
+            self.ec2.wait_until_instance_stopped().instance_ids(id).wait(INSTANCE_WAIT).await.map(|_| ())
+        };
+        waited.map_err(|e| ProviderError::Fatal(format!("{address}: instance {id} did not reach `{want}`: {e}")))?;
         Ok(())
     }
 }

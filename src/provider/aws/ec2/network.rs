@@ -64,22 +64,9 @@ impl AwsProvider {
 
     pub(super) async fn vpc_dns_state(&self, id: &str) -> Result<(bool, bool), ProviderError> {
         use aws_sdk_ec2::types::VpcAttributeName;
-        let s = self
-            .ec2
-            .describe_vpc_attribute()
-            .vpc_id(id)
-            .attribute(VpcAttributeName::EnableDnsSupport)
-            .send()
-            .await
-            .aws()?;
-        let h = self
-            .ec2
-            .describe_vpc_attribute()
-            .vpc_id(id)
-            .attribute(VpcAttributeName::EnableDnsHostnames)
-            .send()
-            .await
-            .aws()?;
+        let ask = |attribute| self.ec2.describe_vpc_attribute().vpc_id(id).attribute(attribute).send();
+        let s = ask(VpcAttributeName::EnableDnsSupport).await.aws()?;
+        let h = ask(VpcAttributeName::EnableDnsHostnames).await.aws()?;
         Ok((
             s.enable_dns_support().and_then(|v| v.value()).unwrap_or(false),
             h.enable_dns_hostnames().and_then(|v| v.value()).unwrap_or(false),
