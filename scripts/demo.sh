@@ -58,5 +58,10 @@ step "what was built (state list)"
 step "plan again: AWS matches the blueprint"
 "$socform" plan "$blueprint" --state "$state" --detailed-exitcode -v
 
+if grep -q '^detections:' "$blueprint"; then
+    step "drill: each detection's path checked link by link (what moto can answer; see README)"
+    "$socform" drill "$blueprint" --state "$state" --wiring-only | tail -n 9
+fi
+
 step "destroy, and look for anything left"
 "$socform" destroy "$blueprint" --state "$state" --auto-approve 2>&1 | tail -2
