@@ -1,7 +1,7 @@
 //! `socform drill` against moto: the reference lab's wiring passes; hand-made breaks (made with
 //! boto3, never socform) are each named at the link they break; what moto cannot produce (a
-//! trail's delivery error, a subscription pending confirmation) comes from recorded AWS answers
-//! through the test proxy; and the live part writes its marked event and cleans up after itself.
+//! trail's delivery error, a subscription pending confirmation) is answered by the test proxy
+//! in AWS's wire format, written by hand from the API references; and the live part writes its marked event and cleans up after itself.
 
 mod support;
 
@@ -193,9 +193,10 @@ detections:
 "#;
 
 /// A trail that cannot deliver and an email nobody confirmed: moto produces neither, so the
-/// proxy answers GetTrailStatus and ListSubscriptionsByTopic with AWS's own answers for them.
+/// proxy answers GetTrailStatus and ListSubscriptionsByTopic as AWS does in those cases (answers
+/// written by hand in AWS's wire format, not captured from a live account).
 #[test]
-fn a_delivery_error_and_a_pending_subscription_are_named_from_recorded_answers() {
+fn a_delivery_error_and_a_pending_subscription_are_named_from_hand_written_aws_answers() {
     let lab = Lab::new();
     let bp = lab.write("drill-small.yaml", SMALL);
     let out = lab.socform(&["apply", &bp, "--auto-approve", "-q"]);

@@ -1,6 +1,6 @@
-//! Every link's verdict. The answers below are shaped after what AWS returns (recorded from
-//! the API references' examples): a delivery error as GetTrailStatus reports it, and a pending
-//! email subscription, whose SubscriptionArn AWS gives as `PendingConfirmation`.
+//! Every link's verdict. The answers below are written in the shapes the API references give
+//! (not captured from a live account): a delivery error as GetTrailStatus reports it, and a
+//! pending email subscription, whose SubscriptionArn AWS gives as `PendingConfirmation`.
 
 use super::*;
 
