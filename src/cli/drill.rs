@@ -91,7 +91,7 @@ pub fn drill(g: &Global, args: DrillArgs, ui: &Ui) -> Result<u8> {
     let wanted = targets(&loaded, &state, &args.detections)?;
     let ready: Vec<Target> = wanted.iter().filter_map(|(_, t)| t.as_ref().ok().cloned()).collect();
     let observed = rt.block_on(aws.drill_observe(&ready))?;
-    let now = now_secs();
+    let now = now_secs() as i64;
     let mut seen: BTreeMap<String, (Target, Observed)> =
         ready.into_iter().zip(observed).map(|(t, o)| (t.detection.clone(), (t, o))).collect();
     let drill_id = format!("socform-drill-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
@@ -160,10 +160,6 @@ pub fn drill(g: &Global, args: DrillArgs, ui: &Ui) -> Result<u8> {
     Ok(if report.failed() { 1 } else { 0 })
 }
 
-fn now_secs() -> i64 {
-    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-}
-
 /// The live part: one marked event per detection, then polling until each metric has its
 /// datapoint and each alarm has gone to ALARM, or the timeout. Ctrl-C stops the wait; the
 /// drill's log streams are deleted in every case.
@@ -176,7 +172,7 @@ async fn live_links(
     // Ctrl-C now stops the wait instead of the process, so the streams are always deleted.
     EXECUTING.store(true, Ordering::SeqCst);
     let started = SystemTime::now();
-    let stamp = crate::model::rfc3339(now_secs() as u64);
+    let stamp = crate::model::rfc3339(now_secs());
     let mut out: BTreeMap<usize, Vec<Link>> = BTreeMap::new();
     let mut streams = BTreeSet::new();
     // (index, target, alarm state before, datapoint seen, alarm fired)

@@ -30,10 +30,6 @@ struct LabRow {
     expired: bool,
 }
 
-fn now_secs() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
 /// Whether a lab's expiry has passed (`never`, absent or unreadable: it has not).
 fn is_expired(labels: &BTreeMap<String, String>, now: u64) -> bool {
     labels.get(TAG_EXPIRES_AT).and_then(|t| crate::model::parse_rfc3339(t)).is_some_and(|t| t <= now)

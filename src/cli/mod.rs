@@ -934,7 +934,7 @@ fn lab_labels(
     expires_in: Option<&str>,
 ) -> Result<std::collections::BTreeMap<String, String>> {
     use crate::model::{TAG_EXPIRES_AT, TAG_OWNER};
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let now = now_secs();
     let after = match expires_in {
         Some(e) => Some(crate::model::parse_duration(e).map_err(|m| anyhow!("--expires-in: {m}"))?),
         None => model.lab.as_ref().and_then(|l| l.expires_after_secs),
@@ -980,6 +980,11 @@ fn plan_options(select: &Select, destroy: bool) -> Result<PlanOptions> {
 /// The one async runtime of the process, made on first use. One runtime for everything, so
 /// that an SDK client (and its connection pool) is never used from a runtime other than the
 /// one that built it.
+/// Seconds since the Unix epoch (0 if the clock is before it).
+fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
 /// `--timeout`: a duration such as `90s`, `10m` or `1h`.
 fn parse_timeout(s: &str) -> std::result::Result<Duration, String> {
     crate::model::parse_duration(s).map(Duration::from_secs)
