@@ -12,9 +12,9 @@
 //!
 //! It reports; it never adopts or deletes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use aws_sdk_resourcegroupstagging::types::TagFilter;
+use aws_sdk_resourcegroupstagging::types::{ResourceTagMapping, TagFilter};
 
 use super::{AwsProvider, Classify, ANY_LINEAGE, TAG_ADDRESS, TAG_BLUEPRINT, TAG_LINEAGE};
 use crate::address::Address;
@@ -27,33 +27,49 @@ use crate::state::State;
 const LISTED_SERVICES: &[&str] = &["iam", "cloudtrail", "config"];
 
 impl AwsProvider {
+    /// Everything in this region's tagging index tagged `socform:blueprint` (any value, or
+    /// `blueprint`'s): one paginated GetResources, a hundred a page.
+    async fn tagged(&self, blueprint: Option<&str>) -> Result<Vec<ResourceTagMapping>, ProviderError> {
+        let filter = TagFilter::builder().key(TAG_BLUEPRINT).set_values(blueprint.map(|b| vec![b.to_string()])).build();
+        let mut found = Vec::new();
+        let mut pages =
+            self.tagging.get_resources().tag_filters(filter).resources_per_page(100).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            found.extend(page.aws()?.resource_tag_mapping_list().iter().cloned());
+        }
+        Ok(found)
+    }
+
+    /// The kinds of everything tagged for `blueprint` in this region's tagging index (one
+    /// paginated call). The index misses what it does not cover (IAM, CloudTrail, Config,
+    /// security-group rules on moto) and what was made seconds ago, which is why it only adds
+    /// to what the blueprint and state already want.
+    pub(super) async fn indexed_kinds(&self, blueprint: &str) -> Result<BTreeSet<Kind>, ProviderError> {
+        Ok(self.tagged(Some(blueprint)).await?.iter().filter_map(|m| kind_of_arn(m.resource_arn()?)).collect())
+    }
+
     /// Every (blueprint, lineage) in the tagging index of this region.
     pub(super) async fn lab_index(&self) -> Result<Vec<crate::provider::LabIndex>, ProviderError> {
         let mut labs: BTreeMap<(String, String), crate::provider::LabIndex> = BTreeMap::new();
-        let filter = TagFilter::builder().key(TAG_BLUEPRINT).build();
-        let mut pages = self.tagging.get_resources().tag_filters(filter).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            for m in page.aws()?.resource_tag_mapping_list() {
-                let tags: BTreeMap<&str, &str> = m.tags().iter().map(|t| (t.key(), t.value())).collect();
-                let (Some(bp), Some(lineage)) = (tags.get(TAG_BLUEPRINT), tags.get(TAG_LINEAGE)) else { continue };
-                let lab =
-                    labs.entry((bp.to_string(), lineage.to_string())).or_insert_with(|| crate::provider::LabIndex {
-                        blueprint: bp.to_string(),
-                        lineage: lineage.to_string(),
-                        labels: BTreeMap::new(),
-                        indexed: Vec::new(),
-                    });
-                let address = tags.get(TAG_ADDRESS).and_then(|a| Address::parse(a).ok());
-                lab.indexed.push((address, m.resource_arn().unwrap_or_default().to_string()));
-                for (k, v) in tags.iter().filter(|(k, _)| k.starts_with("socform:")) {
-                    if [TAG_BLUEPRINT, TAG_LINEAGE, TAG_ADDRESS].contains(k) {
-                        continue;
-                    }
-                    let e = lab.labels.entry(k.to_string()).or_insert_with(|| v.to_string());
-                    // RFC 3339 times in UTC compare as text; `never` sorts after every digit.
-                    if *k == crate::model::TAG_EXPIRES_AT && v > &e.as_str() {
-                        *e = v.to_string();
-                    }
+        for m in &self.tagged(None).await? {
+            let tags: BTreeMap<&str, &str> = m.tags().iter().map(|t| (t.key(), t.value())).collect();
+            let (Some(bp), Some(lineage)) = (tags.get(TAG_BLUEPRINT), tags.get(TAG_LINEAGE)) else { continue };
+            let lab = labs.entry((bp.to_string(), lineage.to_string())).or_insert_with(|| crate::provider::LabIndex {
+                blueprint: bp.to_string(),
+                lineage: lineage.to_string(),
+                labels: BTreeMap::new(),
+                indexed: Vec::new(),
+            });
+            let address = tags.get(TAG_ADDRESS).and_then(|a| Address::parse(a).ok());
+            lab.indexed.push((address, m.resource_arn().unwrap_or_default().to_string()));
+            for (k, v) in tags.iter().filter(|(k, _)| k.starts_with("socform:")) {
+                if [TAG_BLUEPRINT, TAG_LINEAGE, TAG_ADDRESS].contains(k) {
+                    continue;
+                }
+                let e = lab.labels.entry(k.to_string()).or_insert_with(|| v.to_string());
+                // RFC 3339 times in UTC compare as text; `never` sorts after every digit.
+                if *k == crate::model::TAG_EXPIRES_AT && v > &e.as_str() {
+                    *e = v.to_string();
                 }
             }
         }
@@ -74,29 +90,25 @@ impl AwsProvider {
         };
 
         // 1. Everything tagged for the blueprint, confirmed by its service.
-        let filter = TagFilter::builder().key(TAG_BLUEPRINT).values(blueprint).build();
-        let mut pages = self.tagging.get_resources().tag_filters(filter).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            for m in page.aws()?.resource_tag_mapping_list() {
-                let arn = m.resource_arn().unwrap_or_default();
-                let tag = |k: &str| m.tags().iter().find(|t| t.key() == k).map(|t| t.value().to_string());
-                if tag(TAG_BLUEPRINT).as_deref() != Some(blueprint) {
-                    continue;
-                }
-                let Some((service, resource)) = split_arn(arn) else { continue };
-                if LISTED_SERVICES.contains(&service) {
-                    continue;
-                }
-                let Some(what) = self.confirm(service, resource, arn).await? else { continue };
-                // No lineage tag at all: tagged to look like this blueprint's, by hand or by
-                // a socform from before lineage tags.
-                let other_lineage = match tag(TAG_LINEAGE) {
-                    Some(l) => (l != lineage).then_some(l),
-                    None => Some(String::new()),
-                };
-                let address = tag(TAG_ADDRESS).and_then(|a| Address::parse(&a).ok());
-                keep(Leftover { address, what, id: arn.to_string(), other_lineage });
+        for m in &self.tagged(Some(blueprint)).await? {
+            let arn = m.resource_arn().unwrap_or_default();
+            let tag = |k: &str| m.tags().iter().find(|t| t.key() == k).map(|t| t.value().to_string());
+            if tag(TAG_BLUEPRINT).as_deref() != Some(blueprint) {
+                continue;
             }
+            let Some((service, resource)) = split_arn(arn) else { continue };
+            if LISTED_SERVICES.contains(&service) {
+                continue;
+            }
+            let Some(what) = self.confirm(service, resource, arn).await? else { continue };
+            // No lineage tag at all: tagged to look like this blueprint's, by hand or by
+            // a socform from before lineage tags.
+            let other_lineage = match tag(TAG_LINEAGE) {
+                Some(l) => (l != lineage).then_some(l),
+                None => Some(String::new()),
+            };
+            let address = tag(TAG_ADDRESS).and_then(|a| Address::parse(&a).ok());
+            keep(Leftover { address, what, id: arn.to_string(), other_lineage });
         }
 
         // 2. IAM and CloudTrail, through their own listings (any lineage).
@@ -280,6 +292,33 @@ impl AwsProvider {
             _ => true,
         })
     }
+}
+
+/// The kind of resource an ARN from the tagging index names, where socform makes that kind.
+fn kind_of_arn(arn: &str) -> Option<Kind> {
+    let (service, resource) = split_arn(arn)?;
+    let rtype = resource.split(['/', ':']).next().unwrap_or(resource);
+    Some(match (service, rtype) {
+        ("ec2", "vpc") => Kind::Vpc,
+        ("ec2", "subnet") => Kind::Subnet,
+        ("ec2", "internet-gateway") => Kind::InternetGateway,
+        ("ec2", "route-table") => Kind::RouteTable,
+        ("ec2", "security-group") => Kind::SecurityGroup,
+        ("ec2", "security-group-rule") => Kind::SecurityGroupRule,
+        ("ec2", "instance") => Kind::Instance,
+        ("ec2", "vpc-flow-log" | "flow-logs") => Kind::FlowLog,
+        ("iam", "role") => Kind::IamRole,
+        ("iam", "instance-profile") => Kind::InstanceProfile,
+        ("s3", _) => Kind::S3Bucket,
+        ("cloudtrail", "trail") => Kind::Trail,
+        ("logs", "log-group") => Kind::LogGroup,
+        ("cloudwatch", "alarm") => Kind::Alarm,
+        ("sns", _) => Kind::SnsTopic,
+        ("ssm", "parameter") => Kind::SsmParameter,
+        ("secretsmanager", "secret") => Kind::Secret,
+        ("config", "config-rule") => Kind::ConfigRule,
+        _ => return None,
+    })
 }
 
 /// `arn:partition:service:region:account:resource` -> (service, resource).

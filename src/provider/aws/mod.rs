@@ -143,22 +143,6 @@ impl AwsProvider {
         Ok(snap)
     }
 
-    /// The kinds of everything tagged for `blueprint` in this region's tagging index (one
-    /// paginated call). The index misses what it does not cover (IAM, CloudTrail, Config,
-    /// security-group rules on moto) and what was made seconds ago, which is why it only adds
-    /// to what the blueprint and state already want.
-    async fn indexed_kinds(&self, blueprint: &str) -> Result<BTreeSet<Kind>, ProviderError> {
-        let filter =
-            aws_sdk_resourcegroupstagging::types::TagFilter::builder().key(TAG_BLUEPRINT).values(blueprint).build();
-        let mut kinds = BTreeSet::new();
-        let mut pages =
-            self.tagging.get_resources().tag_filters(filter).resources_per_page(100).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            kinds.extend(page.aws()?.resource_tag_mapping_list().iter().filter_map(|m| kind_of_arn(m.resource_arn()?)));
-        }
-        Ok(kinds)
-    }
-
     async fn create_kind(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
         match req.address.kind().family() {
             Family::Ec2 => self.create_ec2(req).await,
@@ -304,34 +288,6 @@ impl Want {
     pub(super) fn any(&self, kinds: &[Kind]) -> bool {
         kinds.iter().any(|k| self.0.contains(k))
     }
-}
-
-/// The kind of resource an ARN from the tagging index names, where socform makes that kind.
-fn kind_of_arn(arn: &str) -> Option<Kind> {
-    let mut parts = arn.splitn(6, ':');
-    let (service, resource) = (parts.nth(2)?, parts.nth(2)?);
-    let rtype = resource.split(['/', ':']).next().unwrap_or(resource);
-    Some(match (service, rtype) {
-        ("ec2", "vpc") => Kind::Vpc,
-        ("ec2", "subnet") => Kind::Subnet,
-        ("ec2", "internet-gateway") => Kind::InternetGateway,
-        ("ec2", "route-table") => Kind::RouteTable,
-        ("ec2", "security-group") => Kind::SecurityGroup,
-        ("ec2", "security-group-rule") => Kind::SecurityGroupRule,
-        ("ec2", "instance") => Kind::Instance,
-        ("ec2", "vpc-flow-log" | "flow-logs") => Kind::FlowLog,
-        ("iam", "role") => Kind::IamRole,
-        ("iam", "instance-profile") => Kind::InstanceProfile,
-        ("s3", _) => Kind::S3Bucket,
-        ("cloudtrail", "trail") => Kind::Trail,
-        ("logs", "log-group") => Kind::LogGroup,
-        ("cloudwatch", "alarm") => Kind::Alarm,
-        ("sns", _) => Kind::SnsTopic,
-        ("ssm", "parameter") => Kind::SsmParameter,
-        ("secretsmanager", "secret") => Kind::Secret,
-        ("config", "config-rule") => Kind::ConfigRule,
-        _ => return None,
-    })
 }
 
 /// Counts API calls for `-v` and the API-economy benchmarks: one per execution of an
@@ -695,10 +651,13 @@ impl Provider for AwsProvider {
         wanted.extend(state.resources.keys().map(Address::kind));
         // The index can only add kinds: when the blueprint and state want every kind, it
         // would be a call for nothing.
-        if Want::closed(wanted.clone()).0.len() < Kind::ALL.len() {
-            wanted.extend(self.indexed_kinds(blueprint).await?);
+        let mut want = Want::closed(wanted);
+        if want.0.len() < Kind::ALL.len() {
+            let mut more = want.0;
+            more.extend(self.indexed_kinds(blueprint).await?);
+            want = Want::closed(more);
         }
-        self.refresh_with(blueprint, state, &Want::closed(wanted)).await
+        self.refresh_with(blueprint, state, &want).await
     }
 
     async fn create(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
