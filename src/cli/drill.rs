@@ -194,6 +194,11 @@ async fn live_links(
             Err(e) => links.push(Link::fail("synthetic-event", format!("PutLogEvents into {group} failed: {e}"))),
         }
     }
+    /// Whether the alarm link needs no more asking: it fired, it was in ALARM before the
+    /// event, or the endpoint keeps no alarm history.
+    fn alarm_settled(errors: &BTreeMap<(usize, &str), ProviderError>, i: usize, before: &str, fired: bool) -> bool {
+        fired || before == "ALARM" || matches!(errors.get(&(i, "alarm-state")), Some(ProviderError::Unsupported(_)))
+    }
     let deadline = std::time::Instant::now() + args.timeout;
     // The last error of each (detection, link); an endpoint without the API is said once.
     let mut errors: BTreeMap<(usize, &str), ProviderError> = BTreeMap::new();
@@ -207,8 +212,7 @@ async fn live_links(
                     }
                 }
             }
-            let unsupported = matches!(errors.get(&(*i, "alarm-state")), Some(ProviderError::Unsupported(_)));
-            if !*fired && before != "ALARM" && !unsupported {
+            if !alarm_settled(&errors, *i, before, *fired) {
                 match aws.drill_alarm_fired(&t.alarm.alarm_name, started).await {
                     Ok(f) => *fired = f,
                     Err(e) => {
@@ -217,10 +221,7 @@ async fn live_links(
                 }
             }
         }
-        let done = waiting.iter().all(|(i, _, before, d, f)| {
-            let unsupported = matches!(errors.get(&(*i, "alarm-state")), Some(ProviderError::Unsupported(_)));
-            d.is_some() && (*f || before == "ALARM" || unsupported)
-        });
+        let done = waiting.iter().all(|(i, _, before, d, f)| d.is_some() && alarm_settled(&errors, *i, before, *f));
         if done || std::time::Instant::now() >= deadline || STOP.load(Ordering::SeqCst) {
             break;
         }
