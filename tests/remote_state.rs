@@ -141,24 +141,29 @@ fn a_writer_working_from_stale_state_is_refused_and_only_one_run_gets_the_lock()
     });
 }
 
+/// S3's answer when asked to slow down, to the next three reads of an object.
+fn slow_down_three_times() -> support::proxy::Injection {
+    support::proxy::Injection {
+    needle: "x-id=GetObject",
+    times: 3,
+    status: "503 Slow Down",
+    content_type: "application/xml",
+    body: "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>proxy</RequestId></Error>",
+}
+}
+
 /// The S3 state backend shares the provider's SDK configuration, retry settings included:
 /// three throttled reads of the state object in a row (more than the SDK's default of three
 /// attempts allows) are retried through, as every provider call is.
 #[test]
 fn state_reads_are_retried_like_every_other_call() {
-    use support::proxy::{Faults, Injection, Proxy};
+    use support::proxy::{Faults, Proxy};
     let (moto, dir, url) = applied_team();
     let bp = dir.path().join("team.yaml");
     let bp = bp.to_str().unwrap();
 
     let proxy = Proxy::start(moto.port, std::time::Duration::ZERO, Faults::default(), 1);
-    proxy.inject(Injection {
-        needle: "x-id=GetObject",
-        times: 3,
-        status: "503 Slow Down",
-        content_type: "application/xml",
-        body: "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>proxy</RequestId></Error>",
-    });
+    proxy.inject(slow_down_three_times());
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("socform"));
     aws_env(&mut c, &moto);
     let out = c
@@ -174,13 +179,7 @@ fn state_reads_are_retried_like_every_other_call() {
     );
     // And the setting is the one socform documents: with AWS_MAX_ATTEMPTS=3, three throttles
     // are one too many, and the run stops with the error.
-    proxy.inject(Injection {
-        needle: "x-id=GetObject",
-        times: 3,
-        status: "503 Slow Down",
-        content_type: "application/xml",
-        body: "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>proxy</RequestId></Error>",
-    });
+    proxy.inject(slow_down_three_times());
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("socform"));
     aws_env(&mut c, &moto);
     let out = c
