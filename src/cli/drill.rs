@@ -53,7 +53,6 @@ fn targets(loaded: &Loaded, state: &State, only: &[String]) -> Result<Vec<(Strin
             let (samples_match, samples_no_match) = crate::detect::samples(d);
             Ok(Target {
                 detection: d.name.clone(),
-                severity: d.severity.clone(),
                 trail: trail_into(state, &filter.log_group_name),
                 filter,
                 alarm,

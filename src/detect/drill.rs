@@ -23,7 +23,6 @@ use crate::model::spec;
 #[derive(Debug, Clone)]
 pub struct Target {
     pub detection: String,
-    pub severity: String,
     /// The trail the blueprint makes to deliver into the filter's log group, if any.
     pub trail: Option<String>,
     pub filter: spec::MetricFilter,

@@ -10,7 +10,6 @@ const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:lab-critical";
 fn target() -> Target {
     Target {
         detection: "root-account-usage".into(),
-        severity: "critical".into(),
         trail: Some("lab".into()),
         filter: spec::MetricFilter {
             log_group_name: "lab-trail".into(),
