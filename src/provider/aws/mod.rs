@@ -97,12 +97,7 @@ impl AwsProvider {
         Self {
             ec2: client!(aws_sdk_ec2, "ec2"),
             iam: client!(aws_sdk_iam, "iam"),
-            s3: aws_sdk_s3::Client::from_conf(
-                aws_sdk_s3::config::Builder::from(&conf)
-                    .force_path_style(opts.endpoint_url.is_some())
-                    .interceptor(counter("s3"))
-                    .build(),
-            ),
+            s3: aws_sdk_s3::Client::from_conf(s3_config(&conf, opts).interceptor(counter("s3")).build()),
             cloudtrail: client!(aws_sdk_cloudtrail, "cloudtrail"),
             logs: client!(aws_sdk_cloudwatchlogs, "logs"),
             cloudwatch: client!(aws_sdk_cloudwatch, "cloudwatch"),
@@ -344,11 +339,10 @@ pub async fn sdk_config(opts: &AwsOptions) -> aws_config::SdkConfig {
     conf
 }
 
-/// An S3 client; path-style addressing against an emulator or endpoint given by URL.
-pub fn s3_client(conf: &aws_config::SdkConfig, opts: &AwsOptions) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(conf).force_path_style(opts.endpoint_url.is_some()).build(),
-    )
+/// The S3 client configuration for these options: path-style addressing against an emulator
+/// or endpoint given by URL.
+pub fn s3_config(conf: &aws_config::SdkConfig, opts: &AwsOptions) -> aws_sdk_s3::config::Builder {
+    aws_sdk_s3::config::Builder::from(conf).force_path_style(opts.endpoint_url.is_some())
 }
 
 /// Attempts per call (the SDK retries throttling and transient errors with backoff):

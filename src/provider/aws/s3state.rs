@@ -47,7 +47,12 @@ impl S3State {
             message: "a remote state is named `s3://BUCKET/KEY`".into(),
         })?;
         let conf = super::sdk_config(opts).await;
-        Ok(Self { client: super::s3_client(&conf, opts), bucket, key, etag: Mutex::new(None) })
+        Ok(Self {
+            client: aws_sdk_s3::Client::from_conf(super::s3_config(&conf, opts).build()),
+            bucket,
+            key,
+            etag: Mutex::new(None),
+        })
     }
 
     fn url(&self, key: &str) -> PathBuf {
