@@ -36,6 +36,10 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
 export SOCFORM_DEPENDENCY_WAIT_SECONDS=10
+# moto has no Security Hub standards API and no Logs Insights saved queries: the reference lab
+# enables Security Hub with no standard and saves no query (see README, "Compatibility").
+export SOCFORM_VAR_securityhub_standards=
+export SOCFORM_VAR_investigation_queries=false
 unset AWS_PROFILE
 state="$work/state.json"
 

@@ -281,13 +281,22 @@ pub async fn execute(
             // A create whose tags come in a second call is marked in state first, so that
             // what a crash between the two calls leaves can be proven ours later.
             if op == Op::Create && change.kind.tags_after_create() {
-                let name = attrs.as_ref().and_then(|a| a.get(change.kind.name_attr()?)).and_then(|v| v.as_str());
+                // Kinds AWS keeps one of (Security Hub) go by their kind's name.
+                let name = match change.kind.name_attr() {
+                    Some(attr) => attrs.as_ref().and_then(|a| a.get(attr)).and_then(|v| v.as_str()),
+                    None => Some(change.kind.as_str()),
+                };
                 if let Some(name) = name {
                     let since = std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
                         .map(|d| d.as_secs())
                         .unwrap_or_default();
-                    state.pending.insert(change.address.clone(), Pending { name: name.to_string(), since });
+                    let tags = change
+                        .kind
+                        .create_sets_tags()
+                        .then(|| attrs.as_ref().and_then(|a| serde_json::from_value(a.get("tags")?.clone()).ok()))
+                        .flatten();
+                    state.pending.insert(change.address.clone(), Pending { name: name.to_string(), since, tags });
                     if let Err(e) = sink.save(&mut state).await {
                         outcome.state_error = Some(e.to_string());
                         while running.join_next().await.is_some() {}

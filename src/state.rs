@@ -60,6 +60,11 @@ pub struct Pending {
     pub name: String,
     /// When the create started, in seconds since the Unix epoch.
     pub since: u64,
+    /// The user tags the create call itself sets, for kinds whose create takes them in the
+    /// same call (Security Hub): what the resource carries if the call took effect, for
+    /// refresh to report where AWS cannot say (moto).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// One resource socform manages.

@@ -73,7 +73,11 @@ fn every_kind_is_created_read_back_and_destroyed_without_leftovers() {
         }
         kinds_checked.insert(address.kind());
     }
-    assert_eq!(kinds_checked.len(), socform::model::Kind::ALL.len(), "every kind is in every-kind.yaml");
+    // Every kind but the one moto cannot serve: Logs Insights saved queries (no
+    // PutQueryDefinition); tests/findings.rs proves them through the proxy.
+    let missing: Vec<_> =
+        socform::model::Kind::ALL.iter().filter(|k| !kinds_checked.contains(*k)).map(|k| k.as_str()).collect();
+    assert_eq!(missing, ["query_definition"], "every kind moto serves is in every-kind.yaml");
 
     // An independent listing finds the taggable resources with their tags.
     let owned = lab.owned("every-kind");
@@ -294,8 +298,14 @@ fn every_kind_updates_in_place_or_is_replaced_and_reads_back_clean() {
     let bp = lab.blueprint("every-kind.yaml", |s| s);
     lab.ok(&["apply", &bp, "--auto-approve"]);
     let old_instance = lab.id("instance.siem");
+    // moto cannot change the tags of a GuardDuty detector or of Security Hub (TagResource is
+    // not implemented): the edits below change every resource's tags, so they leave the
+    // findings out, and those two are deleted; tests/findings.rs updates them.
+    let findings = "findings:\n  guardduty: { publishing_frequency: SIX_HOURS, notify: [alerts], min_severity: 7 }\n  security_hub: { notify: [alerts] }\n";
     let bp = lab.blueprint("every-kind.yaml", |s| {
-        s.replace("tags: { purpose: integration-test }", "tags: { purpose: integration-test, owner: soc }")
+        assert!(s.contains(findings));
+        s.replace(findings, "")
+            .replace("tags: { purpose: integration-test }", "tags: { purpose: integration-test, owner: soc }")
             .replace("vpc: { cidr: 10.40.0.0/16 }", "vpc: { cidr: 10.40.0.0/16, dns: false }")
             .replace("traffic: ALL, log_group: flows", "traffic: REJECT, log_group: flows")
             .replace("from: 0.0.0.0/0, description: https", "from: 0.0.0.0/0, description: public https")
@@ -317,6 +327,16 @@ fn every_kind_updates_in_place_or_is_replaced_and_reads_back_clean() {
                 "no-public-read: { identifier: S3_BUCKET_PUBLIC_READ_PROHIBITED }",
                 "no-public-read: { identifier: S3_BUCKET_PUBLIC_READ_PROHIBITED, description: no public buckets }",
             )
+            .replace(
+                "exclude_sources: [rdsdata.amazonaws.com]",
+                "exclude_sources: [kms.amazonaws.com, rdsdata.amazonaws.com]",
+            )
+            .replace("      timeout: 30\n", "      timeout: 45\n")
+            .replace(
+                "names: [AuthorizeSecurityGroupIngress]",
+                "names: [AuthorizeSecurityGroupIngress, ModifySecurityGroupRules]",
+            )
+            .replace("  - name: root-usage\n", "  - name: root-usage\n    severity: critical\n")
     });
     let plan = lab.plan_json(&bp);
     let acts: std::collections::BTreeMap<String, String> = actions(&plan).into_iter().collect();
@@ -344,6 +364,13 @@ fn every_kind_updates_in_place_or_is_replaced_and_reads_back_clean() {
         ("flow_log.vpc", "replace"),
         ("config_recorder.main", "update"),
         ("config_rule.no-public-read", "update"),
+        ("lambda_function.close-port", "update"),
+        ("event_rule.close-port", "update"),
+        ("dashboard.detections", "update"),
+        ("guardduty_detector.main", "delete"),
+        ("security_hub.main", "delete"),
+        ("event_rule.guardduty-findings", "delete"),
+        ("event_rule.securityhub-findings", "delete"),
     ];
     for (a, action) in expect {
         assert_eq!(acts.get(a).map(String::as_str), Some(action), "{a}: {acts:#?}");
@@ -373,6 +400,14 @@ fn every_kind_updates_in_place_or_is_replaced_and_reads_back_clean() {
     assert_eq!(got["secret_description"], "API key for the SIEM", "{got:#}");
     assert_eq!(got["recorder_global"], false, "{got:#}");
     assert_eq!(got["rule_description"], "no public buckets", "{got:#}");
+    assert_eq!(got["trail_excluded"], serde_json::json!(["kms.amazonaws.com", "rdsdata.amazonaws.com"]), "{got:#}");
+    assert_eq!(got["function_timeout"], 45, "{got:#}");
+    assert_eq!(
+        got["rule_names"],
+        serde_json::json!(["AuthorizeSecurityGroupIngress", "ModifySecurityGroupRules"]),
+        "{got:#}"
+    );
+    assert!(got["dashboard"].as_str().unwrap().contains("critical: alarms"), "{got:#}");
 
     // A tag taken away must be removed in AWS (tagging calls only add and overwrite): every
     // taggable kind updates, and the read-back no longer has it.

@@ -65,6 +65,7 @@ fn lifecycle_with(file: &str, check: impl Fn(&Moto)) {
         let s = s.unwrap().path();
         std::fs::copy(&s, scripts.join(s.file_name().unwrap())).unwrap();
     }
+    support::copy_tree(Path::new("blueprints/responses"), &lab.dir.path().join("responses"));
     let (moto, state) = (&lab.moto, lab.state_path());
     // One command each, nothing exported by hand: every shipped lab is one-shot.
     let run = |args: &[&str]| lab.cmd(&moto.url(), args).env_remove("FLEET_ENROLLMENT_TOKEN").output().unwrap();
@@ -91,21 +92,37 @@ fn lifecycle_with(file: &str, check: impl Fn(&Moto)) {
         );
     }
     // The ceiling for every blueprint: one call per kind present, three more (STS, the tagging
-    // index, one spare), and the reads AWS offers only one resource at a time (five per bucket,
-    // two per VPC for its DNS attributes, one per trail for its status, one per topic for its
-    // tags, the Config recorder's status). A family the blueprint does not use costs nothing.
-    let kinds: std::collections::BTreeSet<&str> =
-        state_json["resources"].as_object().unwrap().keys().map(|a| a.split('.').next().unwrap()).collect();
-    let count = |kind: &str| {
-        state_json["resources"].as_object().unwrap().keys().filter(|a| a.starts_with(&format!("{kind}."))).count()
+    // index, one spare), and the reads AWS offers only one resource at a time: five per bucket,
+    // two per VPC for its DNS attributes, one per trail for its status and one more for its
+    // event selectors when it has some, one per topic whose policy socform set, the Config
+    // recorder's status, one per EventBridge rule for its targets, one per function with
+    // permissions for its policy, the GuardDuty detector's settings, one per dashboard for its
+    // body. Tags of topics, alarms, rules, functions and the hub are read only for what state
+    // does not know. A family the blueprint does not use costs nothing.
+    let records = state_json["resources"].as_object().unwrap();
+    let kinds: std::collections::BTreeSet<&str> = records.keys().map(|a| a.split('.').next().unwrap()).collect();
+    let count = |kind: &str| records.keys().filter(|a| a.starts_with(&format!("{kind}."))).count();
+    let with = |kind: &str, attr: &str| {
+        records
+            .iter()
+            .filter(|(a, r)| {
+                a.starts_with(&format!("{kind}."))
+                    && r["attributes"].get(attr).is_some_and(|v| !v.is_null() && v != &serde_json::json!([]))
+            })
+            .count()
     };
     let ceiling = kinds.len()
         + 3
         + 5 * count("s3_bucket")
         + 2 * count("vpc")
         + count("trail")
-        + count("sns_topic")
-        + count("config_recorder");
+        + with("trail", "exclude_management_event_sources")
+        + with("sns_topic", "policy")
+        + count("config_recorder")
+        + count("event_rule")
+        + count("lambda_permission")
+        + count("guardduty_detector")
+        + count("dashboard");
     assert!(calls <= ceiling, "{file}: {calls} refresh calls, more than {ceiling}: {line}");
     if !kinds.iter().any(|k| ["vpc", "subnet", "security_group", "instance", "route_table"].contains(k)) {
         assert!(!line.contains("ec2 "), "{file}: no EC2 kind, yet EC2 was listed: {line}");
@@ -140,7 +157,57 @@ fn blueprint_elastic_fleet_osticket() {
 
 #[test]
 fn blueprint_wazuh_segmented_vpc() {
-    lifecycle("wazuh-segmented-vpc.yaml");
+    // The response phase, read with boto3: the rule answers the calls that open a group, its
+    // target is the function, the function lets EventBridge invoke it from that rule only,
+    // runs as a role Lambda may assume, and is told the SOC's topic; EventBridge's own
+    // matcher (TestEventPattern) fires the rule on Stratus Red Team's real "open port 22 to
+    // the internet" record.
+    lifecycle_with("wazuh-segmented-vpc.yaml", |moto| {
+        let r: serde_json::Value = serde_json::from_str(&aws_tool(moto, "us-east-1", &["responses"])).unwrap();
+        let name = "wazuh-segmented-vpc-close-world-open-admin-port";
+        let rule = &r["rules"][name];
+        assert_eq!(rule["state"], "ENABLED", "{r:#}");
+        assert_eq!(
+            rule["pattern"]["detail"]["eventName"],
+            serde_json::json!(["AuthorizeSecurityGroupIngress", "ModifySecurityGroupRules"])
+        );
+        let function = &r["functions"][name];
+        let targets: Vec<&str> =
+            rule["targets"].as_array().unwrap().iter().map(|t| t["Arn"].as_str().unwrap()).collect();
+        assert!(targets.contains(&function["arn"].as_str().unwrap()), "{targets:?}");
+        assert!(targets.iter().any(|t| t.ends_with(":wazuh-segmented-vpc-soc")), "{targets:?}");
+        let st = &function["policy"]["Statement"][0];
+        assert_eq!(st["Principal"]["Service"], "events.amazonaws.com", "{st}");
+        assert_eq!(st["Action"], "lambda:InvokeFunction", "{st}");
+        assert_eq!(st["Condition"]["ArnLike"]["AWS:SourceArn"], rule["arn"], "{st}");
+        assert_eq!(function["handler"], "handler.lambda_handler");
+        assert!(function["environment"]["TOPIC_ARN"].as_str().unwrap().ends_with(":wazuh-segmented-vpc-soc"));
+        let role = function["role"].as_str().unwrap().rsplit('/').next().unwrap();
+        let trust = aws_tool(moto, "us-east-1", &["role-trust", role]);
+        assert!(trust.contains("lambda.amazonaws.com"), "{trust}");
+        let policy = aws_tool(moto, "us-east-1", &["topic-policy", "wazuh-segmented-vpc-soc"]);
+        assert!(policy.contains("events.amazonaws.com"), "EventBridge may not publish to the SOC's topic: {policy}");
+        let cases: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string("tests/fixtures/cloudtrail/stratus.json").unwrap()).unwrap();
+        let record = cases
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["event"])
+            .find(|e| e["eventName"] == "AuthorizeSecurityGroupIngress")
+            .unwrap();
+        let event = serde_json::json!({
+            "version": "0", "id": "1", "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
+            "account": "123456789012", "time": "2024-08-01T12:23:55Z", "region": "us-east-1",
+            "resources": [], "detail": record,
+        });
+        let fires = aws_tool(moto, "us-east-1", &["test-pattern", &rule["pattern"].to_string(), &event.to_string()]);
+        assert_eq!(fires.trim(), "true", "the rule does not fire on the real event");
+        let mut quiet = event.clone();
+        quiet["detail"]["eventName"] = "DescribeSecurityGroups".into();
+        let fires = aws_tool(moto, "us-east-1", &["test-pattern", &rule["pattern"].to_string(), &quiet.to_string()]);
+        assert_eq!(fires.trim(), "false", "the rule fires on a read");
+    });
 }
 
 #[test]
@@ -174,6 +241,30 @@ fn blueprint_soc_reference() {
         assert_eq!(alarms.len(), 19, "{alarms:?}");
         let critical = &alarms["soc-reference-root-account-usage"];
         assert!(critical.len() == 1 && critical[0].ends_with(":soc-reference-critical"), "{critical:?}");
+        // The managed detectors and the dashboard, read with boto3.
+        let r: serde_json::Value = serde_json::from_str(&aws_tool(moto, "us-east-1", &["responses"])).unwrap();
+        let detectors = r["detectors"].as_object().unwrap();
+        assert_eq!(detectors.len(), 1, "{r:#}");
+        let d = detectors.values().next().unwrap();
+        assert_eq!((d["status"].as_str(), d["frequency"].as_str()), (Some("ENABLED"), Some("FIFTEEN_MINUTES")));
+        let gd = &r["rules"]["soc-reference-guardduty-findings"];
+        assert_eq!(gd["pattern"]["source"], serde_json::json!(["aws.guardduty"]));
+        assert_eq!(gd["pattern"]["detail"]["severity"], serde_json::json!([{"numeric": [">=", 7.0]}]));
+        assert!(gd["targets"][0]["Arn"].as_str().unwrap().ends_with(":soc-reference-high"), "{gd:#}");
+        assert!(r["hub"].as_str().is_some_and(|h| h.contains(":hub/")), "Security Hub is not enabled: {r:#}");
+        let sh = &r["rules"]["soc-reference-securityhub-findings"];
+        assert_eq!(sh["pattern"]["detail"]["findings"]["Severity"]["Label"], serde_json::json!(["HIGH", "CRITICAL"]));
+        let config = &r["rules"]["soc-reference-config-noncompliant"];
+        assert_eq!(config["pattern"]["detail"]["configRuleName"].as_array().unwrap().len(), 4, "{config:#}");
+        let widgets = r["dashboards"]["soc-reference-detections"]["widgets"].as_array().unwrap();
+        let metrics = widgets.iter().filter(|w| w["type"] == "metric").count();
+        assert_eq!(metrics, 19, "one metric widget per detection");
+        let alarms_shown: usize = widgets
+            .iter()
+            .filter(|w| w["type"] == "alarm")
+            .map(|w| w["properties"]["alarms"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(alarms_shown, 19, "every alarm's state is on the dashboard");
     });
 }
 

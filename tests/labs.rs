@@ -13,6 +13,16 @@ fn an_expiring_lab_is_listed_priced_and_reaped_without_its_state() {
     let mut lab = Lab::new();
     let before = lab.inventory();
     lab.reference();
+    // moto cannot list Security Hub's tags, so a hub whose state is lost cannot be proven
+    // this lab's there: the lab leaves it out. tests/findings.rs reaps a hub found by its
+    // tags through AWS's answer to ListTagsForResource.
+    let text_without_hub: String = std::fs::read_to_string(&lab.bp)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("security_hub:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&lab.bp, text_without_hub).unwrap();
     let moto = lab.moto.url();
     let out = lab.run(&moto, &["apply", "--auto-approve", "--expires-in", "3s"]);
     let err = text(&out.stderr);

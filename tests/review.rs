@@ -21,6 +21,9 @@ fn model_in(text: &str, dir: &str) -> Model {
         .unwrap_or_else(|d| panic!("{:?}", d.iter().map(|d| &d.message).collect::<Vec<_>>()))
 }
 
+/// The base blueprint's response, as written in tests/fixtures/review-base.yaml.
+const RESPONSE: &str = "  close-port:\n    trigger:\n      api_calls: { source: ec2.amazonaws.com, names: [AuthorizeSecurityGroupIngress, ModifySecurityGroupRules] }\n    function: { code: responses/echo, handler: handler.lambda_handler }\n    notify: [soc]\n";
+
 /// A named edit of the base blueprint and the checks it must trigger.
 type Case = (&'static str, Box<dyn Fn(String) -> String>, &'static [&'static str]);
 
@@ -116,6 +119,11 @@ fn every_kind_of_broadening_is_found() {
             &["broaden.public-access-block"],
         ),
         (
+            "a response function's code changed",
+            Box::new(|s| s.replace("code: responses/echo,", "code: responses/echo-v2,")),
+            &["broaden.function-code"],
+        ),
+        (
             "public IP",
             Box::new(|s| {
                 s.replace(
@@ -143,9 +151,55 @@ fn every_kind_of_broadening_is_found() {
 fn every_kind_of_weakening_is_found() {
     let cases: Vec<Case> = vec![
         (
+            "trail leaves a source out",
+            Box::new(|s| {
+                s.replace(
+                    "  bucket: {}\n  cloudwatch_logs",
+                    "  bucket: {}\n  exclude_sources: [kms.amazonaws.com]\n  cloudwatch_logs",
+                )
+            }),
+            &["weaken.trail-sources-excluded"],
+        ),
+        ("a response removed", Box::new(|s| s.replace(RESPONSE, "")), &["weaken.response-removed"]),
+        (
+            "a response disabled",
+            Box::new(|s| s.replace("    notify: [soc]\n", "    notify: [soc]\n    enabled: false\n")),
+            &["weaken.response-disabled"],
+        ),
+        (
+            "a response that answers fewer calls and tells fewer topics",
+            Box::new(|s| {
+                s.replace(
+                    "names: [AuthorizeSecurityGroupIngress, ModifySecurityGroupRules]",
+                    "names: [AuthorizeSecurityGroupIngress]",
+                )
+                .replace("    notify: [soc]\n", "")
+            }),
+            // One finding for the calls it no longer answers, one for the topic it no longer tells.
+            &["weaken.response-narrowed", "weaken.response-narrowed"],
+        ),
+        (
+            "GuardDuty off",
+            Box::new(|s| {
+                s.replace("  guardduty: { notify: [oncall] }\n", "  guardduty: { notify: [oncall], enabled: false }\n")
+            }),
+            &["weaken.guardduty-off"],
+        ),
+        (
+            "a Security Hub standard turned off",
+            Box::new(|s| s.replace("standards: [aws-foundational, cis-1.4]", "standards: [aws-foundational]")),
+            &["weaken.security-hub-off"],
+        ),
+        (
+            "the dashboard turned off",
+            Box::new(|s| s + "dashboard: { enabled: false }\n"),
+            &["weaken.dashboard-removed"],
+        ),
+        (
             "detection removed",
             Box::new(|s| s.replace("  - { use: cis/4.3, notify: [soc, oncall] }\n", "")),
-            &["weaken.alarm-removed", "weaken.detection-removed"],
+            // The only detection: the dashboard generated from the detections goes with it.
+            &["weaken.alarm-removed", "weaken.dashboard-removed", "weaken.detection-removed"],
         ),
         (
             "threshold raised",
@@ -295,10 +349,35 @@ trail:
   logging: false
 "#;
 
+/// The responses' anchors wrong: no trail logs KMS's calls (SOC020, SOC023), a function that
+/// may undo its own trigger (SOC021), the default-VPC-only runbook in a VPC of its own (SOC022).
+const LINT_RESPOND: &str = r#"
+blueprint: lint-respond
+region: us-east-1
+network:
+  vpc: { cidr: 10.0.0.0/16 }
+trail:
+  bucket: {}
+  exclude_sources: [kms.amazonaws.com]
+  cloudwatch_logs: { log_group: trail }
+detections:
+  - { use: cis/4.7 }
+responses:
+  loop:
+    trigger: { api_calls: { source: ec2.amazonaws.com, names: [RevokeSecurityGroupIngress] } }
+    function:
+      code: responses/echo
+      handler: handler.lambda_handler
+      statements: [ { allow: ["ec2:Revoke*"], resources: "arn:aws:ec2:*:*:security-group/*" } ]
+  kms:
+    trigger: { api_calls: { source: kms.amazonaws.com, names: [ScheduleKeyDeletion] } }
+    runbook: { document: AWS-DisablePublicAccessForSecurityGroup, parameters: { GroupId: "$.detail.requestParameters.groupId" } }
+"#;
+
 #[test]
 fn every_lint_rule_fires_where_it_should() {
     let mut fired = std::collections::BTreeSet::new();
-    for text in [LINT_BAD, LINT_TRAIL, &quota_blueprint(61, 6)] {
+    for text in [LINT_BAD, LINT_TRAIL, LINT_RESPOND, &quota_blueprint(61, 6)] {
         let m = model(text);
         for f in lint::lint(&m, &[]).findings {
             fired.insert(f.rule);
@@ -387,9 +466,17 @@ fn run(args: &[&str]) -> Output {
     Command::cargo_bin("socform").unwrap().env("NO_COLOR", "1").args(args).output().unwrap()
 }
 
+/// The base blueprint's response function, beside a copy of the blueprint in `dir`.
+fn with_response_code(dir: &Path) {
+    let echo = dir.join("responses/echo");
+    std::fs::create_dir_all(&echo).unwrap();
+    std::fs::copy("tests/fixtures/responses/echo/handler.py", echo.join("handler.py")).unwrap();
+}
+
 #[test]
 fn diff_exit_codes_follow_the_contract() {
     let dir = tempfile::tempdir().unwrap();
+    with_response_code(dir.path());
     let write = |name: &str, text: String| {
         let p = dir.path().join(name);
         std::fs::write(&p, text).unwrap();
@@ -417,6 +504,7 @@ fn diff_against_a_git_revision() {
         assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     };
     git(&["init", "-q"]);
+    with_response_code(dir.path());
     std::fs::write(dir.path().join("lab.yaml"), base()).unwrap();
     git(&["add", "lab.yaml"]);
     git(&["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base"]);
@@ -540,7 +628,7 @@ fn one_line_mutations_of_the_reference_soc_get_the_right_verdict() {
         ("flow logs narrowed", line("traffic: ALL", "traffic: REJECT"), &["weaken.flow-logs-narrowed"]),
         ("Config all types off", line("all_supported: true", "all_supported: false"), &["weaken.config-recording-narrowed"]),
         ("Config global types off", line("include_global: true", "include_global: false"), &["weaken.config-recording-narrowed"]),
-        ("Config rule removed", line("    restricted-ssh: { identifier: INCOMING_SSH_DISABLED }\n", ""), &["weaken.config-rule-removed"]),
+        ("Config rule removed", line("    cloudtrail-enabled: { identifier: CLOUD_TRAIL_ENABLED }\n", ""), &["weaken.config-rule-removed"]),
         // What lint calls a finding, review reports too.
         ("trail bucket versioning off", line("versioning: true", "versioning: false"), &["lint.SOC005"]),
         ("root volume unencrypted", line("root_volume: { size_gb: 50 }", "root_volume: { size_gb: 50, encrypted: false }"), &["lint.SOC015"]),

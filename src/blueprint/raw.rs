@@ -79,7 +79,154 @@ pub struct Blueprint {
     /// EC2 hosts by name.
     #[serde(default)]
     pub hosts: BTreeMap<String, Host>,
+    /// Automated responses by name: a trigger (API calls, a Config rule turning
+    /// non-compliant, GuardDuty findings) and what runs (a Lambda function, an SSM Automation
+    /// runbook, notification topics), wired through an EventBridge rule.
+    #[serde(default)]
+    pub responses: BTreeMap<String, Response>,
+    /// Managed detectors: GuardDuty and Security Hub, their findings routed to topics.
+    pub findings: Option<Findings>,
+    /// The CloudWatch dashboard generated from the detections (default: one, when the
+    /// blueprint has detections).
+    pub dashboard: Option<DashboardSettings>,
+    /// Investigation aids generated from the detections: a Logs Insights saved query per
+    /// detection (`queries: true`).
+    pub investigation: Option<Investigation>,
     pub lint: Option<Lint>,
+}
+
+/// One automated response.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Response {
+    pub description: Option<String>,
+    /// What sets it off: exactly one of `api_calls`, `config_noncompliant`, `guardduty`.
+    pub trigger: Sp<Trigger>,
+    /// A Lambda function whose code lives beside the blueprint.
+    pub function: Option<Sp<Function>>,
+    /// An SSM Automation runbook started with values from the event.
+    pub runbook: Option<Sp<Runbook>>,
+    /// Notification topics (keys of `notifications`) sent the event.
+    #[serde(default)]
+    pub notify: Vec<Sp<String>>,
+    /// `false` keeps the rule but disables it (default true).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Trigger {
+    /// CloudTrail-recorded API calls: `{ source: ec2.amazonaws.com, names: [AuthorizeSecurityGroupIngress] }`.
+    pub api_calls: Option<Sp<ApiCalls>>,
+    /// Config rules (keys of `config.rules`) whose evaluation turns NON_COMPLIANT.
+    pub config_noncompliant: Option<Sp<Vec<Sp<String>>>>,
+    /// GuardDuty findings at or above a severity (1 to 8.9; 7 is high).
+    pub guardduty: Option<Sp<SeverityAtLeast>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiCalls {
+    /// The event source, such as `ec2.amazonaws.com`.
+    pub source: Sp<String>,
+    /// Event names, such as `AuthorizeSecurityGroupIngress`.
+    pub names: Vec<Sp<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityAtLeast {
+    pub min_severity: Sp<f64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Function {
+    /// Folder of the code, relative to the blueprint's folder (packaged into a zip).
+    pub code: Sp<String>,
+    /// `FILE.FUNCTION`, such as `handler.lambda_handler`.
+    pub handler: Sp<String>,
+    /// Such as `python3.12` (the default).
+    pub runtime: Option<Sp<String>>,
+    /// Seconds (default 60, at most 900).
+    pub timeout: Option<Sp<i64>>,
+    /// MB (default 128).
+    pub memory: Option<Sp<i64>>,
+    /// Environment variables; values may use references such as `${topic.alerts.arn}`.
+    #[serde(default)]
+    pub environment: BTreeMap<String, Sp<String>>,
+    /// What the function may do: its least-privilege policy (it may always write its logs).
+    #[serde(default)]
+    pub statements: Vec<Sp<Statement>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Runbook {
+    /// The Automation document, such as `AWSConfigRemediation-RemoveUnrestrictedSourceIngressRules`.
+    pub document: Sp<String>,
+    /// Parameters: a JSON path into the event (`$.detail.requestParameters.groupId`) or a value.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, Sp<String>>,
+    /// What the runbook's steps may do (the role it runs as).
+    #[serde(default)]
+    pub statements: Vec<Sp<Statement>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Findings {
+    pub guardduty: Option<Sp<GuardDuty>>,
+    pub security_hub: Option<Sp<SecurityHubSettings>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuardDuty {
+    /// `FIFTEEN_MINUTES` (the default), `ONE_HOUR` or `SIX_HOURS`.
+    pub publishing_frequency: Option<Sp<String>>,
+    /// Topics (keys of `notifications`) sent findings at or above `min_severity`.
+    #[serde(default)]
+    pub notify: Vec<Sp<String>>,
+    /// 1 to 8.9 (default 7: high).
+    pub min_severity: Option<Sp<f64>>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityHubSettings {
+    /// Standards to enable: `cis-1.2`, `cis-1.4`, `cis-3.0`, `aws-foundational`, `pci-3.2.1`, `nist-800-53`.
+    #[serde(default)]
+    pub standards: Vec<Sp<String>>,
+    /// Topics sent findings at or above `min_severity`.
+    #[serde(default)]
+    pub notify: Vec<Sp<String>>,
+    /// `CRITICAL`, `HIGH` (the default), `MEDIUM`, `LOW` or `INFORMATIONAL`.
+    pub min_severity: Option<Sp<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Investigation {
+    /// A Logs Insights saved query per detection, named `BLUEPRINT/DETECTION`: the events it
+    /// watches, with who, from where and what (default false).
+    #[serde(default)]
+    pub queries: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardSettings {
+    /// `false`: no dashboard (default true when there are detections).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Dashboard name (defaults to `BLUEPRINT-detections`).
+    pub name: Option<Sp<String>>,
 }
 
 /// An input: a value the person applying the blueprint sets.
@@ -369,6 +516,12 @@ pub struct Trail {
     #[serde(default = "yes")]
     pub logging: bool,
     pub cloudwatch_logs: Option<Sp<TrailLogs>>,
+    /// Event sources whose management events are left out, as noisy and rarely useful:
+    /// `kms.amazonaws.com` and `rdsdata.amazonaws.com` are the two AWS allows.
+    #[serde(default)]
+    pub exclude_sources: Vec<Sp<String>>,
+    /// A notification topic (key of `notifications`) told of each log file delivered.
+    pub notify: Option<Sp<String>>,
     #[serde(default)]
     pub tags: Tags,
 }

@@ -1444,7 +1444,15 @@ fn found_by_name(address: &Address, attrs: &crate::model::Attrs) -> Option<(Addr
 /// The kinds the leftover check finds only by their names.
 fn checked_by_name(kind: crate::model::Kind) -> bool {
     use crate::model::Kind;
-    matches!(kind, Kind::MetricFilter | Kind::ConfigRecorder | Kind::ConfigDeliveryChannel | Kind::ConfigRule)
+    matches!(
+        kind,
+        Kind::MetricFilter
+            | Kind::Dashboard
+            | Kind::QueryDefinition
+            | Kind::ConfigRecorder
+            | Kind::ConfigDeliveryChannel
+            | Kind::ConfigRule
+    )
 }
 
 /// `-v`: "N API calls (service n, ...)", the calls a provider has made so far.

@@ -39,6 +39,12 @@ pub struct Prices {
     pub logs_stored_gb_month: f64,
     pub vended_logs_ingested_gb: f64,
     pub cloudtrail_management_event_copy_100k: f64,
+    /// A dashboard a month (an account's first three are free).
+    pub dashboard_month: f64,
+    /// GuardDuty's analysis of CloudTrail management events, per million.
+    pub guardduty_management_events_million: f64,
+    /// Security Hub, per security check (the first 100,000 a month's tier).
+    pub securityhub_check: f64,
     pub default_root_volume_gb: f64,
 }
 
@@ -65,6 +71,10 @@ pub struct Assumptions {
     pub config_items_per_month: f64,
     /// Evaluations a month of each Config rule.
     pub config_evaluations_per_rule: f64,
+    /// CloudTrail management events a month, as GuardDuty analyses them.
+    pub management_events_per_month: f64,
+    /// Security Hub security checks a month (enabled controls times resources checked).
+    pub security_checks_per_month: f64,
 }
 
 impl Default for Assumptions {
@@ -74,6 +84,8 @@ impl Default for Assumptions {
             flow_log_gb_per_month: 1.0,
             config_items_per_month: 1000.0,
             config_evaluations_per_rule: 1000.0,
+            management_events_per_month: 1_000_000.0,
+            security_checks_per_month: 10_000.0,
         }
     }
 }
@@ -93,9 +105,11 @@ impl Assumptions {
             "flow_log_gb_per_month" => self.flow_log_gb_per_month = v,
             "config_items_per_month" => self.config_items_per_month = v,
             "config_evaluations_per_rule" => self.config_evaluations_per_rule = v,
+            "management_events_per_month" => self.management_events_per_month = v,
+            "security_checks_per_month" => self.security_checks_per_month = v,
             other => {
                 return Err(format!(
-                    "no assumption `{other}`: log_gb_per_month, flow_log_gb_per_month, config_items_per_month, config_evaluations_per_rule"
+                    "no assumption `{other}`: log_gb_per_month, flow_log_gb_per_month, config_items_per_month, config_evaluations_per_rule, management_events_per_month, security_checks_per_month"
                 ))
             }
         }
@@ -137,6 +151,27 @@ pub fn usage_items(kind: Kind, a: &Assumptions) -> Vec<Item> {
             hourly: hourly(a.config_evaluations_per_rule * p.config_rule_evaluation),
         }],
         Kind::Trail => vec![Item { what: "management events: the first trail's copy is free".into(), hourly: 0.0 }],
+        Kind::GuarddutyDetector => vec![Item {
+            what: format!(
+                "{} management events a month analysed (${}/million; VPC flow and DNS logs are extra)",
+                a.management_events_per_month, p.guardduty_management_events_million
+            ),
+            hourly: hourly(a.management_events_per_month / 1e6 * p.guardduty_management_events_million),
+        }],
+        Kind::SecurityHub => vec![Item {
+            what: format!("{} security checks a month (${} each)", a.security_checks_per_month, p.securityhub_check),
+            hourly: hourly(a.security_checks_per_month * p.securityhub_check),
+        }],
+        Kind::LambdaFunction => {
+            vec![Item {
+                what: "invocations: a response runs rarely, well inside Lambda's free tier".into(),
+                hourly: 0.0,
+            }]
+        }
+        Kind::EventRule => vec![Item { what: "events from AWS services: free".into(), hourly: 0.0 }],
+        Kind::QueryDefinition => {
+            vec![Item { what: "saved: free; each run is billed by the GB it scans ($0.005/GB)".into(), hourly: 0.0 }]
+        }
         _ => vec![],
     }
 }
@@ -344,6 +379,12 @@ pub fn items(kind: Kind, attrs: &Attrs, outputs: &BTreeMap<String, String>) -> V
             vec![Item { what: "custom metric of the filter".into(), hourly: month(p.custom_metric_month) }]
         }
         Kind::Secret => vec![Item { what: "secret".into(), hourly: month(p.secret_month) }],
+        Kind::Dashboard => {
+            vec![Item {
+                what: "dashboard (an account's first three are free)".into(),
+                hourly: month(p.dashboard_month),
+            }]
+        }
         _ => vec![],
     }
 }

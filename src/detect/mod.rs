@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod drill;
+pub mod insights;
 pub mod pattern;
 pub mod sigma;
 

@@ -19,6 +19,14 @@ pub enum Family {
     Notify,
     Store,
     Config,
+    /// EventBridge rules and Lambda functions: automated response.
+    Respond,
+    /// Managed detectors: GuardDuty and Security Hub.
+    Findings,
+    /// CloudWatch dashboards.
+    Dashboard,
+    /// Logs Insights saved queries.
+    Queries,
 }
 
 macro_rules! kinds {
@@ -83,6 +91,13 @@ kinds! {
     ConfigDeliveryChannel = "config_delivery_channel", Config, "AWS Config delivery channel";
     ConfigRule = "config_rule", Config, "AWS Config managed rule";
     Secret = "secret", Store, "Secrets Manager secret";
+    EventRule = "event_rule", Respond, "EventBridge rule with its targets";
+    LambdaFunction = "lambda_function", Respond, "Lambda function, its code packaged from the blueprint's folder";
+    LambdaPermission = "lambda_permission", Respond, "permission for a service to invoke a Lambda function";
+    GuarddutyDetector = "guardduty_detector", Findings, "GuardDuty detector";
+    SecurityHub = "security_hub", Findings, "Security Hub, with its enabled standards";
+    Dashboard = "dashboard", Dashboard, "CloudWatch dashboard";
+    QueryDefinition = "query_definition", Queries, "Logs Insights saved query";
 }
 
 impl fmt::Display for Kind {
@@ -111,7 +126,7 @@ impl Kind {
             SecurityGroupRule => &[SecurityGroup],
             InstanceProfile => &[IamRole],
             S3BucketPolicy => &[S3Bucket, IamRole],
-            Trail => &[S3Bucket, S3BucketPolicy, LogGroup, IamRole],
+            Trail => &[S3Bucket, S3BucketPolicy, LogGroup, IamRole, SnsTopic],
             MetricFilter => &[LogGroup],
             Alarm => &[SnsTopic, MetricFilter, LogGroup],
             SnsSubscription => &[SnsTopic],
@@ -133,6 +148,12 @@ impl Kind {
             ConfigRecorder => &[IamRole],
             ConfigDeliveryChannel => &[ConfigRecorder, S3Bucket, S3BucketPolicy, SnsTopic],
             ConfigRule => &[ConfigRecorder, ConfigDeliveryChannel],
+            GuarddutyDetector | SecurityHub => &[],
+            Dashboard => &[Alarm],
+            QueryDefinition => &[LogGroup],
+            LambdaFunction => &[IamRole, SnsTopic],
+            EventRule => &[LambdaFunction, SnsTopic, IamRole, ConfigRule, GuarddutyDetector, SecurityHub],
+            LambdaPermission => &[LambdaFunction, EventRule],
         }
     }
 
@@ -187,6 +208,13 @@ impl Kind {
             ConfigDeliveryChannel => &["name"],
             ConfigRule => &["name"],
             Secret => &["name"],
+            EventRule => &["name"],
+            LambdaFunction => &["function_name"],
+            LambdaPermission => &["function_name", "statement_id", "principal", "source_arn", "action"],
+            GuarddutyDetector => &[],
+            SecurityHub => &[],
+            Dashboard => &["dashboard_name"],
+            QueryDefinition => &[],
         }
     }
 
@@ -194,6 +222,8 @@ impl Kind {
     pub fn sensitive(self) -> &'static [&'static str] {
         match self {
             Kind::Secret | Kind::SsmParameter => &["value"],
+            // Not secret, but a blob no one reads: `code_sha256` and `source` say what changed.
+            Kind::LambdaFunction => &["code_zip"],
             _ => &[],
         }
     }
@@ -208,6 +238,9 @@ impl Kind {
                 | Kind::SnsSubscription
                 | Kind::ConfigRecorder
                 | Kind::ConfigDeliveryChannel
+                | Kind::LambdaPermission
+                | Kind::Dashboard
+                | Kind::QueryDefinition
         )
     }
 
@@ -221,6 +254,8 @@ impl Kind {
             IamRole => &["managed_policy_arns"],
             Alarm => &["alarm_actions", "ok_actions"],
             ConfigRule => &["resource_types"],
+            SecurityHub => &["standards"],
+            QueryDefinition => &["log_group_names"],
             _ => &[],
         }
     }
@@ -249,14 +284,27 @@ impl Kind {
             (Secret, "name") => "name",
             (Alarm, "name") => "alarm_name",
             (SecurityGroup, "name") => "group_name",
+            (EventRule, "name") => "name",
+            (LambdaFunction, "name") => "function_name",
+            (Dashboard, "name") => "dashboard_name",
             _ => return None,
         })
     }
 
-    /// Whether creating it and tagging it are two calls (CreateBucket takes no tags): the
-    /// executor marks such creates in state first (`State::pending`).
+    /// Whether the tags that prove it ours may be missing after a create that a crash cut
+    /// short: CreateBucket takes no tags (they are a second call), and Security Hub's tags
+    /// cannot always be read back (moto). The executor marks such creates in state first
+    /// (`State::pending`), and refresh takes the resource made after the marker for the
+    /// state's own.
     pub fn tags_after_create(self) -> bool {
-        matches!(self, Kind::S3Bucket)
+        matches!(self, Kind::S3Bucket | Kind::SecurityHub)
+    }
+
+    /// For a kind marked before its create ([`Kind::tags_after_create`]): whether the create
+    /// call itself sets the tags (EnableSecurityHub does; CreateBucket does not), so that the
+    /// marker can record them as what a resource made by that call carries.
+    pub fn create_sets_tags(self) -> bool {
+        matches!(self, Kind::SecurityHub)
     }
 
     /// A short noun for messages: `s3 bucket`, `iam role`.
@@ -270,6 +318,7 @@ impl Kind {
         use Kind::*;
         match self {
             MetricFilter => Some("filter_name"),
+            QueryDefinition => Some("name"),
             ConfigRecorder | ConfigDeliveryChannel | ConfigRule => Some("name"),
             k => k.static_output("name"),
         }

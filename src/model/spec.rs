@@ -59,6 +59,13 @@ pub fn check_shape(kind: Kind, attrs: &Attrs) -> Result<(), String> {
         Kind::ConfigDeliveryChannel => is::<ConfigDeliveryChannel>(attrs),
         Kind::ConfigRule => is::<ConfigRule>(attrs),
         Kind::Secret => is::<Secret>(attrs),
+        Kind::EventRule => is::<EventRule>(attrs),
+        Kind::LambdaFunction => is::<LambdaFunction>(attrs),
+        Kind::LambdaPermission => is::<LambdaPermission>(attrs),
+        Kind::GuarddutyDetector => is::<GuarddutyDetector>(attrs),
+        Kind::SecurityHub => is::<SecurityHub>(attrs),
+        Kind::Dashboard => is::<Dashboard>(attrs),
+        Kind::QueryDefinition => is::<QueryDefinition>(attrs),
     }
 }
 
@@ -215,6 +222,13 @@ pub struct Trail {
     pub cloud_watch_logs_role_arn: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
+    /// The topic told of each log file delivered, by name (same account and region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sns_topic_name: Option<String>,
+    /// Event sources whose management events the trail leaves out (such as
+    /// `kms.amazonaws.com`): its event selector, sorted. Empty: every management event.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude_management_event_sources: Vec<String>,
     /// Whether the trail is logging (StartLogging/StopLogging).
     pub logging: bool,
     pub tags: Tags,
@@ -273,6 +287,10 @@ pub struct SnsTopic {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms_master_key_id: Option<String>,
+    /// The topic's access policy, set when a service other than CloudWatch publishes to it
+    /// (EventBridge rules routing findings and responses); unset, AWS's default applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Value>,
     pub tags: Tags,
 }
 
@@ -435,6 +453,114 @@ pub struct Secret {
     /// Days of the recovery window on destroy; 0 deletes at once (labs).
     pub recovery_window_days: u32,
     pub tags: Tags,
+}
+
+/// One target of an EventBridge rule.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventTarget {
+    /// Unique within the rule.
+    pub id: String,
+    pub arn: String,
+    /// The role EventBridge assumes to reach the target (an SSM Automation runbook).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// Input transformer: JSON paths into the event, by name...
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub input_paths: BTreeMap<String, String>,
+    /// ...and the template they fill (`<name>`), sent instead of the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_template: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventRule {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The event pattern, a JSON object.
+    pub event_pattern: Value,
+    /// `ENABLED` or `DISABLED`.
+    pub state: String,
+    /// Sorted by id.
+    pub targets: Vec<EventTarget>,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaFunction {
+    pub function_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub role_arn: String,
+    pub runtime: String,
+    pub handler: String,
+    /// Seconds.
+    pub timeout: i32,
+    /// MB.
+    pub memory_size: i32,
+    pub environment: BTreeMap<String, String>,
+    /// The folder the code was packaged from, relative to the blueprint.
+    pub source: String,
+    /// Base64 SHA-256 of the zip, as Lambda reports it (`CodeSha256`): a change of code is a
+    /// change of this.
+    pub code_sha256: String,
+    /// The zip itself, base64: what the plan was made with is what apply uploads. Never shown.
+    pub code_zip: String,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaPermission {
+    pub function_name: String,
+    pub statement_id: String,
+    /// `lambda:InvokeFunction`.
+    pub action: String,
+    /// The service allowed, such as `events.amazonaws.com`.
+    pub principal: String,
+    /// Only this resource of that service (the rule's ARN).
+    pub source_arn: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuarddutyDetector {
+    pub enable: bool,
+    /// `FIFTEEN_MINUTES`, `ONE_HOUR` or `SIX_HOURS`.
+    pub finding_publishing_frequency: String,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityHub {
+    /// ARNs of the standards enabled, sorted (with `${aws.region}` where AWS puts a region).
+    pub standards: Vec<String>,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dashboard {
+    pub dashboard_name: String,
+    /// The dashboard body (`widgets`). The provider adds one text widget naming the state
+    /// that made it (dashboards carry no tags) and takes it off again when reading.
+    pub body: Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryDefinition {
+    /// `BLUEPRINT/DETECTION`: the console shows the blueprint as a folder.
+    pub name: String,
+    /// The Logs Insights query. The provider adds one comment line naming the state that
+    /// made it (saved queries carry no tags) and takes it off again when reading.
+    pub query_string: String,
+    /// Sorted.
+    pub log_group_names: Vec<String>,
 }
 
 #[cfg(test)]

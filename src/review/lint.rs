@@ -60,6 +60,10 @@ pub const RULES: &[Rule] = &[
     Rule { id: "SOC016", name: "detection-notifies-nobody", level: Level::Warning, summary: "a detection's alarm notifies nobody", help: "An alarm without `notify` changes state where nobody looks. Name a topic of `notifications`." },
     Rule { id: "SOC017", name: "egress-open-to-all", level: Level::Note, summary: "a security group allows all outbound traffic", help: "Without `egress`, AWS's default lets everything out. List what the tier needs, or write `egress: []`." },
     Rule { id: "SOC019", name: "above-default-quota", level: Level::Warning, summary: "more security-group rules or groups than AWS allows by default", help: "AWS's default quotas are 60 inbound and 60 outbound rules per security group and 5 groups per network interface: an apply fails halfway unless the account's quota was raised. Split rules across groups, or raise the quota first (Service Quotas)." },
+    Rule { id: "SOC020", name: "response-without-trail", level: Level::Error, summary: "a response triggered by API calls has no trail logging those calls", help: "EventBridge sees API calls only through a CloudTrail trail that logs management events: declare a `trail` that logs, and do not leave the call's source out of it (`exclude_sources`)." },
+    Rule { id: "SOC021", name: "response-loop", level: Level::Error, summary: "a response function may make the very call that triggers it", help: "Its own call sets the rule off again, and again: take the action out of the function's `statements`, or trigger on other calls." },
+    Rule { id: "SOC022", name: "runbook-default-vpc-only", level: Level::Warning, summary: "AWS-DisablePublicAccessForSecurityGroup fails on groups outside the default VPC", help: "The runbook looks for the group in the default VPC only. Use `AWSConfigRemediation-RemoveUnrestrictedSourceIngressRules`, or a function of your own." },
+    Rule { id: "SOC023", name: "detection-source-excluded", level: Level::Error, summary: "a detection watches events the trail leaves out", help: "The trail's `exclude_sources` drops that service's management events before any filter sees them: the detection can never fire. Keep the source, or drop the detection." },
     Rule { id: "SOC018", name: "log-retention-short", level: Level::Warning, summary: "logs are kept less than 90 days", help: "Investigations often reach back months: keep security logs 90 days or more (365 for the trail)." },
 ];
 
@@ -234,6 +238,24 @@ pub fn lint(model: &Model, suppressions: &[Suppression]) -> LintReport {
     if !has_trail {
         add("SOC013", None, "the blueprint has no CloudTrail trail".into());
     }
+    responses(model, &mut add);
+    let excluded: Vec<String> = model
+        .resources
+        .iter()
+        .filter(|r| r.kind() == Kind::Trail)
+        .filter_map(|t| t.attrs.get("exclude_management_event_sources").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    for d in &model.detections {
+        if let Some(src) = excluded.iter().find(|src| d.pattern.contains(src.as_str())) {
+            add(
+                "SOC023",
+                Some(&d.metric_filter),
+                format!("it watches `{src}`, whose management events the trail leaves out"),
+            );
+        }
+    }
     // Default quotas (validation refuses what no quota allows).
     let mut per_direction: std::collections::BTreeMap<(&str, &str), usize> = Default::default();
     for r in model.resources.iter().filter(|r| r.kind() == Kind::SecurityGroupRule) {
@@ -284,6 +306,102 @@ pub fn lint(model: &Model, suppressions: &[Suppression]) -> LintReport {
     LintReport { format_version: "1", blueprint: model.blueprint.clone(), findings: out }
 }
 
+/// Whether the IAM action pattern `pattern` (`ec2:Authorize*`, `ec2:*`, `*`; `?` is one
+/// character) covers `action`, ignoring case as IAM does.
+fn covers(pattern: &str, action: &str) -> bool {
+    fn glob(p: &[u8], a: &[u8]) -> bool {
+        match (p.first(), a.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => glob(&p[1..], a) || (!a.is_empty() && glob(p, &a[1..])),
+            (Some(b'?'), Some(_)) => glob(&p[1..], &a[1..]),
+            (Some(x), Some(y)) => x == y && glob(&p[1..], &a[1..]),
+            _ => false,
+        }
+    }
+    glob(pattern.to_ascii_lowercase().as_bytes(), action.to_ascii_lowercase().as_bytes())
+}
+
+/// SOC020-SOC022: the responses' anchors.
+fn responses(model: &Model, add: &mut impl FnMut(&'static str, Option<&Address>, String)) {
+    let trail = model.resources.iter().find(|r| r.kind() == Kind::Trail);
+    let find = |addr: Option<Address>| addr.and_then(|a| model.resources.iter().find(|r| r.address == a));
+    let has_vpc = model.resources.iter().any(|r| r.kind() == Kind::Vpc);
+    for rule in model.resources.iter().filter(|r| r.kind() == Kind::EventRule) {
+        let pattern = rule.attrs.get("event_pattern");
+        let detail_type = pattern.and_then(|p| p.pointer("/detail-type/0")).and_then(Value::as_str);
+        let source = pattern.and_then(|p| p.pointer("/detail/eventSource/0")).and_then(Value::as_str);
+        let names: Vec<&str> = pattern
+            .and_then(|p| p.pointer("/detail/eventName"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        if detail_type == Some("AWS API Call via CloudTrail") {
+            let why = match trail {
+                None => Some("the blueprint has no trail".to_string()),
+                Some(t) if t.attrs.get("logging") == Some(&Value::Bool(false)) => {
+                    Some("the trail is not logging".into())
+                }
+                Some(t) => source
+                    .filter(|src| {
+                        t.attrs
+                            .get("exclude_management_event_sources")
+                            .and_then(Value::as_array)
+                            .is_some_and(|l| l.iter().any(|x| x.as_str() == Some(*src)))
+                    })
+                    .map(|src| format!("the trail leaves out `{src}`")),
+            };
+            if let Some(why) = why {
+                add(
+                    "SOC020",
+                    Some(&rule.address),
+                    format!("it answers API calls of `{}`, but {why}", source.unwrap_or("?")),
+                );
+            }
+        }
+        for t in rule.attrs.get("targets").and_then(Value::as_array).into_iter().flatten() {
+            let arn = t.get("arn").and_then(Value::as_str);
+            if arn.is_some_and(|a| a.contains("automation-definition/AWS-DisablePublicAccessForSecurityGroup:"))
+                && has_vpc
+            {
+                add(
+                    "SOC022",
+                    Some(&rule.address),
+                    "the blueprint's groups are in its own VPC, where this runbook fails".into(),
+                );
+            }
+            let Some(function) = find(named(arn)) else { continue };
+            let Some(role) = find(named(function.attrs.get("role_arn").and_then(Value::as_str))) else { continue };
+            let service = source.and_then(|s| s.strip_suffix(".amazonaws.com")).unwrap_or_default();
+            let allowed: Vec<String> = role
+                .attrs
+                .get("inline_policies")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|m| m.values())
+                .flat_map(|doc| doc.get("Statement").and_then(Value::as_array).cloned().unwrap_or_default())
+                .filter(|st| st.get("Effect").and_then(Value::as_str) == Some("Allow"))
+                .flat_map(|st| match st.get("Action") {
+                    Some(Value::String(a)) => vec![a.clone()],
+                    Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+                    _ => vec![],
+                })
+                .collect();
+            for name in &names {
+                let action = format!("{service}:{name}");
+                if let Some(p) = allowed.iter().find(|p| covers(p, &action)) {
+                    add(
+                        "SOC021",
+                        Some(&function.address),
+                        format!("it may call `{action}` (allowed by `{p}`), the call that triggers it"),
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Where a finding points in the blueprint file.
 pub type Locator<'a> = &'a dyn Fn(Option<&Address>) -> (u32, u32);
 
@@ -295,5 +413,27 @@ impl LintReport {
     /// 1 when an unsuppressed error or warning remains, else 0.
     pub fn exit_code(&self) -> u8 {
         u8::from(self.active().any(|f| f.level != Level::Note))
+    }
+}
+
+#[cfg(test)]
+mod covers_tests {
+    #[test]
+    fn iam_action_wildcards() {
+        for (p, a) in [
+            ("ec2:*", "ec2:RevokeSecurityGroupIngress"),
+            ("*", "s3:GetObject"),
+            ("EC2:authorize*", "ec2:AuthorizeSecurityGroupIngress"),
+            ("ec2:Re?okeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"),
+        ] {
+            assert!(super::covers(p, a), "{p} {a}");
+        }
+        for (p, a) in [
+            ("ec2:Describe*", "ec2:AuthorizeSecurityGroupIngress"),
+            ("s3:*", "ec2:RunInstances"),
+            ("ec2:Revoke", "ec2:RevokeSecurityGroupIngress"),
+        ] {
+            assert!(!super::covers(p, a), "{p} {a}");
+        }
     }
 }

@@ -72,6 +72,14 @@ pub const CHECKS: &[(&str, &str)] = &[
     ("weaken.config-rule-removed", "an AWS Config rule removed"),
     ("weaken.config-recorder-off", "the AWS Config recorder removed or stopped"),
     ("weaken.config-recording-narrowed", "the recorder stops recording all supported types, or global ones"),
+    ("weaken.trail-sources-excluded", "the trail leaves out the management events of more sources"),
+    ("weaken.response-removed", "an automated response (its EventBridge rule) removed"),
+    ("weaken.response-disabled", "an automated response's rule disabled"),
+    ("weaken.response-narrowed", "a response or findings rule that matches less, or has fewer targets"),
+    ("weaken.guardduty-off", "the GuardDuty detector removed or disabled"),
+    ("weaken.security-hub-off", "Security Hub disabled, or a standard turned off"),
+    ("weaken.dashboard-removed", "the detections' dashboard removed"),
+    ("broaden.function-code", "a response function's code changed: it runs with its role's permissions"),
 ];
 
 /// One resource on both sides of a change.
@@ -257,6 +265,46 @@ pub fn review(pairs: &[Pair<'_>]) -> Vec<Finding> {
             },
             Kind::ConfigRule if bf.is_some() && af.is_none() => {
                 f(Concern::WeakensMonitoring, "weaken.config-rule-removed", "an AWS Config rule is removed".into());
+            }
+            Kind::EventRule => event_rule(bf, af, &mut f),
+            Kind::GuarddutyDetector if bf.is_some() && (af.is_none() || b(af, "enable") == Some(false)) => {
+                f(
+                    Concern::WeakensMonitoring,
+                    "weaken.guardduty-off",
+                    "GuardDuty stops looking for threats (its detector is removed or disabled)".into(),
+                );
+            }
+            Kind::SecurityHub if bf.is_some() => {
+                if af.is_none() {
+                    f(Concern::WeakensMonitoring, "weaken.security-hub-off", "Security Hub is disabled".into());
+                } else {
+                    let off: Vec<String> =
+                        strings(bf, "standards").difference(&strings(af, "standards")).cloned().collect();
+                    if !off.is_empty() {
+                        f(
+                            Concern::WeakensMonitoring,
+                            "weaken.security-hub-off",
+                            format!("Security Hub stops checking {}", off.join(", ")),
+                        );
+                    }
+                }
+            }
+            Kind::Dashboard if bf.is_some() && af.is_none() => {
+                f(
+                    Concern::WeakensMonitoring,
+                    "weaken.dashboard-removed",
+                    "the detections' dashboard is removed".into(),
+                );
+            }
+            Kind::LambdaFunction if bf.is_some() && af.is_some() && s(bf, "code_sha256") != s(af, "code_sha256") => {
+                f(
+                    Concern::BroadensAccess,
+                    "broaden.function-code",
+                    format!(
+                        "the code of the function in `{}` changed: read it, it runs with its role's permissions",
+                        s(af, "source").unwrap_or("?")
+                    ),
+                );
             }
             Kind::ConfigRecorder if bf.is_some() && (af.is_none() || b(af, "recording") == Some(false)) => {
                 f(
@@ -754,6 +802,74 @@ fn alarm(bf: Option<&Attrs>, af: Option<&Attrs>, f: &mut impl FnMut(Concern, &'s
     }
 }
 
+/// An EventBridge rule of a response or of findings routing: removed, disabled, matching
+/// less (a pattern value list that lost items), or reaching fewer targets.
+fn event_rule(bf: Option<&Attrs>, af: Option<&Attrs>, f: &mut impl FnMut(Concern, &'static str, String)) {
+    let Some(before) = bf else { return };
+    let name = before.get("name").and_then(Value::as_str).unwrap_or("?");
+    let Some(after) = af else {
+        f(
+            Concern::WeakensMonitoring,
+            "weaken.response-removed",
+            format!("the EventBridge rule `{name}` is removed: what it answered goes unanswered"),
+        );
+        return;
+    };
+    if s(bf, "state") == Some("ENABLED") && s(af, "state") == Some("DISABLED") {
+        f(Concern::WeakensMonitoring, "weaken.response-disabled", format!("the EventBridge rule `{name}` is disabled"));
+    }
+    // Values a pattern matches, path by path: a path that loses values matches less.
+    fn leaves(v: &Value, path: String, out: &mut std::collections::BTreeMap<String, BTreeSet<String>>) {
+        match v {
+            Value::Object(m) => m.iter().for_each(|(k, v)| leaves(v, format!("{path}/{k}"), out)),
+            Value::Array(items) => {
+                out.entry(path).or_default().extend(items.iter().map(|i| i.to_string()));
+            }
+            other => {
+                out.entry(path).or_default().insert(other.to_string());
+            }
+        }
+    }
+    let (mut old, mut new) = (Default::default(), Default::default());
+    leaves(before.get("event_pattern").unwrap_or(&Value::Null), String::new(), &mut old);
+    leaves(after.get("event_pattern").unwrap_or(&Value::Null), String::new(), &mut new);
+    let mut narrowed = Vec::new();
+    for (path, values) in &old {
+        match new.get(path) {
+            Some(now) if values.is_subset(now) => {}
+            Some(now) => narrowed
+                .push(format!("{path} drops {}", values.difference(now).cloned().collect::<Vec<_>>().join(", "))),
+            None => {}
+        }
+    }
+    for path in new.keys().filter(|p| !old.contains_key(*p)) {
+        narrowed.push(format!("{path} is a new condition"));
+    }
+    if !narrowed.is_empty() {
+        f(
+            Concern::WeakensMonitoring,
+            "weaken.response-narrowed",
+            format!("the rule `{name}` matches less: {}", narrowed.join("; ")),
+        );
+    }
+    let ids = |a: &Attrs| -> BTreeSet<String> {
+        a.get("targets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.get("id").and_then(Value::as_str).map(str::to_string))
+            .collect()
+    };
+    let lost: Vec<String> = ids(before).difference(&ids(after)).cloned().collect();
+    if !lost.is_empty() {
+        f(
+            Concern::WeakensMonitoring,
+            "weaken.response-narrowed",
+            format!("the rule `{name}` no longer reaches {}", lost.join(", ")),
+        );
+    }
+}
+
 fn trail(bf: Option<&Attrs>, af: Option<&Attrs>, f: &mut impl FnMut(Concern, &'static str, String)) {
     if bf.is_none() {
         return;
@@ -779,6 +895,17 @@ fn trail(bf: Option<&Attrs>, af: Option<&Attrs>, f: &mut impl FnMut(Concern, &'s
         if b(bf, attr) == Some(true) && b(af, attr) == Some(false) {
             f(Concern::WeakensMonitoring, check, what.into());
         }
+    }
+    let more: Vec<String> = strings(af, "exclude_management_event_sources")
+        .difference(&strings(bf, "exclude_management_event_sources"))
+        .cloned()
+        .collect();
+    if !more.is_empty() {
+        f(
+            Concern::WeakensMonitoring,
+            "weaken.trail-sources-excluded",
+            format!("the trail leaves out the management events of {}", more.join(", ")),
+        );
     }
     if s(bf, "cloud_watch_logs_log_group_arn").is_some() && s(af, "cloud_watch_logs_log_group_arn").is_none() {
         f(

@@ -97,6 +97,13 @@ pub fn aws_env(cmd: &mut Command, moto: &Moto) {
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("SOCFORM_DEPENDENCY_WAIT_SECONDS", "4")
+        // moto has no Security Hub standards API (BatchEnableStandards answers 404):
+        // soc-reference.yaml enables none against it. tests/findings.rs proves the standards
+        // calls against hand-written AWS answers.
+        .env("SOCFORM_VAR_securityhub_standards", "")
+        // Nor Logs Insights query definitions: soc-reference.yaml saves none against it;
+        // tests/findings.rs proves them against hand-written answers.
+        .env("SOCFORM_VAR_investigation_queries", "false")
         .env("NO_COLOR", "1")
         .env_remove("AWS_PROFILE");
 }
@@ -264,6 +271,7 @@ impl Lab {
             let s = s.unwrap().path();
             std::fs::copy(&s, scripts.join(s.file_name().unwrap())).unwrap();
         }
+        copy_tree(Path::new("blueprints/responses"), &self.dir.path().join("responses"));
     }
 
     /// Copies a fixture blueprint (and its scripts) into the lab, optionally edited.
@@ -274,10 +282,28 @@ impl Lab {
         let scripts = self.dir.path().join("scripts");
         std::fs::create_dir_all(&scripts).unwrap();
         std::fs::copy("tests/fixtures/scripts/hello.sh", scripts.join("hello.sh")).unwrap();
+        let echo = self.dir.path().join("responses/echo");
+        std::fs::create_dir_all(&echo).unwrap();
+        std::fs::copy("tests/fixtures/responses/echo/handler.py", echo.join("handler.py")).unwrap();
         dst.to_str().unwrap().to_string()
     }
 }
 
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// Copies a folder and everything in it (the response functions beside a blueprint).
+#[allow(dead_code)]
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap().path();
+        let target = to.join(e.file_name().unwrap());
+        if e.is_dir() {
+            copy_tree(&e, &target);
+        } else if e.extension().is_none_or(|x| x != "pyc") {
+            std::fs::copy(&e, &target).unwrap();
+        }
+    }
 }

@@ -55,6 +55,9 @@ pub struct Stats {
     pub dropped: AtomicU64,
     /// Answers lost after the upstream acted on the request.
     pub lost: AtomicU64,
+    /// The requests answered by an injection: the request line and the body, so a test can
+    /// check what was asked of a call the emulator lacks.
+    pub answered: Mutex<Vec<String>>,
 }
 
 pub struct Proxy {
@@ -113,6 +116,12 @@ impl Proxy {
     /// Adds an error to answer in place of matching requests.
     pub fn inject(&self, i: Injection) {
         self.injections.lock().unwrap().push(i);
+    }
+
+    /// Drops every injection not used up: the next phase of a test starts with its own.
+    #[allow(dead_code)]
+    pub fn clear(&self) {
+        self.injections.lock().unwrap().clear();
     }
 
     pub fn url(&self) -> String {
@@ -257,6 +266,8 @@ fn serve(
             let body = String::from_utf8_lossy(&req.body);
             list.iter_mut().find(|i| i.times > 0 && (req.head.contains(i.needle) || body.contains(i.needle))).map(|i| {
                 i.times -= 1;
+                let line = req.head.lines().next().unwrap_or_default();
+                stats.answered.lock().unwrap().push(format!("{line}\n{body}"));
                 format!(
                     "HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n\r\n{}",
                     i.status,

@@ -9,7 +9,12 @@ impl Lower<'_> {
         self.claim_name(Kind::SnsTopic, &name, name.loc);
         let tags = self.tags(&n.tags, loc);
         let topic = Address::new(Kind::SnsTopic, key.value.as_str());
-        let attrs = to_attrs(&spec::SnsTopic { name: name.value.clone(), kms_master_key_id: n.kms_key.clone(), tags });
+        let attrs = to_attrs(&spec::SnsTopic {
+            name: name.value.clone(),
+            kms_master_key_id: n.kms_key.clone(),
+            policy: None,
+            tags,
+        });
         self.add(topic.clone(), attrs, loc);
         let arn = output_ref(&topic, "arn");
         let subscribe = |cx: &mut Self, protocol: &str, endpoint: &Sp<String>| {

@@ -152,6 +152,33 @@ impl Lower<'_> {
             }
         }
         self.claim_name(Kind::Trail, &name, name.loc);
+        // AWS lets a trail's selector leave out the management events of these two sources
+        // alone (the high-volume, low-value ones).
+        const EXCLUDABLE: &[&str] = &["kms.amazonaws.com", "rdsdata.amazonaws.com"];
+        let mut exclude = Vec::new();
+        for src in &t.exclude_sources {
+            if EXCLUDABLE.contains(&src.as_str()) {
+                exclude.push(src.value.clone());
+            } else {
+                self.error_help(
+                    src.loc,
+                    format!("`{}` cannot be left out of a trail's management events", src.value),
+                    "AWS allows `kms.amazonaws.com` and `rdsdata.amazonaws.com`",
+                );
+            }
+        }
+        exclude.sort();
+        exclude.dedup();
+        let sns_topic = match &t.notify {
+            Some(topic) => {
+                let key = self.reference(Section::Topic, topic);
+                key.map(|k| {
+                    self.publishes_to(&k, "cloudtrail.amazonaws.com");
+                    self.out(Section::Topic, &k, "name")
+                })
+            }
+            None => None,
+        };
         let tags = self.tags(&t.tags, loc);
         let attrs = to_attrs(&spec::Trail {
             name: name.value.clone(),
@@ -163,6 +190,8 @@ impl Lower<'_> {
             cloud_watch_logs_log_group_arn: lg_arn,
             cloud_watch_logs_role_arn: role_arn,
             kms_key_id: t.kms_key.clone(),
+            sns_topic_name: sns_topic,
+            exclude_management_event_sources: exclude,
             logging: t.logging,
             tags,
         });

@@ -35,6 +35,7 @@ mod iam;
 mod logging;
 mod meta;
 mod network;
+mod respond;
 mod store;
 
 /// Reads one environment variable.
@@ -90,6 +91,10 @@ const TOP_KEYS: &[&str] = &[
     "secrets",
     "config",
     "hosts",
+    "responses",
+    "findings",
+    "dashboard",
+    "investigation",
     "lint",
 ];
 const NETWORK_KEYS: &[&str] = &["vpc", "internet_gateway", "subnets", "flow_logs"];
@@ -264,6 +269,7 @@ pub fn lower_full(source: &Arc<SourceFile>, root: &Node, opts: &LowerOptions<'_>
         vpc_net: None,
         roles_with_profile: BTreeSet::new(),
         bucket_policies: BTreeMap::new(),
+        topic_publishers: BTreeMap::new(),
         trail_log_group: None,
         detections: Vec::new(),
         suppressions: Vec::new(),
@@ -314,6 +320,8 @@ struct Lower<'a> {
     roles_with_profile: BTreeSet<String>,
     /// Statements of each bucket's policy, gathered from every resource that writes to it.
     bucket_policies: BTreeMap<String, Vec<Value>>,
+    /// Services other than CloudWatch that publish to each topic (it gets a policy).
+    topic_publishers: BTreeMap<String, BTreeSet<String>>,
     trail_log_group: Option<String>,
     detections: Vec<Detection>,
     suppressions: Vec<crate::model::Suppression>,
@@ -685,7 +693,22 @@ impl Lower<'_> {
                 }
             }
         }
+        if let Some(n) = root.get("responses") {
+            for (key, node) in self.map_entries(n, "responses") {
+                if let Some(r) = self.read::<raw::Response>(node) {
+                    self.response(&key, r, node.loc);
+                }
+            }
+        }
+        if let Some(n) = root.get("findings") {
+            self.findings(n);
+        }
+        self.dashboard(root.get("dashboard"));
+        if let Some(n) = root.get("investigation") {
+            self.investigation(n);
+        }
         self.bucket_policies();
+        self.topic_policies();
         if let Some(n) = root.get("lint") {
             self.lint(n);
         }

@@ -6,9 +6,11 @@
 //!   named it and whichever state made it. It also returns resources deleted moments ago
 //!   ("ghosts"), so each hit counts only once its owning service confirms it exists;
 //! - the services socform uses that it does not cover everywhere (IAM roles and instance
-//!   profiles, CloudTrail trails): their own listings, any lineage;
-//! - kinds that carry no tags (metric filters, the Config recorder and delivery channel) and
-//!   Config rules: by the names the blueprint gives them.
+//!   profiles, CloudTrail trails, the GuardDuty detector, Security Hub): their own
+//!   listings, any lineage;
+//! - kinds that carry no tags (metric filters, dashboards, saved queries, the Config recorder
+//!   and delivery channel) and Config rules: by the names the blueprint gives them. A Lambda permission
+//!   goes with its function.
 //!
 //! It reports; it never adopts or deletes.
 
@@ -24,7 +26,7 @@ use crate::state::State;
 
 /// Services whose resources the own-listing pass covers; tagging hits of these are skipped
 /// so that nothing is counted twice.
-const LISTED_SERVICES: &[&str] = &["iam", "cloudtrail", "config"];
+const LISTED_SERVICES: &[&str] = &["iam", "cloudtrail", "config", "guardduty", "securityhub"];
 
 impl AwsProvider {
     /// Everything in this region's tagging index tagged `socform:blueprint` (any value, or
@@ -44,8 +46,28 @@ impl AwsProvider {
     /// paginated call). The index misses what it does not cover (IAM, CloudTrail, Config,
     /// security-group rules on moto) and what was made seconds ago, which is why it only adds
     /// to what the blueprint and state already want.
-    pub(super) async fn indexed_kinds(&self, blueprint: &str) -> Result<BTreeSet<Kind>, ProviderError> {
-        Ok(self.tagged(Some(blueprint)).await?.iter().filter_map(|m| kind_of_arn(m.resource_arn()?)).collect())
+    ///
+    /// Only the resource types of `kinds` are asked for (the kinds the caller does not want
+    /// yet): what it wants already would come back for nothing, page after page.
+    pub(super) async fn indexed_kinds(&self, blueprint: &str, kinds: &[Kind]) -> Result<BTreeSet<Kind>, ProviderError> {
+        let types: Vec<String> = kinds.iter().filter_map(|k| index_type(*k)).map(str::to_string).collect();
+        if types.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        let filter = TagFilter::builder().key(TAG_BLUEPRINT).values(blueprint).build();
+        let mut found = BTreeSet::new();
+        let mut pages = self
+            .tagging
+            .get_resources()
+            .tag_filters(filter)
+            .set_resource_type_filters(Some(types))
+            .resources_per_page(100)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            found.extend(page.aws()?.resource_tag_mapping_list().iter().filter_map(|m| kind_of_arn(m.resource_arn()?)));
+        }
+        Ok(found)
     }
 
     /// Every (blueprint, lineage) in the tagging index of this region.
@@ -111,11 +133,15 @@ impl AwsProvider {
             keep(Leftover { address, what, id: arn.to_string(), other_lineage });
         }
 
-        // 2. IAM and CloudTrail, through their own listings (any lineage).
+        // 2. IAM, CloudTrail, GuardDuty and Security Hub, through their own listings (any
+        //    lineage).
         let any = State { lineage: ANY_LINEAGE.into(), ..State::new(blueprint, &self.region) };
         let all = super::Want::all();
-        let (iam, trail) =
-            tokio::join!(self.refresh_iam(blueprint, &any, &all), self.refresh_trail(blueprint, &any, &all));
+        let (iam, trail, findings) = tokio::join!(
+            self.refresh_iam(blueprint, &any, &all),
+            self.refresh_trail(blueprint, &any, &all),
+            self.refresh_findings(blueprint, &any, &all)
+        );
         let mut add = |address: &Address, id: &str| {
             keep(Leftover {
                 address: Some(address.clone()),
@@ -124,7 +150,7 @@ impl AwsProvider {
                 other_lineage: None,
             })
         };
-        for part in [iam?, trail?] {
+        for part in [iam?, trail?, findings?] {
             for (address, live) in part.untracked {
                 add(&address, &live.id);
             }
@@ -150,6 +176,19 @@ impl AwsProvider {
                         );
                     }
                 }
+            }
+        }
+        // Dashboards by name, but only those whose marker names this blueprint: one made by
+        // hand under the same name is not socform's to report.
+        let dashboards = wanted(Kind::Dashboard);
+        for (name, a) in &dashboards {
+            if self.dashboard_of(name, blueprint).await? {
+                add(a, name);
+            }
+        }
+        for (name, a) in &wanted(Kind::QueryDefinition) {
+            if let Some(id) = self.query_of(name, blueprint).await? {
+                add(a, &id);
             }
         }
         let recorders = wanted(Kind::ConfigRecorder);
@@ -241,6 +280,10 @@ impl AwsProvider {
                 gone(out.map(|o| o.deleted_date().is_none()))?
             }
             "ec2" => gone(self.ec2_exists(rtype, id).await)?,
+            "events" if rtype == "rule" => gone(self.events.describe_rule().name(id).send().await.aws().map(|_| true))?,
+            "lambda" if rtype == "function" => {
+                gone(self.lambda.get_function_configuration().function_name(id).send().await.aws().map(|_| true))?
+            }
             // A service socform does not make resources in: report it as the index has it.
             _ => true,
         };
@@ -317,6 +360,37 @@ fn kind_of_arn(arn: &str) -> Option<Kind> {
         ("ssm", "parameter") => Kind::SsmParameter,
         ("secretsmanager", "secret") => Kind::Secret,
         ("config", "config-rule") => Kind::ConfigRule,
+        ("events", "rule") => Kind::EventRule,
+        ("lambda", "function") => Kind::LambdaFunction,
+        ("guardduty", "detector") => Kind::GuarddutyDetector,
+        ("securityhub", "hub") => Kind::SecurityHub,
+        _ => return None,
+    })
+}
+
+/// The tagging index's resource type (`GetResources`' `ResourceTypeFilters`) of a kind it
+/// lists: the inverse of [`kind_of_arn`].
+fn index_type(kind: Kind) -> Option<&'static str> {
+    Some(match kind {
+        Kind::Vpc => "ec2:vpc",
+        Kind::Subnet => "ec2:subnet",
+        Kind::InternetGateway => "ec2:internet-gateway",
+        Kind::RouteTable => "ec2:route-table",
+        Kind::SecurityGroup => "ec2:security-group",
+        Kind::SecurityGroupRule => "ec2:security-group-rule",
+        Kind::Instance => "ec2:instance",
+        Kind::FlowLog => "ec2:vpc-flow-log",
+        Kind::S3Bucket => "s3",
+        Kind::LogGroup => "logs:log-group",
+        Kind::Alarm => "cloudwatch:alarm",
+        Kind::SnsTopic => "sns",
+        Kind::SsmParameter => "ssm:parameter",
+        Kind::Secret => "secretsmanager:secret",
+        Kind::ConfigRule => "config:config-rule",
+        Kind::EventRule => "events:rule",
+        Kind::LambdaFunction => "lambda:function",
+        Kind::GuarddutyDetector => "guardduty:detector",
+        Kind::SecurityHub => "securityhub:hub",
         _ => return None,
     })
 }
@@ -332,6 +406,18 @@ fn split_arn(arn: &str) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_index_types_asked_for_are_the_kinds_read_back() {
+        for kind in Kind::ALL.iter().copied() {
+            let Some(t) = index_type(kind) else { continue };
+            let arn = match t.split_once(':') {
+                Some((service, rtype)) => format!("arn:aws:{service}:us-east-1:123456789012:{rtype}/x-1"),
+                None => format!("arn:aws:{t}:::x-1"),
+            };
+            assert_eq!(kind_of_arn(&arn), Some(kind), "{kind}: {arn}");
+        }
+    }
 
     #[test]
     fn arns_split_into_service_and_resource() {

@@ -14,12 +14,16 @@
 //! **Architecture Invariant:** this is the only module tree that imports `aws_sdk_*`.
 
 mod config;
+mod dashboard;
 mod drill;
 mod ec2;
+mod findings;
 mod iam;
 mod leftovers;
 mod logs;
 mod notify;
+mod queries;
+mod respond;
 mod s3;
 pub mod s3state;
 mod store;
@@ -75,6 +79,10 @@ pub struct AwsProvider {
     secrets: aws_sdk_secretsmanager::Client,
     config: aws_sdk_config::Client,
     tagging: aws_sdk_resourcegroupstagging::Client,
+    events: aws_sdk_eventbridge::Client,
+    lambda: aws_sdk_lambda::Client,
+    guardduty: aws_sdk_guardduty::Client,
+    securityhub: aws_sdk_securityhub::Client,
     region: String,
     dependency_wait: Duration,
     account: OnceCell<String>,
@@ -107,6 +115,10 @@ impl AwsProvider {
             secrets: client!(aws_sdk_secretsmanager, "secretsmanager"),
             config: client!(aws_sdk_config, "config"),
             tagging: client!(aws_sdk_resourcegroupstagging, "tagging"),
+            events: client!(aws_sdk_eventbridge, "events"),
+            lambda: client!(aws_sdk_lambda, "lambda"),
+            guardduty: client!(aws_sdk_guardduty, "guardduty"),
+            securityhub: client!(aws_sdk_securityhub, "securityhub"),
             region: opts.region.clone(),
             dependency_wait: opts.dependency_wait,
             account: OnceCell::new(),
@@ -117,7 +129,7 @@ impl AwsProvider {
     /// Reads the kinds `want` names, each family concurrently.
     async fn refresh_with(&self, blueprint: &str, state: &State, want: &Want) -> Result<Snapshot, ProviderError> {
         let mut snap = Snapshot { account_id: Some(self.account_id().await?), ..Default::default() };
-        let (a, b, c, d, e, f, g, h) = tokio::join!(
+        let (a, b, c, d, e, f, g, h, i, j, k, l) = tokio::join!(
             self.refresh_ec2(blueprint, state, want),
             self.refresh_iam(blueprint, state, want),
             self.refresh_s3(blueprint, state, want),
@@ -126,8 +138,12 @@ impl AwsProvider {
             self.refresh_notify(blueprint, state, want),
             self.refresh_store(blueprint, state, want),
             self.refresh_config(blueprint, state, want),
+            self.refresh_respond(blueprint, state, want),
+            self.refresh_findings(blueprint, state, want),
+            self.refresh_dashboards(blueprint, state, want),
+            self.refresh_queries(blueprint, state, want),
         );
-        for part in [a, b, c, d, e, f, g, h] {
+        for part in [a, b, c, d, e, f, g, h, i, j, k, l] {
             let part = part?;
             snap.resources.extend(part.resources);
             snap.untracked.extend(part.untracked);
@@ -148,6 +164,10 @@ impl AwsProvider {
             Family::Notify => self.create_notify(req).await,
             Family::Store => self.create_store(req).await,
             Family::Config => self.create_config(req).await,
+            Family::Respond => self.create_respond(req).await,
+            Family::Findings => self.create_findings(req).await,
+            Family::Dashboard => self.create_dashboard(req).await,
+            Family::Queries => self.create_query(req).await,
         }
     }
 
@@ -161,6 +181,10 @@ impl AwsProvider {
             Family::Notify => self.delete_notify(address, id, attrs).await,
             Family::Store => self.delete_store(address, id, attrs).await,
             Family::Config => self.delete_config(address, id, attrs).await,
+            Family::Respond => self.delete_respond(address, id, attrs).await,
+            Family::Findings => self.delete_findings(address, id, attrs).await,
+            Family::Dashboard => self.delete_dashboard(address, id).await,
+            Family::Queries => self.delete_query(address, id).await,
         }
     }
 
@@ -266,6 +290,7 @@ impl Want {
             (Kind::S3Bucket, Kind::S3BucketPolicy),
             (Kind::SnsTopic, Kind::SnsSubscription),
             (Kind::IamRole, Kind::InstanceProfile),
+            (Kind::LambdaFunction, Kind::LambdaPermission),
         ];
         for (a, b) in TOGETHER {
             if kinds.contains(a) || kinds.contains(b) {
@@ -375,6 +400,10 @@ pub const CONSISTENCY_RETRIES: &[(&str, &str)] = &[
         "PutDeliveryChannel: the bucket policy just written is not yet visible to Config",
     ),
     ("InvalidRoleException", "PutConfigurationRecorder: Config cannot assume the role just created"),
+    (
+        "InvalidParameterValueException: cannot be assumed by Lambda",
+        "CreateFunction: Lambda cannot assume the role just created",
+    ),
     ("MalformedPolicyDocument: Invalid principal", "a role named in a policy was created seconds ago"),
     ("InvalidGroup.NotFound", "a security group just created is not yet visible to other EC2 calls"),
     ("InvalidSubnetID.NotFound", "a subnet just created is not yet visible to RunInstances"),
@@ -408,6 +437,12 @@ where
     }
     if let SdkError::ServiceError(s) = e {
         let status = s.raw().status().as_u16();
+        // moto answers a call it does not implement with "Not yet implemented" and no code.
+        let body =
+            || s.raw().body().bytes().map(|b| String::from_utf8_lossy(b).to_ascii_lowercase()).unwrap_or_default();
+        if code.is_empty() && body().contains("not yet implemented") {
+            return ProviderError::Unsupported(format!("the endpoint does not implement this call (HTTP {status})"));
+        }
         if code.is_empty() && status == 404 {
             return ProviderError::NotFound(text);
         }
@@ -440,6 +475,7 @@ where
         | "NoSuchConfigurationRecorderException"
         | "NoSuchDeliveryChannelException"
         | "NoSuchConfigRuleException"
+        | "ResourceNotFound"
         | "NoSuchPublicAccessBlockConfiguration" => ProviderError::NotFound(text),
         c if c.contains("AlreadyExists") || c.ends_with(".Duplicate") => ProviderError::AlreadyExists(text),
         "EntityAlreadyExists" | "BucketAlreadyOwnedByYou" | "BucketAlreadyExists" | "ResourceExistsException" => {
@@ -645,10 +681,13 @@ impl Provider for AwsProvider {
         wanted.extend(state.resources.keys().map(Address::kind));
         // The index can only add kinds: when the blueprint and state want every kind, it
         // would be a call for nothing.
+        // The index is asked only about the kinds not wanted yet (and skipped when none of
+        // those is in it): what is wanted already would come back for nothing.
         let mut want = Want::closed(wanted);
-        if want.0.len() < Kind::ALL.len() {
+        let missing: Vec<Kind> = Kind::ALL.iter().copied().filter(|k| !want.has(*k)).collect();
+        if !missing.is_empty() {
             let mut more = want.0;
-            more.extend(self.indexed_kinds(blueprint).await?);
+            more.extend(self.indexed_kinds(blueprint, &missing).await?);
             want = Want::closed(more);
         }
         self.refresh_with(blueprint, state, &want).await
@@ -675,6 +714,10 @@ impl Provider for AwsProvider {
             Family::Notify => self.update_notify(req, id, before).await,
             Family::Store => self.update_store(req, id, before).await,
             Family::Config => self.update_config(req, id, before).await,
+            Family::Respond => self.update_respond(req, id, before).await,
+            Family::Findings => self.update_findings(req, id, before).await,
+            Family::Dashboard => self.update_dashboard(req, id).await,
+            Family::Queries => self.update_query(req, id).await,
         }
     }
 

@@ -1,5 +1,6 @@
 //! SNS topics and subscriptions. Refresh: one paginated ListTopics, one ListSubscriptions,
-//! and the tags of the topics socform knows.
+//! the tags of topics named like this blueprint's that state does not know (to prove them
+//! its own), and the policy of each topic whose policy socform set.
 
 use std::collections::BTreeMap;
 
@@ -44,6 +45,9 @@ impl AwsProvider {
                 if let Some(k) = &v.kms_master_key_id {
                     call = call.attributes("KmsMasterKeyId", k);
                 }
+                if let Some(p) = &v.policy {
+                    call = call.attributes("Policy", p.to_string());
+                }
                 let out = call.send().await.aws()?;
                 let arn = out.topic_arn().unwrap_or_default().to_string();
                 Ok(Applied {
@@ -86,6 +90,18 @@ impl AwsProvider {
                     .topic_arn(id)
                     .attribute_name("KmsMasterKeyId")
                     .attribute_value(v.kms_master_key_id.clone().unwrap_or_default())
+                    .send()
+                    .await
+                    .aws()?;
+            }
+            if before.get("policy") != req.attrs.get("policy") {
+                // A topic always has a policy: taking ours off puts back the account-only one.
+                let policy = v.policy.clone().unwrap_or_else(|| owner_only_policy(id));
+                self.sns
+                    .set_topic_attributes()
+                    .topic_arn(id)
+                    .attribute_name("Policy")
+                    .attribute_value(policy.to_string())
                     .send()
                     .await
                     .aws()?;
@@ -140,22 +156,39 @@ impl AwsProvider {
                 if rec.is_none() && !name.starts_with(&format!("{blueprint}-")) {
                     continue;
                 }
-                let tags: Vec<(String, String)> = self
-                    .sns
-                    .list_tags_for_resource()
-                    .resource_arn(arn)
-                    .send()
-                    .await
-                    .aws()
-                    .map(|o| o.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
-                    .unwrap_or_default();
-                let addr = owned(blueprint, &state.lineage, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                // Tags are read to prove a topic state does not know is its own (one call a
+                // topic); a known topic keeps the tags state recorded, as alarms do.
+                let tags: Option<Vec<(String, String)>> = match rec {
+                    Some(_) => None,
+                    None => Some(
+                        self.sns
+                            .list_tags_for_resource()
+                            .resource_arn(arn)
+                            .send()
+                            .await
+                            .aws()
+                            .map(|o| o.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
+                            .unwrap_or_default(),
+                    ),
+                };
+                let addr = tags.as_ref().and_then(|tags| {
+                    owned(blueprint, &state.lineage, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                });
                 if rec.is_none() && addr.is_none() {
                     continue;
                 }
                 let mut read = Attrs::new();
                 read.insert("name".into(), json!(name));
-                read.insert("tags".into(), user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
+                if let Some(tags) = &tags {
+                    read.insert("tags".into(), user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
+                }
+                // The policy is read only for topics whose policy socform set (one call each).
+                if rec.as_ref().is_some_and(|r| r.attributes.contains_key("policy")) {
+                    let attrs = self.sns.get_topic_attributes().topic_arn(arn).send().await.aws()?;
+                    let policy =
+                        attrs.attributes().and_then(|a| a.get("Policy")).and_then(|p| serde_json::from_str(p).ok());
+                    read.insert("policy".into(), policy.unwrap_or(serde_json::Value::Null));
+                }
                 let rec = rec.unwrap_or_else(|| blank(Kind::SnsTopic));
                 found.insert(arn.to_string(), (addr, live(&rec, arn, read, outputs(&[("name", name), ("arn", arn)]))));
             }
@@ -192,4 +225,24 @@ impl AwsProvider {
         part.settle(state, Kind::SnsSubscription, found);
         Ok(part)
     }
+}
+
+/// The policy a topic has when no service but the account itself may use it.
+fn owner_only_policy(arn: &str) -> serde_json::Value {
+    let account = arn.split(':').nth(4).unwrap_or_default();
+    let partition = arn.split(':').nth(1).unwrap_or("aws");
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AccountOwner",
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:{partition}:iam::{account}:root")},
+            "Action": [
+                "SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
+                "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe",
+                "SNS:ListSubscriptionsByTopic", "SNS:Publish"
+            ],
+            "Resource": arn,
+        }],
+    })
 }

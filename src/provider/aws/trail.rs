@@ -37,6 +37,7 @@ impl AwsProvider {
                     .set_cloud_watch_logs_log_group_arn(v.cloud_watch_logs_log_group_arn.clone())
                     .set_cloud_watch_logs_role_arn(v.cloud_watch_logs_role_arn.clone())
                     .set_kms_key_id(v.kms_key_id.clone())
+                    .set_sns_topic_name(v.sns_topic_name.clone())
                     .set_tags_list(Some(tags.clone()))
                     .send()
                     .await
@@ -44,6 +45,9 @@ impl AwsProvider {
             })
             .await?;
         let arn = out.trail_arn().unwrap_or_default().to_string();
+        if !v.exclude_management_event_sources.is_empty() {
+            self.put_selectors(&v.name, &v.exclude_management_event_sources).await?;
+        }
         if v.logging {
             self.cloudtrail.start_logging().name(&v.name).send().await.aws()?;
         }
@@ -72,6 +76,7 @@ impl AwsProvider {
             "cloud_watch_logs_log_group_arn",
             "cloud_watch_logs_role_arn",
             "kms_key_id",
+            "sns_topic_name",
         ];
         if settings.iter().any(|k| changed(k)) {
             self.settle("UpdateTrail", SETTLE, || async {
@@ -88,12 +93,16 @@ impl AwsProvider {
                     .cloud_watch_logs_log_group_arn(v.cloud_watch_logs_log_group_arn.clone().unwrap_or_default())
                     .cloud_watch_logs_role_arn(v.cloud_watch_logs_role_arn.clone().unwrap_or_default())
                     .set_kms_key_id(v.kms_key_id.clone())
+                    .sns_topic_name(v.sns_topic_name.clone().unwrap_or_default())
                     .send()
                     .await
                     .aws()
                     .map(|_| ())
             })
             .await?;
+        }
+        if changed("exclude_management_event_sources") {
+            self.put_selectors(id, &v.exclude_management_event_sources).await?;
         }
         if changed("logging") {
             if v.logging {
@@ -128,6 +137,48 @@ impl AwsProvider {
             self.cloudtrail.add_tags().resource_id(&arn).set_tags_list(Some(tags)).send().await.aws()?;
         }
         Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+    }
+
+    /// One basic event selector: every management event, read and write, but for the
+    /// sources left out (none: the default selector).
+    async fn put_selectors(&self, trail: &str, exclude: &[String]) -> Result<(), ProviderError> {
+        let selector = aws_sdk_cloudtrail::types::EventSelector::builder()
+            .read_write_type(aws_sdk_cloudtrail::types::ReadWriteType::All)
+            .include_management_events(true)
+            .set_exclude_management_event_sources(Some(exclude.to_vec()))
+            .build();
+        self.cloudtrail.put_event_selectors().trail_name(trail).event_selectors(selector).send().await.aws().map(|_| ())
+    }
+
+    /// What a trail's selectors leave out of its management events, as the spec says it:
+    /// the sources excluded, and a word for anything else that narrows them (so that a trail
+    /// blinded by PutEventSelectors shows as drift). Read only when the trail has custom
+    /// selectors (DescribeTrails says so): a default trail logs every management event.
+    async fn excluded_sources(&self, trail: &str) -> Result<Vec<String>, ProviderError> {
+        let out = self.cloudtrail.get_event_selectors().trail_name(trail).send().await.aws()?;
+        let mut excluded = Vec::new();
+        if !out.advanced_event_selectors().is_empty() {
+            excluded.push("(advanced event selectors)".to_string());
+        }
+        let mut management = false;
+        for sel in out.event_selectors() {
+            if sel.include_management_events() == Some(true) {
+                management = true;
+                if sel.read_write_type().is_some_and(|rw| *rw != aws_sdk_cloudtrail::types::ReadWriteType::All) {
+                    excluded.push(format!(
+                        "(only {} management events)",
+                        sel.read_write_type().map(|r| r.as_str()).unwrap_or("some")
+                    ));
+                }
+                excluded.extend(sel.exclude_management_event_sources().iter().cloned());
+            }
+        }
+        if !management && out.advanced_event_selectors().is_empty() {
+            excluded.push("(management events off)".to_string());
+        }
+        excluded.sort();
+        excluded.dedup();
+        Ok(excluded)
     }
 
     pub(super) async fn delete_trail(&self, _address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
@@ -184,12 +235,28 @@ impl AwsProvider {
             read.insert("cloud_watch_logs_log_group_arn".into(), json!(t.cloud_watch_logs_log_group_arn()));
             read.insert("cloud_watch_logs_role_arn".into(), json!(t.cloud_watch_logs_role_arn()));
             read.insert("kms_key_id".into(), json!(t.kms_key_id()));
+            // The name, from the ARN (AWS no longer fills SnsTopicName in).
+            read.insert("sns_topic_name".into(), json!(t.sns_topic_arn().and_then(|a| a.rsplit(':').next())));
+            // Read when AWS says the trail has custom selectors, or when state recorded some
+            // (moto always says false).
+            let recorded = rec.as_ref().is_some_and(|r| {
+                r.attributes
+                    .get("exclude_management_event_sources")
+                    .and_then(|v| v.as_array())
+                    .is_some_and(|a| !a.is_empty())
+            });
+            let excluded = if t.has_custom_event_selectors() == Some(true) || recorded {
+                self.excluded_sources(name).await?
+            } else {
+                vec![]
+            };
+            read.insert("exclude_management_event_sources".into(), json!(excluded));
             read.insert("logging".into(), json!(status.is_logging().unwrap_or(false)));
             read.insert("tags".into(), user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
             let rec = rec.unwrap_or_else(|| blank(Kind::Trail));
             let mut l = live(&rec, name, read, outputs(&[("name", name), ("arn", arn)]));
-            // Absent optional settings are absent, not null or "" (UpdateTrail clears with "").
-            l.attributes.retain(|_, v| !v.is_null() && v != "");
+            // Absent optional settings are absent, not null, "" or [] (UpdateTrail clears with "").
+            l.attributes.retain(|_, v| !v.is_null() && v != "" && v != &json!([]));
             found.insert(name.to_string(), (addr, l));
         }
         part.settle(state, Kind::Trail, found);

@@ -1,0 +1,203 @@
+//! Logs Insights saved queries (query definitions). They carry no tags, so the provider writes
+//! one comment line of its own at the top of each query, naming the blueprint, address and
+//! lineage that made it, and takes it off again when reading: that line is what proves a saved
+//! query is this state's own.
+//!
+//! Refresh: one paginated DescribeQueryDefinitions by the blueprint's name prefix.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::{
+    blank, live, outputs, owned, spec, AwsProvider, Classify, Part, Want, TAG_ADDRESS, TAG_BLUEPRINT, TAG_LINEAGE,
+};
+use crate::address::Address;
+use crate::model::spec as s;
+use crate::model::{Attrs, Kind};
+use crate::provider::{Applied, ProviderError, Request};
+use crate::state::State;
+
+/// The first words of the marker line.
+const MARKER: &str = "# Managed by socform.";
+
+fn with_marker(req: &Request<'_>, query: &str) -> String {
+    format!(
+        "{MARKER} {TAG_BLUEPRINT}={} {TAG_ADDRESS}={} {TAG_LINEAGE}={}\n{query}",
+        req.blueprint, req.address, req.lineage
+    )
+}
+
+/// The query without the marker line, and the marker's `socform:` pairs.
+fn without_marker(query: &str) -> (String, Vec<(String, String)>) {
+    match query.split_once('\n') {
+        Some((first, rest)) if first.starts_with(MARKER) => {
+            let pairs = first[MARKER.len()..]
+                .split_whitespace()
+                .filter_map(|p| p.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            (rest.to_string(), pairs)
+        }
+        _ => (query.to_string(), vec![]),
+    }
+}
+
+/// One saved query as DescribeQueryDefinitions reports it.
+struct Saved {
+    id: String,
+    name: String,
+    query: String,
+    groups: Vec<String>,
+}
+
+impl AwsProvider {
+    /// The saved queries whose names start with `prefix`.
+    async fn saved_queries(&self, prefix: &str) -> Result<Vec<Saved>, ProviderError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .logs
+                .describe_query_definitions()
+                .query_definition_name_prefix(prefix)
+                .set_next_token(token)
+                .send()
+                .await
+                .aws()?;
+            for q in page.query_definitions() {
+                let mut groups = q.log_group_names().to_vec();
+                groups.sort();
+                out.push(Saved {
+                    id: q.query_definition_id().unwrap_or_default().to_string(),
+                    name: q.name().unwrap_or_default().to_string(),
+                    query: q.query_string().unwrap_or_default().to_string(),
+                    groups,
+                });
+            }
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn put_query(
+        &self,
+        req: &Request<'_>,
+        v: &s::QueryDefinition,
+        id: Option<&str>,
+    ) -> Result<String, ProviderError> {
+        let out = self
+            .logs
+            .put_query_definition()
+            .name(&v.name)
+            .query_string(with_marker(req, &v.query_string))
+            .set_log_group_names(Some(v.log_group_names.clone()))
+            .set_query_definition_id(id.map(str::to_string))
+            .send()
+            .await
+            .aws()?;
+        Ok(out.query_definition_id().unwrap_or_default().to_string())
+    }
+
+    pub(super) async fn create_query(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
+        let v: s::QueryDefinition = spec(req.address, req.attrs)?;
+        // Names are not unique in Logs Insights; a saved query of this name is this state's
+        // own only if its marker says so (a create whose answer was lost: put over it).
+        let mut existing = None;
+        for q in self.saved_queries(&v.name).await?.into_iter().filter(|q| q.name == v.name) {
+            let (_, pairs) = without_marker(&q.query);
+            if !Self::proves(&req, pairs) {
+                return Err(Self::not_ours(&req, &v.name));
+            }
+            existing = Some(q.id);
+        }
+        let id = self.put_query(&req, &v, existing.as_deref()).await?;
+        Ok(Applied {
+            id: id.clone(),
+            attributes: req.attrs.clone(),
+            outputs: outputs(&[("id", &id), ("name", &v.name)]),
+        })
+    }
+
+    pub(super) async fn update_query(&self, req: Request<'_>, id: &str) -> Result<Applied, ProviderError> {
+        let v: s::QueryDefinition = spec(req.address, req.attrs)?;
+        self.put_query(&req, &v, Some(id)).await?;
+        Ok(Applied {
+            id: id.to_string(),
+            attributes: req.attrs.clone(),
+            outputs: outputs(&[("id", id), ("name", &v.name)]),
+        })
+    }
+
+    pub(super) async fn delete_query(&self, _address: &Address, id: &str) -> Result<(), ProviderError> {
+        self.logs.delete_query_definition().query_definition_id(id).send().await.aws().map(|_| ())
+    }
+
+    /// Whether a saved query named `name` exists whose marker names `blueprint`.
+    pub(super) async fn query_of(&self, name: &str, blueprint: &str) -> Result<Option<String>, ProviderError> {
+        Ok(self.saved_queries(name).await?.into_iter().find_map(|q| {
+            let (_, pairs) = without_marker(&q.query);
+            (q.name == name && pairs.iter().any(|(k, v)| k == TAG_BLUEPRINT && v == blueprint)).then_some(q.id)
+        }))
+    }
+
+    pub(super) async fn refresh_queries(
+        &self,
+        blueprint: &str,
+        state: &State,
+        want: &Want,
+    ) -> Result<Part, ProviderError> {
+        let mut part = Part::default();
+        if !want.has(Kind::QueryDefinition) {
+            return Ok(part);
+        }
+        // An endpoint without saved queries (moto) can hold none of them, socform's included:
+        // when state records none either, there is nothing to find.
+        let listed = match self.saved_queries(&format!("{blueprint}/")).await {
+            Err(ProviderError::Unsupported(_))
+                if !state.resources.keys().any(|a| a.kind() == Kind::QueryDefinition) =>
+            {
+                return Ok(part)
+            }
+            other => other?,
+        };
+        let mut found = BTreeMap::new();
+        for q in listed {
+            let (query, pairs) = without_marker(&q.query);
+            let rec = state.resources.values().find(|r| r.kind == Kind::QueryDefinition && r.id == q.id).cloned();
+            let addr = owned(blueprint, &state.lineage, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            if rec.is_none() && addr.is_none() {
+                continue;
+            }
+            let mut read = Attrs::new();
+            read.insert("name".into(), json!(q.name));
+            read.insert("query_string".into(), json!(query));
+            read.insert("log_group_names".into(), json!(q.groups));
+            let rec = rec.unwrap_or_else(|| blank(Kind::QueryDefinition));
+            let outs = outputs(&[("id", &q.id), ("name", &q.name)]);
+            found.insert(q.id.clone(), (addr, live(&rec, q.id.as_str(), read, outs)));
+        }
+        part.settle(state, Kind::QueryDefinition, found);
+        Ok(part)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_marker_line_goes_on_and_comes_off() {
+        let address = Address::parse("query_definition.root-usage").unwrap();
+        let attrs = Attrs::new();
+        let labels = BTreeMap::new();
+        let req = Request { address: &address, attrs: &attrs, blueprint: "lab", lineage: "l-1", labels: &labels };
+        let query = "fields @timestamp\n| filter eventName = \"ConsoleLogin\"";
+        let (read, pairs) = without_marker(&with_marker(&req, query));
+        assert_eq!(read, query);
+        assert_eq!(owned("lab", "l-1", pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))), Some(address));
+        assert!(without_marker(query).1.is_empty(), "a query without the marker proves nothing");
+    }
+}
