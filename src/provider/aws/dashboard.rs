@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{
-    blank, live, outputs, owned, spec, AwsProvider, Classify, Part, Want, TAG_ADDRESS, TAG_BLUEPRINT, TAG_LINEAGE,
+    blank, live, marker_pairs, outputs, owned, ownership_marker, spec, AwsProvider, Classify, Part, Want, TAG_BLUEPRINT,
 };
 use crate::address::Address;
 use crate::model::spec as s;
@@ -26,10 +26,7 @@ fn with_marker(req: &Request<'_>, body: &Value) -> String {
     let mut body = body.clone();
     let marker = json!({
         "type": "text", "width": 24, "height": 1,
-        "properties": {"markdown": format!(
-            "{MARKER} {TAG_BLUEPRINT}={} {TAG_ADDRESS}={} {TAG_LINEAGE}={}",
-            req.blueprint, req.address, req.lineage
-        )},
+        "properties": {"markdown": format!("{MARKER} {}", ownership_marker(req))},
     });
     if let Some(widgets) = body.get_mut("widgets").and_then(Value::as_array_mut) {
         widgets.push(marker);
@@ -46,11 +43,7 @@ fn without_marker(body: &str) -> (Value, Vec<(String, String)>) {
             let text = w.pointer("/properties/markdown").and_then(Value::as_str).unwrap_or_default();
             match text.strip_prefix(MARKER) {
                 Some(rest) if w.get("type").and_then(Value::as_str) == Some("text") => {
-                    pairs = rest
-                        .split_whitespace()
-                        .filter_map(|p| p.split_once('='))
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect();
+                    pairs = marker_pairs(rest);
                     false
                 }
                 _ => true,

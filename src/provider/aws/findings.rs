@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::json;
 
-use super::{blank, live, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part, Want};
+use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, Part, Want};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
@@ -191,18 +191,31 @@ impl AwsProvider {
                 }
                 let arn = self.detector_arn(&self.account_id_cached().await?, id);
                 if changed("tags") {
-                    let gone = removed_tag_keys(before, &v.tags);
-                    if !gone.is_empty() {
-                        self.guardduty
-                            .untag_resource()
-                            .resource_arn(&arn)
-                            .set_tag_keys(Some(gone))
-                            .send()
-                            .await
-                            .aws()?;
-                    }
-                    let tags: HashMap<String, String> = self.tags(&req, &v.tags).into_iter().collect();
-                    self.guardduty.tag_resource().resource_arn(&arn).set_tags(Some(tags)).send().await.aws()?;
+                    let (gd, arn) = (&self.guardduty, &arn);
+                    self.set_tags(
+                        &req,
+                        before,
+                        &v.tags,
+                        async |gone| {
+                            gd.untag_resource()
+                                .resource_arn(arn)
+                                .set_tag_keys(Some(gone))
+                                .send()
+                                .await
+                                .aws()
+                                .map(|_| ())
+                        },
+                        async |tags| {
+                            gd.tag_resource()
+                                .resource_arn(arn)
+                                .set_tags(Some(tags.into_iter().collect()))
+                                .send()
+                                .await
+                                .aws()
+                                .map(|_| ())
+                        },
+                    )
+                    .await?;
                 }
                 Ok(Applied {
                     id: id.into(),
@@ -217,18 +230,25 @@ impl AwsProvider {
                     self.set_standards(&v.standards, &have).await?;
                 }
                 if changed("tags") {
-                    let gone = removed_tag_keys(before, &v.tags);
-                    if !gone.is_empty() {
-                        self.securityhub
-                            .untag_resource()
-                            .resource_arn(id)
-                            .set_tag_keys(Some(gone))
-                            .send()
-                            .await
-                            .aws()?;
-                    }
-                    let tags: HashMap<String, String> = self.tags(&req, &v.tags).into_iter().collect();
-                    self.securityhub.tag_resource().resource_arn(id).set_tags(Some(tags)).send().await.aws()?;
+                    let sh = &self.securityhub;
+                    self.set_tags(
+                        &req,
+                        before,
+                        &v.tags,
+                        async |gone| {
+                            sh.untag_resource().resource_arn(id).set_tag_keys(Some(gone)).send().await.aws().map(|_| ())
+                        },
+                        async |tags| {
+                            sh.tag_resource()
+                                .resource_arn(id)
+                                .set_tags(Some(tags.into_iter().collect()))
+                                .send()
+                                .await
+                                .aws()
+                                .map(|_| ())
+                        },
+                    )
+                    .await?;
                 }
                 Ok(Applied { id: id.into(), attributes: req.attrs.clone(), outputs: outputs(&[("arn", id)]) })
             }

@@ -197,6 +197,24 @@ impl AwsProvider {
         t
     }
 
+    /// Brings a resource's tags to what `req` wants: the user tags `before` had that `own` no
+    /// longer has are removed first (tagging calls only add and overwrite), then socform's and
+    /// `own` are set. `untag` and `tag` are the service's two calls.
+    async fn set_tags(
+        &self,
+        req: &Request<'_>,
+        before: &Attrs,
+        own: &BTreeMap<String, String>,
+        untag: impl AsyncFnOnce(Vec<String>) -> Result<(), ProviderError>,
+        tag: impl AsyncFnOnce(Vec<(String, String)>) -> Result<(), ProviderError>,
+    ) -> Result<(), ProviderError> {
+        let gone = removed_tag_keys(before, own);
+        if !gone.is_empty() {
+            untag(gone).await?;
+        }
+        tag(self.tags(req, own)).await
+    }
+
     /// Whether tags prove the resource is the one `req` would make: blueprint, lineage and
     /// address all agree.
     fn proves(req: &Request<'_>, tags: impl IntoIterator<Item = (String, String)>) -> bool {
@@ -647,6 +665,17 @@ fn owned<'a>(blueprint: &str, lineage: &str, tags: impl IntoIterator<Item = (&'a
 /// reports everything tagged for the blueprint, whoever made it. Only the leftover check,
 /// which reports and never adopts or deletes, uses it.
 const ANY_LINEAGE: &str = "*any lineage*";
+
+/// The text that proves a resource with no tags is a state's own (a dashboard's text widget,
+/// a saved query's comment line): socform's three ownership tags as `KEY=VALUE` pairs.
+fn ownership_marker(req: &Request<'_>) -> String {
+    format!("{TAG_BLUEPRINT}={} {TAG_ADDRESS}={} {TAG_LINEAGE}={}", req.blueprint, req.address, req.lineage)
+}
+
+/// The `KEY=VALUE` pairs of a marker ([`ownership_marker`]), for [`owned`].
+fn marker_pairs(text: &str) -> Vec<(String, String)> {
+    text.split_whitespace().filter_map(|p| p.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
 
 /// The records of `state` of one kind.
 fn of_kind(state: &State, kind: Kind) -> Vec<(&Address, &Record)> {

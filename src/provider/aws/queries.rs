@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::{
-    blank, live, outputs, owned, spec, AwsProvider, Classify, Part, Want, TAG_ADDRESS, TAG_BLUEPRINT, TAG_LINEAGE,
+    blank, live, marker_pairs, outputs, owned, ownership_marker, spec, AwsProvider, Classify, Part, Want, TAG_BLUEPRINT,
 };
 use crate::address::Address;
 use crate::model::spec as s;
@@ -22,23 +22,13 @@ use crate::state::State;
 const MARKER: &str = "# Managed by socform.";
 
 fn with_marker(req: &Request<'_>, query: &str) -> String {
-    format!(
-        "{MARKER} {TAG_BLUEPRINT}={} {TAG_ADDRESS}={} {TAG_LINEAGE}={}\n{query}",
-        req.blueprint, req.address, req.lineage
-    )
+    format!("{MARKER} {}\n{query}", ownership_marker(req))
 }
 
 /// The query without the marker line, and the marker's `socform:` pairs.
 fn without_marker(query: &str) -> (String, Vec<(String, String)>) {
     match query.split_once('\n') {
-        Some((first, rest)) if first.starts_with(MARKER) => {
-            let pairs = first[MARKER.len()..]
-                .split_whitespace()
-                .filter_map(|p| p.split_once('='))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            (rest.to_string(), pairs)
-        }
+        Some((first, rest)) if first.starts_with(MARKER) => (rest.to_string(), marker_pairs(&first[MARKER.len()..])),
         _ => (query.to_string(), vec![]),
     }
 }

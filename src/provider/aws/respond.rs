@@ -14,9 +14,7 @@ use aws_sdk_eventbridge::types::{InputTransformer, RuleState, Target};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{json, Value};
 
-use super::{
-    blank, live, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part, Want, SETTLE,
-};
+use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, Part, Want, SETTLE};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
@@ -42,6 +40,12 @@ fn decode_zip(address: &Address, v: &s::LambdaFunction) -> Result<Vec<u8>, Provi
         )));
     }
     Ok(zip)
+}
+
+fn event_tags(tags: Vec<(String, String)>) -> Result<Vec<aws_sdk_eventbridge::types::Tag>, ProviderError> {
+    tags.into_iter()
+        .map(|(k, v)| aws_sdk_eventbridge::types::Tag::builder().key(k).value(v).build().map_err(fatal))
+        .collect()
 }
 
 fn targets_of(v: &s::EventRule) -> Result<Vec<Target>, ProviderError> {
@@ -84,12 +88,7 @@ impl AwsProvider {
             .state(if v.state == "ENABLED" { RuleState::Enabled } else { RuleState::Disabled })
             .set_description(v.description.clone());
         if create {
-            let tags = self
-                .tags(req, &v.tags)
-                .into_iter()
-                .map(|(k, v)| aws_sdk_eventbridge::types::Tag::builder().key(k).value(v).build().map_err(fatal))
-                .collect::<Result<Vec<_>, _>>()?;
-            call = call.set_tags(Some(tags));
+            call = call.set_tags(Some(event_tags(self.tags(req, &v.tags))?));
         }
         let out = call.send().await.aws()?;
         Ok(out.rule_arn().unwrap_or_default().to_string())
@@ -279,16 +278,26 @@ impl AwsProvider {
                     self.put_targets(&v).await?;
                 }
                 if changed("tags") {
-                    let gone = removed_tag_keys(before, &v.tags);
-                    if !gone.is_empty() {
-                        self.events.untag_resource().resource_arn(&arn).set_tag_keys(Some(gone)).send().await.aws()?;
-                    }
-                    let tags = self
-                        .tags(&req, &v.tags)
-                        .into_iter()
-                        .map(|(k, v)| aws_sdk_eventbridge::types::Tag::builder().key(k).value(v).build().map_err(fatal))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    self.events.tag_resource().resource_arn(&arn).set_tags(Some(tags)).send().await.aws()?;
+                    let (ev, arn) = (&self.events, &arn);
+                    self.set_tags(
+                        &req,
+                        before,
+                        &v.tags,
+                        async |gone| {
+                            ev.untag_resource()
+                                .resource_arn(arn)
+                                .set_tag_keys(Some(gone))
+                                .send()
+                                .await
+                                .aws()
+                                .map(|_| ())
+                        },
+                        async |tags| {
+                            let tags = event_tags(tags)?;
+                            ev.tag_resource().resource_arn(arn).set_tags(Some(tags)).send().await.aws().map(|_| ())
+                        },
+                    )
+                    .await?;
                 }
                 Ok(Applied {
                     id: id.to_string(),
@@ -333,12 +342,25 @@ impl AwsProvider {
                 let conf = self.lambda.get_function_configuration().function_name(id).send().await.aws()?;
                 let arn = conf.function_arn().unwrap_or_default().to_string();
                 if changed("tags") {
-                    let gone = removed_tag_keys(before, &v.tags);
-                    if !gone.is_empty() {
-                        self.lambda.untag_resource().resource(&arn).set_tag_keys(Some(gone)).send().await.aws()?;
-                    }
-                    let tags: HashMap<String, String> = self.tags(&req, &v.tags).into_iter().collect();
-                    self.lambda.tag_resource().resource(&arn).set_tags(Some(tags)).send().await.aws()?;
+                    let (lm, arn) = (&self.lambda, &arn);
+                    self.set_tags(
+                        &req,
+                        before,
+                        &v.tags,
+                        async |gone| {
+                            lm.untag_resource().resource(arn).set_tag_keys(Some(gone)).send().await.aws().map(|_| ())
+                        },
+                        async |tags| {
+                            lm.tag_resource()
+                                .resource(arn)
+                                .set_tags(Some(tags.into_iter().collect()))
+                                .send()
+                                .await
+                                .aws()
+                                .map(|_| ())
+                        },
+                    )
+                    .await?;
                 }
                 Ok(Applied {
                     id: id.to_string(),
