@@ -408,6 +408,20 @@ fn every_kind_updates_in_place_or_is_replaced_and_reads_back_clean() {
         "{got:#}"
     );
     assert!(got["dashboard"].as_str().unwrap().contains("critical: alarms"), "{got:#}");
+    // The runbook: started by EventBridge with a role of its own, the bucket's name taken
+    // from the event, and told which role to run as.
+    let t = &got["runbook_target"][0];
+    assert!(
+        t["Arn"].as_str().unwrap().ends_with(":automation-definition/AWS-DisableS3BucketPublicReadWrite:$DEFAULT"),
+        "{t}"
+    );
+    assert!(t["RoleArn"].as_str().unwrap().ends_with(":role/every-kind-start-public-bucket"), "{t}");
+    assert_eq!(t["InputTransformer"]["InputPathsMap"], serde_json::json!({"p0": "$.detail.resourceId"}), "{t}");
+    let template = t["InputTransformer"]["InputTemplate"].as_str().unwrap();
+    assert!(
+        template.contains(r#""S3BucketName":[<p0>]"#) && template.contains(":role/every-kind-runbook-public-bucket"),
+        "{template}"
+    );
 
     // A tag taken away must be removed in AWS (tagging calls only add and overwrite): every
     // taggable kind updates, and the read-back no longer has it.

@@ -401,6 +401,7 @@ elif command == "readback-every-kind":
         "function_timeout": client("lambda").get_function_configuration(FunctionName="every-kind-close-port")["Timeout"],
         "rule_names": json.loads(client("events").describe_rule(Name="every-kind-close-port")["EventPattern"])["detail"]["eventName"],
         "dashboard": client("cloudwatch").get_dashboard(DashboardName="every-kind-detections")["DashboardBody"],
+        "runbook_target": client("events").list_targets_by_rule(Rule="every-kind-public-bucket")["Targets"],
     }, indent=1, sort_keys=True))
 elif command == "authorize-default-egress":
     # AWS's default rule of a new group, put back by hand: allow all traffic out, untagged.
