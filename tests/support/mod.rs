@@ -259,8 +259,9 @@ impl Lab {
         serde_json::from_str(&aws_tool(&self.moto, "us-east-1", &["list", blueprint])).unwrap()
     }
 
-    /// The reference SOC (blueprints/soc-reference.yaml: 86 resources, hosts, a trail,
-    /// nineteen detections, AWS Config) with its scripts, as the lab's blueprint.
+    /// The reference SOC (blueprints/soc-reference.yaml: 92 resources, hosts, a trail,
+    /// nineteen detections, AWS Config, GuardDuty, Security Hub) with its scripts and
+    /// response functions, as the lab's blueprint.
     #[allow(dead_code)]
     pub fn reference(&mut self) {
         let original = std::fs::read_to_string("blueprints/soc-reference.yaml").unwrap();
