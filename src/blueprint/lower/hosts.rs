@@ -120,12 +120,13 @@ impl Lower<'_> {
         None
     }
 
-    /// Reads a file a blueprint names: a relative path inside the blueprint's folder tree
-    /// (symbolic links followed, then checked), a regular file, at most `limit` bytes. A
-    /// blueprint under review must not be able to pull other files into a plan or a pull
-    /// request comment (`../../secret.txt`, `/proc/self/environ`, a link to `~/.aws`), nor
-    /// exhaust memory (`/dev/zero`).
-    pub(super) fn confined_read(&self, file: &str, limit: u64) -> Result<Vec<u8>, (String, String)> {
+    /// Where a path a blueprint names really is, once checked: relative, no `..`, and still
+    /// inside the blueprint's folder after symbolic links are followed. Returns the real
+    /// path, the real folder of the blueprint, and the help text for errors about it.
+    pub(super) fn confined_path(
+        &self,
+        file: &str,
+    ) -> Result<(std::path::PathBuf, std::path::PathBuf, String), (String, String)> {
         let base = &self.opts.base_dir;
         let inside = format!("paths are relative to the blueprint's folder ({}) and stay inside it", base.display());
         let rel = std::path::Path::new(file);
@@ -150,6 +151,16 @@ impl Lower<'_> {
                 inside,
             ));
         }
+        Ok((real, root, inside))
+    }
+
+    /// Reads a file a blueprint names: a relative path inside the blueprint's folder tree
+    /// (symbolic links followed, then checked), a regular file, at most `limit` bytes. A
+    /// blueprint under review must not be able to pull other files into a plan or a pull
+    /// request comment (`../../secret.txt`, `/proc/self/environ`, a link to `~/.aws`), nor
+    /// exhaust memory (`/dev/zero`).
+    pub(super) fn confined_read(&self, file: &str, limit: u64) -> Result<Vec<u8>, (String, String)> {
+        let (real, _, inside) = self.confined_path(file)?;
         match super::super::read_capped(&real, limit) {
             Ok(bytes) => Ok(bytes),
             Err(super::super::ReadError::TooBig) => Err((

@@ -383,28 +383,7 @@ impl Lower<'_> {
     /// mode 0644. Compiled Python (`__pycache__`, `.pyc`) is left out. Returns the zip and
     /// the paths it holds.
     fn package(&self, dir: &Sp<String>) -> Result<(Vec<u8>, BTreeSet<String>), (String, String)> {
-        let base = &self.opts.base_dir;
-        let inside = format!("paths are relative to the blueprint's folder ({}) and stay inside it", base.display());
-        let rel = std::path::Path::new(dir.as_str());
-        if rel.is_absolute()
-            || rel.components().any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
-        {
-            return Err((
-                format!("`{}` is outside the blueprint's folder: absolute paths and `..` are refused", dir.value),
-                inside,
-            ));
-        }
-        let root = base
-            .canonicalize()
-            .map_err(|e| (format!("cannot read the blueprint's folder `{}`: {e}", base.display()), inside.clone()))?;
-        let top =
-            base.join(rel).canonicalize().map_err(|e| (format!("cannot read `{}`: {e}", dir.value), inside.clone()))?;
-        if !top.starts_with(&root) {
-            return Err((
-                format!("`{}` leads outside the blueprint's folder through a symbolic link", dir.value),
-                inside,
-            ));
-        }
+        let (top, root, inside) = self.confined_path(&dir.value)?;
         if !top.is_dir() {
             return Err((
                 format!("`{}` is not a folder", dir.value),
