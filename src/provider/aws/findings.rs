@@ -100,15 +100,10 @@ impl AwsProvider {
 
     pub(super) async fn create_findings(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
         let a = req.address;
-        let tags: HashMap<String, String> = match a.kind() {
-            Kind::GuarddutyDetector => self.tags(&req, &spec::<s::GuarddutyDetector>(a, req.attrs)?.tags),
-            _ => self.tags(&req, &spec::<s::SecurityHub>(a, req.attrs)?.tags),
-        }
-        .into_iter()
-        .collect();
         match a.kind() {
             Kind::GuarddutyDetector => {
                 let v: s::GuarddutyDetector = spec(a, req.attrs)?;
+                let tags: HashMap<String, String> = self.tags(&req, &v.tags).into_iter().collect();
                 let existing = self.guardduty.list_detectors().send().await.aws()?;
                 if let Some(id) = existing.detector_ids().first() {
                     // One detector per region: someone else's is never taken over.
@@ -138,6 +133,7 @@ impl AwsProvider {
             }
             Kind::SecurityHub => {
                 let v: s::SecurityHub = spec(a, req.attrs)?;
+                let tags: HashMap<String, String> = self.tags(&req, &v.tags).into_iter().collect();
                 if let Some(arn) = self.hub_arn().await? {
                     let tags = match self.hub_tags(&arn).await {
                         Ok(t) => t,

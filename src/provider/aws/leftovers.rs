@@ -186,9 +186,12 @@ impl AwsProvider {
                 add(a, name);
             }
         }
-        for (name, a) in &wanted(Kind::QueryDefinition) {
-            if let Some(id) = self.query_of(name, blueprint).await? {
-                add(a, &id);
+        let queries = wanted(Kind::QueryDefinition);
+        if !queries.is_empty() {
+            for (name, id) in self.queries_of(blueprint).await? {
+                if let Some(a) = queries.get(name.as_str()) {
+                    add(a, &id);
+                }
             }
         }
         let recorders = wanted(Kind::ConfigRecorder);

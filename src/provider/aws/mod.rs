@@ -455,21 +455,20 @@ where
     }
     if let SdkError::ServiceError(s) = e {
         let status = s.raw().status().as_u16();
-        // moto answers a call it does not implement with "Not yet implemented" and no code.
-        let body =
-            || s.raw().body().bytes().map(|b| String::from_utf8_lossy(b).to_ascii_lowercase()).unwrap_or_default();
-        if code.is_empty() && body().contains("not yet implemented") {
-            return ProviderError::Unsupported(format!("the endpoint does not implement this call (HTTP {status})"));
-        }
-        if code.is_empty() && status == 404 {
-            return ProviderError::NotFound(text);
-        }
-        if code.is_empty() && status >= 500 {
+        if code.is_empty() {
+            // No AWS error code: what the endpoint sent instead says what happened. moto
+            // answers a call it does not implement with "Not yet implemented" (any status) or
+            // an HTML page.
             let body = s.raw().body().bytes().map(|b| String::from_utf8_lossy(b).to_string()).unwrap_or_default();
-            if body.contains("<html") || body.contains("not yet implemented") || body.contains("NotImplemented") {
+            let unsupported = body.to_ascii_lowercase().contains("not yet implemented")
+                || (status >= 500 && (body.contains("<html") || body.contains("NotImplemented")));
+            if unsupported {
                 return ProviderError::Unsupported(format!(
                     "the endpoint does not implement this call (HTTP {status})"
                 ));
+            }
+            if status == 404 {
+                return ProviderError::NotFound(text);
             }
         }
     }

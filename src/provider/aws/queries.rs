@@ -125,12 +125,16 @@ impl AwsProvider {
         self.logs.delete_query_definition().query_definition_id(id).send().await.aws().map(|_| ())
     }
 
-    /// Whether a saved query named `name` exists whose marker names `blueprint`.
-    pub(super) async fn query_of(&self, name: &str, blueprint: &str) -> Result<Option<String>, ProviderError> {
-        Ok(self.saved_queries(name).await?.into_iter().find_map(|q| {
-            let (_, pairs) = without_marker(&q.query);
-            (q.name == name && pairs.iter().any(|(k, v)| k == TAG_BLUEPRINT && v == blueprint)).then_some(q.id)
-        }))
+    /// The saved queries named like `blueprint`'s whose marker names `blueprint` (any
+    /// lineage): (name, id), from one listing.
+    pub(super) async fn queries_of(&self, blueprint: &str) -> Result<Vec<(String, String)>, ProviderError> {
+        Ok(self
+            .saved_queries(&format!("{blueprint}/"))
+            .await?
+            .into_iter()
+            .filter(|q| without_marker(&q.query).1.iter().any(|(k, v)| k == TAG_BLUEPRINT && v == blueprint))
+            .map(|q| (q.name, q.id))
+            .collect())
     }
 
     pub(super) async fn refresh_queries(

@@ -377,11 +377,7 @@ impl AwsProvider {
         match address.kind() {
             Kind::EventRule => {
                 // A rule with targets cannot be deleted: take them off first.
-                let current = match self.events.list_targets_by_rule().rule(id).send().await.aws() {
-                    Ok(c) => c,
-                    Err(ProviderError::NotFound(m)) => return Err(ProviderError::NotFound(m)),
-                    Err(e) => return Err(e),
-                };
+                let current = self.events.list_targets_by_rule().rule(id).send().await.aws()?;
                 let ids: Vec<String> = current.targets().iter().map(|t| t.id().to_string()).collect();
                 if !ids.is_empty() {
                     self.events.remove_targets().rule(id).set_ids(Some(ids)).send().await.aws()?;
