@@ -51,6 +51,11 @@ pub struct State {
     /// `socform pause` stopped the lab's hosts; `resume` starts them.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub paused: bool,
+    /// `--lab NAME`: which lab of the blueprint this state is, recorded with its first
+    /// write. A lab's blueprint name is `BLUEPRINT-NAME`, which another blueprint may also
+    /// be called: this is what tells the two apart (`pin_state` refuses a mismatch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab: Option<String>,
 }
 
 /// A create under way (see [`State::pending`]).
@@ -97,8 +102,21 @@ impl State {
             outputs: BTreeMap::new(),
             labels: BTreeMap::new(),
             paused: false,
+            lab: None,
         }
     }
+
+    /// The lab this state is (`--lab`): recorded, or for a state written before the field
+    /// existed, the `socform:lab` label its last apply wrote.
+    pub fn lab_name(&self) -> Option<&str> {
+        self.lab.as_deref().or_else(|| self.labels.get(crate::model::TAG_LAB).map(String::as_str))
+    }
+}
+
+/// Whether `s` is a lineage socform could have made: a UUID in its canonical hyphenated
+/// lowercase form. A lineage read back from a tag is anyone's text until this says so.
+pub fn is_lineage(s: &str) -> bool {
+    uuid::Uuid::parse_str(s).is_ok_and(|u| u.hyphenated().to_string() == s)
 }
 
 /// What can go wrong with state.

@@ -361,6 +361,14 @@ fn files_a_blueprint_names_stay_inside_its_folder() {
     std::fs::write(dir.path().join("secret.txt"), "TOP-SECRET-VALUE\n").unwrap();
     std::fs::write(lab.join("scripts/ok.sh"), "#!/bin/sh\necho hi\n").unwrap();
     std::os::unix::fs::symlink("../../secret.txt", lab.join("scripts/link.sh")).unwrap();
+    // Issue 23: a CI checkout's token in .git/config, a FIFO (hung validate), a hard link to
+    // a file outside, and a link to a target that does not exist (whose error said so).
+    std::fs::create_dir_all(lab.join(".git")).unwrap();
+    std::fs::write(lab.join(".git/config"), "[http] extraheader = AUTHORIZATION: basic TOP-SECRET-VALUE\n").unwrap();
+    std::process::Command::new("mkfifo").arg(lab.join("scripts/fifo")).status().unwrap();
+    std::fs::hard_link(dir.path().join("secret.txt"), lab.join("scripts/hard.sh")).unwrap();
+    std::os::unix::fs::symlink("../../no-such-file", lab.join("scripts/dangling.sh")).unwrap();
+    std::os::unix::fs::symlink("../.git/config", lab.join("scripts/to-git.sh")).unwrap();
     let host = |name: &str, file: &str| {
         format!("  {name}: {{ subnet: a, security_groups: [h], instance_type: t3.micro, image: amazon-linux-2023, user_data: {file} }}\n")
     };
@@ -374,6 +382,11 @@ fn files_a_blueprint_names_stay_inside_its_folder() {
         ("link", "scripts/link.sh"),
         ("zero", "/dev/zero"),
         ("folder", "scripts"),
+        ("git", ".git/config"),
+        ("fifo", "scripts/fifo"),
+        ("hard", "scripts/hard.sh"),
+        ("dangling", "scripts/dangling.sh"),
+        ("togit", "scripts/to-git.sh"),
     ] {
         bp.push_str(&host(name, file));
     }
@@ -393,9 +406,15 @@ fn files_a_blueprint_names_stay_inside_its_folder() {
         for (line, expected) in [
             (11, "`../secret.txt` is outside the blueprint's folder"),
             (12, "`/proc/self/environ` is outside the blueprint's folder"),
-            (13, "`scripts/link.sh` leads outside the blueprint's folder"),
+            (13, "`scripts/link.sh` is missing or links out of the blueprint's folder"),
             (14, "`/dev/zero` is outside the blueprint's folder"),
             (15, "`scripts` is not a regular file"),
+            (16, "`.git/config` is a hidden file or lies in a hidden folder"),
+            (17, "`scripts/fifo` is not a regular file"),
+            (18, "`scripts/hard.sh` has other names (hard links)"),
+            // The same words as for a link to a file that exists: nothing said of what is outside.
+            (19, "`scripts/dangling.sh` is missing or links out of the blueprint's folder"),
+            (20, "`scripts/to-git.sh` leads to a hidden file or folder"),
         ] {
             assert!(all.contains(expected), "{args:?}: missing {expected}:\n{all}");
             assert!(all.contains(&format!("bp.yaml:{line}:")), "{args:?}: not located at line {line}:\n{all}");

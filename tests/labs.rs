@@ -254,3 +254,168 @@ fn labs_of_one_blueprint_are_kept_apart_by_name_state_and_tags() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("use 1 to 20 lowercase letters"), "{}", text(&out.stderr));
 }
+
+/// Issue 23 (the one high-severity finding): tags said what to delete. A security group of
+/// an attacker's own, tagged with a lab's blueprint and lineage (or the leftover check's
+/// wildcard) and a past expiry, made `reap --expired --yes` delete labs that had not
+/// expired, a resource released by `state rm`, and an evidence bucket with its contents.
+/// Now: a lab with a state is judged by its state; without one, its resources must agree;
+/// a lineage must be a UUID; a bucket found by tags is never emptied. Checked with boto3.
+#[test]
+fn forged_tags_steer_no_reap_and_reap_never_empties_an_evidence_bucket() {
+    let lab = Lab::new();
+    let run = |args: &[&str]| {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
+        support::aws_env(&mut c, &lab.moto);
+        c.current_dir(lab.dir.path()).args(args).output().unwrap()
+    };
+    let ok = |args: &[&str]| {
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        (text(&out.stdout), text(&out.stderr))
+    };
+    // alpha expires in 8 hours and keeps its state; beta never expires, holds evidence in a
+    // `retain_objects` bucket, and loses its state file.
+    let alpha = lab.write("alpha.yaml", "blueprint: alpha\nregion: us-east-1\nlog_groups:\n  app: { retention_days: 7 }\nnotifications:\n  alerts: { email: [soc@example.com] }\n");
+    let beta = lab.write("beta.yaml", "blueprint: beta\nregion: us-east-1\nlog_groups:\n  app: { retention_days: 7 }\n  kept: { retention_days: 7 }\nbuckets:\n  evidence: { retain_objects: true }\n");
+    ok(&["apply", &alpha, "--auto-approve", "--expires-in", "8h"]);
+    ok(&["apply", &beta, "--auto-approve"]);
+    let state = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(lab.dir.path().join(format!("state/{name}.json"))).unwrap())
+            .unwrap()
+    };
+    let (alpha_lineage, beta_lineage) = (
+        state("alpha")["lineage"].as_str().unwrap().to_string(),
+        state("beta")["lineage"].as_str().unwrap().to_string(),
+    );
+    let bucket = state("beta")["resources"]["s3_bucket.evidence"]["id"].as_str().unwrap().to_string();
+    // The bucket's policy refuses plain HTTP, which moto enforces against this test's http://
+    // endpoint: lifted to write the evidence.
+    aws_tool(&lab.moto, "us-east-1", &["delete-bucket-policy", &bucket]);
+    aws_tool(&lab.moto, "us-east-1", &["put-object", &bucket, "evidence.json", "{\"who\":\"attacker\"}"]);
+    // A resource released from beta's state: no lab's any more.
+    ok(&["state", "rm", "log_group.kept", &beta]);
+    std::fs::remove_file(lab.dir.path().join("state/beta.json")).unwrap();
+
+    // The baits: one per lab with its lineage, and one with the wildcard lineage.
+    let past = "socform:expires-at=2000-01-01T00:00:00Z";
+    aws_tool(
+        &lab.moto,
+        "us-east-1",
+        &[
+            "create-sg",
+            "bait-alpha",
+            "socform:blueprint=alpha",
+            &format!("socform:lineage={alpha_lineage}"),
+            "socform:address=security_group.bait",
+            past,
+        ],
+    );
+    aws_tool(
+        &lab.moto,
+        "us-east-1",
+        &[
+            "create-sg",
+            "bait-beta",
+            "socform:blueprint=beta",
+            &format!("socform:lineage={beta_lineage}"),
+            "socform:address=security_group.bait",
+            past,
+        ],
+    );
+    aws_tool(
+        &lab.moto,
+        "us-east-1",
+        &[
+            "create-sg",
+            "bait-any",
+            "socform:blueprint=beta",
+            "socform:lineage=*any lineage*",
+            "socform:address=security_group.bait",
+            past,
+        ],
+    );
+    aws_tool(
+        &lab.moto,
+        "us-east-1",
+        &["create-sg", "bait-path", "socform:blueprint=../../x", &format!("socform:lineage={beta_lineage}"), past],
+    );
+    let before = lab.inventory();
+
+    let (_, stderr) = ok(&["reap", "--expired", "--yes"]);
+    assert_eq!(lab.inventory(), before, "a forged tag made reap delete something:\n{stderr}");
+    assert!(stderr.contains("0 lab(s)"), "{stderr}");
+    assert!(stderr.contains(&format!("kept: alpha lab {alpha_lineage}: it has not expired")), "{stderr}");
+    assert!(stderr.contains(&format!("kept: beta lab {beta_lineage}: its expiry is disputed")), "{stderr}");
+    assert!(stderr.contains("ignored: resources tagged `beta` / `*any lineage*`"), "{stderr}");
+    assert!(stderr.contains("ignored: resources tagged `../../x`"), "{stderr}");
+    let listed: serde_json::Value = serde_json::from_str(&ok(&["ls", "--format", "json"]).0).unwrap();
+    let beta_row = listed["labs"].as_array().unwrap().iter().find(|l| l["blueprint"] == "beta").unwrap();
+    assert!(beta_row["disputed"].as_str().unwrap().contains("socform:expires-at"), "{listed}");
+    assert_eq!(beta_row["expires_at"], serde_json::Value::Null);
+
+    // Named, beta is reaped from its tags (the bait that claims its lineage goes with it),
+    // but its evidence bucket is not emptied: reap says so and fails; the object is intact.
+    let out = run(&["reap", "beta", "--yes"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("reap never empties a bucket it found by tags alone"), "{stderr}");
+    assert_eq!(aws_tool(&lab.moto, "us-east-1", &["count-objects", &bucket]).trim(), "1");
+    let left = lab.inventory();
+    assert!(left.contains(&format!("s3-bucket {bucket}")), "{left:?}");
+    assert!(left.contains("log-group beta-kept"), "the released log group was deleted: {left:?}");
+    assert!(!left.contains("log-group beta-app"), "{left:?}");
+    // alpha, with its state, is untouched; its own destroy still works.
+    assert!(left.contains("log-group alpha-app"), "{left:?}");
+    ok(&["destroy", &alpha, "--auto-approve"]);
+}
+
+/// Issue 23: `--lab prod` of blueprint `soc` had the state file, tags and names of blueprint
+/// `soc-prod`, and `destroy soc.yaml --lab prod` destroyed soc-prod. A state records which
+/// lab it is, and a mismatch is refused before anything is read or changed.
+#[test]
+fn a_lab_name_never_reaches_another_blueprints_state() {
+    let lab = Lab::new();
+    let run = |args: &[&str]| {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
+        support::aws_env(&mut c, &lab.moto);
+        c.current_dir(lab.dir.path()).args(args).output().unwrap()
+    };
+    let soc = lab.write("soc.yaml", "blueprint: soc\nregion: us-east-1\nlog_groups:\n  app: { retention_days: 7 }\n");
+    let soc_prod = lab.write(
+        "soc-prod.yaml",
+        "blueprint: soc-prod\nregion: us-east-1\nlog_groups:\n  other: { retention_days: 7 }\n",
+    );
+    let out = run(&["apply", &soc_prod, "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let made = lab.inventory();
+    for args in [
+        vec!["destroy", soc.as_str(), "--lab", "prod", "--auto-approve"],
+        vec!["apply", soc.as_str(), "--lab", "prod", "--auto-approve"],
+        vec!["plan", soc.as_str(), "--lab", "prod"],
+    ] {
+        let out = run(&args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("state `soc-prod` is no lab (made without --lab), and this run is lab `prod`"),
+            "{stderr}"
+        );
+        assert_eq!(lab.inventory(), made, "{args:?} changed something");
+    }
+    // And the other way round.
+    let out = run(&["destroy", &soc_prod, "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&["apply", &soc, "--lab", "prod", "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&["destroy", &soc_prod, "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("is lab `prod` (`--lab prod`), and this run is no lab"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(lab.inventory().contains("log-group soc-prod-app"));
+    let out = run(&["destroy", &soc, "--lab", "prod", "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

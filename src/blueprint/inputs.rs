@@ -63,10 +63,11 @@ impl Supplied {
                 Some((name, value)) if !name.trim().is_empty() => {
                     s.vars.push((name.trim().to_string(), value.to_string()))
                 }
+                // The argument is not repeated: it may be a secret typed in the wrong place.
                 _ => {
-                    return Err(vec![Diagnostic::error(format!(
-                        "--var `{v}`: write NAME=VALUE, such as `--var admin_cidr=203.0.113.7/32`"
-                    ))])
+                    return Err(vec![Diagnostic::error(
+                        "a --var argument has no `=` (not repeated here: it may be a secret): write NAME=VALUE, such as `--var admin_cidr=203.0.113.7/32`",
+                    )])
                 }
             }
         }
@@ -319,9 +320,11 @@ pub fn resolve(src: &Arc<SourceFile>, root: &Node, supplied: &Supplied) -> Resul
                         m
                     };
                     let d = Diagnostic::error(format!("input `{name}` (from {from}) {m}"));
+                    // A var file's snippet would show the sensitive value itself: point at the
+                    // input's declaration instead.
                     diags.push(match at {
-                        Some((s, l)) => d.at(&s, l),
-                        None => d.at(src, k.loc),
+                        Some((s, l)) if !decl.sensitive => d.at(&s, l),
+                        _ => d.at(src, k.loc),
                     });
                     continue;
                 }

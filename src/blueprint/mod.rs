@@ -87,7 +87,11 @@ pub fn header(path: &Path) -> Result<(String, String), Vec<Diagnostic>> {
     let root = parse(&source).map_err(|d| vec![d])?;
     let field = |k: &str| root.get(k).and_then(Node::as_str).map(str::to_string);
     match (field("blueprint"), field("region")) {
-        (Some(b), Some(r)) => Ok((b, r)),
+        // The name becomes a state file's path: checked here, where it is read.
+        (Some(b), Some(r)) => match (names::blueprint_name(&b), names::region(&r)) {
+            (Ok(()), Ok(())) => Ok((b, r)),
+            (Err(m), _) | (_, Err(m)) => Err(vec![Diagnostic::error(format!("`{}`: {m}", path.display()))]),
+        },
         _ => Err(vec![Diagnostic::error(format!("`{}` has no `blueprint:` and `region:`", path.display()))]),
     }
 }
@@ -125,6 +129,10 @@ pub enum ReadError {
 /// size the file system does not report (`/proc`) or that grows cannot exhaust memory.
 pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
+    // Asked before opening: opening a FIFO for reading waits for a writer, forever.
+    if !std::fs::metadata(path).map_err(ReadError::Io)?.is_file() {
+        return Err(ReadError::NotAFile);
+    }
     let f = std::fs::File::open(path).map_err(ReadError::Io)?;
     let meta = f.metadata().map_err(ReadError::Io)?;
     if !meta.is_file() {

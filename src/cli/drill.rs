@@ -73,7 +73,7 @@ pub fn drill(g: &Global, args: DrillArgs, ui: &Ui) -> Result<u8> {
     }
     let store = open_store(g, &name, &region)?;
     let state = fetch_state(&store, &name, &region)?;
-    pin_state(&state, &name, &region)?;
+    pin_state(&state, &name, loaded.model.lab_name(), &region)?;
     if state.resources.is_empty() {
         bail!("nothing of `{name}` has been applied (its state is empty): run `socform apply` first, then drill");
     }

@@ -1,4 +1,4 @@
-//! `socform ls` and `socform reap`: labs found from their tags alone, with no state file.
+//! `socform ls` and `socform reap`: labs found from their tags, with or without a state file.
 //!
 //! A lab is the set of resources carrying one (`socform:blueprint`, `socform:lineage`) pair.
 //! The tagging index names the labs of a region in one paginated call; a refresh with the
@@ -6,10 +6,16 @@
 //! moments ago), every kind through its own service, which is exactly how a run that lost
 //! its answers adopts what it made. `reap` turns that into state records whose dependencies
 //! come from `Kind::needs`, plans their destruction against an empty model, and runs it with
-//! destroy's executor and waiters, keeping state in memory only.
+//! destroy's executor and waiters.
+//!
+//! Tags say where to look, never what to delete: anyone who may tag a resource can write
+//! socform's tags. So a lineage must be a UUID (never the leftover check's wildcard) and a
+//! blueprint name a valid one before either is used; a lab's expiry comes from its state
+//! when one is found for it (under its lock, with its own records), and from tags only when
+//! every resource the index lists agrees on it (`Expiry`); a bucket found by tags alone is
+//! never emptied (it may hold evidence kept with `retain_objects`) unless `--empty-buckets`.
 
-use std::collections::BTreeMap;
-
+use super::store::Store;
 use super::*;
 use crate::model::{Model, TAG_EXPIRES_AT, TAG_OWNER};
 use crate::provider::LabIndex;
@@ -24,15 +30,81 @@ struct LabRow {
     resources: usize,
     created_at: Option<String>,
     expires_at: Option<String>,
+    /// Set when the lab's resources disagree about its socform labels (a tag changed by
+    /// hand or forged): why. `reap --expired` keeps such a lab.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    disputed: Option<String>,
     owner: Option<String>,
     hourly_usd: f64,
     #[serde(skip)]
     expired: bool,
 }
 
-/// Whether a lab's expiry has passed (`never`, absent or unreadable: it has not).
-fn is_expired(labels: &BTreeMap<String, String>, now: u64) -> bool {
-    labels.get(TAG_EXPIRES_AT).and_then(|t| crate::model::parse_rfc3339(t)).is_some_and(|t| t <= now)
+/// What a lab's own record says of its expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Expiry {
+    /// No expiry (none recorded, or `never`).
+    Never,
+    /// An RFC 3339 time, and the seconds since the Unix epoch it stands for.
+    At(String, u64),
+    /// No expiry anyone can trust: why.
+    Disputed(String),
+}
+
+impl Expiry {
+    /// From the lab's state when there is one (`recorded`), else from its tags, which count
+    /// only when every resource the index lists carries the same socform labels.
+    fn of(lab: &LabIndex, recorded: Option<&State>) -> Expiry {
+        let value = match recorded {
+            Some(state) => state.labels.get(TAG_EXPIRES_AT).cloned(),
+            None if !lab.disputed.is_empty() => {
+                let what: Vec<String> = lab
+                    .disputed
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {}", v.iter().cloned().collect::<Vec<_>>().join(" / ")))
+                    .collect();
+                return Expiry::Disputed(format!("its resources' tags disagree ({})", what.join("; ")));
+            }
+            None => lab.labels.get(TAG_EXPIRES_AT).cloned(),
+        };
+        match value.as_deref() {
+            None | Some("never") => Expiry::Never,
+            Some(t) => match crate::model::parse_rfc3339(t) {
+                Some(secs) => Expiry::At(t.to_string(), secs),
+                None => Expiry::Disputed(format!("its expiry `{t}` is not a time")),
+            },
+        }
+    }
+
+    /// Whether it has passed by `now`: never for a lab without one or with a disputed one.
+    fn passed(&self, now: u64) -> bool {
+        matches!(self, Expiry::At(_, t) if *t <= now)
+    }
+
+    fn shown(&self) -> String {
+        match self {
+            Expiry::Never => "never".to_string(),
+            Expiry::At(t, _) => t.clone(),
+            Expiry::Disputed(_) => "disputed".to_string(),
+        }
+    }
+}
+
+/// Whether an index entry's identity could be socform's: a blueprint name socform accepts
+/// (it becomes a state file's path) and a lineage that is a UUID. Anything else was written
+/// by hand, and names no lab.
+fn trusted(lab: &LabIndex) -> bool {
+    crate::state::is_lineage(&lab.lineage) && crate::blueprint::names::blueprint_name(&lab.blueprint).is_ok()
+}
+
+/// The state that made `lab`, when the state location for its blueprint holds one with its
+/// lineage: the lab's own record. A state that cannot be read is an error, not "no state".
+fn recorded(g: &Global, lab: &LabIndex, region: &str) -> Result<Option<(Store, State)>> {
+    let store = open_store(g, &lab.blueprint, region)?;
+    let state = runtime()?
+        .block_on(store.fetch())
+        .with_context(|| format!("reading the state of lab `{}` ({})", lab.blueprint, lab.lineage))?;
+    Ok(state.filter(|s| s.lineage == lab.lineage && s.blueprint == lab.blueprint && s.serial > 0).map(|s| (store, s)))
 }
 
 /// The regions `ls` and `reap` look in.
@@ -184,8 +256,8 @@ fn labs_in(
     let rt = runtime()?;
     let index = rt.block_on(p.labs()).with_context(|| format!("listing labs in {region}"))?;
     let mut labs = Vec::new();
-    let owned = |l: &LabIndex| !l.lineage.starts_with(RELEASED_PREFIX) && !l.lineage.is_empty();
-    for lab in index.into_iter().filter(|l| owned(l) && wanted(l)) {
+    // Released resources (`state rm`) and hand-written identities belong to no lab.
+    for lab in index.into_iter().filter(|l| trusted(l) && wanted(l)) {
         let (state, snap) = state_from_tags(rt, &p, &lab, region)?;
         // Only resources the index still listed after they were deleted: no lab.
         if state.resources.is_empty() && snap.duplicates.is_empty() {
@@ -198,6 +270,9 @@ fn labs_in(
 
 /// The blueprint a lab was made from: a `--lab NAME` lab carries `BLUEPRINT-NAME`.
 fn blueprint_of(lab: &LabIndex) -> String {
+    if lab.disputed.contains_key(crate::model::TAG_LAB) {
+        return lab.blueprint.clone();
+    }
     match lab.labels.get(crate::model::TAG_LAB) {
         Some(name) => lab.blueprint.strip_suffix(&format!("-{name}")).unwrap_or(&lab.blueprint).to_string(),
         None => lab.blueprint.clone(),
@@ -205,16 +280,24 @@ fn blueprint_of(lab: &LabIndex) -> String {
 }
 
 fn row(lab: &LabIndex, state: &State, region: &str, now: u64) -> LabRow {
+    let expiry = Expiry::of(lab, None);
     LabRow {
         blueprint: blueprint_of(lab),
         lab: lab.labels.get(crate::model::TAG_LAB).cloned().unwrap_or_else(|| lab.lineage.clone()),
         region: region.to_string(),
         resources: state.resources.len(),
         created_at: lab.labels.get("socform:created-at").cloned(),
-        expires_at: lab.labels.get(TAG_EXPIRES_AT).cloned(),
+        expires_at: match &expiry {
+            Expiry::At(t, _) => Some(t.clone()),
+            Expiry::Never | Expiry::Disputed(_) => None,
+        },
+        disputed: match &expiry {
+            Expiry::Disputed(why) => Some(why.clone()),
+            _ => None,
+        },
         owner: lab.labels.get(TAG_OWNER).cloned(),
         hourly_usd: crate::cost::hourly(state),
-        expired: is_expired(&lab.labels, now),
+        expired: expiry.passed(now),
     }
 }
 
@@ -240,10 +323,11 @@ pub(super) fn ls(g: &Global, all_regions: bool, format: OutputFormat, ui: &Ui) -
                         r.region.clone(),
                         r.resources.to_string(),
                         r.created_at.clone().unwrap_or_else(dash),
-                        match &r.expires_at {
-                            Some(e) if r.expired => format!("{e} (expired)"),
-                            Some(e) => e.clone(),
-                            None => dash(),
+                        match (&r.expires_at, &r.disputed) {
+                            (_, Some(_)) => "disputed".to_string(),
+                            (Some(e), _) if r.expired => format!("{e} (expired)"),
+                            (Some(e), _) => e.clone(),
+                            (None, _) => dash(),
                         },
                         r.owner.clone().unwrap_or_else(dash),
                         format!("{:.4}", r.hourly_usd),
@@ -265,129 +349,283 @@ pub(super) fn ls(g: &Global, all_regions: bool, format: OutputFormat, ui: &Ui) -
     Ok(0)
 }
 
-/// A blueprint named on the command line: a file (its name, and the names it gives the
-/// kinds that carry no tags, so that the leftover check can find them) or a bare name.
-fn named_blueprint(arg: &str, ui: &Ui) -> (String, Vec<(Address, String)>) {
-    let path = Path::new(arg);
-    if !(arg.ends_with(".yaml") || arg.ends_with(".yml")) || !path.is_file() {
-        return (arg.to_string(), vec![]);
-    }
-    match blueprint::load(path, EnvMode::Skip, &ui.inputs) {
-        Ok(l) => (l.model.blueprint.clone(), named_resources(&l.model)),
-        Err(_) => match blueprint::header(path) {
-            Ok((name, _)) => (name, vec![]),
-            Err(_) => (arg.to_string(), vec![]),
-        },
-    }
+/// A blueprint named on the command line: a bare name, or a file, whose name, region,
+/// allowed accounts and the names it gives the kinds that carry no tags (for the leftover
+/// check) all apply.
+struct Named {
+    name: String,
+    by_name: Vec<(Address, String)>,
+    /// From a file: its `region:` and `allowed_accounts`.
+    region: Option<String>,
+    allowed_accounts: Vec<String>,
 }
 
-pub(super) fn reap(g: &Global, names: &[String], expired: bool, yes: bool, parallelism: usize, ui: &Ui) -> Result<u8> {
-    if names.is_empty() && !expired {
+fn named_blueprint(arg: &str, ui: &Ui) -> Result<Named> {
+    let path = Path::new(arg);
+    if !(arg.ends_with(".yaml") || arg.ends_with(".yml")) || !path.is_file() {
+        crate::blueprint::names::blueprint_name(arg).map_err(|m| anyhow!("reap {arg}: {m}, or a blueprint file"))?;
+        return Ok(Named { name: arg.to_string(), by_name: vec![], region: None, allowed_accounts: vec![] });
+    }
+    // A file's settings bind the reap: it must load (its inputs given as for plan).
+    let model = blueprint::load(path, EnvMode::Skip, &ui.inputs)
+        .map_err(|diags| {
+            ui.diagnostics(&diags);
+            anyhow!("reap {arg}: the blueprint does not load, so its region and allowed_accounts are unknown: nothing was read or deleted")
+        })?
+        .model;
+    Ok(Named {
+        name: model.blueprint.clone(),
+        by_name: named_resources(&model),
+        region: Some(model.region.clone()),
+        allowed_accounts: model.allowed_accounts.clone(),
+    })
+}
+
+/// Options of `socform reap`.
+pub(super) struct ReapArgs<'a> {
+    pub names: &'a [String],
+    pub expired: bool,
+    pub yes: bool,
+    pub empty_buckets: bool,
+    pub parallelism: usize,
+}
+
+pub(super) fn reap(g: &Global, args: ReapArgs<'_>, ui: &Ui) -> Result<u8> {
+    if args.names.is_empty() && !args.expired {
         bail!("name the blueprints whose labs to reap, or pass --expired for every expired lab");
     }
-    let named: Vec<(String, Vec<(Address, String)>)> = names.iter().map(|n| named_blueprint(n, ui)).collect();
-    // The names a named blueprint gives its untaggable resources, when `lab` is one of its labs.
-    let naming = |lab: &LabIndex| named.iter().find(|(n, _)| *n == lab.blueprint || *n == blueprint_of(lab));
+    let named: Vec<Named> = args.names.iter().map(|n| named_blueprint(n, ui)).collect::<Result<_>>()?;
+    // A named file's region is where its labs are: --region may not say otherwise.
+    let mut file_regions: Vec<String> = named.iter().filter_map(|n| n.region.clone()).collect();
+    file_regions.sort();
+    file_regions.dedup();
+    for n in named.iter().filter(|n| n.region.is_some()) {
+        check_region_flag(g, n.region.as_deref().unwrap_or_default(), &n.name)?;
+    }
+    let regions = if file_regions.is_empty() { regions(g, false) } else { file_regions };
+    let naming = |lab: &LabIndex| named.iter().find(|n| n.name == lab.blueprint || n.name == blueprint_of(lab));
     let now = now_secs();
     let mut failed = false;
-    for region in regions(g, false) {
-        // Only labs reap may act on or must report (named ones it keeps) are read.
-        let (p, rt, labs) =
-            labs_in(
-                g,
-                &region,
-                |lab| {
-                    if named.is_empty() {
-                        is_expired(&lab.labels, now)
-                    } else {
-                        naming(lab).is_some()
-                    }
-                },
-            )?;
+    for region in regions {
+        let p = provider(g, &region)?;
+        let rt = runtime()?;
         let account = account_of(rt, &p)?;
-        let chosen: Vec<&Found> = labs.iter().filter(|(lab, _, _)| !expired || is_expired(&lab.labels, now)).collect();
-        let verb = if yes { "Reaping" } else { "Would reap (dry run: pass --yes to delete)" };
-        ui.note(&format!("{verb} in AWS account {account}, {region}: {} lab(s)", chosen.len()));
-        for (lab, state, snap) in &labs {
-            let picked = chosen.iter().any(|(l, _, _)| l == lab);
-            if !picked {
-                ui.note(&format!(
-                    "  kept: {} lab {} has not expired (expires {})",
-                    lab.blueprint,
-                    lab.lineage,
-                    lab.labels.get(TAG_EXPIRES_AT).map(String::as_str).unwrap_or("never")
-                ));
-                continue;
-            }
-            let expiry = lab.labels.get(TAG_EXPIRES_AT).map(String::as_str).unwrap_or("no expiry");
-            outln!(
-                "lab {} ({}), {} resource{}, expires {expiry}:",
-                lab.blueprint,
-                lab.lineage,
-                state.resources.len() + snap.duplicates.len(),
-                if state.resources.len() + snap.duplicates.len() == 1 { "" } else { "s" }
-            );
-            let model = Model::empty(&lab.blueprint, &region);
-            let opts = PlanOptions { destroy: true, ..Default::default() };
-            let plan = plan::plan(&model, state, Some(snap), opts)?;
-            for c in &plan.changes {
-                outln!("  - {} ({})", c.address, c.id.as_deref().unwrap_or(""));
-            }
-            if !yes {
-                continue;
-            }
-            let sink = crate::state::MemorySink::default();
-            let progress = Progress::new(ui);
-            let on_event = |e: Event| progress.event(e);
-            EXECUTING.store(true, Ordering::SeqCst);
-            let (_, outcome) = rt.block_on(executor::execute(
-                &plan,
-                p.clone(),
-                state.clone(),
-                &sink,
-                executor::Options { parallelism, stop: Some(&STOP) },
-                &on_event,
-            ));
-            EXECUTING.store(false, Ordering::SeqCst);
-            progress.finish();
-            if outcome.interrupted {
-                ui.error("reap interrupted: what is left still carries its tags; run reap again to finish");
-                return Err(anyhow!(Reported(130)));
-            }
-            // The truthful check: this lab's resources, and the untaggable ones a named
-            // blueprint file gives names to.
-            let mut by_name = naming(lab).map(|(_, v)| v.clone()).unwrap_or_default();
-            // The kinds the check finds only by name, as this lab had them (a name it could not
-            // read back is the one its id holds).
-            by_name.extend(state.resources.iter().filter(|(a, _)| checked_by_name(a.kind())).map(|(a, r)| {
-                let name = r.attributes.get(a.kind().name_attr().unwrap_or("name")).and_then(|v| v.as_str());
-                (a.clone(), name.unwrap_or(&r.id).to_string())
-            }));
-            let left: Vec<crate::provider::Leftover> = rt
-                .block_on(p.leftovers(&lab.blueprint, &lab.lineage, &by_name))
-                .map_err(|e| anyhow!("cannot check what remains: {e}"))?
-                .into_iter()
-                .filter(|l| l.other_lineage.is_none())
-                .collect();
-            if left.is_empty() && outcome.ok() {
-                ui.note(&format!("lab {} ({}): 0 resources remain.", lab.blueprint, lab.lineage));
-            } else {
-                failed = true;
-                for l in &left {
-                    ui.error(&format!("still exists: {l}"));
+        for n in named.iter().filter(|n| n.region.as_deref() == Some(region.as_str())) {
+            pin_account(&account, None, &n.allowed_accounts)?;
+        }
+        let index = rt.block_on(p.labs()).with_context(|| format!("listing labs in {region}"))?;
+        let verb = if args.yes { "Reaping" } else { "Would reap (dry run: pass --yes to delete)" };
+        let mut chosen = Vec::new();
+        for lab in index {
+            if !trusted(&lab) {
+                if !lab.lineage.starts_with(RELEASED_PREFIX) {
+                    ui.note(&format!(
+                        "  ignored: resources tagged `{}` / `{}`: no socform state has that blueprint name and lineage (tags written by hand)",
+                        lab.blueprint, lab.lineage
+                    ));
                 }
-                ui.error(&format!(
-                    "lab {} ({}): {} failed, {} remain; run reap again",
-                    lab.blueprint,
-                    lab.lineage,
-                    outcome.failed.len(),
-                    left.len()
-                ));
+                continue;
             }
+            if !named.is_empty() && naming(&lab).is_none() {
+                continue;
+            }
+            let record = match recorded(g, &lab, &region) {
+                Ok(r) => r,
+                Err(e) => {
+                    failed = true;
+                    ui.error(&format!("  kept: {} lab {}: {e:#}", lab.blueprint, lab.lineage));
+                    continue;
+                }
+            };
+            let expiry = Expiry::of(&lab, record.as_ref().map(|(_, s)| s));
+            if args.expired && !expiry.passed(now) {
+                let why = match &expiry {
+                    Expiry::Disputed(why) => format!(
+                        "its expiry is disputed: {why}. A lab's tags can be written by anyone who may tag; reap it by name after checking (`socform reap {} --yes`), or destroy it with its state",
+                        lab.blueprint
+                    ),
+                    other => format!("it has not expired (expires {})", other.shown()),
+                };
+                ui.note(&format!("  kept: {} lab {}: {why}", lab.blueprint, lab.lineage));
+                continue;
+            }
+            chosen.push((lab, record, expiry));
+        }
+        ui.note(&format!("{verb} in AWS account {account}, {region}: {} lab(s)", chosen.len()));
+        for (lab, record, expiry) in chosen {
+            let by_name = naming(&lab).map(|n| n.by_name.clone()).unwrap_or_default();
+            let allowed = naming(&lab).map(|n| n.allowed_accounts.clone()).unwrap_or_default();
+            let one = Reaping { lab: &lab, expiry: &expiry, region: &region, account: &account, by_name, allowed };
+            let ok = match record {
+                Some((store, _)) => reap_recorded(&p, rt, &store, &one, &args, ui)?,
+                None => reap_from_tags(&p, rt, &one, &args, ui)?,
+            };
+            failed |= !ok;
         }
         report_calls("reap", &region, &p, ui);
     }
     Ok(if failed { 1 } else { 0 })
+}
+
+/// One lab `reap` acts on.
+struct Reaping<'a> {
+    lab: &'a LabIndex,
+    expiry: &'a Expiry,
+    region: &'a str,
+    account: &'a str,
+    /// The untaggable resources a named blueprint file names, for the leftover check.
+    by_name: Vec<(Address, String)>,
+    /// A named blueprint file's `allowed_accounts`.
+    allowed: Vec<String>,
+}
+
+/// Reaps a lab whose state was found: destroy with that state, under its lock, its
+/// records and its buckets' `retain_objects` as recorded, state written as it goes.
+fn reap_recorded(
+    p: &Arc<dyn Provider>,
+    rt: &'static tokio::runtime::Runtime,
+    store: &Store,
+    one: &Reaping<'_>,
+    args: &ReapArgs<'_>,
+    ui: &Ui,
+) -> Result<bool> {
+    let lab = one.lab;
+    let _lock = hold(store, "reap", ui)?;
+    // Read again under the lock: the state may have moved since.
+    let state = fetch_state(store, &lab.blueprint, one.region)?;
+    if state.lineage != lab.lineage {
+        bail!("the state of `{}` changed while reap read it: nothing was deleted; run reap again", lab.blueprint);
+    }
+    pin_account(one.account, state.account_id.as_deref(), &one.allowed)?;
+    ui.note(&format!("  lab {} ({}): its state `{}` is the record", lab.blueprint, lab.lineage, store.location()));
+    let snap = rt.block_on(p.refresh(&lab.blueprint, &state)).context("reading live state")?;
+    let model = Model::empty(&lab.blueprint, one.region);
+    let plan = plan::plan(&model, &state, Some(&snap), PlanOptions { destroy: true, ..Default::default() })?;
+    let mut by_name = one.by_name.clone();
+    by_name.extend(untaggable_names(&state));
+    run_reap(p, rt, store.as_ref(), state, &plan, one, by_name, args, ui)
+}
+
+/// Reaps a lab found by its tags alone: its resources as state records, kept in memory.
+fn reap_from_tags(
+    p: &Arc<dyn Provider>,
+    rt: &'static tokio::runtime::Runtime,
+    one: &Reaping<'_>,
+    args: &ReapArgs<'_>,
+    ui: &Ui,
+) -> Result<bool> {
+    let (mut state, mut snap) = state_from_tags(rt, p, one.lab, one.region)?;
+    if state.resources.is_empty() && snap.duplicates.is_empty() {
+        return Ok(true);
+    }
+    if !args.empty_buckets {
+        // Tags cannot say whether a bucket's objects are evidence kept with `retain_objects`:
+        // what state would have recorded is written into both views the plan reads.
+        let keep = |a: &mut crate::model::Attrs| {
+            a.insert("force_destroy".into(), serde_json::Value::Bool(false));
+        };
+        for (a, rec) in state.resources.iter_mut().filter(|(a, _)| a.kind() == crate::model::Kind::S3Bucket) {
+            keep(&mut rec.attributes);
+            if let Some(Some(live)) = snap.resources.get_mut(a) {
+                keep(&mut live.attributes);
+            }
+        }
+        for (_, live) in snap.duplicates.iter_mut().filter(|(a, _)| a.kind() == crate::model::Kind::S3Bucket) {
+            keep(&mut live.attributes);
+        }
+    }
+    let model = Model::empty(&one.lab.blueprint, one.region);
+    let plan = plan::plan(&model, &state, Some(&snap), PlanOptions { destroy: true, ..Default::default() })?;
+    let mut by_name = one.by_name.clone();
+    by_name.extend(untaggable_names(&state));
+    let sink = crate::state::MemorySink::default();
+    run_reap(p, rt, &sink, state, &plan, one, by_name, args, ui)
+}
+
+/// The kinds the leftover check finds only by name, as a state has them (a name it could
+/// not read back is the one its id holds).
+fn untaggable_names(state: &State) -> Vec<(Address, String)> {
+    state
+        .resources
+        .iter()
+        .filter(|(a, _)| checked_by_name(a.kind()))
+        .map(|(a, r)| {
+            let name = r.attributes.get(a.kind().name_attr().unwrap_or("name")).and_then(|v| v.as_str());
+            (a.clone(), name.unwrap_or(&r.id).to_string())
+        })
+        .collect()
+}
+
+/// Lists a reap's plan, and with `--yes` runs it and checks what remains: true when nothing
+/// of the lab is left.
+#[allow(clippy::too_many_arguments)]
+fn run_reap(
+    p: &Arc<dyn Provider>,
+    rt: &'static tokio::runtime::Runtime,
+    sink: &dyn crate::state::StateSink,
+    state: State,
+    plan: &Plan,
+    one: &Reaping<'_>,
+    by_name: Vec<(Address, String)>,
+    args: &ReapArgs<'_>,
+    ui: &Ui,
+) -> Result<bool> {
+    let lab = one.lab;
+    let n = plan.changes.len();
+    outln!(
+        "lab {} ({}), {n} resource{}, expires {}:",
+        lab.blueprint,
+        lab.lineage,
+        if n == 1 { "" } else { "s" },
+        one.expiry.shown()
+    );
+    for c in &plan.changes {
+        outln!("  - {} ({})", c.address, c.id.as_deref().unwrap_or(""));
+    }
+    if !args.yes {
+        return Ok(true);
+    }
+    let progress = Progress::new(ui);
+    let on_event = |e: Event| progress.event(e);
+    EXECUTING.store(true, Ordering::SeqCst);
+    let (_, outcome) = rt.block_on(executor::execute(
+        plan,
+        p.clone(),
+        state,
+        sink,
+        executor::Options { parallelism: args.parallelism, stop: Some(&STOP) },
+        &on_event,
+    ));
+    EXECUTING.store(false, Ordering::SeqCst);
+    progress.finish();
+    if outcome.interrupted {
+        ui.error("reap interrupted: what is left still carries its tags; run reap again to finish");
+        return Err(anyhow!(Reported(130)));
+    }
+    let left: Vec<crate::provider::Leftover> = rt
+        .block_on(p.leftovers(&lab.blueprint, &lab.lineage, &by_name))
+        .map_err(|e| anyhow!("cannot check what remains: {e}"))?
+        .into_iter()
+        .filter(|l| l.other_lineage.is_none())
+        .collect();
+    if left.is_empty() && outcome.ok() {
+        ui.note(&format!("lab {} ({}): 0 resources remain.", lab.blueprint, lab.lineage));
+        return Ok(true);
+    }
+    for l in &left {
+        ui.error(&format!("still exists: {l}"));
+    }
+    if !args.empty_buckets && outcome.failed.iter().any(|(a, _, _)| a.kind() == crate::model::Kind::S3Bucket) {
+        ui.error("reap never empties a bucket it found by tags alone: its objects may be evidence kept with `retain_objects`. Check them, then empty it yourself or run reap again with --empty-buckets");
+    }
+    ui.error(&format!(
+        "lab {} ({}): {} failed, {} remain; run reap again",
+        lab.blueprint,
+        lab.lineage,
+        outcome.failed.len(),
+        left.len()
+    ));
+    Ok(false)
 }
 
 /// `-v`: the API calls a command made in one region, by service.
@@ -408,7 +646,7 @@ pub(super) fn power(g: &Global, blueprint: &Path, running: bool, ui: &Ui) -> Res
     if state.serial == 0 {
         bail!("no state for `{}`: apply it first", model.blueprint);
     }
-    pin_state(&state, &model.blueprint, &model.region)?;
+    pin_state(&state, &model.blueprint, model.lab_name(), &model.region)?;
     let p = provider(g, &model.region)?;
     let rt = runtime()?;
     let account = account_of(rt, &p)?;

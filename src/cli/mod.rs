@@ -265,6 +265,10 @@ pub enum Command {
         /// Delete (without it, list what would go and change nothing).
         #[arg(long)]
         yes: bool,
+        /// Empty the buckets of labs found without their state (by default reap never
+        /// empties one: tags cannot say whether its objects are evidence to keep).
+        #[arg(long)]
+        empty_buckets: bool,
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
         parallelism: u16,
     },
@@ -339,6 +343,7 @@ pub struct Select {
     pub refresh_only: bool,
     /// The lab expires this long after the apply (`8h`, `90m`, `2d`), whatever the
     /// blueprint's `lab.expires_after` says; `socform reap --expired` removes it after that.
+    /// At most 90 days; `never` stops it expiring. Without it, an apply keeps the expiry.
     #[arg(long, value_name = "DURATION")]
     pub expires_in: Option<String>,
 }
@@ -625,9 +630,11 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
             import_sigma(&rules, out.as_deref(), &notify, format, ui)
         }
         Command::Ls { all_regions, format } => labs::ls(&g, all_regions, format, ui),
-        Command::Reap { blueprints, expired, yes, parallelism } => {
-            labs::reap(&g, &blueprints, expired, yes, parallelism as usize, ui)
-        }
+        Command::Reap { blueprints, expired, yes, empty_buckets, parallelism } => labs::reap(
+            &g,
+            labs::ReapArgs { names: &blueprints, expired, yes, empty_buckets, parallelism: parallelism as usize },
+            ui,
+        ),
         Command::Schema => {
             outln!("{}", serde_json::to_string_pretty(&blueprint::schema())?);
             Ok(0)
@@ -845,7 +852,7 @@ fn make_plan(
 ) -> Result<(Plan, Option<crate::state::Snapshot>)> {
     let model = &loaded.model;
     let destroy = opts.destroy;
-    pin_state(state, &model.blueprint, &model.region)?;
+    pin_state(state, &model.blueprint, model.lab_name(), &model.region)?;
     check_addresses(model, state, &opts)?;
     if opts.refresh_only && !refresh {
         bail!("--refresh-only reads AWS: it cannot be combined with --refresh=false");
@@ -935,20 +942,27 @@ fn lab_labels(
 ) -> Result<std::collections::BTreeMap<String, String>> {
     use crate::model::{TAG_EXPIRES_AT, TAG_OWNER};
     let now = now_secs();
+    let mut labels = std::collections::BTreeMap::new();
     let after = match expires_in {
-        Some(e) => Some(crate::model::parse_duration(e).map_err(|m| anyhow!("--expires-in: {m}"))?),
+        // Said on purpose: the lab stops expiring.
+        Some("never") => {
+            labels.insert(TAG_EXPIRES_AT.to_string(), "never".to_string());
+            None
+        }
+        Some(e) => Some(parse_expires_in(e)?),
         None => model.lab.as_ref().and_then(|l| l.expires_after_secs),
     };
-    let mut labels = std::collections::BTreeMap::new();
     match after {
         Some(secs) => {
             labels.insert(TAG_EXPIRES_AT.to_string(), crate::model::rfc3339(now + secs));
         }
-        // A lab that expired before keeps a tag that says it no longer does.
-        None if state.labels.contains_key(TAG_EXPIRES_AT) => {
-            labels.insert(TAG_EXPIRES_AT.to_string(), "never".to_string());
+        // An apply that does not say keeps the expiry the lab has: a lab that silently
+        // stopped expiring would never be reaped, and keep costing money.
+        None => {
+            if let Some(kept) = state.labels.get(TAG_EXPIRES_AT) {
+                labels.entry(TAG_EXPIRES_AT.to_string()).or_insert_with(|| kept.clone());
+            }
         }
-        None => {}
     }
     if let Some(owner) = model.lab.as_ref().and_then(|l| l.owner.clone()) {
         labels.insert(TAG_OWNER.to_string(), owner);
@@ -962,6 +976,21 @@ fn lab_labels(
     }
     Ok(labels)
 }
+
+/// `--expires-in`: a duration of at most 90 days (the bound of `lab.expires_after`), or
+/// `never`.
+fn parse_expires_in(s: &str) -> Result<u64> {
+    let secs = crate::model::parse_duration(s).map_err(|m| anyhow!("--expires-in: {m}, or `never`"))?;
+    if secs > MAX_EXPIRY_SECS {
+        bail!(
+            "--expires-in {s}: a lab lives at most 90 days from an apply; renew it with another apply, or say `never`"
+        );
+    }
+    Ok(secs)
+}
+
+/// The longest `--expires-in`: 90 days, as for `lab.expires_after`.
+const MAX_EXPIRY_SECS: u64 = 90 * 86_400;
 
 /// Tag of the time a lab was first applied.
 const TAG_CREATED_AT: &str = "socform:created-at";
@@ -1089,7 +1118,7 @@ fn apply_cmd(
         let store = open_store(g, &plan.blueprint, &plan.region)?;
         let _lock = hold(&store, "apply", ui)?;
         let mut state = fetch_state(&store, &plan.blueprint, &plan.region)?;
-        pin_state(&state, &plan.blueprint, &plan.region)?;
+        pin_state(&state, &plan.blueprint, plan.labels.get(crate::model::TAG_LAB).map(String::as_str), &plan.region)?;
         check_saved_plan(&plan, &state)?;
         if state.serial == 0 && !plan.provenance.lineage.is_empty() {
             // No state yet: write it with the lineage the plan was made for.
@@ -1211,6 +1240,12 @@ fn execute(
                 "the plan was made for AWS account {planned}, and the credentials are for account {account}: nothing was changed"
             );
         }
+    }
+    // A new or emptied state records which lab it is before its first write (see
+    // `pin_state`, which lets an empty state be taken over).
+    let mut state = state;
+    if state.resources.is_empty() && state.pending.is_empty() {
+        state.lab = plan.labels.get(crate::model::TAG_LAB).cloned();
     }
     // Renames are recorded first: every operation below uses the new addresses.
     let (mut state, moved) = plan::apply_moves(&state, &plan.moved);
@@ -1514,7 +1549,7 @@ fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, ui:
     let store = open_store(g, &model.blueprint, &model.region)?;
     let _lock = hold(&store, "import", ui)?;
     let mut state = fetch_state(&store, &model.blueprint, &model.region)?;
-    pin_state(&state, &model.blueprint, &model.region)?;
+    pin_state(&state, &model.blueprint, model.lab_name(), &model.region)?;
     let loaded = load_with_secrets(path, &state, ui)?;
     let model = &loaded.model;
     let Some(resource) = model.get(&address) else {

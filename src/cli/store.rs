@@ -104,11 +104,26 @@ pub(super) fn set_abort_cleanup(store: &Store, info: &LockInfo) {
     }
 }
 
-/// Refuses state that belongs elsewhere: another blueprint, or another region (its resources
-/// would be left running and untracked there).
-pub(super) fn pin_state(state: &State, blueprint: &str, region: &str) -> Result<()> {
+/// Refuses state that belongs elsewhere: another blueprint, another lab (`--lab prod` of
+/// blueprint `soc` and blueprint `soc-prod` share a name, never a state), or another region
+/// (its resources would be left running and untracked there).
+pub(super) fn pin_state(state: &State, blueprint: &str, lab: Option<&str>, region: &str) -> Result<()> {
     if state.serial == 0 {
         return Ok(());
+    }
+    // An emptied state (destroyed) holds nothing to protect: the next apply takes it over.
+    let empty = state.resources.is_empty() && state.pending.is_empty();
+    if state.lab_name() != lab && !empty {
+        let what = |l: Option<&str>| match l {
+            Some(l) => format!("lab `{l}` (`--lab {l}`)"),
+            None => "no lab (made without --lab)".to_string(),
+        };
+        bail!(
+            "state `{}` is {}, and this run is {}: a lab's name is its blueprint's name and the lab's joined by `-`, which another blueprint may also be called; nothing was read or changed. Use the same --lab as the apply that made it, or another --state",
+            state.blueprint,
+            what(state.lab_name()),
+            what(lab)
+        );
     }
     if state.blueprint != blueprint {
         bail!(

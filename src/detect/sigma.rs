@@ -291,6 +291,13 @@ fn leaf(path: &str, kind: &str, cased: bool, v: &Value, notes: &mut Vec<String>)
         return Ok(Expr::Leaf(Leaf::Num { field: path.into(), op, value: text }));
     }
     if kind == "re" {
+        // `%` delimits a CloudWatch regex: one inside the value would end it early, and
+        // what follows would be read as more pattern (a `%` once made a match-everything).
+        if text.contains('%') {
+            return Err(format!(
+                "`{path}|re` holds `%`, which delimits a CloudWatch regex and cannot appear inside one"
+            ));
+        }
         return Ok(Expr::Leaf(Leaf::Re { field: path.into(), re: text }));
     }
     if kind == "eq" && matches!(text.as_str(), "true" | "false") {
@@ -539,30 +546,47 @@ fn render(e: &Expr, top: bool) -> String {
 }
 
 /// Blueprint YAML for the converted rules: a `detections:` list to paste or merge.
+/// The converted rules as a blueprint's `detections:` section, written by the YAML
+/// serializer: a rule's title, author and notes are a hostile rule's text, and only a
+/// serializer can be trusted to keep them inside their strings. The only text written as
+/// is, the first line, is socform's own.
 pub fn to_yaml(rules: &[Converted], notify: &[String]) -> String {
-    let mut out = String::from(
-        "# Converted by `socform import-sigma` from SigmaHQ rules (Detection Rule License 1.1).\ndetections:\n",
-    );
-    for r in rules {
-        out.push_str(&format!("  # Sigma {}: {} (author: {})\n", r.id, r.title, r.author.replace('\n', " ")));
-        for n in &r.notes {
-            out.push_str(&format!("  # note: {n}\n"));
-        }
-        out.push_str(&format!("  - name: {}\n", r.name));
-        out.push_str(&format!(
-            "    description: {}\n",
-            serde_json::to_string(&format!("{} (Sigma {})", r.title, r.id)).unwrap_or_default()
-        ));
-        out.push_str(&format!("    pattern: {}\n", serde_json::to_string(&r.pattern).unwrap_or_default()));
-        out.push_str(&format!("    severity: {}\n", r.severity));
-        if !r.attack.is_empty() {
-            out.push_str(&format!("    attack: [{}]\n", r.attack.join(", ")));
-        }
-        if !notify.is_empty() {
-            out.push_str(&format!("    notify: [{}]\n", notify.join(", ")));
-        }
+    #[derive(serde::Serialize)]
+    struct Detection<'a> {
+        name: &'a str,
+        description: String,
+        pattern: &'a str,
+        severity: &'a str,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        attack: &'a [String],
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        notify: &'a [String],
     }
-    out
+    #[derive(serde::Serialize)]
+    struct Section<'a> {
+        detections: Vec<Detection<'a>>,
+    }
+    let section = Section {
+        detections: rules
+            .iter()
+            .map(|r| {
+                let mut description = format!("{} (Sigma {}; author: {})", r.title, r.id, r.author);
+                for n in &r.notes {
+                    description.push_str(&format!("; note: {n}"));
+                }
+                Detection {
+                    name: &r.name,
+                    description,
+                    pattern: &r.pattern,
+                    severity: &r.severity,
+                    attack: &r.attack,
+                    notify,
+                }
+            })
+            .collect(),
+    };
+    let body = serde_saphyr::to_string(&section).unwrap_or_else(|e| format!("# could not write the rules: {e}\n"));
+    format!("# Converted by `socform import-sigma` from SigmaHQ rules (Detection Rule License 1.1).\n{body}")
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 //! **Architecture Invariant:** the model knows nothing of YAML, source spans, AWS SDKs or I/O.
 //! It derives serde only for the JSON of state files and saved plans.
 
+pub mod exposure;
 pub mod kind;
 pub mod spec;
 pub mod template;
@@ -102,6 +103,10 @@ pub const TAG_EXPIRES_AT: &str = "socform:expires-at";
 /// Tag naming whose lab it is.
 pub const TAG_OWNER: &str = "socform:owner";
 
+/// The longest duration socform reads (ten years): every time it adds one to stays a
+/// time `rfc3339` can write.
+pub const MAX_DURATION_SECS: u64 = 10 * 365 * 86_400;
+
 /// A duration written as `8h`, `90m`, `2d`, `1h30m` or `45s`, in seconds.
 pub fn parse_duration(s: &str) -> Result<u64, String> {
     let bad = || format!("`{s}` is not a duration such as `8h`, `90m`, `2d` or `1h30m`");
@@ -124,6 +129,9 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
     }
     if !digits.is_empty() || total == 0 {
         return Err(bad());
+    }
+    if total > MAX_DURATION_SECS {
+        return Err(format!("`{s}` is longer than ten years"));
     }
     Ok(total)
 }
@@ -252,6 +260,11 @@ pub struct Detection {
 }
 
 impl Model {
+    /// `--lab NAME`: which lab of the blueprint this is.
+    pub fn lab_name(&self) -> Option<&str> {
+        self.lab.as_ref().and_then(|l| l.name.as_deref())
+    }
+
     /// A model with no resources: what a lab found by its tags alone is compared with when
     /// it is torn down.
     pub fn empty(blueprint: &str, region: &str) -> Self {

@@ -93,8 +93,13 @@ pub struct LabIndex {
     /// The lineage of the state that made it: the lab's identity.
     pub lineage: String,
     /// `socform:` tags other than blueprint, address and lineage, as the lab's resources
-    /// carry them (for `socform:expires-at`, the latest any resource carries).
+    /// carry them: a value every resource the index lists agrees on.
     pub labels: BTreeMap<String, String>,
+    /// The label keys the lab's resources disagree on (different values, or some resources
+    /// without it), with every value seen (`(none)` for a resource without it). Anyone who
+    /// may tag can add a resource to a lab's tags: a lab whose labels are disputed has no
+    /// expiry anyone can trust, and `reap --expired` keeps it.
+    pub disputed: BTreeMap<String, std::collections::BTreeSet<String>>,
     /// Resources the index lists (some may be gone): the address their tags give, and ARN.
     pub indexed: Vec<(Option<Address>, String)>,
 }

@@ -105,37 +105,73 @@ fn named(v: Option<&str>) -> Option<Address> {
     Address::parse(addr).ok()
 }
 
+/// SOC001: each group whose ingress rules, taken together, open SSH or RDP to the internet
+/// (`model::exposure`: the world written as two /1 halves is still the world), reported on
+/// every rule that lets it in.
+fn admin_ports_open(model: &Model, add: &mut impl FnMut(&'static str, Option<&Address>, String)) {
+    use crate::model::exposure::{admin_exposure, Ingress};
+    let mut groups: std::collections::BTreeMap<&str, Vec<(&Address, Ingress<'_>)>> = Default::default();
+    for r in model.resources.iter().filter(|r| r.address.kind() == Kind::SecurityGroupRule) {
+        let a = &r.attrs;
+        if s(a, "direction") != Some("ingress") {
+            continue;
+        }
+        let Some(cidr) = s(a, "cidr_ipv4").or(s(a, "cidr_ipv6")) else { continue };
+        let port = |k: &str| a.get(k).and_then(Value::as_i64).unwrap_or(-1);
+        let rule =
+            Ingress { protocol: s(a, "protocol").unwrap_or(""), from: port("from_port"), to: port("to_port"), cidr };
+        groups.entry(s(a, "group_id").unwrap_or("")).or_default().push((&r.address, rule));
+    }
+    for rules in groups.values() {
+        let ingress: Vec<Ingress<'_>> = rules.iter().map(|(_, r)| *r).collect();
+        let mut said: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
+        for (name, proto, port, through) in admin_exposure(&ingress) {
+            for i in &through {
+                let what = if proto == "tcp" { format!("{name} ({port})") } else { format!("{name} ({port}/{proto})") };
+                said.entry(*i).or_default().push(what);
+            }
+            if through.len() > 1 {
+                for i in &through {
+                    let others: Vec<&str> = through.iter().filter(|j| *j != i).map(|&j| ingress[j].cidr).collect();
+                    said.entry(*i).or_default().push(format!("with {}", others.join(", ")));
+                }
+            }
+        }
+        for (i, parts) in said {
+            let (addr, rule) = &rules[i];
+            let (services, with): (Vec<String>, Vec<String>) = parts.into_iter().partition(|p| !p.starts_with("with "));
+            let mut services = services;
+            services.dedup();
+            let what = if rule.protocol == "-1" {
+                "all traffic (SSH and RDP included)".to_string()
+            } else {
+                services.join(" and ")
+            };
+            let mut with = with;
+            with.dedup();
+            let joined = match with.first() {
+                Some(w) => format!(" ({w}: together the whole internet)"),
+                None => String::new(),
+            };
+            add("SOC001", Some(*addr), format!("{what} is open to the whole internet{joined}"));
+        }
+    }
+}
+
 pub fn lint(model: &Model, suppressions: &[Suppression]) -> LintReport {
     let mut out: Vec<LintFinding> = Vec::new();
     let mut add = |rule: &'static str, address: Option<&Address>, message: String| {
         let r = self::rule(rule).expect("rule ids are listed");
         out.push(LintFinding { rule, level: r.level, address: address.cloned(), message, suppressed: None });
     };
+    admin_ports_open(model, &mut add);
     let mut has_trail = false;
     for r in &model.resources {
         let a = &r.attrs;
         let addr = &r.address;
         match addr.kind() {
-            Kind::SecurityGroupRule if s(a, "direction") == Some("ingress") => {
-                let internet =
-                    matches!(s(a, "cidr_ipv4"), Some("0.0.0.0/0")) || matches!(s(a, "cidr_ipv6"), Some("::/0"));
-                let proto = s(a, "protocol").unwrap_or("");
-                let (lo, hi) = (
-                    a.get("from_port").and_then(Value::as_i64).unwrap_or(-1),
-                    a.get("to_port").and_then(Value::as_i64).unwrap_or(-1),
-                );
-                let covers = |p: i64| proto == "-1" || (proto == "tcp" && lo <= p && p <= hi);
-                if internet && (covers(22) || covers(3389)) {
-                    let what = if proto == "-1" {
-                        "all traffic (SSH and RDP included)".to_string()
-                    } else if covers(22) {
-                        "SSH (22)".into()
-                    } else {
-                        "RDP (3389)".into()
-                    };
-                    add("SOC001", Some(addr), format!("{what} is open to the whole internet"));
-                }
-            }
+            // SOC001 is decided per group, over all its ingress rules together (below).
+            Kind::SecurityGroupRule if s(a, "direction") == Some("ingress") => {}
             Kind::SecurityGroupRule if s(a, "protocol") == Some("-1") && s(a, "cidr_ipv4") == Some("0.0.0.0/0") => {
                 add("SOC017", Some(addr), "all outbound traffic is allowed".into());
             }

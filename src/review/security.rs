@@ -116,7 +116,7 @@ pub fn review(pairs: &[Pair<'_>]) -> Vec<Finding> {
         .filter(|p| p.address.kind() == Kind::SecurityGroupRule && p.before.is_some() && p.after.is_none())
         .collect();
     let changed: Vec<&Pair<'_>> = pairs.iter().filter(|p| p.before != p.after).collect();
-    internet(&changed, &mut out);
+    internet(pairs, &changed, &mut out);
     detection_chain(pairs, &changed, &mut out);
     recipients(pairs, &mut out);
     for p in changed {
@@ -365,8 +365,10 @@ fn describe_rule(a: &Attrs) -> String {
     format!("{dir} {proto}{ports} {way} {}", peer(a))
 }
 
+/// Whether one block is the internet by itself (`model::exposure`); `internet` also joins
+/// a group's rules of the same ports, so that a world split into halves counts.
 fn is_internet(cidr: &str) -> bool {
-    cidr == "0.0.0.0/0" || cidr == "::/0"
+    crate::model::exposure::is_internet([cidr])
 }
 
 fn rule_added(after: &Attrs, removed: &[&Pair<'_>], f: &mut impl FnMut(Concern, &'static str, String)) {
@@ -421,15 +423,34 @@ fn group_of(rule: &Address) -> Address {
 
 /// Rules that newly let the whole internet in (0.0.0.0/0, ::/0), named once per group and
 /// direction with all their ports, however many rules carry them.
-fn internet(changed: &[&Pair<'_>], out: &mut Vec<Finding>) {
+fn internet(all: &[Pair<'_>], changed: &[&Pair<'_>], out: &mut Vec<Finding>) {
+    // The blocks each group lets in on the same direction, protocol and ports, before and
+    // after: the world written as two /1 halves is the world.
+    type Key = (Address, String, String, (i64, i64));
+    let key = |p: &Pair<'_>, a: &Attrs| -> Key {
+        let dir = s(Some(a), "direction").unwrap_or("ingress").to_string();
+        (group_of(p.address), dir, s(Some(a), "protocol").unwrap_or("?").to_string(), ports(a))
+    };
+    let mut blocks: [std::collections::BTreeMap<Key, Vec<String>>; 2] = Default::default();
+    for p in all.iter().filter(|p| p.address.kind() == Kind::SecurityGroupRule) {
+        for (i, side) in [p.before, p.after].into_iter().enumerate() {
+            if let Some(a) = side {
+                blocks[i].entry(key(p, a)).or_default().push(peer(a));
+            }
+        }
+    }
+    let open_in = |i: usize, k: &Key| {
+        blocks[i].get(k).is_some_and(|b| crate::model::exposure::is_internet(b.iter().map(String::as_str)))
+    };
     let mut open: std::collections::BTreeMap<(Address, String), BTreeSet<String>> = Default::default();
     for p in changed.iter().filter(|p| p.address.kind() == Kind::SecurityGroupRule) {
         let Some(after) = p.after else { continue };
         let peer = peer(after);
-        if !is_internet(&peer) {
+        let k = key(p, after);
+        if !open_in(1, &k) || crate::model::exposure::public_addresses([peer.as_str()]) == (0, 0) {
             continue;
         }
-        if p.before.is_some_and(|b| is_internet(&self::peer(b)) && ports(b) == ports(after)) {
+        if p.before.is_some_and(|b| key(p, b) == k) && open_in(0, &k) {
             continue;
         }
         let dir = s(Some(after), "direction").unwrap_or("ingress").to_string();

@@ -128,8 +128,68 @@ class CloseAdminPort(unittest.TestCase):
         # Stratus's own record writes the world as 208.236.235.254/0.
         self.assertTrue(handler.is_world("208.236.235.254/0"))
         self.assertTrue(handler.is_world("::/0"))
-        self.assertFalse(handler.is_world("0.0.0.0/1"))
+        # Half the world is the internet too (issue 23: the world as two /1 halves).
+        self.assertTrue(handler.is_world("0.0.0.0/1"))
+        self.assertFalse(handler.is_world("10.0.0.0/8"))
         self.assertFalse(handler.is_world(None))
+
+    def test_the_world_in_pieces_is_closed_every_piece(self):
+        # Issue 23: each of these left SSH or RDP open to the internet.
+        shapes = [
+            [("0.0.0.0/1", None), ("128.0.0.0/1", None)],
+            [("0.0.0.0/2", None), ("64.0.0.0/2", None), ("128.0.0.0/2", None), ("192.0.0.0/2", None)],
+            [(None, "::/1"), (None, "8000::/1")],
+            [(None, "2000::/3")],
+        ]
+        for shape in shapes:
+            for port in (22, 3389):
+                with self.subTest(shape=shape, port=port):
+                    self.setUp()
+                    for cidr, cidr6 in shape:
+                        self.allow("tcp", port, port, cidr=cidr, cidr6=cidr6)
+                    self.allow("tcp", port, port, cidr="203.0.113.7/32")  # an admin's address: stays
+                    self.allow("tcp", port, port, cidr="198.51.100.0/24")  # an office: stays
+                    self.allow("tcp", port, port, cidr="10.0.0.0/8")  # private: stays
+                    self.allow("tcp", 443, 443, cidr="0.0.0.0/1")  # not an admin port: stays
+                    report = handler.lambda_handler(self.event_for_group(), None)
+                    self.assertEqual(len(report["closed"]), len(shape))
+                    self.assertEqual(
+                        self.ingress(),
+                        sorted(
+                            [
+                                ("tcp", port, port, "10.0.0.0/8"),
+                                ("tcp", port, port, "198.51.100.0/24"),
+                                ("tcp", port, port, "203.0.113.7/32"),
+                                ("tcp", 443, 443, "0.0.0.0/1"),
+                            ]
+                        ),
+                    )
+
+    def test_rdp_over_udp_is_closed(self):
+        self.allow("udp", 3389, 3389, cidr="0.0.0.0/0")
+        self.allow("udp", 53, 53, cidr="0.0.0.0/0")  # DNS: stays
+        handler.lambda_handler(self.event_for_group(), None)
+        self.assertEqual(self.ingress(), [("udp", 53, 53, "0.0.0.0/0")])
+
+    def test_a_managed_prefix_list_holding_the_world_is_resolved_and_closed(self):
+        world = self.ec2.create_managed_prefix_list(
+            PrefixListName="everyone", MaxEntries=5, AddressFamily="IPv4",
+            Entries=[{"Cidr": "0.0.0.0/0"}],
+        )["PrefixList"]["PrefixListId"]
+        office = self.ec2.create_managed_prefix_list(
+            PrefixListName="office", MaxEntries=5, AddressFamily="IPv4",
+            Entries=[{"Cidr": "198.51.100.0/24"}],
+        )["PrefixList"]["PrefixListId"]
+        for pl in (world, office):
+            self.ec2.authorize_security_group_ingress(
+                GroupId=self.group,
+                IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "PrefixListIds": [{"PrefixListId": pl}]}],
+            )
+        report = handler.lambda_handler(self.event_for_group(), None)
+        self.assertEqual([c["from"] for c in report["closed"]], [world])
+        rules = self.ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [self.group]}])
+        left = [r.get("PrefixListId") for r in rules["SecurityGroupRules"] if not r["IsEgress"]]
+        self.assertEqual(left, [office])
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ usage: aws_tool.py ENDPOINT REGION COMMAND [ARGS...]
   subnet-cidr SUBNET_ID     print the subnet's CIDR
   role-policies ROLE        JSON list of the attached managed policy ARNs
   put-object BUCKET KEY BODY, count-objects BUCKET, create-role NAME
+  create-sg NAME KEY=VALUE...  a security group in the default VPC with those tags
   inventory                 JSON sorted list of "TYPE ID" for everything of every kind socform
                             makes, with no filter on tags or names (what a test compares
                             before and after, trusting nothing socform wrote)
@@ -462,6 +463,13 @@ elif command == "subnet-cidr":
 elif command == "role-policies":
     out = client("iam").list_attached_role_policies(RoleName=args[0])["AttachedPolicies"]
     print(json.dumps(sorted(p["PolicyArn"] for p in out)))
+elif command == "create-sg":
+    # A security group of "an attacker's own" in the default VPC, tagged as given.
+    ec2 = client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    gid = ec2.create_security_group(GroupName=args[0], Description="bait", VpcId=vpc)["GroupId"]
+    ec2.create_tags(Resources=[gid], Tags=pairs(args[1:]))
+    print(gid)
 elif command == "put-object":
     client("s3").put_object(Bucket=args[0], Key=args[1], Body=args[2].encode())
 elif command == "delete-bucket-policy":

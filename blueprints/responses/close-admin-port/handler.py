@@ -1,14 +1,26 @@
-"""Closes security-group rules that open an admin port to the whole internet, and tells the SOC.
+"""Closes security-group rules that open an admin port to the internet, and tells the SOC.
 
 The response phase of the Wazuh write-up (seed 001): EventBridge invokes this function with a
 CloudTrail "AWS API Call via CloudTrail" event for AuthorizeSecurityGroupIngress or
 ModifySecurityGroupRules. The function does not trust the event's copy of the rule: it reads
-the group's rules as they are now and revokes every ingress rule that lets any address
-(a /0 block, IPv4 or IPv6) reach an admin port, so running it twice changes nothing more.
+the group's rules as they are now, so running it twice changes nothing more.
+
+"Open to the internet" is socform's one meaning (src/model/exposure.rs, used by lint SOC001
+and the review): the rules of a group that let an admin service in (TCP 22 and 3389, UDP
+3389, all traffic), taken together with managed prefix lists resolved, reach at least a /8's
+worth of public IPv4 addresses or a /16's worth of global IPv6 ones. Private and reserved
+ranges count for nothing. So the world written as two /1 halves, four /2 blocks,
+`::/1` + `8000::/1`, `2000::/3` or a prefix list holding 0.0.0.0/0 is the internet. When it
+is, every one of those rules that reaches more than a /24 of public IPv4 (a /48 of IPv6) is
+revoked; an admin's single address or an office's /24 beside them stays.
+
+EventBridge sees only the calls of its own region: this function guards the region it is
+deployed in (socform lint SOC024 says so when the trail records more).
 
 Environment:
-  ADMIN_PORTS  comma-separated TCP ports (default "22,3389")
-  TOPIC_ARN    SNS topic told what was closed, by whom and from where (optional)
+  ADMIN_PORTS      comma-separated TCP ports (default "22,3389")
+  ADMIN_UDP_PORTS  comma-separated UDP ports (default "3389": RDP over UDP)
+  TOPIC_ARN        SNS topic told what was closed, by whom and from where (optional)
 """
 
 import ipaddress
@@ -17,32 +29,131 @@ import os
 
 import boto3
 
+# Addresses that are not the public internet (RFC 6890 and friends).
+NOT_PUBLIC_V4 = [
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/3",
+    )
+]
+# IPv6 that is not the public internet: reserved (loopback, IPv4-mapped), unique local,
+# link-local, multicast, documentation.
+NOT_PUBLIC_V6 = [ipaddress.ip_network(n) for n in ("::/8", "fc00::/7", "fe80::/10", "ff00::/8", "2001:db8::/32")]
+WIDE_V4 = 1 << 24  # a /8 of public IPv4
+WIDE_V6 = 1 << 112  # a /16 of public IPv6
+NARROW_V4 = 1 << 8  # a /24: an office, kept
+NARROW_V6 = 1 << 80  # a /48, kept
 
-def admin_ports():
-    return {int(p) for p in os.environ.get("ADMIN_PORTS", "22,3389").split(",") if p.strip()}
+
+def ports(name, default):
+    return {int(p) for p in os.environ.get(name, default).split(",") if p.strip()}
+
+
+def admin_services():
+    """(protocol, port) pairs that must not be open to the internet."""
+    return sorted({("tcp", p) for p in ports("ADMIN_PORTS", "22,3389")} | {("udp", p) for p in ports("ADMIN_UDP_PORTS", "3389")})
+
+
+def public_addresses(cidrs):
+    """How many public IPv4 and IPv6 addresses a set of CIDR blocks reaches, together."""
+    v4, v6 = [], []
+    for c in cidrs:
+        try:
+            n = ipaddress.ip_network(c, strict=False)
+        except (TypeError, ValueError):
+            continue
+        (v4 if n.version == 4 else v6).append(n)
+    total4 = 0
+    for n in ipaddress.collapse_addresses(v4):
+        here = n.num_addresses
+        for x in NOT_PUBLIC_V4:
+            if x.subnet_of(n):
+                here -= x.num_addresses
+            elif n.subnet_of(x):
+                here = 0
+        total4 += here
+    total6 = 0
+    for n in ipaddress.collapse_addresses(v6):
+        here = n.num_addresses
+        for x in NOT_PUBLIC_V6:
+            if x.subnet_of(n):
+                here -= x.num_addresses
+            elif n.subnet_of(x):
+                here = 0
+        total6 += here
+    return total4, total6
+
+
+def is_internet(cidrs):
+    v4, v6 = public_addresses(cidrs)
+    return v4 >= WIDE_V4 or v6 >= WIDE_V6
 
 
 def is_world(cidr):
-    """Whether a CIDR block is the whole address space (0.0.0.0/0, ::/0, or any x/0)."""
-    try:
-        return ipaddress.ip_network(cidr, strict=False).prefixlen == 0
-    except (TypeError, ValueError):
-        return False
+    """Whether one CIDR block is the internet by itself."""
+    return is_internet([cidr])
 
 
-def opens_admin_port(rule, ports):
-    """Whether an ingress rule (DescribeSecurityGroupRules' shape) lets anyone reach a port."""
-    if rule.get("IsEgress"):
-        return False
-    if not (is_world(rule.get("CidrIpv4")) or is_world(rule.get("CidrIpv6"))):
-        return False
-    protocol = str(rule.get("IpProtocol"))
-    if protocol == "-1":
-        return True
-    if protocol not in ("tcp", "6"):
+def covers(rule, protocol, port):
+    """Whether a rule (DescribeSecurityGroupRules' shape) lets protocol/port through."""
+    p = str(rule.get("IpProtocol"))
+    if p not in ("-1", protocol, {"tcp": "6", "udp": "17"}[protocol]):
         return False
     low, high = rule.get("FromPort", -1), rule.get("ToPort", -1)
-    return any(low <= p <= high for p in ports)
+    return p == "-1" or low == -1 or low <= port <= high
+
+
+def prefix_list_cidrs(ec2, prefix_list_id):
+    cidrs = []
+    token = None
+    while True:
+        kw = {"PrefixListId": prefix_list_id}
+        if token:
+            kw["NextToken"] = token
+        page = ec2.get_managed_prefix_list_entries(**kw)
+        cidrs += [e["Cidr"] for e in page.get("Entries", [])]
+        token = page.get("NextToken")
+        if not token:
+            return cidrs
+
+
+def blocks(rule, ec2):
+    """The CIDR blocks a rule lets in, a managed prefix list resolved to its entries."""
+    if rule.get("CidrIpv4") or rule.get("CidrIpv6"):
+        return [rule.get("CidrIpv4") or rule.get("CidrIpv6")]
+    if rule.get("PrefixListId"):
+        return prefix_list_cidrs(ec2, rule["PrefixListId"])
+    return []
+
+
+def to_close(rules, ec2, services=None):
+    """The ingress rules of one group to revoke: for each admin service the group's rules open
+    to the internet together, every one of them wider than a /24 (/48) of public addresses."""
+    services = services or admin_services()
+    ingress = [r for r in rules if not r.get("IsEgress")]
+    reach = {r["SecurityGroupRuleId"]: blocks(r, ec2) for r in ingress}
+    bad = {}
+    for protocol, port in services:
+        through = [r for r in ingress if covers(r, protocol, port)]
+        if not is_internet(b for r in through for b in reach[r["SecurityGroupRuleId"]]):
+            continue
+        for r in through:
+            v4, v6 = public_addresses(reach[r["SecurityGroupRuleId"]])
+            if v4 > NARROW_V4 or v6 > NARROW_V6:
+                bad[r["SecurityGroupRuleId"]] = r
+    return [bad[k] for k in sorted(bad)]
 
 
 def group_ids(detail):
@@ -62,7 +173,6 @@ def group_ids(detail):
 def lambda_handler(event, context, ec2=None, sns=None):
     ec2 = ec2 or boto3.client("ec2")
     detail = event.get("detail") or {}
-    ports = admin_ports()
     closed = []
     for group in group_ids(detail):
         try:
@@ -74,7 +184,7 @@ def lambda_handler(event, context, ec2=None, sns=None):
             if "NotFound" in e.response.get("Error", {}).get("Code", ""):
                 continue
             raise
-        bad = [r for r in rules if opens_admin_port(r, ports)]
+        bad = to_close(rules, ec2)
         if not bad:
             continue
         ec2.revoke_security_group_ingress(GroupId=group, SecurityGroupRuleIds=[r["SecurityGroupRuleId"] for r in bad])
@@ -85,7 +195,7 @@ def lambda_handler(event, context, ec2=None, sns=None):
                     "rule": r["SecurityGroupRuleId"],
                     "protocol": r.get("IpProtocol"),
                     "ports": [r.get("FromPort"), r.get("ToPort")],
-                    "from": r.get("CidrIpv4") or r.get("CidrIpv6"),
+                    "from": r.get("CidrIpv4") or r.get("CidrIpv6") or r.get("PrefixListId"),
                 }
             )
     identity = detail.get("userIdentity") or {}

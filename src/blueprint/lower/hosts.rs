@@ -138,18 +138,24 @@ impl Lower<'_> {
                 inside,
             ));
         }
+        if hidden(rel) {
+            return Err((
+                format!("`{file}` is a hidden file or lies in a hidden folder: socform reads none"),
+                hidden_help(),
+            ));
+        }
         let root = base
             .canonicalize()
             .map_err(|e| (format!("cannot read the blueprint's folder `{}`: {e}", base.display()), inside.clone()))?;
-        let real = base.join(rel).canonicalize().map_err(|e| (format!("cannot read `{file}`: {e}"), inside.clone()))?;
+        // One answer whether the file is missing or a link leads out of the folder: the
+        // error must not tell a pull request's author what exists outside it.
+        let unreadable = || (format!("`{file}` is missing or links out of the blueprint's folder"), inside.clone());
+        let real = base.join(rel).canonicalize().map_err(|_| unreadable())?;
         if !real.starts_with(&root) {
-            return Err((
-                format!(
-                    "`{file}` leads outside the blueprint's folder (to `{}`) through a symbolic link",
-                    real.display()
-                ),
-                inside,
-            ));
+            return Err(unreadable());
+        }
+        if real.strip_prefix(&root).is_ok_and(hidden) {
+            return Err((format!("`{file}` leads to a hidden file or folder: socform reads none"), hidden_help()));
         }
         Ok((real, root, inside))
     }
@@ -161,6 +167,7 @@ impl Lower<'_> {
     /// exhaust memory (`/dev/zero`).
     pub(super) fn confined_read(&self, file: &str, limit: u64) -> Result<Vec<u8>, (String, String)> {
         let (real, _, inside) = self.confined_path(file)?;
+        single_name(&real, file)?;
         match super::super::read_capped(&real, limit) {
             Ok(bytes) => Ok(bytes),
             Err(super::super::ReadError::TooBig) => Err((
@@ -225,4 +232,31 @@ impl Lower<'_> {
         }
         Some(composed)
     }
+}
+
+/// Whether a relative path names a dot-file or passes through a dot-folder (`.git/config`,
+/// `.aws/credentials`, `.env`): where checkouts and tools keep credentials.
+pub(super) fn hidden(rel: &std::path::Path) -> bool {
+    rel.components().any(|c| matches!(c, std::path::Component::Normal(n) if n.to_string_lossy().starts_with('.')))
+}
+
+fn hidden_help() -> String {
+    "dot-files hold credentials (`.git/config` holds a CI checkout's token, `.env`, `.aws`): move the file out of hidden folders".into()
+}
+
+/// Refuses a file with more than one name: a hard link inside the blueprint's folder can
+/// carry the content of any file on the same disk, wherever the other name is.
+pub(super) fn single_name(real: &std::path::Path, shown: &str) -> Result<(), (String, String)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if std::fs::symlink_metadata(real).is_ok_and(|m| m.is_file() && m.nlink() > 1) {
+            return Err((
+                format!("`{shown}` has other names (hard links): socform cannot tell whose content it is"),
+                "copy the file instead of linking it".into(),
+            ));
+        }
+    }
+    let _ = (real, shown);
+    Ok(())
 }

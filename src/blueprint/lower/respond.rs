@@ -334,18 +334,25 @@ impl Lower<'_> {
         } else if runtime.starts_with("python") || runtime.starts_with("nodejs") {
             self.error(handler.loc, format!("`{}` is not a handler: write `FILE.FUNCTION`", handler.value));
         }
-        let mut statements = Vec::new();
+        // Logging to its own log group only. AWSLambdaBasicExecutionRole would let it write
+        // to any log group, the trail's among them: a response could forge the events the
+        // detections read.
+        let group =
+            format!("arn:${{aws.partition}}:logs:${{aws.region}}:${{aws.account_id}}:log-group:/aws/lambda/{name}");
+        let mut statements = vec![
+            json!({"Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": group}),
+            json!({"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": format!("{group}:*")}),
+        ];
         for st in &f.statements {
             if let Some(s) = self.statement(st) {
                 statements.push(s);
             }
         }
-        let inline = (!statements.is_empty()).then(|| policy_doc(statements));
         let role = self.generated_role(
             &format!("response-{}", key.value),
             "lambda.amazonaws.com",
-            vec!["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole".into()],
-            inline,
+            vec![],
+            Some(policy_doc(statements)),
             f.loc,
         )?;
         let sha = {
@@ -403,19 +410,37 @@ impl Lower<'_> {
                 if file_name == "__pycache__" || file_name.ends_with(".pyc") {
                     continue;
                 }
-                let real = path
-                    .canonicalize()
-                    .map_err(|e| (format!("cannot read `{}`: {e}", path.display()), inside.clone()))?;
-                if !real.starts_with(&root) {
+                let shown = path.strip_prefix(&top).unwrap_or(&path).display().to_string();
+                let shown = format!("{}/{shown}", dir.value);
+                // What goes into the zip is the folder's own regular files: no link of any
+                // kind (an in-folder link still pulls another file in), no dot-file.
+                let ft = entry.file_type().map_err(|e| (format!("cannot read `{shown}`: {e}"), inside.clone()))?;
+                if ft.is_symlink() {
                     return Err((
-                        format!("`{}` leads outside the blueprint's folder through a symbolic link", path.display()),
+                        format!(
+                            "`{shown}` is a symbolic link: a function's folder holds regular files and folders only"
+                        ),
                         inside,
                     ));
                 }
-                if real.is_dir() {
+                if file_name.starts_with('.') {
+                    return Err((
+                        format!("`{shown}` is a hidden file or folder: socform packs none into a function"),
+                        "dot-files hold credentials and tool settings; move it out of the function's folder".into(),
+                    ));
+                }
+                let real = path.canonicalize().map_err(|e| (format!("cannot read `{shown}`: {e}"), inside.clone()))?;
+                if !real.starts_with(&root) {
+                    return Err((format!("`{shown}` is not inside the blueprint's folder"), inside));
+                }
+                if ft.is_dir() {
                     stack.push(path);
                     continue;
                 }
+                if !ft.is_file() {
+                    return Err((format!("`{shown}` is not a regular file"), inside));
+                }
+                super::hosts::single_name(&real, &shown)?;
                 let name = path
                     .strip_prefix(&top)
                     .map(|p| p.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
@@ -429,11 +454,9 @@ impl Lower<'_> {
                         ))
                     }
                     Err(super::super::ReadError::NotAFile) => {
-                        return Err((format!("`{}` is not a regular file", path.display()), inside))
+                        return Err((format!("`{shown}` is not a regular file"), inside))
                     }
-                    Err(super::super::ReadError::Io(e)) => {
-                        return Err((format!("cannot read `{}`: {e}", path.display()), inside))
-                    }
+                    Err(super::super::ReadError::Io(e)) => return Err((format!("cannot read `{shown}`: {e}"), inside)),
                 };
                 total += bytes.len() as u64;
                 files.insert(name, bytes);

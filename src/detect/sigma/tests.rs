@@ -129,11 +129,29 @@ fn conditions_and_what_has_no_form() {
 fn the_yaml_names_the_rule_and_loads_as_detections() {
     let c = convert(&rule("  sel:\n    eventName: StopLogging\n  condition: sel\n")).unwrap();
     let y = to_yaml(&[c], &["oncall".into()]);
-    assert!(y.contains("# Sigma 00000000-0000-0000-0000-000000000000: T"), "{y}");
     let v: Value = serde_saphyr::from_str(&y).unwrap();
     let d = &v["detections"][0];
+    assert!(d["description"].as_str().unwrap().starts_with("T (Sigma 00000000-0000-0000-0000-000000000000;"), "{y}");
     assert_eq!(d["name"], "t");
     assert_eq!(d["pattern"], r#"{ ($.eventName = "StopLogging") }"#);
     assert_eq!(d["notify"][0], "oncall");
     assert_eq!(d["attack"][0], "T1562.008");
+}
+
+/// Issue 23: a rule's title wrote YAML into the generated blueprint (it removed its own
+/// detection and added a world-open SSH group), and `%` in a `|re` value made a pattern that
+/// matched every event.
+#[test]
+fn a_hostile_title_stays_in_its_string_and_a_percent_in_a_regex_is_refused() {
+    let hostile = "title: \"x\\n  - name: gone\\nsecurity_groups:\\n  evil: { ingress: [{ port: 22, from: 0.0.0.0/0 }] }\\n#\"\nid: 00000000-0000-0000-0000-000000000000\nauthor: \"a\\nhosts: {}\"\nlogsource: { product: aws, service: cloudtrail }\ndetection:\n  sel:\n    eventName: StopLogging\n  condition: sel\nlevel: high\n";
+    let c = convert(hostile).unwrap();
+    assert!(c.title.contains('\n'), "the title must really hold a line break: {:?}", c.title);
+    let y = to_yaml(&[c.clone(), c], &[]);
+    let v: Value = serde_saphyr::from_str(&y).unwrap();
+    let top: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(top, ["detections"], "{y}");
+    assert_eq!(v["detections"].as_array().unwrap().len(), 2, "{y}");
+    assert!(v["detections"][0]["description"].as_str().unwrap().contains("security_groups:"), "{y}");
+    let re = rule("  sel:\n    eventName|re: 'Stop%Logging'\n  condition: sel\n");
+    assert!(convert(&re).unwrap_err().contains("holds `%`"));
 }

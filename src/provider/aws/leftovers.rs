@@ -70,30 +70,36 @@ impl AwsProvider {
         Ok(found)
     }
 
-    /// Every (blueprint, lineage) in the tagging index of this region.
+    /// Every (blueprint, lineage) in the tagging index of this region, with the `socform:`
+    /// labels its resources agree on and those they dispute.
     pub(super) async fn lab_index(&self) -> Result<Vec<crate::provider::LabIndex>, ProviderError> {
         let mut labs: BTreeMap<(String, String), crate::provider::LabIndex> = BTreeMap::new();
+        // Per lab, every value each label has on each resource (`None`: not on it).
+        let mut seen: BTreeMap<(String, String), Vec<BTreeMap<String, String>>> = BTreeMap::new();
         for m in &self.tagged(None).await? {
             let tags: BTreeMap<&str, &str> = m.tags().iter().map(|t| (t.key(), t.value())).collect();
             let (Some(bp), Some(lineage)) = (tags.get(TAG_BLUEPRINT), tags.get(TAG_LINEAGE)) else { continue };
-            let lab = labs.entry((bp.to_string(), lineage.to_string())).or_insert_with(|| crate::provider::LabIndex {
+            let key = (bp.to_string(), lineage.to_string());
+            let lab = labs.entry(key.clone()).or_insert_with(|| crate::provider::LabIndex {
                 blueprint: bp.to_string(),
                 lineage: lineage.to_string(),
                 labels: BTreeMap::new(),
+                disputed: BTreeMap::new(),
                 indexed: Vec::new(),
             });
             let address = tags.get(TAG_ADDRESS).and_then(|a| Address::parse(a).ok());
             lab.indexed.push((address, m.resource_arn().unwrap_or_default().to_string()));
-            for (k, v) in tags.iter().filter(|(k, _)| k.starts_with("socform:")) {
-                if [TAG_BLUEPRINT, TAG_LINEAGE, TAG_ADDRESS].contains(k) {
-                    continue;
-                }
-                let e = lab.labels.entry(k.to_string()).or_insert_with(|| v.to_string());
-                // RFC 3339 times in UTC compare as text; `never` sorts after every digit.
-                if *k == crate::model::TAG_EXPIRES_AT && v > &e.as_str() {
-                    *e = v.to_string();
-                }
-            }
+            let labels = tags
+                .iter()
+                .filter(|(k, _)| k.starts_with("socform:") && ![TAG_BLUEPRINT, TAG_LINEAGE, TAG_ADDRESS].contains(k))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            seen.entry(key).or_default().push(labels);
+        }
+        for (key, lab) in labs.iter_mut() {
+            let (labels, disputed) = agreed_labels(&seen[key]);
+            lab.labels = labels;
+            lab.disputed = disputed;
         }
         Ok(labs.into_values().collect())
     }
@@ -431,5 +437,56 @@ mod tests {
             Some(("logs", "log-group:soc-ct:*"))
         );
         assert_eq!(split_arn("not-an-arn"), None);
+    }
+}
+
+/// The labels every one of a lab's resources carries with one value, and for the rest every
+/// value seen (`(none)` where a resource lacks it).
+pub(crate) fn agreed_labels(
+    resources: &[BTreeMap<String, String>],
+) -> (BTreeMap<String, String>, BTreeMap<String, std::collections::BTreeSet<String>>) {
+    let keys: std::collections::BTreeSet<&String> = resources.iter().flat_map(|r| r.keys()).collect();
+    let (mut agreed, mut disputed) = (BTreeMap::new(), BTreeMap::new());
+    for k in keys {
+        let values: std::collections::BTreeSet<String> =
+            resources.iter().map(|r| r.get(k).cloned().unwrap_or_else(|| "(none)".to_string())).collect();
+        if values.len() == 1 && resources.iter().all(|r| r.contains_key(k)) {
+            agreed.insert(k.clone(), values.into_iter().next().unwrap_or_default());
+        } else {
+            disputed.insert(k.clone(), values);
+        }
+    }
+    (agreed, disputed)
+}
+
+#[cfg(test)]
+mod lab_label_tests {
+    use super::*;
+
+    fn res(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_label_one_resource_lacks_or_changes_is_disputed_not_the_latest() {
+        let lab = [res(&[("socform:expires-at", "2099-01-01T00:00:00Z")]), res(&[])];
+        let (agreed, disputed) = agreed_labels(&lab);
+        assert!(agreed.is_empty());
+        assert_eq!(disputed["socform:expires-at"].len(), 2);
+        // A forged past expiry on one bait beside a lab that never expires.
+        let lab = [
+            res(&[("socform:owner", "a")]),
+            res(&[("socform:owner", "a"), ("socform:expires-at", "2000-01-01T00:00:00Z")]),
+        ];
+        let (agreed, disputed) = agreed_labels(&lab);
+        assert_eq!(agreed, res(&[("socform:owner", "a")]));
+        assert!(disputed.contains_key("socform:expires-at"));
+        let lab = [
+            res(&[("socform:expires-at", "2000-01-01T00:00:00Z")]),
+            res(&[("socform:expires-at", "2000-01-01T00:00:00Z")]),
+        ];
+        let (agreed, disputed) = agreed_labels(&lab);
+        assert_eq!(agreed["socform:expires-at"], "2000-01-01T00:00:00Z");
+        assert!(disputed.is_empty());
     }
 }

@@ -248,7 +248,14 @@ impl AwsProvider {
             }
             Kind::RouteTable => {
                 let v: s::RouteTable = spec(a, req.attrs)?;
-                let old: s::RouteTable = spec(a, before).unwrap_or(s::RouteTable {
+                // A re-tag (`socform apply --expires-in`, import, state rm) marks the old
+                // tags unknown (null): the routes it had are still the routes it has, and
+                // adding them again fails with RouteAlreadyExists.
+                let mut known = before.clone();
+                if known.get("tags").is_some_and(serde_json::Value::is_null) {
+                    known.insert("tags".into(), json!({}));
+                }
+                let old: s::RouteTable = spec(a, &known).unwrap_or(s::RouteTable {
                     vpc_id: String::new(),
                     routes: vec![],
                     subnet_ids: vec![],
