@@ -240,3 +240,55 @@ fn a_delivery_error_and_a_pending_subscription_are_named_from_hand_written_aws_a
     let out = lab.socform(&["destroy", &bp, "--auto-approve", "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+/// Issue 23: `drill --notify` reset an alarm that was already in ALARM (a real incident) to
+/// OK, overwrote its reason and said "its actions ran"; and the marked event of a drill
+/// killed by a second Ctrl-C stayed in the trail's log group. Against moto, checked with
+/// boto3: an alarm in ALARM is left exactly as it was, one in OK goes back with its own
+/// reason, and the next drill deletes an earlier drill's stream.
+#[test]
+fn notify_leaves_an_alarm_in_alarm_alone_and_puts_back_the_reason_it_found() {
+    let mut lab = Lab::new();
+    lab.bp = std::path::PathBuf::from(lab.write("small.yaml", SMALL));
+    let moto = lab.moto.url();
+    let out = lab.run(&moto, &["apply", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let state = lab.state();
+    let alarm = state["resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(a, _)| a.starts_with("alarm."))
+        .map(|(_, r)| r["id"].as_str().unwrap().to_string())
+        .unwrap();
+    let alarm_state =
+        || -> Value { serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["alarm-state", &alarm])).unwrap() };
+    aws_tool(&lab.moto, "us-east-1", &["set-alarm-state", &alarm, "ALARM", "a real incident, under investigation"]);
+    let group =
+        state["resources"]["log_group.drill-small-trail"]["id"].as_str().map(str::to_string).unwrap_or_else(|| {
+            let (_, r) =
+                state["resources"].as_object().unwrap().iter().find(|(a, _)| a.starts_with("log_group.")).unwrap();
+            r["id"].as_str().unwrap().to_string()
+        });
+    aws_tool(&lab.moto, "us-east-1", &["create-log-stream", &group, "socform-drill-0123456789ab"]);
+    let drill = || {
+        let out = lab.run(&moto, &["drill", "--notify", "--timeout", "1s", "--format", "json"]);
+        serde_json::from_slice::<Value>(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out.stderr)))
+    };
+    let report = drill();
+    let n = link(&report, "cloudtrail-tampering", "notify");
+    assert_eq!(n["status"], "skipped", "{n}");
+    assert!(n["detail"].as_str().unwrap().contains("left alone"), "{n}");
+    assert_eq!(alarm_state(), serde_json::json!(["ALARM", "a real incident, under investigation"]));
+    let streams: Vec<String> =
+        serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["log-streams", &group])).unwrap();
+    assert!(streams.iter().all(|s| !s.starts_with("socform-drill-")), "{streams:?}");
+
+    aws_tool(&lab.moto, "us-east-1", &["set-alarm-state", &alarm, "OK", "quiet since Monday"]);
+    let report = drill();
+    let n = link(&report, "cloudtrail-tampering", "notify");
+    assert_eq!(n["status"], "pass", "{n}");
+    assert_eq!(alarm_state(), serde_json::json!(["OK", "quiet since Monday"]));
+    let out = lab.run(&moto, &["destroy", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

@@ -419,3 +419,44 @@ fn a_lab_name_never_reaches_another_blueprints_state() {
     let out = run(&["destroy", &soc, "--lab", "prod", "--auto-approve"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+/// Issue 23: `import` silently took over a resource another live state owns, and a resource
+/// whose name differs from the blueprint's (replaced at the next apply), without saying that
+/// destroy would then delete it.
+#[test]
+fn import_refuses_what_another_state_claims_unless_forced_and_says_what_follows() {
+    let lab = Lab::new();
+    let run = |args: &[&str]| {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
+        support::aws_env(&mut c, &lab.moto);
+        c.current_dir(lab.dir.path()).args(args).output().unwrap()
+    };
+    let alpha =
+        lab.write("alpha.yaml", "blueprint: alpha\nregion: us-east-1\nlog_groups:\n  app: { retention_days: 7 }\n");
+    let gamma = lab.write(
+        "gamma.yaml",
+        "blueprint: gamma\nregion: us-east-1\nlog_groups:\n  app: { name: gamma-app, retention_days: 7 }\n",
+    );
+    let out = run(&["apply", &alpha, "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&["import", "log_group.app", "alpha-app", &gamma]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("carries the tags of another socform state (blueprint `alpha`"), "{stderr}");
+    assert!(
+        !lab.dir.path().join("state/gamma.json").exists()
+            || !std::fs::read_to_string(lab.dir.path().join("state/gamma.json")).unwrap().contains("alpha-app")
+    );
+    let tags: serde_json::Value =
+        serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["log-group-tags", "alpha-app"])).unwrap();
+    assert_eq!(tags["socform:blueprint"], "alpha", "a refused import retagged it: {tags}");
+    let out = run(&["import", "log_group.app", "alpha-app", &gamma, "--force"]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("taking `alpha-app` over from another socform state"), "{stderr}");
+    assert!(stderr.contains("the next apply replaces it"), "{stderr}");
+    assert!(stderr.contains("`socform destroy` will delete it"), "{stderr}");
+    let tags: serde_json::Value =
+        serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["log-group-tags", "alpha-app"])).unwrap();
+    assert_eq!(tags["socform:blueprint"], "gamma", "{tags}");
+}

@@ -93,7 +93,11 @@ pub fn drill(g: &Global, args: DrillArgs, ui: &Ui) -> Result<u8> {
     let now = now_secs() as i64;
     let mut seen: BTreeMap<String, (Target, Observed)> =
         ready.into_iter().zip(observed).map(|(t, o)| (t.detection.clone(), (t, o))).collect();
-    let drill_id = format!("socform-drill-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let drill_id = format!(
+        "{}{}",
+        crate::provider::aws::drill::DRILL_STREAM_PREFIX,
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
 
     let mut detections = vec![];
     for (name, t) in &wanted {
@@ -176,6 +180,14 @@ async fn live_links(
     let mut streams = BTreeSet::new();
     // (index, target, alarm state before, datapoint seen, alarm fired)
     let mut waiting = vec![];
+    // An earlier drill killed before its cleanup (a second Ctrl-C, SIGKILL) left its marked
+    // events behind: they go first, whatever happens to this one.
+    let groups: BTreeSet<&String> = targets.iter().map(|(_, t, _)| &t.filter.log_group_name).collect();
+    for group in groups {
+        for stale in aws.drill_stale_streams(group).await.unwrap_or_default() {
+            let _ = aws.drill_delete_stream(group, &stale).await;
+        }
+    }
     for (i, t, o) in targets {
         let links = out.entry(*i).or_default();
         let Some(event) = drill::synthetic_event(t, drill_id, &stamp) else {
@@ -264,25 +276,7 @@ async fn live_links(
             )
         });
         if args.notify && !stopped {
-            let reason = format!("socform drill {drill_id}: exercising the alarm's actions");
-            let back = if before.is_empty() || before == "ALARM" { "OK" } else { before.as_str() };
-            let r = async {
-                aws.drill_set_alarm_state(&t.alarm.alarm_name, "ALARM", &reason).await?;
-                aws.drill_set_alarm_state(&t.alarm.alarm_name, back, &format!("socform drill {drill_id}: put back"))
-                    .await
-            }
-            .await;
-            links.push(match r {
-                Ok(()) => Link::pass(
-                    "notify",
-                    format!(
-                        "set {} to ALARM (its actions ran: {}) and back to {back}; check that the message arrived",
-                        t.alarm.alarm_name,
-                        t.alarm.alarm_actions.join(", ")
-                    ),
-                ),
-                Err(e) => Link::fail("notify", format!("SetAlarmState on {}: {e}", t.alarm.alarm_name)),
-            });
+            links.push(notify(aws, &t.alarm.alarm_name, &t.alarm.alarm_actions, drill_id).await);
         }
     }
     for group in &streams {
@@ -290,4 +284,38 @@ async fn live_links(
     }
     EXECUTING.store(false, Ordering::SeqCst);
     out.into_iter().collect()
+}
+
+/// `--notify`: the alarm set to ALARM so that its actions run, then put back exactly as it
+/// was found (state and reason), read right before. An alarm in ALARM now may be a real
+/// incident: it is left alone, its state and reason untouched.
+async fn notify(aws: &AwsProvider, alarm: &str, actions: &[String], drill_id: &str) -> Link {
+    let found = match aws.drill_alarm_now(alarm).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return Link::fail("notify", format!("{alarm} does not exist")),
+        Err(e) => return Link::fail("notify", format!("DescribeAlarms on {alarm}: {e}")),
+    };
+    let (state, reason) = found;
+    if state == "ALARM" {
+        return Link::skipped(
+            "notify",
+            format!("{alarm} is in ALARM now (a real incident?): left alone, its state and reason untouched"),
+        );
+    }
+    let exercise = format!("socform drill {drill_id}: exercising the alarm's actions");
+    if let Err(e) = aws.drill_set_alarm_state(alarm, "ALARM", &exercise).await {
+        return Link::fail("notify", format!("SetAlarmState on {alarm}: {e}"));
+    }
+    // AWS keeps a reason of at most 1,023 characters, which is what it gave.
+    let back = if reason.is_empty() { format!("socform drill {drill_id}: put back") } else { reason };
+    match aws.drill_set_alarm_state(alarm, &state, &back).await {
+        Ok(()) => Link::pass(
+            "notify",
+            format!(
+                "set {alarm} to ALARM, which makes AWS run its actions ({}), and put it back to {state} with the reason it had; check that the message arrived",
+                actions.join(", ")
+            ),
+        ),
+        Err(e) => Link::fail("notify", format!("{alarm} is left in ALARM: putting it back to {state} failed: {e}")),
+    }
 }

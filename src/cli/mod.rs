@@ -185,6 +185,10 @@ pub enum Command {
         address: String,
         id: String,
         blueprint: Option<PathBuf>,
+        /// Take it over even though another socform state's tags claim it (that state then
+        /// no longer manages it; say so to whoever owns it).
+        #[arg(long)]
+        force: bool,
     },
     /// Print a shell completion script: `socform completions bash > /etc/bash_completion.d/socform`.
     Completions {
@@ -577,7 +581,9 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
             Ok(0)
         }
         Command::State { command } => state_cmd(&g, command, ui),
-        Command::Import { address, id, blueprint } => import_cmd(&g, &address, &id, blueprint.as_deref(), ui),
+        Command::Import { address, id, blueprint, force } => {
+            import_cmd(&g, &address, &id, blueprint.as_deref(), force, ui)
+        }
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut script = Vec::new();
@@ -1539,7 +1545,7 @@ fn report_leftovers(g: &Global, loaded: &Loaded, lineage: &str, ui: &Ui) -> Resu
     )
 }
 
-fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, ui: &Ui) -> Result<u8> {
+fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, force: bool, ui: &Ui) -> Result<u8> {
     let address = Address::parse(address)?;
     let Some(path) = blueprint else {
         bail!("name the blueprint that declares `{address}`: `socform import {address} {id} BLUEPRINT`");
@@ -1597,6 +1603,40 @@ fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, ui:
         bail!("`{address}` names resources that are not in state yet: import or apply those first");
     }
 
+    // Another socform state's tags on it: a live lab's resource, which import would take
+    // from under that lab (its destroy would then fail, ours delete it). The tagging index
+    // names the claim; IAM, CloudTrail and Config are not in it.
+    let labs = rt.block_on(p.labs()).unwrap_or_default();
+    let claim = labs.iter().find(|l| {
+        l.lineage != state.lineage
+            && l.indexed.iter().any(|(_, arn)| {
+                arn == &live.id || arn.ends_with(&format!("/{}", live.id)) || arn.ends_with(&format!(":{}", live.id))
+            })
+    });
+    if let Some(l) = claim {
+        let who = format!("blueprint `{}`, state lineage {}", l.blueprint, l.lineage);
+        if !force {
+            bail!(
+                "`{}` carries the tags of another socform state ({who}): nothing was imported. Destroy or `socform state rm` it there first, or pass --force to take it over from that state",
+                live.id
+            );
+        }
+        ui.warn(&format!(
+            "taking `{}` over from another socform state ({who}): that state no longer manages it",
+            live.id
+        ));
+    }
+    if let Some(k) = kind.name_attr() {
+        let (want, have) = (desired.get(k).and_then(|v| v.as_str()), attrs.get(k).and_then(|v| v.as_str()));
+        if let (Some(want), Some(have)) = (want, have) {
+            if want != have {
+                ui.warn(&format!(
+                    "`{}` is named `{have}`, and the blueprint names {address} `{want}`: the next apply replaces it (deletes it and makes `{want}`)",
+                    live.id
+                ));
+            }
+        }
+    }
     // Tag it as this state's own, changing nothing else.
     retag(rt, &p, &address, &live.id, &attrs, &model.blueprint, &state.lineage, &state.labels)
         .map_err(|e| anyhow!("tagging {address}: {e}"))?;
@@ -1613,7 +1653,7 @@ fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, ui:
     );
     rt.block_on(crate::state::StateSink::save(store.as_ref(), &mut state))?;
     ui.note(&format!(
-        "Imported {address} ({}): this state now manages it. Run `socform plan {}` to see how it differs from the blueprint.",
+        "Imported {address} ({}): this state now manages it, and `socform destroy` will delete it. Run `socform plan {}` to see how it differs from the blueprint.",
         live.id,
         path.display()
     ));

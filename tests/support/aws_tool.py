@@ -12,6 +12,8 @@ usage: aws_tool.py ENDPOINT REGION COMMAND [ARGS...]
   role-policies ROLE        JSON list of the attached managed policy ARNs
   put-object BUCKET KEY BODY, count-objects BUCKET, create-role NAME
   create-sg NAME KEY=VALUE...  a security group in the default VPC with those tags
+  set-alarm-state NAME STATE REASON, alarm-state NAME (JSON [state, reason]),
+  create-log-stream GROUP NAME
   inventory                 JSON sorted list of "TYPE ID" for everything of every kind socform
                             makes, with no filter on tags or names (what a test compares
                             before and after, trusting nothing socform wrote)
@@ -463,6 +465,13 @@ elif command == "subnet-cidr":
 elif command == "role-policies":
     out = client("iam").list_attached_role_policies(RoleName=args[0])["AttachedPolicies"]
     print(json.dumps(sorted(p["PolicyArn"] for p in out)))
+elif command == "set-alarm-state":
+    client("cloudwatch").set_alarm_state(AlarmName=args[0], StateValue=args[1], StateReason=args[2])
+elif command == "alarm-state":
+    a = client("cloudwatch").describe_alarms(AlarmNames=[args[0]])["MetricAlarms"][0]
+    print(json.dumps([a["StateValue"], a.get("StateReason", "")]))
+elif command == "create-log-stream":
+    client("logs").create_log_stream(logGroupName=args[0], logStreamName=args[1])
 elif command == "create-sg":
     # A security group of "an attacker's own" in the default VPC, tagged as given.
     ec2 = client("ec2")

@@ -19,6 +19,9 @@ use crate::provider::ProviderError;
 /// Per log group: whether it exists, its newest event, and its metric filters by name.
 type GroupSeen = (bool, Option<i64>, BTreeMap<String, FilterSeen>);
 
+/// How every drill's log stream (and so its id) begins.
+pub const DRILL_STREAM_PREFIX: &str = "socform-drill-";
+
 impl AwsProvider {
     /// What AWS says about every target's path, in the targets' order.
     pub async fn drill_observe(&self, targets: &[Target]) -> Result<Vec<Observed>, ProviderError> {
@@ -239,6 +242,32 @@ impl AwsProvider {
             .await
             .aws()?;
         Ok(out.alarm_history_items().iter().any(|i| i.history_summary().is_some_and(|s| s.ends_with("to ALARM"))))
+    }
+
+    /// The alarm's state and reason now (DescribeAlarms), read right before `--notify`
+    /// touches it: what it finds is what it puts back.
+    pub async fn drill_alarm_now(&self, alarm: &str) -> Result<Option<(String, String)>, ProviderError> {
+        let out = self.cloudwatch.describe_alarms().alarm_names(alarm).send().await.aws()?;
+        Ok(out.metric_alarms().first().map(|a| {
+            (
+                a.state_value().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                a.state_reason().unwrap_or_default().to_string(),
+            )
+        }))
+    }
+
+    /// Streams an earlier drill left in a log group (named `socform-drill-…`: a run killed
+    /// before it could delete them), whose marked events a reader could take for real ones.
+    pub async fn drill_stale_streams(&self, group: &str) -> Result<Vec<String>, ProviderError> {
+        let out = self
+            .logs
+            .describe_log_streams()
+            .log_group_name(group)
+            .log_stream_name_prefix(DRILL_STREAM_PREFIX)
+            .send()
+            .await
+            .aws()?;
+        Ok(out.log_streams().iter().filter_map(|s| s.log_stream_name().map(str::to_string)).collect())
     }
 
     /// SetAlarmState: what `--notify` uses to exercise the actions, and to put the alarm back.

@@ -15,7 +15,7 @@
 
 mod config;
 mod dashboard;
-mod drill;
+pub mod drill;
 mod ec2;
 mod findings;
 mod iam;
