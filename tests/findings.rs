@@ -177,17 +177,36 @@ responses:
     for (code, says) in [
         ("../..", "outside the blueprint's folder"),
         ("/etc", "outside the blueprint's folder"),
-        ("etc-link", "through a symbolic link"),
+        ("etc-link", "is missing or links out of the blueprint's folder"),
     ] {
         let bad = lab.write("bad.yaml", &blueprint("").replace("code: fn", &format!("code: \"{code}\"")));
         let out = lab.socform(&["validate", &bad]);
         assert!(!out.status.success(), "{code}");
         assert!(text(&out.stderr).contains(says), "{code}: {}", text(&out.stderr));
     }
-    std::os::unix::fs::symlink("/etc/passwd", dir.join("passwd")).unwrap();
-    let out = lab.socform(&["validate", &bp]);
-    assert!(text(&out.stderr).contains("through a symbolic link"), "{}", text(&out.stderr));
-    std::fs::remove_file(dir.join("passwd")).unwrap();
+    // Inside the function's folder no link of any kind (issue 23: an in-folder link or a
+    // hard link pulled other files into the zip), and no dot-file.
+    for (name, make) in [
+        (
+            "passwd",
+            (|d: &std::path::Path| std::os::unix::fs::symlink("/etc/passwd", d.join("passwd")).unwrap())
+                as fn(&std::path::Path),
+        ),
+        ("again.py", |d: &std::path::Path| std::os::unix::fs::symlink("handler.py", d.join("again.py")).unwrap()),
+        ("hard.py", |d: &std::path::Path| std::fs::hard_link(d.join("handler.py"), d.join("hard.py")).unwrap()),
+        (".env", |d: &std::path::Path| std::fs::write(d.join(".env"), "TOKEN=x").unwrap()),
+    ] {
+        make(&dir);
+        let out = lab.socform(&["validate", &bp]);
+        let says = match name {
+            "hard.py" => "has other names (hard links)",
+            ".env" => "is a hidden file or folder",
+            _ => "is a symbolic link: a function's folder holds regular files and folders only",
+        };
+        assert!(!out.status.success(), "{name}");
+        assert!(text(&out.stderr).contains(says), "{name}: {}", text(&out.stderr));
+        std::fs::remove_file(dir.join(name)).unwrap();
+    }
 
     lab.ok(&["destroy", &bp, "--auto-approve"]);
     let r: serde_json::Value = serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["responses"])).unwrap();
