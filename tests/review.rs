@@ -819,3 +819,46 @@ fn diff_shows_input_defaults_that_change() {
     let same = socform::review::diff::diff(&old, &old);
     assert!(same.inputs.is_empty() && !same.has_changes());
 }
+
+/// Issue 23: lint SOC001 missed SSH open to the world written as two /1 halves. One meaning
+/// of "open to the internet" (`model::exposure`): the group's rules together; private
+/// ranges, an admin's address and a non-admin port are not findings, and RDP over UDP is.
+#[test]
+fn the_world_in_halves_is_open_to_the_internet_for_lint_and_review() {
+    let group = |rules: &str| {
+        format!("blueprint: halves\nregion: us-east-1\nnetwork:\n  vpc: {{ cidr: 10.80.0.0/16 }}\nsecurity_groups:\n  admin:\n    ingress:\n{rules}")
+    };
+    let soc001 = |rules: &str| -> Vec<String> {
+        let r = lint::lint(&model(&group(rules)), &[]);
+        r.findings.iter().filter(|f| f.rule == "SOC001").map(|f| f.message.clone()).collect()
+    };
+    let halves = "      - { protocol: tcp, ports: 22, from: 0.0.0.0/1 }\n      - { protocol: tcp, ports: 22, from: 128.0.0.0/1 }\n      - { protocol: tcp, ports: 22, from: 203.0.113.7/32 }\n";
+    let found = soc001(halves);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found.iter().all(|m| m.starts_with("SSH (22) is open to the whole internet (with ")), "{found:?}");
+    assert!(found.iter().all(|m| m.ends_with(": together the whole internet)")), "{found:?}");
+    let v6 = "      - { protocol: tcp, ports: 3389, from: '::/1' }\n      - { protocol: tcp, ports: 3389, from: '8000::/1' }\n";
+    assert_eq!(soc001(v6).len(), 2);
+    assert_eq!(
+        soc001("      - { protocol: udp, ports: 3389, from: 0.0.0.0/0 }\n"),
+        ["RDP (3389/udp) is open to the whole internet"]
+    );
+    for quiet in [
+        "      - { protocol: tcp, ports: 22, from: 10.0.0.0/8 }\n      - { protocol: tcp, ports: 22, from: 172.16.0.0/12 }\n",
+        "      - { protocol: tcp, ports: 443, from: 0.0.0.0/1 }\n      - { protocol: tcp, ports: 443, from: 128.0.0.0/1 }\n",
+        "      - { protocol: udp, ports: 22, from: 0.0.0.0/0 }\n",
+    ] {
+        assert!(soc001(quiet).is_empty(), "{quiet}");
+    }
+    // Two halves of a /8, neither the internet alone: together they are, for lint...
+    let ninths = "      - { protocol: tcp, ports: 22, from: 3.0.0.0/9 }\n      - { protocol: tcp, ports: 22, from: 3.128.0.0/9 }\n";
+    assert_eq!(soc001(ninths).len(), 2);
+    assert!(soc001("      - { protocol: tcp, ports: 22, from: 3.0.0.0/9 }\n").is_empty());
+    // ... and for the review, which names them once the second half arrives.
+    let one = model(&group("      - { protocol: tcp, ports: 443, from: 3.0.0.0/9 }\n"));
+    let two = model(&group("      - { protocol: tcp, ports: 443, from: 3.0.0.0/9 }\n      - { protocol: tcp, ports: 443, from: 3.128.0.0/9 }\n"));
+    let d = diff::diff(&one, &two);
+    let internet: Vec<_> = d.review.iter().filter(|f| f.check == "broaden.internet").collect();
+    assert_eq!(internet.len(), 1, "{:?}", d.review);
+    assert!(internet[0].message.contains("to the whole internet"), "{}", internet[0].message);
+}

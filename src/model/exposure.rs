@@ -10,9 +10,9 @@
 //! `2000::/3` all are. Counting the union, not each rule, is what stops a world written as
 //! halves from slipping past.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::LazyLock;
 
-use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use ipnet::IpNet;
 
 /// Public IPv4 addresses that make "the internet": a /8's worth.
 pub const WIDE_V4: u128 = 1 << 24;
@@ -23,75 +23,59 @@ pub const WIDE_V6: u128 = 1 << 112;
 /// listens on UDP 3389 too; SSH has no UDP transport.
 pub const ADMIN: [(&str, &str, u16); 3] = [("SSH", "tcp", 22), ("RDP", "tcp", 3389), ("RDP", "udp", 3389)];
 
-/// IPv4 blocks that are not the public internet (RFC 6890 and friends).
-const NOT_PUBLIC_V4: [(Ipv4Addr, u8); 13] = [
-    (Ipv4Addr::new(0, 0, 0, 0), 8),
-    (Ipv4Addr::new(10, 0, 0, 0), 8),
-    (Ipv4Addr::new(100, 64, 0, 0), 10),
-    (Ipv4Addr::new(127, 0, 0, 0), 8),
-    (Ipv4Addr::new(169, 254, 0, 0), 16),
-    (Ipv4Addr::new(172, 16, 0, 0), 12),
-    (Ipv4Addr::new(192, 0, 0, 0), 24),
-    (Ipv4Addr::new(192, 0, 2, 0), 24),
-    (Ipv4Addr::new(192, 168, 0, 0), 16),
-    (Ipv4Addr::new(198, 18, 0, 0), 15),
-    (Ipv4Addr::new(198, 51, 100, 0), 24),
-    (Ipv4Addr::new(203, 0, 113, 0), 24),
-    (Ipv4Addr::new(224, 0, 0, 0), 3),
+/// Blocks that are not the public internet (RFC 6890 and friends). IPv4: this network,
+/// private, shared, loopback, link-local, IETF, documentation, benchmarking, multicast and
+/// reserved. IPv6: reserved (loopback, IPv4-mapped), unique local, link-local, multicast,
+/// documentation.
+const NOT_PUBLIC: [&str; 18] = [
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.0.0.0/24",
+    "192.0.2.0/24",
+    "192.168.0.0/16",
+    "198.18.0.0/15",
+    "198.51.100.0/24",
+    "203.0.113.0/24",
+    "224.0.0.0/3",
+    "::/8",
+    "fc00::/7",
+    "fe80::/10",
+    "ff00::/8",
+    "2001:db8::/32",
 ];
 
-/// IPv6 blocks that are not the public internet: reserved (loopback, IPv4-mapped), unique
-/// local, link-local, multicast, documentation.
-const NOT_PUBLIC_V6: [(Ipv6Addr, u8); 5] = [
-    (Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 0), 8),
-    (Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7),
-    (Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10),
-    (Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8),
-    (Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0), 32),
-];
+/// How many addresses a block holds. ::/0 has 2^128, one more than a u128 holds: sizes
+/// saturate, which changes nothing at the thresholds.
+fn size(n: &IpNet) -> u128 {
+    1u128.checked_shl(u32::from(n.max_prefix_len() - n.prefix_len())).unwrap_or(u128::MAX)
+}
 
 /// How many public addresses a set of CIDR blocks reaches, IPv4 and IPv6 apart. Text that
 /// is not a CIDR block (a security group id, a prefix list) reaches none.
 pub fn public_addresses<'a>(cidrs: impl IntoIterator<Item = &'a str>) -> (u128, u128) {
-    let (mut v4, mut v6) = (Vec::new(), Vec::new());
-    for c in cidrs {
-        match c.trim().parse::<IpNet>() {
-            Ok(IpNet::V4(n)) => v4.push(n.trunc()),
-            Ok(IpNet::V6(n)) => v6.push(n.trunc()),
-            Err(_) => {}
-        }
-    }
-    let size4 = |n: &Ipv4Net| 1u128 << (32 - n.prefix_len());
-    let size6 = |n: &Ipv6Net| 1u128.checked_shl(128 - u32::from(n.prefix_len())).unwrap_or(u128::MAX);
-    let mut public4 = 0u128;
-    for n in Ipv4Net::aggregate(&v4) {
-        let mut here = size4(&n);
-        for (addr, len) in NOT_PUBLIC_V4 {
-            let x = Ipv4Net::new(addr, len).expect("valid block");
-            if n.contains(&x) {
-                here -= size4(&x);
+    static EXCLUDED: LazyLock<Vec<IpNet>> =
+        LazyLock::new(|| NOT_PUBLIC.iter().map(|b| b.parse().expect("valid block")).collect());
+    let nets: Vec<IpNet> =
+        cidrs.into_iter().filter_map(|c| c.trim().parse::<IpNet>().ok()).map(|n| n.trunc()).collect();
+    let (mut v4, mut v6) = (0u128, 0u128);
+    // Blocks of one family never contain the other's, and the excluded ones do not overlap.
+    for n in IpNet::aggregate(&nets) {
+        let mut here = size(&n);
+        for x in EXCLUDED.iter() {
+            if n.contains(x) {
+                here = here.saturating_sub(size(x));
             } else if x.contains(&n) {
                 here = 0;
             }
         }
-        public4 += here;
+        let total = if matches!(n, IpNet::V4(_)) { &mut v4 } else { &mut v6 };
+        *total = total.saturating_add(here);
     }
-    // ::/0 has 2^128 addresses, one more than a u128 holds: sizes saturate, which changes
-    // nothing at the thresholds.
-    let mut public6 = 0u128;
-    for n in Ipv6Net::aggregate(&v6) {
-        let mut here = size6(&n);
-        for (addr, len) in NOT_PUBLIC_V6 {
-            let x = Ipv6Net::new(addr, len).expect("valid block");
-            if n.contains(&x) {
-                here = here.saturating_sub(size6(&x));
-            } else if x.contains(&n) {
-                here = 0;
-            }
-        }
-        public6 = public6.saturating_add(here);
-    }
-    (public4, public6)
+    (v4, v6)
 }
 
 /// Whether a set of CIDR blocks, taken together, is the internet.
@@ -178,6 +162,16 @@ mod tests {
         }
         // Half a /8 twice is a /8.
         assert!(is_internet(["3.0.0.0/9", "3.128.0.0/9"]));
+    }
+
+    /// The Wazuh seed's response carries the same rule in Python: the same blocks.
+    #[test]
+    fn the_response_function_excludes_the_same_blocks() {
+        let python = include_str!("../../blueprints/responses/close-admin-port/handler.py");
+        for block in NOT_PUBLIC {
+            assert!(python.contains(&format!("\"{block}\",")), "handler.py lacks {block}");
+        }
+        assert_eq!(python.matches("\",\n").count(), NOT_PUBLIC.len(), "handler.py lists other blocks");
     }
 
     #[test]

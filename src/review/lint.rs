@@ -124,35 +124,27 @@ fn admin_ports_open(model: &Model, add: &mut impl FnMut(&'static str, Option<&Ad
     }
     for rules in groups.values() {
         let ingress: Vec<Ingress<'_>> = rules.iter().map(|(_, r)| *r).collect();
-        let mut said: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
+        // Per rule: the services it opens, and (first seen) the other blocks it opens them with.
+        let mut said: std::collections::BTreeMap<usize, (Vec<String>, Option<String>)> = Default::default();
         for (name, proto, port, through) in admin_exposure(&ingress) {
+            let what = if proto == "tcp" { format!("{name} ({port})") } else { format!("{name} ({port}/{proto})") };
             for i in &through {
-                let what = if proto == "tcp" { format!("{name} ({port})") } else { format!("{name} ({port}/{proto})") };
-                said.entry(*i).or_default().push(what);
-            }
-            if through.len() > 1 {
-                for i in &through {
+                let (services, with) = said.entry(*i).or_default();
+                services.push(what.clone());
+                if through.len() > 1 && with.is_none() {
                     let others: Vec<&str> = through.iter().filter(|j| *j != i).map(|&j| ingress[j].cidr).collect();
-                    said.entry(*i).or_default().push(format!("with {}", others.join(", ")));
+                    *with = Some(others.join(", "));
                 }
             }
         }
-        for (i, parts) in said {
+        for (i, (services, with)) in said {
             let (addr, rule) = &rules[i];
-            let (services, with): (Vec<String>, Vec<String>) = parts.into_iter().partition(|p| !p.starts_with("with "));
-            let mut services = services;
-            services.dedup();
             let what = if rule.protocol == "-1" {
                 "all traffic (SSH and RDP included)".to_string()
             } else {
                 services.join(" and ")
             };
-            let mut with = with;
-            with.dedup();
-            let joined = match with.first() {
-                Some(w) => format!(" ({w}: together the whole internet)"),
-                None => String::new(),
-            };
+            let joined = with.map(|w| format!(" (with {w}: together the whole internet)")).unwrap_or_default();
             add("SOC001", Some(*addr), format!("{what} is open to the whole internet{joined}"));
         }
     }

@@ -29,8 +29,11 @@ import os
 
 import boto3
 
-# Addresses that are not the public internet (RFC 6890 and friends).
-NOT_PUBLIC_V4 = [
+# Addresses that are not the public internet (RFC 6890 and friends): IPv4 this network,
+# private, shared, loopback, link-local, IETF, documentation, benchmarking, multicast and
+# reserved; IPv6 reserved (loopback, IPv4-mapped), unique local, link-local, multicast,
+# documentation. The same list as src/model/exposure.rs.
+NOT_PUBLIC = [
     ipaddress.ip_network(n)
     for n in (
         "0.0.0.0/8",
@@ -46,11 +49,13 @@ NOT_PUBLIC_V4 = [
         "198.51.100.0/24",
         "203.0.113.0/24",
         "224.0.0.0/3",
+        "::/8",
+        "fc00::/7",
+        "fe80::/10",
+        "ff00::/8",
+        "2001:db8::/32",
     )
 ]
-# IPv6 that is not the public internet: reserved (loopback, IPv4-mapped), unique local,
-# link-local, multicast, documentation.
-NOT_PUBLIC_V6 = [ipaddress.ip_network(n) for n in ("::/8", "fc00::/7", "fe80::/10", "ff00::/8", "2001:db8::/32")]
 WIDE_V4 = 1 << 24  # a /8 of public IPv4
 WIDE_V6 = 1 << 112  # a /16 of public IPv6
 NARROW_V4 = 1 << 8  # a /24: an office, kept
@@ -68,32 +73,24 @@ def admin_services():
 
 def public_addresses(cidrs):
     """How many public IPv4 and IPv6 addresses a set of CIDR blocks reaches, together."""
-    v4, v6 = [], []
+    nets = {4: [], 6: []}
     for c in cidrs:
         try:
             n = ipaddress.ip_network(c, strict=False)
         except (TypeError, ValueError):
             continue
-        (v4 if n.version == 4 else v6).append(n)
-    total4 = 0
-    for n in ipaddress.collapse_addresses(v4):
-        here = n.num_addresses
-        for x in NOT_PUBLIC_V4:
-            if x.subnet_of(n):
-                here -= x.num_addresses
-            elif n.subnet_of(x):
-                here = 0
-        total4 += here
-    total6 = 0
-    for n in ipaddress.collapse_addresses(v6):
-        here = n.num_addresses
-        for x in NOT_PUBLIC_V6:
-            if x.subnet_of(n):
-                here -= x.num_addresses
-            elif n.subnet_of(x):
-                here = 0
-        total6 += here
-    return total4, total6
+        nets[n.version].append(n)
+    totals = {4: 0, 6: 0}
+    for version, found in nets.items():
+        for n in ipaddress.collapse_addresses(found):
+            here = n.num_addresses
+            for x in (x for x in NOT_PUBLIC if x.version == version):
+                if x.subnet_of(n):
+                    here -= x.num_addresses
+                elif n.subnet_of(x):
+                    here = 0
+            totals[version] += here
+    return totals[4], totals[6]
 
 
 def is_internet(cidrs):
