@@ -211,9 +211,7 @@ fn labs_of_one_blueprint_are_kept_apart_by_name_state_and_tags() {
     let bp = lab.write("class.yaml", "blueprint: class\nregion: us-east-1\nlog_groups:\n  app: { retention_days: 7 }\nnotifications:\n  alerts: { email: [soc@example.com] }\n");
     // Each student's lab from the same file, each with the state file its name gives it.
     let run = |args: &[&str]| {
-        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
-        support::aws_env(&mut c, &lab.moto);
-        let out = c.current_dir(lab.dir.path()).args(args).output().unwrap();
+        let out = lab.here(args);
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
         text(&out.stdout)
     };
@@ -264,11 +262,7 @@ fn labs_of_one_blueprint_are_kept_apart_by_name_state_and_tags() {
 #[test]
 fn forged_tags_steer_no_reap_and_reap_never_empties_an_evidence_bucket() {
     let lab = Lab::new();
-    let run = |args: &[&str]| {
-        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
-        support::aws_env(&mut c, &lab.moto);
-        c.current_dir(lab.dir.path()).args(args).output().unwrap()
-    };
+    let run = |args: &[&str]| lab.here(args);
     let ok = |args: &[&str]| {
         let out = run(args);
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
@@ -376,11 +370,7 @@ fn forged_tags_steer_no_reap_and_reap_never_empties_an_evidence_bucket() {
 #[test]
 fn a_lab_name_never_reaches_another_blueprints_state() {
     let lab = Lab::new();
-    let run = |args: &[&str]| {
-        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
-        support::aws_env(&mut c, &lab.moto);
-        c.current_dir(lab.dir.path()).args(args).output().unwrap()
-    };
+    let run = |args: &[&str]| lab.here(args);
     let soc = lab.write("soc.yaml", "blueprint: soc\nregion: us-east-1\nlog_groups:\n  app: { retention_days: 7 }\n");
     let soc_prod = lab.write(
         "soc-prod.yaml",
@@ -426,11 +416,7 @@ fn a_lab_name_never_reaches_another_blueprints_state() {
 #[test]
 fn import_refuses_what_another_state_claims_unless_forced_and_says_what_follows() {
     let lab = Lab::new();
-    let run = |args: &[&str]| {
-        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
-        support::aws_env(&mut c, &lab.moto);
-        c.current_dir(lab.dir.path()).args(args).output().unwrap()
-    };
+    let run = |args: &[&str]| lab.here(args);
     let alpha =
         lab.write("alpha.yaml", "blueprint: alpha\nregion: us-east-1\nlog_groups:\n  app: { retention_days: 7 }\n");
     let gamma = lab.write(

@@ -244,20 +244,15 @@ fn id_from_arn(kind: crate::model::Kind, arn: &str) -> Option<String> {
 /// snapshot that found them.
 type Found = (LabIndex, State, Snapshot);
 
-/// The labs of one region that still exist and that `wanted` picks from the tagging index,
-/// each with its state from tags (the refreshes are made only for those). Resources made by
-/// no lineage, or released by `state rm`, belong to no lab.
-fn labs_in(
-    g: &Global,
-    region: &str,
-    wanted: impl Fn(&LabIndex) -> bool,
-) -> Result<(Arc<dyn Provider>, &'static tokio::runtime::Runtime, Vec<Found>)> {
+/// The labs of one region that still exist, each with its state from tags. Resources made
+/// by no lineage, or released by `state rm`, belong to no lab.
+fn labs_in(g: &Global, region: &str) -> Result<(Arc<dyn Provider>, Vec<Found>)> {
     let p = provider(g, region)?;
     let rt = runtime()?;
     let index = rt.block_on(p.labs()).with_context(|| format!("listing labs in {region}"))?;
     let mut labs = Vec::new();
     // Released resources (`state rm`) and hand-written identities belong to no lab.
-    for lab in index.into_iter().filter(|l| trusted(l) && wanted(l)) {
+    for lab in index.into_iter().filter(trusted) {
         let (state, snap) = state_from_tags(rt, &p, &lab, region)?;
         // Only resources the index still listed after they were deleted: no lab.
         if state.resources.is_empty() && snap.duplicates.is_empty() {
@@ -265,7 +260,7 @@ fn labs_in(
         }
         labs.push((lab, state, snap));
     }
-    Ok((p, rt, labs))
+    Ok((p, labs))
 }
 
 /// The blueprint a lab was made from: a `--lab NAME` lab carries `BLUEPRINT-NAME`.
@@ -305,7 +300,7 @@ pub(super) fn ls(g: &Global, all_regions: bool, format: OutputFormat, ui: &Ui) -
     let now = now_secs();
     let mut rows = Vec::new();
     for region in regions(g, all_regions) {
-        let (p, _rt, labs) = labs_in(g, &region, |_| true)?;
+        let (p, labs) = labs_in(g, &region)?;
         rows.extend(labs.iter().map(|(lab, state, _)| row(lab, state, &region, now)));
         report_calls("ls", &region, &p, ui);
     }
@@ -499,11 +494,7 @@ fn reap_recorded(
     pin_account(one.account, state.account_id.as_deref(), &one.allowed)?;
     ui.note(&format!("  lab {} ({}): its state `{}` is the record", lab.blueprint, lab.lineage, store.location()));
     let snap = rt.block_on(p.refresh(&lab.blueprint, &state)).context("reading live state")?;
-    let model = Model::empty(&lab.blueprint, one.region);
-    let plan = plan::plan(&model, &state, Some(&snap), PlanOptions { destroy: true, ..Default::default() })?;
-    let mut by_name = one.by_name.clone();
-    by_name.extend(untaggable_names(&state));
-    run_reap(p, rt, store.as_ref(), state, &plan, one, by_name, args, ui)
+    run_reap(p, rt, store.as_ref(), state, &snap, one, args, ui)
 }
 
 /// Reaps a lab found by its tags alone: its resources as state records, kept in memory.
@@ -534,12 +525,7 @@ fn reap_from_tags(
             keep(&mut live.attributes);
         }
     }
-    let model = Model::empty(&one.lab.blueprint, one.region);
-    let plan = plan::plan(&model, &state, Some(&snap), PlanOptions { destroy: true, ..Default::default() })?;
-    let mut by_name = one.by_name.clone();
-    by_name.extend(untaggable_names(&state));
-    let sink = crate::state::MemorySink::default();
-    run_reap(p, rt, &sink, state, &plan, one, by_name, args, ui)
+    run_reap(p, rt, &crate::state::MemorySink::default(), state, &snap, one, args, ui)
 }
 
 /// The kinds the leftover check finds only by name, as a state has them (a name it could
@@ -556,21 +542,24 @@ fn untaggable_names(state: &State) -> Vec<(Address, String)> {
         .collect()
 }
 
-/// Lists a reap's plan, and with `--yes` runs it and checks what remains: true when nothing
-/// of the lab is left.
+/// Plans a lab's destruction from its records and what refresh found, lists it, and with
+/// `--yes` runs it and checks what remains: true when nothing of the lab is left.
 #[allow(clippy::too_many_arguments)]
 fn run_reap(
     p: &Arc<dyn Provider>,
     rt: &'static tokio::runtime::Runtime,
     sink: &dyn crate::state::StateSink,
     state: State,
-    plan: &Plan,
+    snap: &Snapshot,
     one: &Reaping<'_>,
-    by_name: Vec<(Address, String)>,
     args: &ReapArgs<'_>,
     ui: &Ui,
 ) -> Result<bool> {
     let lab = one.lab;
+    let model = Model::empty(&lab.blueprint, one.region);
+    let plan = &plan::plan(&model, &state, Some(snap), PlanOptions { destroy: true, ..Default::default() })?;
+    let mut by_name = one.by_name.clone();
+    by_name.extend(untaggable_names(&state));
     let n = plan.changes.len();
     outln!(
         "lab {} ({}), {n} resource{}, expires {}:",

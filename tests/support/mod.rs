@@ -212,6 +212,14 @@ impl Lab {
         cmd.output().unwrap()
     }
 
+    /// socform run in the lab's folder with no `--state`: each blueprint's state is
+    /// `state/NAME.json` there, as for a person at a shell.
+    pub fn here(&self, args: &[&str]) -> Output {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
+        aws_env(&mut cmd, &self.moto);
+        cmd.current_dir(self.dir.path()).args(args).output().unwrap()
+    }
+
     /// Runs socform with extra environment (another account's credentials, say).
     pub fn socform_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
