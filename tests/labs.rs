@@ -446,3 +446,57 @@ fn import_refuses_what_another_state_claims_unless_forced_and_says_what_follows(
         serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["log-group-tags", "alpha-app"])).unwrap();
     assert_eq!(tags["socform:blueprint"], "gamma", "{tags}");
 }
+
+/// Issue 29 (item 1): after `apply --expires-in 3h` the next apply wrote `never` (a lab that
+/// is never reaped keeps costing money), and renewing the expiry with a change in the same
+/// apply failed on the route table (RouteAlreadyExists: the re-tag re-added its routes).
+#[test]
+fn an_apply_keeps_the_labs_expiry_and_a_renewal_retags_a_route_table() {
+    let lab = Lab::new();
+    let net = "blueprint: keeps\nregion: us-east-1\nnetwork:\n  vpc: { cidr: 10.0.0.0/16 }\n  subnets:\n    a: { cidr: 10.0.0.0/24, az: us-east-1a, public: true }\nlog_groups:\n  app: { retention_days: 7 }\n";
+    let bp = lab.write("keeps.yaml", net);
+    let ok = |args: &[&str]| {
+        let out = lab.here(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let expiry = |group: &str| -> String {
+        let tags: serde_json::Value =
+            serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["log-group-tags", group])).unwrap();
+        tags["socform:expires-at"].as_str().unwrap_or("(none)").to_string()
+    };
+    ok(&["apply", &bp, "--auto-approve", "--expires-in", "3h"]);
+    let first = expiry("keeps-app");
+    assert!(first.ends_with('Z'), "{first}");
+    // A change, no flag: the expiry stays, on the new resource too.
+    std::fs::write(&bp, format!("{net}  more: {{ retention_days: 7 }}\n")).unwrap();
+    ok(&["apply", &bp, "--auto-approve"]);
+    assert_eq!(expiry("keeps-app"), first);
+    assert_eq!(expiry("keeps-more"), first);
+    // A change and a renewal: every resource re-tagged, the route table included.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    std::fs::write(&bp, format!("{net}  more: {{ retention_days: 7 }}\n  third: {{ retention_days: 7 }}\n")).unwrap();
+    ok(&["apply", &bp, "--auto-approve", "--expires-in", "5h"]);
+    let renewed = expiry("keeps-app");
+    assert!(renewed > first, "{renewed} after {first}");
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(lab.dir.path().join("state/keeps.json")).unwrap()).unwrap();
+    let (_, table) =
+        state["resources"].as_object().unwrap().iter().find(|(a, _)| a.starts_with("route_table.")).unwrap();
+    let tags: serde_json::Value =
+        serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["ec2-tags", table["id"].as_str().unwrap()])).unwrap();
+    assert_eq!(tags["socform:expires-at"], renewed.as_str(), "{tags}");
+    // Bounded, and `never` only when said.
+    for (flag, says) in [
+        ("91d", "at most 90 days"),
+        ("18446744073709551615s", "longer than ten years"),
+        ("1000000000d", "longer than ten years"),
+    ] {
+        let out = lab.here(&["apply", &bp, "--auto-approve", "--expires-in", flag]);
+        assert_eq!(out.status.code(), Some(1), "{flag}");
+        assert!(text(&out.stderr).contains(says), "{flag}: {}", text(&out.stderr));
+    }
+    ok(&["apply", &bp, "--auto-approve", "--expires-in", "never"]);
+    assert_eq!(expiry("keeps-third"), "never");
+    ok(&["destroy", &bp, "--auto-approve"]);
+}

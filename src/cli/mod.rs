@@ -949,26 +949,19 @@ fn lab_labels(
     use crate::model::{TAG_EXPIRES_AT, TAG_OWNER};
     let now = now_secs();
     let mut labels = std::collections::BTreeMap::new();
-    let after = match expires_in {
+    let expiry = match expires_in {
         // Said on purpose: the lab stops expiring.
-        Some("never") => {
-            labels.insert(TAG_EXPIRES_AT.to_string(), "never".to_string());
-            None
-        }
-        Some(e) => Some(parse_expires_in(e)?),
-        None => model.lab.as_ref().and_then(|l| l.expires_after_secs),
-    };
-    match after {
-        Some(secs) => {
-            labels.insert(TAG_EXPIRES_AT.to_string(), crate::model::rfc3339(now + secs));
-        }
+        Some("never") => Some("never".to_string()),
+        Some(e) => Some(crate::model::rfc3339(now + parse_expires_in(e)?)),
         // An apply that does not say keeps the expiry the lab has: a lab that silently
         // stopped expiring would never be reaped, and keep costing money.
-        None => {
-            if let Some(kept) = state.labels.get(TAG_EXPIRES_AT) {
-                labels.entry(TAG_EXPIRES_AT.to_string()).or_insert_with(|| kept.clone());
-            }
-        }
+        None => match model.lab.as_ref().and_then(|l| l.expires_after_secs) {
+            Some(secs) => Some(crate::model::rfc3339(now + secs)),
+            None => state.labels.get(TAG_EXPIRES_AT).cloned(),
+        },
+    };
+    if let Some(at) = expiry {
+        labels.insert(TAG_EXPIRES_AT.to_string(), at);
     }
     if let Some(owner) = model.lab.as_ref().and_then(|l| l.owner.clone()) {
         labels.insert(TAG_OWNER.to_string(), owner);

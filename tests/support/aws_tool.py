@@ -13,7 +13,7 @@ usage: aws_tool.py ENDPOINT REGION COMMAND [ARGS...]
   put-object BUCKET KEY BODY, count-objects BUCKET, create-role NAME
   create-sg NAME KEY=VALUE...  a security group in the default VPC with those tags
   set-alarm-state NAME STATE REASON, alarm-state NAME (JSON [state, reason]),
-  create-log-stream GROUP NAME
+  create-log-stream GROUP NAME, ec2-tags ID (JSON tags of an EC2 resource)
   inventory                 JSON sorted list of "TYPE ID" for everything of every kind socform
                             makes, with no filter on tags or names (what a test compares
                             before and after, trusting nothing socform wrote)
@@ -472,6 +472,9 @@ elif command == "alarm-state":
     print(json.dumps([a["StateValue"], a.get("StateReason", "")]))
 elif command == "create-log-stream":
     client("logs").create_log_stream(logGroupName=args[0], logStreamName=args[1])
+elif command == "ec2-tags":
+    tags = client("ec2").describe_tags(Filters=[{"Name": "resource-id", "Values": [args[0]]}])["Tags"]
+    print(json.dumps({t["Key"]: t["Value"] for t in tags}, sort_keys=True))
 elif command == "create-sg":
     # A security group of "an attacker's own" in the default VPC, tagged as given.
     ec2 = client("ec2")

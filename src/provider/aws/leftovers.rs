@@ -73,35 +73,40 @@ impl AwsProvider {
     /// Every (blueprint, lineage) in the tagging index of this region, with the `socform:`
     /// labels its resources agree on and those they dispute.
     pub(super) async fn lab_index(&self) -> Result<Vec<crate::provider::LabIndex>, ProviderError> {
-        let mut labs: BTreeMap<(String, String), crate::provider::LabIndex> = BTreeMap::new();
-        // Per lab, every value each label has on each resource (`None`: not on it).
-        let mut seen: BTreeMap<(String, String), Vec<BTreeMap<String, String>>> = BTreeMap::new();
+        // Per (blueprint, lineage): the lab, and each of its resources' `socform:` labels.
+        let mut labs: BTreeMap<(String, String), (crate::provider::LabIndex, Vec<BTreeMap<String, String>>)> =
+            BTreeMap::new();
         for m in &self.tagged(None).await? {
             let tags: BTreeMap<&str, &str> = m.tags().iter().map(|t| (t.key(), t.value())).collect();
             let (Some(bp), Some(lineage)) = (tags.get(TAG_BLUEPRINT), tags.get(TAG_LINEAGE)) else { continue };
-            let key = (bp.to_string(), lineage.to_string());
-            let lab = labs.entry(key.clone()).or_insert_with(|| crate::provider::LabIndex {
-                blueprint: bp.to_string(),
-                lineage: lineage.to_string(),
-                labels: BTreeMap::new(),
-                disputed: BTreeMap::new(),
-                indexed: Vec::new(),
+            let (lab, seen) = labs.entry((bp.to_string(), lineage.to_string())).or_insert_with(|| {
+                let lab = crate::provider::LabIndex {
+                    blueprint: bp.to_string(),
+                    lineage: lineage.to_string(),
+                    labels: BTreeMap::new(),
+                    disputed: BTreeMap::new(),
+                    indexed: Vec::new(),
+                };
+                (lab, Vec::new())
             });
             let address = tags.get(TAG_ADDRESS).and_then(|a| Address::parse(a).ok());
             lab.indexed.push((address, m.resource_arn().unwrap_or_default().to_string()));
-            let labels = tags
-                .iter()
-                .filter(|(k, _)| k.starts_with("socform:") && ![TAG_BLUEPRINT, TAG_LINEAGE, TAG_ADDRESS].contains(k))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            seen.entry(key).or_default().push(labels);
+            seen.push(
+                tags.iter()
+                    .filter(|(k, _)| {
+                        k.starts_with("socform:") && ![TAG_BLUEPRINT, TAG_LINEAGE, TAG_ADDRESS].contains(k)
+                    })
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            );
         }
-        for (key, lab) in labs.iter_mut() {
-            let (labels, disputed) = agreed_labels(&seen[key]);
-            lab.labels = labels;
-            lab.disputed = disputed;
-        }
-        Ok(labs.into_values().collect())
+        Ok(labs
+            .into_values()
+            .map(|(mut lab, seen)| {
+                (lab.labels, lab.disputed) = agreed_labels(&seen);
+                lab
+            })
+            .collect())
     }
 
     pub(super) async fn find_leftovers(
@@ -444,11 +449,11 @@ mod tests {
 /// value seen (`(none)` where a resource lacks it).
 pub(crate) fn agreed_labels(
     resources: &[BTreeMap<String, String>],
-) -> (BTreeMap<String, String>, BTreeMap<String, std::collections::BTreeSet<String>>) {
-    let keys: std::collections::BTreeSet<&String> = resources.iter().flat_map(|r| r.keys()).collect();
+) -> (BTreeMap<String, String>, BTreeMap<String, BTreeSet<String>>) {
+    let keys: BTreeSet<&String> = resources.iter().flat_map(|r| r.keys()).collect();
     let (mut agreed, mut disputed) = (BTreeMap::new(), BTreeMap::new());
     for k in keys {
-        let values: std::collections::BTreeSet<String> =
+        let values: BTreeSet<String> =
             resources.iter().map(|r| r.get(k).cloned().unwrap_or_else(|| "(none)".to_string())).collect();
         if values.len() == 1 && resources.iter().all(|r| r.contains_key(k)) {
             agreed.insert(k.clone(), values.into_iter().next().unwrap_or_default());
