@@ -425,6 +425,27 @@ fn import_refuses_what_another_state_claims_unless_forced_and_says_what_follows(
     );
     let out = run(&["apply", &alpha, "--auto-approve"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // A claim that cannot be checked is no licence: the tagging index refusing the call
+    // (as AWS answers a role without tag:GetResources) stops the import.
+    let proxy = support::proxy::Proxy::start(lab.moto.port, std::time::Duration::ZERO, Default::default(), 1);
+    proxy.inject(support::proxy::Injection {
+        needle: "ResourceGroupsTaggingAPI_20170126.GetResources",
+        times: 100,
+        status: "400 Bad Request",
+        content_type: "application/x-amz-json-1.1",
+        body: r#"{"__type":"AccessDeniedException","Message":"User is not authorized to perform: tag:GetResources"}"#,
+    });
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
+    support::aws_env(&mut c, &lab.moto);
+    let out = c
+        .env("AWS_ENDPOINT_URL", proxy.url())
+        .current_dir(lab.dir.path())
+        .args(["import", "log_group.app", "alpha-app", &gamma])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot tell whether another socform state claims `alpha-app`"), "{stderr}");
     let out = run(&["import", "log_group.app", "alpha-app", &gamma]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");

@@ -1599,7 +1599,10 @@ fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, for
     // Another socform state's tags on it: a live lab's resource, which import would take
     // from under that lab (its destroy would then fail, ours delete it). The tagging index
     // names the claim; IAM, CloudTrail and Config are not in it.
-    let labs = rt.block_on(p.labs()).unwrap_or_default();
+    // Asked, or nothing is imported: a claim that cannot be checked is not "no claim".
+    let labs = rt.block_on(p.labs()).map_err(|e| {
+        anyhow!("cannot tell whether another socform state claims `{}`: {e}; nothing was imported", live.id)
+    })?;
     let claim = labs.iter().find(|l| {
         l.lineage != state.lineage
             && l.indexed.iter().any(|(_, arn)| {
