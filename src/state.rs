@@ -386,7 +386,13 @@ impl LocalState {
 
     /// Breaks a lock left behind, if `id` matches it.
     pub fn force_unlock(&self, id: &str) -> Result<LockInfo, StateError> {
-        let holder = self.lock_holder().ok_or_else(|| StateError::NotLocked { path: self.path.clone() })?;
+        // A lock file that names no holder (empty or damaged: a run killed as it wrote it) is
+        // `unknown`, as the error that refused the run said: `state unlock unknown` breaks it.
+        let holder = match self.lock_holder() {
+            Some(h) => h,
+            None if self.lock_path().exists() => LockInfo::unknown(),
+            None => return Err(StateError::NotLocked { path: self.path.clone() }),
+        };
         if holder.id != id {
             return Err(StateError::WrongLockId { path: self.path.clone(), given: id.into(), actual: holder.id });
         }

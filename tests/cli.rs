@@ -671,3 +671,27 @@ fn workflow_commands_refuse_what_they_cannot_do_before_reading_aws() {
     let out = run(&[&["plan", bp, "--target", "log_group.app"][..], &common].concat());
     insta::assert_snapshot!("target_plan", transcript(&out, Some(dir.path())));
 }
+
+/// Issue 23: an empty lock file (a run killed as it wrote it) was reported as held by
+/// `unknown`, with advice, `socform state unlock unknown`, that then failed ("not locked").
+#[test]
+fn a_lock_file_that_names_no_holder_is_said_so_and_unlock_unknown_breaks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let bp = dir.path().join("bp.yaml");
+    std::fs::write(&bp, "blueprint: locked\nregion: us-east-1\nlog_groups:\n  app: { retention_days: 7 }\n").unwrap();
+    let state = dir.path().join("locked.json");
+    let lock = dir.path().join("locked.json.lock");
+    std::fs::write(&lock, "").unwrap();
+    let (bp, state_arg) = (bp.to_str().unwrap(), state.to_str().unwrap());
+    let out = run(&["apply", bp, "--state", state_arg, "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("the lock names no holder") && err.contains("`socform state unlock unknown`"), "{err}");
+    assert!(lock.exists(), "a refused run broke the lock");
+    let out = run(&["state", "unlock", "wrong", "--state", state_arg]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(lock.exists());
+    let out = run(&["state", "unlock", "unknown", "--state", state_arg]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!lock.exists());
+}

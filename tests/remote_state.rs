@@ -197,3 +197,68 @@ fn state_reads_are_retried_like_every_other_call() {
     let out = socform(&moto, &["destroy", bp, "--state", url, "--auto-approve", "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+/// Issue 23: S3 state did not pin the bucket's owner (a bucket of that name in another
+/// account, deleted and taken by someone else or a typo, would receive state and locks), and
+/// an empty lock object gave advice (`state unlock unknown`) that did not work. moto ignores
+/// ExpectedBucketOwner, so the proxy answers as S3 does for a bucket of another account
+/// (403 AccessDenied, written by hand from the S3 API reference) whenever a request carries
+/// the owner this test expects: the header is on the wire, and the refusal stops the run.
+#[test]
+fn the_state_bucket_owner_is_pinned_and_a_lock_naming_no_holder_can_be_broken() {
+    use support::proxy::{Faults, Injection, Proxy};
+    let (moto, dir, url) = applied_team();
+    let bp = dir.path().join("team.yaml");
+    let bp = bp.to_str().unwrap();
+    let proxy = Proxy::start(moto.port, std::time::Duration::ZERO, Faults::default(), 1);
+    let through = |owner: Option<&str>, args: &[&str]| {
+        let mut c = Command::new(assert_cmd::cargo::cargo_bin("socform"));
+        aws_env(&mut c, &moto);
+        c.env("AWS_ENDPOINT_URL", proxy.url()).env("AWS_MAX_ATTEMPTS", "1");
+        if let Some(o) = owner {
+            c.env("SOCFORM_STATE_BUCKET_OWNER", o);
+        }
+        c.args(args).output().unwrap()
+    };
+    let denied = |needle: &'static str| Injection {
+        needle,
+        times: 100,
+        status: "403 Forbidden",
+        content_type: "application/xml",
+        body: "<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>proxy</RequestId></Error>",
+    };
+    // The credentials' own account by default...
+    proxy.inject(denied("x-amz-expected-bucket-owner: 123456789012"));
+    let out = through(None, &["plan", bp, "--state", url]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("Access Denied"), "{}", text(&out.stderr));
+    assert!(proxy.stats.injected.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    proxy.clear();
+    // ... or the one named, which must be an account id.
+    proxy.inject(denied("x-amz-expected-bucket-owner: 111111111111"));
+    let out = through(Some("111111111111"), &["plan", bp, "--state", url]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("Access Denied"), "{}", text(&out.stderr));
+    let out = through(Some("team"), &["plan", bp, "--state", url]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("SOCFORM_STATE_BUCKET_OWNER `team` is not an AWS account id"),
+        "{}",
+        text(&out.stderr)
+    );
+    proxy.clear();
+    let out = through(None, &["plan", bp, "--state", url, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // A lock object that names no holder: the advice given is advice that works.
+    aws_tool(&moto, "us-east-1", &["put-text", "team-state", "envs/team.json.lock", ""]);
+    let out = socform(&moto, &["apply", bp, "--state", url, "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("the lock names no holder") && err.contains("`socform state unlock unknown`"), "{err}");
+    let out = socform(&moto, &["state", "unlock", "unknown", "--state", url]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(aws_tool(&moto, "us-east-1", &["get-object", "team-state", "envs/team.json.lock"]).trim(), "(absent)");
+    let out = socform(&moto, &["destroy", bp, "--state", url, "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

@@ -56,7 +56,9 @@ pub(super) fn hold(store: &Store, operation: &str, ui: &Ui) -> Result<Held> {
 pub(super) fn lock_error(e: crate::state::StateError) -> anyhow::Error {
     match &e {
         crate::state::StateError::Locked { holder, .. } => {
-            let hint = if holder.holder_is_gone() {
+            let hint = if holder.id == crate::state::LockInfo::unknown().id {
+                "the lock names no holder (empty or damaged: a run killed as it wrote it?); if no other socform is at work, break it with `socform state unlock unknown`".to_string()
+            } else if holder.holder_is_gone() {
                 format!("the holder (pid {}) is no longer running: if no other socform is at work, break the lock with `socform state unlock {}`", holder.pid, holder.id)
             } else {
                 format!("wait for it to finish; if it died, break the lock with `socform state unlock {}`", holder.id)

@@ -24,6 +24,11 @@ use crate::state::{Acquired, LockInfo, State, StateBackend, StateError, StateSin
 pub struct S3State {
     client: aws_sdk_s3::Client,
     bucket: String,
+    /// The account the bucket must belong to, sent with every call (`ExpectedBucketOwner`):
+    /// the credentials' own, or `SOCFORM_STATE_BUCKET_OWNER`. A bucket of that name in
+    /// another account (deleted and taken by someone else, or a typo) is refused by S3
+    /// instead of receiving state and locks.
+    owner: String,
     key: String,
     /// ETag of the state object as this run last read or wrote it.
     etag: Mutex<Option<String>>,
@@ -47,9 +52,29 @@ impl S3State {
             message: "a remote state is named `s3://BUCKET/KEY`".into(),
         })?;
         let conf = super::sdk_config(opts).await;
+        let owner = match std::env::var("SOCFORM_STATE_BUCKET_OWNER").ok().filter(|v| !v.is_empty()) {
+            Some(o) if o.len() == 12 && o.bytes().all(|b| b.is_ascii_digit()) => o,
+            Some(o) => {
+                return Err(StateError::Parse {
+                    path: PathBuf::from(url),
+                    message: format!("SOCFORM_STATE_BUCKET_OWNER `{o}` is not an AWS account id (12 digits)"),
+                })
+            }
+            None => aws_sdk_sts::Client::new(&conf)
+                .get_caller_identity()
+                .send()
+                .await
+                .ok()
+                .and_then(|o| o.account().map(str::to_string))
+                .ok_or_else(|| StateError::Read {
+                    path: PathBuf::from(url),
+                    source: io("cannot tell which AWS account the credentials belong to (STS), so not which account the state bucket must belong to"),
+                })?,
+        };
         Ok(Self {
             client: aws_sdk_s3::Client::from_conf(super::s3_config(&conf, opts).build()),
             bucket,
+            owner,
             key,
             etag: Mutex::new(None),
         })
@@ -64,7 +89,7 @@ impl S3State {
     }
 
     async fn get(&self, key: &str) -> Result<Option<(Vec<u8>, Option<String>)>, StateError> {
-        match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+        match self.client.get_object().bucket(&self.bucket).expected_bucket_owner(&self.owner).key(key).send().await {
             Ok(out) => {
                 let etag = out.e_tag().map(str::to_string);
                 let bytes = out
@@ -96,6 +121,7 @@ impl StateSink for S3State {
                 self.client
                     .put_object()
                     .bucket(&self.bucket)
+                    .expected_bucket_owner(&self.owner)
                     .key(format!("{}.backup", self.key))
                     .body(ByteStream::from(old))
                     .server_side_encryption(ServerSideEncryption::Aes256)
@@ -110,6 +136,7 @@ impl StateSink for S3State {
             .client
             .put_object()
             .bucket(&self.bucket)
+            .expected_bucket_owner(&self.owner)
             .key(&self.key)
             .body(ByteStream::from(text))
             .content_type("application/json")
@@ -161,6 +188,7 @@ impl StateBackend for S3State {
             .client
             .put_object()
             .bucket(&self.bucket)
+            .expected_bucket_owner(&self.owner)
             .key(self.lock_key())
             .body(ByteStream::from(body))
             .if_none_match("*")
@@ -189,33 +217,45 @@ impl StateBackend for S3State {
         let Some((bytes, etag)) = self.get(&self.lock_key()).await? else { return Ok(()) };
         let holder = serde_json::from_slice::<LockInfo>(&bytes).ok();
         if holder.is_some_and(|h| h.id == lock.id) {
-            // Conditional: only the very object read above goes, never a lock another run
-            // took in between (S3 answers 412 then, and that lock stays).
-            match self.client.delete_object().bucket(&self.bucket).key(self.lock_key()).set_if_match(etag).send().await
-            {
-                Ok(_) => {}
-                Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => {}
-                Err(e) => {
-                    return Err(StateError::Write {
-                        path: self.url(&self.lock_key()),
-                        source: io(aws_smithy_types::error::display::DisplayErrorContext(&e).to_string()),
-                    })
-                }
-            }
+            self.delete_lock(etag).await?;
         }
         Ok(())
     }
 
     async fn break_lock(&self, id: &str) -> Result<LockInfo, StateError> {
-        let holder = self
-            .get(&self.lock_key())
-            .await?
-            .and_then(|(b, _)| serde_json::from_slice::<LockInfo>(&b).ok())
-            .ok_or_else(|| StateError::NotLocked { path: self.url(&self.key) })?;
+        let (bytes, etag) =
+            self.get(&self.lock_key()).await?.ok_or_else(|| StateError::NotLocked { path: self.url(&self.key) })?;
+        // A lock object that names no holder (empty or damaged) is `unknown`, as the error
+        // that refused the run said: `state unlock unknown` breaks it.
+        let holder = serde_json::from_slice::<LockInfo>(&bytes).unwrap_or_else(|_| LockInfo::unknown());
         if holder.id != id {
             return Err(StateError::WrongLockId { path: self.url(&self.key), given: id.into(), actual: holder.id });
         }
-        self.release(&holder).await?;
+        self.delete_lock(etag).await?;
         Ok(holder)
+    }
+}
+
+impl S3State {
+    /// Deletes the lock object read with `etag`. Conditional: only that very object goes,
+    /// never a lock another run took in between (S3 answers 412 then, and that lock stays).
+    async fn delete_lock(&self, etag: Option<String>) -> Result<(), StateError> {
+        match self
+            .client
+            .delete_object()
+            .bucket(&self.bucket)
+            .expected_bucket_owner(&self.owner)
+            .key(self.lock_key())
+            .set_if_match(etag)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => Ok(()),
+            Err(e) => Err(StateError::Write {
+                path: self.url(&self.lock_key()),
+                source: io(aws_smithy_types::error::display::DisplayErrorContext(&e).to_string()),
+            }),
+        }
     }
 }
