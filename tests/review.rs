@@ -862,3 +862,31 @@ fn the_world_in_halves_is_open_to_the_internet_for_lint_and_review() {
     assert_eq!(internet.len(), 1, "{:?}", d.review);
     assert!(internet[0].message.contains("to the whole internet"), "{}", internet[0].message);
 }
+
+/// SOC024: a response to API calls beside a trail of every region is a note (its region only
+/// is answered); with a trail of one region, there is nothing to say.
+#[test]
+fn a_response_beside_a_multi_region_trail_is_noted_as_one_region() {
+    let soc024 = |text: &str| -> Vec<String> {
+        let r = lint::lint(&model(text), &[]);
+        r.findings.iter().filter(|f| f.rule == "SOC024").map(|f| f.message.clone()).collect()
+    };
+    let all = soc024(LINT_RESPOND);
+    assert!(
+        all.iter().any(|m| m == "it answers calls made in us-east-1 only; the trail records every region"),
+        "{all:?}"
+    );
+    let one = LINT_RESPOND.replace("  bucket: {}\n", "  bucket: {}\n  multi_region: false\n");
+    assert!(soc024(&one).is_empty());
+    let r = lint::lint(&model(LINT_RESPOND), &[]);
+    assert!(r.findings.iter().filter(|f| f.rule == "SOC024").all(|f| f.level == lint::Level::Note));
+}
+
+/// Issue 29: tests/fixtures/glob-stall.yaml kept `lint` busy for minutes (an exponential IAM
+/// glob). It is linted now; an exponential match would not return here.
+#[test]
+fn the_blueprint_that_stalled_lint_is_linted() {
+    let text = std::fs::read_to_string("tests/fixtures/glob-stall.yaml").unwrap();
+    let r = lint::lint(&model(&text), &[]);
+    assert!(r.findings.iter().all(|f| f.rule != "SOC021"), "the glob does not cover the trigger: {:?}", r.findings);
+}

@@ -64,6 +64,7 @@ pub const RULES: &[Rule] = &[
     Rule { id: "SOC021", name: "response-loop", level: Level::Error, summary: "a response function may make the very call that triggers it", help: "Its own call sets the rule off again, and again: take the action out of the function's `statements`, or trigger on other calls." },
     Rule { id: "SOC022", name: "runbook-default-vpc-only", level: Level::Warning, summary: "AWS-DisablePublicAccessForSecurityGroup fails on groups outside the default VPC", help: "The runbook looks for the group in the default VPC only. Use `AWSConfigRemediation-RemoveUnrestrictedSourceIngressRules`, or a function of your own." },
     Rule { id: "SOC023", name: "detection-source-excluded", level: Level::Error, summary: "a detection watches events the trail leaves out", help: "The trail's `exclude_sources` drops that service's management events before any filter sees them: the detection can never fire. Keep the source, or drop the detection." },
+    Rule { id: "SOC024", name: "response-one-region", level: Level::Note, summary: "a response to API calls sees one region, and the trail records every region", help: "EventBridge delivers the calls of its own region only: a call in another region is recorded by the trail and answered by nothing. Apply the blueprint (or one holding the response) in each region where these calls matter." },
     Rule { id: "SOC018", name: "log-retention-short", level: Level::Warning, summary: "logs are kept less than 90 days", help: "Investigations often reach back months: keep security logs 90 days or more (365 for the trail)." },
 ];
 
@@ -336,20 +337,36 @@ pub fn lint(model: &Model, suppressions: &[Suppression]) -> LintReport {
 
 /// Whether the IAM action pattern `pattern` (`ec2:Authorize*`, `ec2:*`, `*`; `?` is one
 /// character) covers `action`, ignoring case as IAM does.
+///
+/// Both come from a blueprint, which may be a pull request's: the match is the greedy one
+/// that returns to the last `*` only (at most |pattern| x |action| steps). The recursive
+/// match it replaces tried every split at every `*`, and `ec2:*A*A*...*Z` against a long
+/// event name kept `lint` busy for minutes (issue 29).
 fn covers(pattern: &str, action: &str) -> bool {
-    fn glob(p: &[u8], a: &[u8]) -> bool {
-        match (p.first(), a.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => glob(&p[1..], a) || (!a.is_empty() && glob(p, &a[1..])),
-            (Some(b'?'), Some(_)) => glob(&p[1..], &a[1..]),
-            (Some(x), Some(y)) => x == y && glob(&p[1..], &a[1..]),
-            _ => false,
+    let (p, a) = (pattern.to_ascii_lowercase().into_bytes(), action.to_ascii_lowercase().into_bytes());
+    let (mut i, mut j) = (0, 0);
+    // Where the last `*` was, and how much of the action it has taken so far.
+    let mut star: Option<(usize, usize)> = None;
+    while j < a.len() {
+        if p.get(i) == Some(&b'*') {
+            star = Some((i, j));
+            i += 1;
+        } else if p.get(i).is_some_and(|&c| c == b'?' || c == a[j]) {
+            i += 1;
+            j += 1;
+        } else if let Some((si, sj)) = star {
+            // The last `*` takes one character more; the rest is matched again after it.
+            star = Some((si, sj + 1));
+            i = si + 1;
+            j = sj + 1;
+        } else {
+            return false;
         }
     }
-    glob(pattern.to_ascii_lowercase().as_bytes(), action.to_ascii_lowercase().as_bytes())
+    p[i..].iter().all(|&c| c == b'*')
 }
 
-/// SOC020-SOC022: the responses' anchors.
+/// SOC020-SOC022 and SOC024: the responses' anchors and reach.
 fn responses(model: &Model, add: &mut impl FnMut(&'static str, Option<&Address>, String)) {
     let trail = model.resources.iter().find(|r| r.kind() == Kind::Trail);
     let find = |addr: Option<Address>| addr.and_then(|a| model.resources.iter().find(|r| r.address == a));
@@ -365,6 +382,15 @@ fn responses(model: &Model, add: &mut impl FnMut(&'static str, Option<&Address>,
             .flatten()
             .filter_map(Value::as_str)
             .collect();
+        if detail_type == Some("AWS API Call via CloudTrail")
+            && trail.is_some_and(|t| t.attrs.get("is_multi_region_trail") == Some(&Value::Bool(true)))
+        {
+            add(
+                "SOC024",
+                Some(&rule.address),
+                format!("it answers calls made in {} only; the trail records every region", model.region),
+            );
+        }
         if detail_type == Some("AWS API Call via CloudTrail") {
             let why = match trail {
                 None => Some("the blueprint has no trail".to_string()),
@@ -463,5 +489,41 @@ mod covers_tests {
         ] {
             assert!(!super::covers(p, a), "{p} {a}");
         }
+    }
+}
+
+#[cfg(test)]
+mod glob_tests {
+    use super::covers;
+
+    #[test]
+    fn iam_action_patterns_match_as_iam_does() {
+        for (pattern, action, want) in [
+            ("*", "ec2:AuthorizeSecurityGroupIngress", true),
+            ("ec2:*", "ec2:AuthorizeSecurityGroupIngress", true),
+            ("EC2:authorize*", "ec2:AuthorizeSecurityGroupIngress", true),
+            ("ec2:*Ingress", "ec2:AuthorizeSecurityGroupIngress", true),
+            ("ec2:*Egress", "ec2:AuthorizeSecurityGroupIngress", false),
+            ("ec2:Authorize?ecurity*", "ec2:AuthorizeSecurityGroupIngress", true),
+            ("ec2:?", "ec2:", false),
+            ("ec2:**", "ec2:", true),
+            ("s3:*", "ec2:RunInstances", false),
+            ("ec2:*a*b", "ec2:xaxbxab", true),
+            ("ec2:*a*b", "ec2:xaxbxa", false),
+            ("", "", true),
+            ("", "a", false),
+        ] {
+            assert_eq!(covers(pattern, action), want, "{pattern} ~ {action}");
+        }
+    }
+
+    /// Issue 29: a 15-line blueprint stalled `lint` (and the pull-request workflow) with this
+    /// pattern. The match is now quadratic at worst; an exponential one would not end here.
+    #[test]
+    fn a_pathological_pattern_ends() {
+        let pattern = format!("ec2:{}Z", "*A".repeat(40));
+        let action = format!("ec2:{}", "A".repeat(200));
+        assert!(!covers(&pattern, &action));
+        assert!(covers(&pattern, &format!("{action}z")));
     }
 }

@@ -15,7 +15,7 @@ is, every one of those rules that reaches more than a /24 of public IPv4 (a /48 
 revoked; an admin's single address or an office's /24 beside them stays.
 
 EventBridge sees only the calls of its own region: this function guards the region it is
-deployed in, while a multi-region trail records every region (the README says so).
+deployed in, while a multi-region trail records every region (socform lint SOC024 says so).
 
 Environment:
   ADMIN_PORTS      comma-separated TCP ports (default "22,3389")
