@@ -185,6 +185,25 @@ fn blueprint_wazuh_segmented_vpc() {
         let role = function["role"].as_str().unwrap().rsplit('/').next().unwrap();
         let trust = aws_tool(moto, "us-east-1", &["role-trust", role]);
         assert!(trust.contains("lambda.amazonaws.com"), "{trust}");
+        // Issue 23: AWSLambdaBasicExecutionRole let the response write to any log group,
+        // the trail's among them. Its log rights name its own group, and no other.
+        assert_eq!(aws_tool(moto, "us-east-1", &["role-policies", role]).trim(), "[]");
+        let inline: serde_json::Value =
+            serde_json::from_str(&aws_tool(moto, "us-east-1", &["role-inline", role])).unwrap();
+        let own = format!("log-group:/aws/lambda/{name}");
+        let mut log_statements = 0;
+        for doc in inline.as_object().unwrap().values() {
+            for st in doc["Statement"].as_array().unwrap() {
+                let actions = st["Action"].to_string();
+                if actions.contains("logs:") {
+                    log_statements += 1;
+                    let resource = st["Resource"].as_str().unwrap();
+                    let group = format!("arn:aws:logs:us-east-1:123456789012:{own}");
+                    assert!(resource == group || resource == format!("{group}:*"), "{st}");
+                }
+            }
+        }
+        assert_eq!(log_statements, 2, "{inline}");
         let policy = aws_tool(moto, "us-east-1", &["topic-policy", "wazuh-segmented-vpc-soc"]);
         assert!(policy.contains("events.amazonaws.com"), "EventBridge may not publish to the SOC's topic: {policy}");
         let cases: serde_json::Value =

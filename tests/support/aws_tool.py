@@ -10,6 +10,7 @@ usage: aws_tool.py ENDPOINT REGION COMMAND [ARGS...]
   trail-logging TRAIL       print true or false
   subnet-cidr SUBNET_ID     print the subnet's CIDR
   role-policies ROLE        JSON list of the attached managed policy ARNs
+  role-inline ROLE          JSON {name: document} of the role's inline policies
   put-object BUCKET KEY BODY, count-objects BUCKET, create-role NAME
   create-sg NAME KEY=VALUE...  a security group in the default VPC with those tags
   set-alarm-state NAME STATE REASON, alarm-state NAME (JSON [state, reason]),
@@ -465,6 +466,10 @@ elif command == "subnet-cidr":
 elif command == "role-policies":
     out = client("iam").list_attached_role_policies(RoleName=args[0])["AttachedPolicies"]
     print(json.dumps(sorted(p["PolicyArn"] for p in out)))
+elif command == "role-inline":
+    iam = client("iam")
+    names = iam.list_role_policies(RoleName=args[0])["PolicyNames"]
+    print(json.dumps({n: iam.get_role_policy(RoleName=args[0], PolicyName=n)["PolicyDocument"] for n in names}, sort_keys=True))
 elif command == "set-alarm-state":
     client("cloudwatch").set_alarm_state(AlarmName=args[0], StateValue=args[1], StateReason=args[2])
 elif command == "alarm-state":
