@@ -695,3 +695,27 @@ fn a_lock_file_that_names_no_holder_is_said_so_and_unlock_unknown_breaks_it() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!lock.exists());
 }
+
+/// Issue 23: a var file's error snippet printed a sensitive value beside "not shown", and
+/// `state` commands built a path from an unchecked `blueprint:` header.
+#[test]
+fn a_sensitive_value_is_never_in_a_snippet_and_a_header_never_becomes_a_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let bp = dir.path().join("bp.yaml");
+    std::fs::write(&bp, "blueprint: secretive\nregion: us-east-1\ninputs:\n  pin: { sensitive: true, pattern: '[0-9]{4}' }\nlog_groups:\n  app: { retention_days: 7 }\n").unwrap();
+    let vars = dir.path().join("vars.yaml");
+    std::fs::write(&vars, "pin: HUNTER2-NOT-A-PIN\n").unwrap();
+    let out = run(&["validate", bp.to_str().unwrap(), "--var-file", vars.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(all.contains("input `pin` (from --var-file"), "{all}");
+    assert!(all.contains("sensitive and not shown"), "{all}");
+    assert!(!all.contains("HUNTER2"), "the snippet showed the value:\n{all}");
+    assert!(all.contains("bp.yaml:4:"), "not pointed at the declaration:\n{all}");
+
+    let evil = dir.path().join("evil.yaml");
+    std::fs::write(&evil, "blueprint: ../../evil\nregion: us-east-1\n").unwrap();
+    let out = socform().current_dir(dir.path()).args(["state", "list", evil.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("blueprint name `../../evil` is invalid"), "{}", text(&out.stderr));
+}
