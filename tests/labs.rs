@@ -291,49 +291,20 @@ fn forged_tags_steer_no_reap_and_reap_never_empties_an_evidence_bucket() {
     ok(&["state", "rm", "log_group.kept", &beta]);
     std::fs::remove_file(lab.dir.path().join("state/beta.json")).unwrap();
 
-    // The baits: one per lab with its lineage, and one with the wildcard lineage.
+    // The baits: one per lab with its lineage, one with the wildcard lineage, one whose
+    // blueprint name is a path.
     let past = "socform:expires-at=2000-01-01T00:00:00Z";
-    aws_tool(
-        &lab.moto,
-        "us-east-1",
-        &[
-            "create-sg",
-            "bait-alpha",
-            "socform:blueprint=alpha",
-            &format!("socform:lineage={alpha_lineage}"),
-            "socform:address=security_group.bait",
-            past,
-        ],
-    );
-    aws_tool(
-        &lab.moto,
-        "us-east-1",
-        &[
-            "create-sg",
-            "bait-beta",
-            "socform:blueprint=beta",
-            &format!("socform:lineage={beta_lineage}"),
-            "socform:address=security_group.bait",
-            past,
-        ],
-    );
-    aws_tool(
-        &lab.moto,
-        "us-east-1",
-        &[
-            "create-sg",
-            "bait-any",
-            "socform:blueprint=beta",
-            "socform:lineage=*any lineage*",
-            "socform:address=security_group.bait",
-            past,
-        ],
-    );
-    aws_tool(
-        &lab.moto,
-        "us-east-1",
-        &["create-sg", "bait-path", "socform:blueprint=../../x", &format!("socform:lineage={beta_lineage}"), past],
-    );
+    let lineage = |l: &str| format!("socform:lineage={l}");
+    for (name, blueprint, lineage) in [
+        ("bait-alpha", "alpha", lineage(&alpha_lineage)),
+        ("bait-beta", "beta", lineage(&beta_lineage)),
+        ("bait-any", "beta", lineage("*any lineage*")),
+        ("bait-path", "../../x", lineage(&beta_lineage)),
+    ] {
+        let blueprint = format!("socform:blueprint={blueprint}");
+        let args = ["create-sg", name, &blueprint, &lineage, "socform:address=security_group.bait", past];
+        aws_tool(&lab.moto, "us-east-1", &args);
+    }
     let before = lab.inventory();
 
     let (_, stderr) = ok(&["reap", "--expired", "--yes"]);
