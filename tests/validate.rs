@@ -201,3 +201,31 @@ fn kind_needs_covers_every_dependency_and_has_no_cycle() {
         walk(*k, &mut Vec::new());
     }
 }
+
+/// CloudWatch Logs takes at most five metric filters with a regex per log group: the sixth
+/// is refused at validate, where it is written, not by PutMetricFilter mid-apply. Five, or
+/// a sixth on another log group, or a sixth without a regex, pass.
+#[test]
+fn a_sixth_regex_filter_on_one_log_group_is_refused_where_it_is_written() {
+    let head = "blueprint: rx-lab\nregion: us-east-1\ntrail:\n  name: rx-lab\n  bucket: { name: rx-lab-trail }\n  cloudwatch_logs: { log_group: trail, retention_days: 7 }\nlog_groups:\n  app: { retention_days: 7 }\ndetections:\n";
+    let det = |name: &str, pattern: &str, group: &str| format!("  - {{ name: {name}, pattern: '{pattern}'{group} }}\n");
+    let five: String =
+        "abcde".chars().map(|c| det(&c.to_string(), &format!("{{ $.userAgent = %[{c}]% }}"), "")).collect();
+    for (sixth, ok) in [
+        (det("f", "{ $.userAgent = %[f]% }", ""), false),
+        (det("f", "{ $.userAgent = %[f]% }", ", log_group: app"), true),
+        (det("f", "{ $.userAgent = \"f\" }", ""), true),
+    ] {
+        let text = format!("{head}{five}{sixth}");
+        match (lower_text(&text), ok) {
+            (Ok(_), true) => {}
+            (Err(d), false) => {
+                let shown: String = d.iter().map(|d| d.render(false)).collect();
+                assert_eq!(d.len(), 1, "{shown}");
+                assert!(shown.contains("detection number 6 with a regex on log group `trail`"), "{shown}");
+                assert_eq!(d[0].location().unwrap(), "inline.yaml:15:25", "{shown}");
+            }
+            (r, _) => panic!("{sixth}: {:?}", r.err().map(|d| d.iter().map(|d| d.render(false)).collect::<String>())),
+        }
+    }
+}

@@ -158,11 +158,14 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
         format: DiagFormat,
     },
-    /// Evaluate one filter pattern against events (arguments, or stdin one per line), as
-    /// CloudWatch Logs' TestMetricFilter would.
+    /// Evaluate one filter pattern against events (arguments, `--file`, or stdin, one per
+    /// line), as CloudWatch Logs' TestMetricFilter would.
     TestFilter {
         #[arg(long)]
         pattern: String,
+        /// A file of events, one per line.
+        #[arg(long, value_name = "FILE", conflicts_with = "events")]
+        file: Option<PathBuf>,
         events: Vec<String>,
     },
     /// Which CIS monitoring controls and ATT&CK techniques the detections cover.
@@ -559,13 +562,27 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
             }
             Ok(if report.failed > 0 { 1 } else { 0 })
         }
-        Command::TestFilter { pattern, events } => {
+        Command::TestFilter { pattern, file, events } => {
             let p = crate::detect::pattern::parse(&pattern).map_err(|e| anyhow!("invalid filter pattern: {e}"))?;
-            let events = if events.is_empty() {
-                use std::io::BufRead;
-                std::io::stdin().lock().lines().collect::<Result<Vec<_>, _>>().context("reading events from stdin")?
-            } else {
-                events
+            // A file's path given where an event goes would be tested as the event itself
+            // (matching nothing, exit 0): refused, with the way to read it.
+            if let Some(path) = events.iter().find(|e| Path::new(e.as_str()).is_file()) {
+                bail!("`{path}` is a file, not an event: read its events with `--file {path}` or `< {path}`");
+            }
+            use std::io::BufRead;
+            let events = match (file, events.is_empty()) {
+                (Some(f), _) => std::io::BufReader::new(
+                    std::fs::File::open(&f).with_context(|| format!("reading {}", f.display()))?,
+                )
+                .lines()
+                .collect::<Result<Vec<_>, _>>()
+                .with_context(|| format!("reading {}", f.display()))?,
+                (None, true) => std::io::stdin()
+                    .lock()
+                    .lines()
+                    .collect::<Result<Vec<_>, _>>()
+                    .context("reading events from stdin")?,
+                (None, false) => events,
             };
             outln!("{}", serde_json::to_string_pretty(&crate::detect::test_filter(&p, &events))?);
             Ok(0)

@@ -77,7 +77,11 @@ pub(super) fn import_sigma(
                 "converted": converted,
                 "refused": refused,
             });
-            outln!("{}", serde_json::to_string_pretty(&report)?);
+            let json = format!("{}\n", serde_json::to_string_pretty(&report)?);
+            match out {
+                Some(path) => std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?,
+                None => out!("{json}"),
+            }
         }
         SigmaFormat::Yaml => {
             let yaml = sigma::to_yaml(&converted, notify);

@@ -258,9 +258,19 @@ fn wraps(s: &str) -> bool {
 
 /// Parses a filter pattern.
 pub fn parse(pattern: &str) -> Result<Pattern, PatternError> {
+    parse_counted(pattern).map(|(p, _)| p)
+}
+
+/// How many regular expressions (`%...%`) a valid pattern holds (0 for an invalid one):
+/// CloudWatch Logs allows five regex patterns per log group.
+pub fn regex_count(pattern: &str) -> usize {
+    parse_counted(pattern).map(|(_, n)| n).unwrap_or(0)
+}
+
+fn parse_counted(pattern: &str) -> Result<(Pattern, usize), PatternError> {
     let trimmed = pattern.trim();
     if trimmed.is_empty() || trimmed == "\"\"" || trimmed == "\" \"" {
-        return Ok(Pattern::All);
+        return Ok((Pattern::All, 0));
     }
     let mut p = Parser { chars: pattern.chars().collect(), pos: 0, regexes: 0 };
     p.skip_ws();
@@ -282,7 +292,7 @@ pub fn parse(pattern: &str) -> Result<Pattern, PatternError> {
     if p.pos < p.chars.len() {
         return Err(p.err("unexpected text after the end of the pattern"));
     }
-    Ok(result)
+    Ok((result, p.regexes))
 }
 
 struct Parser {

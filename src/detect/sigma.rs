@@ -5,16 +5,19 @@
 //! means; otherwise it is refused with the reason. The differences that decide it:
 //!
 //! - Sigma matches case-insensitively; CloudWatch compares case-sensitively. A value is kept
-//!   when case cannot matter: it has no letters, the rule says `|cased`, or the field holds a
-//!   value AWS itself writes in one fixed case (event names and sources, error codes, identity
-//!   types...). Known enumerations are written in CloudTrail's case (`MFAUsed: NO` becomes
-//!   `"No"`). Free text (user agents, request parameters) is refused.
+//!   as text when case cannot matter: it has no letters, the rule says `|cased`, or the field
+//!   is one AWS documents and writes in one case (`CASE_FIXED`: event names and sources,
+//!   region and error codes, identity types...). Known enumerations are written in
+//!   CloudTrail's case (`ConsoleLogin: success` becomes `"Success"`). Any other value (ARNs
+//!   and names the customer chose, `MFAUsed`, seen as `Yes` and `YES`) becomes a regex of
+//!   character classes, `%^[Yy][Ee][Ss]$%`, when CloudWatch's regex can say it (documented
+//!   characters, 250 characters, two regexes per pattern); otherwise the rule is refused.
 //! - `*` is a wildcard at either end of a value in CloudWatch, nowhere else; Sigma's `?` has no
 //!   counterpart. A wildcard in the middle is refused.
 //! - CloudWatch has no general negation, and a comparison on an absent field is false. `not`
 //!   is pushed down to the leaves (De Morgan), and a negated comparison also matches when the
-//!   field is absent, as in Sigma: `not eventName: X` is `($.eventName != "X" || $.eventName
-//!   NOT EXISTS)`.
+//!   field is absent or null, as in Sigma: `not eventName: X` is `($.eventName != "X" ||
+//!   $.eventName IS NULL || $.eventName NOT EXISTS)` (`!=` is false on null).
 //! - `null` means absent or null: `($.f IS NULL || $.f NOT EXISTS)`. `'true'`/`'false'` match
 //!   the boolean and the string.
 //! - `|re` becomes `%regex%` only if socform's engine, which enforces CloudWatch's regex
@@ -52,30 +55,27 @@ pub struct Header {
     pub title: String,
 }
 
-/// Fields whose values AWS writes in one fixed case: an equality on them is faithful when the
-/// value is written that way (checked where a known enumeration exists).
+/// Fields whose values AWS writes in one fixed case, by its documentation: API operation
+/// names, service endpoints, region codes, error codes and account ids. An equality on
+/// them is faithful when the value is written that way. Everything else (ARNs and names
+/// the customer chose, user agents, messages, and fields seen in more than one case, such
+/// as `additionalEventData.MFAUsed` (`Yes`, `YES`) and `eventType` (`AwsConsoleSignIn`,
+/// `AwsConsoleSignin`)) is compared ignoring case, with a regex of character classes.
 const CASE_FIXED: &[&str] = &[
     "eventName",
     "eventSource",
-    "eventType",
     "eventCategory",
     "awsRegion",
     "errorCode",
-    "errorMessage",
     "recipientAccountId",
-    "sourceIPAddress",
     "userIdentity.type",
     "userIdentity.accountId",
-    "userIdentity.arn",
-    "userIdentity.invokedBy",
     "userIdentity.sessionContext.sessionIssuer.type",
-    "additionalEventData.MFAUsed",
     "responseElements.ConsoleLogin",
 ];
 
-/// Enumerations CloudTrail writes, in its case.
+/// Enumerations AWS documents and writes itself, in its case.
 const ENUMS: &[(&str, &[&str])] = &[
-    ("additionalEventData.MFAUsed", &["Yes", "No"]),
     ("responseElements.ConsoleLogin", &["Success", "Failure"]),
     (
         "userIdentity.type",
@@ -93,7 +93,6 @@ const ENUMS: &[(&str, &[&str])] = &[
         ],
     ),
     ("userIdentity.sessionContext.sessionIssuer.type", &["Root", "IAMUser", "Role"]),
-    ("eventType", &["AwsApiCall", "AwsServiceEvent", "AwsConsoleAction", "AwsConsoleSignIn", "AwsCloudTrailInsight"]),
     ("eventCategory", &["Management", "Data", "Insight", "NetworkActivity"]),
 ];
 
@@ -182,7 +181,15 @@ pub fn convert(text: &str) -> Result<Converted, String> {
         searches.insert(name.clone(), search(name, body, &mut notes)?);
     }
     let expr = Cond { tokens: tokenize(&condition)?, pos: 0, searches: &searches }.parse()?;
-    let text = render(&push_not(expr, false)?, true);
+    let expr = push_not(expr, false)?;
+    let regexes = count_regexes(&expr);
+    if regexes > pattern::REGEX_MAX_COUNT {
+        return Err(format!(
+            "it needs {regexes} regular expressions (each case-insensitive comparison is one); CloudWatch allows {} in a pattern",
+            pattern::REGEX_MAX_COUNT
+        ));
+    }
+    let text = render(&expr, true);
     let pattern = format!("{{ {text} }}");
     if pattern.chars().count() > 1024 {
         return Err(format!("the pattern would be {} characters; CloudWatch allows 1,024", pattern.chars().count()));
@@ -340,7 +347,20 @@ fn leaf(path: &str, kind: &str, cased: bool, v: &Value, notes: &mut Vec<String>)
         "endswith" => (true, trail),
         _ => (lead, trail),
     };
-    let body = if cased { body } else { fix_case(path, &body, kind != "eq", notes)? };
+    let body = match if cased { Fixed::Text(body) } else { fix_case(path, &body, lead || trail, notes)? } {
+        Fixed::Text(body) => body,
+        Fixed::Regex(re) => {
+            let re = format!("{}{re}{}", if lead { "" } else { "^" }, if trail { "" } else { "$" });
+            if re.chars().count() > pattern::REGEX_MAX_LEN {
+                return Err(format!(
+                    "`{path}` is compared ignoring case, and its regex would be {} characters; CloudWatch allows {}",
+                    re.chars().count(),
+                    pattern::REGEX_MAX_LEN
+                ));
+            }
+            return Ok(Expr::Leaf(Leaf::Re { field: path.into(), re }));
+        }
+    };
     let value = match (body.is_empty(), lead || trail) {
         (true, true) => "*".to_string(),
         _ => format!("{}{body}{}", if lead { "*" } else { "" }, if trail { "*" } else { "" }),
@@ -348,10 +368,18 @@ fn leaf(path: &str, kind: &str, cased: bool, v: &Value, notes: &mut Vec<String>)
     Ok(Expr::Leaf(Leaf::Str { field: path.into(), value }))
 }
 
+/// How a case-insensitive Sigma value is compared in CloudWatch, which compares case.
+enum Fixed {
+    /// As text: case cannot matter, or AWS writes the field in one case.
+    Text(String),
+    /// As a regex of character classes (without anchors).
+    Regex(String),
+}
+
 /// Whether a case-insensitive Sigma value can be compared case-sensitively, and in which case.
-fn fix_case(path: &str, body: &str, partial: bool, notes: &mut Vec<String>) -> Result<String, String> {
+fn fix_case(path: &str, body: &str, partial: bool, notes: &mut Vec<String>) -> Result<Fixed, String> {
     if !body.chars().any(|c| c.is_alphabetic()) {
-        return Ok(body.to_string());
+        return Ok(Fixed::Text(body.to_string()));
     }
     if let Some((_, values)) = ENUMS.iter().find(|(f, _)| *f == path) {
         let lower = body.to_ascii_lowercase();
@@ -362,24 +390,46 @@ fn fix_case(path: &str, body: &str, partial: bool, notes: &mut Vec<String>) -> R
             if *canon != body {
                 notes.push(format!("{path}: `{body}` written as `{canon}`, the case CloudTrail writes"));
             }
-            return Ok(canon.to_string());
+            return Ok(Fixed::Text(canon.to_string()));
         }
-        // Part of a value: faithful only if every value it matches ignoring case, it matches
-        // as written.
+        // Part of a value: as written only if every value it matches ignoring case, it
+        // matches as written.
         if values.iter().any(|v| v.to_ascii_lowercase().contains(&lower) && !v.contains(body)) {
-            return Err(format!("`{path}` matches `{body}` ignoring case, and CloudTrail writes it in another case"));
+            return Ok(Fixed::Regex(any_case(path, body)?));
         }
-        return Ok(body.to_string());
+        return Ok(Fixed::Text(body.to_string()));
     }
     if CASE_FIXED.contains(&path) {
         if path == "eventSource" && body.chars().any(|c| c.is_ascii_uppercase()) {
             return Err(format!("eventSource `{body}` has capitals; AWS writes sources in lowercase"));
         }
-        return Ok(body.to_string());
+        return Ok(Fixed::Text(body.to_string()));
     }
-    Err(format!(
-        "`{path}` is matched case-insensitively in Sigma, and `{body}` is text whose case AWS does not fix; CloudWatch compares case-sensitively (a rule that knows the case can say `|cased`)"
-    ))
+    Ok(Fixed::Regex(any_case(path, body)?))
+}
+
+/// A value compared ignoring case, as CloudWatch can say it: each letter a character class
+/// (`[Yy][Ee][Ss]`). Only characters AWS documents for filter-pattern regexes are written.
+fn any_case(path: &str, body: &str) -> Result<String, String> {
+    let mut re = String::new();
+    for c in body.chars() {
+        match c {
+            c if c.is_ascii_alphabetic() => {
+                re.push('[');
+                re.push(c.to_ascii_uppercase());
+                re.push(c.to_ascii_lowercase());
+                re.push(']');
+            }
+            c if c.is_ascii_digit() || ":_#=@/;,-".contains(c) => re.push(c),
+            '.' => re.push_str("\\."),
+            c => {
+                return Err(format!(
+                    "`{path}` is compared ignoring case, and `{body}` holds `{c}`, which a CloudWatch regex cannot hold (a rule that knows the case can say `|cased`)"
+                ))
+            }
+        }
+    }
+    Ok(re)
 }
 
 /// The condition's tokens.
@@ -494,7 +544,7 @@ fn push_not(e: Expr, negate: bool) -> Result<Expr, String> {
 /// A negated leaf: also true when the field is absent, as in Sigma.
 fn negated(l: Leaf) -> Result<Expr, String> {
     let clause = match &l {
-        Leaf::Str { field, value } => format!("$.{field} != \"{value}\" || $.{field} NOT EXISTS"),
+        Leaf::Str { field, value } => format!("$.{field} != \"{value}\" || $.{field} IS NULL || $.{field} NOT EXISTS"),
         Leaf::Num { field, op, value } => {
             let inv = match *op {
                 "=" => "!=",
@@ -503,7 +553,7 @@ fn negated(l: Leaf) -> Result<Expr, String> {
                 ">" => "<=",
                 _ => "<",
             };
-            format!("$.{field} {inv} {value} || $.{field} NOT EXISTS")
+            format!("$.{field} {inv} {value} || $.{field} IS NULL || $.{field} NOT EXISTS")
         }
         Leaf::Null { field } => {
             return Err(format!("`not {field}: null` (present and not null) has no CloudWatch form"))
@@ -511,10 +561,23 @@ fn negated(l: Leaf) -> Result<Expr, String> {
         Leaf::Bool { field, .. } => {
             return Err(format!("a negated boolean on `{field}` (true or \"true\") has no faithful CloudWatch form"))
         }
-        Leaf::Re { field, .. } => return Err(format!("a negated regex on `{field}` has no CloudWatch form")),
+        Leaf::Re { field, .. } => {
+            return Err(format!(
+                "a negated regex on `{field}` (a case-insensitive comparison is one) has no CloudWatch form"
+            ))
+        }
         Leaf::Raw(_) => unreachable!("raw clauses are made here, after negation"),
     };
     Ok(Expr::Leaf(Leaf::Raw(clause)))
+}
+
+fn count_regexes(e: &Expr) -> usize {
+    match e {
+        Expr::And(v) | Expr::Or(v) => v.iter().map(count_regexes).sum(),
+        Expr::Not(inner) => count_regexes(inner),
+        Expr::Leaf(Leaf::Re { .. }) => 1,
+        Expr::Leaf(_) => 0,
+    }
 }
 
 fn render(e: &Expr, top: bool) -> String {

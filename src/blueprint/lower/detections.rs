@@ -220,6 +220,20 @@ impl Lower<'_> {
             }
         };
         let Some(log_group) = log_group else { return };
+        if crate::detect::pattern::regex_count(&pattern) > 0 {
+            let n = self.regex_filters.entry(log_group.clone()).or_default();
+            *n += 1;
+            let n = *n;
+            if n > REGEX_FILTERS_PER_LOG_GROUP {
+                self.error_help(
+                    pattern.loc,
+                    format!(
+                        "detection number {n} with a regex on log group `{log_group}`: CloudWatch Logs allows {REGEX_FILTERS_PER_LOG_GROUP} per log group"
+                    ),
+                    "write the pattern without `%...%`, or watch another log group",
+                );
+            }
+        }
         let metric = d.metric.as_ref();
         let namespace =
             metric.and_then(|m| m.namespace.clone()).unwrap_or_else(|| format!("socform/{}", self.blueprint));

@@ -69,6 +69,9 @@ pub const MAX_GROUPS_PER_INTERFACE: usize = 16;
 /// Longest filter pattern CloudWatch Logs accepts.
 pub const PATTERN_LIMIT: usize = 1024;
 
+/// Metric filters with a regex that one log group may have (a CloudWatch Logs quota).
+pub const REGEX_FILTERS_PER_LOG_GROUP: usize = 5;
+
 const TOP_KEYS: &[&str] = &[
     "blueprint",
     "region",
@@ -271,6 +274,7 @@ pub fn lower_full(source: &Arc<SourceFile>, root: &Node, opts: &LowerOptions<'_>
         bucket_policies: BTreeMap::new(),
         topic_publishers: BTreeMap::new(),
         trail_log_group: None,
+        regex_filters: BTreeMap::new(),
         detections: Vec::new(),
         suppressions: Vec::new(),
         inputs: resolved.inputs,
@@ -323,6 +327,8 @@ struct Lower<'a> {
     /// Services other than CloudWatch that publish to each topic (it gets a policy).
     topic_publishers: BTreeMap<String, BTreeSet<String>>,
     trail_log_group: Option<String>,
+    /// Detections whose patterns hold a regex, per log group: CloudWatch allows five.
+    regex_filters: BTreeMap<String, usize>,
     detections: Vec<Detection>,
     suppressions: Vec<crate::model::Suppression>,
     inputs: BTreeMap<String, super::inputs::Resolved>,

@@ -40,13 +40,20 @@ fn not_also_matches_when_the_field_is_absent_as_in_sigma() {
     assert!(matches(&p, r#"{"eventName":"ListBuckets","userIdentity":{"type":"IAMUser"}}"#));
     assert!(matches(&p, r#"{"eventName":"ListBuckets"}"#), "absent field: Sigma's `not` is true");
     assert!(!matches(&p, r#"{"eventName":"ListBuckets","userIdentity":{"type":"AssumedRole"}}"#));
+    assert!(
+        matches(&p, r#"{"eventName":"ListBuckets","userIdentity":{"type":null}}"#),
+        "null field: Sigma's `not` is true, CloudWatch's `!=` is not"
+    );
     // De Morgan over a list of maps: not (A or B) = not A and not B.
     let p = pattern_of(
-        "  selection:\n    eventName: X\n  filter:\n    - eventSource: a.amazonaws.com\n    - sourceIPAddress: AWS Internal\n  condition: selection and not 1 of filter*\n",
+        "  selection:\n    eventName: X\n  filter:\n    - eventSource: a.amazonaws.com\n    - awsRegion: eu-west-1\n  condition: selection and not 1 of filter*\n",
     );
     assert!(matches(&p, r#"{"eventName":"X","eventSource":"b.amazonaws.com"}"#));
     assert!(!matches(&p, r#"{"eventName":"X","eventSource":"a.amazonaws.com"}"#));
-    assert!(!matches(&p, r#"{"eventName":"X","sourceIPAddress":"AWS Internal"}"#));
+    assert!(!matches(&p, r#"{"eventName":"X","awsRegion":"eu-west-1"}"#));
+    // A negated comparison of a field whose case AWS does not fix would be a negated regex.
+    assert!(refusal("  sel:\n    eventName: X\n  f:\n    sourceIPAddress: AWS\n  condition: sel and not f\n")
+        .contains("negated regex"));
 }
 
 #[test]
@@ -63,16 +70,32 @@ fn null_means_absent_or_null_and_booleans_match_either_form() {
 
 #[test]
 fn case_is_kept_only_where_it_cannot_matter() {
-    let c = convert(&rule("  sel:\n    additionalEventData.MFAUsed: 'NO'\n  condition: sel\n")).unwrap();
-    assert!(c.pattern.contains(r#"$.additionalEventData.MFAUsed = "No""#), "{}", c.pattern);
+    // `MFAUsed` is written `Yes` and `YES`: compared ignoring case, with character classes.
+    let p = pattern_of("  sel:\n    additionalEventData.MFAUsed: 'NO'\n  condition: sel\n");
+    assert_eq!(p, r#"{ ($.additionalEventData.MFAUsed = %^[Nn][Oo]$%) }"#);
+    for (mfa, hit) in [("No", true), ("NO", true), ("no", true), ("None", false), ("xNo", false)] {
+        assert_eq!(matches(&p, &format!(r#"{{"additionalEventData":{{"MFAUsed":"{mfa}"}}}}"#)), hit, "{mfa}");
+    }
+    let p = pattern_of("  sel:\n    userAgent|contains: TruffleHog\n  condition: sel\n");
+    assert_eq!(p, r#"{ ($.userAgent = %[Tt][Rr][Uu][Ff][Ff][Ll][Ee][Hh][Oo][Gg]%) }"#);
+    assert!(matches(&p, r#"{"userAgent":"trufflehog/3.1"}"#));
+    let p = pattern_of("  sel:\n    userIdentity.arn|endswith: ':user/Admin.x'\n  condition: sel\n");
+    assert!(p.contains(r"[Aa][Dd][Mm][Ii][Nn]\.[Xx]$%"), "{p}");
+    assert!(matches(&p, r#"{"userIdentity":{"arn":"arn:aws:iam::1:user/admin.X"}}"#));
+    assert!(!matches(&p, r#"{"userIdentity":{"arn":"arn:aws:iam::1:user/adminYx"}}"#), "`.` is literal");
+    // What a CloudWatch regex cannot hold, or more than two regexes, is refused.
+    assert!(refusal("  sel:\n    userAgent: S3 Browser\n  condition: sel\n").contains("cannot hold"));
+    assert!(refusal("  sel:\n    userAgent: [a, b, c]\n  condition: sel\n").contains("needs 3 regular expressions"));
+    let c = convert(&rule("  sel:\n    responseElements.ConsoleLogin: SUCCESS\n  condition: sel\n")).unwrap();
+    assert!(c.pattern.contains(r#"$.responseElements.ConsoleLogin = "Success""#), "{}", c.pattern);
     assert_eq!(c.notes.len(), 1);
-    assert!(refusal("  sel:\n    userAgent|contains: TruffleHog\n  condition: sel\n").contains("case-insensitively"));
     let p = pattern_of("  sel:\n    userAgent|contains|cased: TruffleHog\n  condition: sel\n");
     assert_eq!(p, r#"{ ($.userAgent = "*TruffleHog*") }"#);
     assert!(
         refusal("  sel:\n    userIdentity.type: Administrator\n  condition: sel\n").contains("never `Administrator`")
     );
-    assert!(refusal("  sel:\n    userIdentity.type|contains: role\n  condition: sel\n").contains("another case"));
+    // Part of an enumeration's value that CloudTrail writes in another case: a regex.
+    assert!(pattern_of("  sel:\n    userIdentity.type|contains: role\n  condition: sel\n").contains("[Rr][Oo][Ll][Ee]"));
     assert!(refusal("  sel:\n    eventSource: S3.amazonaws.com\n  condition: sel\n").contains("lowercase"));
     // No letters: case cannot matter, on any field.
     assert_eq!(
