@@ -690,7 +690,7 @@ fn links_a_blueprint_cannot_express_alone_are_still_checked() {
             .zip(&addrs)
             .map(|((_, b, a), addr)| Pair { address: addr, before: b.as_ref(), after: a.as_ref() })
             .collect();
-        let mut ids: Vec<String> = review(&p).into_iter().map(|f| f.check).collect();
+        let mut ids: Vec<String> = review(&p, &Default::default()).into_iter().map(|f| f.check).collect();
         ids.dedup();
         ids
     };
@@ -792,15 +792,9 @@ fn every_check_id_is_listed_and_fired_by_a_test() {
 }
 
 fn regex_ids(text: &str) -> std::collections::BTreeSet<String> {
-    let mut out = std::collections::BTreeSet::new();
-    for part in text.split('"').skip(1).step_by(2) {
-        if (part.starts_with("broaden.") || part.starts_with("weaken."))
-            && part.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '-' || c.is_ascii_digit())
-        {
-            out.insert(part.to_string());
-        }
-    }
-    out
+    // A check id in a string literal: `"broaden.x"`, also where the line holds escaped quotes.
+    let re = regex::Regex::new(r#""((?:broaden|weaken)\.[a-z0-9.-]+)""#).unwrap();
+    re.captures_iter(text).map(|c| c[1].to_string()).collect()
 }
 
 #[test]
@@ -889,4 +883,224 @@ fn the_blueprint_that_stalled_lint_is_linted() {
     let text = std::fs::read_to_string("tests/fixtures/glob-stall.yaml").unwrap();
     let r = lint::lint(&model(&text), &[]);
     assert!(r.findings.iter().all(|f| f.rule != "SOC021"), "the glob does not cover the trigger: {:?}", r.findings);
+}
+
+/// The blind spots a reviewer and an auditor found (issue "A review an auditor could sign"):
+/// each risky change is a finding with its own check id, and its neutral twin is a change
+/// and no finding (exit 2).
+#[test]
+fn the_blind_spots_an_auditor_found_are_findings_and_their_twins_are_not() {
+    let host = "    image: ami-0123456789abcdef0\n";
+    let boot = |vars: &str| format!("{host}    user_data: {{ file: scripts/hello.sh, vars: {{ {vars} }} }}\n");
+    let with_boot = |vars: &str| base().replace(host, &boot(vars));
+    let function = "function: { code: responses/echo, handler: handler.lambda_handler }";
+    let with_fn = |extra: &str| {
+        base().replace(
+            function,
+            &format!("function: {{ code: responses/echo, handler: handler.lambda_handler, {extra} }}"),
+        )
+    };
+    let soc = "  soc: { email: [soc@example.com] }\n";
+    let with_soc = |extra: &str| base().replace(soc, &format!("  soc: {{ email: [soc@example.com], {extra} }}\n"));
+    let trail = "  cloudwatch_logs: { log_group: cloudtrail, retention_days: 365 }\n";
+    let with_trail_key = |key: &str| base().replace(trail, &format!("{trail}  kms_key: \"{key}\"\n"));
+    let egress = "    egress: []\n";
+    let bases = |b: String| b;
+    let cases: Vec<(&str, String, String, &[&str])> = vec![
+        // Egress: all traffic to the internet, or the list removed (AWS's allow-all).
+        (
+            "egress to the world",
+            base(),
+            base().replace(egress, "    egress: [ { protocol: all, to: 0.0.0.0/0 } ]\n"),
+            &["broaden.egress-internet"],
+        ),
+        ("egress list removed", base(), base().replace(egress, ""), &["broaden.egress-internet"]),
+        (
+            "egress in halves",
+            base(),
+            base().replace(egress, "    egress: [ { protocol: tcp, ports: 443, to: [0.0.0.0/1, 128.0.0.0/1] } ]\n"),
+            &["broaden.egress-internet"],
+        ),
+        (
+            "egress narrowed (twin)",
+            base().replace(egress, "    egress: [ { protocol: all, to: 0.0.0.0/0 } ]\n"),
+            base().replace(egress, "    egress: [ { protocol: tcp, ports: 443, to: 0.0.0.0/0 } ]\n"),
+            &[],
+        ),
+        (
+            "egress inside the VPC (twin)",
+            base(),
+            base().replace(egress, "    egress: [ { protocol: tcp, ports: 1514, to: 10.70.1.0/24 } ]\n"),
+            &["broaden.new-rule"],
+        ),
+        // A host's bootstrap pointed outside the lab.
+        (
+            "agent sent to a stranger",
+            with_boot("MANAGER: 10.70.1.10"),
+            with_boot("MANAGER: collector.attacker.example.net"),
+            &["broaden.bootstrap-destination"],
+        ),
+        (
+            "agent sent to a public IP",
+            with_boot("MANAGER: 10.70.1.10"),
+            with_boot("MANAGER: \"https://203.0.113.9:1514/x\""),
+            &["broaden.bootstrap-destination"],
+        ),
+        ("agent moved inside the VPC (twin)", with_boot("MANAGER: 10.70.1.10"), with_boot("MANAGER: 10.70.0.20"), &[]),
+        (
+            "private DNS name (twin)",
+            with_boot("MANAGER: 10.70.1.10"),
+            with_boot("MANAGER: ip-10-70-1-10.ec2.internal, VERSION: \"4.7\""),
+            &[],
+        ),
+        // A response disabled without being removed.
+        (
+            "response runtime changed",
+            with_fn("runtime: python3.12"),
+            with_fn("runtime: python3.13"),
+            &["weaken.response-handler"],
+        ),
+        ("response timeout cut", with_fn("timeout: 60"), with_fn("timeout: 1"), &["weaken.response-timeout"]),
+        ("response timeout raised (twin)", with_fn("timeout: 60"), with_fn("timeout: 120"), &[]),
+        (
+            "response told other ports",
+            with_fn("environment: { ADMIN_PORTS: \"22,3389\" }"),
+            with_fn("environment: { ADMIN_PORTS: \"55000\" }"),
+            &["weaken.response-environment"],
+        ),
+        (
+            "response environment cut",
+            with_fn("environment: { ADMIN_PORTS: \"22,3389\" }"),
+            base(),
+            &["weaken.response-environment"],
+        ),
+        (
+            "response environment added to (twin)",
+            with_fn("environment: { ADMIN_PORTS: \"22,3389\" }"),
+            with_fn("environment: { ADMIN_PORTS: \"22,3389\", LOG: debug }"),
+            &[],
+        ),
+        // Keys of another account.
+        (
+            "trail key of another account",
+            base(),
+            with_trail_key("arn:aws:kms:us-east-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+            &["broaden.foreign-kms-key"],
+        ),
+        (
+            "topic key of another account",
+            base(),
+            with_soc("kms_key: \"arn:aws:kms:us-east-1:999988887777:alias/x\""),
+            &["broaden.foreign-kms-key"],
+        ),
+        ("key by alias, this account (twin)", base(), with_trail_key("alias/soc-trail"), &[]),
+        (
+            "key of this account (twin)",
+            base().replace("region: us-east-1\n", "region: us-east-1\nallowed_accounts: [\"111122223333\"]\n"),
+            with_trail_key("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+                .replace("region: us-east-1\n", "region: us-east-1\nallowed_accounts: [\"111122223333\"]\n"),
+            &[],
+        ),
+        (
+            "key of an account the change adds",
+            base().replace("region: us-east-1\n", "region: us-east-1\nallowed_accounts: [\"111122223333\"]\n"),
+            with_trail_key("arn:aws:kms:us-east-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab").replace(
+                "region: us-east-1\n",
+                "region: us-east-1\nallowed_accounts: [\"111122223333\", \"999988887777\"]\n",
+            ),
+            &["broaden.foreign-kms-key"],
+        ),
+        // Alerts to endpoints outside the blueprint's domains and account.
+        (
+            "webhook of a stranger",
+            base(),
+            with_soc("https: [\"https://example.com@hooks.attacker.example.net/x\"]"),
+            &["broaden.external-endpoint"],
+        ),
+        (
+            "lookalike webhook",
+            base(),
+            with_soc("https: [\"https://example.com.attacker.net/x\"]"),
+            &["broaden.external-endpoint"],
+        ),
+        ("webhook of our domain (twin)", base(), with_soc("https: [\"https://pager.example.com/hooks/socform\"]"), &[]),
+        (
+            "queue of another account",
+            base(),
+            with_soc("sqs: [\"arn:aws:sqs:us-east-1:999988887777:loot\"]"),
+            &["broaden.external-endpoint"],
+        ),
+        (
+            "queue of this account (twin)",
+            base(),
+            with_soc("sqs: [\"arn:aws:sqs:us-east-1:${aws.account_id}:soc\"]"),
+            &[],
+        ),
+        // An input that stops being sensitive.
+        (
+            "input no longer sensitive",
+            bases(base() + "inputs:\n  db: { sensitive: true, default: x }\n"),
+            base() + "inputs:\n  db: { default: x }\n",
+            &["broaden.input-not-sensitive"],
+        ),
+        (
+            "input made sensitive (twin)",
+            base() + "inputs:\n  db: { default: x }\n",
+            base() + "inputs:\n  db: { sensitive: true, default: x }\n",
+            &[],
+        ),
+        // A value from the environment of an ordinary name: named in the diff, not a finding.
+        (
+            "from_env of an ordinary name (twin)",
+            base(),
+            base() + "secrets:\n  db: { value: { from_env: DB_PASSWORD } }\n",
+            &[],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (what, old, new, want) in &cases {
+        let (got, code) = checks_between(old, new);
+        let want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+        let want_code = if want.is_empty() { 2 } else { 3 };
+        if got != want || code != want_code {
+            failures.push(format!("{what}: got {got:?} (exit {code}), want {want:?} (exit {want_code})"));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// An input's finding is addressed `input.NAME` (no resource kind is called `input`), and
+/// round-trips through a saved plan's JSON; every `from_env` variable is named in the diff
+/// in all three forms, and `validate` refuses the names where CI runners keep credentials.
+#[test]
+fn inputs_and_environment_variables_are_named_where_a_reviewer_reads() {
+    let old = model(&(base() + "inputs:\n  db: { sensitive: true, default: x }\n"));
+    let new =
+        model(&(base() + "inputs:\n  db: { default: x }\nsecrets:\n  api: { value: { from_env: DB_PASSWORD } }\n"));
+    let d = diff::diff(&old, &new);
+    let f = d.review.iter().find(|f| f.check == "broaden.input-not-sensitive").unwrap();
+    assert_eq!(f.address.to_string(), "input.db");
+    let json = serde_json::to_string(f).unwrap();
+    assert!(json.contains("\"address\":\"input.db\""), "{json}");
+    assert_eq!(&serde_json::from_str::<socform::review::Finding>(&json).unwrap(), f);
+    assert!(
+        d.human().contains("$ `secret.api` reads `DB_PASSWORD` from the environment of whoever applies (new)"),
+        "{}",
+        d.human()
+    );
+    assert!(d.markdown().contains("#### Read from the environment"), "{}", d.markdown());
+    assert_eq!(d.environment[0].variable, "DB_PASSWORD");
+    assert!(d.json().contains("\"environment\""));
+    // Read before, read still: named, not new.
+    let again = diff::diff(&new, &new);
+    assert!(!again.has_changes() && again.environment.len() == 1 && !again.environment[0].new);
+    for var in ["AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "runner_temp"] {
+        let text = base() + &format!("secrets:\n  api: {{ value: {{ from_env: {var} }} }}\n");
+        let src = SourceFile::new(Path::new("review.yaml"), text);
+        let d =
+            blueprint::parse_and_lower(&src, &LowerOptions { base_dir: "tests/fixtures".into(), ..Default::default() })
+                .expect_err(var);
+        let shown: String = d.iter().map(|d| d.render(false)).collect();
+        assert!(shown.contains("where CI runners and AWS tools keep their own credentials"), "{shown}");
+    }
 }

@@ -229,3 +229,32 @@ fn a_sixth_regex_filter_on_one_log_group_is_refused_where_it_is_written() {
         }
     }
 }
+
+/// A response whose handler file is there but does not define the handler's function would
+/// fail on every invocation while looking wired: refused at validate, at the handler.
+#[test]
+fn a_handler_function_the_file_does_not_define_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("fn")).unwrap();
+    let bp = dir.path().join("bp.yaml");
+    let text = "blueprint: rsp-lab\nregion: us-east-1\ntrail:\n  name: rsp-lab\n  bucket: { name: rsp-lab-trail }\n  cloudwatch_logs: { log_group: trail, retention_days: 7 }\nresponses:\n  close:\n    trigger:\n      api_calls: { source: ec2.amazonaws.com, names: [AuthorizeSecurityGroupIngress] }\n    function:\n      code: fn\n      handler: handler.lambda_handler\n";
+    std::fs::write(&bp, text).unwrap();
+    for (source, ok) in [
+        ("def lambda_handler(event, context):\n    return 1\n", true),
+        ("async def lambda_handler (event, context):\n    return 1\n", true),
+        ("lambda_handler = make()\n", true),
+        ("def handler(event, context):\n    return 1\n# lambda_handler\n", false),
+        ("class X:\n    def lambda_handler_x(self):\n        pass\n", false),
+    ] {
+        std::fs::write(dir.path().join("fn/handler.py"), source).unwrap();
+        match (blueprint::load(&bp, EnvMode::Skip, &Default::default()), ok) {
+            (Ok(_), true) => {}
+            (Err(d), false) => {
+                let shown: String = d.iter().map(|d| d.render(false)).collect();
+                assert!(shown.contains("defines no `lambda_handler`"), "{shown}");
+                assert!(d[0].location().unwrap().ends_with("bp.yaml:13:16"), "{shown}");
+            }
+            (r, _) => panic!("{source}: {:?}", r.err().map(|d| d.iter().map(|d| d.render(false)).collect::<String>())),
+        }
+    }
+}

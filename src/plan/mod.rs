@@ -492,7 +492,9 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
             after: c.after.as_ref(),
         })
         .collect();
-    let review = crate::review::security::review(&pairs);
+    let mut accounts: std::collections::BTreeSet<String> = model.allowed_accounts.iter().cloned().collect();
+    accounts.extend(live.and_then(|l| l.account_id.clone()).or_else(|| state.account_id.clone()));
+    let review = crate::review::security::review(&pairs, &crate::review::security::Context { accounts });
     Ok(Plan {
         review,
         format_version: FORMAT_VERSION.into(),

@@ -22,6 +22,9 @@ impl BlueprintDiff {
         for i in &self.inputs {
             let _ = writeln!(out, "~ {}", i.line());
         }
+        for e in &self.environment {
+            let _ = writeln!(out, "$ {}", e.line());
+        }
         for c in &self.changes {
             let sign = match c.change {
                 "added" => "+",
@@ -83,6 +86,12 @@ impl BlueprintDiff {
             head.push_str("\n#### Inputs\n\n");
             for i in &self.inputs {
                 let _ = writeln!(head, "- {}", i.line());
+            }
+        }
+        if !self.environment.is_empty() {
+            head.push_str("\n#### Read from the environment (on CI: the runner's)\n\n");
+            for e in &self.environment {
+                let _ = writeln!(head, "- {}", e.line());
             }
         }
         let details: Vec<String> = self

@@ -21,6 +21,10 @@ pub struct BlueprintDiff {
     /// Inputs added, removed, or whose default, type or sensitivity changed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<InputDiff>,
+    /// Every environment variable the new blueprint reads (`from_env`): on CI, the runner's
+    /// environment, where its own credentials live.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub environment: Vec<EnvRead>,
     /// USD a month the new blueprint adds to fixed charges (negative: saves), on-demand.
     pub cost_monthly_delta: f64,
     pub changes: Vec<ResourceDiff>,
@@ -93,6 +97,43 @@ impl InputDiff {
     }
 }
 
+/// One environment variable a resource reads its value from.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvRead {
+    pub variable: String,
+    pub address: Address,
+    /// Whether the old blueprint did not read it there.
+    pub new: bool,
+}
+
+impl EnvRead {
+    pub fn line(&self) -> String {
+        format!(
+            "`{}` reads `{}` from the environment of whoever applies{}",
+            self.address,
+            self.variable,
+            if self.new { " (new)" } else { "" }
+        )
+    }
+}
+
+/// The `from_env` variable of a secret or SecureString (inputs, read as `SOCFORM_VAR_*`,
+/// are shown as inputs).
+fn env_variable(a: &Attrs) -> Option<&str> {
+    a.get("value")?.get("from_env")?.get("variable")?.as_str().filter(|v| !v.starts_with("SOCFORM_VAR_"))
+}
+
+fn environment_reads(old: &Model, new: &Model) -> Vec<EnvRead> {
+    new.resources
+        .iter()
+        .filter_map(|r| {
+            let variable = env_variable(&r.attrs)?;
+            let before = old.get(&r.address).and_then(|o| env_variable(&o.attrs));
+            Some(EnvRead { variable: variable.to_string(), address: r.address.clone(), new: before != Some(variable) })
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct DiffSummary {
     pub added: usize,
@@ -145,7 +186,12 @@ pub fn diff(old: &Model, new: &Model) -> BlueprintDiff {
             attributes: attr_diffs(a.kind(), b, n),
         });
     }
-    let mut review = security::review(&pairs);
+    // The blueprint's own accounts are the old one's when it names them: a change cannot
+    // vouch for an account it adds itself.
+    let accounts = if old.allowed_accounts.is_empty() { &new.allowed_accounts } else { &old.allowed_accounts };
+    let cx = security::Context { accounts: accounts.iter().cloned().collect() };
+    let mut review = security::review(&pairs, &cx);
+    inputs_review(old, new, &mut review);
     severity_changes(old, new, &mut changes, &mut review);
     lint_parity(old, new, &mut review);
     review.sort();
@@ -162,6 +208,7 @@ pub fn diff(old: &Model, new: &Model) -> BlueprintDiff {
         old: old.blueprint.clone(),
         new: new.blueprint.clone(),
         inputs: input_diffs(old, new),
+        environment: environment_reads(old, new),
         cost_monthly_delta: {
             let a = crate::cost::Assumptions::default();
             let d = crate::cost::of_model(new, &a).fixed_monthly - crate::cost::of_model(old, &a).fixed_monthly;
@@ -170,6 +217,21 @@ pub fn diff(old: &Model, new: &Model) -> BlueprintDiff {
         changes,
         review,
         summary,
+    }
+}
+
+/// An input that was `sensitive` and is no longer: whatever sets it (a CI secret, a
+/// `--var`) is then printed in plans and stored in state.
+fn inputs_review(old: &Model, new: &Model, review: &mut Vec<Finding>) {
+    for w in &new.inputs {
+        if !w.sensitive && old.inputs.iter().any(|o| o.name == w.name && o.sensitive) {
+            review.push(Finding {
+                concern: Concern::BroadensAccess,
+                check: "broaden.input-not-sensitive".into(),
+                address: super::Subject::Input(w.name.clone()),
+                message: "the input is no longer sensitive: its value is printed in plans and kept in state".into(),
+            });
+        }
     }
 }
 
@@ -213,7 +275,7 @@ fn severity_changes(old: &Model, new: &Model, changes: &mut Vec<ResourceDiff>, r
             review.push(Finding {
                 concern: Concern::WeakensMonitoring,
                 check: "weaken.severity-lowered".into(),
-                address: d.alarm.clone(),
+                address: d.alarm.clone().into(),
                 message: format!(
                     "the detection `{}` is lowered from {} to {}: its alerts are routed and triaged as less urgent",
                     d.name, o.severity, d.severity
@@ -269,7 +331,12 @@ fn lint_parity(old: &Model, new: &Model, review: &mut Vec<Finding>) {
         // A finding about the blueprint as a whole that no review check covers has no
         // resource to name; none exists among today's rules.
         let Some(address) = f.address.clone() else { continue };
-        extra.push(Finding { concern, check: format!("lint.{}", f.rule), address, message: f.message.clone() });
+        extra.push(Finding {
+            concern,
+            check: format!("lint.{}", f.rule),
+            address: address.into(),
+            message: f.message.clone(),
+        });
     }
     review.extend(extra);
 }

@@ -41,6 +41,52 @@ pub struct Finding {
     pub concern: Concern,
     /// Stable id of the check, such as `broaden.admin-port`.
     pub check: String,
-    pub address: Address,
+    /// What it is about: a resource (`security_group.web`) or an input (`input.db_password`).
+    pub address: Subject,
     pub message: String,
+}
+
+/// What a finding is about. An input is no resource, and its address (`input.NAME`) can
+/// never be one: `input` is no resource kind.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Subject {
+    Resource(Address),
+    Input(String),
+}
+
+impl From<Address> for Subject {
+    fn from(a: Address) -> Self {
+        Subject::Resource(a)
+    }
+}
+
+impl PartialEq<Address> for Subject {
+    fn eq(&self, other: &Address) -> bool {
+        matches!(self, Subject::Resource(a) if a == other)
+    }
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Subject::Resource(a) => a.fmt(f),
+            Subject::Input(name) => write!(f, "input.{name}"),
+        }
+    }
+}
+
+impl Serialize for Subject {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Subject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.strip_prefix("input.") {
+            Some(name) if !name.is_empty() => Ok(Subject::Input(name.to_string())),
+            _ => Address::parse(&s).map(Subject::Resource).map_err(serde::de::Error::custom),
+        }
+    }
 }

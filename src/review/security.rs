@@ -46,6 +46,23 @@ pub const CHECKS: &[(&str, &str)] = &[
     ("broaden.instance-groups", "a host added to more security groups"),
     ("broaden.imdsv1", "a host that accepts IMDSv1"),
     ("broaden.external-recipient", "an alert recipient outside every domain alerts went to"),
+    (
+        "broaden.external-endpoint",
+        "alerts delivered to an HTTPS endpoint outside the domains alerts went to, or an SQS queue of another account",
+    ),
+    (
+        "broaden.egress-internet",
+        "a group lets its hosts send to the whole internet (an `egress:` list removed restores AWS's allow-all)",
+    ),
+    (
+        "broaden.bootstrap-destination",
+        "a host's bootstrap variables now name an address outside the lab (an agent sending its telemetry elsewhere)",
+    ),
+    (
+        "broaden.foreign-kms-key",
+        "a trail, topic, log group, bucket or secret encrypted with a KMS key of another account",
+    ),
+    ("broaden.input-not-sensitive", "an input that stops being `sensitive`: its value is then printed in plans"),
     ("weaken.detection-removed", "a detection's metric filter removed"),
     ("weaken.alarm-removed", "an alarm removed"),
     ("weaken.pattern-narrowed", "a filter pattern that drops top-level alternatives (proven to match less)"),
@@ -80,7 +97,21 @@ pub const CHECKS: &[(&str, &str)] = &[
     ("weaken.security-hub-off", "Security Hub disabled, or a standard turned off"),
     ("weaken.dashboard-removed", "the detections' dashboard removed"),
     ("broaden.function-code", "a response function's code changed: it runs with its role's permissions"),
+    ("weaken.response-handler", "a response function made to run another handler or runtime"),
+    ("weaken.response-timeout", "a response function given less time to finish"),
+    (
+        "weaken.response-environment",
+        "a response function's environment (what it acts on, whom it tells) changed or cut",
+    ),
 ];
+
+/// What the review knows beyond the pairs: the accounts that are the blueprint's own (its
+/// `allowed_accounts`, and for a plan the account it runs in). Empty: unknown, and a key
+/// or queue naming an account is reported for a person to check.
+#[derive(Clone, Debug, Default)]
+pub struct Context {
+    pub accounts: BTreeSet<String>,
+}
 
 /// One resource on both sides of a change.
 pub struct Pair<'a> {
@@ -109,7 +140,7 @@ fn strings(a: Option<&Attrs>, k: &str) -> BTreeSet<String> {
 }
 
 /// Reviews every pair; findings sorted by address then check.
-pub fn review(pairs: &[Pair<'_>]) -> Vec<Finding> {
+pub fn review(pairs: &[Pair<'_>], cx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     let removed_rules: Vec<&Pair<'_>> = pairs
         .iter()
@@ -119,9 +150,11 @@ pub fn review(pairs: &[Pair<'_>]) -> Vec<Finding> {
     internet(pairs, &changed, &mut out);
     detection_chain(pairs, &changed, &mut out);
     recipients(pairs, &mut out);
+    endpoints(pairs, cx, &mut out);
+    bootstrap(pairs, &changed, &mut out);
     for p in changed {
         let mut f = |concern, check: &'static str, message: String| {
-            out.push(Finding { concern, check: check.to_string(), address: p.address.clone(), message })
+            out.push(Finding { concern, check: check.to_string(), address: p.address.clone().into(), message })
         };
         let (bf, af) = (p.before, p.after);
         match p.address.kind() {
@@ -296,16 +329,28 @@ pub fn review(pairs: &[Pair<'_>]) -> Vec<Finding> {
                     "the detections' dashboard is removed".into(),
                 );
             }
-            Kind::LambdaFunction if bf.is_some() && af.is_some() && s(bf, "code_sha256") != s(af, "code_sha256") => {
-                f(
-                    Concern::BroadensAccess,
-                    "broaden.function-code",
-                    format!(
-                        "the code of the function in `{}` changed: read it, it runs with its role's permissions",
-                        s(af, "source").unwrap_or("?")
-                    ),
-                );
+            Kind::LambdaFunction if bf.is_some() && af.is_some() => {
+                if s(bf, "code_sha256") != s(af, "code_sha256") {
+                    f(
+                        Concern::BroadensAccess,
+                        "broaden.function-code",
+                        format!(
+                            "the code of the function in `{}` changed: read it, it runs with its role's permissions",
+                            s(af, "source").unwrap_or("?")
+                        ),
+                    );
+                }
+                response_function(bf, af, &mut f);
             }
+            _ => {}
+        }
+        // Checks that several kinds share.
+        if matches!(p.address.kind(), Kind::Trail | Kind::SnsTopic | Kind::LogGroup | Kind::S3Bucket | Kind::Secret) {
+            if let Some(m) = foreign_key(bf, af, cx) {
+                f(Concern::BroadensAccess, "broaden.foreign-kms-key", m);
+            }
+        }
+        match p.address.kind() {
             Kind::ConfigRecorder if bf.is_some() && (af.is_none() || b(af, "recording") == Some(false)) => {
                 f(
                     Concern::WeakensMonitoring,
@@ -453,6 +498,19 @@ fn internet(all: &[Pair<'_>], changed: &[&Pair<'_>], out: &mut Vec<Finding>) {
         if p.before.is_some_and(|b| key(p, b) == k) && open_in(0, &k) {
             continue;
         }
+        // Already open to the internet before, on these ports or more (all traffic covers
+        // every protocol): narrowed, not opened.
+        let (g, d, proto, (lo, hi)) = &k;
+        let covered = blocks[0].keys().any(|o| {
+            o.0 == *g
+                && o.1 == *d
+                && (o.2 == "-1" || o.2 == *proto)
+                && (o.2 == "-1" || (o.3 .0 <= *lo && *hi <= o.3 .1))
+                && open_in(0, o)
+        });
+        if covered {
+            continue;
+        }
         let dir = s(Some(after), "direction").unwrap_or("ingress").to_string();
         let proto = s(Some(after), "protocol").unwrap_or("?");
         let (lo, hi) = ports(after);
@@ -468,15 +526,16 @@ fn internet(all: &[Pair<'_>], changed: &[&Pair<'_>], out: &mut Vec<Finding>) {
         open.entry((group_of(p.address), dir)).or_default().insert(format!("{what} ({peer})"));
     }
     for ((group, dir), what) in open {
-        if dir != "ingress" {
-            continue;
-        }
-        out.push(Finding {
-            concern: Concern::BroadensAccess,
-            check: "broaden.internet".into(),
-            address: group,
-            message: format!("opens {} to the whole internet", what.into_iter().collect::<Vec<_>>().join(", ")),
-        });
+        let what = what.into_iter().collect::<Vec<_>>().join(", ");
+        let (check, message) = if dir == "ingress" {
+            ("broaden.internet", format!("opens {what} to the whole internet"))
+        } else {
+            (
+                "broaden.egress-internet",
+                format!("lets its hosts send {what} to the whole internet: a way out for whatever they hold"),
+            )
+        };
+        out.push(Finding { concern: Concern::BroadensAccess, check: check.into(), address: group.into(), message });
     }
 }
 
@@ -523,7 +582,7 @@ fn detection_chain(all: &[Pair<'_>], changed: &[&Pair<'_>], out: &mut Vec<Findin
             out.push(Finding {
                 concern: Concern::WeakensMonitoring,
                 check: "weaken.alarm-metric-mismatch".into(),
-                address: alarm.address.clone(),
+                address: alarm.address.clone().into(),
                 message: format!(
                     "the alarm now watches {}/{}, which its filter does not emit ({}/{}): it can never fire",
                     s(alarm.after, "namespace").unwrap_or("?"),
@@ -543,7 +602,7 @@ fn detection_chain(all: &[Pair<'_>], changed: &[&Pair<'_>], out: &mut Vec<Findin
                 out.push(Finding {
                     concern: Concern::WeakensMonitoring,
                     check: "weaken.detection-log-group".into(),
-                    address: filter.address.clone(),
+                    address: filter.address.clone().into(),
                     message: format!(
                         "the detection now reads log group `{}`, which the trail does not write to",
                         new_group.unwrap_or_default()
@@ -583,10 +642,233 @@ fn recipients(all: &[Pair<'_>], out: &mut Vec<Finding>) {
             out.push(Finding {
                 concern: Concern::BroadensAccess,
                 check: "broaden.external-recipient".into(),
-                address,
+                address: address.into(),
                 message: format!(
                     "alerts now also go to {email}, outside the domains they went to ({}): alerts carry account and event details",
                     known.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
+    }
+}
+
+/// The account an ARN names (`arn:aws:kms:us-east-1:111122223333:key/...`); `None` for a
+/// key id, an alias, or an ARN whose account is a template (`${aws.account_id}`), all of
+/// which AWS resolves in the account the resource is in.
+fn arn_account(v: &str) -> Option<&str> {
+    let account = v.strip_prefix("arn:")?.split(':').nth(3)?;
+    (account.len() == 12 && account.bytes().all(|c| c.is_ascii_digit())).then_some(account)
+}
+
+/// Whether an account is not the blueprint's own: `Some(why)` names it, said for a person
+/// to check when the blueprint's accounts are unknown.
+fn foreign(account: &str, cx: &Context) -> Option<String> {
+    if cx.accounts.contains(account) {
+        None
+    } else if cx.accounts.is_empty() {
+        Some(format!(
+            "account {account}, and the blueprint names no account of its own (`allowed_accounts`) to check it against"
+        ))
+    } else {
+        Some(format!(
+            "account {account}, not the blueprint's ({})",
+            cx.accounts.iter().cloned().collect::<Vec<_>>().join(", ")
+        ))
+    }
+}
+
+/// A KMS key that is newly another account's: its owner can read what it protects, or
+/// disable the key and stop the trail's delivery.
+fn foreign_key(bf: Option<&Attrs>, af: Option<&Attrs>, cx: &Context) -> Option<String> {
+    fn key(a: Option<&Attrs>) -> Option<&str> {
+        s(a, "kms_key_id").or(s(a, "kms_master_key_id"))
+    }
+    let new = key(af)?;
+    if key(bf) == Some(new) {
+        return None;
+    }
+    let why = foreign(arn_account(new)?, cx)?;
+    Some(format!(
+        "encrypted with the KMS key `{new}` of {why}: the key's owner can read what it protects, or disable it"
+    ))
+}
+
+/// A response that stays wired but is made to do less: another handler or runtime, less
+/// time, or an environment (the ports it closes, the topic it tells) changed or cut.
+fn response_function(bf: Option<&Attrs>, af: Option<&Attrs>, f: &mut impl FnMut(Concern, &'static str, String)) {
+    for attr in ["handler", "runtime"] {
+        if let (Some(old), Some(new)) = (s(bf, attr), s(af, attr)) {
+            if old != new {
+                f(
+                    Concern::WeakensMonitoring,
+                    "weaken.response-handler",
+                    format!("the response now runs {attr} `{new}` instead of `{old}`: check it still answers"),
+                );
+            }
+        }
+    }
+    if let (Some(old), Some(new)) = (n(bf, "timeout"), n(af, "timeout")) {
+        if new < old {
+            f(
+                Concern::WeakensMonitoring,
+                "weaken.response-timeout",
+                format!("the response has {new} s to finish instead of {old} s: it may stop before it has acted"),
+            );
+        }
+    }
+    let env = |a: Option<&Attrs>| -> std::collections::BTreeMap<String, String> {
+        a.and_then(|a| a.get("environment"))
+            .and_then(Value::as_object)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+            .unwrap_or_default()
+    };
+    let (old, new) = (env(bf), env(af));
+    let mut changed = vec![];
+    for (k, v) in &old {
+        match new.get(k) {
+            None => changed.push(format!("`{k}` removed (was `{v}`)")),
+            Some(w) if w != v => changed.push(format!("`{k}` `{v}` -> `{w}`")),
+            _ => {}
+        }
+    }
+    if !changed.is_empty() {
+        f(
+            Concern::WeakensMonitoring,
+            "weaken.response-environment",
+            format!("the response's environment changes: {}; it tells the function what to act on", changed.join(", ")),
+        );
+    }
+}
+
+/// The host of an HTTPS endpoint, lowercased: after any user info, before any port or path.
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = host.split(':').next()?.trim_end_matches('.').to_ascii_lowercase();
+    (!host.is_empty()).then_some(host)
+}
+
+/// Whether `host` is `domain` or inside it.
+fn within(host: &str, domain: &str) -> bool {
+    host == domain || host.ends_with(&format!(".{domain}"))
+}
+
+/// Alerts sent to an HTTPS endpoint outside every domain alerts went to (e-mail or HTTPS),
+/// or to a queue of another account.
+fn endpoints(all: &[Pair<'_>], cx: &Context, out: &mut Vec<Finding>) {
+    let subs = |before: bool| -> Vec<(Address, String, String)> {
+        all.iter()
+            .filter(|p| p.address.kind() == Kind::SnsSubscription)
+            .filter_map(|p| {
+                let a = if before { p.before } else { p.after }?;
+                Some((p.address.clone(), s(Some(a), "protocol")?.to_string(), s(Some(a), "endpoint")?.to_string()))
+            })
+            .collect()
+    };
+    let before = subs(true);
+    let known: BTreeSet<String> = before
+        .iter()
+        .filter_map(|(_, proto, e)| if proto.starts_with("email") { domain(e) } else { url_host(e) })
+        .collect();
+    for (address, proto, endpoint) in subs(false) {
+        if before.iter().any(|(_, p, e)| p == &proto && e == &endpoint) {
+            continue;
+        }
+        let why = match proto.as_str() {
+            "https" | "http" => match url_host(&endpoint) {
+                _ if known.is_empty() => None,
+                Some(h) if known.iter().any(|d| within(&h, d)) => None,
+                Some(h) => Some(format!(
+                    "{h}, outside the domains alerts went to ({})",
+                    known.iter().cloned().collect::<Vec<_>>().join(", ")
+                )),
+                None => Some(format!("`{endpoint}`, which names no host")),
+            },
+            "sqs" => arn_account(&endpoint).and_then(|a| foreign(a, cx)).map(|w| format!("a queue of {w}")),
+            _ => None,
+        };
+        if let Some(why) = why {
+            out.push(Finding {
+                concern: Concern::BroadensAccess,
+                check: "broaden.external-endpoint".into(),
+                address: address.into(),
+                message: format!("alerts now also go to {why}: alerts carry account and event details"),
+            });
+        }
+    }
+}
+
+/// The values a host's bootstrap is given (`export NAME='value'` or `$env:NAME = 'value'`
+/// in the block socform writes), by name.
+fn bootstrap_vars(user_data: &str) -> Vec<(String, String)> {
+    let Some(block) = user_data.split_once("# socform: variables\n").map(|(_, b)| b) else { return vec![] };
+    block
+        .lines()
+        .map_while(|l| {
+            let (name, value) = l
+                .strip_prefix("export ")
+                .and_then(|r| r.split_once('='))
+                .or_else(|| l.strip_prefix("$env:").and_then(|r| r.split_once(" = ")))?;
+            let value = value.trim().trim_matches('\'').replace("'\\''", "'").replace("''", "'");
+            Some((name.trim().to_string(), value))
+        })
+        .collect()
+}
+
+/// The addresses a value names: IPv4 literals and host names (`collector.example.net`,
+/// also inside URLs), with `${...}` references (the lab's own) left out.
+fn destinations(value: &str) -> BTreeSet<String> {
+    let mut text = value.to_string();
+    while let Some(start) = text.find("${") {
+        let end = text[start..].find('}').map_or(text.len(), |e| start + e + 1);
+        text.replace_range(start..end, " ");
+    }
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+        .map(|t| t.trim_matches(['.', '-']))
+        .filter(|t| {
+            t.parse::<std::net::Ipv4Addr>().is_ok()
+                || (t.contains('.')
+                    && t.rsplit('.')
+                        .next()
+                        .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic())))
+        })
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+/// A host's bootstrap now given an address outside the lab: its VPC and subnets, the
+/// private DNS (`*.internal`), and the addresses it was given before.
+fn bootstrap(all: &[Pair<'_>], changed: &[&Pair<'_>], out: &mut Vec<Finding>) {
+    let nets: Vec<IpNet> = all
+        .iter()
+        .filter(|p| matches!(p.address.kind(), Kind::Vpc | Kind::Subnet))
+        .filter_map(|p| s(p.after, "cidr_block")?.parse().ok())
+        .collect();
+    let inside = |d: &str| {
+        d.ends_with(".internal") || d.parse::<std::net::IpAddr>().is_ok_and(|ip| nets.iter().any(|n| n.contains(&ip)))
+    };
+    for p in changed.iter().filter(|p| p.address.kind() == Kind::Instance) {
+        let Some(now) = s(p.after, "user_data") else { continue };
+        let was: BTreeSet<String> = s(p.before, "user_data")
+            .map(|u| bootstrap_vars(u).iter().flat_map(|(_, v)| destinations(v)).collect())
+            .unwrap_or_default();
+        let mut outside = vec![];
+        for (name, value) in bootstrap_vars(now) {
+            for d in destinations(&value) {
+                if !inside(&d) && !was.contains(&d) {
+                    outside.push(format!("`{d}` ({name})"));
+                }
+            }
+        }
+        if !outside.is_empty() {
+            out.push(Finding {
+                concern: Concern::BroadensAccess,
+                check: "broaden.bootstrap-destination".into(),
+                address: p.address.clone().into(),
+                message: format!(
+                    "the host's bootstrap now names {}, outside the lab's own addresses: an agent may send its telemetry there",
+                    outside.join(", ")
                 ),
             });
         }

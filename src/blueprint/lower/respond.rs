@@ -321,14 +321,22 @@ impl Lower<'_> {
             };
             if func.is_empty() {
                 self.error(handler.loc, format!("`{}` names no function: write `FILE.FUNCTION`", handler.value));
-            } else if !candidates.is_empty() && !candidates.iter().any(|c| files.contains(c)) {
+            } else if !candidates.is_empty() && !candidates.iter().any(|c| files.contains_key(c)) {
                 self.error_help(
                     handler.loc,
                     format!("the handler `{}` needs `{}` in `{}`", handler.value, candidates[0], f.code.value),
                     format!(
                         "the folder holds {}",
-                        files.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+                        files.keys().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
                     ),
+                );
+            } else if runtime.starts_with("python") && !python_defines(&files[&candidates[0]], func) {
+                // A handler whose file is there but whose function is not fails on every
+                // invocation: the response is disabled while it still looks wired.
+                self.error_help(
+                    handler.loc,
+                    format!("`{}` defines no `{func}`: the handler `{}` cannot run", candidates[0], handler.value),
+                    format!("write `def {func}(event, context):` in `{}`", candidates[0]),
                 );
             }
         } else if runtime.starts_with("python") || runtime.starts_with("nodejs") {
@@ -389,7 +397,7 @@ impl Lower<'_> {
     /// files: entries sorted by path, stored (not compressed), every time 1980-01-01, every
     /// mode 0644. Compiled Python (`__pycache__`, `.pyc`) is left out. Returns the zip and
     /// the paths it holds.
-    fn package(&self, dir: &Sp<String>) -> Result<(Vec<u8>, BTreeSet<String>), (String, String)> {
+    fn package(&self, dir: &Sp<String>) -> Result<(Vec<u8>, BTreeMap<String, Vec<u8>>), (String, String)> {
         let (top, root, inside) = self.confined_path(&dir.value)?;
         if !top.is_dir() {
             return Err((
@@ -471,7 +479,7 @@ impl Lower<'_> {
         if files.is_empty() {
             return Err((format!("`{}` holds no files", dir.value), "put the function's code there".into()));
         }
-        Ok((zip_files(&files), files.keys().cloned().collect()))
+        Ok((zip_files(&files), files))
     }
 
     /// An SSM Automation runbook as a rule target: the role EventBridge starts it with, the
@@ -766,6 +774,19 @@ fn zip_files(files: &BTreeMap<String, Vec<u8>>) -> Vec<u8> {
         w.write_all(bytes).expect("writing to memory");
     }
     w.finish().expect("writing to memory").into_inner()
+}
+
+/// Whether Python source defines `name` at its top level: `def name(`, `async def name(`
+/// or `name = ...` at the start of a line (what Lambda's import then finds).
+fn python_defines(source: &[u8], name: &str) -> bool {
+    let text = String::from_utf8_lossy(source);
+    text.lines().any(|line| {
+        let rest = line.strip_prefix("async ").unwrap_or(line);
+        let def = rest.strip_prefix("def ").map(str::trim_start).and_then(|r| r.strip_prefix(name));
+        let assign = line.strip_prefix(name);
+        def.is_some_and(|r| r.trim_start().starts_with('('))
+            || assign.is_some_and(|r| r.trim_start().starts_with('=') && !r.trim_start().starts_with("=="))
+    })
 }
 
 #[cfg(test)]

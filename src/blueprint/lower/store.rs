@@ -26,6 +26,14 @@ impl Lower<'_> {
             return Some(SecretValue::FromEnv { variable, sha256 });
         }
         match (&src.from_env, &src.generate) {
+            (Some(var), None) if ci_credential(var) => {
+                self.error_help(
+                    var.loc,
+                    format!("`{}` is where CI runners and AWS tools keep their own credentials", var.value),
+                    "a blueprint in a pull request could copy them into AWS: read the value from a variable of its own name",
+                );
+                None
+            }
             (Some(var), None) => {
                 let sha256 = match self.opts.env {
                     None => "not read by validate".to_string(),
@@ -131,4 +139,11 @@ impl Lower<'_> {
     }
 
     // ---- AWS Config --------------------------------------------------------------------
+}
+
+/// Environment variables a CI runner or the AWS tools keep credentials in: `AWS_*`,
+/// `GITHUB_*`, `ACTIONS_*` (the runner's tokens), `RUNNER_*`, in any case.
+fn ci_credential(var: &str) -> bool {
+    let upper = var.to_ascii_uppercase();
+    ["AWS_", "GITHUB_", "ACTIONS_", "RUNNER_"].iter().any(|p| upper.starts_with(p))
 }
