@@ -8,6 +8,9 @@ use std::io::Write;
 use super::iam::policy_doc;
 use super::*;
 
+/// A function's files by path inside its folder, as packaged.
+type Files = BTreeMap<String, Vec<u8>>;
+
 /// Lambda runtimes a response function may use (those AWS still lets you create).
 const RUNTIMES: &[&str] = &[
     "python3.13",
@@ -397,7 +400,7 @@ impl Lower<'_> {
     /// files: entries sorted by path, stored (not compressed), every time 1980-01-01, every
     /// mode 0644. Compiled Python (`__pycache__`, `.pyc`) is left out. Returns the zip and
     /// the paths it holds.
-    fn package(&self, dir: &Sp<String>) -> Result<(Vec<u8>, BTreeMap<String, Vec<u8>>), (String, String)> {
+    fn package(&self, dir: &Sp<String>) -> Result<(Vec<u8>, Files), (String, String)> {
         let (top, root, inside) = self.confined_path(&dir.value)?;
         if !top.is_dir() {
             return Err((

@@ -74,8 +74,8 @@ impl AwsProvider {
     /// labels its resources agree on and those they dispute.
     pub(super) async fn lab_index(&self) -> Result<Vec<crate::provider::LabIndex>, ProviderError> {
         // Per (blueprint, lineage): the lab, and each of its resources' `socform:` labels.
-        let mut labs: BTreeMap<(String, String), (crate::provider::LabIndex, Vec<BTreeMap<String, String>>)> =
-            BTreeMap::new();
+        type Labels = BTreeMap<String, String>;
+        let mut labs: BTreeMap<(String, String), (crate::provider::LabIndex, Vec<Labels>)> = BTreeMap::new();
         for m in &self.tagged(None).await? {
             let tags: BTreeMap<&str, &str> = m.tags().iter().map(|t| (t.key(), t.value())).collect();
             let (Some(bp), Some(lineage)) = (tags.get(TAG_BLUEPRINT), tags.get(TAG_LINEAGE)) else { continue };
