@@ -361,6 +361,26 @@ fn python() -> std::path::PathBuf {
 fn the_converted_rules_agree_with_pysigma_on_real_and_synthetic_events() {
     let rules = rules();
     let mut events: Vec<Value> = events().into_iter().map(|(_, e)| e).collect();
+    // The real events again in the other spellings AWS writes: `MFAUsed` as `YES`/`NO`,
+    // `eventType` as `AwsConsoleSignin`.
+    let respelled: Vec<Value> = events
+        .iter()
+        .filter_map(|e| {
+            let mut e = e.clone();
+            let mut changed = false;
+            if let Some(m) = lookup(&e, "additionalEventData.MFAUsed").and_then(Value::as_str).map(str::to_uppercase) {
+                set(&mut e, "additionalEventData.MFAUsed", Value::String(m));
+                changed = true;
+            }
+            if e["eventType"] == "AwsConsoleSignIn" {
+                e["eventType"] = Value::from("AwsConsoleSignin");
+                changed = true;
+            }
+            changed.then_some(e)
+        })
+        .collect();
+    assert!(respelled.len() > 15, "{} respelled events", respelled.len());
+    events.extend(respelled);
     for (_, text) in &rules {
         events.extend(synthetic(&serde_saphyr::from_str(text).unwrap()));
     }
