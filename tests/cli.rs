@@ -719,3 +719,65 @@ fn a_sensitive_value_is_never_in_a_snippet_and_a_header_never_becomes_a_path() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("blueprint name `../../evil` is invalid"), "{}", text(&out.stderr));
 }
+
+/// State is found from the blueprint, not from the current directory: run from elsewhere,
+/// a command reads the `state/` of the blueprint's project (the nearest folder above it with
+/// one, not past the repository's root); `SOCFORM_STATE` names a state once for a shell.
+#[test]
+fn state_is_found_from_the_blueprint_wherever_the_command_runs() {
+    let root = tempfile::tempdir().unwrap();
+    let proj = root.path().join("proj");
+    for d in ["proj/.git", "proj/state", "proj/blueprints", "elsewhere/state", "loose"] {
+        std::fs::create_dir_all(root.path().join(d)).unwrap();
+    }
+    let state = |id: &str| {
+        serde_json::json!({
+            "format_version": 1, "lineage": "l", "serial": 1, "blueprint": "lab", "region": "us-east-1",
+            "resources": { "vpc.main": {"kind": "vpc", "id": id, "attributes": {}, "outputs": {}, "dependencies": []} }
+        })
+        .to_string()
+    };
+    std::fs::write(proj.join("state/lab.json"), state("vpc-project")).unwrap();
+    std::fs::write(root.path().join("elsewhere/state/lab.json"), state("vpc-elsewhere")).unwrap();
+    std::fs::write(root.path().join("loose/state-free.json"), state("vpc-flag")).unwrap();
+    let bp = proj.join("blueprints/lab.yaml");
+    std::fs::write(&bp, "blueprint: lab\nregion: us-east-1\n").unwrap();
+    let list = |cwd: &std::path::Path, envs: &[(&str, &str)]| {
+        let out = socform()
+            .current_dir(cwd)
+            .envs(envs.iter().copied())
+            .args(["state", "list", bp.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    // From another directory that has a state of the same name: the project's wins.
+    assert_eq!(list(&root.path().join("elsewhere"), &[]), "vpc.main\tvpc-project\n");
+    assert_eq!(list(&proj.join("blueprints"), &[]), "vpc.main\tvpc-project\n");
+    let flag = root.path().join("loose/state-free.json");
+    assert_eq!(
+        list(&root.path().join("elsewhere"), &[("SOCFORM_STATE", flag.to_str().unwrap())]),
+        "vpc.main\tvpc-flag\n"
+    );
+    // The search stops at the repository's root: a `state/` above it is not the project's.
+    std::fs::remove_dir_all(proj.join("state")).unwrap();
+    std::fs::create_dir_all(root.path().join("state")).unwrap();
+    std::fs::write(root.path().join("state/lab.json"), state("vpc-above")).unwrap();
+    assert_eq!(list(&root.path().join("elsewhere"), &[]), "vpc.main\tvpc-elsewhere\n");
+}
+
+/// `--help` names the environment variables an option reads, never their values (a CI log
+/// keeps what `--help` prints).
+#[test]
+fn help_names_environment_variables_without_their_values() {
+    let out = socform()
+        .args(["plan", "--help"])
+        .env("SOCFORM_STATE", "s3://team-state-bucket-7f3a/soc.json")
+        .env("AWS_PROFILE", "prod-admin")
+        .output()
+        .unwrap();
+    let help = text(&out.stdout);
+    assert!(help.contains("SOCFORM_STATE") && help.contains("AWS_PROFILE"), "{help}");
+    assert!(!help.contains("team-state-bucket-7f3a") && !help.contains("prod-admin"), "{help}");
+}

@@ -50,7 +50,7 @@ mod store;
 
 use progress::{Progress, Ui};
 use sigma::import_sigma;
-use store::{fetch_state, hold, open_store, pick_store, pin_state, Store};
+use store::{fetch_state, hold, open_store, pick_store, pin_state, remember_blueprint, Store};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -69,16 +69,17 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct Global {
     /// AWS endpoint to talk to instead of AWS itself (a local emulator, say).
-    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", hide_env_values = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
     /// AWS region (overrides the blueprint's and the profile's).
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
     /// AWS profile from the shared config files.
-    #[arg(long, global = true, env = "AWS_PROFILE", value_name = "NAME")]
+    #[arg(long, global = true, env = "AWS_PROFILE", hide_env_values = true, value_name = "NAME")]
     pub profile: Option<String>,
-    /// State file (default: state/BLUEPRINT.json).
-    #[arg(long, global = true, value_name = "FILE")]
+    /// State file or s3://BUCKET/KEY (default: state/BLUEPRINT.json in the blueprint's
+    /// project: the nearest folder above the blueprint with a `state/` folder).
+    #[arg(long, global = true, env = "SOCFORM_STATE", hide_env_values = true, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// Print only errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -98,7 +99,7 @@ pub struct Global {
     pub var_files: Vec<PathBuf>,
     /// One of several labs of a blueprint (one a student, say): the blueprint's name becomes
     /// BLUEPRINT-NAME, and with it the state file, the tags and every name socform derives.
-    #[arg(long, global = true, env = "SOCFORM_LAB", value_name = "NAME")]
+    #[arg(long, global = true, env = "SOCFORM_LAB", hide_env_values = true, value_name = "NAME")]
     pub lab: Option<String>,
 }
 
@@ -749,6 +750,7 @@ fn load_with_secrets(path: &Path, state: &State, ui: &Ui) -> Result<Loaded> {
 }
 
 fn load(path: &Path, env: EnvMode<'_>, ui: &Ui) -> Result<Loaded> {
+    remember_blueprint(path);
     blueprint::load(path, env, &ui.inputs).map_err(|diags| {
         ui.diagnostics(&diags);
         anyhow!(Reported(1))
@@ -1123,6 +1125,7 @@ fn apply_cmd(
 ) -> Result<u8> {
     if let Some(saved) = read_saved_plan(target) {
         let plan = saved?;
+        remember_blueprint(target);
         if !g.vars.is_empty() || !g.var_files.is_empty() {
             bail!("a saved plan is applied with the inputs it was made with: drop --var and --var-file (or make a new plan with them)");
         }

@@ -3,8 +3,47 @@
 
 use super::*;
 
+/// The blueprint file this run read: its project's `state/` folder is found from there, so
+/// that a command run from another directory finds the same state.
+static BLUEPRINT_AT: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+pub(super) fn remember_blueprint(path: &Path) {
+    if let Ok(mut b) = BLUEPRINT_AT.lock() {
+        b.get_or_insert_with(|| path.to_path_buf());
+    }
+}
+
+/// The `state/` folder of the blueprint's project: from the blueprint's folder upwards, the
+/// first folder that holds a `state/` folder, stopping at the repository's root (the folder
+/// with `.git`). Without one, `state/` of the current directory, where the first apply
+/// makes it.
+pub(super) fn state_dir() -> PathBuf {
+    let blueprint = BLUEPRINT_AT.lock().ok().and_then(|b| b.clone());
+    let start = blueprint.and_then(|p| std::fs::canonicalize(p).ok()).and_then(|p| p.parent().map(Path::to_path_buf));
+    for dir in start.iter().flat_map(|d| d.ancestors()) {
+        let state = dir.join("state");
+        if state.is_dir() {
+            return relative_to_cwd(state);
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    PathBuf::from("state")
+}
+
+/// `path` as the user would type it from here: relative when it is under the current
+/// directory (messages stay short), absolute otherwise.
+fn relative_to_cwd(path: PathBuf) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| std::fs::canonicalize(cwd).ok())
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .unwrap_or(path)
+}
+
 pub(super) fn state_path(g: &Global, blueprint_name: &str) -> PathBuf {
-    g.state.clone().unwrap_or_else(|| PathBuf::from("state").join(format!("{blueprint_name}.json")))
+    g.state.clone().unwrap_or_else(|| state_dir().join(format!("{blueprint_name}.json")))
 }
 
 /// Where state lives: `--state s3://BUCKET/KEY` (team state), `--state FILE`, or
@@ -73,6 +112,7 @@ pub(super) fn lock_error(e: crate::state::StateError) -> anyhow::Error {
 /// file in `state/`.
 pub(super) fn pick_store(g: &Global, blueprint: Option<PathBuf>) -> Result<Store> {
     if let Some(b) = blueprint {
+        remember_blueprint(&b);
         let (name, region) = blueprint::header(&b)
             .map_err(|d| anyhow!("{}", d.first().map(|d| d.message.clone()).unwrap_or_default()))?;
         let name = match &g.lab {
