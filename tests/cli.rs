@@ -781,3 +781,18 @@ fn help_names_environment_variables_without_their_values() {
     assert!(help.contains("SOCFORM_STATE") && help.contains("AWS_PROFILE"), "{help}");
     assert!(!help.contains("team-state-bucket-7f3a") && !help.contains("prod-admin"), "{help}");
 }
+
+/// Terraform's one-dash long options get the two-dash spelling as a hint, after clap's
+/// error (exit 1, never 2, which means "changes" to a CI gate); two-dash typos get none.
+#[test]
+fn terraform_style_flags_get_the_two_dash_spelling() {
+    let out = run(&["apply", "blueprints/cloudtrail-alarms.yaml", "-auto-approve", "-var", "x=y"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("`-auto-approve` is `--auto-approve`, `-var` is `--var`"), "{err}");
+    let out = run(&["plan", "blueprints/cloudtrail-alarms.yaml", "-out=p.json"]);
+    assert!(text(&out.stderr).contains("`-out=p.json` is `--out=p.json`"), "{}", text(&out.stderr));
+    let out = run(&["plan", "blueprints/cloudtrail-alarms.yaml", "--bogus", "-q"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!text(&out.stderr).contains("hint: socform's long options"), "{}", text(&out.stderr));
+}

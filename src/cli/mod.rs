@@ -479,6 +479,26 @@ fn install_signal_handlers() {
     });
 }
 
+/// Terraform writes long options with one dash (`-auto-approve`, `-var x=y`, `-out=p`),
+/// which clap reads as bundles of short ones: after a usage error, name the two-dash
+/// spelling of each such argument given (`-auto-approve` is `--auto-approve`).
+pub fn terraform_flag_hint(args: impl Iterator<Item = String>) -> Option<String> {
+    let mut fixes = vec![];
+    for a in args.take_while(|a| a != "--") {
+        let Some(rest) = a.strip_prefix('-') else { continue };
+        let name = rest.split('=').next().unwrap_or(rest);
+        if name.len() > 1 && !rest.starts_with('-') && name.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+            fixes.push(format!("`{a}` is `-{a}`"));
+        }
+    }
+    (!fixes.is_empty()).then(|| {
+        format!(
+            "hint: socform's long options take two dashes, as in most tools other than Terraform: {}",
+            fixes.join(", ")
+        )
+    })
+}
+
 /// Entry point for the binary.
 pub fn main() -> ExitCode {
     install_signal_handlers();
@@ -488,6 +508,11 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
+            if e.use_stderr() {
+                if let Some(hint) = terraform_flag_hint(std::env::args().skip(1)) {
+                    eprintln!("\n{hint}");
+                }
+            }
             return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
         }
     };
