@@ -792,7 +792,7 @@ fn terraform_style_flags_get_the_two_dash_spelling() {
     assert!(err.contains("`-auto-approve` is `--auto-approve`, `-var` is `--var`"), "{err}");
     let out = run(&["plan", "blueprints/cloudtrail-alarms.yaml", "-out=p.json"]);
     assert!(text(&out.stderr).contains("`-out=p.json` is `--out=p.json`"), "{}", text(&out.stderr));
-    let out = run(&["plan", "blueprints/cloudtrail-alarms.yaml", "--bogus", "-q"]);
+    let out = run(&["plan", "blueprints/cloudtrail-alarms.yaml", "--bogus", "-qv"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(!text(&out.stderr).contains("hint: socform's long options"), "{}", text(&out.stderr));
 }

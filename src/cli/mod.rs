@@ -483,11 +483,18 @@ fn install_signal_handlers() {
 /// which clap reads as bundles of short ones: after a usage error, name the two-dash
 /// spelling of each such argument given (`-auto-approve` is `--auto-approve`).
 pub fn terraform_flag_hint(args: impl Iterator<Item = String>) -> Option<String> {
+    // Only names that are socform's long options: `-qv` stays a bundle of `-q` and `-v`.
+    fn longs(c: &clap::Command, out: &mut std::collections::BTreeSet<String>) {
+        out.extend(c.get_arguments().filter_map(|a| a.get_long().map(str::to_string)));
+        c.get_subcommands().for_each(|s| longs(s, out));
+    }
+    let mut known = std::collections::BTreeSet::new();
+    longs(&<Cli as clap::CommandFactory>::command(), &mut known);
     let mut fixes = vec![];
     for a in args.take_while(|a| a != "--") {
         let Some(rest) = a.strip_prefix('-') else { continue };
         let name = rest.split('=').next().unwrap_or(rest);
-        if name.len() > 1 && !rest.starts_with('-') && name.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+        if !rest.starts_with('-') && known.contains(name) {
             fixes.push(format!("`{a}` is `-{a}`"));
         }
     }
