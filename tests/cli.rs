@@ -796,3 +796,35 @@ fn terraform_style_flags_get_the_two_dash_spelling() {
     assert_eq!(out.status.code(), Some(1));
     assert!(!text(&out.stderr).contains("hint: socform's long options"), "{}", text(&out.stderr));
 }
+
+/// Commands that only read a blueprint need no input values: a required input gets a
+/// placeholder of its type, said in a note (a sensitive one's never shown); `plan`, which
+/// acts on AWS, still refuses, pointing at the input.
+#[test]
+fn offline_commands_need_no_input_values_and_plan_still_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let bp = dir.path().join("req.yaml");
+    std::fs::write(
+        &bp,
+        "blueprint: req-lab\nregion: us-east-1\ninputs:\n  admin_cidr: { type: cidr }\n  db_password: { sensitive: true, pattern: \"[A-Z]{20}\" }\n  oncall: { type: email }\nnetwork:\n  vpc: { cidr: 10.0.0.0/16 }\nsecurity_groups:\n  admin:\n    ingress: [ { protocol: tcp, ports: 443, from: \"${input.admin_cidr}\" } ]\n    egress: []\nsecrets:\n  db: { value: { from_input: db_password } }\nnotifications:\n  soc: { email: [\"${input.oncall}\"] }\n",
+    )
+    .unwrap();
+    let b = bp.to_str().unwrap();
+    for args in [vec!["validate", b], vec!["graph", b], vec!["cost", b], vec!["diff", b, b], vec!["coverage", b]] {
+        let out = run(&args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("input `admin_cidr` has no value: checked with the placeholder \"192.0.2.0/24\""),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("input `db_password` has no value: checked with the placeholder value"), "{err}");
+        assert!(!err.contains("\"placeholder\""), "a sensitive placeholder is not shown: {err}");
+    }
+    let out = run(&["plan", b, "--endpoint-url", "http://127.0.0.1:9"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("input `admin_cidr` has no value and no default"), "{}", text(&out.stderr));
+    // A value that is set is still checked.
+    let out = run(&["validate", b, "--var", "db_password=short"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+}

@@ -39,6 +39,10 @@ pub struct Supplied {
     /// `--lab NAME`: one of several labs of the blueprint. The blueprint's name becomes
     /// `BLUEPRINT-NAME` (its state file, its tags, every name socform derives from it).
     pub lab: Option<String>,
+    /// A required input with no value gets a placeholder of its type instead of an error:
+    /// for commands that look at the blueprint without acting on AWS (`validate`, `lint`,
+    /// `diff`, `graph`, `cost`...), as Terraform's `validate` needs no variables.
+    pub placeholders: bool,
 }
 
 /// Whether a lab name is valid: lowercase letters, digits and `-`, at most 20.
@@ -151,6 +155,7 @@ impl Resolved {
             default: self.decl.default.as_ref().map(|d| hide(&d.value)),
             value: hide(&self.value),
             sensitive,
+            placeholder: self.from == PLACEHOLDER,
         }
     }
 }
@@ -302,6 +307,8 @@ pub fn resolve(src: &Arc<SourceFile>, root: &Node, supplied: &Supplied) -> Resul
             } else {
                 decl.default.as_ref().map(|d| (convert_json(decl.kind, &d.value), "default".to_string(), None))
             };
+            let found = found
+                .or_else(|| supplied.placeholders.then(|| (Ok(placeholder(&decl)), PLACEHOLDER.to_string(), None)));
             let Some((value, from, at)) = found else {
                 diags.push(
                     Diagnostic::error(format!("input `{name}` has no value and no default"))
@@ -310,7 +317,9 @@ pub fn resolve(src: &Arc<SourceFile>, root: &Node, supplied: &Supplied) -> Resul
                 );
                 continue;
             };
-            let value = match value.and_then(|v| check(&v).map(|_| v)) {
+            // A placeholder stands in for a value nobody set: its form is not the user's.
+            let checked = |v: serde_json::Value| if from == PLACEHOLDER { Ok(v) } else { check(&v).map(|_| v) };
+            let value = match value.and_then(checked) {
                 Ok(v) => v,
                 Err(m) => {
                     // A sensitive value is never repeated in a message.
@@ -352,6 +361,26 @@ pub fn resolve(src: &Arc<SourceFile>, root: &Node, supplied: &Supplied) -> Resul
         Ok(Outcome { root, inputs })
     } else {
         Err(diags)
+    }
+}
+
+/// Where a placeholder value "comes from" (`Resolved::from`).
+pub const PLACEHOLDER: &str = "placeholder";
+
+/// A value of the input's type for a command that needs none: the first allowed value, or
+/// a harmless one (a documentation address block, an `example.com` address).
+fn placeholder(decl: &raw::Input) -> serde_json::Value {
+    use serde_json::json;
+    if let Some(first) = decl.allowed.first() {
+        return first.clone();
+    }
+    match decl.kind {
+        InputType::String => json!("placeholder"),
+        InputType::Number => json!(1),
+        InputType::Bool => json!(false),
+        InputType::Cidr => json!("192.0.2.0/24"),
+        InputType::Email => json!("placeholder@example.com"),
+        InputType::List => json!(["placeholder"]),
     }
 }
 
@@ -568,7 +597,13 @@ mod tests {
     fn a_var_beats_a_file_which_beats_the_default() {
         let src = SourceFile::new(std::path::Path::new("v.yaml"), "size: t3.small\nn: 7\n".into());
         let file = super::super::parse(&src).unwrap();
-        let s = Supplied { vars: vec![("n".into(), "9".into())], files: vec![(src, file)], env: false, lab: None };
+        let s = Supplied {
+            vars: vec![("n".into(), "9".into())],
+            files: vec![(src, file)],
+            env: false,
+            lab: None,
+            placeholders: false,
+        };
         let o = run(BP, &s).unwrap();
         assert_eq!(o.root.get("y").unwrap().value, Value::Str("t3.small-9".into()));
         assert_eq!(o.inputs["size"].from, "--var-file v.yaml");

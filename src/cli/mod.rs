@@ -530,7 +530,21 @@ pub fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     match blueprint::inputs::Supplied::from_args(&cli.global.vars, &cli.global.var_files) {
-        Ok(s) => ui.inputs = blueprint::inputs::Supplied { lab: cli.global.lab.clone(), ..s },
+        Ok(s) => {
+            // Commands that only read the blueprint need no input values (a pull request's
+            // review has no secrets): a required input gets a placeholder, said in a note.
+            let placeholders = matches!(
+                cli.command,
+                Command::Validate { .. }
+                    | Command::Graph { .. }
+                    | Command::Diff { .. }
+                    | Command::Lint { .. }
+                    | Command::Test { .. }
+                    | Command::Coverage { .. }
+                    | Command::Cost { .. }
+            );
+            ui.inputs = blueprint::inputs::Supplied { lab: cli.global.lab.clone(), placeholders, ..s }
+        }
         Err(diags) => {
             ui.diagnostics(&diags);
             return ExitCode::from(1);
@@ -783,10 +797,25 @@ fn load_with_secrets(path: &Path, state: &State, ui: &Ui) -> Result<Loaded> {
 
 fn load(path: &Path, env: EnvMode<'_>, ui: &Ui) -> Result<Loaded> {
     remember_blueprint(path);
-    blueprint::load(path, env, &ui.inputs).map_err(|diags| {
+    let loaded = blueprint::load(path, env, &ui.inputs).map_err(|diags| {
         ui.diagnostics(&diags);
         anyhow!(Reported(1))
-    })
+    })?;
+    note_placeholders(path, &loaded, ui);
+    Ok(loaded)
+}
+
+/// Says which inputs a command checked with a placeholder, and how to set them.
+fn note_placeholders(path: &Path, loaded: &Loaded, ui: &Ui) {
+    for i in loaded.model.inputs.iter().filter(|i| i.placeholder) {
+        ui.note(&format!(
+            "{}: input `{}` has no value: checked with the placeholder {} (set it with --var {}=VALUE)",
+            path.display(),
+            i.name,
+            if i.sensitive { "value".to_string() } else { i.value.to_string() },
+            i.name
+        ));
+    }
 }
 
 fn validate(path: &Path, format: DiagFormat, ui: &Ui) -> Result<u8> {
@@ -794,6 +823,7 @@ fn validate(path: &Path, format: DiagFormat, ui: &Ui) -> Result<u8> {
         .and_then(|l| Graph::from_model(&l.model).map(|_| l).map_err(|e| vec![Diagnostic::error(e.to_string())]));
     match (result, format) {
         (Ok(l), DiagFormat::Human) => {
+            note_placeholders(path, &l, ui);
             ui.note(&format!("{}: valid ({} resources)", path.display(), l.model.resources.len()));
             Ok(0)
         }

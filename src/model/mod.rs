@@ -215,6 +215,10 @@ pub struct Input {
     pub value: Value,
     #[serde(default)]
     pub sensitive: bool,
+    /// No value was set and there is no default: a command that needs none (`validate`,
+    /// `lint`, `diff`...) checked the blueprint with a placeholder of the input's type.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub placeholder: bool,
 }
 
 /// An output: a text whose templates are resolved from state after apply.
