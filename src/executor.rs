@@ -76,6 +76,9 @@ pub enum Event {
         address: Address,
         op: Op,
         error: String,
+        /// The name is taken by something this state did not make: reported again, with
+        /// the blueprint's line, when the run ends.
+        taken: bool,
     },
     /// Not attempted because something it waits for failed.
     Skipped {
@@ -115,6 +118,9 @@ pub struct Outcome {
     /// Creates refused because the name is taken by something this state did not make
     /// (also listed in `failed`), so that the caller can point at the blueprint's line.
     pub conflicts: Vec<(Address, String)>,
+    /// Failures that another run would meet again (a taken name, a refusal, a missing
+    /// permission), as opposed to throttling and eventual consistency.
+    pub lasting: usize,
     /// Stopped by [`Options::stop`]: the operations that never started.
     pub not_started: Vec<(Address, Op)>,
     pub interrupted: bool,
@@ -440,7 +446,16 @@ pub async fn execute(
                 if matches!(e, ProviderError::NotOurs { .. }) {
                     outcome.conflicts.push((key.0.clone(), e.to_string()));
                 }
-                on_event(Event::Failed { address: key.0.clone(), op: key.1, error: e.to_string() });
+                let taken = matches!(e, ProviderError::NotOurs { .. });
+                if !matches!(
+                    e,
+                    ProviderError::Throttled(_)
+                        | ProviderError::NotYetConsistent(_)
+                        | ProviderError::DependencyViolation(_)
+                ) {
+                    outcome.lasting += 1;
+                }
+                on_event(Event::Failed { address: key.0.clone(), op: key.1, error: e.to_string(), taken });
                 outcome.failed.push((key.0.clone(), key.1, e.to_string()));
                 // Skip everything downstream.
                 let mut stack = vec![key.clone()];

@@ -9,7 +9,7 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use support::{aws_tool, text, Lab};
+use support::{aws_tool, squash, text, Lab};
 
 /// The addresses a JSON plan gives `action`.
 fn planned<'a>(plan: &'a serde_json::Value, action: &str) -> Vec<&'a str> {
@@ -80,9 +80,10 @@ fn hand_made_look_alikes_survive_apply_and_destroy_and_collisions_are_named() {
         ("sns_topic.alerts", "sns topic", "every-kind-alerts"),
     ] {
         let expected = format!(
-            "{address}: create failed: {what} `{name}` already exists and this state did not make it: take it over with `socform import {address} {name}`"
+            "{address}: {what} `{name}` already exists and this state did not make it: take it over with `socform import {address} {name} {bp}`"
         );
-        assert!(err.contains(&expected), "missing `{expected}` in:\n{err}");
+        assert!(squash(&err).contains(&squash(&expected)), "missing `{expected}` in:\n{err}");
+        assert!(err.contains(&format!("{address}: create failed: its name is taken (below)")), "{err}");
     }
     assert!(!err.contains("every-kind-billing-watch"), "{err}");
     // The look-alike that claims this blueprint in its tags is named, and not adopted.
@@ -367,7 +368,10 @@ fn import_takes_over_a_hand_made_resource_explicitly() {
     let out = lab.socform(&["apply", &bp, "--auto-approve"]);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("take it over with `socform import log_group.app pin-app`"), "{err}");
+    assert!(
+        squash(&err).contains(&squash(&format!("take it over with `socform import log_group.app pin-app {bp}`"))),
+        "{err}"
+    );
 
     // Errors first: nothing is imported.
     for (args, expected) in [

@@ -5,7 +5,7 @@
 mod support;
 
 use support::proxy::{Faults, Injection, Proxy};
-use support::{aws_tool, text, Lab};
+use support::{aws_tool, squash, text, Lab};
 
 const WF: &str = r#"
 blueprint: wf
@@ -225,7 +225,7 @@ fn target_refresh_only_moved_and_state_rm_do_what_terraform_users_expect() {
     assert_eq!(tags["socform:lineage"], format!("released-{lineage}"));
     let out = lab.socform(&[&["apply", &renamed, "--auto-approve"][..], &base].concat());
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("socform import log_group.application wf-app"), "{}", text(&out.stderr));
+    assert!(squash(&text(&out.stderr)).contains("socformimportlog_group.applicationwf-app"), "{}", text(&out.stderr));
     let out = lab.socform(&[&["destroy", &renamed, "--auto-approve"][..], &base].concat());
     let err = text(&out.stderr);
     assert!(out.status.success(), "{err}");

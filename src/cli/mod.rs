@@ -1357,6 +1357,11 @@ fn execute(
     }
     // Names taken by something socform did not make: point at the blueprint's entry.
     for (address, message) in &outcome.conflicts {
+        // The import hint names the blueprint this run applied, as `import` needs it.
+        let message = match source {
+            Some(l) => message.replace(" BLUEPRINT`", &format!(" {}`", l.source.path)),
+            None => message.clone(),
+        };
         let mut d = Diagnostic::error(format!("{address}: {message}")).label("this resource's name is taken").help(
             "socform never adopts or deletes what this state did not make; `socform import` takes it over explicitly",
         );
@@ -1399,10 +1404,15 @@ fn execute(
         Ok(0)
     } else {
         ui.error(&format!(
-            "{verb} incomplete: {} done, {} failed, {} skipped because of a failure. State records what exists; run the command again to finish.",
+            "{verb} incomplete: {} done, {} failed, {} skipped because of a failure. State records what exists; {}",
             outcome.done.len(),
             outcome.failed.len(),
-            outcome.skipped.len()
+            outcome.skipped.len(),
+            if outcome.lasting == 0 {
+                "run the command again to finish (what failed was throttling or AWS catching up)"
+            } else {
+                "what failed will fail again until it is dealt with (above): fix it, then run the command again"
+            }
         ));
         Err(anyhow!(Reported(1)))
     }

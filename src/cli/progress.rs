@@ -126,7 +126,7 @@ impl Progress {
                 Event::Finished { address, op, elapsed } => serde_json::json!({
                     "event": "finish", "address": address, "op": op.as_str(), "seconds": elapsed.as_secs_f64()
                 }),
-                Event::Failed { address, op, error } => {
+                Event::Failed { address, op, error, .. } => {
                     serde_json::json!({"event": "failure", "address": address, "op": op.as_str(), "error": error})
                 }
                 Event::Skipped { address, op, because } => {
@@ -162,11 +162,16 @@ impl Progress {
                 };
                 self.line(format!("{address}: {done} ({:.1}s)", elapsed.as_secs_f64()));
             }
-            Event::Failed { address, op, error } => {
+            Event::Failed { address, op, error, taken } => {
                 if let Some(b) = &self.bar {
                     b.inc(1);
                 }
-                self.problem(format!("{address}: {} failed: {error}", op.as_str()));
+                // A taken name is said once, at the end, at the blueprint's line.
+                if taken {
+                    self.problem(format!("{address}: {} failed: its name is taken (below)", op.as_str()));
+                } else {
+                    self.problem(format!("{address}: {} failed: {error}", op.as_str()));
+                }
             }
             Event::Skipped { address, op, because } => {
                 if let Some(b) = &self.bar {

@@ -30,7 +30,7 @@ pub enum ProviderError {
     AlreadyExists(String),
     /// Something with the name the blueprint asks for exists, and its tags do not prove
     /// that this state made it: socform neither takes it over nor deletes it.
-    #[error("{what} `{id}` already exists and this state did not make it: take it over with `socform import {address} {id}`, or give the blueprint's resource another name")]
+    #[error("{what} `{id}` already exists and this state did not make it: take it over with `socform import {address} {id} BLUEPRINT`, or give the blueprint's resource another name")]
     NotOurs { address: String, what: String, id: String },
     /// AWS asked us to slow down (the SDK's retries were used up).
     #[error("throttled: {0}")]

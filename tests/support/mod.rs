@@ -302,6 +302,13 @@ pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// Text without whitespace and the diagnostic frame's `│`: a message wrapped by the
+/// diagnostic renderer (which also breaks after hyphens) still contains what it said.
+#[allow(dead_code)]
+pub fn squash(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace() && *c != '│').collect()
+}
+
 /// Copies a folder and everything in it (the response functions beside a blueprint).
 #[allow(dead_code)]
 pub fn copy_tree(from: &Path, to: &Path) {
