@@ -268,6 +268,8 @@ fn aws_errors_are_reported_by_kind_and_leave_state_true() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(!err.contains("vpc.main: created"), "{err}");
+    // Nor the plan: `-q` with --auto-approve prints only what went wrong.
+    assert!(!text(&out.stdout).contains("Plan:"), "{}", text(&out.stdout));
     // The failure said once: briefly as it happens, whole at the blueprint's line at the end,
     // with an import command that runs as written (it names the blueprint).
     assert!(err.contains("iam_role.host: create failed: its name is taken (below)"), "{err}");
@@ -530,7 +532,7 @@ fn a_saved_plan_is_applied_exactly_and_refused_once_state_moved_on() {
     lab.ok(&["plan", bp, "--out", planfile, "-q"]);
     let out = lab.socform(&["apply", planfile]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("Apply complete: 2 operations."), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("Apply complete: 2 added, 0 changed, 0 destroyed."), "{}", text(&out.stderr));
     let out = lab.socform(&["plan", bp, "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     // The same plan again: state has moved on since it was made.

@@ -457,9 +457,17 @@ fn an_apply_keeps_the_labs_expiry_and_a_renewal_retags_a_route_table() {
             serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["log-group-tags", group])).unwrap();
         tags["socform:expires-at"].as_str().unwrap_or("(none)").to_string()
     };
-    ok(&["apply", &bp, "--auto-approve", "--expires-in", "3h"]);
+    let out = lab.here(&["apply", &bp, "--auto-approve", "--expires-in", "3h"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let first = expiry("keeps-app");
     assert!(first.ends_with('Z'), "{first}");
+    // Said again where the apply ends, with how the lab goes away.
+    let err = text(&out.stderr);
+    assert!(err.contains("Apply complete: 5 added, 0 changed, 0 destroyed."), "{err}");
+    assert!(
+        err.contains(&format!("The lab expires at {first}: `socform reap --expired` removes it after that.")),
+        "{err}"
+    );
     // A change, no flag: the expiry stays, on the new resource too.
     std::fs::write(&bp, format!("{net}  more: {{ retention_days: 7 }}\n")).unwrap();
     ok(&["apply", &bp, "--auto-approve"]);

@@ -1217,7 +1217,11 @@ fn apply_cmd(
     if !plan.refresh_only {
         plan.labels = lab_labels(&loaded.model, &state, select.expires_in.as_deref())?;
     }
-    print_plan(&plan, PlanFormat::Human, ui);
+    // `-q` prints only errors: an approved run's plan is not one (one asking for approval
+    // shows it, as the person must see what they approve).
+    if !(ui.quiet && auto_approve) {
+        print_plan(&plan, PlanFormat::Human, ui);
+    }
     if plan.refresh_only {
         if !plan.has_changes() {
             return Ok(0);
@@ -1399,7 +1403,26 @@ fn execute(
         return Err(anyhow!(Reported(130)));
     }
     if outcome.ok() {
-        ui.note(&format!("{verb} complete: {} operations.", outcome.done.len()));
+        let count = |op: Op| outcome.done.iter().filter(|(_, o)| *o == op).count();
+        let adopted = match count(Op::Adopt) {
+            0 => String::new(),
+            n => format!(", {n} adopted"),
+        };
+        ui.note(&format!(
+            "{verb} complete: {} added, {} changed, {} destroyed{adopted}.",
+            count(Op::Create),
+            count(Op::Update),
+            count(Op::Delete)
+        ));
+        // The lab's expiry, said again where the run ends (the plan said it at the top).
+        if !plan.destroy {
+            match plan.labels.get(crate::model::TAG_EXPIRES_AT).map(String::as_str) {
+                Some("never") | None => {}
+                Some(at) => {
+                    ui.note(&format!("The lab expires at {at}: `socform reap --expired` removes it after that."))
+                }
+            }
+        }
         print_outputs(&outputs, ui);
         Ok(0)
     } else {
@@ -1530,7 +1553,9 @@ fn destroy_cmd(g: &Global, blueprint: &Path, auto_approve: bool, parallelism: us
     let state = fetch_state(&store, &loaded.model.blueprint, &loaded.model.region)?;
     let lineage = state.lineage.clone();
     let (plan, _) = make_plan(g, &loaded, &state, true, PlanOptions { destroy: true, ..Default::default() }, ui)?;
-    print_plan(&plan, PlanFormat::Human, ui);
+    if !(ui.quiet && auto_approve) {
+        print_plan(&plan, PlanFormat::Human, ui);
+    }
     let code = if plan.has_changes() {
         confirm(auto_approve, &format!("destroy all of these resources {}", where_(&plan)))?;
         match execute(g, &plan, state, &store, parallelism, Some(&loaded), ui) {
