@@ -300,7 +300,11 @@ pub(super) fn ls(g: &Global, all_regions: bool, format: OutputFormat, ui: &Ui) -
     let now = now_secs();
     let mut rows = Vec::new();
     for region in regions(g, all_regions) {
+        let spin = ui.spinner(format!("{region}: reading the tagging index, then each lab's resources"));
         let (p, labs) = labs_in(g, &region)?;
+        if let Some(s) = spin {
+            s.finish_and_clear();
+        }
         rows.extend(labs.iter().map(|(lab, state, _)| row(lab, state, &region, now)));
         report_calls("ls", &region, &p, ui);
     }
@@ -408,7 +412,11 @@ pub(super) fn reap(g: &Global, args: ReapArgs<'_>, ui: &Ui) -> Result<u8> {
         for n in named.iter().filter(|n| n.region.as_deref() == Some(region.as_str())) {
             pin_account(&account, None, &n.allowed_accounts)?;
         }
+        let spin = ui.spinner(format!("{region}: reading the tagging index"));
         let index = rt.block_on(p.labs()).with_context(|| format!("listing labs in {region}"))?;
+        if let Some(s) = spin {
+            s.finish_and_clear();
+        }
         let verb = if args.yes { "Reaping" } else { "Would reap (dry run: pass --yes to delete)" };
         let mut chosen = Vec::new();
         for lab in index {

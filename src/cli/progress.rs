@@ -71,6 +71,20 @@ impl Ui {
         }
     }
 
+    /// A spinner saying what a slow read is doing, on a terminal only (logs get no ticks);
+    /// it goes when dropped.
+    pub(super) fn spinner(&self, msg: String) -> Option<indicatif::ProgressBar> {
+        (std::io::stderr().is_terminal() && !self.quiet && !self.json).then(|| {
+            let b = indicatif::ProgressBar::new_spinner();
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}").expect("static template"),
+            );
+            b.set_message(msg);
+            b.enable_steady_tick(Duration::from_millis(120));
+            b
+        })
+    }
+
     pub(super) fn diagnostics(&self, diags: &[Diagnostic]) {
         for d in diags {
             err!("{}", d.render(self.color_err));
