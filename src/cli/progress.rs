@@ -77,7 +77,8 @@ impl Ui {
         (std::io::stderr().is_terminal() && !self.quiet && !self.json).then(|| {
             let b = indicatif::ProgressBar::new_spinner();
             b.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}").expect("static template"),
+                indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                    .expect("static template"),
             );
             b.set_message(msg);
             b.enable_steady_tick(Duration::from_millis(120));

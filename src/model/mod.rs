@@ -109,31 +109,41 @@ pub const MAX_DURATION_SECS: u64 = 10 * 365 * 86_400;
 
 /// A duration written as `8h`, `90m`, `2d`, `1h30m` or `45s`, in seconds.
 pub fn parse_duration(s: &str) -> Result<u64, String> {
-    let bad = || format!("`{s}` is not a duration such as `8h`, `90m`, `2d` or `1h30m`");
-    let (mut total, mut digits) = (0u64, String::new());
+    let bad = || format!("`{s}` is not a duration such as `8h`, `90m`, `2d`, `1h30m` or `1.5h`");
+    // Whole seconds, in thousandths while reading, so that `1.5h` is exact.
+    let (mut total, mut number) = (0u128, String::new());
     for c in s.trim().chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
+        if c.is_ascii_digit() || c == '.' {
+            number.push(c);
             continue;
         }
-        let unit = match c {
+        let unit: u128 = match c.to_ascii_lowercase() {
             's' => 1,
             'm' => 60,
             'h' => 3600,
             'd' => 86_400,
             _ => return Err(bad()),
         };
-        let n: u64 = digits.parse().map_err(|_| bad())?;
-        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(bad)?;
-        digits.clear();
+        let (whole, frac) = number.split_once('.').unwrap_or((&number, ""));
+        if whole.is_empty() && frac.is_empty() || frac.len() > 3 || frac.contains('.') || whole.len() > 12 {
+            return Err(bad());
+        }
+        let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+        let frac: u128 = format!("{frac:0<3}").parse().map_err(|_| bad())?;
+        total += (whole * 1000 + frac) * unit;
+        number.clear();
     }
-    if !digits.is_empty() || total == 0 {
+    if !number.is_empty() || total == 0 {
         return Err(bad());
     }
-    if total > MAX_DURATION_SECS {
+    if total % 1000 != 0 {
+        return Err(format!("`{s}` is not a whole number of seconds"));
+    }
+    let secs = total / 1000;
+    if secs > u128::from(MAX_DURATION_SECS) {
         return Err(format!("`{s}` is longer than ten years"));
     }
-    Ok(total)
+    Ok(secs as u64)
 }
 
 /// RFC 3339 (UTC, whole seconds) of `unix_seconds`.
@@ -188,7 +198,25 @@ mod lab_tests {
         assert_eq!(parse_duration("1h30m"), Ok(5_400));
         assert_eq!(parse_duration("2d"), Ok(172_800));
         assert_eq!(parse_duration("3s"), Ok(3));
-        for bad in ["", "8", "h", "8x", "0h", "-1h", "99999999999999999999d"] {
+        // Units in either case, and decimals that come to whole seconds (issue 29).
+        assert_eq!(parse_duration("1.5h"), Ok(5_400));
+        assert_eq!(parse_duration("8H"), Ok(28_800));
+        assert_eq!(parse_duration("0.5d"), Ok(43_200));
+        assert_eq!(parse_duration(".5m"), Ok(30));
+        for bad in [
+            "",
+            "8",
+            "h",
+            "8x",
+            "0h",
+            "-1h",
+            "99999999999999999999d",
+            "99999999999999d",
+            "1.5s",
+            "1..5h",
+            ".h",
+            "1.2345h",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
