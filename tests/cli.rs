@@ -828,3 +828,12 @@ fn offline_commands_need_no_input_values_and_plan_still_does() {
     let out = run(&["validate", b, "--var", "db_password=short"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
 }
+
+/// A var file that cannot be read is called a var file, not a blueprint.
+#[test]
+fn a_missing_var_file_is_called_a_var_file() {
+    let out = run(&["validate", "blueprints/soc-reference.yaml", "--var-file", "no-such-vars.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("cannot read var file `no-such-vars.yaml`"), "{err}");
+}

@@ -76,7 +76,7 @@ impl Supplied {
             }
         }
         for f in files {
-            let text = super::read_text(f)?;
+            let text = super::read_text_as(f, "var file")?;
             let source = SourceFile::new(f, text);
             let root = super::parse(&source).map_err(|d| vec![d])?;
             if !matches!(root.value, Value::Map(_)) {

@@ -97,22 +97,27 @@ pub fn header(path: &Path) -> Result<(String, String), Vec<Diagnostic>> {
 }
 
 fn read_text(path: &Path) -> Result<String, Vec<Diagnostic>> {
+    read_text_as(path, "blueprint")
+}
+
+/// A YAML file socform reads, called what it is (`blueprint`, `var file`) in its errors.
+pub(crate) fn read_text_as(path: &Path, what: &str) -> Result<String, Vec<Diagnostic>> {
     let fail = |m: String| vec![Diagnostic::error(m)];
     let bytes = match read_capped(path, MAX_BYTES) {
         Ok(b) => b,
         Err(ReadError::TooBig) => {
             return Err(fail(format!(
-                "blueprint `{}` is too large: socform reads blueprints of at most {} MiB",
+                "{what} `{}` is too large: socform reads files of at most {} MiB",
                 path.display(),
                 MAX_BYTES / (1024 * 1024)
             )))
         }
         Err(ReadError::NotAFile) => {
-            return Err(fail(format!("blueprint `{}` is not a regular file", path.display())));
+            return Err(fail(format!("{what} `{}` is not a regular file", path.display())));
         }
-        Err(ReadError::Io(e)) => return Err(fail(format!("cannot read blueprint `{}`: {e}", path.display()))),
+        Err(ReadError::Io(e)) => return Err(fail(format!("cannot read {what} `{}`: {e}", path.display()))),
     };
-    String::from_utf8(bytes).map_err(|e| fail(format!("blueprint `{}` is not UTF-8: {e}", path.display())))
+    String::from_utf8(bytes).map_err(|e| fail(format!("{what} `{}` is not UTF-8: {e}", path.display())))
 }
 
 /// Why a file a blueprint needs could not be read.
