@@ -46,18 +46,22 @@ pub struct TestReport {
     pub detections: Vec<DetectionResult>,
     pub passed: usize,
     pub failed: usize,
+    /// Detections with no sample events: nothing was tried, so neither passed nor failed.
+    pub untested: usize,
 }
 
 /// Runs every detection against its samples, and a catalog entry's own samples too when
 /// the blueprint keeps the entry's pattern.
 pub fn run_tests(model: &Model) -> TestReport {
     let detections: Vec<DetectionResult> = model.detections.iter().map(test_one).collect();
-    let passed = detections.iter().filter(|d| d.passed()).count();
+    let untested = detections.iter().filter(|d| d.error.is_none() && d.match_total + d.no_match_total == 0).count();
+    let passed = detections.iter().filter(|d| d.passed()).count() - untested;
     TestReport {
         format_version: "1",
         blueprint: model.blueprint.clone(),
-        failed: detections.len() - passed,
+        failed: detections.len() - passed - untested,
         passed,
+        untested,
         detections,
     }
 }

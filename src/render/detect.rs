@@ -40,7 +40,11 @@ impl TestReport {
                 let _ = writeln!(out, "    {why}: {event}");
             }
         }
-        let _ = writeln!(out, "\ndetections: {} passed, {} failed", self.passed, self.failed);
+        let _ = write!(out, "\ndetections: {} passed, {} failed", self.passed, self.failed);
+        let _ = match self.untested {
+            0 => writeln!(out),
+            n => writeln!(out, ", {n} untested (no sample events: add `samples:` to prove them)"),
+        };
         out
     }
 }

@@ -21,6 +21,9 @@ detections:
     notify: [soc]
     samples:
       match: ['{"eventName":"ListSecrets"}']
+  - name: unproven
+    pattern: '{ $.eventName = "DeleteSecret" }'
+    notify: [soc]
 "#;
 
 fn model() -> crate::model::Model {
@@ -31,6 +34,8 @@ fn model() -> crate::model::Model {
 fn test_and_coverage_reports() {
     let m = model();
     let t = crate::detect::run_tests(&m);
+    // A detection with no samples proved nothing: untested, neither passed nor failed.
+    assert_eq!((t.passed, t.failed, t.untested), (2, 1, 1));
     insta::assert_snapshot!("test_human", t.human());
     let c = crate::detect::coverage(&m);
     insta::assert_snapshot!("coverage_human", c.human());
