@@ -837,3 +837,29 @@ fn a_missing_var_file_is_called_a_var_file() {
     let err = text(&out.stderr);
     assert!(err.contains("cannot read var file `no-such-vars.yaml`"), "{err}");
 }
+
+/// A dependency cycle is located at its first resource, with the way out (validate and
+/// graph alike).
+#[test]
+fn a_dependency_cycle_points_at_the_blueprint() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("scripts")).unwrap();
+    std::fs::copy("tests/fixtures/scripts/hello.sh", dir.path().join("scripts/hello.sh")).unwrap();
+    let host = |name: &str, peer: &str| {
+        format!("  {name}:\n    subnet: a\n    instance_type: t3.micro\n    image: ami-0123456789abcdef0\n    user_data: {{ file: scripts/hello.sh, vars: {{ PEER: \"${{host.{peer}.private_ip}}\" }} }}\n")
+    };
+    let bp = dir.path().join("cyc.yaml");
+    std::fs::write(
+        &bp,
+        format!("blueprint: cyc\nregion: us-east-1\nnetwork:\n  vpc: {{ cidr: 10.0.0.0/16 }}\n  subnets: {{ a: {{ cidr: 10.0.0.0/24, az: us-east-1a }} }}\nhosts:\n{}{}", host("one", "two"), host("two", "one")),
+    )
+    .unwrap();
+    for cmd in ["validate", "graph"] {
+        let out = run(&[cmd, bp.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = text(&out.stderr);
+        assert!(err.contains("dependency cycle: instance.one -> instance.two -> instance.one"), "{err}");
+        assert!(err.contains("cyc.yaml:8:5]") && err.contains("the cycle starts here"), "{cmd}: {err}");
+        assert!(err.contains("drop one reference"), "{err}");
+    }
+}

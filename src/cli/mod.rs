@@ -575,7 +575,10 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
         }
         Command::Graph { blueprint, format } => {
             let loaded = load(&blueprint, EnvMode::Skip, ui)?;
-            let graph = Graph::from_model(&loaded.model)?;
+            let graph = Graph::from_model(&loaded.model).map_err(|e| {
+                ui.diagnostics(&[graph_error(&loaded, e)]);
+                anyhow!(Reported(1))
+            })?;
             out!(
                 "{}",
                 match format {
@@ -818,9 +821,23 @@ fn note_placeholders(path: &Path, loaded: &Loaded, ui: &Ui) {
     }
 }
 
+/// A graph error located in the blueprint: a cycle at its first resource, with the way out.
+fn graph_error(l: &Loaded, e: crate::graph::GraphError) -> Diagnostic {
+    let mut d = Diagnostic::error(e.to_string());
+    if let crate::graph::GraphError::Cycle(c) = &e {
+        if let Some(loc) = c.path.first().and_then(|a| l.locations.get(a)) {
+            d = d.at(&l.source, *loc).label("the cycle starts here");
+        }
+        d = d.help("each needs the other to exist first: drop one reference (a host can read another's address from an SSM parameter at boot instead)");
+    }
+    d
+}
+
 fn validate(path: &Path, format: DiagFormat, ui: &Ui) -> Result<u8> {
-    let result = blueprint::load(path, EnvMode::Skip, &ui.inputs)
-        .and_then(|l| Graph::from_model(&l.model).map(|_| l).map_err(|e| vec![Diagnostic::error(e.to_string())]));
+    let result = blueprint::load(path, EnvMode::Skip, &ui.inputs).and_then(|l| match Graph::from_model(&l.model) {
+        Ok(_) => Ok(l),
+        Err(e) => Err(vec![graph_error(&l, e)]),
+    });
     match (result, format) {
         (Ok(l), DiagFormat::Human) => {
             note_placeholders(path, &l, ui);
