@@ -635,8 +635,9 @@ fn input_errors_point_at_the_line_and_say_how_to_set_the_value() {
     let bp = dir.path().join("lab.yaml");
     std::fs::write(&bp, WITH_INPUTS).unwrap();
     let bp = bp.to_str().unwrap();
-    // Unset, then set wrongly from each source, then a value that lands where a number goes.
-    let out = run(&["validate", bp]);
+    // Unset (for a command that acts on AWS: validate checks with a placeholder), then set
+    // wrongly from each source, then a value that lands where a number goes.
+    let out = run(&["plan", bp, "--endpoint-url", "http://127.0.0.1:9"]);
     insta::assert_snapshot!("input_unset", transcript(&out, Some(dir.path())));
     let vars = dir.path().join("vars.yaml");
     std::fs::write(&vars, "admin_cidr: 10.0.0.0/8\nsise: t3.small\n").unwrap();

@@ -67,6 +67,7 @@ pub struct Cli {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// AWS endpoint to talk to instead of AWS itself (a local emulator, say).
     #[arg(long, global = true, env = "AWS_ENDPOINT_URL", hide_env_values = true, value_name = "URL")]
@@ -107,7 +108,9 @@ pub struct Global {
 pub enum Command {
     /// Check a blueprint; every problem is reported with its location.
     Validate {
+        /// The blueprint file (YAML).
         blueprint: PathBuf,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
         format: DiagFormat,
     },
@@ -125,13 +128,16 @@ pub enum Command {
     },
     /// Delete everything a blueprint made, and prove nothing is left.
     Destroy {
+        /// The blueprint file (YAML).
         blueprint: PathBuf,
         #[command(flatten)]
         run: RunArgs,
     },
     /// Print the dependency graph.
     Graph {
+        /// The blueprint file (YAML).
         blueprint: PathBuf,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
         format: GraphFormat,
     },
@@ -144,18 +150,23 @@ pub enum Command {
         /// Compare NEW with its own version at this git revision.
         #[arg(long, value_name = "GITREF")]
         base: Option<String>,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
         format: PlanFormat,
     },
     /// Check a blueprint against security rules; exit 1 on an unsuppressed error or warning.
     Lint {
+        /// The blueprint file (YAML).
         blueprint: PathBuf,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = LintFormat::Human)]
         format: LintFormat,
     },
     /// Run every detection against its sample events.
     Test {
+        /// The blueprint file (YAML).
         blueprint: PathBuf,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
         format: DiagFormat,
     },
@@ -171,7 +182,9 @@ pub enum Command {
     },
     /// Which CIS monitoring controls and ATT&CK techniques the detections cover.
     Coverage {
+        /// The blueprint file (YAML).
         blueprint: PathBuf,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
         format: PlanFormat,
     },
@@ -187,8 +200,10 @@ pub enum Command {
     Import {
         /// The blueprint's address for it, such as `s3_bucket.trail`.
         address: String,
+        /// Its AWS id: a name, an id such as `vpc-0abc`, or an ARN.
         id: String,
-        blueprint: Option<PathBuf>,
+        /// The blueprint that declares ADDRESS (its state receives the record).
+        blueprint: PathBuf,
         /// Take it over even though another socform state's tags claim it (that state then
         /// no longer manages it; say so to whoever owns it).
         #[arg(long)]
@@ -202,6 +217,7 @@ pub enum Command {
     /// Print a plan saved by `plan --out`, in any of plan's formats.
     Show {
         planfile: PathBuf,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
         format: PlanFormat,
     },
@@ -212,6 +228,7 @@ pub enum Command {
         /// (a lone argument ending in `.yaml` or `.yml` is the blueprint).
         #[arg(num_args = 0..=2, value_name = "NAME|BLUEPRINT")]
         args: Vec<String>,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
         format: OutputFormat,
     },
@@ -219,6 +236,7 @@ pub enum Command {
     /// filter, alarm, subscriptions; then (unless --wiring-only) send a marked synthetic event
     /// through it and wait for the metric and the alarm. Exit 0 when no link failed, else 1.
     Drill {
+        /// The blueprint file (YAML).
         blueprint: PathBuf,
         /// Only these detections (repeatable).
         #[arg(long = "detection", value_name = "NAME")]
@@ -232,6 +250,7 @@ pub enum Command {
         /// How long to wait for metrics and alarms, such as `10m` or `90s`.
         #[arg(long, default_value = "10m", value_parser = parse_timeout)]
         timeout: Duration,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
         format: PlanFormat,
     },
@@ -258,6 +277,7 @@ pub enum Command {
         /// us-east-1).
         #[arg(long)]
         all_regions: bool,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
         format: OutputFormat,
     },
@@ -288,7 +308,9 @@ pub enum Command {
     /// What a blueprint costs: per resource and in total, per hour and per month (730 h),
     /// fixed and usage-based lines apart, at on-demand prices shipped with socform.
     Cost {
+        /// The blueprint file (YAML).
         blueprint: PathBuf,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
         format: PlanFormat,
         /// A usage assumption, such as `log_gb_per_month=20` (repeatable).
@@ -340,7 +362,8 @@ pub struct RunArgs {
 /// Which part of a blueprint a plan or apply covers.
 #[derive(Args, Debug, Clone, Default)]
 pub struct Select {
-    /// Only this resource and what it needs (repeatable); with --destroy, it and what needs it.
+    /// Only this resource and what it needs (repeatable); for `plan --destroy`, it and what
+    /// needs it.
     #[arg(long, value_name = "ADDRESS")]
     pub target: Vec<String>,
     /// Replace this resource even if nothing forces it (repeatable).
@@ -648,9 +671,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
             Ok(0)
         }
         Command::State { command } => state_cmd(&g, command, ui),
-        Command::Import { address, id, blueprint, force } => {
-            import_cmd(&g, &address, &id, blueprint.as_deref(), force, ui)
-        }
+        Command::Import { address, id, blueprint, force } => import_cmd(&g, &address, &id, &blueprint, force, ui),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut script = Vec::new();
@@ -1672,11 +1693,8 @@ fn report_leftovers(g: &Global, loaded: &Loaded, lineage: &str, ui: &Ui) -> Resu
     )
 }
 
-fn import_cmd(g: &Global, address: &str, id: &str, blueprint: Option<&Path>, force: bool, ui: &Ui) -> Result<u8> {
+fn import_cmd(g: &Global, address: &str, id: &str, path: &Path, force: bool, ui: &Ui) -> Result<u8> {
     let address = Address::parse(address)?;
-    let Some(path) = blueprint else {
-        bail!("name the blueprint that declares `{address}`: `socform import {address} {id} BLUEPRINT`");
-    };
     let loaded = load_for_aws(g, path, EnvMode::Skip, ui)?;
     let model = &loaded.model;
     let store = open_store(g, &model.blueprint, &model.region)?;
