@@ -1446,12 +1446,16 @@ fn execute(
             0 => String::new(),
             n => format!(", {n} adopted"),
         };
-        ui.note(&format!(
-            "{verb} complete: {} added, {} changed, {} destroyed{adopted}.",
-            count(Op::Create),
-            count(Op::Update),
-            count(Op::Delete)
-        ));
+        if plan.destroy {
+            ui.note(&format!("{verb} complete: {} destroyed.", count(Op::Delete)));
+        } else {
+            ui.note(&format!(
+                "{verb} complete: {} added, {} changed, {} destroyed{adopted}.",
+                count(Op::Create),
+                count(Op::Update),
+                count(Op::Delete)
+            ));
+        }
         // The lab's expiry, said again where the run ends (the plan said it at the top).
         if !plan.destroy {
             match plan.labels.get(crate::model::TAG_EXPIRES_AT).map(String::as_str) {
