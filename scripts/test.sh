@@ -31,11 +31,19 @@ echo "==> python -m unittest (response functions)"
 pylog="$(mktemp)"
 log="$(mktemp)"
 trap 'rm -f "$log" "$pylog"' EXIT
-PYTHONDONTWRITEBYTECODE=1 .venv/bin/python -m unittest discover -b -s tests/python 2>&1 | tee "$pylog"
+# Every part runs even when one fails, so that the closing line counts the whole suite.
+py_status=0
+PYTHONDONTWRITEBYTECODE=1 .venv/bin/python -m unittest discover -b -s tests/python 2>&1 | tee "$pylog" || py_status=$?
 
 echo "==> cargo test"
-cargo test --locked "$@" 2>&1 | tee "$log"
+cargo_status=0
+cargo test --locked --no-fail-fast "$@" 2>&1 | tee "$log" || cargo_status=$?
 # One closing line for the whole suite, summed over every test binary and the Python tests.
 py="$(awk '/^Ran [0-9]+ test/ { print $2 }' "$pylog")"
-awk -v py="${py:-0}" '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     END { printf "tests: %d passed, %d failed (of which %d Python)\n", p + py, f, py }' "$log"
+py_failed="$(awk '/^FAILED \(/ { n = 0; while (match($0, /(failures|errors)=[0-9]+/)) { split(substr($0, RSTART, RLENGTH), kv, "="); n += kv[2]; $0 = substr($0, RSTART + RLENGTH) } print n }' "$pylog")"
+awk -v py="${py:-0}" -v pyf="${py_failed:-0}" '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed (of which %d Python, %d failed)\n", p + py - pyf, f + pyf, py, pyf }' "$log"
+if [ "$py_status" -ne 0 ] || [ "$cargo_status" -ne 0 ]; then
+    echo "==> FAILED (python exit $py_status, cargo exit $cargo_status)"
+    exit 1
+fi
