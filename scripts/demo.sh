@@ -15,7 +15,13 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/socform-target}"
 . scripts/tools.sh
 ensure_tools
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only: a demo saved to a file (`scripts/demo.sh > demo.log`)
+# gets no escape codes, and NO_COLOR turns them off as it does socform's colours.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+    step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+else
+    step() { printf '\n==> %s\n' "$*"; }
+fi
 
 step "building socform (the first build compiles the AWS SDK: several minutes)"
 cargo build --quiet --locked
