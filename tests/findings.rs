@@ -11,7 +11,7 @@ mod support;
 use std::sync::atomic::Ordering;
 
 use support::proxy::{Faults, Injection, Proxy};
-use support::{aws_tool, text, Lab};
+use support::{aws_tool, squash, text, Lab};
 
 const HUB: &str = r#"
 blueprint: hub
@@ -368,12 +368,17 @@ responses:
     let out = lab.socform(&["apply", &bp, "--auto-approve"]);
     assert!(!out.status.success());
     let err = text(&out.stderr);
+    // Said whole once, in the diagnostic at the blueprint's line (which wraps lines).
+    let flat = squash(&err);
     assert!(
         err.contains("event_rule.config-noncompliant")
-            && err.contains("`named-config-noncompliant` already exists and this state did not make it"),
+            && flat.contains(&squash("`named-config-noncompliant` already exists and this state did not make it")),
         "{err}"
     );
-    assert!(err.contains("dashboard.detections") && err.contains("`named-detections` already exists"), "{err}");
+    assert!(
+        err.contains("dashboard.detections") && flat.contains(&squash("`named-detections` already exists")),
+        "{err}"
+    );
     lab.ok(&["destroy", &bp, "--auto-approve"]);
     let r: serde_json::Value = serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["responses"])).unwrap();
     assert!(r["rules"]["named-config-noncompliant"]["pattern"]["source"] == serde_json::json!(["aws.ec2"]), "{r:#}");
@@ -483,5 +488,8 @@ fn a_saved_query_per_detection_is_put_read_back_and_deleted() {
     let out = lab.cmd(&proxy.url(), &["apply", "--auto-approve"]).output().unwrap();
     assert!(!out.status.success());
     let err = text(&out.stderr);
-    assert!(err.contains("`saved/root-account-usage` already exists and this state did not make it"), "{err}");
+    assert!(
+        squash(&err).contains(&squash("`saved/root-account-usage` already exists and this state did not make it")),
+        "{err}"
+    );
 }

@@ -35,6 +35,7 @@ fn apply_killed_at_random_points_ends_with_exactly_a_clean_apply() {
         let was_locked = lab.lock().exists();
         let mut child = lab
             .cmd(&proxy.url(), &["apply", "--auto-approve", "-q"])
+            .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
@@ -81,7 +82,13 @@ fn apply_killed_at_random_points_ends_with_exactly_a_clean_apply() {
 fn a_second_apply_on_the_same_state_is_refused_naming_the_first() {
     let lab = Lab::with_fixture("every-kind.yaml");
     let proxy = Proxy::start(lab.moto.port, Duration::from_millis(30), Faults::default(), 1);
-    let mut first = lab.cmd(&proxy.url(), &["apply", "--auto-approve", "-q"]).spawn().unwrap();
+    // Its output is not read: kept out of the test's own.
+    let mut first = lab
+        .cmd(&proxy.url(), &["apply", "--auto-approve", "-q"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let lock = PathBuf::from(format!("{}.lock", lab.state_path().display()));
     let start = Instant::now();
     while !lock.exists() && start.elapsed() < Duration::from_secs(20) {

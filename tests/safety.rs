@@ -378,7 +378,7 @@ fn import_takes_over_a_hand_made_resource_explicitly() {
         (vec!["import", "log_group.nope", "pin-app", &bp], "`log_group.nope` is not in blueprint `pin`"),
         (vec!["import", "log_group.app", "no-such-group", &bp], "no log group with id `no-such-group` exists"),
         (vec!["import", "vpc.main", "pin-app", &bp], "`vpc.main` is not in blueprint `pin`"),
-        (vec!["import", "log_group.app", "pin-app"], "name the blueprint"),
+        (vec!["import", "log_group.app", "pin-app"], "required arguments were not provided:\n  <BLUEPRINT>"),
     ] {
         let out = lab.socform(&args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");

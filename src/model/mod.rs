@@ -125,12 +125,19 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
             _ => return Err(bad()),
         };
         let (whole, frac) = number.split_once('.').unwrap_or((&number, ""));
-        if whole.is_empty() && frac.is_empty() || frac.len() > 3 || frac.contains('.') || whole.len() > 12 {
+        if whole.is_empty() && frac.is_empty() || frac.len() > 3 || frac.contains('.') {
             return Err(bad());
         }
-        let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+        let long = || format!("`{s}` is longer than ten years");
+        // Digits only by now: a number too large for u128 is simply too long.
+        let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| long())? };
         let frac: u128 = format!("{frac:0<3}").parse().map_err(|_| bad())?;
-        total += (whole * 1000 + frac) * unit;
+        total = whole
+            .checked_mul(1000)
+            .and_then(|w| w.checked_add(frac))
+            .and_then(|v| v.checked_mul(unit))
+            .and_then(|v| v.checked_add(total))
+            .ok_or_else(long)?;
         number.clear();
     }
     if !number.is_empty() || total == 0 {
