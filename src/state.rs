@@ -213,10 +213,20 @@ impl LockInfo {
     /// Whether the holder is provably a process of this machine that has exited: same host,
     /// and the machine rebooted since, or no process has its pid, or the process with its
     /// pid started at another time (the pid was reused). A holder on another host, or one
-    /// whose liveness cannot be read, is never called gone.
+    /// whose liveness cannot be read, is never called gone: without `/proc` (macOS, the
+    /// BSDs) nothing proves a process gone, and the lock stands until `state unlock`.
     pub fn holder_is_gone(&self) -> bool {
+        self.holder_is_gone_in(Path::new("/proc"))
+    }
+
+    /// [`Self::holder_is_gone`] with the process file system at `proc`.
+    fn holder_is_gone_in(&self, proc: &Path) -> bool {
         let here = LockInfo::new("");
         if self.host != here.host {
+            return false;
+        }
+        // No process file system: no pid can be looked up, so none is proven gone.
+        if !proc.join("self").exists() {
             return false;
         }
         if let (Some(then), Some(now)) = (&self.boot_id, &here.boot_id) {
@@ -224,7 +234,7 @@ impl LockInfo {
                 return true;
             }
         }
-        if !Path::new(&format!("/proc/{}", self.pid)).exists() {
+        if !proc.join(self.pid.to_string()).exists() {
             return true;
         }
         match (self.start_ticks, start_ticks(self.pid)) {
@@ -613,6 +623,23 @@ mod tests {
         assert!(msg.contains(&format!("pid {}", std::process::id())), "{msg}");
         store.unlock(&held.lock).unwrap();
         store.lock("destroy").expect("the lock is free once released");
+    }
+
+    #[test]
+    fn without_proc_no_holder_is_called_gone() {
+        // A holder on this host whose pid no process has: gone where `/proc` can say so,
+        // never where there is no `/proc` to ask (it used to read as gone, and a live run's
+        // lock would have been broken on macOS).
+        let mut holder = LockInfo::new("apply");
+        holder.pid = u32::MAX - 7;
+        holder.boot_id = None;
+        let none = tempfile::tempdir().unwrap();
+        assert!(!holder.holder_is_gone_in(none.path()));
+        let procfs = tempfile::tempdir().unwrap();
+        std::fs::create_dir(procfs.path().join("self")).unwrap();
+        assert!(holder.holder_is_gone_in(procfs.path()));
+        std::fs::create_dir(procfs.path().join((u32::MAX - 7).to_string())).unwrap();
+        assert!(!holder.holder_is_gone_in(procfs.path()), "a process with its pid and no start time: not proven gone");
     }
 
     #[test]
