@@ -261,13 +261,9 @@ pub fn parse(pattern: &str) -> Result<Pattern, PatternError> {
     parse_counted(pattern).map(|(p, _)| p)
 }
 
-/// How many regular expressions (`%...%`) a valid pattern holds (0 for an invalid one):
-/// CloudWatch Logs allows five regex patterns per log group.
-pub fn regex_count(pattern: &str) -> usize {
-    parse_counted(pattern).map(|(_, n)| n).unwrap_or(0)
-}
-
-fn parse_counted(pattern: &str) -> Result<(Pattern, usize), PatternError> {
+/// Parses a filter pattern and counts its regular expressions (`%...%`): CloudWatch Logs
+/// allows five patterns with a regex per log group.
+pub fn parse_counted(pattern: &str) -> Result<(Pattern, usize), PatternError> {
     let trimmed = pattern.trim();
     if trimmed.is_empty() || trimmed == "\"\"" || trimmed == "\" \"" {
         return Ok((Pattern::All, 0));

@@ -103,10 +103,14 @@ impl Lower<'_> {
             self.error(loc, format!("detection `{}` needs a `pattern`", name.value));
             return;
         };
-        if let Err(e) = crate::detect::pattern::parse(&pattern) {
-            let at = self.column_in(&pattern, e.column);
-            self.error(at, format!("invalid filter pattern: {}", e.message));
-        }
+        let regexes = match crate::detect::pattern::parse_counted(&pattern) {
+            Ok((_, n)) => n,
+            Err(e) => {
+                let at = self.column_in(&pattern, e.column);
+                self.error(at, format!("invalid filter pattern: {}", e.message));
+                0
+            }
+        };
 
         if pattern.chars().count() > PATTERN_LIMIT {
             self.error(
@@ -220,7 +224,7 @@ impl Lower<'_> {
             }
         };
         let Some(log_group) = log_group else { return };
-        if crate::detect::pattern::regex_count(&pattern) > 0 {
+        if regexes > 0 {
             let n = self.regex_filters.entry(log_group.clone()).or_default();
             *n += 1;
             let n = *n;
