@@ -330,6 +330,10 @@ pub fn provide_variable(name: &str, value: String) {
     }
 }
 
+/// How an input is named in the environment (`SOCFORM_VAR_NAME`), and the variable a
+/// `from_input` value is read as.
+pub const INPUT_VARIABLE_PREFIX: &str = "SOCFORM_VAR_";
+
 /// A `from_env`/`from_input` variable: a value given to this process, else the environment's.
 pub fn variable(name: &str) -> Option<String> {
     PROVIDED.lock().ok().and_then(|m| m.get(name).cloned()).or_else(|| std::env::var(name).ok())
@@ -383,6 +387,36 @@ pub struct Instance {
     /// IMDSv2 only when true.
     pub require_imdsv2: bool,
     pub tags: Tags,
+}
+
+/// The line that opens the variables socform writes into a host's user data.
+pub const USER_DATA_VARS: &str = "# socform: variables\n";
+
+/// One variable of a host's user data, as the script's shell reads it: `export K='v'`, or
+/// `$env:K = 'v'` for a PowerShell script, the value quoted for that shell.
+pub fn user_data_var(powershell: bool, name: &str, value: &str) -> String {
+    if powershell {
+        format!("$env:{name} = '{}'\n", value.replace('\'', "''"))
+    } else {
+        format!("export {name}='{}'\n", value.replace('\'', r"'\''"))
+    }
+}
+
+/// The variables [`user_data_var`] wrote after [`USER_DATA_VARS`], by name, unquoted (what
+/// the security review reads for addresses).
+pub fn user_data_vars(user_data: &str) -> Vec<(String, String)> {
+    let Some((_, block)) = user_data.split_once(USER_DATA_VARS) else { return vec![] };
+    block
+        .lines()
+        .map_while(|l| {
+            if let Some((name, v)) = l.strip_prefix("export ").and_then(|r| r.split_once('=')) {
+                Some((name.to_string(), v.strip_prefix('\'')?.strip_suffix('\'')?.replace(r"'\''", "'")))
+            } else {
+                let (name, v) = l.strip_prefix("$env:")?.split_once(" = ")?;
+                Some((name.to_string(), v.strip_prefix('\'')?.strip_suffix('\'')?.replace("''", "'")))
+            }
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -566,6 +600,22 @@ pub struct QueryDefinition {
 #[cfg(test)]
 mod fingerprint_tests {
     use super::*;
+
+    #[test]
+    fn user_data_variables_read_back_as_written_for_either_shell() {
+        let vars = [("A", "it's 'quoted' ''"), ("B", "10.0.0.1"), ("C", "")];
+        for powershell in [false, true] {
+            let mut text = format!("#!/bin/sh\n{USER_DATA_VARS}");
+            for (k, v) in vars {
+                text.push_str(&user_data_var(powershell, k, v));
+            }
+            text.push_str("echo done\n");
+            let back = user_data_vars(&text);
+            let want: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            assert_eq!(back, want, "powershell: {powershell}");
+        }
+        assert!(user_data_vars("#!/bin/sh\nexport A='x'\n").is_empty(), "only socform's own block");
+    }
     use crate::address::Address;
 
     #[test]

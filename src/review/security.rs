@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::{Concern, Finding};
 use crate::address::Address;
+use crate::model::spec::user_data_vars;
 use crate::model::{Attrs, Kind};
 
 /// Every check id, with what it catches: the README lists these, and a test proves each
@@ -617,16 +618,24 @@ fn domain(email: &str) -> Option<String> {
     email.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase())
 }
 
+/// Every SNS subscription on one side of the change: `(address, protocol, endpoint)`.
+fn subscriptions(all: &[Pair<'_>], before: bool) -> Vec<(Address, String, String)> {
+    all.iter()
+        .filter(|p| p.address.kind() == Kind::SnsSubscription)
+        .filter_map(|p| {
+            let a = if before { p.before } else { p.after }?;
+            Some((p.address.clone(), s(Some(a), "protocol")?.to_string(), s(Some(a), "endpoint")?.to_string()))
+        })
+        .collect()
+}
+
 /// An alert recipient outside every domain the blueprint already sends alerts to.
 fn recipients(all: &[Pair<'_>], out: &mut Vec<Finding>) {
     let emails = |before: bool| -> Vec<(Address, String)> {
-        all.iter()
-            .filter(|p| p.address.kind() == Kind::SnsSubscription)
-            .filter_map(|p| {
-                let a = if before { p.before } else { p.after }?;
-                s(Some(a), "protocol").filter(|pr| pr.starts_with("email"))?;
-                Some((p.address.clone(), s(Some(a), "endpoint")?.to_string()))
-            })
+        subscriptions(all, before)
+            .into_iter()
+            .filter(|(_, pr, _)| pr.starts_with("email"))
+            .map(|(a, _, e)| (a, e))
             .collect()
     };
     let before = emails(true);
@@ -757,21 +766,12 @@ fn within(host: &str, domain: &str) -> bool {
 /// Alerts sent to an HTTPS endpoint outside every domain alerts went to (e-mail or HTTPS),
 /// or to a queue of another account.
 fn endpoints(all: &[Pair<'_>], cx: &Context, out: &mut Vec<Finding>) {
-    let subs = |before: bool| -> Vec<(Address, String, String)> {
-        all.iter()
-            .filter(|p| p.address.kind() == Kind::SnsSubscription)
-            .filter_map(|p| {
-                let a = if before { p.before } else { p.after }?;
-                Some((p.address.clone(), s(Some(a), "protocol")?.to_string(), s(Some(a), "endpoint")?.to_string()))
-            })
-            .collect()
-    };
-    let before = subs(true);
+    let before = subscriptions(all, true);
     let known: BTreeSet<String> = before
         .iter()
         .filter_map(|(_, proto, e)| if proto.starts_with("email") { domain(e) } else { url_host(e) })
         .collect();
-    for (address, proto, endpoint) in subs(false) {
+    for (address, proto, endpoint) in subscriptions(all, false) {
         if before.iter().any(|(_, p, e)| p == &proto && e == &endpoint) {
             continue;
         }
@@ -797,23 +797,6 @@ fn endpoints(all: &[Pair<'_>], cx: &Context, out: &mut Vec<Finding>) {
             });
         }
     }
-}
-
-/// The values a host's bootstrap is given (`export NAME='value'` or `$env:NAME = 'value'`
-/// in the block socform writes), by name.
-fn bootstrap_vars(user_data: &str) -> Vec<(String, String)> {
-    let Some(block) = user_data.split_once("# socform: variables\n").map(|(_, b)| b) else { return vec![] };
-    block
-        .lines()
-        .map_while(|l| {
-            let (name, value) = l
-                .strip_prefix("export ")
-                .and_then(|r| r.split_once('='))
-                .or_else(|| l.strip_prefix("$env:").and_then(|r| r.split_once(" = ")))?;
-            let value = value.trim().trim_matches('\'').replace("'\\''", "'").replace("''", "'");
-            Some((name.trim().to_string(), value))
-        })
-        .collect()
 }
 
 /// The addresses a value names: IPv4 literals and host names (`collector.example.net`,
@@ -851,10 +834,10 @@ fn bootstrap(all: &[Pair<'_>], changed: &[&Pair<'_>], out: &mut Vec<Finding>) {
     for p in changed.iter().filter(|p| p.address.kind() == Kind::Instance) {
         let Some(now) = s(p.after, "user_data") else { continue };
         let was: BTreeSet<String> = s(p.before, "user_data")
-            .map(|u| bootstrap_vars(u).iter().flat_map(|(_, v)| destinations(v)).collect())
+            .map(|u| user_data_vars(u).iter().flat_map(|(_, v)| destinations(v)).collect())
             .unwrap_or_default();
         let mut outside = vec![];
-        for (name, value) in bootstrap_vars(now) {
+        for (name, value) in user_data_vars(now) {
             for d in destinations(&value) {
                 if !inside(&d) && !was.contains(&d) {
                     outside.push(format!("`{d}` ({name})"));

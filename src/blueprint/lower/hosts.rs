@@ -209,16 +209,12 @@ impl Lower<'_> {
                 continue;
             }
             let v = self.user_templates(&Sp::new(v.clone(), u.loc))?;
-            if powershell {
-                exports.push_str(&format!("$env:{k} = '{}'\n", v.replace('\'', "''")));
-            } else {
-                exports.push_str(&format!("export {k}='{}'\n", v.replace('\'', r"'\''")));
-            }
+            exports.push_str(&spec::user_data_var(powershell, k, &v));
         }
         let composed = if exports.is_empty() {
             script
         } else {
-            let header = "# socform: variables\n";
+            let header = spec::USER_DATA_VARS;
             match script.split_once('\n') {
                 Some((first, rest)) if first.starts_with("#!") || first.trim() == "<powershell>" => {
                     format!("{first}\n{header}{exports}{rest}")
