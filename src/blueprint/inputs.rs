@@ -291,7 +291,7 @@ pub fn resolve(src: &Arc<SourceFile>, root: &Node, supplied: &Supplied) -> Resul
                 }
             }
             // The value, from the first source that has one.
-            let env_name = format!("SOCFORM_VAR_{name}");
+            let env_name = format!("{}{name}", crate::model::spec::INPUT_VARIABLE_PREFIX);
             type Found = (Result<serde_json::Value, String>, String, Option<(Arc<SourceFile>, Loc)>);
             let found: Option<Found> = if let Some((_, v)) = supplied.vars.iter().rev().find(|(n, _)| n == name) {
                 Some((convert_text(decl.kind, v), "--var".to_string(), None))

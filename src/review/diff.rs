@@ -120,7 +120,11 @@ impl EnvRead {
 /// The `from_env` variable of a secret or SecureString (inputs, read as `SOCFORM_VAR_*`,
 /// are shown as inputs).
 fn env_variable(a: &Attrs) -> Option<&str> {
-    a.get("value")?.get("from_env")?.get("variable")?.as_str().filter(|v| !v.starts_with("SOCFORM_VAR_"))
+    a.get("value")?
+        .get("from_env")?
+        .get("variable")?
+        .as_str()
+        .filter(|v| !v.starts_with(crate::model::spec::INPUT_VARIABLE_PREFIX))
 }
 
 fn environment_reads(old: &Model, new: &Model) -> Vec<EnvRead> {

@@ -17,7 +17,7 @@ impl Lower<'_> {
                 self.error_help(name.loc, format!("no input named `{}`", name.value), help);
                 return None;
             };
-            let (variable, value) = (format!("SOCFORM_VAR_{}", name.value), input.text());
+            let (variable, value) = (format!("{}{}", spec::INPUT_VARIABLE_PREFIX, name.value), input.text());
             let sha256 = match self.opts.fingerprint {
                 Some(f) => f(address, &value),
                 None => "not read by validate".to_string(),
