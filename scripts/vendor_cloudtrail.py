@@ -6,7 +6,7 @@ usage: scripts/vendor_cloudtrail.py PANTHER_CHECKOUT STRATUS_CHECKOUT
 
 Sources (both Apache-2.0; see tests/fixtures/cloudtrail/ATTRIBUTION.md):
 - panther-labs/panther-analysis: the `Log` of every test case of the rules listed in PANTHER;
-- DataDog/stratus-red-team: the detonation logs listed in STRATUS.
+- DataDog/stratus-red-team: the detonation log of every AWS technique (docs/detonation-logs/aws.*.json).
 Each output file is a JSON list of {"source", "case", "event"}. Run again to refresh; the
 result is deterministic.
 """
@@ -26,14 +26,8 @@ PANTHER = [
     "aws_secretsmanager_retrieve_secrets_batch", "aws_cloudtrail_password_spraying",
     "aws_cloudtrail_unsuccessful_mfa_attempt",
 ]
-STRATUS = [
-    "aws.defense-evasion.cloudtrail-stop", "aws.defense-evasion.cloudtrail-delete",
-    "aws.defense-evasion.cloudtrail-event-selectors", "aws.defense-evasion.organizations-leave",
-    "aws.credential-access.secretsmanager-retrieve-secrets", "aws.credential-access.secretsmanager-batch-retrieve-secrets",
-    "aws.initial-access.console-login-without-mfa", "aws.exfiltration.ec2-security-group-open-port-22-ingress",
-    "aws.persistence.iam-create-admin-user", "aws.persistence.iam-backdoor-role",
-    "aws.defense-evasion.vpc-remove-flow-logs",
-]
+# Every AWS technique's detonation log: the Stratus pack (src/detect/stratus.rs) is judged on all.
+STRATUS_GLOB = "aws.*.json"
 
 
 def main(panther, stratus):
@@ -48,8 +42,9 @@ def main(panther, stratus):
                 cases.append({"source": f"panther-analysis/{rule}.yml", "case": t["Name"], "event": log})
     (out / "panther.json").write_text(json.dumps(cases, indent=1, sort_keys=True) + "\n")
     cases = []
-    for name in STRATUS:
-        events = json.loads((pathlib.Path(stratus) / "docs/detonation-logs" / f"{name}.json").read_text())
+    for path in sorted((pathlib.Path(stratus) / "docs/detonation-logs").glob(STRATUS_GLOB)):
+        name = path.stem
+        events = json.loads(path.read_text())
         for i, e in enumerate(events):
             cases.append({"source": f"stratus-red-team/{name}.json", "case": f"event {i}", "event": e})
     (out / "stratus.json").write_text(json.dumps(cases, indent=1, sort_keys=True) + "\n")

@@ -246,20 +246,36 @@ fn blueprint_secret_access_alert() {
 
 #[test]
 fn blueprint_soc_reference() {
-    // Every CIS monitoring control reached AWS with the catalog's pattern, and the
-    // critical detection's alarm notifies the critical topic (read with boto3).
+    // Every catalog entry (the CIS controls, the seeds' and the `stratus` pack) reached AWS
+    // with its pattern, each alarm notifies the topic its severity routes to and carries the
+    // analyst's next step (read with boto3).
     lifecycle_with("soc-reference.yaml", |moto| {
+        use socform::detect::catalog::CATALOG;
         let filters: std::collections::BTreeMap<String, String> =
             serde_json::from_str(&aws_tool(moto, "us-east-1", &["filters"])).unwrap();
-        for entry in socform::detect::catalog::cis() {
+        for entry in CATALOG {
             let name = format!("soc-reference-{}", entry.name);
             assert_eq!(filters.get(&name).map(String::as_str), Some(entry.pattern), "{}", entry.id);
         }
         let alarms: std::collections::BTreeMap<String, Vec<String>> =
             serde_json::from_str(&aws_tool(moto, "us-east-1", &["alarms"])).unwrap();
-        assert_eq!(alarms.len(), 19, "{alarms:?}");
+        assert_eq!(alarms.len(), CATALOG.len(), "{alarms:?}");
         let critical = &alarms["soc-reference-root-account-usage"];
         assert!(critical.len() == 1 && critical[0].ends_with(":soc-reference-critical"), "{critical:?}");
+        // The pack routes by severity: a low entry to the routine topic, a high one paged.
+        let routed = |name: &str, topic: &str| {
+            let a = &alarms[&format!("soc-reference-{name}")];
+            assert!(a.len() == 1 && a[0].ends_with(&format!(":soc-reference-{topic}")), "{name}: {a:?}");
+        };
+        routed("ssm-session-started", "routine");
+        routed("ec2-ssh-key-pushed", "high");
+        routed("ssm-command-sent", "routine");
+        let descriptions: std::collections::BTreeMap<String, Option<String>> =
+            serde_json::from_str(&aws_tool(moto, "us-east-1", &["alarm-descriptions"])).unwrap();
+        for entry in CATALOG {
+            let d = descriptions[&format!("soc-reference-{}", entry.name)].clone().unwrap_or_default();
+            assert!(d.ends_with(&format!("Next: {}", entry.next)), "{}: {d}", entry.id);
+        }
         // The managed detectors and the dashboard, read with boto3.
         let r: serde_json::Value = serde_json::from_str(&aws_tool(moto, "us-east-1", &["responses"])).unwrap();
         let detectors = r["detectors"].as_object().unwrap();
@@ -277,14 +293,38 @@ fn blueprint_soc_reference() {
         assert_eq!(config["pattern"]["detail"]["configRuleName"].as_array().unwrap().len(), 4, "{config:#}");
         let widgets = r["dashboards"]["soc-reference-detections"]["widgets"].as_array().unwrap();
         let metrics = widgets.iter().filter(|w| w["type"] == "metric").count();
-        assert_eq!(metrics, 19, "one metric widget per detection");
+        assert_eq!(metrics, CATALOG.len(), "one metric widget per detection");
         let alarms_shown: usize = widgets
             .iter()
             .filter(|w| w["type"] == "alarm")
             .map(|w| w["properties"]["alarms"].as_array().unwrap().len())
             .sum();
-        assert_eq!(alarms_shown, 19, "every alarm's state is on the dashboard");
+        assert_eq!(alarms_shown, CATALOG.len(), "every alarm's state is on the dashboard");
     });
+}
+
+/// The README's figure is the one `coverage` computes for the reference lab, with and without
+/// the pack: a change that loses a technique (or gains one) turns this red until the README
+/// says so.
+#[test]
+fn the_readme_states_the_reference_labs_stratus_coverage() {
+    let seen = |vars: &[&str]| {
+        let mut args = vec!["coverage", "blueprints/soc-reference.yaml", "--format", "json"];
+        for v in vars {
+            args.extend(["--var", v]);
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_socform")).args(&args).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let c: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let all = c["stratus"].as_array().unwrap();
+        (all.iter().filter(|t| !t["detections"].as_array().unwrap().is_empty()).count(), all.len())
+    };
+    let (with, total) = seen(&[]);
+    let (without, _) = seen(&["stratus_detections=false"]);
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let claim = format!("**The reference lab sees {with} of {total} Stratus Red Team AWS techniques** ({without} of {total} without the\npack;");
+    assert!(readme.contains(&claim), "README.md should say: {claim}");
+    assert!(with * 10 >= total * 9, "the reference lab sees {with} of {total}: the target is nine in ten");
 }
 
 #[test]

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use socform::detect::{catalog, pattern};
+use socform::detect::{catalog, pattern, stratus};
 
 fn s<'a>(e: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(e, |v, k| v.get(k))?.as_str()
@@ -217,6 +217,126 @@ fn intended(e: &Value) -> BTreeSet<&'static str> {
         "soc/cloudtrail-tampering",
         source == "cloudtrail.amazonaws.com" && is(&["StopLogging", "DeleteTrail", "PutEventSelectors"]),
     );
+    // ---- the `stratus` pack ----
+    let param = |path: &[&str]| {
+        let mut full = vec!["requestParameters"];
+        full.extend_from_slice(path);
+        s(e, &full)
+    };
+    let ec2 = source == "ec2.amazonaws.com";
+    add("stratus/ec2-password-data", ec2 && name == "GetPasswordData");
+    add("stratus/ssm-send-command", source == "ssm.amazonaws.com" && name == "SendCommand");
+    add(
+        "stratus/ssm-securestring-read",
+        source == "ssm.amazonaws.com"
+            && is(&["GetParameter", "GetParameters", "GetParametersByPath"])
+            && e["requestParameters"]["withDecryption"] == Value::Bool(true),
+    );
+    add(
+        "stratus/dns-logs-deleted",
+        source == "route53resolver.amazonaws.com"
+            && is(&["DeleteResolverQueryLogConfig", "DisassociateResolverQueryLogConfig"]),
+    );
+    add("stratus/flow-logs-deleted", ec2 && name == "DeleteFlowLogs");
+    add(
+        "stratus/user-data-read",
+        ec2 && name == "DescribeInstanceAttribute" && param(&["attribute"]) == Some("userData"),
+    );
+    // GPU and accelerator families, bare metal and the largest sizes.
+    let unusual = |t: &str| {
+        let family = t.split('.').next().unwrap_or_default();
+        let size = t.split('.').nth(1).unwrap_or_default();
+        ["p", "g", "inf", "trn", "dl", "f1", "f2", "x1", "x2"]
+            .iter()
+            .any(|f| family.starts_with(f) && (f.len() > 1 || family[1..].starts_with(|c: char| c.is_ascii_digit())))
+            || size.starts_with("metal")
+            || ["24xlarge", "32xlarge", "48xlarge"].contains(&size)
+    };
+    add("stratus/unusual-instance", ec2 && name == "RunInstances" && param(&["instanceType"]).is_some_and(unusual));
+    add(
+        "stratus/user-data-changed",
+        ec2 && name == "ModifyInstanceAttribute" && e["requestParameters"].get("userData").is_some(),
+    );
+    add("stratus/ssm-session", source == "ssm.amazonaws.com" && name == "StartSession");
+    let added =
+        |perm: &str| e["requestParameters"][perm]["add"]["items"].as_array().is_some_and(|items| !items.is_empty());
+    add(
+        "stratus/image-or-snapshot-shared",
+        (name == "ModifyImageAttribute" && added("launchPermission"))
+            || (name == "ModifySnapshotAttribute" && added("createVolumePermission"))
+            || (is(&["ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute"])
+                && param(&["attributeName"]) == Some("restore")
+                && e["requestParameters"]["valuesToAdd"].as_array().is_some_and(|v| !v.is_empty())),
+    );
+    add(
+        "stratus/bedrock-use",
+        source == "bedrock.amazonaws.com"
+            && is(&[
+                "InvokeModel",
+                "InvokeModelWithResponseStream",
+                "Converse",
+                "ConverseStream",
+                "PutUseCaseForModelAccess",
+                "CreateFoundationModelAgreement",
+                "PutFoundationModelEntitlement",
+            ]),
+    );
+    add(
+        "stratus/ssh-key-pushed",
+        (source == "ec2-instance-connect.amazonaws.com" && is(&["SendSSHPublicKey", "SendSerialConsoleSSHPublicKey"]))
+            || (ec2 && name == "EnableSerialConsoleAccess"),
+    );
+    let iam = source == "iam.amazonaws.com";
+    add("stratus/iam-role-backdoor", iam && is(&["CreateRole", "UpdateAssumeRolePolicy"]));
+    add("stratus/iam-user-or-key", iam && is(&["CreateUser", "CreateAccessKey"]));
+    add("stratus/iam-login-profile", iam && is(&["CreateLoginProfile", "UpdateLoginProfile"]));
+    // Lambda's event names carry the API version: `UpdateFunctionCode20150331v2`.
+    add(
+        "stratus/lambda-backdoor",
+        source == "lambda.amazonaws.com"
+            && (name.starts_with("AddPermission")
+                || name.starts_with("UpdateFunctionCode")
+                || (name.starts_with("UpdateFunctionConfiguration")
+                    && e["requestParameters"]["layers"].as_array().is_some_and(|l| !l.is_empty()))),
+    );
+    add(
+        "stratus/rolesanywhere",
+        source == "rolesanywhere.amazonaws.com"
+            && is(&["CreateTrustAnchor", "UpdateTrustAnchor", "CreateProfile", "UpdateProfile"]),
+    );
+    add("stratus/federation-token", source == "sts.amazonaws.com" && name == "GetFederationToken");
+    add(
+        "stratus/ses-enumeration",
+        source == "ses.amazonaws.com"
+            && is(&["GetAccountSendingEnabled", "GetSendQuota", "ListIdentities", "GetIdentityVerificationAttributes"]),
+    );
+    add(
+        "stratus/sagemaker-lifecycle",
+        source == "sagemaker.amazonaws.com"
+            && is(&[
+                "UpdateNotebookInstance",
+                "CreateNotebookInstanceLifecycleConfig",
+                "UpdateNotebookInstanceLifecycleConfig",
+            ]),
+    );
+    add("stratus/ami-deregistered", ec2 && name == "DeregisterImage");
+    // An instance's role: its session is named after the instance.
+    add(
+        "stratus/instance-discovery",
+        s(e, &["userIdentity", "type"]) == Some("AssumedRole")
+            && s(e, &["userIdentity", "arn"])
+                .is_some_and(|a| a.rsplit('/').next().is_some_and(|n| n.starts_with("i-")))
+            && is(&[
+                "ListBuckets",
+                "GetAccountSummary",
+                "ListRoles",
+                "ListUsers",
+                "GetAccountAuthorizationDetails",
+                "DescribeSnapshots",
+                "DescribeTrails",
+                "ListDetectors",
+            ]),
+    );
     want
 }
 
@@ -251,9 +371,77 @@ fn every_catalog_entry_fires_exactly_on_the_real_events_it_is_for() {
             }
         }
     }
-    assert_eq!(total, 112, "the vendored events");
+    assert_eq!(total, 383, "the vendored events");
     assert!(wrong.is_empty(), "{} of {total} events:\n{}", wrong.len(), wrong.join("\n"));
-    // The fixtures exercise every entry but those no published event covers yet.
+    // The fixtures exercise every entry but those written for Stratus techniques that
+    // publish no detonation log (their acts are judged in the test below).
     let unexercised: Vec<&str> = catalog::CATALOG.iter().map(|e| e.id).filter(|id| !fired.contains(id)).collect();
-    assert_eq!(unexercised, Vec::<&str>::new(), "entries no real event fires");
+    let no_log: Vec<&str> = catalog::CATALOG
+        .iter()
+        .filter(|e| {
+            !e.stratus.is_empty()
+                && e.stratus.iter().all(|t| stratus::TECHNIQUES.iter().any(|x| x.id == *t && !x.from_log()))
+        })
+        .map(|e| e.id)
+        .collect();
+    let unexplained: Vec<&&str> = unexercised.iter().filter(|id| !no_log.contains(id)).collect();
+    assert_eq!(unexplained, Vec::<&&str>::new(), "entries no real event fires");
+}
+
+/// The `stratus` pack: every Stratus Red Team AWS technique a metric filter can see has an
+/// entry that fires on its acts, and no pack entry fires on another technique's events
+/// (reads and role assumptions included) or on a Panther event `intended` does not give it.
+#[test]
+fn the_stratus_pack_sees_every_technique_and_fires_on_no_other() {
+    // The vendored logs and the technique table name the same techniques.
+    let logged: BTreeSet<String> = stratus::detonations().iter().map(|(id, _)| id.clone()).collect();
+    let with_log: BTreeSet<String> =
+        stratus::TECHNIQUES.iter().filter(|t| t.from_log()).map(|t| t.id.to_string()).collect();
+    assert_eq!(logged, with_log, "techniques with a detonation log");
+    assert_eq!(stratus::TECHNIQUES.len(), 44, "Stratus Red Team's AWS techniques at the vendored commit");
+    let ids: BTreeSet<&str> = stratus::TECHNIQUES.iter().map(|t| t.id).collect();
+    assert_eq!(ids.len(), stratus::TECHNIQUES.len(), "technique ids are unique");
+    let mut problems = vec![];
+    for t in stratus::TECHNIQUES {
+        // Each act named is in the log (a typo would make the technique look unseeable).
+        let acts = t.acts();
+        for name in t.signal {
+            let found = acts.iter().any(|a| serde_json::from_str::<Value>(a).unwrap()["eventName"] == *name);
+            if !found {
+                problems.push(format!("{}: no `{name}` event in its log", t.id));
+            }
+        }
+        if t.gap.is_some() {
+            assert!(acts.is_empty() && t.pack_entries().next().is_none(), "{}: a gap has no acts and no entry", t.id);
+            continue;
+        }
+        assert!(!acts.is_empty(), "{}: no acts", t.id);
+        let entries: Vec<_> = t.pack_entries().collect();
+        if entries.is_empty() {
+            problems.push(format!("{}: no pack entry", t.id));
+        }
+        for e in entries {
+            let p = pattern::parse(e.pattern).unwrap();
+            if !acts.iter().any(|a| p.matches(a).is_some()) {
+                problems.push(format!("{} misses every act of {}", e.id, t.id));
+            }
+        }
+    }
+    // No pack entry fires on the events of a technique it is not for.
+    for e in stratus::pack() {
+        let p = pattern::parse(e.pattern).unwrap();
+        for (technique, event) in stratus::detonations() {
+            if !e.stratus.contains(&technique.as_str()) && p.matches(event).is_some() {
+                problems.push(format!("{} fires on {technique}'s {}", e.id, &event[..event.len().min(120)]));
+            }
+        }
+        for t in stratus::TECHNIQUES.iter().filter(|t| !e.stratus.contains(&t.id)) {
+            for w in t.written {
+                if p.matches(w).is_some() {
+                    problems.push(format!("{} fires on {}'s written act {w}", e.id, t.id));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

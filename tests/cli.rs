@@ -864,3 +864,89 @@ fn a_dependency_cycle_points_at_the_blueprint() {
         assert!(err.contains("drop one reference"), "{err}");
     }
 }
+
+/// `- pack: stratus`: every pack entry once, a `use:` of one of them wins (and may override
+/// it), `enabled: false` leaves them out, and each mistake is one located error.
+#[test]
+fn the_stratus_pack_expands_yields_to_a_use_and_turns_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = "blueprint: pack-lab\nregion: us-east-1\ninputs: { pack: { type: bool, default: true } }\ntrail: { bucket: { name: pack-lab-trail-bucket }, cloudwatch_logs: { log_group: ct } }\nnotifications: { a: {}, b: {} }\ndetections:\n";
+    let write = |name: &str, body: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, format!("{head}{body}")).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let detections = |bp: &str, vars: &[&str]| -> Vec<serde_json::Value> {
+        let mut args = vec!["test", bp, "--format", "json"];
+        for v in vars {
+            args.extend(["--var", v]);
+        }
+        let out = run(&args);
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
+        v["detections"].as_array().unwrap().clone()
+    };
+    let pack: Vec<&str> = socform::detect::stratus::pack().map(|e| e.id).collect();
+    let bp = write(
+        "ok.yaml",
+        "  - { pack: stratus, enabled: \"${input.pack}\", notify: [a], notify_by_severity: { low: [b] } }\n  - { use: stratus/ssm-session, severity: info }\n",
+    );
+    let got = detections(&bp, &[]);
+    let ids: Vec<&str> = got.iter().map(|d| d["catalog"].as_str().unwrap()).collect();
+    let mut want = pack.clone();
+    want.retain(|id| *id != "stratus/ssm-session");
+    want.push("stratus/ssm-session");
+    assert_eq!(ids, want, "every pack entry once, the explicit use last");
+    let session = got.iter().find(|d| d["catalog"] == "stratus/ssm-session").unwrap();
+    assert_eq!(session["severity"], "info", "the explicit item overrides the entry");
+    // Turned off by its input: only the explicit item is left.
+    assert_eq!(detections(&bp, &["pack=false"]).len(), 1);
+
+    // Each mistake: one error at the line that makes it.
+    let cases = [
+        ("  - { pack: stratuss }\n", "line 7", "did you mean `stratus`?"),
+        ("  - { pack: stratus, notify_by_severity: { urgent: [a] } }\n", "line 7", "`urgent` is not a severity"),
+        ("  - { name: ssm-session-started, pattern: '{ $.x = 1 }' }\n  - pack: stratus\n", "line 8", "defined twice"),
+    ];
+    for (i, (body, line, message)) in cases.iter().enumerate() {
+        let bp = write(&format!("bad{i}.yaml"), body);
+        let out = run(&["validate", &bp]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{body}: {err}");
+        assert!(err.contains(message) && err.contains(&format!("{}:{}", bp, &line[5..])), "{body}: {err}");
+        assert_eq!(err.matches("×").count(), 1, "one error, not one per entry: {err}");
+    }
+    // Without a trail in CloudWatch Logs there is nothing for the pack to watch: one error.
+    let p = dir.path().join("notrail.yaml");
+    std::fs::write(&p, "blueprint: pack-lab\nregion: us-east-1\ndetections:\n  - pack: stratus\n").unwrap();
+    let out = run(&["validate", p.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert!(err.contains("the `stratus` pack watches the trail's log group") && err.matches("×").count() == 1, "{err}");
+}
+
+/// `coverage` credits a hand-written detection by what it matches, and only on the trail's
+/// log group: the same pattern on another log group sees nothing CloudTrail writes.
+#[test]
+fn stratus_coverage_credits_what_matches_on_the_trails_log_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let seen_by = |log_group: &str| -> Vec<String> {
+        let p = dir.path().join("c.yaml");
+        std::fs::write(
+            &p,
+            format!("blueprint: cov-lab\nregion: us-east-1\ntrail: {{ bucket: {{ name: cov-lab-trail-bucket }}, cloudwatch_logs: {{ log_group: ct }} }}\nlog_groups: {{ app: {{}} }}\ndetections:\n  - {{ name: fed, {log_group}pattern: '{{ $.eventName = \"GetFederationToken\" }}' }}\n"),
+        )
+        .unwrap();
+        let out = run(&["coverage", p.to_str().unwrap(), "--format", "json"]);
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
+        let t = v["stratus"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == "aws.persistence.sts-federation-token")
+            .unwrap();
+        t["detections"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(seen_by(""), ["fed"]);
+    assert_eq!(seen_by("log_group: app, "), Vec::<String>::new());
+}

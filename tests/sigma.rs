@@ -86,6 +86,11 @@ fn value_matches(field: Option<&Value>, mods: &[&str], want: &Value) -> bool {
     if want.is_null() {
         return false;
     }
+    // A list in the event (Lambda's `requestParameters.layers`) matches when one of its
+    // items does, as SIEMs read multi-valued fields.
+    if let Value::Array(items) = v {
+        return items.iter().any(|i| value_matches(Some(i), mods, want));
+    }
     let have = match v {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),

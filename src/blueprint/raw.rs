@@ -63,9 +63,10 @@ pub struct Blueprint {
     /// CloudWatch Logs log groups by name.
     #[serde(default)]
     pub log_groups: BTreeMap<String, LogGroup>,
-    /// Detections: each becomes a metric filter and an alarm.
+    /// Detections: each becomes a metric filter and an alarm. An item may also be a pack
+    /// of catalog entries (`- pack: stratus`).
     #[serde(default)]
-    pub detections: Vec<Detection>,
+    pub detections: Vec<DetectionItem>,
     /// SNS topics by name, with their subscribers.
     #[serde(default)]
     pub notifications: BTreeMap<String, Notification>,
@@ -576,7 +577,7 @@ pub struct LogGroup {
 }
 
 /// A detection: a CloudWatch Logs filter pattern, the metric it feeds, and the alarm on it.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Detection {
     /// Name: lowercase letters, digits and `-`. Names the metric filter and the alarm.
@@ -598,6 +599,31 @@ pub struct Detection {
     /// MITRE ATT&CK technique ids, such as `T1078`.
     pub attack: Option<Vec<Sp<String>>>,
     pub samples: Option<Samples>,
+}
+
+/// One item of `detections`: a pack of catalog entries or one detection. (For the schema:
+/// lowering tells them apart by the `pack` key, to keep each one's source locations.)
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum DetectionItem {
+    Pack(Pack),
+    Detection(Box<Detection>),
+}
+
+/// A pack of catalog entries, each becoming a detection as `use:` would make it. An entry
+/// the list also names with its own `use:` is left to that item, which may override it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Pack {
+    /// `stratus`: a detection for every Stratus Red Team AWS technique a metric filter can see.
+    pub pack: Sp<String>,
+    /// Topics (keys of `notifications`) every alarm of the pack notifies.
+    pub notify: Option<Vec<Sp<String>>>,
+    /// More topics by the entry's severity: `{ critical: [oncall], low: [team] }`.
+    pub notify_by_severity: Option<BTreeMap<String, Vec<Sp<String>>>>,
+    /// `false` leaves the pack out (default true): set it from a `bool` input to let a lab
+    /// turn it off.
+    pub enabled: Option<Sp<bool>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -9,6 +9,7 @@ pub mod drill;
 pub mod insights;
 pub mod pattern;
 pub mod sigma;
+pub mod stratus;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -134,6 +135,8 @@ pub struct Coverage {
     pub cis: Vec<CisControl>,
     /// Each technique with the detections mapped to it.
     pub attack: BTreeMap<String, Vec<String>>,
+    /// Every Stratus Red Team AWS technique, with the detections that fire on its acts.
+    pub stratus: Vec<stratus::Seen>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -167,12 +170,18 @@ pub fn coverage(model: &Model) -> Coverage {
         blueprint: model.blueprint.clone(),
         cis,
         attack: attack.into_iter().map(|(k, v)| (k, v.into_iter().collect())).collect(),
+        stratus: stratus::coverage(model),
     }
 }
 
 impl Coverage {
     pub fn covered(&self) -> usize {
         self.cis.iter().filter(|c| !c.detections.is_empty()).count()
+    }
+
+    /// Stratus Red Team techniques seen.
+    pub fn stratus_covered(&self) -> usize {
+        self.stratus.iter().filter(|t| !t.detections.is_empty()).count()
     }
 }
 

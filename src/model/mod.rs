@@ -296,6 +296,10 @@ pub struct Detection {
     pub samples_no_match: Vec<String>,
     pub metric_filter: Address,
     pub alarm: Address,
+    /// It watches the trail's log group, where CloudTrail's events arrive (what `coverage`
+    /// judges on CloudTrail events).
+    #[serde(default)]
+    pub watches_trail: bool,
 }
 
 impl Model {

@@ -68,6 +68,20 @@ impl Coverage {
         for (t, ds) in &self.attack {
             let _ = writeln!(out, "  {t:<10} {}", ds.join(", "));
         }
+        let _ = writeln!(
+            out,
+            "\nStratus Red Team AWS techniques: {}/{} seen (judged on their CloudTrail events)",
+            self.stratus_covered(),
+            self.stratus.len()
+        );
+        let w = self.stratus.iter().map(|t| t.id.len()).max().unwrap_or(0);
+        for t in &self.stratus {
+            let (mark, what) = match &t.why_not {
+                None => ("ok", t.detections.join(", ")),
+                Some(why) => ("MISSING", why.clone()),
+            };
+            let _ = writeln!(out, "  {:<w$} {mark:<7} {what}", t.id);
+        }
         out
     }
 
@@ -92,6 +106,23 @@ impl Coverage {
                 "| [{t}](https://attack.mitre.org/techniques/{}/) | {} |",
                 t.replace('.', "/"),
                 ds.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n**Stratus Red Team AWS techniques: {}/{} seen** (judged on their CloudTrail events)\n\n| Technique | Tactic | Seen by | Evidence |\n|---|---|---|---|",
+            self.stratus_covered(),
+            self.stratus.len()
+        );
+        for t in &self.stratus {
+            let seen = match &t.why_not {
+                None => t.detections.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", "),
+                Some(why) => format!(":x: {}", crate::render::md_escape(why)),
+            };
+            let _ = writeln!(
+                out,
+                "| [{}](https://stratus-red-team.cloud/attack-techniques/AWS/{}/) | {} | {seen} | {} |",
+                t.id, t.id, t.tactic, t.evidence
             );
         }
         out
@@ -146,7 +177,7 @@ impl Report {
                     Status::Fail => ":x: fail",
                     Status::Skipped => ":grey_question: skipped",
                 };
-                let _ = writeln!(out, "| `{}` | {} | {mark} | {} |", d.name, l.link, l.detail.replace('|', "\\|"));
+                let _ = writeln!(out, "| `{}` | {} | {mark} | {} |", d.name, l.link, super::md_escape(&l.detail));
             }
         }
         out

@@ -17,6 +17,11 @@ use std::fmt::Write;
 
 use crate::review::{Concern, Finding};
 
+/// Text made safe for one cell of a Markdown table.
+pub(crate) fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
+}
+
 /// Largest Markdown socform writes: GitHub refuses comments over 65,536 characters.
 pub const MARKDOWN_LIMIT: usize = 65_000;
 

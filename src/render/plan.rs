@@ -402,10 +402,6 @@ pub fn summary_line(s: &Summary) -> String {
     )
 }
 
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
-}
-
 /// The plan as one pull-request comment: summary first, details collapsed, at most
 /// [`MARKDOWN_LIMIT`] characters (with a note saying what was left out).
 pub fn markdown(plan: &Plan) -> String {
@@ -439,8 +435,8 @@ pub fn markdown(plan: &Plan) -> String {
                 "| `{}` | `{}` | `{}` | `{}` |",
                 d.address,
                 d.attribute,
-                md_escape(&inline(&d.state)),
-                md_escape(&inline(&d.live))
+                super::md_escape(&inline(&d.state)),
+                super::md_escape(&inline(&d.live))
             );
         }
     }
@@ -458,7 +454,7 @@ pub fn markdown(plan: &Plan) -> String {
                 md_icon(c.action),
                 c.action.as_str(),
                 c.address,
-                md_escape(&c.reasons.join("; "))
+                super::md_escape(&c.reasons.join("; "))
             )
         })
         .collect();

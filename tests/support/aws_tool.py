@@ -506,6 +506,10 @@ elif command == "alarms":
     cw = client("cloudwatch")
     out = {a["AlarmName"]: a["AlarmActions"] for page in cw.get_paginator("describe_alarms").paginate() for a in page["MetricAlarms"]}
     print(json.dumps(out))
+elif command == "alarm-descriptions":
+    cw = client("cloudwatch")
+    out = {a["AlarmName"]: a.get("AlarmDescription") for page in cw.get_paginator("describe_alarms").paginate() for a in page["MetricAlarms"]}
+    print(json.dumps(out))
 elif command == "create-bucket":
     client("s3").create_bucket(Bucket=args[0])
 elif command == "get-object":

@@ -61,8 +61,22 @@ impl Lower<'_> {
             }
         };
         let mut seen: HashMap<String, Loc> = HashMap::new();
+        // Entries the list names with its own `use:`: a pack leaves those to that item.
+        let used: Vec<String> =
+            items.iter().filter_map(|i| i.get("use").and_then(|u| u.as_str()).map(str::to_string)).collect();
+        let mut expanded: Vec<(raw::Detection, Loc)> = vec![];
         for item in items {
-            let Some(mut d) = self.read::<raw::Detection>(item) else { continue };
+            if item.get("pack").is_some() {
+                if let Some(p) = self.read::<raw::Pack>(item) {
+                    expanded.extend(self.pack(p, &used, item.loc));
+                }
+                continue;
+            }
+            if let Some(d) = self.read::<raw::Detection>(item) {
+                expanded.push((d, item.loc));
+            }
+        }
+        for (mut d, item_loc) in expanded {
             let mut catalog = None;
             if let Some(u) = d.use_.clone() {
                 let Some(entry) = crate::detect::catalog::get(&u) else {
@@ -78,7 +92,7 @@ impl Lower<'_> {
                 catalog = Some(entry.id);
             }
             let Some(name) = d.name.clone() else {
-                self.error(item.loc, "a detection needs a `name` (or `use` of a catalog entry)");
+                self.error(item_loc, "a detection needs a `name` (or `use` of a catalog entry)");
                 continue;
             };
             if !self.check(name.loc, names::key(&name)) {
@@ -94,8 +108,55 @@ impl Lower<'_> {
                 continue;
             }
             seen.insert(name.value.clone(), name.loc);
-            self.detection(&name, d, item.loc, catalog);
+            self.detection(&name, d, item_loc, catalog);
         }
+    }
+
+    /// The detections a `pack:` item stands for: its entries as `use:` items with the pack's
+    /// topics, less those the list uses itself.
+    fn pack(&mut self, p: raw::Pack, used: &[String], loc: Loc) -> Vec<(raw::Detection, Loc)> {
+        const PACKS: &[&str] = &["stratus"];
+        if p.pack.value != "stratus" {
+            let help = match did_you_mean(&p.pack, PACKS.iter().copied()) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!("the packs are {}", PACKS.join(", ")),
+            };
+            self.error_help(p.pack.loc, format!("`{}` is not a detection pack", p.pack.value), help);
+            return vec![];
+        }
+        let by_severity = p.notify_by_severity.unwrap_or_default();
+        for key in by_severity.keys() {
+            if !["critical", "high", "medium", "low", "info"].contains(&key.as_str()) {
+                self.error(
+                    p.pack.loc,
+                    format!("`notify_by_severity` key `{key}` is not a severity: use `critical`, `high`, `medium`, `low` or `info`"),
+                );
+            }
+        }
+        if p.enabled.is_some_and(|e| !e.value) {
+            return vec![];
+        }
+        if self.trail_log_group.is_none() {
+            self.error_help(
+                p.pack.loc,
+                "the `stratus` pack watches the trail's log group, and this blueprint has none",
+                "send the trail to CloudWatch Logs with `trail.cloudwatch_logs`",
+            );
+            return vec![];
+        }
+        crate::detect::stratus::pack()
+            .filter(|e| !used.iter().any(|u| u == e.id))
+            .map(|e| {
+                let mut notify = p.notify.clone().unwrap_or_default();
+                notify.extend(by_severity.get(e.severity).cloned().unwrap_or_default());
+                let d = raw::Detection {
+                    use_: Some(Sp::new(e.id.to_string(), p.pack.loc)),
+                    notify: (!notify.is_empty()).then_some(notify),
+                    ..raw::Detection::default()
+                };
+                (d, loc)
+            })
+            .collect()
     }
 
     pub(super) fn detection(&mut self, name: &Sp<String>, d: raw::Detection, loc: Loc, catalog: Option<&str>) {
@@ -224,6 +285,7 @@ impl Lower<'_> {
             }
         };
         let Some(log_group) = log_group else { return };
+        let watches_trail = self.trail_log_group.as_ref() == Some(&log_group);
         if regexes > 0 {
             let n = self.regex_filters.entry(log_group.clone()).or_default();
             *n += 1;
@@ -290,6 +352,7 @@ impl Lower<'_> {
             samples_no_match: samples.no_match.into_iter().map(|s| s.value).collect(),
             metric_filter: filter,
             alarm,
+            watches_trail,
         });
     }
 
@@ -318,7 +381,7 @@ pub(super) fn merge_catalog(d: &mut raw::Detection, e: &crate::detect::catalog::
     d.name.get_or_insert_with(|| sp(e.name));
     d.pattern.get_or_insert_with(|| sp(e.pattern));
     d.severity.get_or_insert_with(|| sp(e.severity));
-    d.description.get_or_insert_with(|| format!("{} ({})", e.title, e.id));
+    d.description.get_or_insert_with(|| format!("{} ({}). Next: {}", e.title, e.id, e.next));
     d.attack.get_or_insert_with(|| e.attack.iter().map(|a| sp(a)).collect());
     let t = d.threshold.get_or_insert_with(raw::Threshold::default);
     t.count.get_or_insert(Sp::new(e.count, at));
