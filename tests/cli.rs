@@ -950,3 +950,30 @@ fn stratus_coverage_credits_what_matches_on_the_trails_log_group() {
     assert_eq!(seen_by(""), ["fed"]);
     assert_eq!(seen_by("log_group: app, "), Vec::<String>::new());
 }
+
+/// CloudWatch Logs takes at most 100 metric filters per log group: the 101st is refused at
+/// `validate`, once, where it is written (here the pack that brings it), not mid-apply.
+#[test]
+fn the_hundred_and_first_filter_on_a_log_group_is_refused_where_it_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("many.yaml");
+    let blueprint = |mine: usize| {
+        let mut t = String::from("blueprint: many-lab\nregion: us-east-1\ntrail: { bucket: { name: many-lab-trail-bucket }, cloudwatch_logs: { log_group: ct } }\ndetections:\n");
+        for i in 0..mine {
+            t.push_str(&format!("  - {{ name: d{i}, pattern: '{{ $.n = {i} }}' }}\n"));
+        }
+        t.push_str("  - pack: stratus\n");
+        std::fs::write(&p, t).unwrap();
+        run(&["validate", p.to_str().unwrap()])
+    };
+    let mine = 101 - socform::detect::stratus::pack().count();
+    let out = blueprint(mine);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("is metric filter number 101 on log group `ct`"), "{err}");
+    assert!(err.contains(&format!("many.yaml:{}", mine + 5)), "located at the pack's line: {err}");
+    assert_eq!(err.matches("×").count(), 1, "{err}");
+    // One fewer is accepted.
+    let out = blueprint(mine - 1);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}

@@ -286,6 +286,19 @@ impl Lower<'_> {
         };
         let Some(log_group) = log_group else { return };
         let watches_trail = self.trail_log_group.as_ref() == Some(&log_group);
+        let n = self.filters.entry(log_group.clone()).or_default();
+        *n += 1;
+        if *n == FILTERS_PER_LOG_GROUP + 1 {
+            self.error_help(
+                loc,
+                format!(
+                    "detection `{}` is metric filter number {} on log group `{log_group}`: CloudWatch Logs allows {FILTERS_PER_LOG_GROUP} per log group",
+                    name.value,
+                    FILTERS_PER_LOG_GROUP + 1
+                ),
+                "drop detections (a `pack:` can be turned off with `enabled: false`), or watch another log group",
+            );
+        }
         if regexes > 0 {
             let n = self.regex_filters.entry(log_group.clone()).or_default();
             *n += 1;

@@ -71,6 +71,8 @@ pub const PATTERN_LIMIT: usize = 1024;
 
 /// Metric filters with a regex that one log group may have (a CloudWatch Logs quota).
 pub const REGEX_FILTERS_PER_LOG_GROUP: usize = 5;
+/// Metric filters one log group may have (a CloudWatch Logs quota AWS does not raise).
+pub const FILTERS_PER_LOG_GROUP: usize = 100;
 
 const TOP_KEYS: &[&str] = &[
     "blueprint",
@@ -275,6 +277,7 @@ pub fn lower_full(source: &Arc<SourceFile>, root: &Node, opts: &LowerOptions<'_>
         topic_publishers: BTreeMap::new(),
         trail_log_group: None,
         regex_filters: BTreeMap::new(),
+        filters: BTreeMap::new(),
         detections: Vec::new(),
         suppressions: Vec::new(),
         inputs: resolved.inputs,
@@ -329,6 +332,8 @@ struct Lower<'a> {
     trail_log_group: Option<String>,
     /// Detections whose patterns hold a regex, per log group: CloudWatch allows five.
     regex_filters: BTreeMap<String, usize>,
+    /// Metric filters per log group so far.
+    filters: BTreeMap<String, usize>,
     detections: Vec<Detection>,
     suppressions: Vec<crate::model::Suppression>,
     inputs: BTreeMap<String, super::inputs::Resolved>,
