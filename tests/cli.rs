@@ -977,3 +977,33 @@ fn the_hundred_and_first_filter_on_a_log_group_is_refused_where_it_is_written() 
     let out = blueprint(mine - 1);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+/// A hand-written detection counts for a CIS control when it watches the trail and agrees
+/// with the control's samples and each event its pattern names; `lint` then leaves the
+/// control out of its one SOC012 finding. A looser root detection (it also fires when AWS
+/// acts as root for a service) does not count, nor does the right one on another log group.
+#[test]
+fn a_hand_written_detection_that_agrees_with_a_cis_control_is_credited() {
+    let dir = tempfile::tempdir().unwrap();
+    let cis_4_3 = socform::detect::catalog::get("cis/4.3").unwrap().pattern;
+    let credited = |detection: &str| -> (bool, String) {
+        let p = dir.path().join("c.yaml");
+        let body = format!("blueprint: cis-lab\nregion: us-east-1\ntrail: {{ bucket: {{ name: cis-lab-trail-bucket }}, cloudwatch_logs: {{ log_group: ct }} }}\nlog_groups: {{ app: {{}} }}\ndetections:\n  - {detection}\n");
+        std::fs::write(&p, body).unwrap();
+        let out = run(&["coverage", p.to_str().unwrap(), "--format", "json"]);
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
+        let c = v["cis"].as_array().unwrap().iter().find(|c| c["id"] == "cis/4.3").unwrap().clone();
+        let lint = text(&run(&["lint", p.to_str().unwrap()]).stdout);
+        (!c["detections"].as_array().unwrap().is_empty(), lint)
+    };
+    let quoted = serde_json::to_string(cis_4_3).unwrap();
+    let (yes, lint) = credited(&format!("{{ name: root-used, pattern: {quoted} }}"));
+    assert!(yes, "the CIS pattern, hand-written, counts");
+    assert_eq!(lint.matches("SOC012").count(), 1, "one finding for all missing controls: {lint}");
+    assert!(lint.contains("14 of 15") && !lint.contains("cis/4.3"), "{lint}");
+    let (yes, lint) = credited(r#"{ name: root-used, pattern: '{ $.userIdentity.type = "Root" }' }"#);
+    assert!(!yes && lint.contains("cis/4.3"), "a looser pattern does not count: {lint}");
+    let (yes, _) = credited(&format!("{{ name: root-used, log_group: app, pattern: {quoted} }}"));
+    assert!(!yes, "not on the trail's log group");
+}

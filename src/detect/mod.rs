@@ -146,17 +146,47 @@ pub struct CisControl {
     pub detections: Vec<String>,
 }
 
+/// Whether a detection stands for a catalog entry: it is the entry (`use:`), or it watches
+/// the trail's log group and its pattern agrees with every one of the entry's samples (a
+/// hand-written root-usage detection written as CIS 4.3 is, one that also fires on AWS
+/// acting as root for a service is not).
+pub fn stands_for(d: &Detection, e: &catalog::Entry) -> bool {
+    if d.catalog.as_deref() == Some(e.id) {
+        return true;
+    }
+    if !d.watches_trail {
+        return false;
+    }
+    let (Ok(p), Ok(entry)) = (pattern::parse(&d.pattern), pattern::parse(e.pattern)) else { return false };
+    // The entry's samples name one or two of its events; each event name its pattern lists
+    // is tried too, on the first sample (S3 policy changes are also lifecycle and CORS ones).
+    static NAMES: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"\$\.eventName\s*=\s*"?([A-Za-z0-9]+)"?"#).expect("a valid regex")
+    });
+    let first: Option<serde_json::Value> = e.samples_match.first().and_then(|s| serde_json::from_str(s).ok());
+    let variants: Vec<String> = match first {
+        Some(serde_json::Value::Object(m)) => NAMES
+            .captures_iter(e.pattern)
+            .map(|c| {
+                let mut v = m.clone();
+                v.insert("eventName".into(), c[1].into());
+                serde_json::Value::Object(v).to_string()
+            })
+            .filter(|v| entry.matches(v).is_some())
+            .collect(),
+        _ => vec![],
+    };
+    e.samples_match.iter().all(|s| p.matches(s).is_some())
+        && variants.iter().all(|s| p.matches(s).is_some())
+        && e.samples_no_match.iter().all(|s| p.matches(s).is_none())
+}
+
 pub fn coverage(model: &Model) -> Coverage {
     let cis = catalog::cis()
         .map(|e| CisControl {
             id: e.id,
             title: e.title,
-            detections: model
-                .detections
-                .iter()
-                .filter(|d| d.catalog.as_deref() == Some(e.id))
-                .map(|d| d.name.clone())
-                .collect(),
+            detections: model.detections.iter().filter(|d| stands_for(d, e)).map(|d| d.name.clone()).collect(),
         })
         .collect();
     let mut attack: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
