@@ -180,7 +180,7 @@ pub enum Command {
         file: Option<PathBuf>,
         events: Vec<String>,
     },
-    /// Which CIS monitoring controls and ATT&CK techniques the detections cover.
+    /// Which CIS monitoring controls, ATT&CK techniques and Stratus Red Team attacks the detections cover.
     Coverage {
         /// The blueprint file (YAML).
         blueprint: PathBuf,
