@@ -1101,3 +1101,35 @@ fn inputs_and_environment_variables_are_named_where_a_reviewer_reads() {
         assert!(shown.contains("where CI runners and AWS tools keep their own credentials"), "{shown}");
     }
 }
+
+/// The roles socform writes wholly from its own templates (the trail's delivery to CloudWatch
+/// Logs, the flow logs') are not listed as broadening access when they appear: no blueprint
+/// chooses what they hold. A role a blueprint writes, with the very same grants, is listed,
+/// and so is a response's role (its statements are the blueprint's).
+#[test]
+fn socforms_own_delivery_roles_are_not_reviewed_as_the_blueprints_grants() {
+    let new = model(&base());
+    let fixed: Vec<String> = new.fixed.iter().map(|a| a.to_string()).collect();
+    assert_eq!(fixed, ["iam_role.cloudtrail-logs", "iam_role.flow-logs"]);
+    let bare = base()
+        .replace("  flow_logs: { traffic: ALL, log_group: flows, retention_days: 365 }\n", "")
+        .replace("  cloudwatch_logs: { log_group: cloudtrail, retention_days: 365 }\n", "")
+        .replace("detections:\n  - { use: cis/4.3, notify: [soc, oncall] }\n", "")
+        .replace(RESPONSE, "");
+    let d = diff::diff(&model(&bare), &new);
+    let on = |address: &str| -> Vec<String> {
+        d.review.iter().filter(|f| f.address.to_string() == address).map(|f| f.check.clone()).collect()
+    };
+    assert_eq!(on("iam_role.flow-logs"), Vec::<String>::new(), "{:#?}", d.review);
+    assert_eq!(on("iam_role.cloudtrail-logs"), Vec::<String>::new(), "{:#?}", d.review);
+    assert!(on("iam_role.response-close-port").contains(&"broaden.iam-statement".to_string()), "{:#?}", d.review);
+    // The same grant written in the blueprint is the blueprint's choice: listed.
+    let own = base().replace(
+        "iam:\n  roles:\n",
+        "iam:\n  roles:\n    mine:\n      assumed_by: vpc-flow-logs.amazonaws.com\n      statements:\n        - { allow: [logs:PutLogEvents], on: [log_group.flows] }\n",
+    );
+    let d = diff::diff(&model(&base()), &model(&own));
+    let checks: Vec<&str> =
+        d.review.iter().filter(|f| f.address.to_string() == "iam_role.mine").map(|f| f.check.as_str()).collect();
+    assert!(checks.contains(&"broaden.iam-statement") && checks.contains(&"broaden.trust-principal"), "{checks:?}");
+}

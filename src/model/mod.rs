@@ -80,6 +80,12 @@ pub struct Model {
     /// The blueprint's `lab:` settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lab: Option<Lab>,
+    /// Resources socform writes wholly from its own templates (the roles that deliver the
+    /// trail, flow logs and Config to their destinations): what they grant is socform's, not
+    /// a choice the blueprint makes, so the security review does not list their grants.
+    /// Set by lowering only; a blueprint cannot name a resource into it.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub fixed: BTreeSet<Address>,
 }
 
 /// A lab's lifetime and owner.
@@ -322,6 +328,7 @@ impl Model {
             outputs: vec![],
             moved: vec![],
             lab: None,
+            fixed: BTreeSet::new(),
         }
     }
 

@@ -494,7 +494,8 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
         .collect();
     let mut accounts: std::collections::BTreeSet<String> = model.allowed_accounts.iter().cloned().collect();
     accounts.extend(live.and_then(|l| l.account_id.clone()).or_else(|| state.account_id.clone()));
-    let review = crate::review::security::review(&pairs, &crate::review::security::Context { accounts });
+    let cx = crate::review::security::Context { accounts, fixed: model.fixed.clone() };
+    let review = crate::review::security::review(&pairs, &cx);
     Ok(Plan {
         review,
         format_version: FORMAT_VERSION.into(),

@@ -193,7 +193,9 @@ pub fn diff(old: &Model, new: &Model) -> BlueprintDiff {
     // The blueprint's own accounts are the old one's when it names them: a change cannot
     // vouch for an account it adds itself.
     let accounts = if old.allowed_accounts.is_empty() { &new.allowed_accounts } else { &old.allowed_accounts };
-    let cx = security::Context { accounts: accounts.iter().cloned().collect() };
+    // Which roles are socform's own is decided by socform's lowering, never by the blueprint:
+    // the new side's set is the one whose content is reviewed.
+    let cx = security::Context { accounts: accounts.iter().cloned().collect(), fixed: new.fixed.clone() };
     let mut review = security::review(&pairs, &cx);
     inputs_review(old, new, &mut review);
     severity_changes(old, new, &mut changes, &mut review);

@@ -107,12 +107,19 @@ pub const CHECKS: &[(&str, &str)] = &[
 ];
 
 /// What the review knows beyond the pairs: the accounts that are the blueprint's own (its
-/// `allowed_accounts`, and for a plan the account it runs in). Empty: unknown, and a key
-/// or queue naming an account is reported for a person to check.
+/// `allowed_accounts`, and for a plan the account it runs in; empty: unknown, and a key or
+/// queue naming an account is reported for a person to check), and the resources socform
+/// writes wholly from its own templates (`Model::fixed`), whose grants are not listed.
 #[derive(Clone, Debug, Default)]
 pub struct Context {
     pub accounts: BTreeSet<String>,
+    pub fixed: BTreeSet<Address>,
 }
+
+/// The checks on what a role grants and to whom: left out for a role in `Context::fixed`
+/// (a first plan listed the trail's, flow logs' and Config's delivery roles as broadening
+/// access, though no blueprint chooses what they hold).
+const GRANT_CHECKS: &[&str] = &["broaden.iam-statement", "broaden.iam-managed-policy", "broaden.trust-principal"];
 
 /// One resource on both sides of a change.
 pub struct Pair<'a> {
@@ -376,6 +383,10 @@ pub fn review(pairs: &[Pair<'_>], cx: &Context) -> Vec<Finding> {
             _ => {}
         }
     }
+    out.retain(|f| {
+        !(GRANT_CHECKS.contains(&f.check.as_str())
+            && matches!(&f.address, super::Subject::Resource(a) if cx.fixed.contains(a)))
+    });
     out.sort();
     out.dedup();
     out

@@ -102,7 +102,7 @@ impl Lower<'_> {
             "Resource": format!("{bucket_arn}/AWSLogs/${{aws.account_id}}/Config/*"),
             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "AWS:SourceAccount": "${aws.account_id}"}},
         }));
-        let role = self.generated_role(
+        let role = self.fixed_role(
             "config-recorder",
             "config.amazonaws.com",
             vec!["arn:aws:iam::aws:policy/service-role/AWS_ConfigRole".into()],

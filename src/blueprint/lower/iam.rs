@@ -31,6 +31,23 @@ impl Lower<'_> {
         self.add(Address::new(Kind::IamRole, key), attrs, loc)
     }
 
+    /// A role written wholly by socform: a fixed policy for its own delivery (the trail's,
+    /// flow logs', Config's), scoped to this blueprint's own destinations. The review leaves
+    /// its grants out (`Model::fixed`); a role with any statement a blueprint wrote (a
+    /// response's, a runbook's) is made with `generated_role` and reviewed.
+    pub(super) fn fixed_role(
+        &mut self,
+        key: &str,
+        service: &str,
+        managed: Vec<String>,
+        inline: Option<Value>,
+        loc: Loc,
+    ) -> Option<Address> {
+        let role = self.generated_role(key, service, managed, inline, loc)?;
+        self.fixed.insert(role.clone());
+        Some(role)
+    }
+
     // ---- security groups ---------------------------------------------------------------
 
     pub(super) fn role(&mut self, key: &Sp<String>, r: raw::Role) {

@@ -142,7 +142,7 @@ impl Lower<'_> {
                         "Resource": format!("{arn}:log-stream:*"),
                     })]);
                     if let Some(role) =
-                        self.generated_role("cloudtrail-logs", "cloudtrail.amazonaws.com", vec![], Some(policy), cw.loc)
+                        self.fixed_role("cloudtrail-logs", "cloudtrail.amazonaws.com", vec![], Some(policy), cw.loc)
                     {
                         role_arn = Some(output_ref(&role, "arn"));
                         deps.push(role);

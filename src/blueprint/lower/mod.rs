@@ -278,6 +278,7 @@ pub fn lower_full(source: &Arc<SourceFile>, root: &Node, opts: &LowerOptions<'_>
         trail_log_group: None,
         regex_filters: BTreeMap::new(),
         filters: BTreeMap::new(),
+        fixed: BTreeSet::new(),
         detections: Vec::new(),
         suppressions: Vec::new(),
         inputs: resolved.inputs,
@@ -300,6 +301,7 @@ pub fn lower_full(source: &Arc<SourceFile>, root: &Node, opts: &LowerOptions<'_>
             outputs: cx.outputs,
             moved: cx.moved,
             lab: cx.lab,
+            fixed: cx.fixed,
         };
         model.sort();
         Ok(Lowered { model, locations, secret_inputs: cx.secret_inputs })
@@ -334,6 +336,8 @@ struct Lower<'a> {
     regex_filters: BTreeMap<String, usize>,
     /// Metric filters per log group so far.
     filters: BTreeMap<String, usize>,
+    /// Resources written wholly from socform's templates (`Model::fixed`).
+    fixed: BTreeSet<Address>,
     detections: Vec<Detection>,
     suppressions: Vec<crate::model::Suppression>,
     inputs: BTreeMap<String, super::inputs::Resolved>,

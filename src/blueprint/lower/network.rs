@@ -176,7 +176,7 @@ impl Lower<'_> {
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
             "Resource": [lg_arn.clone(), format!("{lg_arn}:*")],
         })]);
-        let role = self.generated_role(role_key, "vpc-flow-logs.amazonaws.com", vec![], Some(policy), loc);
+        let role = self.fixed_role(role_key, "vpc-flow-logs.amazonaws.com", vec![], Some(policy), loc);
         let (Some(lg), Some(role)) = (lg, role) else { return };
         let tags = self.tags.clone();
         let attrs = to_attrs(&spec::FlowLog {
