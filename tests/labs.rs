@@ -42,7 +42,7 @@ fn an_expiring_lab_is_listed_priced_and_reaped_without_its_state() {
     assert!(all.len() > 20, "{all:?}");
     assert_eq!(expiring, all, "every tagged resource has an expiry");
 
-    // ls: the lab, from tags alone, with its expiry and its price.
+    // ls: the lab, with its expiry and its price.
     let listed: serde_json::Value = serde_json::from_str(&lab.ok(&["ls", "--format", "json"])).unwrap();
     let labs = listed["labs"].as_array().unwrap();
     assert_eq!(labs.len(), 1, "{listed}");
@@ -53,12 +53,11 @@ fn an_expiring_lab_is_listed_priced_and_reaped_without_its_state() {
     assert_eq!(l["region"], "us-east-1");
     assert_eq!(l["expires_at"], state["labels"]["socform:expires-at"]);
     assert!(l["created_at"].as_str().unwrap().ends_with('Z'), "{l}");
-    // Found from tags alone, with what hangs off the lab's own (the bucket's policy, the
-    // metric filters of its log group, the Config recorder using its role): all of state but
-    // the SNS subscriptions, which carry no tags and go with their topics.
+    // Its state is here: every record of it (the SNS subscriptions, which carry no tags,
+    // from the state).
     let records = state["resources"].as_object().unwrap();
     let subscriptions = records.keys().filter(|a| a.starts_with("sns_subscription.")).count();
-    assert_eq!(l["resources"].as_u64().unwrap() as usize, records.len() - subscriptions, "{l}");
+    assert_eq!(l["resources"].as_u64().unwrap() as usize, records.len(), "{l}");
     // The price from tags and live state agrees with `socform cost` on the blueprint, whose
     // lines carry AWS's published on-demand rates (us-east-1, Linux): a t3.xlarge at $0.1664
     // and a t3.micro at $0.0104 an hour, each with a public IPv4 address at $0.005.
@@ -85,6 +84,12 @@ fn an_expiring_lab_is_listed_priced_and_reaped_without_its_state() {
 
     // The state file is lost; the lab expires.
     std::fs::remove_file(lab.state_path()).unwrap();
+    // Found from tags alone, with what hangs off the lab's own (the bucket's policy, the
+    // metric filters of its log group, the Config recorder using its role): all of state but
+    // the SNS subscriptions, which carry no tags and go with their topics.
+    let listed: serde_json::Value = serde_json::from_str(&lab.ok(&["ls", "--format", "json"])).unwrap();
+    let l = &listed["labs"][0];
+    assert_eq!(l["resources"].as_u64().unwrap() as usize, records.len() - subscriptions, "{l}");
     std::thread::sleep(std::time::Duration::from_secs(4));
     let made = lab.inventory();
     assert!(made.len() > before.len());
@@ -148,7 +153,8 @@ fn reap_keeps_labs_that_have_not_expired_and_what_no_lab_owns() {
 
     let listed: serde_json::Value = serde_json::from_str(&lab.ok(&["ls", "--format", "json"])).unwrap();
     assert_eq!(listed["labs"][0]["owner"], "alice", "{listed}");
-    assert_eq!(listed["labs"][0]["resources"], 2, "{listed}");
+    // The topic and log group from their tags, the subscription (no tags) from the state.
+    assert_eq!(listed["labs"][0]["resources"], 3, "{listed}");
     assert_eq!(listed["labs"].as_array().unwrap().len(), 1, "{listed}");
 
     // Not expired: --expired passes it over; naming none of it refuses to guess.
@@ -499,4 +505,56 @@ fn an_apply_keeps_the_labs_expiry_and_a_renewal_retags_a_route_table() {
     ok(&["apply", &bp, "--auto-approve", "--expires-in", "never"]);
     assert_eq!(expiry("keeps-third"), "never");
     ok(&["destroy", &bp, "--auto-approve"]);
+}
+
+/// Issue 29: a resource `import` took over keeps its own name, so `ls`, which found labs by
+/// socform's names and tags, did not count it. The lab's state is the record: `ls` shows it
+/// and `reap` deletes it with the lab. With the state lost, nothing proves the import (its
+/// tags could be a forgery on someone's resource): reap leaves it, and says what remains.
+#[test]
+fn an_imported_resource_is_in_ls_and_reaped_with_its_lab_but_never_from_tags_alone() {
+    let lab = Lab::new();
+    let bp = lab.write(
+        "imp.yaml",
+        "blueprint: imp\nregion: us-east-1\nlog_groups:\n  app: { name: hand-app, retention_days: 7 }\n  own: { retention_days: 7 }\n",
+    );
+    aws_tool(&lab.moto, "us-east-1", &["create-log-group", "hand-app"]);
+    let ok = |args: &[&str]| {
+        let out = lab.here(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        (text(&out.stdout), text(&out.stderr))
+    };
+    ok(&["import", "log_group.app", "hand-app", &bp]);
+    ok(&["apply", &bp, "--auto-approve", "--expires-in", "2s"]);
+    let listed: serde_json::Value = serde_json::from_str(&ok(&["ls", "--format", "json"]).0).unwrap();
+    let row = listed["labs"].as_array().unwrap().iter().find(|l| l["blueprint"] == "imp").cloned().unwrap();
+    assert_eq!(row["resources"], 2, "{listed}");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let groups = || -> String { aws_tool(&lab.moto, "us-east-1", &["inventory"]) };
+    assert!(groups().contains("hand-app"));
+
+    // The same, with its state lost: the imported group is left, and named.
+    let second = lab.write(
+        "imp2.yaml",
+        "blueprint: imp-two\nregion: us-east-1\nlog_groups:\n  app: { name: hand-two, retention_days: 7 }\n  own: { retention_days: 7 }\n",
+    );
+    aws_tool(&lab.moto, "us-east-1", &["create-log-group", "hand-two"]);
+    ok(&["import", "log_group.app", "hand-two", &second]);
+    ok(&["apply", &second, "--auto-approve", "--expires-in", "2s"]);
+    std::fs::remove_file(lab.dir.path().join("state/imp-two.json")).unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+
+    let out = lab.here(&["reap", "--expired", "--yes"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "something tagged as the lab's remains: {stderr}");
+    assert!(
+        stderr.contains("log-group:hand-two`: it carries this lab's tags")
+            && stderr.contains("delete it yourself")
+            && !stderr.contains("run reap again"),
+        "{stderr}"
+    );
+    let left = groups();
+    assert!(!left.contains("hand-app"), "the recorded lab's imported group was not reaped:\n{stderr}\n{left}");
+    assert!(!left.contains("imp-own") && !left.contains("imp-two-own"), "{left}\n{stderr}");
+    assert!(left.contains("hand-two"), "a group only tags tie to a lab was deleted:\n{stderr}");
 }

@@ -244,8 +244,9 @@ fn id_from_arn(kind: crate::model::Kind, arn: &str) -> Option<String> {
 /// snapshot that found them.
 type Found = (LabIndex, State, Snapshot);
 
-/// The labs of one region that still exist, each with its state from tags. Resources made
-/// by no lineage, or released by `state rm`, belong to no lab.
+/// The labs of one region that still exist, each with its state from tags and the records of
+/// its own state when that is here. Resources made by no lineage, or released by
+/// `state rm`, belong to no lab.
 fn labs_in(g: &Global, region: &str) -> Result<(Arc<dyn Provider>, Vec<Found>)> {
     let p = provider(g, region)?;
     let rt = runtime()?;
@@ -253,7 +254,16 @@ fn labs_in(g: &Global, region: &str) -> Result<(Arc<dyn Provider>, Vec<Found>)> 
     let mut labs = Vec::new();
     // Released resources (`state rm`) and hand-written identities belong to no lab.
     for lab in index.into_iter().filter(trusted) {
-        let (state, snap) = state_from_tags(rt, &p, &lab, region)?;
+        let (mut state, snap) = state_from_tags(rt, &p, &lab, region)?;
+        // What live tags found, read as it is now (a paused host, a volume's real size), and
+        // what the lab's own state records beyond it, when that state is here: what carries
+        // no tags (subscriptions) and what `import` took over under its own name, which tags
+        // alone cannot tell from a forgery.
+        if let Some((_, recorded)) = recorded(g, &lab, region)? {
+            for (a, rec) in recorded.resources {
+                state.resources.entry(a).or_insert(rec);
+            }
+        }
         // Only resources the index still listed after they were deleted: no lab.
         if state.resources.is_empty() && snap.duplicates.is_empty() {
             continue;
@@ -609,19 +619,42 @@ fn run_reap(
         ui.note(&format!("lab {} ({}): 0 resources remain.", lab.blueprint, lab.lineage));
         return Ok(true);
     }
-    for l in &left {
+    // What reap set out to delete, and what only tags tie to the lab: a resource `import`
+    // took over under its own name, once the state that recorded the import is gone, or
+    // someone's resource tagged with the lab's identity. Nothing proves the second is the
+    // lab's, so reap leaves it, and says so rather than "run reap again".
+    let planned: std::collections::BTreeSet<&str> = plan.changes.iter().filter_map(|c| c.id.as_deref()).collect();
+    let (tried, unproven): (Vec<_>, Vec<_>) = left.iter().partition(|l| {
+        planned.contains(l.id.as_str())
+            || planned.iter().any(|id| l.id.ends_with(&format!(":{id}")) || l.id.ends_with(&format!("/{id}")))
+    });
+    for l in &tried {
         ui.error(&format!("still exists: {l}"));
+    }
+    for l in &unproven {
+        ui.error(&format!(
+            "kept: {l}: it carries this lab's tags, but reap did not find it under a name socform gives (an `import`ed resource whose state is gone, or tags written by someone else). Check it, then delete it yourself"
+        ));
     }
     if !args.empty_buckets && outcome.failed.iter().any(|(a, _, _)| a.kind() == crate::model::Kind::S3Bucket) {
         ui.error("reap never empties a bucket it found by tags alone: its objects may be evidence kept with `retain_objects`. Check them, then empty it yourself or run reap again with --empty-buckets");
     }
-    ui.error(&format!(
-        "lab {} ({}): {} failed, {} remain; run reap again",
-        lab.blueprint,
-        lab.lineage,
-        outcome.failed.len(),
-        left.len()
-    ));
+    if tried.is_empty() && outcome.ok() {
+        ui.error(&format!(
+            "lab {} ({}): reap deleted what it found; {} kept as above",
+            lab.blueprint,
+            lab.lineage,
+            unproven.len()
+        ));
+    } else {
+        ui.error(&format!(
+            "lab {} ({}): {} failed, {} remain; run reap again",
+            lab.blueprint,
+            lab.lineage,
+            outcome.failed.len(),
+            tried.len()
+        ));
+    }
     Ok(false)
 }
 

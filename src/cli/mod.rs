@@ -1499,10 +1499,13 @@ fn record_outputs(
             Some(p) => p.clone(),
             None => return Err(anyhow!("internal: labels to write without a provider")),
         };
+        // Made by this apply, with the labels. An update writes only what changed: a log
+        // group taken over by `import` then given a retention kept its tags without the
+        // lab's expiry, and the lab's expiry was disputed, so never reaped (issue 29).
         let touched: std::collections::BTreeSet<&Address> = plan
             .changes
             .iter()
-            .filter(|c| matches!(c.action, plan::Action::Create | plan::Action::Update | plan::Action::Replace))
+            .filter(|c| matches!(c.action, plan::Action::Create | plan::Action::Replace))
             .map(|c| &c.address)
             .collect();
         for (address, rec) in state.resources.iter().filter(|(a, _)| a.kind().taggable() && !touched.contains(a)) {

@@ -393,7 +393,8 @@ pub fn items(kind: Kind, attrs: &Attrs, outputs: &BTreeMap<String, String>) -> V
 pub fn hourly(state: &crate::state::State) -> f64 {
     let total: f64 =
         state.resources.values().flat_map(|r| items(r.kind, &r.attributes, &r.outputs)).map(|i| i.hourly).sum();
-    (total * 10_000.0).round() / 10_000.0
+    // `+ 0.0`: an empty sum is -0.0 in Rust, which `ls` printed as "-0.0000".
+    (total * 10_000.0).round() / 10_000.0 + 0.0
 }
 
 #[cfg(test)]
@@ -403,6 +404,12 @@ mod tests {
 
     fn attrs(v: Value) -> Attrs {
         serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_lab_with_nothing_priced_costs_zero_not_minus_zero() {
+        let state = crate::state::State::new("x", "us-east-1");
+        assert_eq!(format!("{:.4}", hourly(&state)), "0.0000");
     }
 
     #[test]
