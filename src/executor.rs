@@ -286,7 +286,7 @@ pub async fn execute(
             });
             // A create whose tags come in a second call is marked in state first, so that
             // what a crash between the two calls leaves can be proven ours later.
-            if op == Op::Create && change.kind.tags_after_create() {
+            if op == Op::Create && change.kind.marked_before_create() {
                 // Kinds AWS keeps one of (Security Hub) go by their kind's name.
                 let name = match change.kind.name_attr() {
                     Some(attr) => attrs.as_ref().and_then(|a| a.get(attr)).and_then(|v| v.as_str()),

@@ -56,6 +56,12 @@ pub struct State {
     /// be called: this is what tells the two apart (`pin_state` refuses a mismatch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lab: Option<String>,
+    /// A lab read back from its tags for `ls` and `reap` (never written, never applied):
+    /// what hangs off the lab's own proven resources and carries no tags (the metric
+    /// filters on its log groups, which AWS deletes with the group) counts as the lab's.
+    /// An apply's state never has it: there, a filter's name proves nothing.
+    #[serde(skip)]
+    pub discovery: bool,
 }
 
 /// A create under way (see [`State::pending`]).
@@ -103,6 +109,7 @@ impl State {
             labels: BTreeMap::new(),
             paused: false,
             lab: None,
+            discovery: false,
         }
     }
 

@@ -480,3 +480,68 @@ fn apply_and_destroy_json_print_one_event_per_line() {
     assert_eq!(kinds[kinds.len() - 2..], ["summary", "leftovers"], "{kinds:?}");
     assert_eq!(ev.last().unwrap()["remaining"], serde_json::json!([]));
 }
+
+/// Issue 24: the Put* calls of alarms, metric filters and Config overwrite whatever has the
+/// name, so each create asks first. Made by hand under the exact names the blueprint's next
+/// apply derives (a filter and an alarm on the lab's own log group, added after its first
+/// apply; Config's recorder and channel, then a rule), each is refused by name through
+/// apply, read back unchanged with boto3, and left by destroy. The filter was not: refresh
+/// adopted a filter with socform's name on the lab's own log group, the apply overwrote it,
+/// and destroy deleted it; now only a create this state marked before a crash is adopted.
+#[test]
+fn exact_name_collisions_of_put_kinds_are_refused_through_apply_and_left_by_destroy() {
+    let lab = Lab::new();
+    let v1 = "blueprint: col\nregion: us-east-1\nbuckets:\n  snapshots: {}\nlog_groups:\n  app: { retention_days: 7 }\nnotifications:\n  alerts: {}\n";
+    let bp = lab.write("col.yaml", v1);
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    // By hand, between two applies: on the lab's own log group, and the account's Config.
+    tool(&lab, &["create-filter", "col-app", "col-root-usage"]);
+    tool(&lab, &["create-alarm", "col-key-deleted"]);
+    tool(&lab, &["hand-config", "col", "col-public-read"]);
+    let snapshot = || {
+        (
+            tool(&lab, &["config-snapshot"]),
+            tool(&lab, &["filter-pattern", "col-app", "col-root-usage"]),
+            tool(&lab, &["alarm-metric", "col-key-deleted"]),
+        )
+    };
+    let before = snapshot();
+    assert!(before.1.contains("ERROR") && before.2.contains("Billing"), "{before:?}");
+
+    let detection = |name: &str| {
+        format!("  - {{ name: {name}, pattern: '{{ $.eventName = \"{name}\" }}', log_group: app, notify: [alerts] }}\n")
+    };
+    let v2 = format!(
+        "{v1}detections:\n{}{}config:\n  recorder: {{ bucket: snapshots }}\n  rules:\n    public-read: {{ identifier: S3_BUCKET_PUBLIC_READ_PROHIBITED }}\n",
+        detection("root-usage"),
+        detection("key-deleted")
+    );
+    std::fs::write(&bp, v2).unwrap();
+    let taken = |addresses: &[&str]| {
+        let out = lab.socform(&["apply", &bp, "--auto-approve"]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        for address in addresses {
+            assert!(err.contains(&format!("{address}: create failed: its name is taken")), "{address} in:\n{err}");
+            assert!(lab.state()["resources"].get(address).is_none(), "{address} was recorded as the lab's");
+        }
+    };
+    taken(&["metric_filter.root-usage", "alarm.key-deleted", "config_recorder.main"]);
+    assert_eq!(snapshot(), before, "a hand-made resource was overwritten");
+    // Without the hand-made recorder and channel, socform's are made, and the rule collides.
+    tool(&lab, &["delete-hand-config", "col"]);
+    let before = snapshot();
+    taken(&["config_rule.public-read"]);
+    let after = snapshot();
+    assert_eq!((&after.1, &after.2), (&before.1, &before.2));
+    assert!(after.0.contains(r#"["col-public-read", "S3_BUCKET_PUBLIC_READ_PROHIBITED", "hand-made"]"#), "{}", after.0);
+
+    let out = lab.socform(&["destroy", &bp, "--auto-approve"]);
+    assert!(out.status.success() || out.status.code() == Some(1), "{}", text(&out.stderr));
+    let left = lab.inventory();
+    for hand_made in ["alarm col-key-deleted", "config-rule col-public-read"] {
+        assert!(left.contains(hand_made), "destroy deleted {hand_made}: {left:?}");
+    }
+    assert!(tool(&lab, &["config-snapshot"]).contains("hand-made"));
+    assert_eq!(tool(&lab, &["alarm-metric", "col-key-deleted"]), before.2);
+}

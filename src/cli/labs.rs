@@ -132,6 +132,7 @@ fn state_from_tags(
 ) -> Result<(State, Snapshot)> {
     let mut probe = State::new(&lab.blueprint, region);
     probe.lineage = lab.lineage.clone();
+    probe.discovery = true;
     let found = rt
         .block_on(p.refresh(&lab.blueprint, &probe))
         .with_context(|| format!("reading lab `{}` ({})", lab.blueprint, lab.lineage))?;

@@ -300,6 +300,15 @@ impl Kind {
         matches!(self, Kind::S3Bucket | Kind::SecurityHub)
     }
 
+    /// Whether a create is marked in state before it starts ([`State::pending`]): the kinds
+    /// whose tags come after the create, and metric filters, which carry none, so that a
+    /// filter a crash left can be told from one made by hand under the same name.
+    ///
+    /// [`State::pending`]: crate::state::State::pending
+    pub fn marked_before_create(self) -> bool {
+        self.tags_after_create() || self == Kind::MetricFilter
+    }
+
     /// For a kind marked before its create ([`Kind::tags_after_create`]): whether the create
     /// call itself sets the tags (EnableSecurityHub does; CreateBucket does not), so that the
     /// marker can record them as what a resource made by that call carries.

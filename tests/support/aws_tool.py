@@ -20,6 +20,7 @@ usage: aws_tool.py ENDPOINT REGION COMMAND [ARGS...]
                             before and after, trusting nothing socform wrote)
   create-topic NAME [EMAIL], create-alarm NAME [TAGKEY=VALUE...], create-log-group NAME,
   create-filter GROUP NAME, create-secret NAME VALUE, secret-value NAME,
+  hand-config NAME RULE, delete-hand-config NAME, config-snapshot, alarm-metric NAME, filter-pattern GROUP NAME,
   tag-topic NAME KEY=VALUE..., subscriptions TOPIC_NAME
   credentials ACCOUNT       JSON credentials of another account (STS AssumeRole)
   delete-filter GROUP NAME, remove-alarm-actions NAME, unsubscribe-all TOPIC_NAME,
@@ -510,6 +511,34 @@ elif command == "alarm-descriptions":
     cw = client("cloudwatch")
     out = {a["AlarmName"]: a.get("AlarmDescription") for page in cw.get_paginator("describe_alarms").paginate() for a in page["MetricAlarms"]}
     print(json.dumps(out))
+elif command == "hand-config":
+    # A recorder, a delivery channel and a managed rule made by hand: args[0] names the
+    # recorder and channel, args[1] the rule.
+    cfg = client("config")
+    client("s3").create_bucket(Bucket="hand-config-bucket")
+    cfg.put_configuration_recorder(ConfigurationRecorder={
+        "name": args[0], "roleARN": "arn:aws:iam::123456789012:role/hand-config",
+        "recordingGroup": {"allSupported": False, "includeGlobalResourceTypes": False, "resourceTypes": ["AWS::S3::Bucket"]}})
+    cfg.put_delivery_channel(DeliveryChannel={"name": args[0], "s3BucketName": "hand-config-bucket"})
+    cfg.put_config_rule(ConfigRule={"ConfigRuleName": args[1], "Description": "hand-made",
+        "Source": {"Owner": "AWS", "SourceIdentifier": "S3_BUCKET_PUBLIC_READ_PROHIBITED"}})
+elif command == "delete-hand-config":
+    cfg = client("config")
+    cfg.delete_delivery_channel(DeliveryChannelName=args[0])
+    cfg.delete_configuration_recorder(ConfigurationRecorderName=args[0])
+elif command == "config-snapshot":
+    cfg = client("config")
+    print(json.dumps({
+        "recorders": [(r["name"], r["roleARN"], r["recordingGroup"].get("allSupported")) for r in cfg.describe_configuration_recorders()["ConfigurationRecorders"]],
+        "channels": [(c["name"], c["s3BucketName"]) for c in cfg.describe_delivery_channels()["DeliveryChannels"]],
+        "rules": sorted((r["ConfigRuleName"], r["Source"]["SourceIdentifier"], r.get("Description")) for r in cfg.describe_config_rules()["ConfigRules"]),
+    }, sort_keys=True))
+elif command == "alarm-metric":
+    a = client("cloudwatch").describe_alarms(AlarmNames=[args[0]])["MetricAlarms"]
+    print(json.dumps([(x["Namespace"], x["MetricName"], x.get("AlarmActions", [])) for x in a]))
+elif command == "filter-pattern":
+    f = client("logs").describe_metric_filters(logGroupName=args[0], filterNamePrefix=args[1])["metricFilters"]
+    print(json.dumps([(x["filterName"], x["filterPattern"]) for x in f if x["filterName"] == args[1]]))
 elif command == "create-bucket":
     client("s3").create_bucket(Bucket=args[0])
 elif command == "get-object":

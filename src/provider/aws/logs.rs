@@ -347,8 +347,13 @@ impl AwsProvider {
         part.settle(state, Kind::LogGroup, found);
 
         // Metric filters: one listing of every filter. Filters carry no tags: one state does
-        // not know is adopted only when it sits on a log group this state owns and has
-        // socform's default name; a filter on anybody else's group is never touched.
+        // not know is adopted only when it sits on a log group this state owns, with the name
+        // of a create this state marked before starting it (a crash between the create and
+        // the state's save). A name alone proves nothing: anyone who may put a filter on the
+        // lab's log group can use socform's name, and the next apply would have overwritten
+        // it, then destroy deleted it (issue 24). A lab read back from its tags for teardown
+        // (`State::discovery`) counts every filter on its own groups, as AWS deletes them with
+        // the group. A filter on anybody else's group is never touched.
         let mut found = BTreeMap::new();
         let mut pages = self.logs.describe_metric_filters().into_paginator().send();
         while let Some(page) = pages.next().await {
@@ -359,6 +364,7 @@ impl AwsProvider {
                 let rec = state.resources.values().find(|r| r.kind == Kind::MetricFilter && r.id == id).cloned();
                 let addr = if rec.is_none() && ours_groups.contains(group) {
                     default_address(blueprint, Kind::MetricFilter, name)
+                        .filter(|a| state.discovery || state.pending.get(a).is_some_and(|p| p.name == name))
                 } else {
                     None
                 };
