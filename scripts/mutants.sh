@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Re-runs the mutations the suite's claims were checked with: each breaks the one line a
+# claim rests on, runs the tests that should catch it, and restores the file. A mutation the
+# tests do not catch is printed as MISSED and the script exits 1.
+#
+# usage: scripts/mutants.sh [FILTER]     (only the mutations whose name contains FILTER)
+#
+# Slow (a build and a test run per mutation, the moto ones about a minute each) and not part
+# of scripts/test.sh. It builds into its own target directory: two builds must never share
+# one at the same time (see README, "Development").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/tools.sh
+source scripts/tools.sh
+ensure_tools
+export SOCFORM_MOTO_SERVER="${SOCFORM_MOTO_SERVER:-$PWD/.venv/bin/moto_server}"
+export CARGO_TARGET_DIR="${SOCFORM_MUTANTS_TARGET:-$HOME/.cache/socform-mutants-target}"
+filter="${1:-}"
+
+# name @@ file @@ the exact text to break @@ what it becomes @@ cargo test arguments
+mutations=$(cat <<'EOF'
+stratus-entry-fires-on-another-technique @@ src/detect/catalog.rs @@ (($.eventName = "CreateUser") || ($.eventName = "CreateAccessKey")) @@ (($.eventName = "CreateUser") || ($.eventName = "CreateRole") || ($.eventName = "CreateAccessKey")) @@ --test catalog_events
+coverage-only-on-the-trails-log-group @@ src/detect/stratus.rs @@ .filter(|d| d.watches_trail) @@  @@ --test cli stratus_coverage
+pack-yields-to-an-explicit-use @@ src/blueprint/lower/detections.rs @@ .filter(|e| !used.iter().any(|u| u == e.id)) @@  @@ --test cli the_stratus
+pack-can-be-turned-off @@ src/blueprint/lower/detections.rs @@ if p.enabled.is_some_and(|e| !e.value) { @@ if false { @@ --test cli the_stratus
+readme-states-the-stratus-coverage @@ src/detect/catalog.rs @@ ($.eventName = "GetFederationToken") } @@ ($.eventName = "GetFederationTokens") } @@ --test blueprints the_readme
+hundred-and-first-filter-refused @@ src/blueprint/lower/detections.rs @@ if *n == FILTERS_PER_LOG_GROUP + 1 { @@ if *n == FILTERS_PER_LOG_GROUP + 2 { @@ --test cli hundred
+cis-credit-needs-every-event-name @@ src/detect/mod.rs @@ && variants.iter().all(|s| p.matches(s).is_some()) @@  @@ --test cli coverage_lists
+cis-credit-only-on-the-trail @@ src/detect/mod.rs @@ if !d.watches_trail { @@ if false { @@ --test cli hand_written
+own-roles-left-out-of-the-review @@ src/review/security.rs @@     out.retain(|f| { @@     out.retain(|f| true || { @@ --test review socforms_own
+imported-resource-in-ls @@ src/cli/labs.rs @@ if let Some((_, recorded)) = recorded(g, &lab, region)? { @@ if let Some((_, recorded)) = None::<(u8, State)> { @@ --test labs imported
+apply-relabels-updated-resources @@ src/cli/mod.rs @@ plan::Action::Create | plan::Action::Replace)) @@ plan::Action::Create | plan::Action::Update | plan::Action::Replace)) @@ --test labs imported
+filter-adopted-only-by-its-marker @@ src/provider/aws/logs.rs @@ .filter(|a| state.discovery || state.pending.get(a).is_some_and(|p| p.name == name)) @@  @@ --test safety exact_name
+alarm-name-taken @@ src/provider/aws/logs.rs @@ return Err(Self::not_ours(&req, &v.alarm_name)); @@ {} @@ --test safety exact_name
+config-rule-name-taken @@ src/provider/aws/config.rs @@ return Err(Self::not_ours(&req, &v.name)); @@ {} @@ --test safety exact_name
+EOF
+)
+
+backup=$(mktemp)
+restore=""
+trap 'if [ -n "$restore" ]; then cp "$backup" "$restore"; fi; rm -f "$backup"' EXIT
+missed=0
+while IFS= read -r line; do
+    [ -z "$line" ] && continue
+    # Fields are split on ` @@ `, which no line of code here holds.
+    mapfile -t f < <(python3 -c 'import sys; print("\n".join(sys.argv[1].split(" @@ ")))' "$line")
+    name=${f[0]} file=${f[1]} old=${f[2]} new=${f[3]} args=${f[4]}
+    if [ -n "$filter" ] && [[ "$name" != *"$filter"* ]]; then
+        continue
+    fi
+    cp "$file" "$backup"
+    restore=$file
+    if ! python3 - "$file" "$old" "$new" <<'PY'
+import sys
+path, old, new = sys.argv[1:4]
+text = open(path).read()
+if old not in text:
+    sys.exit(f"the line to break is not in {path}: {old}")
+open(path, "w").write(text.replace(old, new, 1))
+PY
+    then
+        echo "STALE   $name (the code moved: update this script)"
+        missed=1
+        cp "$backup" "$file"
+        restore=""
+        continue
+    fi
+    # shellcheck disable=SC2086 # the test arguments are words
+    if cargo test -q $args > /dev/null 2>&1; then
+        echo "MISSED  $name: $file still passes 'cargo test $args'"
+        missed=1
+    else
+        echo "caught  $name"
+    fi
+    cp "$backup" "$file"
+    restore=""
+done <<< "$mutations"
+exit "$missed"
