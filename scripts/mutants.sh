@@ -33,6 +33,8 @@ apply-relabels-updated-resources @@ src/cli/mod.rs @@ plan::Action::Create | pla
 filter-adopted-only-by-its-marker @@ src/provider/aws/logs.rs @@ .filter(|a| state.discovery || state.pending.get(a).is_some_and(|p| p.name == name)) @@  @@ --test safety exact_name
 alarm-name-taken @@ src/provider/aws/logs.rs @@ return Err(Self::not_ours(&req, &v.alarm_name)); @@ {} @@ --test safety exact_name
 config-rule-name-taken @@ src/provider/aws/config.rs @@ return Err(Self::not_ours(&req, &v.name)); @@ {} @@ --test safety exact_name
+leftovers-name-event-rules @@ src/provider/aws/leftovers.rs @@ for part in [iam?, trail?, findings?, respond?] { @@ let _ = respond; for part in [iam?, trail?, findings?] { @@ --test safety lost_state
+leftovers-name-instances @@ src/provider/aws/leftovers.rs @@             if LISTED_SERVICES.contains(&service) { @@             if LISTED_SERVICES.contains(&service) || resource.starts_with("instance/") { @@ --test safety lost_state
 EOF
 )
 

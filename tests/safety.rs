@@ -221,6 +221,7 @@ fn allowed_accounts_refuses_any_other_account_before_a_single_write() {
 fn a_lost_state_file_is_never_called_a_clean_teardown() {
     let lab = Lab::new();
     let bp = lab.blueprint("every-kind.yaml", |s| s);
+    let pristine = lab.inventory();
     lab.ok(&["apply", &bp, "--auto-approve"]);
     let lineage = lab.state()["lineage"].as_str().unwrap().to_string();
     std::fs::remove_file(lab.state_path()).unwrap();
@@ -231,7 +232,8 @@ fn a_lost_state_file_is_never_called_a_clean_teardown() {
     let out = lab.socform(&["destroy", &bp, "--auto-approve"]);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(!err.contains("0 resources remain"), "{err}");
+    // ("40 resources remain after destroy" holds the words too.)
+    assert!(!err.lines().any(|l| l.trim().ends_with("0 resources remain.")), "{err}");
     for expected in [
         "still exists: config_recorder.main: config recorder `every-kind`",
         "still exists: config_delivery_channel.main: config delivery channel `every-kind`",
@@ -244,6 +246,36 @@ fn a_lost_state_file_is_never_called_a_clean_teardown() {
     }
     assert!(err.contains(&format!("made by another state of this blueprint, lineage {lineage}")), "{err}");
     assert_eq!(lab.inventory(), before, "a destroy without state deleted something");
+    // Issue 24: the report, resource by resource, against boto3's untrusting inventory.
+    // Everything the apply made is named by its id (EventBridge rules were not), but the
+    // parts that go with their parent: a group's rules, a topic's subscriptions, a role's
+    // instance profile and inline policies, a bucket's policy, a route table's routes, a
+    // rule's targets, a function's permission, an instance's network interface; and what AWS
+    // makes with a VPC (its default group and main route table). Security Hub is left out on
+    // moto only: moto does not return the hub's tags, so nothing ties it to the lab (on AWS
+    // ListTagsForResource does).
+    let made: Vec<&String> = before.difference(&pristine).collect();
+    let defaults: Vec<String> = serde_json::from_str(&tool(&lab, &["vpc-defaults"])).unwrap();
+    let parts = [
+        "security-group-rule",
+        "sns-subscription",
+        "instance-profile",
+        "iam-inline-policy",
+        "s3-bucket-policy",
+        "route",
+        "event-target",
+        "lambda-permission",
+        "network-interface",
+        "security-hub",
+    ];
+    let unreported: Vec<&&String> = made
+        .iter()
+        .filter(|line| {
+            let (kind, id) = line.split_once(' ').unwrap();
+            !err.contains(id) && !parts.contains(&kind) && !defaults.iter().any(|d| d == id)
+        })
+        .collect();
+    assert!(unreported.is_empty(), "the leftover report omits what boto3 lists: {unreported:?}\n{err}");
 
     // An apply with the lost state's resources around creates nothing it cannot prove is
     // free: names collide and are refused, and it says that another state's resources exist.

@@ -20,7 +20,7 @@ usage: aws_tool.py ENDPOINT REGION COMMAND [ARGS...]
                             before and after, trusting nothing socform wrote)
   create-topic NAME [EMAIL], create-alarm NAME [TAGKEY=VALUE...], create-log-group NAME,
   create-filter GROUP NAME, create-secret NAME VALUE, secret-value NAME,
-  hand-config NAME RULE, delete-hand-config NAME, config-snapshot, alarm-metric NAME, filter-pattern GROUP NAME,
+  hand-config NAME RULE, delete-hand-config NAME, config-snapshot, vpc-defaults, alarm-metric NAME, filter-pattern GROUP NAME,
   tag-topic NAME KEY=VALUE..., subscriptions TOPIC_NAME
   credentials ACCOUNT       JSON credentials of another account (STS AssumeRole)
   delete-filter GROUP NAME, remove-alarm-actions NAME, unsubscribe-all TOPIC_NAME,
@@ -522,6 +522,12 @@ elif command == "hand-config":
     cfg.put_delivery_channel(DeliveryChannel={"name": args[0], "s3BucketName": "hand-config-bucket"})
     cfg.put_config_rule(ConfigRule={"ConfigRuleName": args[1], "Description": "hand-made",
         "Source": {"Owner": "AWS", "SourceIdentifier": "S3_BUCKET_PUBLIC_READ_PROHIBITED"}})
+elif command == "vpc-defaults":
+    # What AWS makes with every VPC: its default security group and its main route table.
+    ec2 = client("ec2")
+    out = [g["GroupId"] for g in ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]]
+    out += [t["RouteTableId"] for t in ec2.describe_route_tables(Filters=[{"Name": "association.main", "Values": ["true"]}])["RouteTables"]]
+    print(json.dumps(sorted(out)))
 elif command == "delete-hand-config":
     cfg = client("config")
     cfg.delete_delivery_channel(DeliveryChannelName=args[0])

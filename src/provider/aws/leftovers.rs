@@ -144,14 +144,17 @@ impl AwsProvider {
             keep(Leftover { address, what, id: arn.to_string(), other_lineage });
         }
 
-        // 2. IAM, CloudTrail, GuardDuty and Security Hub, through their own listings (any
-        //    lineage).
+        // 2. IAM, CloudTrail, GuardDuty, Security Hub, EventBridge and Lambda, through their
+        //    own listings (any lineage).
         let any = State { lineage: ANY_LINEAGE.into(), ..State::new(blueprint, &self.region) };
         let all = super::Want::all();
-        let (iam, trail, findings) = tokio::join!(
+        // EventBridge rules too: the tagging index does not always list them (moto's does not),
+        // and a lost state's destroy reported none of them (issue 24).
+        let (iam, trail, findings, respond) = tokio::join!(
             self.refresh_iam(blueprint, &any, &all),
             self.refresh_trail(blueprint, &any, &all),
-            self.refresh_findings(blueprint, &any, &all)
+            self.refresh_findings(blueprint, &any, &all),
+            self.refresh_respond(blueprint, &any, &all)
         );
         let mut add = |address: &Address, id: &str| {
             keep(Leftover {
@@ -161,7 +164,7 @@ impl AwsProvider {
                 other_lineage: None,
             })
         };
-        for part in [iam?, trail?, findings?] {
+        for part in [iam?, trail?, findings?, respond?] {
             for (address, live) in part.untracked {
                 add(&address, &live.id);
             }
