@@ -394,7 +394,7 @@ fn every_catalog_entry_fires_exactly_on_the_real_events_it_is_for() {
 #[test]
 fn the_stratus_pack_sees_every_technique_and_fires_on_no_other() {
     // The vendored logs and the technique table name the same techniques.
-    let logged: BTreeSet<String> = stratus::detonations().iter().map(|(id, _)| id.clone()).collect();
+    let logged: BTreeSet<String> = stratus::detonations().iter().map(|d| d.technique.clone()).collect();
     let with_log: BTreeSet<String> =
         stratus::TECHNIQUES.iter().filter(|t| t.from_log()).map(|t| t.id.to_string()).collect();
     assert_eq!(logged, with_log, "techniques with a detonation log");
@@ -430,7 +430,7 @@ fn the_stratus_pack_sees_every_technique_and_fires_on_no_other() {
     // No pack entry fires on the events of a technique it is not for.
     for e in stratus::pack() {
         let p = pattern::parse(e.pattern).unwrap();
-        for (technique, event) in stratus::detonations() {
+        for stratus::Detonation { technique, event, .. } in stratus::detonations() {
             if !e.stratus.contains(&technique.as_str()) && p.matches(event).is_some() {
                 problems.push(format!("{} fires on {technique}'s {}", e.id, &event[..event.len().min(120)]));
             }

@@ -202,15 +202,27 @@ struct Case {
     event: serde_json::Value,
 }
 
-/// Every vendored detonation event, as `(technique id, event text)`.
-pub fn detonations() -> &'static [(String, String)] {
-    static ALL: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
+/// One vendored detonation event.
+#[derive(Debug)]
+pub struct Detonation {
+    /// The technique's id (`aws.TACTIC.NAME`).
+    pub technique: String,
+    /// Its CloudTrail `eventName`.
+    pub name: String,
+    /// The event as CloudTrail wrote it (JSON text).
+    pub event: String,
+}
+
+/// Every vendored detonation event, parsed once.
+pub fn detonations() -> &'static [Detonation] {
+    static ALL: LazyLock<Vec<Detonation>> = LazyLock::new(|| {
         let cases: Vec<Case> = serde_json::from_str(DETONATIONS).expect("the vendored detonation logs are JSON");
         cases
             .into_iter()
-            .map(|c| {
-                let id = c.source.trim_start_matches("stratus-red-team/").trim_end_matches(".json").to_string();
-                (id, c.event.to_string())
+            .map(|c| Detonation {
+                technique: c.source.trim_start_matches("stratus-red-team/").trim_end_matches(".json").to_string(),
+                name: c.event.get("eventName").and_then(|n| n.as_str()).unwrap_or_default().to_string(),
+                event: c.event.to_string(),
             })
             .collect()
     });
@@ -222,16 +234,12 @@ impl Technique {
     /// `signal`, or the events written from its page.
     pub fn acts(&self) -> Vec<&'static str> {
         let mut out: Vec<&'static str> = self.written.to_vec();
-        for (id, event) in detonations() {
-            if id == self.id {
-                let name = serde_json::from_str::<serde_json::Value>(event)
-                    .ok()
-                    .and_then(|v| v.get("eventName").and_then(|n| n.as_str()).map(str::to_string));
-                if name.is_some_and(|n| self.signal.contains(&n.as_str())) {
-                    out.push(event.as_str());
-                }
-            }
-        }
+        out.extend(
+            detonations()
+                .iter()
+                .filter(|d| d.technique == self.id && self.signal.contains(&d.name.as_str()))
+                .map(|d| d.event.as_str()),
+        );
         out
     }
 
