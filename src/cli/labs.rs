@@ -625,10 +625,8 @@ fn run_reap(
     // someone's resource tagged with the lab's identity. Nothing proves the second is the
     // lab's, so reap leaves it, and says so rather than "run reap again".
     let planned: std::collections::BTreeSet<&str> = plan.changes.iter().filter_map(|c| c.id.as_deref()).collect();
-    let (tried, unproven): (Vec<_>, Vec<_>) = left.iter().partition(|l| {
-        planned.contains(l.id.as_str())
-            || planned.iter().any(|id| l.id.ends_with(&format!(":{id}")) || l.id.ends_with(&format!("/{id}")))
-    });
+    let (tried, unproven): (Vec<_>, Vec<_>) =
+        left.iter().partition(|l| planned.iter().any(|id| super::arn_names(&l.id, id)));
     for l in &tried {
         ui.error(&format!("still exists: {l}"));
     }

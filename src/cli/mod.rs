@@ -1762,12 +1762,8 @@ fn import_cmd(g: &Global, address: &str, id: &str, path: &Path, force: bool, ui:
     let labs = rt.block_on(p.labs()).map_err(|e| {
         anyhow!("cannot tell whether another socform state claims `{}`: {e}; nothing was imported", live.id)
     })?;
-    let claim = labs.iter().find(|l| {
-        l.lineage != state.lineage
-            && l.indexed.iter().any(|(_, arn)| {
-                arn == &live.id || arn.ends_with(&format!("/{}", live.id)) || arn.ends_with(&format!(":{}", live.id))
-            })
-    });
+    let claim =
+        labs.iter().find(|l| l.lineage != state.lineage && l.indexed.iter().any(|(_, arn)| arn_names(arn, &live.id)));
     if let Some(l) = claim {
         let who = format!("blueprint `{}`, state lineage {}", l.blueprint, l.lineage);
         if !force {
@@ -1813,6 +1809,12 @@ fn import_cmd(g: &Global, address: &str, id: &str, path: &Path, force: bool, ui:
         path.display()
     ));
     Ok(0)
+}
+
+/// Whether `arn` (as the tagging index or the leftover check gives it) names the resource
+/// state knows as `id`: the ARN itself, or one whose last `/` or `:` part is the id.
+fn arn_names(arn: &str, id: &str) -> bool {
+    arn == id || arn.ends_with(&format!("/{id}")) || arn.ends_with(&format!(":{id}"))
 }
 
 /// Writes socform's tags on a resource with `lineage`, changing nothing else: an update
