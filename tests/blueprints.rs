@@ -368,3 +368,63 @@ fn shipped_blueprints_pass_the_schema_with_yaml_1_1_tools() {
     let old = std::fs::read_to_string("tests/fixtures/every-kind.yaml").unwrap();
     assert!(old.contains("], on: ["), "the fixture keeps the old spelling to prove it is read");
 }
+
+/// Issue 31: every shipped blueprint's ATT&CK Navigator layer passes the layer format's schema
+/// (checked by Python's jsonschema, not by socform), holds exactly the techniques `coverage`
+/// maps, each scored by how many detections see it; `--drill` belongs to the layer alone.
+#[test]
+fn every_shipped_blueprints_navigator_layer_is_a_valid_layer_of_its_coverage() {
+    let dir = tempfile::tempdir().unwrap();
+    let socform = || Command::new(assert_cmd::cargo::cargo_bin("socform"));
+    let mut layers = vec![];
+    let mut expected = serde_json::Map::new();
+    for e in std::fs::read_dir("blueprints").unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_none_or(|x| x != "yaml") {
+            continue;
+        }
+        let out = socform().args(["coverage", p.to_str().unwrap(), "--format", "navigator"]).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let file = dir.path().join(format!("{}.json", p.file_stem().unwrap().to_str().unwrap()));
+        std::fs::write(&file, &out.stdout).unwrap();
+        let coverage = socform().args(["coverage", p.to_str().unwrap(), "--format", "json"]).output().unwrap();
+        let coverage: serde_json::Value = serde_json::from_slice(&coverage.stdout).unwrap();
+        let scores: serde_json::Map<String, serde_json::Value> = coverage["attack"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(t, ds)| (t.clone(), ds.as_array().unwrap().len().into()))
+            .collect();
+        expected.insert(file.to_str().unwrap().to_string(), scores.into());
+        layers.push(file.to_str().unwrap().to_string());
+    }
+    assert!(layers.len() >= 6, "{layers:?}");
+    let out = Command::new(support::python())
+        .args(["tests/navigator_layer.py", "tests/fixtures/navigator/layer-4.5.schema.json"])
+        .args(&layers)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen, serde_json::Value::Object(expected));
+    assert!(seen.as_object().unwrap().values().any(|l| l.as_object().unwrap().len() > 20), "{seen}");
+
+    let out = socform()
+        .args(["coverage", "blueprints/soc-reference.yaml", "--format", "json", "--drill", "x.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("use it with `--format navigator`"), "{}", text(&out.stderr));
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, "{\"not\": \"a drill\"}").unwrap();
+    let out = socform()
+        .args(["coverage", "blueprints/soc-reference.yaml", "--format", "navigator", "--drill", junk.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("is not a report saved by `socform drill --format json`"),
+        "{}",
+        text(&out.stderr)
+    );
+}

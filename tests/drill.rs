@@ -300,3 +300,104 @@ fn notify_leaves_an_alarm_in_alarm_alone_and_puts_back_the_reason_it_found() {
     let out = lab.run(&moto, &["destroy", "--auto-approve", "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+/// GetMetricData as AWS answers when the drill's event was counted: one datapoint of 1 in the
+/// metric (awsQuery XML, written by hand from the CloudWatch API reference).
+const DATAPOINT: &str = r#"<GetMetricDataResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><GetMetricDataResult><MetricDataResults><member><Id>drill</Id><Label>drill</Label><Timestamps><member>2026-12-04T00:00:00Z</member></Timestamps><Values><member>1.0</member></Values><StatusCode>Complete</StatusCode></member></MetricDataResults><Messages/></GetMetricDataResult><ResponseMetadata><RequestId>proxy</RequestId></ResponseMetadata></GetMetricDataResponse>"#;
+
+/// DescribeAlarmHistory with one state update, from OK to `{to}`.
+fn history(to: &str) -> &'static str {
+    Box::leak(format!(r#"<DescribeAlarmHistoryResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><DescribeAlarmHistoryResult><AlarmHistoryItems><member><AlarmName>drill-small-cloudtrail-tampering</AlarmName><AlarmType>MetricAlarm</AlarmType><Timestamp>2026-12-04T00:00:30Z</Timestamp><HistoryItemType>StateUpdate</HistoryItemType><HistorySummary>Alarm updated from OK to {to}</HistorySummary><HistoryData>{{}}</HistoryData></member></AlarmHistoryItems></DescribeAlarmHistoryResult><ResponseMetadata><RequestId>proxy</RequestId></ResponseMetadata></DescribeAlarmHistoryResponse>"#).into_boxed_str())
+}
+
+/// Issues 24 and 31: the drill's live path, answered by the proxy where moto cannot (moto
+/// stores metric filters without evaluating them and keeps no alarm history). A detection is
+/// proven only when its alarm's history says it went to ALARM; a datapoint alone is not
+/// enough. `coverage --format navigator --drill` scores the technique from that report: 3
+/// proven, 2 wired but not seen to fire, 1 broken; each layer passes the format's schema.
+#[test]
+fn the_live_path_proves_a_detection_only_when_its_alarm_fired_and_the_attack_layer_says_so() {
+    let lab = Lab::new();
+    let bp = lab.write("drill-small.yaml", SMALL);
+    let out = lab.socform(&["apply", &bp, "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let proxy = Proxy::start(lab.moto.port, std::time::Duration::ZERO, Faults::default(), 1);
+    let url = proxy.url();
+    let answer = |needle: &'static str, body: &'static str| {
+        proxy.inject(Injection { needle, times: 1000, status: "200 OK", content_type: "text/xml", body });
+    };
+    let drill = |args: &[&str]| -> (Option<i32>, Value) {
+        let mut all = vec!["drill", bp.as_str(), "--format", "json"];
+        all.extend_from_slice(args);
+        let out = lab.socform_env(&all, &[("AWS_ENDPOINT_URL", &url)]);
+        (out.status.code(), serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out.stderr))))
+    };
+    let layer = |report: &Value, name: &str| -> Value {
+        let saved = lab.write(name, &report.to_string());
+        let out = lab.socform(&["coverage", &bp, "--format", "navigator", "--drill", &saved]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let layer_file = lab.write(&format!("layer-{name}"), &text(&out.stdout));
+        let check = std::process::Command::new(support::python())
+            .args(["tests/navigator_layer.py", "tests/fixtures/navigator/layer-4.5.schema.json", &layer_file])
+            .output()
+            .unwrap();
+        assert!(check.status.success(), "{}{}", text(&check.stdout), text(&check.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let technique = |l: &Value| -> (u64, String) {
+        let ts = l["techniques"].as_array().unwrap();
+        assert_eq!(ts.len(), 1, "one detection, one technique: {l}");
+        assert_eq!(ts[0]["techniqueID"], "T1562.008");
+        (ts[0]["score"].as_u64().unwrap(), ts[0]["comment"].as_str().unwrap().to_string())
+    };
+
+    // Counted, but the alarm's history shows no move to ALARM: broken at alarm-state.
+    answer("Action=GetMetricData", DATAPOINT);
+    answer("Action=DescribeAlarmHistory", history("INSUFFICIENT_DATA"));
+    let (code, report) = drill(&["--timeout", "1s"]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(link(&report, "cloudtrail-tampering", "synthetic-event")["status"], "pass");
+    assert_eq!(link(&report, "cloudtrail-tampering", "datapoint")["status"], "pass");
+    let fired = link(&report, "cloudtrail-tampering", "alarm-state");
+    assert_eq!(fired["status"], "fail", "{fired}");
+    assert!(fired["detail"].as_str().unwrap().contains("did not go to ALARM"), "{fired}");
+    let (score, comment) = technique(&layer(&report, "broken.json"));
+    assert_eq!((score, comment.as_str()), (1, "broken; cloudtrail-tampering: broken"));
+
+    // The alarm went to ALARM: proven.
+    proxy.clear();
+    answer("Action=GetMetricData", DATAPOINT);
+    answer("Action=DescribeAlarmHistory", history("ALARM"));
+    let (code, report) = drill(&["--timeout", "5s"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(link(&report, "cloudtrail-tampering", "alarm-state")["status"], "pass");
+    let answered = proxy.stats.answered.lock().unwrap().clone();
+    assert!(
+        answered.iter().any(|r| r.contains("AlarmName=drill-small-cloudtrail-tampering")),
+        "the history asked is the alarm's own: {answered:?}"
+    );
+    let proven = layer(&report, "proven.json");
+    assert_eq!(technique(&proven), (3, "proven; cloudtrail-tampering: proven".to_string()));
+    assert_eq!(proven["gradient"]["minValue"], 1);
+
+    // Wiring only: nothing was seen to fire.
+    proxy.clear();
+    let (code, report) = drill(&["--wiring-only"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(
+        technique(&layer(&report, "wiring.json")),
+        (2, "wired, not seen to fire; cloudtrail-tampering: wired, not seen to fire".to_string())
+    );
+    // A report of another blueprint: said, and its detections count as not drilled.
+    let mut other = report.clone();
+    other["blueprint"] = "someone-else".into();
+    other["detections"] = serde_json::json!([]);
+    let saved = lab.write("other.json", &other.to_string());
+    let out = lab.socform(&["coverage", &bp, "--format", "navigator", "--drill", &saved]);
+    assert!(text(&out.stderr).contains("is a drill of someone-else, not of drill-small"), "{}", text(&out.stderr));
+    let l: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(technique(&l), (2, "not drilled; cloudtrail-tampering: not drilled".to_string()));
+
+    let out = lab.socform(&["destroy", &bp, "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

@@ -184,9 +184,13 @@ pub enum Command {
     Coverage {
         /// The blueprint file (YAML).
         blueprint: PathBuf,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
-        format: PlanFormat,
+        /// Output format (`navigator`: a MITRE ATT&CK Navigator layer, format 4.5).
+        #[arg(long, value_enum, default_value_t = CoverageFormat::Human)]
+        format: CoverageFormat,
+        /// A saved `drill --format json`: the Navigator layer scores each technique proven,
+        /// wired but not seen to fire, or broken.
+        #[arg(long, value_name = "REPORT.json")]
+        drill: Option<PathBuf>,
     },
     /// Inspect or repair state.
     State {
@@ -434,6 +438,16 @@ pub enum PlanFormat {
     Markdown,
 }
 
+/// Output formats of `socform coverage`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoverageFormat {
+    Human,
+    Json,
+    Markdown,
+    /// A MITRE ATT&CK Navigator layer (JSON, layer format 4.5).
+    Navigator,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LintFormat {
     Human,
@@ -660,16 +674,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
             outln!("{}", serde_json::to_string_pretty(&crate::detect::test_filter(&p, &events))?);
             Ok(0)
         }
-        Command::Coverage { blueprint, format } => {
-            let loaded = load(&blueprint, EnvMode::Skip, ui)?;
-            let c = crate::detect::coverage(&loaded.model);
-            match format {
-                PlanFormat::Human => out!("{}", c.human()),
-                PlanFormat::Json => outln!("{}", serde_json::to_string_pretty(&c)?),
-                PlanFormat::Markdown => out!("{}", c.markdown()),
-            }
-            Ok(0)
-        }
+        Command::Coverage { blueprint, format, drill } => coverage_cmd(&blueprint, format, drill.as_deref(), ui),
         Command::State { command } => state_cmd(&g, command, ui),
         Command::Import { address, id, blueprint, force } => import_cmd(&g, &address, &id, &blueprint, force, ui),
         Command::Completions { shell } => {
@@ -734,6 +739,43 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+fn coverage_cmd(blueprint: &Path, format: CoverageFormat, drill: Option<&Path>, ui: &Ui) -> Result<u8> {
+    use crate::detect::navigator;
+    if drill.is_some() && format != CoverageFormat::Navigator {
+        bail!("--drill scores the techniques of a Navigator layer: use it with `--format navigator`");
+    }
+    let report: Option<navigator::DrillSummary> = match drill {
+        None => None,
+        Some(f) => {
+            let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+            let r: navigator::DrillSummary = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a report saved by `socform drill --format json`", f.display()))?;
+            Some(r)
+        }
+    };
+    let loaded = load(blueprint, EnvMode::Skip, ui)?;
+    if let (Some(r), Some(f)) = (&report, drill) {
+        if r.blueprint != loaded.model.blueprint {
+            ui.warn(&format!(
+                "{} is a drill of {}, not of {}: detections it does not name count as not drilled",
+                f.display(),
+                r.blueprint,
+                loaded.model.blueprint
+            ));
+        }
+    }
+    let c = crate::detect::coverage(&loaded.model);
+    match format {
+        CoverageFormat::Human => out!("{}", c.human()),
+        CoverageFormat::Json => outln!("{}", serde_json::to_string_pretty(&c)?),
+        CoverageFormat::Markdown => out!("{}", c.markdown()),
+        CoverageFormat::Navigator => {
+            outln!("{}", serde_json::to_string_pretty(&navigator::layer(&loaded.model, &c, report.as_ref()))?)
+        }
+    }
+    Ok(0)
 }
 
 fn diff_cmd(files: &[PathBuf], base: Option<&str>, format: PlanFormat, ui: &Ui) -> Result<u8> {

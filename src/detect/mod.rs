@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod drill;
 pub mod insights;
+pub mod navigator;
 pub mod pattern;
 pub mod sigma;
 pub mod stratus;
