@@ -38,6 +38,9 @@ navigator-proven-needs-the-alarm-to-fire @@ src/detect/navigator.rs @@ d.links.i
 navigator-wiring-only-proves-nothing @@ src/detect/navigator.rs @@ !self.wiring_only && @@  @@ --lib navigator
 navigator-technique-takes-its-best @@ src/detect/navigator.rs @@ .max().unwrap_or(Verdict::NotDrilled) @@ .min().unwrap_or(Verdict::NotDrilled) @@ --lib navigator
 navigator-drill-fired-means-went-to-alarm @@ src/provider/aws/drill.rs @@ s.ends_with("to ALARM") @@ !s.is_empty() @@ --test drill the_live_path
+topology-internet-is-the-union-into-a-host @@ src/topology.rs @@ (wide(&[cidr]) || open.contains(target.as_str())) @@ wide(&[cidr]) @@ --test blueprints the_internet
+topology-internet-edges-are-red @@ src/render/topology.rs @@ let color = if e.internet { "#d00000" } else { "#555555" }; @@ let color = "#555555"; @@ --test blueprints the_internet
+topology-public-subnet-by-its-route @@ src/topology.rs @@ route.destination_cidr_block == "0.0.0.0/0" @@ route.destination_cidr_block == "0.0.0.0/1" @@ --test blueprints topology
 leftovers-name-instances @@ src/provider/aws/leftovers.rs @@             if LISTED_SERVICES.contains(&service) { @@             if LISTED_SERVICES.contains(&service) || resource.starts_with("instance/") { @@ --test safety lost_state
 EOF
 )

@@ -20,3 +20,4 @@ pub mod provider;
 pub mod render;
 pub mod review;
 pub mod state;
+pub mod topology;

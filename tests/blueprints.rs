@@ -428,3 +428,169 @@ fn every_shipped_blueprints_navigator_layer_is_a_valid_layer_of_its_coverage() {
         text(&out.stderr)
     );
 }
+
+fn topology(blueprint: &str, format: &str) -> String {
+    let out = Command::new(assert_cmd::cargo::cargo_bin("socform"))
+        .args(["graph", blueprint, "--view", "topology", "--format", format])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{blueprint} {format}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// What Python's XML parser sees in an SVG socform drew (tests/svg_check.py).
+fn svg_seen(svg: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.svg");
+    std::fs::write(&file, svg).unwrap();
+    let out = Command::new(support::python()).arg("tests/svg_check.py").arg(&file).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Issue 31: the topology of every shipped blueprint in each format, snapshot-tested; every
+/// SVG well-formed to Python's own XML parser, with a node for each host of the blueprint.
+#[test]
+fn every_shipped_blueprint_draws_its_topology_in_each_format() {
+    let mut names = vec![];
+    for e in std::fs::read_dir("blueprints").unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "yaml") {
+            names.push(p.file_stem().unwrap().to_str().unwrap().to_string());
+        }
+    }
+    names.sort();
+    assert!(names.len() >= 6, "{names:?}");
+    for name in &names {
+        let bp = format!("blueprints/{name}.yaml");
+        for format in ["mermaid", "dot", "svg"] {
+            insta::assert_snapshot!(format!("topology_{name}_{format}"), topology(&bp, format));
+        }
+        let seen = svg_seen(&topology(&bp, "svg"));
+        let doc: serde_json::Value = serde_saphyr::from_str(&std::fs::read_to_string(&bp).unwrap()).unwrap();
+        let hosts: Vec<String> = doc["hosts"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        let drawn: Vec<String> = seen["nodes"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(id, _)| id.starts_with("host_"))
+            .map(|(_, lines)| lines[0].as_str().unwrap().to_string())
+            .collect();
+        let (mut a, mut b) = (hosts.clone(), drawn);
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "{name}: every host of the blueprint, and nothing else, is drawn as a host");
+    }
+    // The reference lab: its two hosts in their subnets, the agent's edge to the manager
+    // labelled with its ports, nothing from the internet, and the telemetry lane whole.
+    let seen = svg_seen(&topology("blueprints/soc-reference.yaml", "svg"));
+    let edges = seen["edges"].as_array().unwrap();
+    let edge = |from: &str, to: &str| edges.iter().find(|e| e["from"] == from && e["to"] == to).cloned();
+    assert_eq!(edge("host_agent_host", "host_wazuh_manager").unwrap()["label"], "tcp 1514, 1515");
+    assert!(edges.iter().all(|e| e["internet"] == false), "{edges:?}");
+    for (from, to) in [
+        ("trail_main", "log_group_cloudtrail"),
+        ("guardduty_detector_main", "event_rule_guardduty_findings"),
+        ("event_rule_guardduty_findings", "sns_topic_high"),
+    ] {
+        assert!(edge(from, to).is_some(), "{from} -> {to} in {edges:?}");
+    }
+    let frames: Vec<String> = seen["frames"].as_array().unwrap().iter().map(|f| f["label"][0].to_string()).collect();
+    for f in ["\"soc-a\"", "\"workload-a\"", "\"VPC main\"", "\"region us-east-1\"", "\"telemetry\""] {
+        assert!(frames.iter().any(|x| x == f), "{f} in {frames:?}");
+    }
+    // 41 detections, grouped by the topic their alarm notifies.
+    let counted: u64 = seen["nodes"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(id, _)| id.starts_with("detections_"))
+        .map(|(_, l)| l[0].as_str().unwrap().split(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(counted, 41);
+}
+
+/// Issue 31, attacked: a blueprint that opens SSH to the world as two /9 halves of one public
+/// /8 (neither half is the internet, together they are). The internet's edges are red in
+/// every format. (Names reach no label unchecked: the blueprint's names are refused outside
+/// `[a-z0-9_-]`; each format's escaper is unit-tested in render::topology and render::xml.)
+#[test]
+fn the_internet_is_drawn_red_however_it_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let bp = dir.path().join("hostile.yaml");
+    std::fs::write(
+        &bp,
+        r##"
+blueprint: hostile
+region: us-east-1
+network:
+  vpc: { cidr: 10.9.0.0/16 }
+  subnets:
+    dmz: { cidr: 10.9.0.0/24, az: us-east-1a, public: true }
+    inside: { cidr: 10.9.1.0/24, az: us-east-1a }
+security_groups:
+  bastion:
+    description: halves
+    ingress:
+      - { protocol: tcp, ports: 22, from: 11.0.0.0/9 }
+      - { protocol: tcp, ports: 22, from: 11.128.0.0/9 }
+  office:
+    description: one office
+    ingress:
+      - { protocol: tcp, ports: 443, from: 11.0.0.0/9 }
+hosts:
+  jump: { subnet: dmz, security_groups: [bastion], instance_type: t3.micro, image: ami-0123456789abcdef0 }
+  intranet: { subnet: inside, security_groups: [office], instance_type: t3.micro, image: ami-0123456789abcdef0 }
+trail:
+  name: hostile
+  bucket: { name: "hostile-trail-${aws.account_id}" }
+  cloudwatch_logs: { log_group: hostile-trail, retention_days: 7 }
+"##,
+    )
+    .unwrap();
+    let bp = bp.to_str().unwrap();
+
+    let seen = svg_seen(&topology(bp, "svg"));
+    let edges = seen["edges"].as_array().unwrap();
+    let into = |host: &str| edges.iter().filter(|e| e["to"] == host).cloned().collect::<Vec<_>>();
+    let jump = into("host_jump");
+    assert_eq!(jump.len(), 1, "{jump:?}");
+    assert_eq!(jump[0]["from"], "internet");
+    assert_eq!(jump[0]["stroke"], "#d00000");
+    assert_eq!(jump[0]["marker"], "url(#arrow-red)");
+    assert_eq!(jump[0]["label"], "tcp 22");
+    // The same /9 alone, into a host nothing else opens: an address block, not the internet.
+    let intranet = into("host_intranet");
+    assert_eq!(intranet.len(), 1, "{intranet:?}");
+    assert_eq!(intranet[0]["from"], "net_11_0_0_0_9");
+    assert_eq!(intranet[0]["internet"], false);
+    assert_eq!(seen["nodes"]["internet"], serde_json::json!(["internet", "11.0.0.0/9", "11.128.0.0/9"]));
+
+    let mermaid = topology(bp, "mermaid");
+    let red = mermaid.lines().find(|l| l.starts_with("  linkStyle ")).expect("a linkStyle for the red edges");
+    let links: Vec<&str> = mermaid.lines().filter(|l| l.contains(" --> ") || l.contains(" -->|")).collect();
+    let index = links.iter().position(|l| l.starts_with("  internet -->")).unwrap();
+    assert_eq!(red, format!("  linkStyle {index} stroke:#d00000,stroke-width:2px,color:#d00000"));
+    let dot = topology(bp, "dot");
+    assert!(dot.contains("internet -> host_jump [label=\"tcp 22\", color=\"#d00000\""), "{dot}");
+    // A format the view has not: said, nothing drawn.
+    for args in [&["graph", bp, "--format", "svg"][..], &["graph", bp, "--view", "topology", "--format", "text"]] {
+        let out = Command::new(assert_cmd::cargo::cargo_bin("socform")).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        assert!(text(&out.stderr).contains("dependencies are text or dot, the topology mermaid, dot or svg"));
+    }
+}
+
+/// The README's picture of the reference lab is what `graph --view topology --format svg`
+/// draws today (regenerate: `socform graph blueprints/soc-reference.yaml --view topology
+/// --format svg > docs/soc-reference-topology.svg`).
+#[test]
+fn the_readmes_picture_of_the_reference_lab_is_current() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    assert!(readme.contains("](docs/soc-reference-topology.svg)"), "the README shows the picture");
+    assert_eq!(
+        std::fs::read_to_string("docs/soc-reference-topology.svg").unwrap(),
+        topology("blueprints/soc-reference.yaml", "svg")
+    );
+}

@@ -133,13 +133,18 @@ pub enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
-    /// Print the dependency graph.
+    /// Print the dependency graph, or draw the lab (`--view topology`).
     Graph {
         /// The blueprint file (YAML).
         blueprint: PathBuf,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
-        format: GraphFormat,
+        /// `dependencies`: what needs what, in apply order; `topology`: the VPC, subnets and
+        /// hosts, who can reach whom, and the telemetry lane.
+        #[arg(long, value_enum, default_value_t = GraphView::Dependencies)]
+        view: GraphView,
+        /// Output format: text or dot for dependencies (default text); mermaid, dot or svg
+        /// for the topology (default mermaid).
+        #[arg(long, value_enum)]
+        format: Option<GraphFormat>,
     },
     /// Compare two blueprints offline, with a security review (for pull requests).
     /// Exit 0 no changes, 2 changes, 3 changes that broaden access or weaken monitoring.
@@ -459,6 +464,14 @@ pub enum LintFormat {
 pub enum GraphFormat {
     Dot,
     Text,
+    Mermaid,
+    Svg,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphView {
+    Dependencies,
+    Topology,
 }
 
 /// A failure already reported to the user: exit with this code and print nothing more.
@@ -610,17 +623,28 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
         Command::Destroy { blueprint, run } => {
             destroy_cmd(&g, &blueprint, run.auto_approve, run.parallelism as usize, &ui.with_json(run.json))
         }
-        Command::Graph { blueprint, format } => {
+        Command::Graph { blueprint, view, format } => {
+            if let (GraphView::Dependencies, Some(f @ (GraphFormat::Mermaid | GraphFormat::Svg)))
+            | (GraphView::Topology, Some(f @ GraphFormat::Text)) = (view, format)
+            {
+                let (v, f) = (view.to_possible_value(), f.to_possible_value());
+                let (v, f) = (v.as_ref().map_or("", |v| v.get_name()), f.as_ref().map_or("", |f| f.get_name()));
+                bail!("the {v} view has no {f} format: dependencies are text or dot, the topology mermaid, dot or svg");
+            }
             let loaded = load(&blueprint, EnvMode::Skip, ui)?;
             let graph = Graph::from_model(&loaded.model).map_err(|e| {
                 ui.diagnostics(&[graph_error(&loaded, e)]);
                 anyhow!(Reported(1))
             })?;
+            let topology = || crate::topology::Topology::from_model(&loaded.model);
             out!(
                 "{}",
-                match format {
-                    GraphFormat::Dot => graph.to_dot(),
-                    GraphFormat::Text => graph.to_text(),
+                match (view, format) {
+                    (GraphView::Dependencies, Some(GraphFormat::Dot)) => graph.to_dot(),
+                    (GraphView::Dependencies, _) => graph.to_text(),
+                    (GraphView::Topology, Some(GraphFormat::Dot)) => topology().to_dot(),
+                    (GraphView::Topology, Some(GraphFormat::Svg)) => topology().to_svg(),
+                    (GraphView::Topology, _) => topology().to_mermaid(),
                 }
             );
             Ok(0)

@@ -12,6 +12,8 @@ pub mod detect;
 pub mod diff;
 pub mod lint;
 pub mod plan;
+pub mod topology;
+pub mod xml;
 
 use std::fmt::Write;
 
