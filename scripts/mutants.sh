@@ -41,6 +41,8 @@ navigator-drill-fired-means-went-to-alarm @@ src/provider/aws/drill.rs @@ s.ends
 topology-internet-is-the-union-into-a-host @@ src/topology.rs @@ (wide(&[cidr]) || open.contains(target.as_str())) @@ wide(&[cidr]) @@ --test blueprints the_internet
 topology-internet-edges-are-red @@ src/render/topology.rs @@ let color = if e.internet { "#d00000" } else { "#555555" }; @@ let color = "#555555"; @@ --test blueprints the_internet
 topology-public-subnet-by-its-route @@ src/topology.rs @@ route.destination_cidr_block == "0.0.0.0/0" @@ route.destination_cidr_block == "0.0.0.0/1" @@ --test blueprints topology
+diagram-a-left-out-change-is-no-neighbour @@ src/review/diff.rs @@ context.extend(needs(old, new, a).into_iter().filter(|n| !all.contains(n))); @@ context.extend(needs(old, new, a).into_iter().filter(|n| !drawn.contains(n))); @@ --test review the_pull_request
+diagram-broadening-marked-red @@ src/render/diff.rs @@ (Concern::BroadensAccess, "broadens") @@ (Concern::BroadensAccess, "weakens") @@ --test review the_pull_request
 leftovers-name-instances @@ src/provider/aws/leftovers.rs @@             if LISTED_SERVICES.contains(&service) { @@             if LISTED_SERVICES.contains(&service) || resource.starts_with("instance/") { @@ --test safety lost_state
 EOF
 )

@@ -1133,3 +1133,55 @@ fn socforms_own_delivery_roles_are_not_reviewed_as_the_blueprints_grants() {
         d.review.iter().filter(|f| f.address.to_string() == "iam_role.mine").map(|f| f.check.as_str()).collect();
     assert!(checks.contains(&"broaden.iam-statement") && checks.contains(&"broaden.trust-principal"), "{checks:?}");
 }
+
+/// The Mermaid block of a pull-request comment: each node's label and its classes.
+fn diagram(md: &str) -> Vec<(String, Vec<String>)> {
+    let start = md.find("```mermaid\n").expect("a Mermaid diagram") + "```mermaid\n".len();
+    let block = &md[start..start + md[start..].find("```").unwrap()];
+    let mut nodes: Vec<(String, String, Vec<String>)> = vec![];
+    for l in block.lines() {
+        let l = l.trim();
+        if let Some((id, rest)) = l.split_once("[\"") {
+            nodes.push((id.to_string(), rest.trim_end_matches("\"]").to_string(), vec![]));
+        } else if let Some(rest) = l.strip_prefix("class ") {
+            let (ids, class) = rest.split_once(' ').unwrap();
+            for id in ids.split(',') {
+                nodes.iter_mut().find(|n| n.0 == id).unwrap().2.push(class.to_string());
+            }
+        }
+    }
+    nodes.into_iter().map(|(_, label, classes)| (label, classes)).collect()
+}
+
+/// Issue 31: the pull-request comment carries a diagram of the change: the rule that opens
+/// SSH to the world is added (green) with a thick red border and the checks it trips, the
+/// alarm that no longer pages on-call is changed with the purple border of weakened
+/// monitoring, the replaced rule is removed; unchanged neighbours are grey context. A change
+/// of 136 resources draws 40 and 20 neighbours and counts the rest, and the comment stays
+/// within GitHub's limit.
+#[test]
+fn the_pull_request_diagram_marks_findings_on_the_changed_nodes_and_is_bounded() {
+    let (old, new) = combined();
+    let nodes = diagram(&diff::diff(&old, &new).markdown());
+    let node = |start: &str| {
+        nodes.iter().find(|(l, _)| l.starts_with(start)).unwrap_or_else(|| panic!("{start} in {nodes:?}")).clone()
+    };
+    let (label, classes) = node("+ security_group_rule.web:ingress:tcp:22:0.0.0.0/0");
+    assert!(label.contains("⚠ broaden.admin-port"), "{label}");
+    assert_eq!(classes, ["added", "broadens"]);
+    let (label, classes) = node("~ alarm.root-account-usage");
+    assert!(label.contains("⚠ weaken.notification-dropped"), "{label}");
+    assert_eq!(classes, ["changed", "weakens"]);
+    assert_eq!(node("- security_group_rule.web:ingress:tcp:443:10.70.0.0/24").1, ["removed"]);
+    assert_eq!(node("vpc.main").1, ["context"]);
+
+    let old = model("blueprint: soc-reference\nregion: us-east-1\n");
+    let new = model_in(&reference(), "blueprints");
+    let d = diff::diff(&old, &new);
+    let md = d.markdown();
+    let nodes = diagram(&md);
+    assert_eq!(nodes.len(), diff::DIAGRAM_CHANGES, "only changes, no unchanged neighbour: {nodes:?}");
+    let more = d.changes.len() - diff::DIAGRAM_CHANGES;
+    assert!(md.contains(&format!("> Not drawn: {more} more changed resources and 0 unchanged neighbours")), "{md}");
+    assert!(md.chars().count() <= socform::render::MARKDOWN_LIMIT);
+}

@@ -2,8 +2,10 @@
 
 use std::fmt::Write;
 
+use super::topology::mermaid_text;
 use super::{fit_markdown, review_section};
-use crate::review::diff::{short, BlueprintDiff};
+use crate::review::diff::{short, BlueprintDiff, ChangeGraph};
+use crate::review::Concern;
 
 impl BlueprintDiff {
     pub fn json(&self) -> String {
@@ -82,6 +84,7 @@ impl BlueprintDiff {
             );
         }
         review_section(&mut head, &self.review, true);
+        head.push_str(&change_diagram(&self.graph));
         if !self.inputs.is_empty() {
             head.push_str("\n#### Inputs\n\n");
             for i in &self.inputs {
@@ -133,4 +136,69 @@ impl BlueprintDiff {
         };
         fit_markdown(details.len(), build)
     }
+}
+
+/// The change as a Mermaid diagram for the pull request: added green, removed red and
+/// dashed, changed amber, unchanged neighbours grey; a node with a finding carries the
+/// check's id and a thick red (broadens access) or purple (weakens monitoring) border.
+/// Bounded by [`crate::review::diff::DIAGRAM_CHANGES`] and `DIAGRAM_CONTEXT`: the rest is
+/// counted under it.
+fn change_diagram(g: &ChangeGraph) -> String {
+    if g.nodes.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\n#### The change\n\n```mermaid\nflowchart LR\n");
+    for (i, n) in g.nodes.iter().enumerate() {
+        let mut label = format!(
+            "{} {}",
+            match n.change {
+                "added" => "+",
+                "removed" => "-",
+                "changed" => "~",
+                _ => "",
+            },
+            n.address
+        );
+        for (_, check) in &n.findings {
+            label.push_str(&format!("\n⚠ {check}"));
+        }
+        let label: Vec<String> = label.trim_start().lines().map(mermaid_text).collect();
+        let _ = writeln!(out, "  n{i}[\"{}\"]", label.join("<br/>"));
+    }
+    for (a, b) in &g.edges {
+        let _ = writeln!(out, "  n{a} --> n{b}");
+    }
+    out.push_str("  classDef added fill:#e6ffed,stroke:#2da44e\n  classDef removed fill:#ffebe9,stroke:#cf222e,stroke-dasharray:4 3\n  classDef changed fill:#fff8c5,stroke:#bf8700\n  classDef context fill:#f6f8fa,stroke:#d0d7de,color:#57606a\n  classDef broadens stroke:#d00000,stroke-width:4px\n  classDef weakens stroke:#8250df,stroke-width:4px\n");
+    for class in ["added", "removed", "changed", "context"] {
+        let ids: Vec<String> =
+            g.nodes.iter().enumerate().filter(|(_, n)| n.change == class).map(|(i, _)| format!("n{i}")).collect();
+        if !ids.is_empty() {
+            let _ = writeln!(out, "  class {} {class}", ids.join(","));
+        }
+    }
+    for (concern, class) in [(Concern::WeakensMonitoring, "weakens"), (Concern::BroadensAccess, "broadens")] {
+        let ids: Vec<String> = g
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.findings.iter().any(|(c, _)| *c == concern))
+            .map(|(i, _)| format!("n{i}"))
+            .collect();
+        if !ids.is_empty() {
+            let _ = writeln!(out, "  class {} {class}", ids.join(","));
+        }
+    }
+    out.push_str("```\n");
+    match (g.changes_left_out, g.context_left_out) {
+        (0, 0) => {}
+        (c, x) => {
+            let _ = writeln!(
+                out,
+                "\n> Not drawn: {c} more changed resource{} and {x} unchanged neighbour{} (the list below has every change).",
+                if c == 1 { "" } else { "s" },
+                if x == 1 { "" } else { "s" }
+            );
+        }
+    }
+    out
 }

@@ -2,7 +2,7 @@
 //! attribute, with the security review on top. Multi-line values (policies, user data,
 //! long patterns) get unified text diffs made with `similar`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -30,6 +30,91 @@ pub struct BlueprintDiff {
     pub changes: Vec<ResourceDiff>,
     pub review: Vec<Finding>,
     pub summary: DiffSummary,
+    /// The change as a graph, for the pull-request diagram (not in the JSON contract).
+    #[serde(skip)]
+    pub graph: ChangeGraph,
+}
+
+/// The change drawn for a reviewer: each changed resource (those with findings first), the
+/// unchanged resources next to one (what it needs and what needs it) as context, and the
+/// dependency edges among them; bounded, the rest counted.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeGraph {
+    pub nodes: Vec<ChangeNode>,
+    /// `(needs, needed)` as indices into `nodes`: the first needs the second.
+    pub edges: Vec<(usize, usize)>,
+    /// Changed resources not drawn, and context resources not drawn.
+    pub changes_left_out: usize,
+    pub context_left_out: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChangeNode {
+    pub address: Address,
+    /// `added`, `removed`, `changed`, or `context` (unchanged, next to a change).
+    pub change: &'static str,
+    /// The review's findings on it: how it cuts and the check's id.
+    pub findings: Vec<(Concern, String)>,
+}
+
+/// Most changed resources a diagram draws, and most unchanged neighbours beside them.
+pub const DIAGRAM_CHANGES: usize = 40;
+pub const DIAGRAM_CONTEXT: usize = 20;
+
+/// The dependency edges of a resource on either side: what it needs.
+fn needs<'a>(old: &'a Model, new: &'a Model, a: &Address) -> BTreeSet<&'a Address> {
+    new.get(a).or_else(|| old.get(a)).map(|r| r.depends_on.iter().collect()).unwrap_or_default()
+}
+
+fn change_graph(old: &Model, new: &Model, changes: &[ResourceDiff], review: &[Finding]) -> ChangeGraph {
+    let findings_on = |a: &Address| -> Vec<(Concern, String)> {
+        review.iter().filter(|f| f.address == *a).map(|f| (f.concern, f.check.clone())).collect()
+    };
+    // Changed resources, and resources with a finding though unchanged in themselves.
+    let mut changed: Vec<(&Address, &'static str)> = changes.iter().map(|c| (&c.address, c.change)).collect();
+    for f in review {
+        if let super::Subject::Resource(a) = &f.address {
+            if !changed.iter().any(|(c, _)| *c == a) && (new.get(a).is_some() || old.get(a).is_some()) {
+                changed.push((a, "context"));
+            }
+        }
+    }
+    changed.sort_by_key(|(a, _)| (findings_on(a).is_empty(), (*a).clone()));
+    // A change left out is counted as one, never drawn as an unchanged neighbour.
+    let all: BTreeSet<&Address> = changed.iter().map(|(a, _)| *a).collect();
+    let changes_left_out = changed.len().saturating_sub(DIAGRAM_CHANGES);
+    changed.truncate(DIAGRAM_CHANGES);
+    let drawn: BTreeSet<&Address> = changed.iter().map(|(a, _)| *a).collect();
+    // Unchanged neighbours, both ways.
+    let mut context: BTreeSet<&Address> = BTreeSet::new();
+    for (a, _) in &changed {
+        context.extend(needs(old, new, a).into_iter().filter(|n| !all.contains(n)));
+    }
+    for r in new.resources.iter().chain(&old.resources) {
+        if !all.contains(&r.address) && r.depends_on.iter().any(|d| drawn.contains(d)) {
+            context.insert(&r.address);
+        }
+    }
+    let context_left_out = context.len().saturating_sub(DIAGRAM_CONTEXT);
+    let mut nodes: Vec<ChangeNode> = changed
+        .iter()
+        .map(|(a, change)| ChangeNode { address: (*a).clone(), change, findings: findings_on(a) })
+        .collect();
+    nodes.extend(context.into_iter().take(DIAGRAM_CONTEXT).map(|a| ChangeNode {
+        address: a.clone(),
+        change: "context",
+        findings: vec![],
+    }));
+    let index: BTreeMap<&Address, usize> = nodes.iter().enumerate().map(|(i, n)| (&n.address, i)).collect();
+    let mut edges = vec![];
+    for (i, n) in nodes.iter().enumerate() {
+        for d in needs(old, new, &n.address) {
+            if let Some(&j) = index.get(d) {
+                edges.push((i, j));
+            }
+        }
+    }
+    ChangeGraph { nodes, edges, changes_left_out, context_left_out }
 }
 
 /// An input whose declaration changed: what people applying the blueprint get by default.
@@ -220,6 +305,7 @@ pub fn diff(old: &Model, new: &Model) -> BlueprintDiff {
             let d = crate::cost::of_model(new, &a).fixed_monthly - crate::cost::of_model(old, &a).fixed_monthly;
             (d * 100.0).round() / 100.0
         },
+        graph: change_graph(old, new, &changes, &review),
         changes,
         review,
         summary,
