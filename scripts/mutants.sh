@@ -41,8 +41,10 @@ navigator-drill-fired-means-went-to-alarm @@ src/provider/aws/drill.rs @@ s.ends
 topology-internet-is-the-union-into-a-host @@ src/topology.rs @@ (wide(&[cidr]) || open.contains(target.as_str())) @@ wide(&[cidr]) @@ --test blueprints the_internet
 topology-internet-edges-are-red @@ src/render/topology.rs @@ let color = if e.internet { "#d00000" } else { "#555555" }; @@ let color = "#555555"; @@ --test blueprints the_internet
 topology-public-subnet-by-its-route @@ src/topology.rs @@ route.destination_cidr_block == "0.0.0.0/0" @@ route.destination_cidr_block == "0.0.0.0/1" @@ --test blueprints topology
-diagram-a-left-out-change-is-no-neighbour @@ src/review/diff.rs @@ context.extend(needs(old, new, a).into_iter().filter(|n| !all.contains(n))); @@ context.extend(needs(old, new, a).into_iter().filter(|n| !drawn.contains(n))); @@ --test review the_pull_request
+diagram-a-left-out-change-is-no-neighbour @@ src/review/diff.rs @@ if !all.contains(&r.address) && r.depends_on.iter().any(|d| drawn.contains(d)) { @@ if !drawn.contains(&r.address) && r.depends_on.iter().any(|d| drawn.contains(d)) { @@ --test review the_pull_request
 diagram-broadening-marked-red @@ src/render/diff.rs @@ (Concern::BroadensAccess, "broadens") @@ (Concern::BroadensAccess, "weakens") @@ --test review the_pull_request
+report-offline-refuses-an-s3-state @@ src/cli/mod.rs @@ if offline && location.starts_with("s3://") { @@ if false { @@ --test drill the_report
+report-shows-a-broken-detection @@ src/render/report.rs @@ Verdict::Broken => "broken", @@ Verdict::Broken => "unproven", @@ --test drill the_report
 leftovers-name-instances @@ src/provider/aws/leftovers.rs @@             if LISTED_SERVICES.contains(&service) { @@             if LISTED_SERVICES.contains(&service) || resource.starts_with("instance/") { @@ --test safety lost_state
 EOF
 )

@@ -33,3 +33,27 @@ ensure_tools() {
         export SOCFORM_MOTO_SERVER
     fi
 }
+
+# Debian's Chromium, for the test that opens `socform report`'s page in a real browser
+# (tests/drill.rs). Installed with apt-get when missing (as root; otherwise it says how).
+# Exports SOCFORM_CHROMIUM.
+ensure_browser() {
+    local c="${SOCFORM_CHROMIUM:-}"
+    if [ -z "$c" ] || [ ! -x "$c" ]; then
+        c="$(command -v chromium || true)"
+    fi
+    if [ -z "$c" ]; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            echo "==> installing chromium (Debian's package; first run only)"
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+                || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }
+            c="$(command -v chromium || true)"
+        fi
+    fi
+    if [ -z "$c" ]; then
+        echo "chromium is needed by the report test: install Debian's chromium package (or set SOCFORM_CHROMIUM)" >&2
+        return 1
+    fi
+    SOCFORM_CHROMIUM="$c"
+    export SOCFORM_CHROMIUM
+}

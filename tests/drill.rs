@@ -401,3 +401,125 @@ fn the_live_path_proves_a_detection_only_when_its_alarm_fired_and_the_attack_lay
     let out = lab.socform(&["destroy", &bp, "--auto-approve", "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+/// Debian's Chromium (scripts/tools.sh installs it for the suite): the real browser the
+/// report page is opened in.
+fn chromium() -> std::path::PathBuf {
+    let p = std::path::PathBuf::from(std::env::var("SOCFORM_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
+    assert!(p.exists(), "{} is missing: scripts/test.sh installs it (Debian: apt-get install chromium)", p.display());
+    p
+}
+
+/// Chromium, headless and cut off from the network as the machine is, on a file of the lab.
+fn browse(lab: &Lab, args: &[&str]) -> std::process::Output {
+    let profile = tempfile::tempdir_in(lab.dir.path()).unwrap();
+    std::process::Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+const REPORTED: &str = r#"
+blueprint: report-lab
+region: us-east-1
+network:
+  vpc: { cidr: 10.42.0.0/16 }
+  subnets:
+    tools: { cidr: 10.42.0.0/24, az: us-east-1a, public: true }
+security_groups:
+  analyst:
+    description: the analysts' office only
+    ingress:
+      - { protocol: tcp, ports: 443, from: 198.51.100.0/24 }
+hosts:
+  wazuh-console: { subnet: tools, security_groups: [analyst], instance_type: t3.micro, image: amazon-linux-2023 }
+trail:
+  name: report-lab
+  bucket: { name: "report-lab-trail-${aws.account_id}" }
+  cloudwatch_logs: { log_group: trail, retention_days: 7 }
+notifications:
+  oncall: { name: report-lab-oncall, email: [soc@example.com] }
+detections:
+  - { use: soc/cloudtrail-tampering, notify: [oncall] }
+  - { use: cis/4.3, notify: [oncall] }
+"#;
+
+/// Issue 31: `socform report` writes one page from state, the blueprint and a saved drill,
+/// with no AWS call under `--offline` (the endpoint given is a closed port). Opened in a real
+/// headless Chromium with no network: the page the browser built names the host, how to reach
+/// it, each detection with its chain and its drill verdict (a filter deleted by hand with
+/// boto3 is broken, the other wired), and the browser logs no console message at all.
+#[test]
+fn the_report_page_opens_in_a_real_browser_with_the_labs_hosts_detections_and_verdicts() {
+    let lab = Lab::new();
+    let bp = lab.write("report-lab.yaml", REPORTED);
+    let out = lab.socform(&["apply", &bp, "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    aws_tool(&lab.moto, "us-east-1", &["delete-filter", "report-lab-trail", "report-lab-root-account-usage"]);
+    let out = lab.socform(&["drill", &bp, "--wiring-only", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let drill = lab.write("drill.json", &text(&out.stdout));
+    let page = lab.dir.path().join("lab.html");
+    let page_arg = page.to_str().unwrap();
+    let closed = [("AWS_ENDPOINT_URL", "http://127.0.0.1:9"), ("AWS_MAX_ATTEMPTS", "1")];
+    let out = lab.socform_env(&["report", &bp, "--out", page_arg, "--drill", &drill, "--offline"], &closed);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // An S3 state is an AWS call: refused offline, before anything is read.
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
+    let out = cmd
+        .args(["report", &bp, "--out", page_arg, "--offline", "--state", "s3://someone/lab.json"])
+        .envs(closed)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--offline reads a local state file only"), "{}", text(&out.stderr));
+
+    let url = format!("file://{page_arg}");
+    let dom = browse(&lab, &["--dump-dom", &url]);
+    assert!(dom.status.success(), "{}", text(&dom.stderr));
+    let dom_text = text(&dom.stdout);
+    let console: Vec<&str> = text(&dom.stderr).lines().filter(|l| l.contains(":CONSOLE")).map(|_| "").collect();
+    assert!(console.is_empty(), "the page logged to the console: {}", text(&dom.stderr));
+    let state = lab.state();
+    let instance = state["resources"]["instance.wazuh-console"]["id"].as_str().unwrap().to_string();
+    for want in [
+        "socform lab: report-lab",
+        "wazuh-console",
+        &format!("aws ssm start-session --target {instance}"),
+        "report-lab-trail → filter report-lab-cloudtrail-tampering → alarm report-lab-cloudtrail-tampering → topic report-lab-oncall",
+        "<td class=\"broken\">broken</td>",
+        "<td class=\"unproven\">wired, not seen to fire</td>",
+        "198.51.100.0/24",
+    ] {
+        assert!(dom_text.contains(want), "{want} not in the page the browser built:\n{dom_text}");
+    }
+    let rows = |name: &str| dom_text.split("<tr>").filter(|r| r.contains(&format!("<td>{name}</td>"))).count();
+    assert_eq!((rows("cloudtrail-tampering"), rows("root-account-usage")), (1, 1));
+    let broken = dom_text.split("<tr>").find(|r| r.contains("<td>root-account-usage</td>")).unwrap();
+    assert!(broken.contains("broken"), "{broken}");
+    // And drawn: a screenshot of the whole page, a real picture and not an empty one.
+    let shot = lab.dir.path().join("lab.png");
+    let out = browse(&lab, &[&format!("--screenshot={}", shot.display()), "--window-size=1400,1600", &url]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let png = std::fs::read(&shot).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let (w, h) = (u32::from_be_bytes(png[16..20].try_into().unwrap()), u32::from_be_bytes(png[20..24].try_into().unwrap()));
+    assert_eq!((w, h), (1400, 1600));
+    assert!(png.len() > 40_000, "a page of tables and a picture, not a blank one: {} bytes", png.len());
+
+    let out = lab.socform(&["destroy", &bp, "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

@@ -197,6 +197,21 @@ pub enum Command {
         #[arg(long, value_name = "REPORT.json")]
         drill: Option<PathBuf>,
     },
+    /// Write one self-contained HTML page about a lab: its picture, how to reach each host,
+    /// every detection with its chain and last drill verdict, its cost, expiry and state.
+    Report {
+        /// The blueprint file (YAML).
+        blueprint: PathBuf,
+        /// The page to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// A saved `drill --format json`: each detection's last verdict.
+        #[arg(long, value_name = "REPORT.json")]
+        drill: Option<PathBuf>,
+        /// Call nothing: state must be a local file (an S3 state is an AWS call).
+        #[arg(long)]
+        offline: bool,
+    },
     /// Inspect or repair state.
     State {
         #[command(subcommand)]
@@ -592,6 +607,7 @@ pub fn main() -> ExitCode {
                     | Command::Test { .. }
                     | Command::Coverage { .. }
                     | Command::Cost { .. }
+                    | Command::Report { .. }
             );
             ui.inputs = blueprint::inputs::Supplied { lab: cli.global.lab.clone(), placeholders, ..s }
         }
@@ -699,6 +715,9 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
             Ok(0)
         }
         Command::Coverage { blueprint, format, drill } => coverage_cmd(&blueprint, format, drill.as_deref(), ui),
+        Command::Report { blueprint, out, drill, offline } => {
+            report_cmd(&g, &blueprint, &out, drill.as_deref(), offline, ui)
+        }
         Command::State { command } => state_cmd(&g, command, ui),
         Command::Import { address, id, blueprint, force } => import_cmd(&g, &address, &id, &blueprint, force, ui),
         Command::Completions { shell } => {
@@ -765,20 +784,51 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
     }
 }
 
+fn report_cmd(g: &Global, blueprint: &Path, out: &Path, drill: Option<&Path>, offline: bool, ui: &Ui) -> Result<u8> {
+    let loaded = load(blueprint, EnvMode::Skip, ui)?;
+    let drill = drill.map(read_drill_summary).transpose()?;
+    // Decided before any store is opened: opening an S3 state already asks STS who we are.
+    let location = store::state_path(g, &loaded.model.blueprint).to_string_lossy().to_string();
+    if offline && location.starts_with("s3://") {
+        bail!("--offline reads a local state file only; the state is at {location} (reading it is an AWS call)");
+    }
+    let store = open_store(g, &loaded.model.blueprint, &loaded.model.region)?;
+    let state = runtime()?.block_on(store.fetch())?;
+    let mut cost = crate::cost::of_model(&loaded.model, &crate::cost::Assumptions::default());
+    if state.as_ref().is_some_and(|s| s.paused) {
+        cost.paused_monthly =
+            Some(crate::cost::of_paused_model(&loaded.model, &crate::cost::Assumptions::default()).monthly);
+    }
+    let page = crate::render::report::Report {
+        model: &loaded.model,
+        state: state.as_ref(),
+        drill: drill.as_ref(),
+        cost: &cost,
+    }
+    .html();
+    std::fs::write(out, &page).with_context(|| format!("writing {}", out.display()))?;
+    ui.note(&format!(
+        "wrote {} ({} KB){}",
+        out.display(),
+        page.len().div_ceil(1024),
+        if state.is_none() { ": not applied yet, so no outputs or state in it" } else { "" }
+    ));
+    Ok(0)
+}
+
+/// A saved `drill --format json`, read for its verdicts.
+fn read_drill_summary(f: &Path) -> Result<crate::detect::navigator::DrillSummary> {
+    let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a report saved by `socform drill --format json`", f.display()))
+}
+
 fn coverage_cmd(blueprint: &Path, format: CoverageFormat, drill: Option<&Path>, ui: &Ui) -> Result<u8> {
     use crate::detect::navigator;
     if drill.is_some() && format != CoverageFormat::Navigator {
         bail!("--drill scores the techniques of a Navigator layer: use it with `--format navigator`");
     }
-    let report: Option<navigator::DrillSummary> = match drill {
-        None => None,
-        Some(f) => {
-            let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-            let r: navigator::DrillSummary = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a report saved by `socform drill --format json`", f.display()))?;
-            Some(r)
-        }
-    };
+    let report: Option<navigator::DrillSummary> = drill.map(read_drill_summary).transpose()?;
     let loaded = load(blueprint, EnvMode::Skip, ui)?;
     if let (Some(r), Some(f)) = (&report, drill) {
         if r.blueprint != loaded.model.blueprint {

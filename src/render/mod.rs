@@ -12,6 +12,7 @@ pub mod detect;
 pub mod diff;
 pub mod lint;
 pub mod plan;
+pub mod report;
 pub mod topology;
 pub mod xml;
 

@@ -165,7 +165,12 @@ impl Topology {
     }
 
     pub fn to_svg(&self) -> String {
-        Layout::of(self).svg(self).to_svg()
+        self.svg_element().to_svg()
+    }
+
+    /// The SVG as an element, to put inside a page (`socform report`).
+    pub fn svg_element(&self) -> El {
+        Layout::of(self).svg(self)
     }
 }
 
