@@ -14,6 +14,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/socform-target}"
 # shellcheck source=scripts/tools.sh
 . scripts/tools.sh
 ensure_tools
+lock_target
 
 # Bold headings on a terminal only: a demo saved to a file (`scripts/demo.sh > demo.log`)
 # gets no escape codes, and NO_COLOR turns them off as it does socform's colours.
@@ -30,7 +31,7 @@ socform="$CARGO_TARGET_DIR/debug/socform"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 work="$(mktemp -d)"
 step "starting moto on 127.0.0.1:$port"
-MOTO_IAM_LOAD_MANAGED_POLICIES=true "$SOCFORM_MOTO_SERVER" -H 127.0.0.1 -p "$port" > "$work/moto.log" 2>&1 &
+MOTO_IAM_LOAD_MANAGED_POLICIES=true "$SOCFORM_MOTO_SERVER" -H 127.0.0.1 -p "$port" > "$work/moto.log" 2>&1 9>&- &
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do

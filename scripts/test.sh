@@ -18,6 +18,7 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 . scripts/tools.sh
 ensure_tools
 ensure_browser
+lock_target
 echo "==> chromium: $("${SOCFORM_CHROMIUM}" --version 2>/dev/null || echo "${SOCFORM_CHROMIUM}")"
 echo "==> moto: $("${SOCFORM_MOTO_SERVER}" --version 2>/dev/null || echo "${SOCFORM_MOTO_SERVER}")"
 
@@ -36,11 +37,13 @@ log="$(mktemp)"
 trap 'rm -f "$log" "$pylog"' EXIT
 # Every part runs even when one fails, so that the closing line counts the whole suite.
 py_status=0
-PYTHONDONTWRITEBYTECODE=1 .venv/bin/python -m unittest discover -b -s tests/python 2>&1 | tee "$pylog" || py_status=$?
+# `9>&-`: the target lock stays with this script; an emulator a test leaves behind must not
+# hold it after the run.
+PYTHONDONTWRITEBYTECODE=1 .venv/bin/python -m unittest discover -b -s tests/python 9>&- 2>&1 | tee "$pylog" || py_status=$?
 
 echo "==> cargo test"
 cargo_status=0
-cargo test --locked --no-fail-fast "$@" 2>&1 | tee "$log" || cargo_status=$?
+cargo test --locked --no-fail-fast "$@" 9>&- 2>&1 | tee "$log" || cargo_status=$?
 # One closing line for the whole suite, summed over every test binary and the Python tests.
 py="$(awk '/^Ran [0-9]+ test/ { print $2 }' "$pylog")"
 py_failed="$(awk '/^FAILED \(/ { n = 0; while (match($0, /(failures|errors)=[0-9]+/)) { split(substr($0, RSTART, RLENGTH), kv, "="); n += kv[2]; $0 = substr($0, RSTART + RLENGTH) } print n }' "$pylog")"

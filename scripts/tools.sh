@@ -57,3 +57,17 @@ ensure_browser() {
     SOCFORM_CHROMIUM="$c"
     export SOCFORM_CHROMIUM
 }
+
+# Holds an exclusive lock on $CARGO_TARGET_DIR for the rest of the calling script. Two runs
+# building into one target directory (two clones, a test run and the demo) overwrite each
+# other's binaries mid-run and fail on the other's build; the second run waits instead, and
+# says for whom.
+lock_target() {
+    mkdir -p "$CARGO_TARGET_DIR"
+    exec 9>"$CARGO_TARGET_DIR/.socform.lock"
+    if ! flock -n 9; then
+        echo "==> waiting for another run that builds into $CARGO_TARGET_DIR ($(cat "$CARGO_TARGET_DIR/.socform.owner" 2>/dev/null || echo "owner unknown"))"
+        flock 9
+    fi
+    echo "pid $$ in $(pwd)" > "$CARGO_TARGET_DIR/.socform.owner"
+}

@@ -594,3 +594,39 @@ fn the_readmes_picture_of_the_reference_lab_is_current() {
         topology("blueprints/soc-reference.yaml", "svg")
     );
 }
+
+/// Issue 24: two runs of scripts/test.sh (or the demo) that build into one target directory
+/// overwrote each other's binaries mid-run. `lock_target` holds a lock for the whole run: a
+/// second run waits, says for whom, and goes on when the first ends.
+#[test]
+fn a_second_run_into_the_same_target_directory_waits_for_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let run = |script: &str, log: &str| {
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(". scripts/tools.sh; export CARGO_TARGET_DIR={d}/target; lock_target; {script}"))
+            .stdout(std::fs::File::create(dir.path().join(log)).unwrap())
+            .spawn()
+            .unwrap()
+    };
+    let wait_for = |what: &dyn Fn() -> bool| {
+        let start = std::time::Instant::now();
+        while !what() {
+            assert!(start.elapsed() < std::time::Duration::from_secs(60), "timed out");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    let exists = |f: &str| dir.path().join(f).exists();
+    let mut first = run(&format!("touch {d}/held; n=0; while [ ! -e {d}/release ] && [ -e {d}/held ] && [ $n -lt 3000 ]; do sleep 0.02; n=$((n + 1)); done"), "first.log");
+    wait_for(&|| exists("held"));
+    let mut second = run(&format!("touch {d}/second"), "second.log");
+    let said = || std::fs::read_to_string(dir.path().join("second.log")).unwrap_or_default();
+    wait_for(&|| said().contains("==> waiting for another run that builds into"));
+    assert!(said().contains(&format!("pid {} in ", first.id())), "the waiting run names the holder: {}", said());
+    assert!(!exists("second"), "the second run went on while the first held the target directory");
+    std::fs::write(dir.path().join("release"), "").unwrap();
+    assert!(first.wait().unwrap().success());
+    assert!(second.wait().unwrap().success());
+    assert!(exists("second"));
+}

@@ -516,7 +516,8 @@ fn the_report_page_opens_in_a_real_browser_with_the_labs_hosts_detections_and_ve
     assert!(out.status.success(), "{}", text(&out.stderr));
     let png = std::fs::read(&shot).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-    let (w, h) = (u32::from_be_bytes(png[16..20].try_into().unwrap()), u32::from_be_bytes(png[20..24].try_into().unwrap()));
+    let (w, h) =
+        (u32::from_be_bytes(png[16..20].try_into().unwrap()), u32::from_be_bytes(png[20..24].try_into().unwrap()));
     assert_eq!((w, h), (1400, 1600));
     assert!(png.len() > 40_000, "a page of tables and a picture, not a blank one: {} bytes", png.len());
 
