@@ -46,6 +46,7 @@ diagram-broadening-marked-red @@ src/render/diff.rs @@ (Concern::BroadensAccess,
 report-offline-refuses-an-s3-state @@ src/cli/mod.rs @@ if offline && location.starts_with("s3://") { @@ if false { @@ --test drill the_report
 report-shows-a-broken-detection @@ src/render/report.rs @@ Verdict::Broken => "broken", @@ Verdict::Broken => "unproven", @@ --test drill the_report
 lock-target-makes-a-second-run-wait @@ scripts/tools.sh @@     if ! flock -n 9; then @@     if false; then @@ --test blueprints a_second_run
+mermaid-edge-label-syntax @@ src/render/topology.rs @@ -->|\"{}\"| {}", e.from @@ -->|\"{}\" {}", e.from @@ --test review every_mermaid
 leftovers-name-instances @@ src/provider/aws/leftovers.rs @@             if LISTED_SERVICES.contains(&service) { @@             if LISTED_SERVICES.contains(&service) || resource.starts_with("instance/") { @@ --test safety lost_state
 EOF
 )

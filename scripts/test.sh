@@ -18,6 +18,7 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 . scripts/tools.sh
 ensure_tools
 ensure_browser
+ensure_mermaid
 lock_target
 echo "==> chromium: $("${SOCFORM_CHROMIUM}" --version 2>/dev/null || echo "${SOCFORM_CHROMIUM}")"
 echo "==> moto: $("${SOCFORM_MOTO_SERVER}" --version 2>/dev/null || echo "${SOCFORM_MOTO_SERVER}")"

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Sourced by scripts/test.sh and scripts/demo.sh: installs what socform's tests and demo
 # need into .venv when missing (moto, the AWS API emulator, shellcheck and pySigma, from PyPI) and
-# exports SOCFORM_MOTO_SERVER. Set SOCFORM_MOTO_SERVER yourself to use another moto_server.
+# exports SOCFORM_MOTO_SERVER. The test script also calls ensure_browser (Debian's chromium),
+# ensure_mermaid (npm) and lock_target, below. Set SOCFORM_MOTO_SERVER yourself to use another moto_server.
 ensure_tools() {
     # A moto_server of your own (SOCFORM_MOTO_SERVER) replaces ours; ShellCheck is still
     # needed, for the test that checks every bootstrap script.
@@ -70,4 +71,19 @@ lock_target() {
         flock 9
     fi
     echo "pid $$ in $(pwd)" > "$CARGO_TARGET_DIR/.socform.owner"
+}
+
+# Mermaid itself (the npm package GitHub's renderer is built on), pinned, into .venv/node:
+# the tests parse every diagram socform writes with it, in Chromium. Exports SOCFORM_MERMAID
+# (the path of mermaid.min.js).
+ensure_mermaid() {
+    local dir=.venv/node version=11.17.2
+    if [ ! -f "$dir/node_modules/mermaid/package.json" ] \
+        || ! grep -q "\"version\": \"$version\"" "$dir/node_modules/mermaid/package.json"; then
+        echo "==> installing mermaid $version into $dir (npm; first run only)"
+        mkdir -p "$dir"
+        npm install --silent --no-audit --no-fund --prefix "$dir" "mermaid@$version" >/dev/null
+    fi
+    SOCFORM_MERMAID="$(pwd)/$dir/node_modules/mermaid/dist/mermaid.min.js"
+    export SOCFORM_MERMAID
 }

@@ -402,36 +402,6 @@ fn the_live_path_proves_a_detection_only_when_its_alarm_fired_and_the_attack_lay
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
-/// Debian's Chromium (scripts/tools.sh installs it for the suite): the real browser the
-/// report page is opened in.
-fn chromium() -> std::path::PathBuf {
-    let p = std::path::PathBuf::from(std::env::var("SOCFORM_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
-    assert!(p.exists(), "{} is missing: scripts/test.sh installs it (Debian: apt-get install chromium)", p.display());
-    p
-}
-
-/// Chromium, headless and cut off from the network as the machine is, on a file of the lab.
-fn browse(lab: &Lab, args: &[&str]) -> std::process::Output {
-    let profile = tempfile::tempdir_in(lab.dir.path()).unwrap();
-    std::process::Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 const REPORTED: &str = r#"
 blueprint: report-lab
 region: us-east-1
@@ -488,7 +458,7 @@ fn the_report_page_opens_in_a_real_browser_with_the_labs_hosts_detections_and_ve
     assert!(text(&out.stderr).contains("--offline reads a local state file only"), "{}", text(&out.stderr));
 
     let url = format!("file://{page_arg}");
-    let dom = browse(&lab, &["--dump-dom", &url]);
+    let dom = support::browse(lab.dir.path(), &["--dump-dom", &url]);
     assert!(dom.status.success(), "{}", text(&dom.stderr));
     let dom_text = text(&dom.stdout);
     let console: Vec<&str> = text(&dom.stderr).lines().filter(|l| l.contains(":CONSOLE")).map(|_| "").collect();
@@ -512,7 +482,10 @@ fn the_report_page_opens_in_a_real_browser_with_the_labs_hosts_detections_and_ve
     assert!(broken.contains("broken"), "{broken}");
     // And drawn: a screenshot of the whole page, a real picture and not an empty one.
     let shot = lab.dir.path().join("lab.png");
-    let out = browse(&lab, &[&format!("--screenshot={}", shot.display()), "--window-size=1400,1600", &url]);
+    let out = support::browse(
+        lab.dir.path(),
+        &[&format!("--screenshot={}", shot.display()), "--window-size=1400,1600", &url],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let png = std::fs::read(&shot).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");

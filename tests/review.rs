@@ -10,6 +10,8 @@ use socform::diag::SourceFile;
 use socform::model::Model;
 use socform::review::{diff, lint};
 
+mod support;
+
 fn model(text: &str) -> Model {
     model_in(text, "tests/fixtures")
 }
@@ -1184,4 +1186,39 @@ fn the_pull_request_diagram_marks_findings_on_the_changed_nodes_and_is_bounded()
     let more = d.changes.len() - diff::DIAGRAM_CHANGES;
     assert!(md.contains(&format!("> Not drawn: {more} more changed resources and 0 unchanged neighbours")), "{md}");
     assert!(md.chars().count() <= socform::render::MARKDOWN_LIMIT);
+}
+
+/// Issue 31: every Mermaid diagram socform writes (the topology of each shipped blueprint and
+/// the pull-request diagrams of a small change with findings and of a whole lab) parses with
+/// Mermaid itself, the pinned npm package, in Chromium; a broken diagram beside them does not.
+#[test]
+fn every_mermaid_diagram_socform_writes_parses_with_mermaid_itself() {
+    let mut diagrams: Vec<(String, String)> = vec![];
+    for e in std::fs::read_dir("blueprints").unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "yaml") {
+            let out = run(&["graph", p.to_str().unwrap(), "--view", "topology"]);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            diagrams.push((format!("topology {}", p.display()), String::from_utf8(out.stdout).unwrap()));
+        }
+    }
+    let block = |md: String| {
+        let start = md.find("```mermaid\n").unwrap() + "```mermaid\n".len();
+        md[start..start + md[start..].find("```").unwrap()].to_string()
+    };
+    let (old, new) = combined();
+    diagrams.push(("diff with findings".into(), block(diff::diff(&old, &new).markdown())));
+    let whole =
+        diff::diff(&model("blueprint: soc-reference\nregion: us-east-1\n"), &model_in(&reference(), "blueprints"));
+    diagrams.push(("diff of a whole lab".into(), block(whole.markdown())));
+    diagrams.push(("broken".into(), "flowchart LR\n  a --> (((\n".into()));
+    let parsed = support::mermaid_parse(&diagrams);
+    assert_eq!(parsed.len(), diagrams.len(), "{parsed:?}");
+    for (name, verdict) in &parsed {
+        if name == "broken" {
+            assert!(verdict.starts_with("error: Parse error"), "the check can fail: {verdict}");
+        } else {
+            assert_eq!(verdict, "ok", "{name}");
+        }
+    }
 }

@@ -323,3 +323,72 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Debian's Chromium (scripts/tools.sh installs it for the suite): the real browser pages
+/// and diagrams are checked in.
+#[allow(dead_code)]
+pub fn chromium() -> PathBuf {
+    let p = PathBuf::from(std::env::var("SOCFORM_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
+    assert!(p.exists(), "{} is missing: scripts/test.sh installs it (Debian: apt-get install chromium)", p.display());
+    p
+}
+
+/// Chromium, headless and cut off from the network as the machine is, with a fresh profile
+/// in `dir`; `--enable-logging=stderr` puts the page's console messages on stderr.
+#[allow(dead_code)]
+pub fn browse(dir: &Path, args: &[&str]) -> Output {
+    let profile = tempfile::tempdir_in(dir).unwrap();
+    Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Parses each `(name, text)` with Mermaid itself (the pinned npm package scripts/tools.sh
+/// installs), in Chromium: name -> `ok` or Mermaid's error.
+#[allow(dead_code)]
+pub fn mermaid_parse(diagrams: &[(String, String)]) -> std::collections::BTreeMap<String, String> {
+    let js = PathBuf::from(std::env::var("SOCFORM_MERMAID").unwrap_or_else(|_| {
+        format!("{}/.venv/node/node_modules/mermaid/dist/mermaid.min.js", env!("CARGO_MANIFEST_DIR"))
+    }));
+    assert!(js.exists(), "{} is missing: scripts/test.sh installs it (npm install mermaid)", js.display());
+    let dir = tempfile::tempdir().unwrap();
+    let texts: serde_json::Map<String, Value> =
+        diagrams.iter().map(|(n, t)| (n.clone(), Value::String(t.clone()))).collect();
+    // JSON inside a <script>: "</" written as "<\/" (the same string to JSON) ends nothing.
+    let data = serde_json::to_string(&texts).unwrap().replace("</", "<\\/");
+    let page = format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><script src=\"file://{}\"></script></head><body><pre id=\"out\">pending</pre><script>\nconst texts = {data};\nmermaid.initialize({{startOnLoad: false}});\n(async () => {{ const r = {{}}; for (const [n, t] of Object.entries(texts)) {{ try {{ await mermaid.parse(t); r[n] = 'ok'; }} catch (e) {{ r[n] = 'error: ' + (e.message || e); }} }} document.getElementById('out').textContent = JSON.stringify(r); }})();\n</script></body></html>",
+        js.display()
+    );
+    let file = dir.path().join("check.html");
+    std::fs::write(&file, page).unwrap();
+    let out = browse(
+        dir.path(),
+        &[
+            "--virtual-time-budget=20000",
+            "--allow-file-access-from-files",
+            "--dump-dom",
+            &format!("file://{}", file.display()),
+        ],
+    );
+    let dom = text(&out.stdout);
+    let start = dom.find("<pre id=\"out\">").unwrap_or_else(|| panic!("no result in {dom}\n{}", text(&out.stderr)))
+        + "<pre id=\"out\">".len();
+    let result = &dom[start..start + dom[start..].find("</pre>").unwrap()];
+    let result = result.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
+    serde_json::from_str(&result).unwrap_or_else(|e| panic!("Mermaid did not finish ({e}): {result}"))
+}
