@@ -72,7 +72,16 @@ step "plan again: AWS matches the blueprint"
 if grep -q '^detections:' "$blueprint"; then
     step "drill: each detection's path checked link by link (what moto can answer; see README)"
     "$socform" drill "$blueprint" --state "$state" --wiring-only | tail -n 9
+    "$socform" drill "$blueprint" --state "$state" --wiring-only --format json > "$work/drill.json" || true
+    drill_arg=(--drill "$work/drill.json")
+else
+    drill_arg=()
 fi
+
+page="${TMPDIR:-/tmp}/socform-demo-$(basename "$blueprint" .yaml).html"
+step "the lab's page: its picture, how to reach each host, every detection and its drill verdict"
+"$socform" report "$blueprint" --state "$state" --out "$page" "${drill_arg[@]}" --offline
+echo "open it in a browser: $page (it needs no network; it stays after the demo)"
 
 step "destroy, and look for anything left"
 "$socform" destroy "$blueprint" --state "$state" --auto-approve 2>&1 | tail -2

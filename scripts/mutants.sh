@@ -47,6 +47,8 @@ report-offline-refuses-an-s3-state @@ src/cli/mod.rs @@ if offline && location.s
 report-shows-a-broken-detection @@ src/render/report.rs @@ Verdict::Broken => "broken", @@ Verdict::Broken => "unproven", @@ --test drill the_report
 lock-target-makes-a-second-run-wait @@ scripts/tools.sh @@     if ! flock -n 9; then @@     if false; then @@ --test blueprints a_second_run
 mermaid-edge-label-syntax @@ src/render/topology.rs @@ -->|\"{}\"| {}", e.from @@ -->|\"{}\" {}", e.from @@ --test review every_mermaid
+drill-names-a-deleted-log-group @@ src/detect/drill.rs @@ links.push(if !o.log_group_exists { @@ links.push(if false { @@ --test drill a_changed_pattern
+drill-names-a-raised-threshold @@ src/detect/drill.rs @@ if a.threshold != want.threshold { @@ if false { @@ --test drill a_changed_pattern
 leftovers-name-instances @@ src/provider/aws/leftovers.rs @@             if LISTED_SERVICES.contains(&service) { @@             if LISTED_SERVICES.contains(&service) || resource.starts_with("instance/") { @@ --test safety lost_state
 EOF
 )

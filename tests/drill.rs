@@ -497,3 +497,71 @@ fn the_report_page_opens_in_a_real_browser_with_the_labs_hosts_detections_and_ve
     let out = lab.socform(&["destroy", &bp, "--auto-approve", "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+const BREAKABLE: &str = r#"
+blueprint: breakable
+region: us-east-1
+trail:
+  name: breakable
+  bucket: { name: "breakable-trail-${aws.account_id}" }
+  cloudwatch_logs: { log_group: trail, retention_days: 7 }
+notifications:
+  oncall: { name: breakable-oncall, email: [soc@example.com] }
+  team: { name: breakable-team, email: [team@example.com] }
+detections:
+  - { use: soc/cloudtrail-tampering, notify: [oncall] }
+  - { use: cis/4.3, notify: [oncall] }
+  - { use: cis/4.4, notify: [team] }
+"#;
+
+/// Issue 24: the links moto can answer, each broken from the AWS side with boto3 (never
+/// socform): a filter's pattern changed under its name, an alarm's threshold raised, a topic
+/// deleted, and then the log group itself deleted. Each break is named at its own link, on
+/// its own detection and no other.
+#[test]
+fn a_changed_pattern_a_raised_threshold_a_deleted_topic_and_a_deleted_log_group_are_each_named() {
+    let lab = Lab::new();
+    let bp = lab.write("breakable.yaml", BREAKABLE);
+    let out = lab.socform(&["apply", &bp, "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let drill = || -> Value {
+        let out = lab.socform(&["drill", &bp, "--wiring-only", "--format", "json"]);
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out.stderr)))
+    };
+    let before = drill();
+    assert!(failed_links(&before).values().all(BTreeSet::is_empty), "{before}");
+    let tool = |args: &[&str]| aws_tool(&lab.moto, "us-east-1", args);
+    tool(&[
+        "set-filter-pattern",
+        "breakable-trail",
+        "breakable-cloudtrail-tampering",
+        r#"{ $.eventName = "StopLogging" }"#,
+    ]);
+    tool(&["set-threshold", "breakable-root-account-usage", "5"]);
+    tool(&["delete-topic", "breakable-team"]);
+    let report = drill();
+    let want: BTreeMap<String, BTreeSet<String>> = [
+        ("cloudtrail-tampering", "metric-filter"),
+        ("root-account-usage", "alarm"),
+        ("iam-policy-changes", "subscriptions"),
+    ]
+    .into_iter()
+    .map(|(d, l)| (d.to_string(), BTreeSet::from([l.to_string()])))
+    .collect();
+    assert_eq!(failed_links(&report), want, "{report}");
+    let detail = |r: &Value, d: &str, l: &str| link(r, d, l)["detail"].as_str().unwrap().to_string();
+    assert!(detail(&report, "cloudtrail-tampering", "metric-filter").contains("pattern"), "{report}");
+    assert!(detail(&report, "root-account-usage", "alarm").contains("threshold 5 (the blueprint says 1)"), "{report}");
+    assert!(detail(&report, "iam-policy-changes", "subscriptions").contains("breakable-team"), "{report}");
+
+    tool(&["delete-log-group", "breakable-trail"]);
+    let report = drill();
+    for d in ["cloudtrail-tampering", "root-account-usage", "iam-policy-changes"] {
+        let l = link(&report, d, "log-group");
+        assert_eq!(l["status"], "fail", "{l}");
+        assert!(l["detail"].as_str().unwrap().contains("log group breakable-trail does not exist"), "{l}");
+        assert_eq!(link(&report, d, "metric-filter")["status"], "fail", "the group's filters went with it");
+    }
+    let out = lab.socform(&["destroy", &bp, "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

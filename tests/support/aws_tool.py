@@ -24,6 +24,8 @@ usage: aws_tool.py ENDPOINT REGION COMMAND [ARGS...]
   tag-topic NAME KEY=VALUE..., subscriptions TOPIC_NAME
   credentials ACCOUNT       JSON credentials of another account (STS AssumeRole)
   delete-filter GROUP NAME, remove-alarm-actions NAME, unsubscribe-all TOPIC_NAME,
+  set-filter-pattern GROUP NAME PATTERN, set-threshold ALARM VALUE, delete-topic NAME,
+  delete-log-group NAME,
   log-streams GROUP         JSON sorted list of the group's stream names
   responses                 JSON: event rules and targets, functions and their policies,
                             GuardDuty detectors, Security Hub, dashboards
@@ -569,6 +571,23 @@ elif command == "unsubscribe-all":
     sns = client("sns")
     for sub in sns.list_subscriptions_by_topic(TopicArn=topic_arn(args[0]))["Subscriptions"]:
         sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
+elif command == "set-filter-pattern":
+    logs = client("logs")
+    f = [x for x in logs.describe_metric_filters(logGroupName=args[0], filterNamePrefix=args[1])["metricFilters"]
+         if x["filterName"] == args[1]][0]
+    logs.put_metric_filter(logGroupName=args[0], filterName=args[1], filterPattern=args[2],
+                           metricTransformations=f["metricTransformations"])
+elif command == "set-threshold":
+    cw = client("cloudwatch")
+    a = cw.describe_alarms(AlarmNames=[args[0]])["MetricAlarms"][0]
+    cw.put_metric_alarm(
+        AlarmName=a["AlarmName"], Namespace=a["Namespace"], MetricName=a["MetricName"], Statistic=a["Statistic"],
+        Period=a["Period"], EvaluationPeriods=a["EvaluationPeriods"], Threshold=float(args[1]),
+        ComparisonOperator=a["ComparisonOperator"], AlarmActions=a.get("AlarmActions", []))
+elif command == "delete-topic":
+    client("sns").delete_topic(TopicArn=topic_arn(args[0]))
+elif command == "delete-log-group":
+    client("logs").delete_log_group(logGroupName=args[0])
 elif command == "log-streams":
     print(json.dumps(sorted(s["logStreamName"] for s in client("logs").describe_log_streams(logGroupName=args[0])["logStreams"])))
 else:
