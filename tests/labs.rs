@@ -87,9 +87,14 @@ fn an_expiring_lab_is_listed_priced_and_reaped_without_its_state() {
     // Found from tags alone, with what hangs off the lab's own (the bucket's policy, the
     // metric filters of its log group, the Config recorder using its role): all of state but
     // the SNS subscriptions, which carry no tags and go with their topics.
-    let listed: serde_json::Value = serde_json::from_str(&lab.ok(&["ls", "--format", "json"])).unwrap();
+    let out = lab.socform(&["ls", "--format", "json", "-v"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let l = &listed["labs"][0];
     assert_eq!(l["resources"].as_u64().unwrap() as usize, records.len() - subscriptions, "{l}");
+    // BENCHMARKS.md's figures are this run's: `ls` without state, then the reap below.
+    let ls_calls = calls(&text(&out.stderr), "ls us-east-1: ");
+    assert_eq!(ls_calls, benchmarked("ls"), "BENCHMARKS.md's `ls` row, measured by this test");
     std::thread::sleep(std::time::Duration::from_secs(4));
     let made = lab.inventory();
     assert!(made.len() > before.len());
@@ -106,10 +111,11 @@ fn an_expiring_lab_is_listed_priced_and_reaped_without_its_state() {
     assert_eq!(lab.inventory(), made, "a dry run changed something");
 
     // A lab that has not expired is kept unless named... and this one has.
-    let out = lab.socform(&["reap", "--expired", "--yes"]);
+    let out = lab.socform(&["reap", "--expired", "--yes", "-v"]);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("0 resources remain."), "{stderr}");
+    assert_eq!(calls(&stderr, "reap us-east-1: "), benchmarked("reap --expired --yes"), "BENCHMARKS.md's `reap` row");
     assert_eq!(lab.inventory(), before, "reap left something behind");
     let listed: serde_json::Value = serde_json::from_str(&lab.ok(&["ls", "--format", "json"])).unwrap();
     assert_eq!(listed["labs"], serde_json::json!([]), "{listed}");
@@ -557,4 +563,24 @@ fn an_imported_resource_is_in_ls_and_reaped_with_its_lab_but_never_from_tags_alo
     assert!(!left.contains("hand-app"), "the recorded lab's imported group was not reaped:\n{stderr}\n{left}");
     assert!(!left.contains("imp-own") && !left.contains("imp-two-own"), "{left}\n{stderr}");
     assert!(left.contains("hand-two"), "a group only tags tie to a lab was deleted:\n{stderr}");
+}
+
+/// What `-v` printed after `prefix`: "N API calls (service n, ...)", as (N, "service n, ...").
+fn calls(stderr: &str, prefix: &str) -> (u64, String) {
+    let line =
+        stderr.lines().find_map(|l| l.strip_prefix(prefix)).unwrap_or_else(|| panic!("no {prefix:?} in {stderr}"));
+    let (n, rest) = line.split_once(" API calls (").unwrap();
+    (n.parse().unwrap(), rest.trim_end_matches(')').to_string())
+}
+
+/// BENCHMARKS.md's row for `command` in "Labs: calls made by `ls` and `reap`": (calls, by
+/// service, in the order `-v` prints them).
+fn benchmarked(command: &str) -> (u64, String) {
+    let doc = std::fs::read_to_string("BENCHMARKS.md").unwrap();
+    let row = doc
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("| `{command}` | ")))
+        .unwrap_or_else(|| panic!("no row for `{command}` in BENCHMARKS.md"));
+    let (n, services) = row.split_once(" | ").unwrap();
+    (n.parse().unwrap(), services.trim_end_matches(" |").to_string())
 }

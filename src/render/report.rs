@@ -140,8 +140,11 @@ impl Report<'_> {
 
         body.push(text("h2", format!("Detections ({})", m.detections.len())));
         if let Some(d) = self.drill {
-            let scope = if d.wiring_only { "a wiring-only drill: nothing was sent" } else { "a drill" };
-            body.push(El::new("p").attr("class", "muted").text(format!("Verdicts from {scope} of {}.", d.blueprint)));
+            let scope =
+                if d.wiring_only { " (wiring only: nothing was sent, so nothing was seen to fire)" } else { "" };
+            body.push(
+                El::new("p").attr("class", "muted").text(format!("Verdicts from a drill of {}{scope}.", d.blueprint)),
+            );
         }
         let rows = m
             .detections
