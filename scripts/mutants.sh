@@ -47,7 +47,6 @@ report-offline-refuses-an-s3-state @@ src/cli/mod.rs @@ if offline && location.s
 report-shows-a-broken-detection @@ src/render/report.rs @@ Verdict::Broken => "broken", @@ Verdict::Broken => "unproven", @@ --test drill the_report
 lock-target-makes-a-second-run-wait @@ scripts/tools.sh @@     if ! flock -n 9; then @@     if false; then @@ --test blueprints a_second_run
 mermaid-edge-label-syntax @@ src/render/topology.rs @@ -->|\"{}\"| {}", e.from @@ -->|\"{}\" {}", e.from @@ --test review every_mermaid
-drill-names-a-deleted-log-group @@ src/detect/drill.rs @@ links.push(if !o.log_group_exists { @@ links.push(if false { @@ --test drill a_changed_pattern
 drill-names-a-raised-threshold @@ src/detect/drill.rs @@ if a.threshold != want.threshold { @@ if false { @@ --test drill a_changed_pattern
 benchmarks-ls-calls-are-measured @@ BENCHMARKS.md @@ | `ls` | 140 | @@ | `ls` | 141 | @@ --test labs an_expiring
 readme-drill-calls-are-measured @@ README.md @@ 41 detections take 8 API calls @@ 41 detections take 7 API calls @@ --test drill wiring_passes

@@ -25,7 +25,6 @@ usage: aws_tool.py ENDPOINT REGION COMMAND [ARGS...]
   credentials ACCOUNT       JSON credentials of another account (STS AssumeRole)
   delete-filter GROUP NAME, remove-alarm-actions NAME, unsubscribe-all TOPIC_NAME,
   set-filter-pattern GROUP NAME PATTERN, set-threshold ALARM VALUE, delete-topic NAME,
-  delete-log-group NAME,
   log-streams GROUP         JSON sorted list of the group's stream names
   responses                 JSON: event rules and targets, functions and their policies,
                             GuardDuty detectors, Security Hub, dashboards
@@ -575,6 +574,9 @@ elif command == "set-filter-pattern":
     logs = client("logs")
     f = [x for x in logs.describe_metric_filters(logGroupName=args[0], filterNamePrefix=args[1])["metricFilters"]
          if x["filterName"] == args[1]][0]
+    # AWS replaces a filter put under its own name; moto adds a second one beside it, so the
+    # old one is deleted first (what AWS's replace amounts to).
+    logs.delete_metric_filter(logGroupName=args[0], filterName=args[1])
     logs.put_metric_filter(logGroupName=args[0], filterName=args[1], filterPattern=args[2],
                            metricTransformations=f["metricTransformations"])
 elif command == "set-threshold":
@@ -586,8 +588,6 @@ elif command == "set-threshold":
         ComparisonOperator=a["ComparisonOperator"], AlarmActions=a.get("AlarmActions", []))
 elif command == "delete-topic":
     client("sns").delete_topic(TopicArn=topic_arn(args[0]))
-elif command == "delete-log-group":
-    client("logs").delete_log_group(logGroupName=args[0])
 elif command == "log-streams":
     print(json.dumps(sorted(s["logStreamName"] for s in client("logs").describe_log_streams(logGroupName=args[0])["logStreams"])))
 else:
