@@ -34,7 +34,7 @@ filter-adopted-only-by-its-marker @@ src/provider/aws/logs.rs @@ .filter(|a| sta
 alarm-name-taken @@ src/provider/aws/logs.rs @@ return Err(Self::not_ours(&req, &v.alarm_name)); @@ {} @@ --test safety exact_name
 config-rule-name-taken @@ src/provider/aws/config.rs @@ return Err(Self::not_ours(&req, &v.name)); @@ {} @@ --test safety exact_name
 leftovers-name-event-rules @@ src/provider/aws/leftovers.rs @@ for part in [iam?, trail?, findings?, respond?] { @@ let _ = respond; for part in [iam?, trail?, findings?] { @@ --test safety lost_state
-navigator-proven-needs-the-alarm-to-fire @@ src/detect/navigator.rs @@ d.links.iter().any(|l| l.link == "alarm-state" && l.status == "pass") @@ true @@ --lib navigator
+navigator-proven-needs-the-alarm-to-fire @@ src/detect/navigator.rs @@ d.links.iter().any(|l| l.link == "alarm-state" && l.status == Status::Pass) @@ true @@ --lib navigator
 navigator-wiring-only-proves-nothing @@ src/detect/navigator.rs @@ !self.wiring_only && @@  @@ --lib navigator
 navigator-technique-takes-its-best @@ src/detect/navigator.rs @@ .max().unwrap_or(Verdict::NotDrilled) @@ .min().unwrap_or(Verdict::NotDrilled) @@ --lib navigator
 navigator-drill-fired-means-went-to-alarm @@ src/provider/aws/drill.rs @@ s.ends_with("to ALARM") @@ !s.is_empty() @@ --test drill the_live_path

@@ -323,26 +323,22 @@ fn lane(model: &Model, taken: &mut BTreeSet<String>) -> (Vec<Node>, Vec<Edge>) {
         ids.insert(a.clone(), id.clone());
         id
     };
-    let find = |a: &Address| model.resources.iter().find(|r| &r.address == a);
-    let topic_name = |a: &Address| {
-        find(a).and_then(spec_of::<spec::SnsTopic>).map(|t| t.name).unwrap_or_else(|| a.name().to_string())
-    };
+    let aws_name = |a: &Address| model.aws_name(a).unwrap_or(a.name()).to_string();
     let mut trails: Vec<String> = vec![];
     for r in model.resources.iter().filter(|r| r.kind() == Kind::Trail) {
         let Some(t) = spec_of::<spec::Trail>(r) else { continue };
         let trail = node_for(&r.address, format!("trail {}", t.name), vec!["CloudTrail".into()], &mut nodes, taken);
         trails.push(trail.clone());
         if let Some(g) = t.cloud_watch_logs_log_group_arn.as_deref().and_then(|g| first_named(g, Kind::LogGroup)) {
-            let name = find(&g).and_then(spec_of::<spec::LogGroup>).map(|l| l.log_group_name).unwrap_or_default();
-            let group = node_for(&g, name, vec!["log group".into()], &mut nodes, taken);
+            let group = node_for(&g, aws_name(&g), vec!["log group".into()], &mut nodes, taken);
             edges.push(edge(&trail, &group, "management events"));
         }
     }
     // Detections, grouped by their log group and the topics their alarm notifies.
     let mut groups: BTreeMap<(Address, Vec<Address>), Vec<&str>> = BTreeMap::new();
     for d in &model.detections {
-        let Some(filter) = find(&d.metric_filter).and_then(spec_of::<spec::MetricFilter>) else { continue };
-        let Some(alarm) = find(&d.alarm).and_then(spec_of::<spec::Alarm>) else { continue };
+        let Some(filter) = model.get(&d.metric_filter).and_then(spec_of::<spec::MetricFilter>) else { continue };
+        let Some(alarm) = model.get(&d.alarm).and_then(spec_of::<spec::Alarm>) else { continue };
         let Some(group) = first_named(&filter.log_group_name, Kind::LogGroup) else { continue };
         let topics: Vec<Address> = alarm
             .alarm_actions
@@ -354,8 +350,7 @@ fn lane(model: &Model, taken: &mut BTreeSet<String>) -> (Vec<Node>, Vec<Edge>) {
         groups.entry((group, topics)).or_default().push(&d.name);
     }
     for (n, ((group, topics), names)) in groups.iter().enumerate() {
-        let gname = find(group).and_then(spec_of::<spec::LogGroup>).map(|l| l.log_group_name).unwrap_or_default();
-        let g = node_for(group, gname, vec!["log group".into()], &mut nodes, taken);
+        let g = node_for(group, aws_name(group), vec!["log group".into()], &mut nodes, taken);
         let id = node_id("detections", &n.to_string(), taken);
         let count = names.len();
         nodes.push(Node {
@@ -365,7 +360,7 @@ fn lane(model: &Model, taken: &mut BTreeSet<String>) -> (Vec<Node>, Vec<Edge>) {
         });
         edges.push(edge(&g, &id, ""));
         for t in topics {
-            let topic = node_for(t, format!("topic {}", topic_name(t)), vec!["SNS".into()], &mut nodes, taken);
+            let topic = node_for(t, format!("topic {}", aws_name(t)), vec!["SNS".into()], &mut nodes, taken);
             edges.push(edge(&id, &topic, "alarm"));
         }
     }
@@ -407,7 +402,7 @@ fn lane(model: &Model, taken: &mut BTreeSet<String>) -> (Vec<Node>, Vec<Edge>) {
             for a in named(&t.arn) {
                 let target = match a.kind() {
                     Kind::SnsTopic => {
-                        node_for(&a, format!("topic {}", topic_name(&a)), vec!["SNS".into()], &mut nodes, taken)
+                        node_for(&a, format!("topic {}", aws_name(&a)), vec!["SNS".into()], &mut nodes, taken)
                     }
                     Kind::LambdaFunction => {
                         node_for(&a, format!("function {}", a.name()), vec!["Lambda".into()], &mut nodes, taken)

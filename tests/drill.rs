@@ -80,13 +80,7 @@ fn wiring_passes_on_the_reference_lab_and_each_break_is_named() {
     let report: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
     // The README's figure is this run's: the reads are batched, so every detection of the
     // reference lab is checked in the same few calls.
-    let said = text(&out.stderr);
-    let made: u64 = said
-        .lines()
-        .find_map(|l| l.strip_prefix("drill: "))
-        .and_then(|l| l.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no call count in {said}"));
+    let (made, _) = support::api_calls(&text(&out.stderr), "drill: ");
     let readme = std::fs::read_to_string("README.md").unwrap();
     let claim =
         format!("The reference lab's {} detections take {made} API calls", socform::detect::catalog::CATALOG.len());

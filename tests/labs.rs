@@ -93,7 +93,7 @@ fn an_expiring_lab_is_listed_priced_and_reaped_without_its_state() {
     let l = &listed["labs"][0];
     assert_eq!(l["resources"].as_u64().unwrap() as usize, records.len() - subscriptions, "{l}");
     // BENCHMARKS.md's figures are this run's: `ls` without state, then the reap below.
-    let ls_calls = calls(&text(&out.stderr), "ls us-east-1: ");
+    let ls_calls = support::api_calls(&text(&out.stderr), "ls us-east-1: ");
     assert_eq!(ls_calls, benchmarked("ls"), "BENCHMARKS.md's `ls` row, measured by this test");
     std::thread::sleep(std::time::Duration::from_secs(4));
     let made = lab.inventory();
@@ -115,7 +115,11 @@ fn an_expiring_lab_is_listed_priced_and_reaped_without_its_state() {
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("0 resources remain."), "{stderr}");
-    assert_eq!(calls(&stderr, "reap us-east-1: "), benchmarked("reap --expired --yes"), "BENCHMARKS.md's `reap` row");
+    assert_eq!(
+        support::api_calls(&stderr, "reap us-east-1: "),
+        benchmarked("reap --expired --yes"),
+        "BENCHMARKS.md's `reap` row"
+    );
     assert_eq!(lab.inventory(), before, "reap left something behind");
     let listed: serde_json::Value = serde_json::from_str(&lab.ok(&["ls", "--format", "json"])).unwrap();
     assert_eq!(listed["labs"], serde_json::json!([]), "{listed}");
@@ -563,14 +567,6 @@ fn an_imported_resource_is_in_ls_and_reaped_with_its_lab_but_never_from_tags_alo
     assert!(!left.contains("hand-app"), "the recorded lab's imported group was not reaped:\n{stderr}\n{left}");
     assert!(!left.contains("imp-own") && !left.contains("imp-two-own"), "{left}\n{stderr}");
     assert!(left.contains("hand-two"), "a group only tags tie to a lab was deleted:\n{stderr}");
-}
-
-/// What `-v` printed after `prefix`: "N API calls (service n, ...)", as (N, "service n, ...").
-fn calls(stderr: &str, prefix: &str) -> (u64, String) {
-    let line =
-        stderr.lines().find_map(|l| l.strip_prefix(prefix)).unwrap_or_else(|| panic!("no {prefix:?} in {stderr}"));
-    let (n, rest) = line.split_once(" API calls (").unwrap();
-    (n.parse().unwrap(), rest.trim_end_matches(')').to_string())
 }
 
 /// BENCHMARKS.md's row for `command` in "Labs: calls made by `ls` and `reap`": (calls, by

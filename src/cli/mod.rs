@@ -750,14 +750,10 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
                     loaded.model.region
                 ));
             }
-            let mut e = crate::cost::of_model(&loaded.model, &a);
             // A paused lab (its state says so) costs less while it stays paused.
             let store = open_store(&g, &loaded.model.blueprint, &loaded.model.region)?;
-            if let Ok(Some(state)) = runtime()?.block_on(store.fetch()) {
-                if state.paused {
-                    e.paused_monthly = Some(crate::cost::of_paused_model(&loaded.model, &a).monthly);
-                }
-            }
+            let paused = matches!(runtime()?.block_on(store.fetch()), Ok(Some(state)) if state.paused);
+            let e = crate::cost::of_lab(&loaded.model, &a, paused);
             match format {
                 PlanFormat::Human => out!("{}", e.human()),
                 PlanFormat::Json => outln!("{}", serde_json::to_string_pretty(&e)?),
@@ -786,7 +782,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
 
 fn report_cmd(g: &Global, blueprint: &Path, out: &Path, drill: Option<&Path>, offline: bool, ui: &Ui) -> Result<u8> {
     let loaded = load(blueprint, EnvMode::Skip, ui)?;
-    let drill = drill.map(read_drill_summary).transpose()?;
+    let drill = drill.map(|f| read_drill_summary(f, &loaded.model.blueprint, ui)).transpose()?;
     // Decided before any store is opened: opening an S3 state already asks STS who we are.
     let location = store::state_path(g, &loaded.model.blueprint).to_string_lossy().to_string();
     if offline && location.starts_with("s3://") {
@@ -794,11 +790,8 @@ fn report_cmd(g: &Global, blueprint: &Path, out: &Path, drill: Option<&Path>, of
     }
     let store = open_store(g, &loaded.model.blueprint, &loaded.model.region)?;
     let state = runtime()?.block_on(store.fetch())?;
-    let mut cost = crate::cost::of_model(&loaded.model, &crate::cost::Assumptions::default());
-    if state.as_ref().is_some_and(|s| s.paused) {
-        cost.paused_monthly =
-            Some(crate::cost::of_paused_model(&loaded.model, &crate::cost::Assumptions::default()).monthly);
-    }
+    let paused = state.as_ref().is_some_and(|s| s.paused);
+    let cost = crate::cost::of_lab(&loaded.model, &crate::cost::Assumptions::default(), paused);
     let page = crate::render::report::Report {
         model: &loaded.model,
         state: state.as_ref(),
@@ -816,11 +809,20 @@ fn report_cmd(g: &Global, blueprint: &Path, out: &Path, drill: Option<&Path>, of
     Ok(0)
 }
 
-/// A saved `drill --format json`, read for its verdicts.
-fn read_drill_summary(f: &Path) -> Result<crate::detect::navigator::DrillSummary> {
+/// A saved `drill --format json`, read for its verdicts; a drill of another blueprint is
+/// said (its detections then count as not drilled).
+fn read_drill_summary(f: &Path, blueprint: &str, ui: &Ui) -> Result<crate::detect::navigator::DrillSummary> {
     let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a report saved by `socform drill --format json`", f.display()))
+    let r: crate::detect::navigator::DrillSummary = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a report saved by `socform drill --format json`", f.display()))?;
+    if r.blueprint != blueprint {
+        ui.warn(&format!(
+            "{} is a drill of {}, not of {blueprint}: detections it does not name count as not drilled",
+            f.display(),
+            r.blueprint
+        ));
+    }
+    Ok(r)
 }
 
 fn coverage_cmd(blueprint: &Path, format: CoverageFormat, drill: Option<&Path>, ui: &Ui) -> Result<u8> {
@@ -828,18 +830,9 @@ fn coverage_cmd(blueprint: &Path, format: CoverageFormat, drill: Option<&Path>, 
     if drill.is_some() && format != CoverageFormat::Navigator {
         bail!("--drill scores the techniques of a Navigator layer: use it with `--format navigator`");
     }
-    let report: Option<navigator::DrillSummary> = drill.map(read_drill_summary).transpose()?;
     let loaded = load(blueprint, EnvMode::Skip, ui)?;
-    if let (Some(r), Some(f)) = (&report, drill) {
-        if r.blueprint != loaded.model.blueprint {
-            ui.warn(&format!(
-                "{} is a drill of {}, not of {}: detections it does not name count as not drilled",
-                f.display(),
-                r.blueprint,
-                loaded.model.blueprint
-            ));
-        }
-    }
+    let report: Option<navigator::DrillSummary> =
+        drill.map(|f| read_drill_summary(f, &loaded.model.blueprint, ui)).transpose()?;
     let c = crate::detect::coverage(&loaded.model);
     match format {
         CoverageFormat::Human => out!("{}", c.human()),

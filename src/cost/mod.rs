@@ -264,6 +264,16 @@ pub fn estimate<'a>(
 }
 
 /// The estimate of a model whose hosts are stopped.
+/// A lab's estimate: the blueprint's, and what it costs while paused when it is (its state
+/// says so).
+pub fn of_lab(model: &crate::model::Model, a: &Assumptions, paused: bool) -> Estimate {
+    let mut e = of_model(model, a);
+    if paused {
+        e.paused_monthly = Some(of_paused_model(model, a).monthly);
+    }
+    e
+}
+
 pub fn of_paused_model(model: &crate::model::Model, a: &Assumptions) -> Estimate {
     let mut m = model.clone();
     for r in m.resources.iter_mut().filter(|r| r.kind() == Kind::Instance) {

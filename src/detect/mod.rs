@@ -182,6 +182,11 @@ pub fn stands_for(d: &Detection, e: &catalog::Entry) -> bool {
         && e.samples_no_match.iter().all(|s| p.matches(s).is_none())
 }
 
+/// A technique's page on attack.mitre.org (`T1562.008` -> `.../techniques/T1562/008/`).
+pub fn attack_url(id: &str) -> String {
+    format!("https://attack.mitre.org/techniques/{}/", id.replace('.', "/"))
+}
+
 pub fn coverage(model: &Model) -> Coverage {
     let cis = catalog::cis()
         .map(|e| CisControl {

@@ -22,7 +22,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::{catalog, Coverage};
+use crate::detect::drill::Status;
+use crate::detect::{attack_url, catalog, Coverage};
 use crate::model::Model;
 
 /// The layer format version written, and the Navigator version that reads it.
@@ -125,7 +126,7 @@ pub struct DrilledDetection {
 #[derive(Debug, Clone, Deserialize)]
 pub struct DrilledLink {
     pub link: String,
-    pub status: String,
+    pub status: Status,
 }
 
 /// A detection's verdict in a drill, worst first (a technique takes its best).
@@ -161,18 +162,14 @@ impl DrillSummary {
     /// ALARM (`alarm-state` passed) and no link failed.
     pub fn verdict(&self, name: &str) -> Verdict {
         let Some(d) = self.detections.iter().find(|d| d.name == name) else { return Verdict::NotDrilled };
-        if d.links.iter().any(|l| l.status == "fail") {
+        if d.links.iter().any(|l| l.status == Status::Fail) {
             Verdict::Broken
-        } else if !self.wiring_only && d.links.iter().any(|l| l.link == "alarm-state" && l.status == "pass") {
+        } else if !self.wiring_only && d.links.iter().any(|l| l.link == "alarm-state" && l.status == Status::Pass) {
             Verdict::Proven
         } else {
             Verdict::WiredUnproven
         }
     }
-}
-
-fn attack_url(id: &str) -> String {
-    format!("https://attack.mitre.org/techniques/{}/", id.replace('.', "/"))
 }
 
 /// A technique's score and comment from the detections that see it: how many, or with a
@@ -269,7 +266,7 @@ pub fn layer(model: &Model, coverage: &Coverage, drill: Option<&DrillSummary>) -
 mod tests {
     use super::*;
 
-    fn report(wiring_only: bool, detections: &[(&str, &[(&str, &str)])]) -> DrillSummary {
+    fn report(wiring_only: bool, detections: &[(&str, &[(&str, Status)])]) -> DrillSummary {
         DrillSummary {
             blueprint: "lab".into(),
             wiring_only,
@@ -279,16 +276,17 @@ mod tests {
                     name: name.to_string(),
                     links: links
                         .iter()
-                        .map(|(link, status)| DrilledLink { link: link.to_string(), status: status.to_string() })
+                        .map(|(link, status)| DrilledLink { link: link.to_string(), status: *status })
                         .collect(),
                 })
                 .collect(),
         }
     }
 
-    const FIRED: &[(&str, &str)] = &[("metric-filter", "pass"), ("datapoint", "pass"), ("alarm-state", "pass")];
-    const COUNTED: &[(&str, &str)] = &[("metric-filter", "pass"), ("datapoint", "pass"), ("alarm-state", "skipped")];
-    const BROKEN: &[(&str, &str)] = &[("metric-filter", "fail"), ("alarm-state", "pass")];
+    use Status::{Fail, Pass, Skipped};
+    const FIRED: &[(&str, Status)] = &[("metric-filter", Pass), ("datapoint", Pass), ("alarm-state", Pass)];
+    const COUNTED: &[(&str, Status)] = &[("metric-filter", Pass), ("datapoint", Pass), ("alarm-state", Skipped)];
+    const BROKEN: &[(&str, Status)] = &[("metric-filter", Fail), ("alarm-state", Pass)];
 
     #[test]
     fn a_detection_is_proven_only_by_its_alarm_firing_with_no_link_broken() {

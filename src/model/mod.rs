@@ -336,6 +336,12 @@ impl Model {
         self.resources.binary_search_by(|r| r.address.cmp(address)).ok().map(|i| &self.resources[i])
     }
 
+    /// The name AWS knows a resource of the blueprint by ([`Kind::name_attr`]), for kinds the
+    /// blueprint names.
+    pub fn aws_name(&self, address: &Address) -> Option<&str> {
+        self.get(address)?.attrs.get(address.kind().name_attr()?)?.as_str()
+    }
+
     /// Sorts resources by address; lowering calls this once when it is done.
     pub fn sort(&mut self) {
         self.resources.sort_by(|a, b| a.address.cmp(&b.address));

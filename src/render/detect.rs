@@ -103,8 +103,8 @@ impl Coverage {
         for (t, ds) in &self.attack {
             let _ = writeln!(
                 out,
-                "| [{t}](https://attack.mitre.org/techniques/{}/) | {} |",
-                t.replace('.', "/"),
+                "| [{t}]({}) | {} |",
+                crate::detect::attack_url(t),
                 ds.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
             );
         }

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::topology::mermaid_text;
 use super::{fit_markdown, review_section};
-use crate::review::diff::{short, BlueprintDiff, ChangeGraph};
+use crate::review::diff::{short, BlueprintDiff, ChangeGraph, ChangeNode};
 use crate::review::Concern;
 
 impl BlueprintDiff {
@@ -169,24 +169,19 @@ fn change_diagram(g: &ChangeGraph) -> String {
         let _ = writeln!(out, "  n{a} --> n{b}");
     }
     out.push_str("  classDef added fill:#e6ffed,stroke:#2da44e\n  classDef removed fill:#ffebe9,stroke:#cf222e,stroke-dasharray:4 3\n  classDef changed fill:#fff8c5,stroke:#bf8700\n  classDef context fill:#f6f8fa,stroke:#d0d7de,color:#57606a\n  classDef broadens stroke:#d00000,stroke-width:4px\n  classDef weakens stroke:#8250df,stroke-width:4px\n");
-    for class in ["added", "removed", "changed", "context"] {
+    // One `class` line per class, naming the nodes `has` picks.
+    let mut class = |class: &str, has: &dyn Fn(&ChangeNode) -> bool| {
         let ids: Vec<String> =
-            g.nodes.iter().enumerate().filter(|(_, n)| n.change == class).map(|(i, _)| format!("n{i}")).collect();
+            g.nodes.iter().enumerate().filter(|(_, n)| has(n)).map(|(i, _)| format!("n{i}")).collect();
         if !ids.is_empty() {
             let _ = writeln!(out, "  class {} {class}", ids.join(","));
         }
+    };
+    for change in ["added", "removed", "changed", "context"] {
+        class(change, &|n| n.change == change);
     }
-    for (concern, class) in [(Concern::WeakensMonitoring, "weakens"), (Concern::BroadensAccess, "broadens")] {
-        let ids: Vec<String> = g
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| n.findings.iter().any(|(c, _)| *c == concern))
-            .map(|(i, _)| format!("n{i}"))
-            .collect();
-        if !ids.is_empty() {
-            let _ = writeln!(out, "  class {} {class}", ids.join(","));
-        }
+    for (concern, name) in [(Concern::WeakensMonitoring, "weakens"), (Concern::BroadensAccess, "broadens")] {
+        class(name, &|n| n.findings.iter().any(|(c, _)| *c == concern));
     }
     out.push_str("```\n");
     match (g.changes_left_out, g.context_left_out) {

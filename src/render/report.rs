@@ -11,7 +11,7 @@
 use crate::cost::Estimate;
 use crate::detect::navigator::{DrillSummary, Verdict};
 use crate::model::template::{self, Ref};
-use crate::model::{spec, Detection, Kind, Model};
+use crate::model::{spec, Detection, Model};
 use crate::render::xml::El;
 use crate::state::State;
 use crate::topology::Topology;
@@ -55,24 +55,14 @@ fn table(head: &[&str], rows: Vec<El>) -> El {
         .child(El::new("tbody").children(rows))
 }
 
-/// The AWS name of a resource the model names through a template (a log group, a topic).
+/// The AWS name of the resource a template names (a log group, a topic); the value itself
+/// when it names none.
 fn name_in(model: &Model, value: &str) -> String {
-    for r in template::refs_in(value) {
-        if let Ref::Output(a, _) = r {
-            if let Some(res) = model.get(&a) {
-                let name = match a.kind() {
-                    Kind::LogGroup => spec::from_attrs::<spec::LogGroup>(&res.attrs).ok().map(|l| l.log_group_name),
-                    Kind::SnsTopic => spec::from_attrs::<spec::SnsTopic>(&res.attrs).ok().map(|t| t.name),
-                    _ => None,
-                };
-                if let Some(n) = name {
-                    return n;
-                }
-            }
-            return a.to_string();
-        }
-    }
-    value.to_string()
+    let named = template::refs_in(value).find_map(|r| match r {
+        Ref::Output(a, _) => Some(model.aws_name(&a).map_or_else(|| a.to_string(), str::to_string)),
+        Ref::Global(_) => None,
+    });
+    named.unwrap_or_else(|| value.to_string())
 }
 
 /// log group -> filter -> alarm -> topics, by their AWS names.

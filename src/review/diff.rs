@@ -70,16 +70,21 @@ fn change_graph(old: &Model, new: &Model, changes: &[ResourceDiff], review: &[Fi
     let findings_on = |a: &Address| -> Vec<(Concern, String)> {
         review.iter().filter(|f| f.address == *a).map(|f| (f.concern, f.check.clone())).collect()
     };
+    let flagged: BTreeSet<&Address> = review
+        .iter()
+        .filter_map(|f| match &f.address {
+            super::Subject::Resource(a) => Some(a),
+            super::Subject::Input(_) => None,
+        })
+        .collect();
     // Changed resources, and resources with a finding though unchanged in themselves.
     let mut changed: Vec<(&Address, &'static str)> = changes.iter().map(|c| (&c.address, c.change)).collect();
-    for f in review {
-        if let super::Subject::Resource(a) = &f.address {
-            if !changed.iter().any(|(c, _)| *c == a) && (new.get(a).is_some() || old.get(a).is_some()) {
-                changed.push((a, "context"));
-            }
+    for a in &flagged {
+        if !changed.iter().any(|(c, _)| c == a) && (new.get(a).is_some() || old.get(a).is_some()) {
+            changed.push((a, "context"));
         }
     }
-    changed.sort_by_key(|(a, _)| (findings_on(a).is_empty(), (*a).clone()));
+    changed.sort_by_key(|(a, _)| (!flagged.contains(a), *a));
     // A change left out is counted as one, never drawn as an unchanged neighbour.
     let all: BTreeSet<&Address> = changed.iter().map(|(a, _)| *a).collect();
     let changes_left_out = changed.len().saturating_sub(DIAGRAM_CHANGES);

@@ -324,6 +324,14 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// What `-v` printed after `prefix`: "N API calls (service n, ...)", as (N, "service n, ...").
+pub fn api_calls(stderr: &str, prefix: &str) -> (u64, String) {
+    let line =
+        stderr.lines().find_map(|l| l.strip_prefix(prefix)).unwrap_or_else(|| panic!("no {prefix:?} in {stderr}"));
+    let (n, rest) = line.split_once(" API calls (").unwrap_or_else(|| panic!("no call count in {line}"));
+    (n.parse().unwrap(), rest.trim_end_matches(')').to_string())
+}
+
 /// Debian's Chromium (scripts/tools.sh installs it for the suite): the real browser pages
 /// and diagrams are checked in.
 #[allow(dead_code)]
