@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use support::proxy::{Faults, Hold, Injection, Proxy};
-use support::{aws_tool, text, Lab, Moto};
+use support::{aws_tool, squash, text, Lab, Moto};
 
 #[test]
 fn apply_killed_at_random_points_ends_with_exactly_a_clean_apply() {
@@ -17,18 +17,34 @@ fn apply_killed_at_random_points_ends_with_exactly_a_clean_apply() {
     let clean = Lab::with_fixture("every-kind.yaml");
     let out = clean.run(&clean.moto.url(), &["apply", "--auto-approve", "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let want = clean.owned_counts();
+    let want = shape(&clean.moto);
     let want_state = clean.state_len();
 
     // The same apply, killed with SIGKILL again and again, slowed by latency so that the kills
     // land between a create and the save of its state.
     let lab = Lab::with_fixture("every-kind.yaml");
+    let baseline = shape(&lab.moto);
     let proxy = Proxy::start(lab.moto.port, Duration::from_millis(25), Faults::default(), 1);
-    let mut kills = 0;
+    // The first kill is placed, not chanced: CreateTopic has reached AWS (the topic exists)
+    // and its answer is held, so the kill lands between a create and the save of its result.
+    proxy.hold(Hold { needle: "Action=CreateTopic", times: 1, delay: Duration::from_secs(60), before: false });
+    let mut child = lab
+        .cmd(&proxy.url(), &["apply", "--auto-approve", "-q"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_hold(&proxy, "CreateTopic");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(lab.made_but_unrecorded() >= 1, "the placed kill left nothing made but unrecorded");
+    assert!(lab.inventory().contains("sns-topic every-kind-alerts"), "the held CreateTopic did not take effect");
+    assert!(lab.state()["resources"].get("sns_topic.alerts").is_none(), "the killed run saved the topic");
+    let mut kills = 1;
     let mut left_locks = 0;
     // Kills after which AWS holds a resource of this state that state does not record: the
     // kill landed between a create and the save of its result.
-    let mut mid_create = 0;
+    let mut mid_create = 1;
     for run in 0..6u64 {
         // No manual unlock between runs: a lock whose holder is provably dead on this host
         // (its pid gone, or reused by a process that started later) is broken, with a notice.
@@ -72,10 +88,125 @@ fn apply_killed_at_random_points_ends_with_exactly_a_clean_apply() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = lab.run(&lab.moto.url(), &["plan", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
-    assert_eq!(lab.owned_counts(), want, "duplicates or leftovers after {kills} kills");
+    // Judged by boto3's inventory of everything, not by socform's tags: exactly what the
+    // clean apply made, and after destroy exactly what was there before.
+    assert_eq!(shape(&lab.moto), want, "duplicates or leftovers after {kills} kills");
     assert_eq!(lab.state_len(), want_state, "state does not track exactly what a clean apply does");
     let out = lab.run(&lab.moto.url(), &["destroy", "--auto-approve"]);
     assert!(text(&out.stderr).contains("0 resources remain."), "{}", text(&out.stderr));
+    assert_eq!(shape(&lab.moto), baseline, "the destroy after {kills} kills left something behind");
+}
+
+/// Waits until the proxy holds a request or answer (at most a minute).
+fn wait_for_hold(proxy: &Proxy, what: &str) {
+    let start = Instant::now();
+    while proxy.stats.holding.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(start.elapsed() < Duration::from_secs(60), "{what} was never sent");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The S3 crash marker, made deterministic: a bucket's tags come in a second call, so an
+/// apply marks the create in state first. Killed after CreateBucket took effect and before
+/// PutBucketTagging reached AWS, the run leaves an untagged bucket that only the marker ties
+/// to this state; the next apply takes it (made after the marker) and ends exactly where a
+/// clean apply does, judged by boto3.
+#[test]
+fn a_bucket_made_before_a_kill_and_never_tagged_is_taken_by_the_next_apply() {
+    let clean = Lab::with_fixture("every-kind.yaml");
+    let out = clean.run(&clean.moto.url(), &["apply", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (want, want_state) = (shape(&clean.moto), clean.state_len());
+
+    let lab = Lab::with_fixture("every-kind.yaml");
+    let baseline = shape(&lab.moto);
+    let proxy = Proxy::start(lab.moto.port, Duration::ZERO, Faults::default(), 1);
+    proxy.hold(Hold {
+        needle: "PUT /every-kind-trail-123456789012/?tagging",
+        times: 1,
+        delay: Duration::from_secs(60),
+        before: true,
+    });
+    let mut child = lab
+        .cmd(&proxy.url(), &["apply", "--auto-approve", "-q"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_hold(&proxy, "PutBucketTagging");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(lab.inventory().contains("s3-bucket every-kind-trail-123456789012"), "CreateBucket did not take effect");
+    assert_eq!(tool_tags(&lab, "every-kind-trail-123456789012"), "{}", "the tagging reached AWS");
+    let state = lab.state();
+    assert!(state["resources"].get("s3_bucket.trail").is_none());
+    assert_eq!(state["pending"]["s3_bucket.trail"]["name"], "every-kind-trail-123456789012", "{state}");
+
+    let out = lab.run(&lab.moto.url(), &["apply", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(lab.id("s3_bucket.trail"), "every-kind-trail-123456789012");
+    assert!(lab.state().get("pending").is_none_or(|p| p.as_object().is_none_or(|m| m.is_empty())));
+    let out = lab.run(&lab.moto.url(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(shape(&lab.moto), want);
+    assert_eq!(lab.state_len(), want_state);
+    let out = lab.run(&lab.moto.url(), &["destroy", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(shape(&lab.moto), baseline, "the destroy left something behind");
+}
+
+/// The other way: a bucket made by hand under the name, with evidence in it, before the run
+/// that marked its create was killed. The marker says where to look, not what is ours: the
+/// bucket is older than the marker, so it is refused, kept with its evidence, and never
+/// deleted. (moto stamps a bucket's CreationDate with its own clock, which no client can
+/// set: the marker is moved two minutes later instead, which is the same age difference
+/// seen from the other end.)
+#[test]
+fn a_hand_made_bucket_older_than_the_crash_marker_is_never_taken() {
+    let lab = Lab::with_fixture("every-kind.yaml");
+    let bucket = "every-kind-trail-123456789012";
+    aws_tool(&lab.moto, "us-east-1", &["create-bucket", bucket]);
+    aws_tool(&lab.moto, "us-east-1", &["put-object", bucket, "evidence.log", "keep me"]);
+    let proxy = Proxy::start(lab.moto.port, Duration::ZERO, Faults::default(), 1);
+    // The run marks the bucket's create, then is killed before it asks whether the name is
+    // taken (HeadBucket), so nothing but the marker is left.
+    proxy.hold(Hold {
+        needle: "HEAD /every-kind-trail-123456789012/ ",
+        times: 1,
+        delay: Duration::from_secs(60),
+        before: true,
+    });
+    let mut child = lab
+        .cmd(&proxy.url(), &["apply", "--auto-approve", "-q"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_hold(&proxy, "HeadBucket");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let mut state = lab.state();
+    let since = state["pending"]["s3_bucket.trail"]["since"].as_u64().expect("the create was marked");
+    state["pending"]["s3_bucket.trail"]["since"] = serde_json::json!(since + 120);
+    std::fs::write(lab.state_path(), serde_json::to_string(&state).unwrap()).unwrap();
+
+    let out = lab.run(&lab.moto.url(), &["apply", "--auto-approve"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        squash(&err).contains(&squash("`every-kind-trail-123456789012` already exists and this state did not make it")),
+        "{err}"
+    );
+    assert!(lab.state()["resources"].get("s3_bucket.trail").is_none(), "the hand-made bucket was taken");
+    let out = lab.run(&lab.moto.url(), &["destroy", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(lab.inventory().contains(&format!("s3-bucket {bucket}")), "destroy deleted the hand-made bucket");
+    assert_eq!(aws_tool(&lab.moto, "us-east-1", &["get-object", bucket, "evidence.log"]).trim(), "keep me");
+}
+
+/// A bucket's tags, read with boto3, as JSON.
+fn tool_tags(lab: &Lab, bucket: &str) -> String {
+    aws_tool(&lab.moto, "us-east-1", &["bucket-tags", bucket]).trim().to_string()
 }
 
 #[test]
@@ -109,7 +240,12 @@ fn a_second_apply_on_the_same_state_is_refused_naming_the_first() {
 
 #[test]
 fn faults_on_the_wire_end_in_a_converged_apply_and_a_clean_destroy() {
+    let clean = Lab::with_fixture("every-kind.yaml");
+    let out = clean.run(&clean.moto.url(), &["apply", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let want = shape(&clean.moto);
     let lab = Lab::with_fixture("every-kind.yaml");
+    let baseline = shape(&lab.moto);
     let faults = Faults { throttle: 0.06, unavailable: 0.05, drop: 0.03, drop_after: 0.02 };
     let proxy = Proxy::start(lab.moto.port, Duration::ZERO, faults, 42);
     let direct = lab.moto.url();
@@ -153,10 +289,12 @@ fn faults_on_the_wire_end_in_a_converged_apply_and_a_clean_destroy() {
     assert!(injected >= 5, "only {injected} faults injected");
     let out = lab.run(&direct, &["plan", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    // Judged by boto3's inventory of everything, not by socform's tags or its own count.
+    assert_eq!(shape(&lab.moto), want, "the faults left something twice, extra or missing");
     // The destroys go through the same faults, and each one finishes or stops with a clear
     // error and a state that records only what exists.
     destroy_through(&lab, &proxy);
-    assert!(lab.owned_counts().is_empty());
+    assert_eq!(shape(&lab.moto), baseline, "the destroys left something behind");
 }
 
 /// One attempt per call (`AWS_MAX_ATTEMPTS=1`): the first fault stops the apply, which must
@@ -228,6 +366,7 @@ fn propagation_errors_right_after_a_create_are_waited_out() {
 #[test]
 fn a_create_that_failed_halfway_is_finished_by_the_next_apply() {
     let lab = Lab::with_fixture("every-kind.yaml");
+    let baseline = shape(&lab.moto);
     let proxy = Proxy::start(lab.moto.port, Duration::ZERO, Faults::default(), 1);
     proxy.inject(Injection {
         needle: "Action=AddRoleToInstanceProfile",
@@ -245,9 +384,9 @@ fn a_create_that_failed_halfway_is_finished_by_the_next_apply() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = lab.run(&lab.moto.url(), &["plan", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
-    assert_eq!(lab.owned_counts().get("instance-profile"), Some(&1));
+    assert_eq!(shape(&lab.moto).get("instance-profile"), Some(&1), "a second profile, or none");
     lab.run(&lab.moto.url(), &["destroy", "--auto-approve", "-q"]);
-    assert!(lab.owned_counts().is_empty());
+    assert_eq!(shape(&lab.moto), baseline, "the destroy left something behind");
 }
 
 /// Regression (issue "Ownership and safety"): Ctrl-C ended the process at once, losing the
@@ -259,7 +398,7 @@ fn sigint_mid_apply_finishes_the_call_in_flight_saves_it_and_releases_the_lock()
     let lab = Lab::with_fixture("every-kind.yaml");
     let proxy = Proxy::start(lab.moto.port, Duration::ZERO, Faults::default(), 1);
     // CreateTopic reaches moto (the topic exists) and its answer is held for 3 s.
-    proxy.hold(Hold { needle: "Action=CreateTopic", times: 1, delay: Duration::from_secs(3) });
+    proxy.hold(Hold { needle: "Action=CreateTopic", times: 1, delay: Duration::from_secs(3), before: false });
     let child = lab
         .cmd(&proxy.url(), &["apply", "--auto-approve"])
         .stderr(std::process::Stdio::piped())

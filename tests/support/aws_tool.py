@@ -12,6 +12,7 @@ usage: aws_tool.py ENDPOINT REGION COMMAND [ARGS...]
   role-policies ROLE        JSON list of the attached managed policy ARNs
   role-inline ROLE          JSON {name: document} of the role's inline policies
   put-object BUCKET KEY BODY, count-objects BUCKET, create-role NAME
+  bucket-tags BUCKET        JSON {key: value} of a bucket's tags ({} when it has none)
   create-sg NAME KEY=VALUE...  a security group in the default VPC with those tags
   set-alarm-state NAME STATE REASON, alarm-state NAME (JSON [state, reason]),
   create-log-stream GROUP NAME, ec2-tags ID (JSON tags of an EC2 resource)
@@ -546,6 +547,12 @@ elif command == "alarm-metric":
 elif command == "filter-pattern":
     f = client("logs").describe_metric_filters(logGroupName=args[0], filterNamePrefix=args[1])["metricFilters"]
     print(json.dumps([(x["filterName"], x["filterPattern"]) for x in f if x["filterName"] == args[1]]))
+elif command == "bucket-tags":
+    try:
+        tags = client("s3").get_bucket_tagging(Bucket=args[0])["TagSet"]
+    except client("s3").exceptions.ClientError:
+        tags = []
+    print(json.dumps({t["Key"]: t["Value"] for t in tags}, sort_keys=True))
 elif command == "create-bucket":
     client("s3").create_bucket(Bucket=args[0])
 elif command == "get-object":

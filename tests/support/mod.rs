@@ -152,15 +152,6 @@ impl Lab {
         self.cmd(endpoint, args).output().unwrap()
     }
 
-    /// Resources tagged for `every-kind` (boto3), counted by type.
-    pub fn owned_counts(&self) -> std::collections::BTreeMap<String, usize> {
-        let mut counts = std::collections::BTreeMap::new();
-        for item in self.owned("every-kind") {
-            *counts.entry(item["type"].as_str().unwrap().to_string()).or_insert(0) += 1;
-        }
-        counts
-    }
-
     pub fn state_len(&self) -> usize {
         self.state()["resources"].as_object().unwrap().len()
     }

@@ -33,14 +33,17 @@ pub struct Faults {
     pub drop_after: f64,
 }
 
-/// Holds the answer to the first `times` requests containing `needle` for `delay` after
-/// the upstream answered: the call has taken effect, the client is still waiting. What a
-/// test needs to land a signal while a create is provably in flight.
+/// Holds the first `times` requests containing `needle` for `delay`: with `before`
+/// false, after the upstream answered (the call has taken effect, the client is still
+/// waiting); with `before` true, before it is sent (the call has not reached AWS, and never
+/// does if the client hangs up meanwhile: a killed run's call is dropped, not replayed).
+/// What a test needs to land a signal at a chosen point of an apply.
 #[derive(Clone, Debug)]
 pub struct Hold {
     pub needle: &'static str,
     pub times: u32,
     pub delay: Duration,
+    pub before: bool,
 }
 
 #[derive(Default)]
@@ -303,6 +306,11 @@ fn serve(
         if !latency.is_zero() {
             std::thread::sleep(latency);
         }
+        if let Some(delay) = take_hold(holds, &req, true) {
+            if !hold_request(client_r.get_ref(), delay, stats)? {
+                return Ok(());
+            }
+        }
         up_w.write_all(req.head.as_bytes())?;
         up_w.write_all(&req.body)?;
         let head_only = req.head.starts_with("HEAD ");
@@ -312,15 +320,7 @@ fn serve(
             let _ = client_w.shutdown(Shutdown::Both);
             return Ok(());
         }
-        let hold = {
-            let mut list = holds.lock().unwrap();
-            let body = String::from_utf8_lossy(&req.body);
-            list.iter_mut().find(|h| h.times > 0 && (req.head.contains(h.needle) || body.contains(h.needle))).map(|h| {
-                h.times -= 1;
-                h.delay
-            })
-        };
-        if let Some(delay) = hold {
+        if let Some(delay) = take_hold(holds, &req, false) {
             stats.holding.fetch_add(1, Ordering::SeqCst);
             stats.held.fetch_add(1, Ordering::SeqCst);
             std::thread::sleep(delay);
@@ -334,4 +334,45 @@ fn serve(
         }
     }
     Ok(())
+}
+
+/// The delay of the first hold left for this request at this point (before or after the
+/// upstream), used up by one.
+fn take_hold(holds: &Mutex<Vec<Hold>>, req: &Message, before: bool) -> Option<Duration> {
+    let mut list = holds.lock().unwrap();
+    let body = String::from_utf8_lossy(&req.body);
+    list.iter_mut()
+        .find(|h| h.times > 0 && h.before == before && (req.head.contains(h.needle) || body.contains(h.needle)))
+        .map(|h| {
+            h.times -= 1;
+            h.delay
+        })
+}
+
+/// Holds a request that has not been sent for `delay`, watching the client: false when it
+/// hung up meanwhile (the request is then dropped, never sent).
+fn hold_request(client: &TcpStream, delay: Duration, stats: &Stats) -> std::io::Result<bool> {
+    stats.holding.fetch_add(1, Ordering::SeqCst);
+    stats.held.fetch_add(1, Ordering::SeqCst);
+    let until = std::time::Instant::now() + delay;
+    client.set_read_timeout(Some(Duration::from_millis(20)))?;
+    let mut byte = [0u8; 1];
+    let mut alive = true;
+    while std::time::Instant::now() < until {
+        match client.peek(&mut byte) {
+            Ok(0) => {
+                alive = false;
+                break;
+            }
+            Ok(_) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(_) => {
+                alive = false;
+                break;
+            }
+        }
+    }
+    client.set_read_timeout(None)?;
+    stats.holding.fetch_sub(1, Ordering::SeqCst);
+    Ok(alive)
 }
