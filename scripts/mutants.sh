@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/tools.sh
 source scripts/tools.sh
 ensure_tools
+ensure_prowler
 export SOCFORM_MOTO_SERVER="${SOCFORM_MOTO_SERVER:-$PWD/.venv/bin/moto_server}"
 export CARGO_TARGET_DIR="${SOCFORM_MUTANTS_TARGET:-$HOME/.cache/socform-mutants-target}"
 filter="${1:-}"
@@ -50,6 +51,10 @@ mermaid-edge-label-syntax @@ src/render/topology.rs @@ -->|\"{}\"| {}", e.from @
 drill-names-a-raised-threshold @@ src/detect/drill.rs @@ if a.threshold != want.threshold { @@ if false { @@ --test drill a_changed_pattern
 benchmarks-ls-calls-are-measured @@ BENCHMARKS.md @@ | `ls` | 140 | @@ | `ls` | 141 | @@ --test labs an_expiring
 readme-drill-calls-are-measured @@ README.md @@ 41 detections take 8 API calls @@ 41 detections take 7 API calls @@ --test drill wiring_passes
+crash-marker-refuses-an-older-bucket @@ src/provider/aws/s3.rs @@ *created + 60 >= p.since as i64 @@ (true || *created + 60 >= p.since as i64) @@ --test resilience bucket
+crash-marker-takes-a-bucket-made-after-it @@ src/provider/aws/s3.rs @@ *created + 60 >= p.since as i64 @@ (false && *created + 60 >= p.since as i64) @@ --test resilience bucket
+prowler-judges-the-cis-root-pattern @@ src/detect/catalog.rs @@ $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#, @@ $.eventType != "AwsServiceEvent" }"#, @@ --test drill prowler
+notify-says-a-failed-put-back @@ src/cli/drill.rs @@ Ok(()) => Link::pass( @@ _ => Link::pass( @@ --test drill notify
 leftovers-name-instances @@ src/provider/aws/leftovers.rs @@             if LISTED_SERVICES.contains(&service) { @@             if LISTED_SERVICES.contains(&service) || resource.starts_with("instance/") { @@ --test safety lost_state
 EOF
 )

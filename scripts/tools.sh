@@ -87,3 +87,25 @@ ensure_mermaid() {
     SOCFORM_MERMAID="$(pwd)/$dir/node_modules/mermaid/dist/mermaid.min.js"
     export SOCFORM_MERMAID
 }
+
+# prowler, pinned, in a virtualenv of its own under ~/.cache (its dependencies are many and
+# pinned differently from moto's; installed once per machine, about five minutes, and reused
+# by every clone as the build directory is). The suite runs its CIS monitoring checks against
+# the applied reference lab. Exports SOCFORM_PROWLER (the prowler command).
+ensure_prowler() {
+    local version=5.46.0
+    local dir="${XDG_CACHE_HOME:-$HOME/.cache}/socform-prowler-$version"
+    mkdir -p "$(dirname "$dir")"
+    # Two runs from two clones share the folder: one installs, the other waits for it.
+    (
+        flock 8
+        if [ ! -x "$dir/bin/prowler" ]; then
+            echo "==> installing prowler $version into $dir (pip; first run on this machine only, about five minutes)"
+            rm -rf "$dir"
+            python3 -m venv "$dir"
+            "$dir/bin/pip" install --quiet --disable-pip-version-check "prowler==$version" || { rm -rf "$dir"; exit 1; }
+        fi
+    ) 8>"$dir.lock"
+    SOCFORM_PROWLER="$dir/bin/prowler"
+    export SOCFORM_PROWLER
+}

@@ -304,9 +304,51 @@ fn notify_leaves_an_alarm_in_alarm_alone_and_puts_back_the_reason_it_found() {
     let n = link(&report, "cloudtrail-tampering", "notify");
     assert_eq!(n["status"], "pass", "{n}");
     assert_eq!(alarm_state(), serde_json::json!(["OK", "quiet since Monday"]));
+
+    // AWS refuses the put-back (a role allowed to raise alarms and not to lower them),
+    // answered by the proxy in CloudWatch's awsQuery error form: the link fails and says the
+    // alarm is left in ALARM, which boto3 confirms. Refused the exercise itself, the alarm is
+    // untouched and the link says which call failed.
+    let proxy = Proxy::start(lab.moto.port, std::time::Duration::ZERO, Faults::default(), 1);
+    let deny = |needle: &'static str| Injection {
+        needle,
+        times: 1,
+        status: "403 Forbidden",
+        content_type: "text/xml",
+        body: ACCESS_DENIED,
+    };
+    let drill_through = || {
+        let out = lab.run(&proxy.url(), &["drill", "--notify", "--timeout", "1s", "--format", "json"]);
+        let report = serde_json::from_slice::<Value>(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out.stderr)));
+        (out.status.code(), report)
+    };
+    proxy.inject(deny("StateValue=OK"));
+    let (code, report) = drill_through();
+    assert_eq!(code, Some(1), "{report}");
+    let n = link(&report, "cloudtrail-tampering", "notify");
+    assert_eq!(n["status"], "fail", "{n}");
+    assert!(n["detail"].as_str().unwrap().contains("is left in ALARM: putting it back to OK failed"), "{n}");
+    assert_eq!(alarm_state()[0], "ALARM", "the link says left in ALARM: so does AWS");
+    aws_tool(&lab.moto, "us-east-1", &["set-alarm-state", &alarm, "OK", "quiet since Monday"]);
+    proxy.clear();
+    proxy.inject(deny("StateValue=ALARM"));
+    let (code, report) = drill_through();
+    assert_eq!(code, Some(1), "{report}");
+    let n = link(&report, "cloudtrail-tampering", "notify");
+    assert_eq!(n["status"], "fail", "{n}");
+    assert!(
+        n["detail"].as_str().unwrap().contains("SetAlarmState on")
+            && n["detail"].as_str().unwrap().contains("access denied"),
+        "{n}"
+    );
+    assert_eq!(alarm_state(), serde_json::json!(["OK", "quiet since Monday"]));
     let out = lab.run(&moto, &["destroy", "--auto-approve", "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+/// CloudWatch's AccessDenied, as its awsQuery protocol writes errors (from the API reference's
+/// common errors: HTTP 403, an ErrorResponse with Type, Code and Message).
+const ACCESS_DENIED: &str = r#"<ErrorResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/drill/ci is not authorized to perform: cloudwatch:SetAlarmState</Message></Error><RequestId>proxy</RequestId></ErrorResponse>"#;
 
 /// GetMetricData as AWS answers when the drill's event was counted: one datapoint of 1 in the
 /// metric (awsQuery XML, written by hand from the CloudWatch API reference).
@@ -564,4 +606,75 @@ fn a_changed_pattern_a_raised_threshold_and_a_deleted_topic_are_each_named() {
 
     let out = lab.socform(&["destroy", &bp, "--auto-approve", "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// prowler's fifteen CloudWatch metric-filter checks (CIS AWS Foundations 4.1 to 4.15, which
+/// Security Hub's CloudWatch.1-14 check the same way) against the applied reference lab: the
+/// scanner auditors run, pinned (`scripts/tools.sh` installs it; SOCFORM_PROWLER names it),
+/// reading moto with its own boto3. Every check passes, and the destroy leaves the account
+/// as it was.
+#[test]
+fn prowler_passes_every_cis_monitoring_check_on_the_reference_lab() {
+    let prowler = std::env::var("SOCFORM_PROWLER")
+        .expect("SOCFORM_PROWLER names the prowler command (scripts/test.sh installs prowler and sets it)");
+    let mut lab = Lab::new();
+    lab.reference();
+    let moto = lab.moto.url();
+    let before = lab.inventory();
+    let out = lab.run(&moto, &["apply", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let checks = [
+        "cloudwatch_log_metric_filter_unauthorized_api_calls",
+        "cloudwatch_log_metric_filter_sign_in_without_mfa",
+        "cloudwatch_log_metric_filter_root_usage",
+        "cloudwatch_log_metric_filter_policy_changes",
+        "cloudwatch_log_metric_filter_and_alarm_for_cloudtrail_configuration_changes_enabled",
+        "cloudwatch_log_metric_filter_authentication_failures",
+        "cloudwatch_log_metric_filter_disable_or_scheduled_deletion_of_kms_cmk",
+        "cloudwatch_log_metric_filter_for_s3_bucket_policy_changes",
+        "cloudwatch_log_metric_filter_and_alarm_for_aws_config_configuration_changes_enabled",
+        "cloudwatch_log_metric_filter_security_group_changes",
+        "cloudwatch_changes_to_network_acls_alarm_configured",
+        "cloudwatch_changes_to_network_gateways_alarm_configured",
+        "cloudwatch_changes_to_network_route_tables_alarm_configured",
+        "cloudwatch_changes_to_vpcs_alarm_configured",
+        "cloudwatch_log_metric_filter_aws_organizations_changes",
+    ];
+    let out_dir = lab.dir.path().join("prowler");
+    let run = std::process::Command::new(&prowler)
+        .args(["aws", "--checks"])
+        .args(checks)
+        .args(["-f", "us-east-1", "--output-formats", "json-ocsf", "--no-banner", "-o"])
+        .arg(&out_dir)
+        .env("AWS_ENDPOINT_URL", &moto)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {prowler}: {e}"));
+    // prowler exits 3 when a check fails: the findings say which, below.
+    let file = std::fs::read_dir(&out_dir)
+        .unwrap_or_else(|e| panic!("prowler wrote nothing ({e}):\n{}\n{}", text(&run.stdout), text(&run.stderr)))
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".ocsf.json"))
+        .expect("prowler's OCSF findings");
+    let findings: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let verdicts: BTreeMap<String, String> = findings
+        .iter()
+        .map(|f| {
+            (f["metadata"]["event_code"].as_str().unwrap().to_string(), f["status_code"].as_str().unwrap().to_string())
+        })
+        .collect();
+    let expected: BTreeMap<String, String> = checks.iter().map(|c| (c.to_string(), "PASS".to_string())).collect();
+    assert_eq!(verdicts, expected, "prowler's verdicts on the reference lab");
+    assert_eq!(findings.len(), checks.len(), "one finding per check: {findings:?}");
+
+    let out = lab.run(&moto, &["destroy", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(lab.inventory(), before, "the destroy left the account changed");
 }
