@@ -55,6 +55,7 @@ crash-marker-refuses-an-older-bucket @@ src/provider/aws/s3.rs @@ *created + 60 
 crash-marker-takes-a-bucket-made-after-it @@ src/provider/aws/s3.rs @@ *created + 60 >= p.since as i64 @@ (false && *created + 60 >= p.since as i64) @@ --test resilience bucket
 prowler-judges-the-cis-root-pattern @@ src/detect/catalog.rs @@ $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#, @@ $.eventType != "AwsServiceEvent" }"#, @@ --test drill prowler
 notify-says-a-failed-put-back @@ src/cli/drill.rs @@ Ok(()) => Link::pass( @@ _ => Link::pass( @@ --test drill notify
+drill-a-deleted-log-group-is-absent @@ src/provider/aws/drill.rs @@ Err(ProviderError::NotFound(_)) => (false, None), @@ Err(ProviderError::NotFound(_)) => (true, None), @@ --test drill a_changed_pattern
 leftovers-name-instances @@ src/provider/aws/leftovers.rs @@             if LISTED_SERVICES.contains(&service) { @@             if LISTED_SERVICES.contains(&service) || resource.starts_with("instance/") { @@ --test safety lost_state
 EOF
 )

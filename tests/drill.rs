@@ -565,11 +565,10 @@ detections:
 
 /// Issue 24: the links moto can answer, each broken from the AWS side with boto3 (never
 /// socform): a filter's pattern changed under its name, an alarm's threshold raised, a topic
-/// deleted. Each break is named at its own link, on its own detection and no other. (A log
-/// group deleted by hand is not in this test: on moto, a destroy after it left a metric
-/// filter behind in 2 of 7 runs, not yet explained; issue 24's note says so.)
+/// deleted, and then the log group itself deleted (the drill must not report a deleted
+/// group as present). Each break is named at its own link, on its own detection and no other.
 #[test]
-fn a_changed_pattern_a_raised_threshold_and_a_deleted_topic_are_each_named() {
+fn a_changed_pattern_a_raised_threshold_a_deleted_topic_and_a_deleted_log_group_are_each_named() {
     let lab = Lab::new();
     let bp = lab.write("breakable.yaml", BREAKABLE);
     let out = lab.socform(&["apply", &bp, "--auto-approve", "-q"]);
@@ -604,6 +603,14 @@ fn a_changed_pattern_a_raised_threshold_and_a_deleted_topic_are_each_named() {
     assert!(detail(&report, "root-account-usage", "alarm").contains("threshold 5 (the blueprint says 1)"), "{report}");
     assert!(detail(&report, "iam-policy-changes", "subscriptions").contains("breakable-team"), "{report}");
 
+    tool(&["delete-log-group", "breakable-trail"]);
+    let report = drill();
+    for d in ["cloudtrail-tampering", "root-account-usage", "iam-policy-changes"] {
+        let l = link(&report, d, "log-group");
+        assert_eq!(l["status"], "fail", "{l}");
+        assert!(l["detail"].as_str().unwrap().contains("log group breakable-trail does not exist"), "{l}");
+        assert_eq!(link(&report, d, "metric-filter")["status"], "fail", "the group's filters went with it");
+    }
     let out = lab.socform(&["destroy", &bp, "--auto-approve", "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }

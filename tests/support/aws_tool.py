@@ -13,6 +13,7 @@ usage: aws_tool.py ENDPOINT REGION COMMAND [ARGS...]
   role-inline ROLE          JSON {name: document} of the role's inline policies
   put-object BUCKET KEY BODY, count-objects BUCKET, create-role NAME
   bucket-tags BUCKET        JSON {key: value} of a bucket's tags ({} when it has none)
+  delete-log-group NAME     delete a log group
   create-sg NAME KEY=VALUE...  a security group in the default VPC with those tags
   set-alarm-state NAME STATE REASON, alarm-state NAME (JSON [state, reason]),
   create-log-stream GROUP NAME, ec2-tags ID (JSON tags of an EC2 resource)
@@ -547,6 +548,8 @@ elif command == "alarm-metric":
 elif command == "filter-pattern":
     f = client("logs").describe_metric_filters(logGroupName=args[0], filterNamePrefix=args[1])["metricFilters"]
     print(json.dumps([(x["filterName"], x["filterPattern"]) for x in f if x["filterName"] == args[1]]))
+elif command == "delete-log-group":
+    client("logs").delete_log_group(logGroupName=args[0])
 elif command == "bucket-tags":
     try:
         tags = client("s3").get_bucket_tagging(Bucket=args[0])["TagSet"]
