@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""Regenerates src/cost/prices-us-east-1.json from the AWS Price List Query API.
+"""Regenerates src/cost/prices-REGION.json from the AWS Price List Query API.
 
 usage: scripts/prices.py [REGION]   (needs AWS credentials allowed pricing:GetProducts)
 
-Every price socform counts is looked up by its product attributes and written with the day
-it was read. The machine socform was written on cannot reach AWS, so the shipped table was
-entered by hand from the published prices; run this where AWS is reachable and commit the
-result (the unit tests in src/cost/mod.rs check the shape and a few known rates).
+Every price in the table names its own source under `sources`: the pricing page, the day it
+was read, and the Price List product (service code and attributes; `{key}` stands for each
+key of a map such as instance_hourly). This script looks each one up, takes the first tier
+of a tiered price, multiplies by `per` where the table's unit is larger than AWS's, and
+writes the price with today's date. A lookup that does not find exactly one product stops
+the script: a source that no longer names a product is never papered over. The machine
+socform was written on cannot reach AWS, so the shipped table was entered by hand from the
+pages; run this where AWS is reachable and commit the result (src/cost/mod.rs's tests check
+that every price carries a source and a date). A new region's table starts as a copy of
+us-east-1's, its usage types given the region's prefix (USE2-, EUW1-, ...) where AWS uses one.
 """
 import datetime
 import json
@@ -16,39 +22,35 @@ import boto3
 
 REGION = sys.argv[1] if len(sys.argv) > 1 else "us-east-1"
 OUT = f"src/cost/prices-{REGION}.json"
+TODAY = datetime.date.today().isoformat()
 pricing = boto3.client("pricing", region_name="us-east-1")
 location = boto3.client("ssm", region_name=REGION).get_parameter(
     Name=f"/aws/service/global-infrastructure/regions/{REGION}/longName")["Parameter"]["Value"]
 
 
-def price(service, **attrs):
-    """The on-demand USD price of the one product these attributes name."""
+def price(source, key=None):
+    """The on-demand USD price (first tier) of the one product a source names."""
+    attrs = {k: v.replace("{key}", key or "") for k, v in source["attributes"].items()}
     filters = [{"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in attrs.items()]
     filters.append({"Type": "TERM_MATCH", "Field": "location", "Value": location})
-    products = pricing.get_products(ServiceCode=service, Filters=filters, MaxResults=10)["PriceList"]
+    products = pricing.get_products(ServiceCode=source["service"], Filters=filters, MaxResults=10)["PriceList"]
     if len(products) != 1:
-        raise SystemExit(f"{service} {attrs}: {len(products)} products, expected 1")
+        raise SystemExit(f"{source['service']} {attrs}: {len(products)} products, expected 1")
     terms = json.loads(products[0])["terms"]["OnDemand"]
-    dims = next(iter(terms.values()))["priceDimensions"]
-    return float(next(iter(dims.values()))["pricePerUnit"]["USD"])
+    dims = next(iter(terms.values()))["priceDimensions"].values()
+    first = min(dims, key=lambda d: float(d.get("beginRange", "0")))
+    return round(float(first["pricePerUnit"]["USD"]) * source.get("per", 1), 6)
 
 
-old = json.load(open(OUT))
-instance = {
-    t: price("AmazonEC2", instanceType=t, operatingSystem="Linux", tenancy="Shared",
-             preInstalledSw="NA", capacitystatus="Used", licenseModel="No License required")
-    for t in old["instance_hourly"]
-}
-table = dict(old)
-table.update({
-    "region": REGION,
-    "as_of": datetime.date.today().isoformat(),
-    "source": "AWS Price List Query API (pricing:GetProducts), on-demand, Linux, shared tenancy; written by scripts/prices.py",
-    "instance_hourly": instance,
-    "ebs_gp3_gb_month": price("AmazonEC2", productFamily="Storage", volumeApiName="gp3"),
-    "ebs_gp2_gb_month": price("AmazonEC2", productFamily="Storage", volumeApiName="gp2"),
-    "public_ipv4_hourly": price("AmazonVPC", group="VPCPublicIPv4Address", groupDescription="Hourly charge for In-use Public IPv4 Addresses"),
-    "secret_month": price("AWSSecretsManager", usagetype=f"{'' if REGION == 'us-east-1' else REGION.upper() + '-'}AWSSecretsManager-Secrets"),
-})
+table = json.load(open(OUT))
+table["region"] = REGION
+table["as_of"] = TODAY
+for name, source in table["sources"].items():
+    if isinstance(table[name], dict):
+        table[name] = {key: price(source, key) for key in table[name]}
+    else:
+        table[name] = price(source)
+    source["as_of"] = TODAY
 json.dump(table, open(OUT, "w"), indent=2)
+open(OUT, "a").write("\n")
 print(f"wrote {OUT}")

@@ -46,6 +46,22 @@ pub struct Prices {
     /// Security Hub, per security check (the first 100,000 a month's tier).
     pub securityhub_check: f64,
     pub default_root_volume_gb: f64,
+    /// Where each price came from (see `scripts/prices.py`), by the price's field name.
+    pub sources: BTreeMap<String, PriceSource>,
+}
+
+/// The provenance of one price: the page it was read from, the day, and the AWS Price List
+/// product that regenerates it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceSource {
+    pub page: String,
+    pub as_of: String,
+    pub service: String,
+    pub attributes: BTreeMap<String, String>,
+    /// The table's unit in AWS's (per 100,000 events where AWS prices one).
+    #[serde(default)]
+    pub per: Option<f64>,
 }
 
 /// The shipped table (us-east-1, the region every shipped blueprint uses).
@@ -422,11 +438,46 @@ mod tests {
         assert_eq!(format!("{:.4}", hourly(&state)), "0.0000");
     }
 
+    /// Issue 24: every price carries its own source (the AWS pricing page, the day it was
+    /// read, the Price List product scripts/prices.py looks up to regenerate it), and every
+    /// source prices something: a price added without one, or a source left behind, fails.
+    #[test]
+    fn every_price_names_its_page_its_day_and_its_price_list_product() {
+        let table: serde_json::Value = serde_json::from_str(include_str!("prices-us-east-1.json")).unwrap();
+        let sources = table["sources"].as_object().expect("a sources map");
+        let not_prices = ["region", "currency", "as_of", "source", "sources", "default_root_volume_gb"];
+        let priced: Vec<&String> =
+            table.as_object().unwrap().keys().filter(|k| !not_prices.contains(&k.as_str())).collect();
+        assert_eq!(priced, sources.keys().collect::<Vec<_>>(), "prices and sources differ");
+        let day = |d: &str| {
+            d.len() == 10
+                && d.chars().enumerate().all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() })
+        };
+        for (name, s) in sources {
+            assert!(s["page"].as_str().is_some_and(|p| p.starts_with("https://aws.amazon.com/")), "{name}: {s}");
+            assert!(s["as_of"].as_str().is_some_and(day), "{name}: {s}");
+            assert!(s["as_of"].as_str() <= table["as_of"].as_str(), "{name} read after the table's date");
+            assert!(s["service"].as_str().is_some_and(|v| !v.is_empty()), "{name}: {s}");
+            let attrs = s["attributes"].as_object().unwrap();
+            assert!(
+                !attrs.is_empty() && attrs.values().all(|v| v.as_str().is_some_and(|v| !v.is_empty())),
+                "{name}: {s}"
+            );
+            // A map of prices (instance types) is looked up once per key.
+            let map = table[name.as_str()].is_object();
+            assert_eq!(map, attrs.values().any(|v| v.as_str().unwrap().contains("{key}")), "{name}: {s}");
+            if let Some(per) = s.get("per") {
+                assert!(per.as_f64().is_some_and(|p| p > 1.0), "{name}: {s}");
+            }
+        }
+    }
+
     #[test]
     fn the_table_is_dated_sourced_and_has_the_shipped_instance_types() {
         let p = &*PRICES;
         assert_eq!((p.region.as_str(), p.currency.as_str()), ("us-east-1", "USD"));
         assert!(p.as_of.len() == 10 && p.source.contains("Price List"));
+        assert_eq!(p.sources.len(), 18, "one source per price");
         // Every instance type a shipped blueprint uses (by default) is priced.
         for t in ["t3.micro", "t3.small", "t3.medium", "t3.large", "t3.xlarge"] {
             assert!(p.instance_hourly.contains_key(t), "{t}");
