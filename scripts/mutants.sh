@@ -56,6 +56,7 @@ crash-marker-takes-a-bucket-made-after-it @@ src/provider/aws/s3.rs @@ *created 
 prowler-judges-the-cis-root-pattern @@ src/detect/catalog.rs @@ $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#, @@ $.eventType != "AwsServiceEvent" }"#, @@ --test drill prowler
 notify-says-a-failed-put-back @@ src/cli/drill.rs @@ Ok(()) => Link::pass( @@ _ => Link::pass( @@ --test drill notify
 drill-a-deleted-log-group-is-absent @@ src/provider/aws/drill.rs @@ Err(ProviderError::NotFound(_)) => (false, None), @@ Err(ProviderError::NotFound(_)) => (true, None), @@ --test drill a_changed_pattern
+benchmarks-refresh-calls-are-measured @@ BENCHMARKS.md @@ 44 (ec2 10, s3 6 @@ 44 (ec2 11, s3 6 @@ --test blueprints blueprint_soc_reference
 leftovers-name-instances @@ src/provider/aws/leftovers.rs @@             if LISTED_SERVICES.contains(&service) { @@             if LISTED_SERVICES.contains(&service) || resource.starts_with("instance/") { @@ --test safety lost_state
 EOF
 )

@@ -85,6 +85,19 @@ fn lifecycle_with(file: &str, check: impl Fn(&Moto)) {
     let state_json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
     let resources = state_json["resources"].as_object().unwrap().len();
     println!("api-economy {file}: {resources} resources, {line}");
+    // BENCHMARKS.md's row for this blueprint is this run's: its resources and its calls now,
+    // service by service.
+    let row = refresh_row(file);
+    assert_eq!(row[1], resources.to_string(), "{file}: BENCHMARKS.md's resource count");
+    let by_service = |s: &str| -> std::collections::BTreeSet<String> {
+        s.split_once('(').unwrap().1.trim_end_matches(')').split(", ").map(str::to_string).collect()
+    };
+    let measured = line["refresh: ".len()..].replace(" API calls", "");
+    assert_eq!(
+        (row[5].split(' ').next().unwrap(), by_service(&row[5])),
+        (calls.to_string().as_str(), by_service(&measured)),
+        "{file}: BENCHMARKS.md's refresh calls now, measured by this test: {line}"
+    );
     if file == "soc-reference.yaml" {
         assert!(
             calls * 2 <= resources,
@@ -629,4 +642,18 @@ fn a_second_run_into_the_same_target_directory_waits_for_the_first() {
     assert!(first.wait().unwrap().success());
     assert!(second.wait().unwrap().success());
     assert!(exists("second"));
+}
+
+/// The cells of BENCHMARKS.md's row for `file` in "API economy: refresh calls per blueprint".
+fn refresh_row(file: &str) -> Vec<String> {
+    let doc = std::fs::read_to_string("BENCHMARKS.md").unwrap();
+    let section = doc.split("## API economy: refresh calls per blueprint").nth(1).expect("the API economy section");
+    section
+        .lines()
+        .find(|l| l.starts_with(&format!("| {file} |")))
+        .unwrap_or_else(|| panic!("no row for {file} in BENCHMARKS.md's API economy table"))
+        .trim_matches('|')
+        .split(" | ")
+        .map(|c| c.trim().to_string())
+        .collect()
 }
