@@ -273,7 +273,7 @@ pub fn tag_key(s: &str) -> Result<(), String> {
     if s.starts_with("aws:") {
         return Err(format!("tag key `{s}` is invalid: the prefix `aws:` is reserved by AWS"));
     }
-    if s.starts_with("socform:") {
+    if s.starts_with(crate::model::TAG_PREFIX) {
         return Err(format!("tag key `{s}` is invalid: the prefix `socform:` is reserved for ownership tags"));
     }
     Ok(())

@@ -292,7 +292,7 @@ fn row(lab: &LabIndex, state: &State, region: &str, now: u64) -> LabRow {
         lab: lab.labels.get(crate::model::TAG_LAB).cloned().unwrap_or_else(|| lab.lineage.clone()),
         region: region.to_string(),
         resources: state.resources.len(),
-        created_at: lab.labels.get("socform:created-at").cloned(),
+        created_at: lab.labels.get(crate::model::TAG_CREATED_AT).cloned(),
         expires_at: match &expiry {
             Expiry::At(t, _) => Some(t.clone()),
             Expiry::Never | Expiry::Disputed(_) => None,

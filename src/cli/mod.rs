@@ -21,6 +21,7 @@ use crate::blueprint::{self, EnvMode, Loaded};
 use crate::diag::{Diagnostic, DiagnosticJson};
 use crate::executor::{self, Event, Op};
 use crate::graph::Graph;
+use crate::model::TAG_CREATED_AT;
 use crate::plan::{self, Plan, PlanOptions};
 use crate::provider::Provider;
 use crate::render::plan as render_plan;
@@ -1218,9 +1219,6 @@ fn parse_expires_in(s: &str) -> Result<u64> {
 
 /// The longest `--expires-in`: 90 days, as for `lab.expires_after`.
 const MAX_EXPIRY_SECS: u64 = 90 * 86_400;
-
-/// Tag of the time a lab was first applied.
-const TAG_CREATED_AT: &str = "socform:created-at";
 
 fn plan_options(select: &Select, destroy: bool) -> Result<PlanOptions> {
     let parse =

@@ -101,6 +101,17 @@ pub struct Lab {
     pub name: Option<String>,
 }
 
+/// Every tag key socform writes starts with this; a blueprint may not use it.
+pub const TAG_PREFIX: &str = "socform:";
+/// The tag keys that make every resource socform creates findable again.
+pub const TAG_BLUEPRINT: &str = "socform:blueprint";
+pub const TAG_ADDRESS: &str = "socform:address";
+/// The lineage of the state that made the resource: what proves a resource is this state's
+/// own, since blueprint names and addresses can collide (two labs from one blueprint, a
+/// hand-made resource tagged to look like ours).
+pub const TAG_LINEAGE: &str = "socform:lineage";
+/// When the lab was first applied (RFC 3339).
+pub const TAG_CREATED_AT: &str = "socform:created-at";
 /// Tag naming which of several labs of one blueprint a resource belongs to (`--lab`).
 pub const TAG_LAB: &str = "socform:lab";
 

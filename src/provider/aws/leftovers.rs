@@ -94,7 +94,8 @@ impl AwsProvider {
             seen.push(
                 tags.iter()
                     .filter(|(k, _)| {
-                        k.starts_with("socform:") && ![TAG_BLUEPRINT, TAG_LINEAGE, TAG_ADDRESS].contains(k)
+                        k.starts_with(crate::model::TAG_PREFIX)
+                            && ![TAG_BLUEPRINT, TAG_LINEAGE, TAG_ADDRESS].contains(k)
                     })
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),

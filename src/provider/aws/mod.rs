@@ -58,13 +58,7 @@ pub struct AwsOptions {
     pub dependency_wait: Duration,
 }
 
-/// The tag keys that make every resource socform creates findable again.
-pub const TAG_BLUEPRINT: &str = "socform:blueprint";
-pub const TAG_ADDRESS: &str = "socform:address";
-/// The lineage of the state that made the resource: what proves a resource is this state's
-/// own, since blueprint names and addresses can collide (two labs from one blueprint, a
-/// hand-made resource tagged to look like ours).
-pub const TAG_LINEAGE: &str = "socform:lineage";
+pub use crate::model::{TAG_ADDRESS, TAG_BLUEPRINT, TAG_LINEAGE};
 
 pub struct AwsProvider {
     ec2: aws_sdk_ec2::Client,
@@ -629,7 +623,7 @@ fn live(rec: &Record, id: impl Into<String>, read: Attrs, outs: BTreeMap<String,
 
 /// Tags as a sorted map, without socform's own.
 fn user_tags<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
-    let m: BTreeMap<&str, &str> = pairs.into_iter().filter(|(k, _)| !k.starts_with("socform:")).collect();
+    let m: BTreeMap<&str, &str> = pairs.into_iter().filter(|(k, _)| !k.starts_with(crate::model::TAG_PREFIX)).collect();
     serde_json::to_value(m).expect("tags serialise")
 }
 
