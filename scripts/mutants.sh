@@ -20,44 +20,44 @@ filter="${1:-}"
 
 # name @@ file @@ the exact text to break @@ what it becomes @@ cargo test arguments
 mutations=$(cat <<'EOF'
-stratus-entry-fires-on-another-technique @@ src/detect/catalog.rs @@ (($.eventName = "CreateUser") || ($.eventName = "CreateAccessKey")) @@ (($.eventName = "CreateUser") || ($.eventName = "CreateRole") || ($.eventName = "CreateAccessKey")) @@ --test catalog_events
-coverage-only-on-the-trails-log-group @@ src/detect/stratus.rs @@ .filter(|d| d.watches_trail) @@  @@ --test cli stratus_coverage
-pack-yields-to-an-explicit-use @@ src/blueprint/lower/detections.rs @@ .filter(|e| !used.iter().any(|u| u == e.id)) @@  @@ --test cli the_stratus
-pack-can-be-turned-off @@ src/blueprint/lower/detections.rs @@ if p.enabled.is_some_and(|e| !e.value) { @@ if false { @@ --test cli the_stratus
-readme-states-the-stratus-coverage @@ src/detect/catalog.rs @@ ($.eventName = "GetFederationToken") } @@ ($.eventName = "GetFederationTokens") } @@ --test blueprints the_readme
-hundred-and-first-filter-refused @@ src/blueprint/lower/detections.rs @@ if *n == FILTERS_PER_LOG_GROUP + 1 { @@ if *n == FILTERS_PER_LOG_GROUP + 2 { @@ --test cli hundred
-cis-credit-needs-every-event-name @@ src/detect/mod.rs @@ && variants.iter().all(|s| p.matches(s).is_some()) @@  @@ --test cli coverage_lists
-cis-credit-only-on-the-trail @@ src/detect/mod.rs @@ if !d.watches_trail { @@ if false { @@ --test cli hand_written
-own-roles-left-out-of-the-review @@ src/review/security.rs @@     out.retain(|f| { @@     out.retain(|f| true || { @@ --test review socforms_own
-imported-resource-in-ls @@ src/cli/labs.rs @@ if let Some((_, recorded)) = recorded(g, &lab, region)? { @@ if let Some((_, recorded)) = None::<(u8, State)> { @@ --test labs imported
-apply-relabels-updated-resources @@ src/cli/mod.rs @@ plan::Action::Create | plan::Action::Replace)) @@ plan::Action::Create | plan::Action::Update | plan::Action::Replace)) @@ --test labs imported
-filter-adopted-only-by-its-marker @@ src/provider/aws/logs.rs @@ .filter(|a| state.discovery || state.pending.get(a).is_some_and(|p| p.name == name)) @@  @@ --test safety exact_name
-alarm-name-taken @@ src/provider/aws/logs.rs @@ return Err(Self::not_ours(&req, &v.alarm_name)); @@ {} @@ --test safety exact_name
-config-rule-name-taken @@ src/provider/aws/config.rs @@ return Err(Self::not_ours(&req, &v.name)); @@ {} @@ --test safety exact_name
-leftovers-name-event-rules @@ src/provider/aws/leftovers.rs @@ for part in [iam?, trail?, findings?, respond?] { @@ let _ = respond; for part in [iam?, trail?, findings?] { @@ --test safety lost_state
+stratus-entry-fires-on-another-technique @@ src/detect/catalog.rs @@ (($.eventName = "CreateUser") || ($.eventName = "CreateAccessKey")) @@ (($.eventName = "CreateUser") || ($.eventName = "CreateRole") || ($.eventName = "CreateAccessKey")) @@ --test it catalog_events::
+coverage-only-on-the-trails-log-group @@ src/detect/stratus.rs @@ .filter(|d| d.watches_trail) @@  @@ --test it stratus_coverage
+pack-yields-to-an-explicit-use @@ src/blueprint/lower/detections.rs @@ .filter(|e| !used.iter().any(|u| u == e.id)) @@  @@ --test it the_stratus
+pack-can-be-turned-off @@ src/blueprint/lower/detections.rs @@ if p.enabled.is_some_and(|e| !e.value) { @@ if false { @@ --test it the_stratus
+readme-states-the-stratus-coverage @@ src/detect/catalog.rs @@ ($.eventName = "GetFederationToken") } @@ ($.eventName = "GetFederationTokens") } @@ --test it the_readme
+hundred-and-first-filter-refused @@ src/blueprint/lower/detections.rs @@ if *n == FILTERS_PER_LOG_GROUP + 1 { @@ if *n == FILTERS_PER_LOG_GROUP + 2 { @@ --test it hundred
+cis-credit-needs-every-event-name @@ src/detect/mod.rs @@ && variants.iter().all(|s| p.matches(s).is_some()) @@  @@ --test it coverage_lists
+cis-credit-only-on-the-trail @@ src/detect/mod.rs @@ if !d.watches_trail { @@ if false { @@ --test it hand_written
+own-roles-left-out-of-the-review @@ src/review/security.rs @@     out.retain(|f| { @@     out.retain(|f| true || { @@ --test it socforms_own
+imported-resource-in-ls @@ src/cli/labs.rs @@ if let Some((_, recorded)) = recorded(g, &lab, region)? { @@ if let Some((_, recorded)) = None::<(u8, State)> { @@ --test it imported
+apply-relabels-updated-resources @@ src/cli/mod.rs @@ plan::Action::Create | plan::Action::Replace)) @@ plan::Action::Create | plan::Action::Update | plan::Action::Replace)) @@ --test it imported
+filter-adopted-only-by-its-marker @@ src/provider/aws/logs.rs @@ .filter(|a| state.discovery || state.pending.get(a).is_some_and(|p| p.name == name)) @@  @@ --test it exact_name
+alarm-name-taken @@ src/provider/aws/logs.rs @@ return Err(Self::not_ours(&req, &v.alarm_name)); @@ {} @@ --test it exact_name
+config-rule-name-taken @@ src/provider/aws/config.rs @@ return Err(Self::not_ours(&req, &v.name)); @@ {} @@ --test it exact_name
+leftovers-name-event-rules @@ src/provider/aws/leftovers.rs @@ for part in [iam?, trail?, findings?, respond?] { @@ let _ = respond; for part in [iam?, trail?, findings?] { @@ --test it lost_state
 navigator-proven-needs-the-alarm-to-fire @@ src/detect/navigator.rs @@ d.links.iter().any(|l| l.link == "alarm-state" && l.status == Status::Pass) @@ true @@ --lib navigator
 navigator-wiring-only-proves-nothing @@ src/detect/navigator.rs @@ !self.wiring_only && @@  @@ --lib navigator
 navigator-technique-takes-its-best @@ src/detect/navigator.rs @@ .max().unwrap_or(Verdict::NotDrilled) @@ .min().unwrap_or(Verdict::NotDrilled) @@ --lib navigator
-navigator-drill-fired-means-went-to-alarm @@ src/provider/aws/drill.rs @@ s.ends_with("to ALARM") @@ !s.is_empty() @@ --test drill the_live_path
-topology-internet-is-the-union-into-a-host @@ src/topology.rs @@ (wide(&[cidr]) || open.contains(target.as_str())) @@ wide(&[cidr]) @@ --test blueprints the_internet
-topology-internet-edges-are-red @@ src/render/topology.rs @@ let color = if e.internet { "#d00000" } else { "#555555" }; @@ let color = "#555555"; @@ --test blueprints the_internet
-topology-public-subnet-by-its-route @@ src/topology.rs @@ route.destination_cidr_block == "0.0.0.0/0" @@ route.destination_cidr_block == "0.0.0.0/1" @@ --test blueprints topology
-diagram-a-left-out-change-is-no-neighbour @@ src/review/diff.rs @@ if !all.contains(&r.address) && r.depends_on.iter().any(|d| drawn.contains(d)) { @@ if !drawn.contains(&r.address) && r.depends_on.iter().any(|d| drawn.contains(d)) { @@ --test review the_pull_request
-diagram-broadening-marked-red @@ src/render/diff.rs @@ (Concern::BroadensAccess, "broadens") @@ (Concern::BroadensAccess, "weakens") @@ --test review the_pull_request
-report-offline-refuses-an-s3-state @@ src/cli/mod.rs @@ if offline && location.starts_with("s3://") { @@ if false { @@ --test drill the_report
-report-shows-a-broken-detection @@ src/render/report.rs @@ Verdict::Broken => "broken", @@ Verdict::Broken => "unproven", @@ --test drill the_report
-lock-target-makes-a-second-run-wait @@ scripts/tools.sh @@     if ! flock -n 9; then @@     if false; then @@ --test blueprints a_second_run
-mermaid-edge-label-syntax @@ src/render/topology.rs @@ -->|\"{}\"| {}", e.from @@ -->|\"{}\" {}", e.from @@ --test review every_mermaid
-drill-names-a-raised-threshold @@ src/detect/drill.rs @@ if a.threshold != want.threshold { @@ if false { @@ --test drill a_changed_pattern
-benchmarks-ls-calls-are-measured @@ BENCHMARKS.md @@ | `ls` | 140 | @@ | `ls` | 141 | @@ --test labs an_expiring
-readme-drill-calls-are-measured @@ README.md @@ 41 detections take 8 API calls @@ 41 detections take 7 API calls @@ --test drill wiring_passes
-crash-marker-refuses-an-older-bucket @@ src/provider/aws/s3.rs @@ *created + 60 >= p.since as i64 @@ (true || *created + 60 >= p.since as i64) @@ --test resilience bucket
-crash-marker-takes-a-bucket-made-after-it @@ src/provider/aws/s3.rs @@ *created + 60 >= p.since as i64 @@ (false && *created + 60 >= p.since as i64) @@ --test resilience bucket
-prowler-judges-the-cis-root-pattern @@ src/detect/catalog.rs @@ $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#, @@ $.eventType != "AwsServiceEvent" }"#, @@ --test drill prowler
-notify-says-a-failed-put-back @@ src/cli/drill.rs @@ Ok(()) => Link::pass( @@ _ => Link::pass( @@ --test drill notify
-drill-a-deleted-log-group-is-absent @@ src/provider/aws/drill.rs @@ Err(ProviderError::NotFound(_)) => (false, None), @@ Err(ProviderError::NotFound(_)) => (true, None), @@ --test drill a_changed_pattern
-benchmarks-refresh-calls-are-measured @@ BENCHMARKS.md @@ 44 (ec2 10, s3 6 @@ 44 (ec2 11, s3 6 @@ --test blueprints blueprint_soc_reference
-leftovers-name-instances @@ src/provider/aws/leftovers.rs @@             if LISTED_SERVICES.contains(&service) { @@             if LISTED_SERVICES.contains(&service) || resource.starts_with("instance/") { @@ --test safety lost_state
+navigator-drill-fired-means-went-to-alarm @@ src/provider/aws/drill.rs @@ s.ends_with("to ALARM") @@ !s.is_empty() @@ --test it the_live_path
+topology-internet-is-the-union-into-a-host @@ src/topology.rs @@ (wide(&[cidr]) || open.contains(target.as_str())) @@ wide(&[cidr]) @@ --test it the_internet
+topology-internet-edges-are-red @@ src/render/topology.rs @@ let color = if e.internet { "#d00000" } else { "#555555" }; @@ let color = "#555555"; @@ --test it the_internet
+topology-public-subnet-by-its-route @@ src/topology.rs @@ route.destination_cidr_block == "0.0.0.0/0" @@ route.destination_cidr_block == "0.0.0.0/1" @@ --test it topology
+diagram-a-left-out-change-is-no-neighbour @@ src/review/diff.rs @@ if !all.contains(&r.address) && r.depends_on.iter().any(|d| drawn.contains(d)) { @@ if !drawn.contains(&r.address) && r.depends_on.iter().any(|d| drawn.contains(d)) { @@ --test it the_pull_request
+diagram-broadening-marked-red @@ src/render/diff.rs @@ (Concern::BroadensAccess, "broadens") @@ (Concern::BroadensAccess, "weakens") @@ --test it the_pull_request
+report-offline-refuses-an-s3-state @@ src/cli/mod.rs @@ if offline && location.starts_with("s3://") { @@ if false { @@ --test it the_report
+report-shows-a-broken-detection @@ src/render/report.rs @@ Verdict::Broken => "broken", @@ Verdict::Broken => "unproven", @@ --test it the_report
+lock-target-makes-a-second-run-wait @@ scripts/tools.sh @@     if ! flock -n 9; then @@     if false; then @@ --test it a_second_run
+mermaid-edge-label-syntax @@ src/render/topology.rs @@ -->|\"{}\"| {}", e.from @@ -->|\"{}\" {}", e.from @@ --test it every_mermaid
+drill-names-a-raised-threshold @@ src/detect/drill.rs @@ if a.threshold != want.threshold { @@ if false { @@ --test it a_changed_pattern
+benchmarks-ls-calls-are-measured @@ BENCHMARKS.md @@ | `ls` | 140 | @@ | `ls` | 141 | @@ --test it an_expiring
+readme-drill-calls-are-measured @@ README.md @@ 41 detections take 8 API calls @@ 41 detections take 7 API calls @@ --test it wiring_passes
+crash-marker-refuses-an-older-bucket @@ src/provider/aws/s3.rs @@ *created + 60 >= p.since as i64 @@ (true || *created + 60 >= p.since as i64) @@ --test it bucket
+crash-marker-takes-a-bucket-made-after-it @@ src/provider/aws/s3.rs @@ *created + 60 >= p.since as i64 @@ (false && *created + 60 >= p.since as i64) @@ --test it bucket
+prowler-judges-the-cis-root-pattern @@ src/detect/catalog.rs @@ $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#, @@ $.eventType != "AwsServiceEvent" }"#, @@ --test it prowler
+notify-says-a-failed-put-back @@ src/cli/drill.rs @@ Ok(()) => Link::pass( @@ _ => Link::pass( @@ --test it notify
+drill-a-deleted-log-group-is-absent @@ src/provider/aws/drill.rs @@ Err(ProviderError::NotFound(_)) => (false, None), @@ Err(ProviderError::NotFound(_)) => (true, None), @@ --test it a_changed_pattern
+benchmarks-refresh-calls-are-measured @@ BENCHMARKS.md @@ 44 (ec2 10, s3 6 @@ 44 (ec2 11, s3 6 @@ --test it blueprint_soc_reference
+leftovers-name-instances @@ src/provider/aws/leftovers.rs @@             if LISTED_SERVICES.contains(&service) { @@             if LISTED_SERVICES.contains(&service) || resource.starts_with("instance/") { @@ --test it lost_state
 EOF
 )
 

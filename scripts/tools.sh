@@ -36,7 +36,7 @@ ensure_tools() {
 }
 
 # Debian's Chromium, for the test that opens `socform report`'s page in a real browser
-# (tests/drill.rs). Installed with apt-get when missing (as root; otherwise it says how).
+# (tests/it/drill.rs). Installed with apt-get when missing (as root; otherwise it says how).
 # Exports SOCFORM_CHROMIUM.
 ensure_browser() {
     local c="${SOCFORM_CHROMIUM:-}"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Vendors real CloudTrail events published by others into tests/fixtures/cloudtrail/, for the
-catalog's fixture tests (src/detect/catalog.rs, tests/catalog_events.rs).
+catalog's fixture tests (src/detect/catalog.rs, tests/it/catalog_events.rs).
 
 usage: scripts/vendor_cloudtrail.py PANTHER_CHECKOUT STRATUS_CHECKOUT
 

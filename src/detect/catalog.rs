@@ -289,7 +289,7 @@ pub const CATALOG: &[Entry] = &[
     },
     // CIS's list and three more that prowler's check (cloudwatch_log_metric_filter_aws_
     // organizations_changes) requires: CancelHandshake, CreateOrganization, EnableAllFeatures.
-    // Without them, a lab from soc-reference.yaml failed that check (prowler, in tests/drill.rs).
+    // Without them, a lab from soc-reference.yaml failed that check (prowler, in tests/it/drill.rs).
     Entry {
         id: "cis/4.15",
         name: "organizations-changes",

@@ -4,10 +4,8 @@
 //! paths. What exists is checked with boto3 (tests/support/aws_tool.py), independently of
 //! socform. Needs moto: `scripts/test.sh` installs it.
 
-mod support;
-
+use crate::support::{aws_tool, squash, text, Lab};
 use serde_json::Value;
-use support::{aws_tool, squash, text, Lab};
 
 fn actions(plan: &Value) -> Vec<(String, String)> {
     plan["changes"]
@@ -23,11 +21,7 @@ fn actions(plan: &Value) -> Vec<(String, String)> {
 /// lab's moto.
 fn refreshed(lab: &Lab, blueprint: &str) -> socform::state::Snapshot {
     use socform::provider::Provider;
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
-    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    crate::support::library_env();
     let opts = socform::provider::aws::AwsOptions {
         region: "us-east-1".into(),
         profile: None,
@@ -74,7 +68,7 @@ fn every_kind_is_created_read_back_and_destroyed_without_leftovers() {
         kinds_checked.insert(address.kind());
     }
     // Every kind but the one moto cannot serve: Logs Insights saved queries (no
-    // PutQueryDefinition); tests/findings.rs proves them through the proxy.
+    // PutQueryDefinition); tests/it/findings.rs proves them through the proxy.
     let missing: Vec<_> =
         socform::model::Kind::ALL.iter().filter(|k| !kinds_checked.contains(*k)).map(|k| k.as_str()).collect();
     assert_eq!(missing, ["query_definition"], "every kind moto serves is in every-kind.yaml");
@@ -307,7 +301,7 @@ fn every_kind_updates_in_place_or_is_replaced_and_reads_back_clean() {
     let old_instance = lab.id("instance.siem");
     // moto cannot change the tags of a GuardDuty detector or of Security Hub (TagResource is
     // not implemented): the edits below change every resource's tags, so they leave the
-    // findings out, and those two are deleted; tests/findings.rs updates them.
+    // findings out, and those two are deleted; tests/it/findings.rs updates them.
     let findings = "findings:\n  guardduty: { publishing_frequency: SIX_HOURS, notify: [alerts], min_severity: 7 }\n  security_hub: { notify: [alerts] }\n";
     let bp = lab.blueprint("every-kind.yaml", |s| {
         assert!(s.contains(findings));

@@ -6,12 +6,10 @@
 //! copies applied here name `amazon-linux-2023` where a blueprint names `ubuntu-*` or
 //! `windows-*` (the README's compatibility table says so); nothing else is changed.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{aws_tool, text, Lab, Moto};
+use crate::support::{aws_tool, text, Lab, Moto};
 
 fn shellcheck() -> PathBuf {
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/shellcheck");
@@ -65,7 +63,7 @@ fn lifecycle_with(file: &str, check: impl Fn(&Moto)) {
         let s = s.unwrap().path();
         std::fs::copy(&s, scripts.join(s.file_name().unwrap())).unwrap();
     }
-    support::copy_tree(Path::new("blueprints/responses"), &lab.dir.path().join("responses"));
+    crate::support::copy_tree(Path::new("blueprints/responses"), &lab.dir.path().join("responses"));
     let (moto, state) = (&lab.moto, lab.state_path());
     // One command each, nothing exported by hand: every shipped lab is one-shot.
     let run = |args: &[&str]| lab.cmd(&moto.url(), args).env_remove("FLEET_ENROLLMENT_TOKEN").output().unwrap();
@@ -73,7 +71,7 @@ fn lifecycle_with(file: &str, check: impl Fn(&Moto)) {
     assert!(out.status.success(), "{file}: apply failed:\n{}", text(&out.stderr));
     // Refresh through a proxy that counts requests: socform's own count (`-v`) must be what
     // went over the wire, so that the API-economy figures are not socform grading itself.
-    let proxy = support::proxy::Proxy::start(moto.port, std::time::Duration::ZERO, Default::default(), 1);
+    let proxy = crate::support::proxy::Proxy::start(moto.port, std::time::Duration::ZERO, Default::default(), 1);
     let out = lab.cmd(&proxy.url(), &["plan", "--detailed-exitcode", "-v"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{file}: plan after apply:\n{}", text(&out.stdout));
     // API economy: refresh calls against resources (BENCHMARKS.md records these lines).
@@ -342,7 +340,7 @@ fn the_readme_states_the_reference_labs_stratus_coverage() {
 
 #[test]
 fn every_blueprint_has_a_lifecycle_test() {
-    let src = std::fs::read_to_string("tests/blueprints.rs").unwrap();
+    let src = std::fs::read_to_string("tests/it/blueprints.rs").unwrap();
     for entry in std::fs::read_dir("blueprints").unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().to_string();
         if name.ends_with(".yaml") {
@@ -374,8 +372,12 @@ fn shipped_blueprints_pass_the_schema_with_yaml_1_1_tools() {
         }
     }
     assert!(files.len() >= 9, "{files:?}");
-    let out =
-        Command::new(support::python()).arg("tests/schema_conformance.py").arg(&schema).args(&files).output().unwrap();
+    let out = Command::new(crate::support::python())
+        .arg("tests/schema_conformance.py")
+        .arg(&schema)
+        .args(&files)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
     // socform itself still reads the old key.
     let old = std::fs::read_to_string("tests/fixtures/every-kind.yaml").unwrap();
@@ -412,7 +414,7 @@ fn every_shipped_blueprints_navigator_layer_is_a_valid_layer_of_its_coverage() {
         layers.push(file.to_str().unwrap().to_string());
     }
     assert!(layers.len() >= 6, "{layers:?}");
-    let out = Command::new(support::python())
+    let out = Command::new(crate::support::python())
         .args(["tests/navigator_layer.py", "tests/fixtures/navigator/layer-4.5.schema.json"])
         .args(&layers)
         .output()
@@ -456,7 +458,7 @@ fn svg_seen(svg: &str) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("t.svg");
     std::fs::write(&file, svg).unwrap();
-    let out = Command::new(support::python()).arg("tests/svg_check.py").arg(&file).output().unwrap();
+    let out = Command::new(crate::support::python()).arg("tests/svg_check.py").arg(&file).output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }

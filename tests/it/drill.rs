@@ -3,13 +3,11 @@
 //! trail's delivery error, a subscription pending confirmation) is answered by the test proxy
 //! in AWS's wire format, written by hand from the API references; and the live part writes its marked event and cleans up after itself.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::support::proxy::{Faults, Injection, Proxy};
+use crate::support::{aws_tool, text, Lab};
 use serde_json::Value;
-use support::proxy::{Faults, Injection, Proxy};
-use support::{aws_tool, text, Lab};
 
 /// Detection name -> the links that failed.
 fn failed_links(report: &Value) -> BTreeMap<String, BTreeSet<String>> {
@@ -80,7 +78,7 @@ fn wiring_passes_on_the_reference_lab_and_each_break_is_named() {
     let report: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
     // The README's figure is this run's: the reads are batched, so every detection of the
     // reference lab is checked in the same few calls.
-    let (made, _) = support::api_calls(&text(&out.stderr), "drill: ");
+    let (made, _) = crate::support::api_calls(&text(&out.stderr), "drill: ");
     let readme = std::fs::read_to_string("README.md").unwrap();
     let claim =
         format!("The reference lab's {} detections take {made} API calls", socform::detect::catalog::CATALOG.len());
@@ -386,7 +384,7 @@ fn the_live_path_proves_a_detection_only_when_its_alarm_fired_and_the_attack_lay
         let out = lab.socform(&["coverage", &bp, "--format", "navigator", "--drill", &saved]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         let layer_file = lab.write(&format!("layer-{name}"), &text(&out.stdout));
-        let check = std::process::Command::new(support::python())
+        let check = std::process::Command::new(crate::support::python())
             .args(["tests/navigator_layer.py", "tests/fixtures/navigator/layer-4.5.schema.json", &layer_file])
             .output()
             .unwrap();
@@ -507,7 +505,7 @@ fn the_report_page_opens_in_a_real_browser_with_the_labs_hosts_detections_and_ve
     assert!(text(&out.stderr).contains("--offline reads a local state file only"), "{}", text(&out.stderr));
 
     let url = format!("file://{page_arg}");
-    let dom = support::browse(lab.dir.path(), &["--dump-dom", &url]);
+    let dom = crate::support::browse(lab.dir.path(), &["--dump-dom", &url]);
     assert!(dom.status.success(), "{}", text(&dom.stderr));
     let dom_text = text(&dom.stdout);
     let console: Vec<&str> = text(&dom.stderr).lines().filter(|l| l.contains(":CONSOLE")).map(|_| "").collect();
@@ -531,7 +529,7 @@ fn the_report_page_opens_in_a_real_browser_with_the_labs_hosts_detections_and_ve
     assert!(broken.contains("broken"), "{broken}");
     // And drawn: a screenshot of the whole page, a real picture and not an empty one.
     let shot = lab.dir.path().join("lab.png");
-    let out = support::browse(
+    let out = crate::support::browse(
         lab.dir.path(),
         &[&format!("--screenshot={}", shot.display()), "--window-size=1400,1600", &url],
     );

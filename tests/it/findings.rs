@@ -6,12 +6,10 @@
 //! account), and keeps what socform asked so the test can check the request itself.
 //! Everything else goes to moto.
 
-mod support;
-
 use std::sync::atomic::Ordering;
 
-use support::proxy::{Faults, Injection, Proxy};
-use support::{aws_tool, squash, text, Lab};
+use crate::support::proxy::{Faults, Injection, Proxy};
+use crate::support::{aws_tool, squash, text, Lab};
 
 const HUB: &str = r#"
 blueprint: hub

@@ -2,11 +2,9 @@
 //! alone, and `socform reap` removing a lab whose state file is gone. What exists is checked
 //! with boto3 (tests/support/aws_tool.py), never with socform.
 
-mod support;
-
 use std::path::PathBuf;
 
-use support::{aws_tool, text, Lab};
+use crate::support::{aws_tool, text, Lab};
 
 #[test]
 fn an_expiring_lab_is_listed_priced_and_reaped_without_its_state() {
@@ -14,7 +12,7 @@ fn an_expiring_lab_is_listed_priced_and_reaped_without_its_state() {
     let before = lab.inventory();
     lab.reference();
     // moto cannot list Security Hub's tags, so a hub whose state is lost cannot be proven
-    // this lab's there: the lab leaves it out. tests/findings.rs reaps a hub found by its
+    // this lab's there: the lab leaves it out. tests/it/findings.rs reaps a hub found by its
     // tags through AWS's answer to ListTagsForResource.
     let text_without_hub: String = std::fs::read_to_string(&lab.bp)
         .unwrap()
@@ -93,7 +91,7 @@ fn an_expiring_lab_is_listed_priced_and_reaped_without_its_state() {
     let l = &listed["labs"][0];
     assert_eq!(l["resources"].as_u64().unwrap() as usize, records.len() - subscriptions, "{l}");
     // BENCHMARKS.md's figures are this run's: `ls` without state, then the reap below.
-    let ls_calls = support::api_calls(&text(&out.stderr), "ls us-east-1: ");
+    let ls_calls = crate::support::api_calls(&text(&out.stderr), "ls us-east-1: ");
     assert_eq!(ls_calls, benchmarked("ls"), "BENCHMARKS.md's `ls` row, measured by this test");
     std::thread::sleep(std::time::Duration::from_secs(4));
     let made = lab.inventory();
@@ -116,7 +114,7 @@ fn an_expiring_lab_is_listed_priced_and_reaped_without_its_state() {
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("0 resources remain."), "{stderr}");
     assert_eq!(
-        support::api_calls(&stderr, "reap us-east-1: "),
+        crate::support::api_calls(&stderr, "reap us-east-1: "),
         benchmarked("reap --expired --yes"),
         "BENCHMARKS.md's `reap` row"
     );
@@ -414,8 +412,8 @@ fn import_refuses_what_another_state_claims_unless_forced_and_says_what_follows(
     assert!(out.status.success(), "{}", text(&out.stderr));
     // A claim that cannot be checked is no licence: the tagging index refusing the call
     // (as AWS answers a role without tag:GetResources) stops the import.
-    let proxy = support::proxy::Proxy::start(lab.moto.port, std::time::Duration::ZERO, Default::default(), 1);
-    proxy.inject(support::proxy::Injection {
+    let proxy = crate::support::proxy::Proxy::start(lab.moto.port, std::time::Duration::ZERO, Default::default(), 1);
+    proxy.inject(crate::support::proxy::Injection {
         needle: "ResourceGroupsTaggingAPI_20170126.GetResources",
         times: 100,
         status: "400 Bad Request",
@@ -423,7 +421,7 @@ fn import_refuses_what_another_state_claims_unless_forced_and_says_what_follows(
         body: r#"{"__type":"AccessDeniedException","Message":"User is not authorized to perform: tag:GetResources"}"#,
     });
     let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
-    support::aws_env(&mut c, &lab.moto);
+    crate::support::aws_env(&mut c, &lab.moto);
     let out = c
         .env("AWS_ENDPOINT_URL", proxy.url())
         .current_dir(lab.dir.path())

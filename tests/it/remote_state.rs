@@ -2,15 +2,13 @@
 //! the lock is an object created with If-None-Match and names its holder, a stale writer is
 //! refused by If-Match, the previous version is kept as a backup.
 
-mod support;
-
 use std::process::{Command, Output};
 
+use crate::support::{aws_env, aws_tool, Moto};
 use socform::provider::aws::s3state::S3State;
 use socform::provider::aws::AwsOptions;
 use socform::state::StateSink;
 use socform::state::{State, StateBackend};
-use support::{aws_env, aws_tool, Moto};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -96,11 +94,7 @@ fn apply_plan_and_destroy_through_s3_state_with_its_lock() {
 fn a_writer_working_from_stale_state_is_refused_and_only_one_run_gets_the_lock() {
     let moto = Moto::start();
     aws_tool(&moto, "us-east-1", &["create-bucket", "race-state"]);
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
-    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    crate::support::library_env();
     let opts = AwsOptions {
         region: "us-east-1".into(),
         profile: None,
@@ -142,8 +136,8 @@ fn a_writer_working_from_stale_state_is_refused_and_only_one_run_gets_the_lock()
 }
 
 /// S3's answer when asked to slow down, to the next three reads of an object.
-fn slow_down_three_times() -> support::proxy::Injection {
-    support::proxy::Injection {
+fn slow_down_three_times() -> crate::support::proxy::Injection {
+    crate::support::proxy::Injection {
     needle: "x-id=GetObject",
     times: 3,
     status: "503 Slow Down",
@@ -157,7 +151,7 @@ fn slow_down_three_times() -> support::proxy::Injection {
 /// attempts allows) are retried through, as every provider call is.
 #[test]
 fn state_reads_are_retried_like_every_other_call() {
-    use support::proxy::{Faults, Proxy};
+    use crate::support::proxy::{Faults, Proxy};
     let (moto, dir, url) = applied_team();
     let bp = dir.path().join("team.yaml");
     let bp = bp.to_str().unwrap();
@@ -206,7 +200,7 @@ fn state_reads_are_retried_like_every_other_call() {
 /// the owner this test expects: the header is on the wire, and the refusal stops the run.
 #[test]
 fn the_state_bucket_owner_is_pinned_and_a_lock_naming_no_holder_can_be_broken() {
-    use support::proxy::{Faults, Injection, Proxy};
+    use crate::support::proxy::{Faults, Injection, Proxy};
     let (moto, dir, url) = applied_team();
     let bp = dir.path().join("team.yaml");
     let bp = bp.to_str().unwrap();

@@ -2,14 +2,12 @@
 //! moto through a proxy that adds latency and injects throttling, 503s and dropped
 //! connections (tests/support/proxy.rs).
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use support::proxy::{Faults, Hold, Injection, Proxy};
-use support::{aws_tool, squash, text, Lab, Moto};
+use crate::support::proxy::{Faults, Hold, Injection, Proxy};
+use crate::support::{aws_tool, squash, text, Lab, Moto};
 
 #[test]
 fn apply_killed_at_random_points_ends_with_exactly_a_clean_apply() {

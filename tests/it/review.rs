@@ -10,8 +10,6 @@ use socform::diag::SourceFile;
 use socform::model::Model;
 use socform::review::{diff, lint};
 
-mod support;
-
 fn model(text: &str) -> Model {
     model_in(text, "tests/fixtures")
 }
@@ -790,7 +788,7 @@ fn every_check_id_is_listed_and_fired_by_a_test() {
     let used: std::collections::BTreeSet<String> = regex_ids(&src);
     let listed: std::collections::BTreeSet<String> = CHECKS.iter().map(|(id, _)| id.to_string()).collect();
     assert_eq!(used, listed, "check ids in the code and in CHECKS differ");
-    let tests = std::fs::read_to_string("tests/review.rs").unwrap();
+    let tests = std::fs::read_to_string("tests/it/review.rs").unwrap();
     let in_tests = regex_ids(&tests.replace("CHECKS", ""));
     let untested: Vec<&String> = listed.iter().filter(|id| !in_tests.contains(*id)).collect();
     assert!(untested.is_empty(), "never expected by a test: {untested:?}");
@@ -1212,7 +1210,7 @@ fn every_mermaid_diagram_socform_writes_parses_with_mermaid_itself() {
         diff::diff(&model("blueprint: soc-reference\nregion: us-east-1\n"), &model_in(&reference(), "blueprints"));
     diagrams.push(("diff of a whole lab".into(), block(whole.markdown())));
     diagrams.push(("broken".into(), "flowchart LR\n  a --> (((\n".into()));
-    let parsed = support::mermaid_parse(&diagrams);
+    let parsed = crate::support::mermaid_parse(&diagrams);
     assert_eq!(parsed.len(), diagrams.len(), "{parsed:?}");
     for (name, verdict) in &parsed {
         if name == "broken" {

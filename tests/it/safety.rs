@@ -5,11 +5,9 @@
 //! no filter on tags or names), never through socform. Needs moto: `scripts/test.sh`
 //! installs it.
 
-mod support;
-
 use std::collections::BTreeSet;
 
-use support::{aws_tool, squash, text, Lab};
+use crate::support::{aws_tool, squash, text, Lab};
 
 /// The addresses a JSON plan gives `action`.
 fn planned<'a>(plan: &'a serde_json::Value, action: &str) -> Vec<&'a str> {
@@ -372,7 +370,7 @@ fn a_closed_output_pipe_never_stops_an_apply_halfway() {
     let lab = Lab::new();
     let bp = lab.write("pin.yaml", SMALL);
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
-    support::aws_env(&mut cmd, &lab.moto);
+    crate::support::aws_env(&mut cmd, &lab.moto);
     cmd.args(["apply", &bp, "--auto-approve", "--state"]).arg(lab.state_path());
     cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn().unwrap();

@@ -5,13 +5,11 @@
 //! `not` true on an absent field) over the 112 real CloudTrail events in
 //! tests/fixtures/cloudtrail: where they disagree on an event, the conversion is unfaithful.
 
-mod support;
-
 use std::collections::BTreeMap;
 
+use crate::support::text;
 use serde_json::Value;
 use socform::detect::{pattern, sigma};
-use support::text;
 
 fn socform(args: &[&str]) -> std::process::Output {
     std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"))

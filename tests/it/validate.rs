@@ -152,7 +152,7 @@ fn numbers_out_of_range_are_located_errors_never_panics() {
     lower_text(&det("{ count: 1, period: 60, evaluation_periods: 10080 }")).expect("a week of minutes is valid");
 
     // AWS's hard limits: 1,000 rules in one direction, 16 groups on one interface.
-    let big = include_str!("../tests/fixtures/quota-head.yaml").to_string();
+    let big = include_str!("../fixtures/quota-head.yaml").to_string();
     let ports: Vec<String> = (1..=1001).map(|p| p.to_string()).collect();
     let text = format!("{big}    ingress: [ {{ protocol: tcp, ports: [{}], from: 10.0.0.0/8 }} ]\n", ports.join(", "));
     let err = lower_text(&text).expect_err("1001 rules");

@@ -2,10 +2,8 @@
 //! applies, refresh-only, renames with `moved:`, `state rm`, and errors a person can act on.
 //! What socform did is checked with boto3 (tests/support/aws_tool.py), never with socform.
 
-mod support;
-
-use support::proxy::{Faults, Injection, Proxy};
-use support::{aws_tool, squash, text, Lab};
+use crate::support::proxy::{Faults, Injection, Proxy};
+use crate::support::{aws_tool, squash, text, Lab};
 
 const WF: &str = r#"
 blueprint: wf

@@ -377,7 +377,7 @@ elif command == "topic-tags":
     tags = client("sns").list_tags_for_resource(ResourceArn=topic_arn(args[0]))["Tags"]
     print(json.dumps({t["Key"]: t["Value"] for t in tags}, sort_keys=True))
 elif command == "readback-every-kind":
-    # The attributes tests/aws.rs edits in every-kind.yaml, as AWS has them.
+    # The attributes tests/it/aws.rs edits in every-kind.yaml, as AWS has them.
     ec2 = client("ec2")
     vpc = next(v for v in ec2.describe_vpcs()["Vpcs"] if {"Key": "socform:address", "Value": "vpc.main"} in v.get("Tags", []))
     vid = vpc["VpcId"]

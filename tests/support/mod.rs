@@ -98,14 +98,28 @@ pub fn aws_env(cmd: &mut Command, moto: &Moto) {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("SOCFORM_DEPENDENCY_WAIT_SECONDS", "4")
         // moto has no Security Hub standards API (BatchEnableStandards answers 404):
-        // soc-reference.yaml enables none against it. tests/findings.rs proves the standards
+        // soc-reference.yaml enables none against it. tests/it/findings.rs proves the standards
         // calls against hand-written AWS answers.
         .env("SOCFORM_VAR_securityhub_standards", "")
         // Nor Logs Insights query definitions: soc-reference.yaml saves none against it;
-        // tests/findings.rs proves them against hand-written answers.
+        // tests/it/findings.rs proves them against hand-written answers.
         .env("SOCFORM_VAR_investigation_queries", "false")
         .env("NO_COLOR", "1")
         .env_remove("AWS_PROFILE");
+}
+
+/// The test credentials in this process's environment, for the parts that call the AWS
+/// provider from the library (which reads them as the CLI does). Set once: all parts share
+/// one process, and the values are the ones every socform child gets from [`aws_env`].
+pub fn library_env() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
+        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    });
 }
 
 /// Runs tests/support/aws_tool.py (boto3, independent of socform) and returns its stdout.
