@@ -1,7 +1,7 @@
 //! Providers: the only code that talks to a cloud.
 //!
 //! The rest of socform sees the [`Provider`] trait and the small [`ProviderError`] enum.
-//! [`memory::MemoryProvider`] keeps resources in memory, for executor and CLI tests; the AWS
+//! [`memory::MemoryProvider`] keeps resources in memory, for the executor's tests; the AWS
 //! provider (the AWS SDK for Rust) implements the same trait.
 //!
 //! **Architecture Invariant:** only provider modules import `aws_sdk_*`.

@@ -25,16 +25,7 @@ fn apply_killed_at_random_points_ends_with_exactly_a_clean_apply() {
     let proxy = Proxy::start(lab.moto.port, Duration::from_millis(25), Faults::default(), 1);
     // The first kill is placed, not chanced: CreateTopic has reached AWS (the topic exists)
     // and its answer is held, so the kill lands between a create and the save of its result.
-    proxy.hold(Hold { needle: "Action=CreateTopic", times: 1, delay: Duration::from_secs(60), before: false });
-    let mut child = lab
-        .cmd(&proxy.url(), &["apply", "--auto-approve", "-q"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_hold(&proxy, "CreateTopic");
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    apply_killed_at(&lab, &proxy, "Action=CreateTopic", false);
     assert!(lab.made_but_unrecorded() >= 1, "the placed kill left nothing made but unrecorded");
     assert!(lab.inventory().contains("sns-topic every-kind-alerts"), "the held CreateTopic did not take effect");
     assert!(lab.state()["resources"].get("sns_topic.alerts").is_none(), "the killed run saved the topic");
@@ -95,13 +86,24 @@ fn apply_killed_at_random_points_ends_with_exactly_a_clean_apply() {
     assert_eq!(shape(&lab.moto), baseline, "the destroy after {kills} kills left something behind");
 }
 
-/// Waits until the proxy holds a request or answer (at most a minute).
-fn wait_for_hold(proxy: &Proxy, what: &str) {
+/// An apply through `proxy`, killed with SIGKILL while the proxy holds the first request
+/// containing `needle`: before it reaches AWS (`before`) or after AWS acted on it, its
+/// answer not yet given. A kill placed at one call, not left to the clock.
+fn apply_killed_at(lab: &Lab, proxy: &Proxy, needle: &'static str, before: bool) {
+    proxy.hold(Hold { needle, times: 1, delay: Duration::from_secs(60), before });
+    let mut child = lab
+        .cmd(&proxy.url(), &["apply", "--auto-approve", "-q"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let start = Instant::now();
     while proxy.stats.holding.load(std::sync::atomic::Ordering::SeqCst) == 0 {
-        assert!(start.elapsed() < Duration::from_secs(60), "{what} was never sent");
+        assert!(start.elapsed() < Duration::from_secs(60), "{needle} was never sent");
         std::thread::sleep(Duration::from_millis(10));
     }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
 }
 
 /// The S3 crash marker, made deterministic: a bucket's tags come in a second call, so an
@@ -119,21 +121,7 @@ fn a_bucket_made_before_a_kill_and_never_tagged_is_taken_by_the_next_apply() {
     let lab = Lab::with_fixture("every-kind.yaml");
     let baseline = shape(&lab.moto);
     let proxy = Proxy::start(lab.moto.port, Duration::ZERO, Faults::default(), 1);
-    proxy.hold(Hold {
-        needle: "PUT /every-kind-trail-123456789012/?tagging",
-        times: 1,
-        delay: Duration::from_secs(60),
-        before: true,
-    });
-    let mut child = lab
-        .cmd(&proxy.url(), &["apply", "--auto-approve", "-q"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_hold(&proxy, "PutBucketTagging");
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    apply_killed_at(&lab, &proxy, "PUT /every-kind-trail-123456789012/?tagging", true);
     assert!(lab.inventory().contains("s3-bucket every-kind-trail-123456789012"), "CreateBucket did not take effect");
     assert_eq!(tool_tags(&lab, "every-kind-trail-123456789012"), "{}", "the tagging reached AWS");
     let state = lab.state();
@@ -168,21 +156,7 @@ fn a_hand_made_bucket_older_than_the_crash_marker_is_never_taken() {
     let proxy = Proxy::start(lab.moto.port, Duration::ZERO, Faults::default(), 1);
     // The run marks the bucket's create, then is killed before it asks whether the name is
     // taken (HeadBucket), so nothing but the marker is left.
-    proxy.hold(Hold {
-        needle: "HEAD /every-kind-trail-123456789012/ ",
-        times: 1,
-        delay: Duration::from_secs(60),
-        before: true,
-    });
-    let mut child = lab
-        .cmd(&proxy.url(), &["apply", "--auto-approve", "-q"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_hold(&proxy, "HeadBucket");
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    apply_killed_at(&lab, &proxy, "HEAD /every-kind-trail-123456789012/ ", true);
     let mut state = lab.state();
     let since = state["pending"]["s3_bucket.trail"]["since"].as_u64().expect("the create was marked");
     state["pending"]["s3_bucket.trail"]["since"] = serde_json::json!(since + 120);
