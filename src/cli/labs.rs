@@ -553,7 +553,7 @@ fn untaggable_names(state: &State) -> Vec<(Address, String)> {
     state
         .resources
         .iter()
-        .filter(|(a, _)| checked_by_name(a.kind()))
+        .filter(|(a, _)| a.kind().checked_by_name())
         .map(|(a, r)| {
             let name = r.attributes.get(a.kind().name_attr().unwrap_or("name")).and_then(|v| v.as_str());
             (a.clone(), name.unwrap_or(&r.id).to_string())

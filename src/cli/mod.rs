@@ -1737,25 +1737,11 @@ fn named_resources(model: &crate::model::Model) -> Vec<(Address, String)> {
 /// (they carry no tags, or Config's rules): `None` for any other kind, or a name not known
 /// yet (a template).
 fn found_by_name(address: &Address, attrs: &crate::model::Attrs) -> Option<(Address, String)> {
-    if !checked_by_name(address.kind()) {
+    if !address.kind().checked_by_name() {
         return None;
     }
     let name = attrs.get(address.kind().name_attr()?)?.as_str()?;
     (!name.contains("${")).then(|| (address.clone(), name.to_string()))
-}
-
-/// The kinds the leftover check finds only by their names.
-fn checked_by_name(kind: crate::model::Kind) -> bool {
-    use crate::model::Kind;
-    matches!(
-        kind,
-        Kind::MetricFilter
-            | Kind::Dashboard
-            | Kind::QueryDefinition
-            | Kind::ConfigRecorder
-            | Kind::ConfigDeliveryChannel
-            | Kind::ConfigRule
-    )
 }
 
 /// `-v`: "N API calls (service n, ...)", the calls a provider has made so far.

@@ -355,62 +355,17 @@ impl AwsProvider {
     }
 }
 
-/// The kind of resource an ARN from the tagging index names, where socform makes that kind.
+/// The kind of resource an ARN from the tagging index names, where socform makes that kind
+/// (each kind's row says how its ARNs read: [`Kind::of_arn`]).
 fn kind_of_arn(arn: &str) -> Option<Kind> {
     let (service, resource) = split_arn(arn)?;
-    let rtype = resource.split(['/', ':']).next().unwrap_or(resource);
-    Some(match (service, rtype) {
-        ("ec2", "vpc") => Kind::Vpc,
-        ("ec2", "subnet") => Kind::Subnet,
-        ("ec2", "internet-gateway") => Kind::InternetGateway,
-        ("ec2", "route-table") => Kind::RouteTable,
-        ("ec2", "security-group") => Kind::SecurityGroup,
-        ("ec2", "security-group-rule") => Kind::SecurityGroupRule,
-        ("ec2", "instance") => Kind::Instance,
-        ("ec2", "vpc-flow-log" | "flow-logs") => Kind::FlowLog,
-        ("iam", "role") => Kind::IamRole,
-        ("iam", "instance-profile") => Kind::InstanceProfile,
-        ("s3", _) => Kind::S3Bucket,
-        ("cloudtrail", "trail") => Kind::Trail,
-        ("logs", "log-group") => Kind::LogGroup,
-        ("cloudwatch", "alarm") => Kind::Alarm,
-        ("sns", _) => Kind::SnsTopic,
-        ("ssm", "parameter") => Kind::SsmParameter,
-        ("secretsmanager", "secret") => Kind::Secret,
-        ("config", "config-rule") => Kind::ConfigRule,
-        ("events", "rule") => Kind::EventRule,
-        ("lambda", "function") => Kind::LambdaFunction,
-        ("guardduty", "detector") => Kind::GuarddutyDetector,
-        ("securityhub", "hub") => Kind::SecurityHub,
-        _ => return None,
-    })
+    Kind::of_arn(service, resource)
 }
 
 /// The tagging index's resource type (`GetResources`' `ResourceTypeFilters`) of a kind it
-/// lists: the inverse of [`kind_of_arn`].
+/// lists: the inverse of [`kind_of_arn`], from the kind's row.
 fn index_type(kind: Kind) -> Option<&'static str> {
-    Some(match kind {
-        Kind::Vpc => "ec2:vpc",
-        Kind::Subnet => "ec2:subnet",
-        Kind::InternetGateway => "ec2:internet-gateway",
-        Kind::RouteTable => "ec2:route-table",
-        Kind::SecurityGroup => "ec2:security-group",
-        Kind::SecurityGroupRule => "ec2:security-group-rule",
-        Kind::Instance => "ec2:instance",
-        Kind::FlowLog => "ec2:vpc-flow-log",
-        Kind::S3Bucket => "s3",
-        Kind::LogGroup => "logs:log-group",
-        Kind::Alarm => "cloudwatch:alarm",
-        Kind::SnsTopic => "sns",
-        Kind::SsmParameter => "ssm:parameter",
-        Kind::Secret => "secretsmanager:secret",
-        Kind::ConfigRule => "config:config-rule",
-        Kind::EventRule => "events:rule",
-        Kind::LambdaFunction => "lambda:function",
-        Kind::GuarddutyDetector => "guardduty:detector",
-        Kind::SecurityHub => "securityhub:hub",
-        _ => return None,
-    })
+    kind.index_type()
 }
 
 /// `arn:partition:service:region:account:resource` -> (service, resource).

@@ -296,18 +296,13 @@ impl Want {
     }
 
     fn closed(mut kinds: BTreeSet<Kind>) -> Self {
-        const TOGETHER: &[(Kind, Kind)] = &[
-            (Kind::SecurityGroup, Kind::SecurityGroupRule),
-            (Kind::LogGroup, Kind::MetricFilter),
-            (Kind::S3Bucket, Kind::S3BucketPolicy),
-            (Kind::SnsTopic, Kind::SnsSubscription),
-            (Kind::IamRole, Kind::InstanceProfile),
-            (Kind::LambdaFunction, Kind::LambdaPermission),
-        ];
-        for (a, b) in TOGETHER {
-            if kinds.contains(a) || kinds.contains(b) {
-                kinds.insert(*a);
-                kinds.insert(*b);
+        // A kind and the kind it is found with (a filter and its group) are read together.
+        for k in Kind::ALL {
+            if let Some(with) = k.found_with() {
+                if kinds.contains(k) || kinds.contains(&with) {
+                    kinds.insert(*k);
+                    kinds.insert(with);
+                }
             }
         }
         Want(kinds)
