@@ -44,6 +44,7 @@ macro_rules! errln {
 
 // After the printing macros, which it uses.
 mod drill;
+mod events;
 mod labs;
 mod progress;
 mod sigma;
@@ -1260,10 +1261,13 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime> {
 
 fn print_plan(plan: &Plan, format: PlanFormat, ui: &Ui) {
     if ui.json {
-        ui.event(serde_json::json!({
-            "event": "plan", "blueprint": plan.blueprint, "region": plan.region,
-            "account_id": plan.globals.get("account_id"), "destroy": plan.destroy, "summary": plan.summary,
-        }));
+        ui.event(events::JsonEvent::Plan {
+            blueprint: &plan.blueprint,
+            region: &plan.region,
+            account_id: plan.globals.get("account_id"),
+            destroy: plan.destroy,
+            summary: &plan.summary,
+        });
         return;
     }
     match format {
@@ -1393,10 +1397,10 @@ fn apply_cmd(
             None
         };
         let outputs = record_outputs(&plan, state, store.as_ref(), runtime()?, p.as_ref())?;
-        if ui.json && !outputs.is_empty() {
-            ui.event(serde_json::json!({"event": "outputs", "outputs": outputs}));
+        if !outputs.is_empty() {
+            ui.event(events::JsonEvent::Outputs { outputs: &outputs });
         }
-        ui.event(serde_json::json!({"event": "summary", "ok": true, "interrupted": false, "done": 0, "failed": 0, "skipped": 0, "not_started": 0}));
+        ui.event(events::JsonEvent::nothing_to_do());
         print_outputs(&outputs, ui);
         return Ok(0);
     }
@@ -1530,14 +1534,10 @@ fn execute(
     } else {
         Default::default()
     };
-    if ui.json && !outputs.is_empty() {
-        ui.event(serde_json::json!({"event": "outputs", "outputs": outputs}));
+    if !outputs.is_empty() {
+        ui.event(events::JsonEvent::Outputs { outputs: &outputs });
     }
-    ui.event(serde_json::json!({
-        "event": "summary", "ok": outcome.ok(), "interrupted": outcome.interrupted,
-        "done": outcome.done.len(), "failed": outcome.failed.len(), "skipped": outcome.skipped.len(),
-        "not_started": outcome.not_started.len(),
-    }));
+    ui.event(events::JsonEvent::summary(&outcome));
     if outcome.interrupted {
         ui.error(&format!(
             "{verb} interrupted: {} done and saved, {} failed, {} not started. State records what exists; run the command again to finish.",
@@ -1762,9 +1762,7 @@ fn report_leftovers(g: &Global, loaded: &Loaded, lineage: &str, ui: &Ui) -> Resu
     let left = runtime()?
         .block_on(p.leftovers(&model.blueprint, lineage, &named))
         .map_err(|e| anyhow!("cannot check what remains: {e}"))?;
-    ui.event(serde_json::json!({
-        "event": "leftovers", "remaining": left.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
-    }));
+    ui.event(events::JsonEvent::Leftovers { remaining: left.iter().map(|l| l.to_string()).collect() });
     let (released, left): (Vec<_>, Vec<_>) = left.into_iter().partition(|l| {
         l.other_lineage.as_deref().is_some_and(|o| o.strip_prefix(RELEASED_PREFIX).is_some_and(|r| r == lineage))
     });

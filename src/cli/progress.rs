@@ -40,9 +40,9 @@ impl Ui {
     }
 
     /// One JSON event line on stdout (`--json`).
-    pub(super) fn event(&self, v: serde_json::Value) {
+    pub(super) fn event(&self, e: super::events::JsonEvent) {
         if self.json {
-            outln!("{v}");
+            outln!("{}", serde_json::to_string(&e).expect("events serialize"));
         }
     }
 
@@ -134,22 +134,9 @@ impl Progress {
 
     pub(super) fn event(&self, e: Event) {
         if self.json {
-            let line = match &e {
-                Event::Started { address, op } => {
-                    serde_json::json!({"event": "start", "address": address, "op": op.as_str()})
-                }
-                Event::Finished { address, op, elapsed } => serde_json::json!({
-                    "event": "finish", "address": address, "op": op.as_str(), "seconds": elapsed.as_secs_f64()
-                }),
-                Event::Failed { address, op, error, .. } => {
-                    serde_json::json!({"event": "failure", "address": address, "op": op.as_str(), "error": error})
-                }
-                Event::Skipped { address, op, because } => {
-                    serde_json::json!({"event": "skipped", "address": address, "op": op.as_str(), "because": because})
-                }
-                Event::Begin { .. } | Event::Saved { .. } => return,
-            };
-            outln!("{line}");
+            if let Some(line) = super::events::JsonEvent::of(&e) {
+                outln!("{}", serde_json::to_string(&line).expect("events serialize"));
+            }
             return;
         }
         match e {
