@@ -57,6 +57,9 @@ prowler-judges-the-cis-root-pattern @@ src/detect/catalog.rs @@ $.userIdentity.i
 notify-says-a-failed-put-back @@ src/cli/drill.rs @@ Ok(()) => Link::pass( @@ _ => Link::pass( @@ --test it notify
 drill-a-deleted-log-group-is-absent @@ src/provider/aws/drill.rs @@ Err(ProviderError::NotFound(_)) => (false, None), @@ Err(ProviderError::NotFound(_)) => (true, None), @@ --test it a_changed_pattern
 benchmarks-refresh-calls-are-measured @@ BENCHMARKS.md @@ 44 (ec2 10, s3 6 @@ 44 (ec2 11, s3 6 @@ --test it blueprint_soc_reference
+kind-rows-are-snapshotted @@ src/model/kind.rs @@ found_with: Some(SecurityGroup), @@ found_with: None, @@ --lib every_kinds_facts
+kind-of-arn-reads-the-rows @@ src/model/kind.rs @@ Some((s, t)) => s == service && t == rtype, @@ Some((s, _)) => s == service, @@ --lib index_types
+json-summary-counts-failures @@ src/cli/events.rs @@ failed: outcome.failed.len(), @@ failed: 0, @@ --lib one_of_each
 leftovers-name-instances @@ src/provider/aws/leftovers.rs @@             if LISTED_SERVICES.contains(&service) { @@             if LISTED_SERVICES.contains(&service) || resource.starts_with("instance/") { @@ --test it lost_state
 EOF
 )

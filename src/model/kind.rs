@@ -492,7 +492,7 @@ mod tests {
         let mut out = String::new();
         for k in Kind::ALL {
             out += &format!(
-                "{k}: {} | {:?} | needs {:?} | replace {:?} | sensitive {:?} | taggable {} | sets {:?} | name {:?} (static output {:?}) | tags after create {} | marked {} | create sets tags {}\n",
+                "{k}: {} | {:?} | needs {:?} | replace {:?} | sensitive {:?} | taggable {} | sets {:?} | name {:?} (static output {:?}) | tags after create {} | marked {} | create sets tags {} | arns {:?} index {:?} | found with {:?} | by name {}\n",
                 k.describe(),
                 k.family(),
                 k.needs(),
@@ -505,6 +505,10 @@ mod tests {
                 k.tags_after_create(),
                 k.marked_before_create(),
                 k.create_sets_tags(),
+                k.row().arns,
+                k.index_type(),
+                k.found_with(),
+                k.checked_by_name(),
             );
         }
         insta::assert_snapshot!(out);
