@@ -39,6 +39,13 @@ pub(super) enum JsonEvent<'a> {
     Leftovers { remaining: Vec<String> },
 }
 
+impl std::fmt::Display for JsonEvent<'_> {
+    /// The event as its line of the stream.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&serde_json::to_string(self).expect("events serialize"))
+    }
+}
+
 impl<'a> JsonEvent<'a> {
     /// The line for an executor event, if it has one (the walk's start and state saves
     /// have none).
@@ -112,7 +119,7 @@ mod tests {
         lines.push(JsonEvent::summary(&outcome));
         lines.push(JsonEvent::nothing_to_do());
         lines.push(JsonEvent::Leftovers { remaining: vec!["sns topic t".into()] });
-        let text: Vec<String> = lines.iter().map(|l| serde_json::to_string(l).unwrap()).collect();
+        let text: Vec<String> = lines.iter().map(JsonEvent::to_string).collect();
         insta::assert_snapshot!(text.join("\n"));
     }
 }

@@ -42,7 +42,7 @@ impl Ui {
     /// One JSON event line on stdout (`--json`).
     pub(super) fn event(&self, e: super::events::JsonEvent) {
         if self.json {
-            outln!("{}", serde_json::to_string(&e).expect("events serialize"));
+            outln!("{e}");
         }
     }
 
@@ -135,7 +135,7 @@ impl Progress {
     pub(super) fn event(&self, e: Event) {
         if self.json {
             if let Some(line) = super::events::JsonEvent::of(&e) {
-                outln!("{}", serde_json::to_string(&line).expect("events serialize"));
+                outln!("{line}");
             }
             return;
         }

@@ -443,31 +443,29 @@ mod tests {
     /// source prices something: a price added without one, or a source left behind, fails.
     #[test]
     fn every_price_names_its_page_its_day_and_its_price_list_product() {
+        // The table's fields, read as JSON: which of them are prices, and which are maps.
         let table: serde_json::Value = serde_json::from_str(include_str!("prices-us-east-1.json")).unwrap();
-        let sources = table["sources"].as_object().expect("a sources map");
         let not_prices = ["region", "currency", "as_of", "source", "sources", "default_root_volume_gb"];
         let priced: Vec<&String> =
             table.as_object().unwrap().keys().filter(|k| !not_prices.contains(&k.as_str())).collect();
-        assert_eq!(priced, sources.keys().collect::<Vec<_>>(), "prices and sources differ");
+        let p = &*PRICES;
+        let sources: Vec<&String> = table["sources"].as_object().expect("a sources map").keys().collect();
+        assert_eq!(priced, sources, "prices and sources differ");
         let day = |d: &str| {
             d.len() == 10
                 && d.chars().enumerate().all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() })
         };
-        for (name, s) in sources {
-            assert!(s["page"].as_str().is_some_and(|p| p.starts_with("https://aws.amazon.com/")), "{name}: {s}");
-            assert!(s["as_of"].as_str().is_some_and(day), "{name}: {s}");
-            assert!(s["as_of"].as_str() <= table["as_of"].as_str(), "{name} read after the table's date");
-            assert!(s["service"].as_str().is_some_and(|v| !v.is_empty()), "{name}: {s}");
-            let attrs = s["attributes"].as_object().unwrap();
-            assert!(
-                !attrs.is_empty() && attrs.values().all(|v| v.as_str().is_some_and(|v| !v.is_empty())),
-                "{name}: {s}"
-            );
+        for (name, s) in &p.sources {
+            assert!(s.page.starts_with("https://aws.amazon.com/"), "{name}: {s:?}");
+            assert!(day(&s.as_of), "{name}: {s:?}");
+            assert!(s.as_of <= p.as_of, "{name} read after the table's date");
+            assert!(!s.service.is_empty(), "{name}: {s:?}");
+            assert!(!s.attributes.is_empty() && s.attributes.values().all(|v| !v.is_empty()), "{name}: {s:?}");
             // A map of prices (instance types) is looked up once per key.
             let map = table[name.as_str()].is_object();
-            assert_eq!(map, attrs.values().any(|v| v.as_str().unwrap().contains("{key}")), "{name}: {s}");
-            if let Some(per) = s.get("per") {
-                assert!(per.as_f64().is_some_and(|p| p > 1.0), "{name}: {s}");
+            assert_eq!(map, s.attributes.values().any(|v| v.contains("{key}")), "{name}: {s:?}");
+            if let Some(per) = s.per {
+                assert!(per > 1.0, "{name}: {s:?}");
             }
         }
     }

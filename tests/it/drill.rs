@@ -647,19 +647,14 @@ fn prowler_passes_every_cis_monitoring_check_on_the_reference_lab() {
         "cloudwatch_log_metric_filter_aws_organizations_changes",
     ];
     let out_dir = lab.dir.path().join("prowler");
-    let run = std::process::Command::new(&prowler)
+    let mut cmd = std::process::Command::new(&prowler);
+    crate::support::aws_env(&mut cmd, &lab.moto);
+    let run = cmd
         .args(["aws", "--checks"])
         .args(checks)
         .args(["-f", "us-east-1", "--output-formats", "json-ocsf", "--no-banner", "-o"])
         .arg(&out_dir)
-        .env("AWS_ENDPOINT_URL", &moto)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
         .output()
         .unwrap_or_else(|e| panic!("cannot run {prowler}: {e}"));
     // prowler exits 3 when a check fails: the findings say which, below.

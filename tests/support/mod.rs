@@ -88,14 +88,21 @@ impl Drop for Moto {
     }
 }
 
+/// The test credentials, and no profile, config file or instance metadata to fall back on:
+/// what every child talking to moto gets ([`aws_env`]), and this process too
+/// ([`library_env`]).
+const CREDENTIALS: &[(&str, &str)] = &[
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ("AWS_CONFIG_FILE", "/dev/null"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+];
+
 /// Environment for talking to a moto server and nothing else.
 pub fn aws_env(cmd: &mut Command, moto: &Moto) {
     cmd.env("AWS_ENDPOINT_URL", moto.url())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(CREDENTIALS.iter().copied())
         .env("SOCFORM_DEPENDENCY_WAIT_SECONDS", "4")
         // moto has no Security Hub standards API (BatchEnableStandards answers 404):
         // soc-reference.yaml enables none against it. tests/it/findings.rs proves the standards
@@ -114,11 +121,9 @@ pub fn aws_env(cmd: &mut Command, moto: &Moto) {
 pub fn library_env() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-        std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
-        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        for (k, v) in CREDENTIALS {
+            std::env::set_var(k, v);
+        }
     });
 }
 

@@ -267,7 +267,7 @@ fn serve(
         let injected = {
             let mut list = injections.lock().unwrap();
             let body = String::from_utf8_lossy(&req.body);
-            list.iter_mut().find(|i| i.times > 0 && (req.head.contains(i.needle) || body.contains(i.needle))).map(|i| {
+            list.iter_mut().find(|i| i.times > 0 && mentions(&req, &body, i.needle)).map(|i| {
                 i.times -= 1;
                 let line = req.head.lines().next().unwrap_or_default();
                 stats.answered.lock().unwrap().push(format!("{line}\n{body}"));
@@ -336,17 +336,21 @@ fn serve(
     Ok(())
 }
 
+/// Whether a request's head or body (given decoded) contains `needle`: how injections and
+/// holds pick their requests.
+fn mentions(req: &Message, body: &str, needle: &str) -> bool {
+    req.head.contains(needle) || body.contains(needle)
+}
+
 /// The delay of the first hold left for this request at this point (before or after the
 /// upstream), used up by one.
 fn take_hold(holds: &Mutex<Vec<Hold>>, req: &Message, before: bool) -> Option<Duration> {
     let mut list = holds.lock().unwrap();
     let body = String::from_utf8_lossy(&req.body);
-    list.iter_mut()
-        .find(|h| h.times > 0 && h.before == before && (req.head.contains(h.needle) || body.contains(h.needle)))
-        .map(|h| {
-            h.times -= 1;
-            h.delay
-        })
+    list.iter_mut().find(|h| h.times > 0 && h.before == before && mentions(req, &body, h.needle)).map(|h| {
+        h.times -= 1;
+        h.delay
+    })
 }
 
 /// Holds a request that has not been sent for `delay`, watching the client: false when it

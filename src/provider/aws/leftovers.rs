@@ -50,7 +50,7 @@ impl AwsProvider {
     /// Only the resource types of `kinds` are asked for (the kinds the caller does not want
     /// yet): what it wants already would come back for nothing, page after page.
     pub(super) async fn indexed_kinds(&self, blueprint: &str, kinds: &[Kind]) -> Result<BTreeSet<Kind>, ProviderError> {
-        let types: Vec<String> = kinds.iter().filter_map(|k| index_type(*k)).map(str::to_string).collect();
+        let types: Vec<String> = kinds.iter().filter_map(|k| k.index_type()).map(str::to_string).collect();
         if types.is_empty() {
             return Ok(BTreeSet::new());
         }
@@ -362,12 +362,6 @@ fn kind_of_arn(arn: &str) -> Option<Kind> {
     Kind::of_arn(service, resource)
 }
 
-/// The tagging index's resource type (`GetResources`' `ResourceTypeFilters`) of a kind it
-/// lists: the inverse of [`kind_of_arn`], from the kind's row.
-fn index_type(kind: Kind) -> Option<&'static str> {
-    kind.index_type()
-}
-
 /// `arn:partition:service:region:account:resource` -> (service, resource).
 fn split_arn(arn: &str) -> Option<(&str, &str)> {
     let mut parts = arn.splitn(6, ':');
@@ -383,7 +377,7 @@ mod tests {
     #[test]
     fn the_index_types_asked_for_are_the_kinds_read_back() {
         for kind in Kind::ALL.iter().copied() {
-            let Some(t) = index_type(kind) else { continue };
+            let Some(t) = kind.index_type() else { continue };
             let arn = match t.split_once(':') {
                 Some((service, rtype)) => format!("arn:aws:{service}:us-east-1:123456789012:{rtype}/x-1"),
                 None => format!("arn:aws:{t}:::x-1"),
