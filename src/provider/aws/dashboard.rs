@@ -9,14 +9,13 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{
-    blank, live, marker_pairs, outputs, owned, ownership_marker, spec, AwsProvider, Classify, Part, Want, TAG_BLUEPRINT,
-};
+use super::kinds::{KindApi, Listed, Listing, TagTarget};
+use super::{blank, live, marker_pairs, outputs, owned, ownership_marker, spec, AwsProvider, Classify, TAG_BLUEPRINT};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
 use crate::provider::{Applied, ProviderError, Request};
-use crate::state::State;
+use async_trait::async_trait;
 
 /// The first words of the marker widget's text.
 const MARKER: &str = "Managed by socform.";
@@ -84,7 +83,7 @@ impl AwsProvider {
         }
     }
 
-    pub(super) async fn create_dashboard(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
+    async fn create_dashboard(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
         let v: s::Dashboard = spec(req.address, req.attrs)?;
         // PutDashboard overwrites: a dashboard of that name must carry this state's marker.
         if let Some((_, pairs)) = self.read_dashboard(&v.dashboard_name).await? {
@@ -106,13 +105,13 @@ impl AwsProvider {
         })
     }
 
-    pub(super) async fn update_dashboard(&self, req: Request<'_>, id: &str) -> Result<Applied, ProviderError> {
+    async fn update_dashboard(&self, req: Request<'_>, id: &str) -> Result<Applied, ProviderError> {
         let v: s::Dashboard = spec(req.address, req.attrs)?;
         self.put_dashboard(&req, &v).await?;
         Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
     }
 
-    pub(super) async fn delete_dashboard(&self, _address: &Address, id: &str) -> Result<(), ProviderError> {
+    async fn delete_dashboard(&self, _address: &Address, id: &str) -> Result<(), ProviderError> {
         self.cloudwatch.delete_dashboards().dashboard_names(id).send().await.aws().map(|_| ())
     }
 
@@ -145,16 +144,8 @@ impl AwsProvider {
         }
     }
 
-    pub(super) async fn refresh_dashboards(
-        &self,
-        blueprint: &str,
-        state: &State,
-        want: &Want,
-    ) -> Result<Part, ProviderError> {
-        let mut part = Part::default();
-        if !want.has(Kind::Dashboard) {
-            return Ok(part);
-        }
+    async fn refresh_dashboards(&self, at: &Listing<'_>) -> Result<Listed, ProviderError> {
+        let (blueprint, state) = (at.blueprint, at.state);
         let mut names = self.dashboard_names(&format!("{blueprint}-")).await?;
         // Dashboards state knows under another name (a `name:` of the blueprint's own).
         names.extend(state.resources.values().filter(|r| r.kind == Kind::Dashboard).map(|r| r.id.clone()));
@@ -174,8 +165,42 @@ impl AwsProvider {
             let rec = rec.unwrap_or_else(|| blank(Kind::Dashboard));
             found.insert(name.clone(), (addr, live(&rec, name.as_str(), read, outputs(&[("name", &name)]))));
         }
-        part.settle(state, Kind::Dashboard, found);
-        Ok(part)
+        Ok(Listed::of(Kind::Dashboard, found))
+    }
+}
+
+pub(crate) struct Dashboard;
+
+#[async_trait]
+impl KindApi for Dashboard {
+    async fn create(&self, aws: &AwsProvider, req: Request<'_>) -> Result<Applied, ProviderError> {
+        aws.create_dashboard(req).await
+    }
+
+    async fn update(
+        &self,
+        aws: &AwsProvider,
+        req: Request<'_>,
+        id: &str,
+        before: &Attrs,
+    ) -> Result<Applied, ProviderError> {
+        let _ = before;
+        aws.update_dashboard(req, id).await
+    }
+
+    async fn delete(&self, aws: &AwsProvider, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        let _ = attrs;
+        aws.delete_dashboard(address, id).await
+    }
+
+    async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
+        aws.refresh_dashboards(at).await
+    }
+
+    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
+        // Dashboards carry no tags: the marker widget in the body proves them ours.
+        let _ = (aws, id);
+        Ok(None)
     }
 }
 

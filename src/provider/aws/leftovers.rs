@@ -148,15 +148,18 @@ impl AwsProvider {
         // 2. IAM, CloudTrail, GuardDuty, Security Hub, EventBridge and Lambda, through their
         //    own listings (any lineage).
         let any = State { lineage: ANY_LINEAGE.into(), ..State::new(blueprint, &self.region) };
-        let all = super::Want::all();
         // EventBridge rules too: the tagging index does not always list them (moto's does not),
         // and a lost state's destroy reported none of them (issue 24).
-        let (iam, trail, findings, respond) = tokio::join!(
-            self.refresh_iam(blueprint, &any, &all),
-            self.refresh_trail(blueprint, &any, &all),
-            self.refresh_findings(blueprint, &any, &all),
-            self.refresh_respond(blueprint, &any, &all)
-        );
+        let own_listings = [
+            Kind::IamRole,
+            Kind::Trail,
+            Kind::GuarddutyDetector,
+            Kind::SecurityHub,
+            Kind::EventRule,
+            Kind::LambdaFunction,
+        ];
+        let listed =
+            self.refresh_with(blueprint, &any, &super::Want::closed(own_listings.into_iter().collect())).await?;
         let mut add = |address: &Address, id: &str| {
             keep(Leftover {
                 address: Some(address.clone()),
@@ -165,10 +168,8 @@ impl AwsProvider {
                 other_lineage: None,
             })
         };
-        for part in [iam?, trail?, findings?, respond?] {
-            for (address, live) in part.untracked {
-                add(&address, &live.id);
-            }
+        for (address, live) in &listed.untracked {
+            add(address, &live.id);
         }
 
         // 3. By name: metric filters, the Config recorder, delivery channel and rules.

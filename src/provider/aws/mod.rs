@@ -19,6 +19,7 @@ pub mod drill;
 mod ec2;
 mod findings;
 mod iam;
+mod kinds;
 mod leftovers;
 mod logs;
 mod notify;
@@ -27,6 +28,7 @@ mod respond;
 mod s3;
 pub mod s3state;
 mod store;
+mod tagging;
 mod trail;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,7 +44,6 @@ use tokio::sync::OnceCell;
 
 use super::{Applied, Provider, ProviderError, Request};
 use crate::address::Address;
-use crate::model::kind::Family;
 use crate::model::{Attrs, Kind};
 use crate::state::{LiveResource, Record, Snapshot, State};
 
@@ -120,66 +121,57 @@ impl AwsProvider {
         }
     }
 
-    /// Reads the kinds `want` names, each family concurrently.
+    /// Reads the kinds `want` names, every kind's listing at once (a kind found with another is
+    /// listed by it), and settles what they found against state.
     async fn refresh_with(&self, blueprint: &str, state: &State, want: &Want) -> Result<Snapshot, ProviderError> {
         let mut snap = Snapshot { account_id: Some(self.account_id().await?), ..Default::default() };
-        let (a, b, c, d, e, f, g, h, i, j, k, l) = tokio::join!(
-            self.refresh_ec2(blueprint, state, want),
-            self.refresh_iam(blueprint, state, want),
-            self.refresh_s3(blueprint, state, want),
-            self.refresh_logs(blueprint, state, want),
-            self.refresh_trail(blueprint, state, want),
-            self.refresh_notify(blueprint, state, want),
-            self.refresh_store(blueprint, state, want),
-            self.refresh_config(blueprint, state, want),
-            self.refresh_respond(blueprint, state, want),
-            self.refresh_findings(blueprint, state, want),
-            self.refresh_dashboards(blueprint, state, want),
-            self.refresh_queries(blueprint, state, want),
-        );
-        for part in [a, b, c, d, e, f, g, h, i, j, k, l] {
-            let part = part?;
-            snap.resources.extend(part.resources);
-            snap.untracked.extend(part.untracked);
-            snap.duplicates.extend(part.duplicates);
+        let at = kinds::Listing { blueprint, state };
+        let listings = want.0.iter().map(|k| kinds::api(*k).list(self, &at));
+        let mut found: BTreeMap<Kind, kinds::Found> = BTreeMap::new();
+        for listed in futures_util::future::try_join_all(listings).await? {
+            for (kind, f) in listed.found {
+                found.entry(kind).or_default().extend(f);
+            }
+            snap.duplicates.extend(listed.duplicates);
         }
-        // Whatever state holds that no family reported on is marked unknown by omission;
-        // every kind state holds is wanted, and reported by exactly one family.
+        // Every wanted kind a listing reported is settled: what state holds that was not found
+        // is gone. A kind state holds that no listing reported is a listing's bug, and never
+        // read as "gone" (which would plan to create it again). Whatever state holds that is
+        // not wanted is unknown.
+        let mut part = Part::default();
+        for kind in &want.0 {
+            match found.remove(kind) {
+                Some(f) => part.settle(state, *kind, f),
+                None if state.resources.keys().any(|a| a.kind() == *kind) => {
+                    return Err(ProviderError::Fatal(format!(
+                        "refresh: no listing reported the {} this state holds (a socform bug; nothing was changed)",
+                        kind.noun()
+                    )))
+                }
+                None => {}
+            }
+        }
+        snap.resources.extend(part.resources);
+        snap.untracked.extend(part.untracked);
+        snap.duplicates.extend(part.duplicates);
         Ok(snap)
     }
 
-    async fn create_kind(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
-        match req.address.kind().family() {
-            Family::Ec2 => self.create_ec2(req).await,
-            Family::Iam => self.create_iam(req).await,
-            Family::S3 => self.create_s3(req).await,
-            Family::Logs => self.create_logs(req).await,
-            Family::Trail => self.create_trail(req).await,
-            Family::Notify => self.create_notify(req).await,
-            Family::Store => self.create_store(req).await,
-            Family::Config => self.create_config(req).await,
-            Family::Respond => self.create_respond(req).await,
-            Family::Findings => self.create_findings(req).await,
-            Family::Dashboard => self.create_dashboard(req).await,
-            Family::Queries => self.create_query(req).await,
+    /// An update, and then the tags when they changed (see [`tagging`]).
+    pub(super) async fn update_with_tags(
+        &self,
+        req: Request<'_>,
+        id: &str,
+        before: &Attrs,
+    ) -> Result<Applied, ProviderError> {
+        let api = kinds::api(req.address.kind());
+        let applied = api.update(self, req, id, before).await?;
+        if before.get("tags") != req.attrs.get("tags") {
+            if let Some(target) = api.tag_target(self, id).await? {
+                self.retag(target, &req, before).await?;
+            }
         }
-    }
-
-    async fn delete_kind(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-        match address.kind().family() {
-            Family::Ec2 => self.delete_ec2(address, id, attrs).await,
-            Family::Iam => self.delete_iam(address, id, attrs).await,
-            Family::S3 => self.delete_s3(address, id, attrs).await,
-            Family::Logs => self.delete_logs(address, id, attrs).await,
-            Family::Trail => self.delete_trail(address, id, attrs).await,
-            Family::Notify => self.delete_notify(address, id, attrs).await,
-            Family::Store => self.delete_store(address, id, attrs).await,
-            Family::Config => self.delete_config(address, id, attrs).await,
-            Family::Respond => self.delete_respond(address, id, attrs).await,
-            Family::Findings => self.delete_findings(address, id, attrs).await,
-            Family::Dashboard => self.delete_dashboard(address, id).await,
-            Family::Queries => self.delete_query(address, id).await,
-        }
+        Ok(applied)
     }
 
     fn tags(&self, req: &Request<'_>, own: &BTreeMap<String, String>) -> Vec<(String, String)> {
@@ -189,24 +181,6 @@ impl AwsProvider {
         t.push((TAG_LINEAGE.into(), req.lineage.into()));
         t.extend(req.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
         t
-    }
-
-    /// Brings a resource's tags to what `req` wants: the user tags `before` had that `own` no
-    /// longer has are removed first (tagging calls only add and overwrite), then socform's and
-    /// `own` are set. `untag` and `tag` are the service's two calls.
-    async fn set_tags(
-        &self,
-        req: &Request<'_>,
-        before: &Attrs,
-        own: &BTreeMap<String, String>,
-        untag: impl AsyncFnOnce(Vec<String>) -> Result<(), ProviderError>,
-        tag: impl AsyncFnOnce(Vec<(String, String)>) -> Result<(), ProviderError>,
-    ) -> Result<(), ProviderError> {
-        let gone = removed_tag_keys(before, own);
-        if !gone.is_empty() {
-            untag(gone).await?;
-        }
-        tag(self.tags(req, own)).await
     }
 
     /// Whether tags prove the resource is the one `req` would make: blueprint, lineage and
@@ -295,7 +269,7 @@ impl Want {
         Want(Kind::ALL.iter().copied().collect())
     }
 
-    fn closed(mut kinds: BTreeSet<Kind>) -> Self {
+    pub(super) fn closed(mut kinds: BTreeSet<Kind>) -> Self {
         // A kind and the kind it is found with (a filter and its group) are read together.
         for k in Kind::ALL {
             if let Some(with) = k.found_with() {
@@ -310,10 +284,6 @@ impl Want {
 
     pub(super) fn has(&self, kind: Kind) -> bool {
         self.0.contains(&kind)
-    }
-
-    pub(super) fn any(&self, kinds: &[Kind]) -> bool {
-        kinds.iter().any(|k| self.0.contains(k))
     }
 }
 
@@ -712,7 +682,7 @@ impl Provider for AwsProvider {
 
     async fn create(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
         // A name taken by something else: say so in one form, with the way to take it over.
-        self.create_kind(req).await.map_err(|e| match e {
+        kinds::api(req.address.kind()).create(self, req).await.map_err(|e| match e {
             ProviderError::AlreadyExists(m) => match name_of(req.address.kind(), req.attrs) {
                 Some(name) => Self::not_ours(&req, &name),
                 None => ProviderError::AlreadyExists(m),
@@ -722,27 +692,14 @@ impl Provider for AwsProvider {
     }
 
     async fn update(&self, req: Request<'_>, id: &str, before: &Attrs) -> Result<Applied, ProviderError> {
-        match req.address.kind().family() {
-            Family::Ec2 => self.update_ec2(req, id, before).await,
-            Family::Iam => self.update_iam(req, id, before).await,
-            Family::S3 => self.update_s3(req, id, before).await,
-            Family::Logs => self.update_logs(req, id, before).await,
-            Family::Trail => self.update_trail(req, id, before).await,
-            Family::Notify => self.update_notify(req, id, before).await,
-            Family::Store => self.update_store(req, id, before).await,
-            Family::Config => self.update_config(req, id, before).await,
-            Family::Respond => self.update_respond(req, id, before).await,
-            Family::Findings => self.update_findings(req, id, before).await,
-            Family::Dashboard => self.update_dashboard(req, id).await,
-            Family::Queries => self.update_query(req, id).await,
-        }
+        self.update_with_tags(req, id, before).await
     }
 
     async fn delete(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
         // `InvalidRouteTableID.NotFound` and the like are listed in CONSISTENCY_RETRIES for
         // creates that name a resource made seconds ago; deleting the resource itself, they
         // mean it is gone (an earlier attempt whose answer was lost), which is the goal.
-        match self.delete_kind(address, id, attrs).await {
+        match kinds::api(address.kind()).delete(self, address, id, attrs).await {
             Err(ProviderError::NotYetConsistent(m)) if m.contains(".NotFound") => Err(ProviderError::NotFound(m)),
             other => other,
         }

@@ -9,14 +9,13 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{
-    blank, live, marker_pairs, outputs, owned, ownership_marker, spec, AwsProvider, Classify, Part, Want, TAG_BLUEPRINT,
-};
+use super::kinds::{KindApi, Listed, Listing, TagTarget};
+use super::{blank, live, marker_pairs, outputs, owned, ownership_marker, spec, AwsProvider, Classify, TAG_BLUEPRINT};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
 use crate::provider::{Applied, ProviderError, Request};
-use crate::state::State;
+use async_trait::async_trait;
 
 /// The first words of the marker line.
 const MARKER: &str = "# Managed by socform.";
@@ -91,7 +90,7 @@ impl AwsProvider {
         Ok(out.query_definition_id().unwrap_or_default().to_string())
     }
 
-    pub(super) async fn create_query(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
+    async fn create_query(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
         let v: s::QueryDefinition = spec(req.address, req.attrs)?;
         // Names are not unique in Logs Insights; a saved query of this name is this state's
         // own only if its marker says so (a create whose answer was lost: put over it).
@@ -111,7 +110,7 @@ impl AwsProvider {
         })
     }
 
-    pub(super) async fn update_query(&self, req: Request<'_>, id: &str) -> Result<Applied, ProviderError> {
+    async fn update_query(&self, req: Request<'_>, id: &str) -> Result<Applied, ProviderError> {
         let v: s::QueryDefinition = spec(req.address, req.attrs)?;
         self.put_query(&req, &v, Some(id)).await?;
         Ok(Applied {
@@ -121,7 +120,7 @@ impl AwsProvider {
         })
     }
 
-    pub(super) async fn delete_query(&self, _address: &Address, id: &str) -> Result<(), ProviderError> {
+    async fn delete_query(&self, _address: &Address, id: &str) -> Result<(), ProviderError> {
         self.logs.delete_query_definition().query_definition_id(id).send().await.aws().map(|_| ())
     }
 
@@ -137,23 +136,15 @@ impl AwsProvider {
             .collect())
     }
 
-    pub(super) async fn refresh_queries(
-        &self,
-        blueprint: &str,
-        state: &State,
-        want: &Want,
-    ) -> Result<Part, ProviderError> {
-        let mut part = Part::default();
-        if !want.has(Kind::QueryDefinition) {
-            return Ok(part);
-        }
+    async fn refresh_queries(&self, at: &Listing<'_>) -> Result<Listed, ProviderError> {
+        let (blueprint, state) = (at.blueprint, at.state);
         // An endpoint without saved queries (moto) can hold none of them, socform's included:
         // when state records none either, there is nothing to find.
         let listed = match self.saved_queries(&format!("{blueprint}/")).await {
             Err(ProviderError::Unsupported(_))
                 if !state.resources.keys().any(|a| a.kind() == Kind::QueryDefinition) =>
             {
-                return Ok(part)
+                return Ok(Listed::default())
             }
             other => other?,
         };
@@ -173,8 +164,42 @@ impl AwsProvider {
             let outs = outputs(&[("id", &q.id), ("name", &q.name)]);
             found.insert(q.id.clone(), (addr, live(&rec, q.id.as_str(), read, outs)));
         }
-        part.settle(state, Kind::QueryDefinition, found);
-        Ok(part)
+        Ok(Listed::of(Kind::QueryDefinition, found))
+    }
+}
+
+pub(crate) struct QueryDefinition;
+
+#[async_trait]
+impl KindApi for QueryDefinition {
+    async fn create(&self, aws: &AwsProvider, req: Request<'_>) -> Result<Applied, ProviderError> {
+        aws.create_query(req).await
+    }
+
+    async fn update(
+        &self,
+        aws: &AwsProvider,
+        req: Request<'_>,
+        id: &str,
+        before: &Attrs,
+    ) -> Result<Applied, ProviderError> {
+        let _ = before;
+        aws.update_query(req, id).await
+    }
+
+    async fn delete(&self, aws: &AwsProvider, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        let _ = attrs;
+        aws.delete_query(address, id).await
+    }
+
+    async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
+        aws.refresh_queries(at).await
+    }
+
+    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
+        // Saved queries carry no tags: the marker line proves them ours.
+        let _ = (aws, id);
+        Ok(None)
     }
 }
 

@@ -6,17 +6,16 @@ use std::collections::BTreeMap;
 use aws_sdk_cloudtrail::types::Tag;
 use serde_json::json;
 
-use super::{
-    blank, live, outputs, owned, removed_tag_keys, spec, user_tags, AwsProvider, Classify, Part, Want, SETTLE,
-};
+use super::kinds::{KindApi, Listed, Listing, TagTarget};
+use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, SETTLE};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
 use crate::provider::{Applied, ProviderError, Request};
-use crate::state::State;
+use async_trait::async_trait;
 
 impl AwsProvider {
-    pub(super) async fn create_trail(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
+    async fn create_trail(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
         let a = req.address;
         let v: s::Trail = spec(a, req.attrs)?;
         let tags: Vec<Tag> = self
@@ -58,12 +57,7 @@ impl AwsProvider {
         })
     }
 
-    pub(super) async fn update_trail(
-        &self,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update_trail(&self, req: Request<'_>, id: &str, before: &Attrs) -> Result<Applied, ProviderError> {
         let a = req.address;
         let v: s::Trail = spec(a, req.attrs)?;
         let changed = |k: &str| before.get(k) != req.attrs.get(k);
@@ -111,31 +105,6 @@ impl AwsProvider {
                 self.cloudtrail.stop_logging().name(id).send().await.aws()?;
             }
         }
-        if changed("tags") {
-            let arn = self
-                .cloudtrail
-                .get_trail()
-                .name(id)
-                .send()
-                .await
-                .aws()?
-                .trail()
-                .and_then(|t| t.trail_arn().map(str::to_string))
-                .unwrap_or_default();
-            let gone: Vec<Tag> = removed_tag_keys(before, &v.tags)
-                .into_iter()
-                .map(|k| Tag::builder().key(k).build().expect("key set"))
-                .collect();
-            if !gone.is_empty() {
-                self.cloudtrail.remove_tags().resource_id(&arn).set_tags_list(Some(gone)).send().await.aws()?;
-            }
-            let tags: Vec<Tag> = self
-                .tags(&req, &v.tags)
-                .into_iter()
-                .map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key set"))
-                .collect();
-            self.cloudtrail.add_tags().resource_id(&arn).set_tags_list(Some(tags)).send().await.aws()?;
-        }
         Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
     }
 
@@ -181,20 +150,12 @@ impl AwsProvider {
         Ok(excluded)
     }
 
-    pub(super) async fn delete_trail(&self, _address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+    async fn delete_trail(&self, _address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
         self.cloudtrail.delete_trail().name(id).send().await.aws().map(|_| ())
     }
 
-    pub(super) async fn refresh_trail(
-        &self,
-        blueprint: &str,
-        state: &State,
-        want: &Want,
-    ) -> Result<Part, ProviderError> {
-        if !want.any(&[Kind::Trail]) {
-            return Ok(Part::default());
-        }
-        let mut part = Part::default();
+    async fn refresh_trail(&self, at: &Listing<'_>) -> Result<Listed, ProviderError> {
+        let (blueprint, state) = (at.blueprint, at.state);
         let out = self.cloudtrail.describe_trails().include_shadow_trails(false).send().await.aws()?;
         let trails = out.trail_list();
         let arns: Vec<String> = trails.iter().filter_map(|t| t.trail_arn().map(str::to_string)).collect();
@@ -259,7 +220,46 @@ impl AwsProvider {
             l.attributes.retain(|_, v| !v.is_null() && v != "" && v != &json!([]));
             found.insert(name.to_string(), (addr, l));
         }
-        part.settle(state, Kind::Trail, found);
-        Ok(part)
+        Ok(Listed::of(Kind::Trail, found))
+    }
+}
+
+pub(crate) struct Trail;
+
+#[async_trait]
+impl KindApi for Trail {
+    async fn create(&self, aws: &AwsProvider, req: Request<'_>) -> Result<Applied, ProviderError> {
+        aws.create_trail(req).await
+    }
+
+    async fn update(
+        &self,
+        aws: &AwsProvider,
+        req: Request<'_>,
+        id: &str,
+        before: &Attrs,
+    ) -> Result<Applied, ProviderError> {
+        aws.update_trail(req, id, before).await
+    }
+
+    async fn delete(&self, aws: &AwsProvider, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        aws.delete_trail(address, id, attrs).await
+    }
+
+    async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
+        aws.refresh_trail(at).await
+    }
+
+    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
+        let arn = aws
+            .cloudtrail
+            .get_trail()
+            .name(id)
+            .send()
+            .await
+            .aws()?
+            .trail()
+            .and_then(|t| t.trail_arn().map(str::to_string));
+        Ok(Some(TagTarget::CloudTrail(arn.unwrap_or_default())))
     }
 }

@@ -1,20 +1,20 @@
 //! EC2: Hosts: images resolved from SSM, RunInstances with an idempotency token, volumes, power.
 
 use super::*;
+use crate::provider::aws::classify;
 
 impl AwsProvider {
     pub(super) async fn resolve_image(&self, image: &str) -> Result<String, ProviderError> {
         match image.strip_prefix("ssm:") {
             None => Ok(image.to_string()),
             Some(name) => {
-                let out =
-                    self.ssm.get_parameter().name(name).send().await.map_err(|e| match super::super::classify(&e) {
-                        ProviderError::NotFound(_) => ProviderError::NotFound(format!(
-                            "the public parameter `{name}` that names this image does not exist in {}",
-                            self.region
-                        )),
-                        other => other,
-                    })?;
+                let out = self.ssm.get_parameter().name(name).send().await.map_err(|e| match classify(&e) {
+                    ProviderError::NotFound(_) => ProviderError::NotFound(format!(
+                        "the public parameter `{name}` that names this image does not exist in {}",
+                        self.region
+                    )),
+                    other => other,
+                })?;
                 Ok(out.parameter().and_then(|p| p.value()).unwrap_or_default().to_string())
             }
         }
@@ -127,19 +127,6 @@ impl AwsProvider {
             .flat_map(|i| i.block_device_mappings())
             .filter_map(|m| m.ebs().and_then(|e| e.volume_id()).map(str::to_string))
             .collect())
-    }
-
-    pub(super) async fn retag(&self, ids: &[String], req: &Request<'_>, before: &Attrs) -> Result<(), ProviderError> {
-        let new: BTreeMap<String, String> =
-            req.attrs.get("tags").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default();
-        let gone: Vec<Tag> =
-            removed_tag_keys(before, &new).into_iter().map(|k| Tag::builder().key(k).build()).collect();
-        if !gone.is_empty() {
-            self.ec2.delete_tags().set_resources(Some(ids.to_vec())).set_tags(Some(gone)).send().await.aws()?;
-        }
-        let set: Vec<Tag> = self.tags(req, &new).iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-        self.ec2.create_tags().set_resources(Some(ids.to_vec())).set_tags(Some(set)).send().await.aws()?;
-        Ok(())
     }
 
     /// Stops or starts one instance and waits until it is stopped or running.

@@ -1,0 +1,95 @@
+//! The AWS Config delivery channel (one per region). Listed with one DescribeDeliveryChannels.
+
+use super::*;
+
+pub(crate) struct ConfigDeliveryChannel;
+
+#[async_trait]
+impl KindApi for ConfigDeliveryChannel {
+    async fn create(&self, aws: &AwsProvider, req: Request<'_>) -> Result<Applied, ProviderError> {
+        let a = req.address;
+        let v: s::ConfigDeliveryChannel = spec(a, req.attrs)?;
+        // One delivery channel per region, overwritten by PutDeliveryChannel, no tags:
+        // an existing one is ours only with this name and this state's bucket.
+        let existing = aws.config.describe_delivery_channels().send().await.aws()?;
+        if let Some(c) = existing.delivery_channels().first() {
+            let name = c.name().unwrap_or_default();
+            if name != v.name || c.s3_bucket_name() != Some(v.s3_bucket_name.as_str()) {
+                return Err(AwsProvider::not_ours_because(&req, "AWS Config keeps one per region", name));
+            }
+        }
+        aws.put_channel(&v).await?;
+        // A recorder starts only once it has a channel; start it now if it should run.
+        let recorders = aws.config.describe_configuration_recorders().send().await.aws()?;
+        for r in recorders.configuration_recorders() {
+            if let Some(name) = r.name() {
+                aws.config.start_configuration_recorder().configuration_recorder_name(name).send().await.aws()?;
+            }
+        }
+        Ok(Applied { id: v.name.clone(), attributes: req.attrs.clone(), outputs: outputs(&[("name", &v.name)]) })
+    }
+
+    async fn update(
+        &self,
+        aws: &AwsProvider,
+        req: Request<'_>,
+        id: &str,
+        _before: &Attrs,
+    ) -> Result<Applied, ProviderError> {
+        let a = req.address;
+        aws.put_channel(&spec(a, req.attrs)?).await?;
+        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+    }
+
+    async fn delete(
+        &self,
+        aws: &AwsProvider,
+        _address: &Address,
+        id: &str,
+        _attrs: &Attrs,
+    ) -> Result<(), ProviderError> {
+        // AWS refuses to delete the channel while the recorder runs.
+        let recorders = aws.config.describe_configuration_recorders().send().await.aws()?;
+        for r in recorders.configuration_recorders() {
+            if let Some(name) = r.name() {
+                let _ = aws.config.stop_configuration_recorder().configuration_recorder_name(name).send().await;
+            }
+        }
+        aws.config.delete_delivery_channel().delivery_channel_name(id).send().await.aws().map(|_| ())
+    }
+
+    async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
+        let mut listed = Listed::default();
+        // Config resources carry no tags to find leftovers by: with none in state, there is
+        // nothing to read.
+        if !at
+            .state
+            .resources
+            .keys()
+            .any(|a| matches!(a.kind(), Kind::ConfigRecorder | Kind::ConfigDeliveryChannel | Kind::ConfigRule))
+        {
+            return Ok(Listed::default());
+        }
+        let find = |kind: Kind, id: &str| at.state.resources.values().find(|r| r.kind == kind && r.id == id).cloned();
+        let channels = aws.config.describe_delivery_channels().send().await.aws()?;
+        let mut found = BTreeMap::new();
+        for c in channels.delivery_channels() {
+            let name = c.name().unwrap_or_default();
+            let Some(rec) = find(Kind::ConfigDeliveryChannel, name) else { continue };
+            let mut read = Attrs::new();
+            read.insert("name".into(), json!(name));
+            read.insert("s3_bucket_name".into(), json!(c.s3_bucket_name()));
+            if let Some(f) = c.config_snapshot_delivery_properties().and_then(|p| p.delivery_frequency()) {
+                read.insert("delivery_frequency".into(), json!(f.as_str()));
+            }
+            found.insert(name.to_string(), (None, live(&rec, name, read, outputs(&[("name", name)]))));
+        }
+        listed.found.insert(Kind::ConfigDeliveryChannel, found);
+        Ok(listed)
+    }
+
+    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
+        let _ = (aws, id);
+        Ok(None)
+    }
+}

@@ -1,0 +1,110 @@
+//! An AWS Config managed rule. Listed with one paginated DescribeConfigRules, and the tags of a
+//! rule named like this blueprint's that state does not know.
+
+use super::*;
+
+pub(crate) struct ConfigRule;
+
+#[async_trait]
+impl KindApi for ConfigRule {
+    async fn create(&self, aws: &AwsProvider, req: Request<'_>) -> Result<Applied, ProviderError> {
+        let a = req.address;
+        let v: s::ConfigRule = spec(a, req.attrs)?;
+        // PutConfigRule overwrites a rule of the same name: ask first.
+        match aws.config.describe_config_rules().config_rule_names(&v.name).send().await.aws() {
+            Ok(out) => {
+                if let Some(arn) = out.config_rules().first().and_then(|r| r.config_rule_arn()) {
+                    let tags = aws.config.list_tags_for_resource().resource_arn(arn).send().await.aws()?;
+                    let pairs = tags
+                        .tags()
+                        .iter()
+                        .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()));
+                    if !AwsProvider::proves(&req, pairs) {
+                        return Err(AwsProvider::not_ours(&req, &v.name));
+                    }
+                }
+            }
+            Err(ProviderError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+        aws.put_rule(&req, &v).await?;
+        Ok(Applied { id: v.name.clone(), attributes: req.attrs.clone(), outputs: outputs(&[("name", &v.name)]) })
+    }
+
+    async fn update(
+        &self,
+        aws: &AwsProvider,
+        req: Request<'_>,
+        id: &str,
+        _before: &Attrs,
+    ) -> Result<Applied, ProviderError> {
+        let a = req.address;
+        aws.put_rule(&req, &spec(a, req.attrs)?).await?;
+        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+    }
+
+    async fn delete(
+        &self,
+        aws: &AwsProvider,
+        _address: &Address,
+        id: &str,
+        _attrs: &Attrs,
+    ) -> Result<(), ProviderError> {
+        aws.config.delete_config_rule().config_rule_name(id).send().await.aws().map(|_| ())
+    }
+
+    async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
+        let (blueprint, state) = (at.blueprint, at.state);
+        let mut listed = Listed::default();
+        // Config resources carry no tags to find leftovers by: with none in state, there is
+        // nothing to read.
+        if !at
+            .state
+            .resources
+            .keys()
+            .any(|a| matches!(a.kind(), Kind::ConfigRecorder | Kind::ConfigDeliveryChannel | Kind::ConfigRule))
+        {
+            return Ok(Listed::default());
+        }
+        let find = |kind: Kind, id: &str| at.state.resources.values().find(|r| r.kind == kind && r.id == id).cloned();
+        let mut found = BTreeMap::new();
+        let mut pages = aws.config.describe_config_rules().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            for r in page.aws()?.config_rules() {
+                let name = r.config_rule_name().unwrap_or_default();
+                let arn = r.config_rule_arn().unwrap_or_default();
+                // A rule state does not know, named as socform names this blueprint's rules:
+                // this state's own only if its tags prove it (a create whose answer was lost,
+                // or a lab found by its tags alone).
+                let (rec, address) = match find(Kind::ConfigRule, name) {
+                    Some(rec) => (rec, None),
+                    None if name.starts_with(&format!("{blueprint}-")) && !arn.is_empty() => {
+                        let tags = aws.config.list_tags_for_resource().resource_arn(arn).send().await.aws()?;
+                        let pairs =
+                            tags.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()));
+                        match owned(blueprint, &state.lineage, pairs) {
+                            Some(a) if a.kind() == Kind::ConfigRule => (blank(Kind::ConfigRule), Some(a)),
+                            _ => continue,
+                        }
+                    }
+                    None => continue,
+                };
+                let mut read = Attrs::new();
+                read.insert("name".into(), json!(name));
+                if let Some(src) = r.source().and_then(|s| s.source_identifier()) {
+                    read.insert("source_identifier".into(), json!(src));
+                }
+                let outs = outputs(&[("name", name), ("arn", r.config_rule_arn().unwrap_or_default())]);
+                found.insert(name.to_string(), (address, live(&rec, name, read, outs)));
+            }
+        }
+        listed.found.insert(Kind::ConfigRule, found);
+        Ok(listed)
+    }
+
+    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
+        let out = aws.config.describe_config_rules().config_rule_names(id).send().await.aws()?;
+        let arn = out.config_rules().first().and_then(|r| r.config_rule_arn()).unwrap_or_default();
+        Ok(Some(TagTarget::Config(arn.to_string())))
+    }
+}
