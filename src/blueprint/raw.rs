@@ -87,6 +87,8 @@ pub struct Blueprint {
     pub responses: BTreeMap<String, Response>,
     /// Managed detectors: GuardDuty and Security Hub, their findings routed to topics.
     pub findings: Option<Findings>,
+    /// Settings of the account itself, in the blueprint's region.
+    pub account: Option<AccountSettings>,
     /// The CloudWatch dashboard generated from the detections (default: one, when the
     /// blueprint has detections).
     pub dashboard: Option<DashboardSettings>,
@@ -175,6 +177,16 @@ pub struct Runbook {
     /// What the runbook's steps may do (the role it runs as).
     #[serde(default)]
     pub statements: Vec<Sp<Statement>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSettings {
+    /// `true` turns on EBS encryption by default: every new volume in the region is
+    /// encrypted (CIS AWS Foundations 2.2.1). Hosts are made after it. Destroy turns it off
+    /// again only if this blueprint turned it on; one that was on already stays on.
+    #[serde(default)]
+    pub ebs_encryption_by_default: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

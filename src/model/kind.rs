@@ -11,8 +11,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// The AWS service family that manages a kind: the provider dispatches on it once, and each
-/// family is a module of its own (`provider/aws/ec2.rs`, `iam.rs`...).
+/// The AWS service family that manages a kind: the module of `provider/aws` its
+/// implementation lives in (`ec2/`, `iam/`...). Nothing dispatches on it (`kinds::api` maps
+/// each kind to its type); the facts snapshot shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Family {
     Ec2,
@@ -254,7 +255,7 @@ kinds! {
     Instance = "instance", Ec2, "EC2 instance (a host)" {
         needs: &[
             Subnet, SecurityGroup, SecurityGroupRule, InstanceProfile, IamRole, RouteTable,
-            InternetGateway, Secret, S3Bucket, SnsTopic, LogGroup,
+            InternetGateway, Secret, S3Bucket, SnsTopic, LogGroup, EbsEncryption,
         ],
         replace_on: &[
             "image", "instance_type", "subnet_id", "user_data", "root_volume_size_gb",
@@ -270,6 +271,11 @@ kinds! {
             "max_aggregation_interval",
         ],
         arns: &["ec2:vpc-flow-log", "ec2:flow-logs"], index_type: Some("ec2:vpc-flow-log"),
+    }
+    EbsEncryption = "ebs_encryption", Ec2, "the account's EBS encryption by default, in the region" {
+        // An account setting carries no tags: state's id says whether this state turned it
+        // on (see provider/aws/ec2/ebs_encryption.rs).
+        taggable: false,
     }
     ConfigRecorder = "config_recorder", Config, "AWS Config configuration recorder" {
         needs: &[IamRole],

@@ -55,6 +55,7 @@ pub fn check_shape(kind: Kind, attrs: &Attrs) -> Result<(), String> {
         Kind::SsmParameter => is::<SsmParameter>(attrs),
         Kind::Instance => is::<Instance>(attrs),
         Kind::FlowLog => is::<FlowLog>(attrs),
+        Kind::EbsEncryption => is::<EbsEncryption>(attrs),
         Kind::ConfigRecorder => is::<ConfigRecorder>(attrs),
         Kind::ConfigDeliveryChannel => is::<ConfigDeliveryChannel>(attrs),
         Kind::ConfigRule => is::<ConfigRule>(attrs),
@@ -417,6 +418,13 @@ pub fn user_data_vars(user_data: &str) -> Vec<(String, String)> {
             }
         })
         .collect()
+}
+
+/// EBS encryption by default: every new volume of the account in the region is encrypted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EbsEncryption {
+    pub enabled: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -539,3 +539,35 @@ fn a_saved_plan_is_applied_exactly_and_refused_once_state_moved_on() {
     );
     lab.ok(&["destroy", bp, "--auto-approve", "-q"]);
 }
+
+/// EBS encryption by default carries no tags: state says whose it is. One that was on before
+/// the apply is used, and destroy leaves it on; one the apply turned on, destroy turns off;
+/// turned off by hand, it is drift and put back.
+#[test]
+fn ebs_encryption_that_was_on_is_left_on_and_one_socform_turned_on_is_turned_off() {
+    let lab = Lab::new();
+    let bp = lab.write(
+        "account.yaml",
+        "blueprint: account-lab\nregion: us-east-1\naccount:\n  ebs_encryption_by_default: true\n",
+    );
+    let ebs =
+        |args: &[&str]| aws_tool(&lab.moto, "us-east-1", &[&["ebs-encryption"], args].concat()).trim().to_string();
+
+    // Someone else's: on before the apply, still on after the destroy.
+    assert_eq!(ebs(&["on"]), "on");
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    lab.ok(&["destroy", &bp, "--auto-approve"]);
+    assert_eq!(ebs(&[]), "on", "destroy turned off a setting this state did not turn on");
+
+    // socform's: turned on by the apply, put back when turned off by hand, off after destroy.
+    assert_eq!(ebs(&["off"]), "off");
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    assert_eq!(ebs(&[]), "on");
+    ebs(&["off"]);
+    let plan = lab.plan_json(&bp);
+    assert_eq!(actions(&plan), [("ebs_encryption.default".to_string(), "update".to_string())]);
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    assert_eq!(ebs(&[]), "on");
+    lab.ok(&["destroy", &bp, "--auto-approve"]);
+    assert_eq!(ebs(&[]), "off", "destroy left on a setting this state turned on");
+}

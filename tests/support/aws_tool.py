@@ -201,6 +201,9 @@ def inventory():
                   for r in page["Reservations"] for i in r["Instances"] if i["State"]["Name"] == "terminated"}
     each("describe_network_interfaces", "NetworkInterfaces", "NetworkInterfaceId", "network-interface",
          lambda n: not_default(n) and n.get("Attachment", {}).get("InstanceId") not in terminated)
+    # An account setting: listed while it is on.
+    if ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"]:
+        out.append("ebs-encryption-by-default on")
     for a in ec2.describe_addresses()["Addresses"]:
         out.append(f"elastic-ip {a.get('AllocationId', a.get('PublicIp'))}")
     for page in ec2.get_paginator("describe_instances").paginate():
@@ -457,6 +460,13 @@ elif command == "revoke-ingress":
     rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [args[0]]}])["SecurityGroupRules"]
     ids = [r["SecurityGroupRuleId"] for r in rules if not r["IsEgress"]]
     ec2.revoke_security_group_ingress(GroupId=args[0], SecurityGroupRuleIds=ids)
+elif command == "ebs-encryption":
+    ec2 = client("ec2")
+    if args and args[0] == "on":
+        ec2.enable_ebs_encryption_by_default()
+    elif args and args[0] == "off":
+        ec2.disable_ebs_encryption_by_default()
+    print("on" if ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"] else "off")
 elif command == "stop-logging":
     client("cloudtrail").stop_logging(Name=args[0])
 elif command == "delete-alarm":

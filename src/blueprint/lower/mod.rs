@@ -28,6 +28,7 @@ use crate::model::spec::{self, to_attrs, Direction, SecretValue};
 use crate::model::template::output_ref;
 use crate::model::{Attrs, Detection, Kind, Model, Resource};
 
+mod account;
 mod config;
 mod detections;
 mod hosts;
@@ -98,6 +99,7 @@ const TOP_KEYS: &[&str] = &[
     "hosts",
     "responses",
     "findings",
+    "account",
     "dashboard",
     "investigation",
     "lint",
@@ -707,6 +709,9 @@ impl Lower<'_> {
                     self.host(&key, h, node.loc);
                 }
             }
+        }
+        if let Some(n) = root.get("account") {
+            self.account(n);
         }
         if let Some(n) = root.get("responses") {
             for (key, node) in self.map_entries(n, "responses") {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::kinds::{KindApi, Listed, Listing, TagTarget};
+use super::kinds::{Change, Doomed, KindApi, Listed, Listing, TagTarget};
 use super::{blank, live, marker_pairs, outputs, owned, ownership_marker, spec, AwsProvider, Classify, TAG_BLUEPRINT};
 use crate::address::Address;
 use crate::model::spec as s;
@@ -105,10 +105,11 @@ impl AwsProvider {
         })
     }
 
-    async fn update_dashboard(&self, req: Request<'_>, id: &str) -> Result<Applied, ProviderError> {
+    async fn update_dashboard(&self, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let req = c.req;
         let v: s::Dashboard = spec(req.address, req.attrs)?;
         self.put_dashboard(&req, &v).await?;
-        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+        Ok(c.kept())
     }
 
     async fn delete_dashboard(&self, _address: &Address, id: &str) -> Result<(), ProviderError> {
@@ -177,29 +178,20 @@ impl KindApi for Dashboard {
         aws.create_dashboard(req).await
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
-        let _ = before;
-        aws.update_dashboard(req, id).await
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        aws.update_dashboard(c).await
     }
 
-    async fn delete(&self, aws: &AwsProvider, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-        let _ = attrs;
-        aws.delete_dashboard(address, id).await
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        aws.delete_dashboard(d.address, d.id).await
     }
 
     async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
         aws.refresh_dashboards(at).await
     }
 
-    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
+    async fn tag_target(&self, _aws: &AwsProvider, _id: &str) -> Result<Option<TagTarget>, ProviderError> {
         // Dashboards carry no tags: the marker widget in the body proves them ours.
-        let _ = (aws, id);
         Ok(None)
     }
 }

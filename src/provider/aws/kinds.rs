@@ -64,6 +64,35 @@ impl Listing<'_> {
     }
 }
 
+/// An update: what the plan wants, the resource's id, and its attributes as state recorded
+/// them.
+#[derive(Clone, Copy)]
+pub(super) struct Change<'a> {
+    pub req: Request<'a>,
+    pub id: &'a str,
+    pub before: &'a Attrs,
+}
+
+impl Change<'_> {
+    /// Whether the plan changes attribute `k`.
+    pub fn changed(&self, k: &str) -> bool {
+        self.before.get(k) != self.req.attrs.get(k)
+    }
+
+    /// What an update that changes no output leaves: the id, the wanted attributes.
+    pub fn kept(&self) -> Applied {
+        Applied { id: self.id.to_string(), attributes: self.req.attrs.clone(), outputs: BTreeMap::new() }
+    }
+}
+
+/// A delete: the address, the id, and the attributes state recorded.
+#[derive(Clone, Copy)]
+pub(super) struct Doomed<'a> {
+    pub address: &'a Address,
+    pub id: &'a str,
+    pub attrs: &'a Attrs,
+}
+
 /// Where a resource's tags are written: one form per service's tagging calls.
 pub(super) enum TagTarget {
     /// EC2 resources by id (an instance with its volumes).
@@ -104,15 +133,9 @@ pub(super) trait KindApi: Send + Sync {
 
     /// Changes in place what the plan says changed, but its tags: the generic update writes
     /// those after this returns (see [`Self::tag_target`]).
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError>;
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError>;
 
-    async fn delete(&self, aws: &AwsProvider, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError>;
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError>;
 
     /// Every resource of the kind that the state knows or whose tags prove it this state's
     /// own, read in as few calls as the API allows.
@@ -134,6 +157,7 @@ pub(super) fn api(kind: Kind) -> &'static dyn KindApi {
         Kind::SecurityGroupRule => &ec2::security_group_rule::SecurityGroupRule,
         Kind::Instance => &ec2::instance::Instance,
         Kind::FlowLog => &ec2::flow_log::FlowLog,
+        Kind::EbsEncryption => &ec2::ebs_encryption::EbsEncryption,
         Kind::IamRole => &iam::role::IamRole,
         Kind::InstanceProfile => &iam::instance_profile::InstanceProfile,
         Kind::S3Bucket => &s3::bucket::S3Bucket,

@@ -165,7 +165,7 @@ impl AwsProvider {
         before: &Attrs,
     ) -> Result<Applied, ProviderError> {
         let api = kinds::api(req.address.kind());
-        let applied = api.update(self, req, id, before).await?;
+        let applied = api.update(self, kinds::Change { req, id, before }).await?;
         if before.get("tags") != req.attrs.get("tags") {
             if let Some(target) = api.tag_target(self, id).await? {
                 self.retag(target, &req, before).await?;
@@ -699,7 +699,7 @@ impl Provider for AwsProvider {
         // `InvalidRouteTableID.NotFound` and the like are listed in CONSISTENCY_RETRIES for
         // creates that name a resource made seconds ago; deleting the resource itself, they
         // mean it is gone (an earlier attempt whose answer was lost), which is the goal.
-        match kinds::api(address.kind()).delete(self, address, id, attrs).await {
+        match kinds::api(address.kind()).delete(self, kinds::Doomed { address, id, attrs }).await {
             Err(ProviderError::NotYetConsistent(m)) if m.contains(".NotFound") => Err(ProviderError::NotFound(m)),
             other => other,
         }

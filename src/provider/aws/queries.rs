@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::kinds::{KindApi, Listed, Listing, TagTarget};
+use super::kinds::{Change, Doomed, KindApi, Listed, Listing, TagTarget};
 use super::{blank, live, marker_pairs, outputs, owned, ownership_marker, spec, AwsProvider, Classify, TAG_BLUEPRINT};
 use crate::address::Address;
 use crate::model::spec as s;
@@ -176,29 +176,20 @@ impl KindApi for QueryDefinition {
         aws.create_query(req).await
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
-        let _ = before;
-        aws.update_query(req, id).await
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        aws.update_query(c.req, c.id).await
     }
 
-    async fn delete(&self, aws: &AwsProvider, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-        let _ = attrs;
-        aws.delete_query(address, id).await
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        aws.delete_query(d.address, d.id).await
     }
 
     async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
         aws.refresh_queries(at).await
     }
 
-    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
+    async fn tag_target(&self, _aws: &AwsProvider, _id: &str) -> Result<Option<TagTarget>, ProviderError> {
         // Saved queries carry no tags: the marker line proves them ours.
-        let _ = (aws, id);
         Ok(None)
     }
 }

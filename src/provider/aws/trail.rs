@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use aws_sdk_cloudtrail::types::Tag;
 use serde_json::json;
 
-use super::kinds::{KindApi, Listed, Listing, TagTarget};
+use super::kinds::{Change, Doomed, KindApi, Listed, Listing, TagTarget};
 use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, SETTLE};
 use crate::address::Address;
 use crate::model::spec as s;
@@ -57,10 +57,11 @@ impl AwsProvider {
         })
     }
 
-    async fn update_trail(&self, req: Request<'_>, id: &str, before: &Attrs) -> Result<Applied, ProviderError> {
+    async fn update_trail(&self, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, id, before } = c;
         let a = req.address;
         let v: s::Trail = spec(a, req.attrs)?;
-        let changed = |k: &str| before.get(k) != req.attrs.get(k);
+        let changed = |k: &str| c.changed(k);
         let settings = [
             "s3_bucket_name",
             "s3_key_prefix",
@@ -105,7 +106,7 @@ impl AwsProvider {
                 self.cloudtrail.stop_logging().name(id).send().await.aws()?;
             }
         }
-        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+        Ok(c.kept())
     }
 
     /// One basic event selector: every management event, read and write, but for the
@@ -232,18 +233,12 @@ impl KindApi for Trail {
         aws.create_trail(req).await
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
-        aws.update_trail(req, id, before).await
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        aws.update_trail(c).await
     }
 
-    async fn delete(&self, aws: &AwsProvider, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-        aws.delete_trail(address, id, attrs).await
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        aws.delete_trail(d.address, d.id, d.attrs).await
     }
 
     async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {

@@ -24,13 +24,8 @@ impl KindApi for ConfigRecorder {
         Ok(Applied { id: v.name.clone(), attributes: req.attrs.clone(), outputs: outputs(&[("name", &v.name)]) })
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        _before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, id, .. } = c;
         let a = req.address;
         let v: s::ConfigRecorder = spec(a, req.attrs)?;
         aws.put_recorder(&v).await?;
@@ -45,16 +40,11 @@ impl KindApi for ConfigRecorder {
         } else {
             aws.config.stop_configuration_recorder().configuration_recorder_name(id).send().await.aws()?;
         }
-        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+        Ok(c.kept())
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        _address: &Address,
-        id: &str,
-        _attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { id, .. } = d;
         let _ = aws.config.stop_configuration_recorder().configuration_recorder_name(id).send().await;
         aws.config.delete_configuration_recorder().configuration_recorder_name(id).send().await.aws().map(|_| ())
     }
@@ -96,8 +86,7 @@ impl KindApi for ConfigRecorder {
         Ok(listed)
     }
 
-    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
-        let _ = (aws, id);
+    async fn tag_target(&self, _aws: &AwsProvider, _id: &str) -> Result<Option<TagTarget>, ProviderError> {
         Ok(None)
     }
 }

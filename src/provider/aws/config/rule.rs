@@ -31,25 +31,15 @@ impl KindApi for ConfigRule {
         Ok(Applied { id: v.name.clone(), attributes: req.attrs.clone(), outputs: outputs(&[("name", &v.name)]) })
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        _before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, .. } = c;
         let a = req.address;
         aws.put_rule(&req, &spec(a, req.attrs)?).await?;
-        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+        Ok(c.kept())
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        _address: &Address,
-        id: &str,
-        _attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { id, .. } = d;
         aws.config.delete_config_rule().config_rule_name(id).send().await.aws().map(|_| ())
     }
 

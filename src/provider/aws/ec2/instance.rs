@@ -11,15 +11,10 @@ impl KindApi for Instance {
         aws.run_instance(req).await
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, id, .. } = c;
         let a = req.address;
-        let changed = |k: &str| before.get(k) != req.attrs.get(k);
+        let changed = |k: &str| c.changed(k);
         let v: s::Instance = spec(a, req.attrs)?;
         if changed("security_group_ids") {
             aws.ec2
@@ -80,13 +75,8 @@ impl KindApi for Instance {
         Ok(applied(id, req.attrs, BTreeMap::new()))
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        address: &Address,
-        id: &str,
-        _attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { address, id, .. } = d;
         aws.ec2.terminate_instances().instance_ids(id).send().await.aws()?;
         aws.ec2
             .wait_until_instance_terminated()

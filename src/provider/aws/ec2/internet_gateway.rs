@@ -21,18 +21,13 @@ impl KindApi for InternetGateway {
         Ok(applied(&id, req.attrs, outputs(&[("id", &id)])))
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
-        let _ = (aws, before);
+    async fn update(&self, _aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, id, .. } = c;
         Ok(applied(id, req.attrs, outputs(&[("id", id)])))
     }
 
-    async fn delete(&self, aws: &AwsProvider, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { address, id, attrs } = d;
         if let Some(vpc) = attrs.get("vpc_id").and_then(|v| v.as_str()) {
             match aws.ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send().await.aws() {
                 Ok(_) | Err(ProviderError::NotFound(_)) => {}
@@ -62,8 +57,7 @@ impl KindApi for InternetGateway {
         Ok(Listed::of(Kind::InternetGateway, found))
     }
 
-    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
-        let _ = aws;
+    async fn tag_target(&self, _aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
         Ok(Some(TagTarget::Ec2(vec![id.to_string()])))
     }
 }

@@ -5,6 +5,7 @@ mod groups;
 mod instances;
 mod network;
 
+pub(super) mod ebs_encryption;
 pub(super) mod flow_log;
 pub(super) mod instance;
 pub(super) mod internet_gateway;
@@ -32,7 +33,7 @@ use sha2::{Digest, Sha256};
 
 use async_trait::async_trait;
 
-use super::kinds::{Found, KindApi, Listed, Listing, TagTarget};
+use super::kinds::{Change, Doomed, Found, KindApi, Listed, Listing, TagTarget};
 use super::{blank, live, of_kind, outputs, owned, spec, user_tags, AwsProvider, Classify, SETTLE};
 use crate::address::Address;
 use crate::model::spec as s;

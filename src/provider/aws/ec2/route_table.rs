@@ -27,13 +27,8 @@ impl KindApi for RouteTable {
         Ok(applied(&id, req.attrs, outputs(&[("id", &id)])))
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, id, before } = c;
         let a = req.address;
         let _changed = |k: &str| before.get(k) != req.attrs.get(k);
         let v: s::RouteTable = spec(a, req.attrs)?;
@@ -74,13 +69,8 @@ impl KindApi for RouteTable {
         Ok(applied(id, req.attrs, outputs(&[("id", id)])))
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        address: &Address,
-        id: &str,
-        _attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { address, id, .. } = d;
         if let Ok((_, assocs)) = aws.route_table_state(id).await {
             for assoc in assocs.values() {
                 aws.ec2.disassociate_route_table().association_id(assoc).send().await.aws()?;
@@ -110,8 +100,7 @@ impl KindApi for RouteTable {
         Ok(Listed::of(Kind::RouteTable, found))
     }
 
-    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
-        let _ = aws;
+    async fn tag_target(&self, _aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
         Ok(Some(TagTarget::Ec2(vec![id.to_string()])))
     }
 }

@@ -37,24 +37,13 @@ impl KindApi for SecurityGroup {
         Ok(applied(&id, req.attrs, outputs(&[("id", &id)])))
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
-        let _ = (aws, before);
+    async fn update(&self, _aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, id, .. } = c;
         Ok(applied(id, req.attrs, outputs(&[("id", id)])))
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        address: &Address,
-        id: &str,
-        _attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { address, id, .. } = d;
         aws.delete_patiently(address, id, || async {
             aws.ec2.delete_security_group().group_id(id).send().await.aws().map(|_| ())
         })
@@ -135,8 +124,7 @@ impl KindApi for SecurityGroup {
         Ok(listed)
     }
 
-    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
-        let _ = aws;
+    async fn tag_target(&self, _aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
         Ok(Some(TagTarget::Ec2(vec![id.to_string()])))
     }
 }

@@ -53,13 +53,8 @@ impl KindApi for SecurityGroupRule {
         Ok(applied(&id, req.attrs, outputs(&[("id", &id)])))
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, id, before } = c;
         let a = req.address;
         let _changed = |k: &str| before.get(k) != req.attrs.get(k);
         let v: s::SecurityGroupRule = spec(a, req.attrs)?;
@@ -78,13 +73,8 @@ impl KindApi for SecurityGroupRule {
         Ok(applied(id, req.attrs, outputs(&[("id", id)])))
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        _address: &Address,
-        id: &str,
-        attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { id, attrs, .. } = d;
         let group = attrs.get("group_id").and_then(|v| v.as_str()).unwrap_or_default();
         let r = if attrs.get("direction") == Some(&json!("egress")) {
             aws.ec2
@@ -116,8 +106,7 @@ impl KindApi for SecurityGroupRule {
         Ok(Listed::with_host())
     }
 
-    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
-        let _ = aws;
+    async fn tag_target(&self, _aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
         Ok(Some(TagTarget::Ec2(vec![id.to_string()])))
     }
 }

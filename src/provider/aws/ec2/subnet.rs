@@ -29,15 +29,10 @@ impl KindApi for Subnet {
         Ok(applied(&id, req.attrs, outputs(&[("id", &id)])))
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, id, .. } = c;
         let a = req.address;
-        let changed = |k: &str| before.get(k) != req.attrs.get(k);
+        let changed = |k: &str| c.changed(k);
         let v: s::Subnet = spec(a, req.attrs)?;
         if changed("map_public_ip_on_launch") {
             aws.subnet_public(id, v.map_public_ip_on_launch).await?;
@@ -45,13 +40,8 @@ impl KindApi for Subnet {
         Ok(applied(id, req.attrs, outputs(&[("id", id)])))
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        address: &Address,
-        id: &str,
-        _attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { address, id, .. } = d;
         aws.delete_patiently(address, id, || async {
             aws.ec2.delete_subnet().subnet_id(id).send().await.aws().map(|_| ())
         })
@@ -76,8 +66,7 @@ impl KindApi for Subnet {
         Ok(Listed::of(Kind::Subnet, found))
     }
 
-    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
-        let _ = aws;
+    async fn tag_target(&self, _aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
         Ok(Some(TagTarget::Ec2(vec![id.to_string()])))
     }
 }

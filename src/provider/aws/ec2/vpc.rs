@@ -22,15 +22,10 @@ impl KindApi for Vpc {
         Ok(applied(&id, req.attrs, outputs(&[("id", &id)])))
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, id, .. } = c;
         let a = req.address;
-        let changed = |k: &str| before.get(k) != req.attrs.get(k);
+        let changed = |k: &str| c.changed(k);
         let v: s::Vpc = spec(a, req.attrs)?;
         if changed("enable_dns_support") || changed("enable_dns_hostnames") {
             aws.vpc_dns(id, v.enable_dns_support, v.enable_dns_hostnames).await?;
@@ -38,13 +33,8 @@ impl KindApi for Vpc {
         Ok(applied(id, req.attrs, outputs(&[("id", id)])))
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        address: &Address,
-        id: &str,
-        _attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { address, id, .. } = d;
         aws.delete_patiently(address, id, || async { aws.ec2.delete_vpc().vpc_id(id).send().await.aws().map(|_| ()) })
             .await
     }
@@ -73,8 +63,7 @@ impl KindApi for Vpc {
         Ok(Listed::of(Kind::Vpc, found))
     }
 
-    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
-        let _ = aws;
+    async fn tag_target(&self, _aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
         Ok(Some(TagTarget::Ec2(vec![id.to_string()])))
     }
 }

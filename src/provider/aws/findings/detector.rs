@@ -35,15 +35,10 @@ impl KindApi for GuarddutyDetector {
         Ok(Applied { id: id.clone(), attributes: req.attrs.clone(), outputs: outputs(&[("id", &id), ("arn", &arn)]) })
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, id, .. } = c;
         let a = req.address;
-        let changed = |k: &str| before.get(k) != req.attrs.get(k);
+        let changed = |k: &str| c.changed(k);
         let v: s::GuarddutyDetector = spec(a, req.attrs)?;
         if changed("enable") || changed("finding_publishing_frequency") {
             aws.guardduty
@@ -59,13 +54,8 @@ impl KindApi for GuarddutyDetector {
         Ok(Applied { id: id.into(), attributes: req.attrs.clone(), outputs: outputs(&[("id", id), ("arn", &arn)]) })
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        _address: &Address,
-        id: &str,
-        _attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { id, .. } = d;
         aws.guardduty.delete_detector().detector_id(id).send().await.aws().map(|_| ())
     }
 

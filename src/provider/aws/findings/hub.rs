@@ -38,15 +38,10 @@ impl KindApi for SecurityHub {
         Ok(Applied { id: arn.clone(), attributes: req.attrs.clone(), outputs: outputs(&[("arn", &arn)]) })
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, id, .. } = c;
         let a = req.address;
-        let changed = |k: &str| before.get(k) != req.attrs.get(k);
+        let changed = |k: &str| c.changed(k);
         let v: s::SecurityHub = spec(a, req.attrs)?;
         if changed("standards") {
             let have = aws.enabled_standards().await?;
@@ -55,8 +50,8 @@ impl KindApi for SecurityHub {
         Ok(Applied { id: id.into(), attributes: req.attrs.clone(), outputs: outputs(&[("arn", id)]) })
     }
 
-    async fn delete(&self, aws: &AwsProvider, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-        let _ = (address, attrs);
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { id, .. } = d;
         match aws.securityhub.disable_security_hub().send().await {
             Ok(_) => Ok(()),
             Err(e)
@@ -133,8 +128,7 @@ impl KindApi for SecurityHub {
         Ok(listed)
     }
 
-    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
-        let _ = aws;
+    async fn tag_target(&self, _aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
         Ok(Some(TagTarget::SecurityHub(id.to_string())))
     }
 }

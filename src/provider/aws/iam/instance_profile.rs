@@ -48,15 +48,10 @@ impl KindApi for InstanceProfile {
         })
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, id, before } = c;
         let a = req.address;
-        let changed = |k: &str| before.get(k) != req.attrs.get(k);
+        let changed = |k: &str| c.changed(k);
         let v: s::InstanceProfile = spec(a, req.attrs)?;
         if changed("role_name") {
             if let Some(old) = before.get("role_name").and_then(|r| r.as_str()) {
@@ -71,10 +66,11 @@ impl KindApi for InstanceProfile {
                 .await
                 .aws()?;
         }
-        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+        Ok(c.kept())
     }
 
-    async fn delete(&self, aws: &AwsProvider, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { address, id, attrs } = d;
         if let Some(role) = attrs.get("role_name").and_then(|r| r.as_str()) {
             match aws
                 .iam
@@ -99,8 +95,7 @@ impl KindApi for InstanceProfile {
         Ok(Listed::with_host())
     }
 
-    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
-        let _ = aws;
+    async fn tag_target(&self, _aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
         Ok(Some(TagTarget::InstanceProfile(id.to_string())))
     }
 }

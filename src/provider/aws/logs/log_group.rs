@@ -55,13 +55,8 @@ impl KindApi for LogGroup {
         })
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, id, before } = c;
         let a = req.address;
         let v: s::LogGroup = spec(a, req.attrs)?;
         if before.get("retention_in_days") != req.attrs.get("retention_in_days") {
@@ -78,16 +73,11 @@ impl KindApi for LogGroup {
                 None => aws.logs.delete_retention_policy().log_group_name(id).send().await.aws().map(|_| ())?,
             }
         }
-        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+        Ok(c.kept())
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        _address: &Address,
-        id: &str,
-        _attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { id, .. } = d;
         aws.logs.delete_log_group().log_group_name(id).send().await.aws().map(|_| ())
     }
 

@@ -32,13 +32,8 @@ impl KindApi for MetricFilter {
         Ok(Applied { id, attributes: req.attrs.clone(), outputs: outputs(&[("name", &v.filter_name)]) })
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        _before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, .. } = c;
         let a = req.address;
         // PutMetricFilter replaces a filter of the same name on AWS; moto adds a second
         // one instead. Deleting first is right on both (the gap is one call long).
@@ -56,16 +51,11 @@ impl KindApi for MetricFilter {
             Err(e) => return Err(e),
         }
         aws.put_filter(&v).await?;
-        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+        Ok(c.kept())
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        _address: &Address,
-        _id: &str,
-        attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { attrs, .. } = d;
         let group = attrs.get("log_group_name").and_then(|v| v.as_str()).unwrap_or_default();
         let name = attrs.get("filter_name").and_then(|v| v.as_str()).unwrap_or_default();
         aws.logs.delete_metric_filter().log_group_name(group).filter_name(name).send().await.aws().map(|_| ())

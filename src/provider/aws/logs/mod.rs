@@ -12,7 +12,7 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 use serde_json::json;
 
-use super::kinds::{KindApi, Listed, Listing, TagTarget};
+use super::kinds::{Change, Doomed, KindApi, Listed, Listing, TagTarget};
 use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify};
 use crate::address::Address;
 use crate::model::spec as s;

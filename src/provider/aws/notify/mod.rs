@@ -12,9 +12,8 @@ use serde_json::json;
 
 #[allow(unused_imports)]
 use super::classify;
-use super::kinds::{KindApi, Listed, Listing, TagTarget};
+use super::kinds::{Change, Doomed, KindApi, Listed, Listing, TagTarget};
 use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify};
-use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};
 use crate::provider::{Applied, ProviderError, Request};

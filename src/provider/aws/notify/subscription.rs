@@ -23,24 +23,12 @@ impl KindApi for SnsSubscription {
         Ok(Applied { id: arn.clone(), attributes: req.attrs.clone(), outputs: outputs(&[("arn", &arn)]) })
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
-        let _ = (aws, before);
-        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+    async fn update(&self, _aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        Ok(c.kept())
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        _address: &Address,
-        id: &str,
-        _attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { id, .. } = d;
         if !id.starts_with("arn:") {
             // A pending email subscription has no ARN yet; SNS drops it with the topic.
             return Ok(());
@@ -52,8 +40,7 @@ impl KindApi for SnsSubscription {
         Ok(Listed::with_host())
     }
 
-    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
-        let _ = (aws, id);
+    async fn tag_target(&self, _aws: &AwsProvider, _id: &str) -> Result<Option<TagTarget>, ProviderError> {
         Ok(None)
     }
 }

@@ -47,13 +47,8 @@ impl KindApi for SnsTopic {
         })
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, id, before } = c;
         let a = req.address;
         let v: s::SnsTopic = spec(a, req.attrs)?;
         if before.get("kms_master_key_id") != req.attrs.get("kms_master_key_id") {
@@ -78,16 +73,11 @@ impl KindApi for SnsTopic {
                 .await
                 .aws()?;
         }
-        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+        Ok(c.kept())
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        _address: &Address,
-        id: &str,
-        _attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { id, .. } = d;
         aws.sns.delete_topic().topic_arn(id).send().await.aws().map(|_| ())
     }
 
@@ -174,8 +164,7 @@ impl KindApi for SnsTopic {
         Ok(listed)
     }
 
-    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
-        let _ = aws;
+    async fn tag_target(&self, _aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
         Ok(Some(TagTarget::Sns(id.to_string())))
     }
 }

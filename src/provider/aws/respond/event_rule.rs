@@ -30,15 +30,10 @@ impl KindApi for EventRule {
         })
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, id, .. } = c;
         let a = req.address;
-        let changed = |k: &str| before.get(k) != req.attrs.get(k);
+        let changed = |k: &str| c.changed(k);
         let v: s::EventRule = spec(a, req.attrs)?;
         let arn = aws.put_event_rule(&req, &v, false).await?;
         if changed("targets") {
@@ -61,13 +56,8 @@ impl KindApi for EventRule {
         })
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        _address: &Address,
-        id: &str,
-        _attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { id, .. } = d;
         // A rule with targets cannot be deleted: take them off first.
         let current = aws.events.list_targets_by_rule().rule(id).send().await.aws()?;
         let ids: Vec<String> = current.targets().iter().map(|t| t.id().to_string()).collect();

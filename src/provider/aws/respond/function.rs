@@ -77,15 +77,10 @@ impl KindApi for LambdaFunction {
         })
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, id, .. } = c;
         let a = req.address;
-        let changed = |k: &str| before.get(k) != req.attrs.get(k);
+        let changed = |k: &str| c.changed(k);
         let v: s::LambdaFunction = spec(a, req.attrs)?;
         let config = ["description", "role_arn", "runtime", "handler", "timeout", "memory_size", "environment"];
         if config.iter().any(|k| changed(k)) {
@@ -128,13 +123,8 @@ impl KindApi for LambdaFunction {
         })
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        _address: &Address,
-        id: &str,
-        _attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { id, .. } = d;
         aws.lambda.delete_function().function_name(id).send().await.aws().map(|_| ())
     }
 

@@ -29,25 +29,13 @@ impl KindApi for LambdaPermission {
         Ok(Applied { id, attributes: req.attrs.clone(), outputs: BTreeMap::new() })
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
-        let _ = (aws, before);
+    async fn update(&self, _aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
         // Every attribute of a permission replaces it.
-        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+        Ok(c.kept())
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        _address: &Address,
-        _id: &str,
-        attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { attrs, .. } = d;
         let function = attrs.get("function_name").and_then(Value::as_str).unwrap_or_default();
         let sid = attrs.get("statement_id").and_then(Value::as_str).unwrap_or_default();
         aws.lambda.remove_permission().function_name(function).statement_id(sid).send().await.aws().map(|_| ())
@@ -57,8 +45,7 @@ impl KindApi for LambdaPermission {
         Ok(Listed::with_host())
     }
 
-    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
-        let _ = (aws, id);
+    async fn tag_target(&self, _aws: &AwsProvider, _id: &str) -> Result<Option<TagTarget>, ProviderError> {
         Ok(None)
     }
 }

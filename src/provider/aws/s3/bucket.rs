@@ -45,26 +45,16 @@ impl KindApi for S3Bucket {
         })
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, before, .. } = c;
         let a = req.address;
         let v: s::S3Bucket = spec(a, req.attrs)?;
         aws.bucket_settings(&req, &v, Some(before)).await?;
-        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+        Ok(c.kept())
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        _address: &Address,
-        id: &str,
-        attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { id, attrs, .. } = d;
         if attrs.get("force_destroy") != Some(&json!(false)) {
             aws.empty_bucket(id).await?;
         }
@@ -176,8 +166,7 @@ impl KindApi for S3Bucket {
         Ok(listed)
     }
 
-    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
-        let _ = aws;
+    async fn tag_target(&self, _aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
         Ok(Some(TagTarget::S3Bucket(id.to_string())))
     }
 }

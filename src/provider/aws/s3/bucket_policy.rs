@@ -13,26 +13,16 @@ impl KindApi for S3BucketPolicy {
         Ok(Applied { id: v.bucket.clone(), attributes: req.attrs.clone(), outputs: outputs(&[("bucket", &v.bucket)]) })
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        _before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, .. } = c;
         let a = req.address;
         let v: s::S3BucketPolicy = spec(a, req.attrs)?;
         aws.put_policy(&v).await?;
-        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+        Ok(c.kept())
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        _address: &Address,
-        id: &str,
-        _attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { id, .. } = d;
         aws.s3.delete_bucket_policy().bucket(id).send().await.aws().map(|_| ())
     }
 
@@ -40,8 +30,7 @@ impl KindApi for S3BucketPolicy {
         Ok(Listed::with_host())
     }
 
-    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
-        let _ = (aws, id);
+    async fn tag_target(&self, _aws: &AwsProvider, _id: &str) -> Result<Option<TagTarget>, ProviderError> {
         Ok(None)
     }
 }

@@ -17,7 +17,7 @@ use serde_json::json;
 
 #[allow(unused_imports)]
 use super::classify;
-use super::kinds::{KindApi, Listed, Listing, TagTarget};
+use super::kinds::{Change, Doomed, KindApi, Listed, Listing, TagTarget};
 use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, SETTLE};
 use crate::address::Address;
 use crate::model::spec as s;

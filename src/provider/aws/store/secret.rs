@@ -45,15 +45,10 @@ impl KindApi for Secret {
         })
     }
 
-    async fn update(
-        &self,
-        aws: &AwsProvider,
-        req: Request<'_>,
-        id: &str,
-        before: &Attrs,
-    ) -> Result<Applied, ProviderError> {
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let Change { req, id, .. } = c;
         let a = req.address;
-        let changed = |k: &str| before.get(k) != req.attrs.get(k);
+        let changed = |k: &str| c.changed(k);
         let v: s::Secret = spec(a, req.attrs)?;
         if changed("description") || changed("kms_key_id") {
             aws.secrets
@@ -69,16 +64,11 @@ impl KindApi for Secret {
             let value = aws.value_of(&req, &v.value).await?;
             aws.secrets.put_secret_value().secret_id(id).secret_string(value).send().await.aws()?;
         }
-        Ok(Applied { id: id.to_string(), attributes: req.attrs.clone(), outputs: BTreeMap::new() })
+        Ok(c.kept())
     }
 
-    async fn delete(
-        &self,
-        aws: &AwsProvider,
-        _address: &Address,
-        id: &str,
-        attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let Doomed { id, attrs, .. } = d;
         let window = attrs.get("recovery_window_days").and_then(|w| w.as_i64()).unwrap_or(0);
         let call = aws.secrets.delete_secret().secret_id(id);
         let call =
@@ -130,8 +120,7 @@ impl KindApi for Secret {
         Ok(listed)
     }
 
-    async fn tag_target(&self, aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
-        let _ = aws;
+    async fn tag_target(&self, _aws: &AwsProvider, id: &str) -> Result<Option<TagTarget>, ProviderError> {
         Ok(Some(TagTarget::Secret(id.to_string())))
     }
 }
