@@ -495,6 +495,10 @@ pub trait StateBackend: StateSink {
     /// second Ctrl-C. Best effort: a backend that cannot do it leaves the lock for
     /// `state unlock` (or, locally, for the next run, which breaks a dead holder's lock).
     fn release_now(&self, _lock: &LockInfo) {}
+    /// API calls made so far by service, for `-v` (none for a local file).
+    fn call_counts(&self) -> std::collections::BTreeMap<String, u64> {
+        Default::default()
+    }
 }
 
 #[async_trait::async_trait]

@@ -31,6 +31,8 @@ pub struct Loaded {
     pub model: Model,
     /// Where each resource is defined.
     pub locations: lower::Locations,
+    /// The values of its `from_input` secrets given on the command line, for the provider.
+    pub provided: crate::model::spec::Provided,
 }
 
 /// How `load` treats values read from the environment.
@@ -58,7 +60,7 @@ pub fn load(path: &Path, env: EnvMode<'_>, inputs: &inputs::Supplied) -> Result<
             EnvMode::Read { lineage } => lineage,
             EnvMode::Skip => return None,
         };
-        crate::model::spec::variable(name).map(|v| crate::model::spec::fingerprint(lineage, address, &v))
+        std::env::var(name).ok().map(|v| crate::model::spec::fingerprint(lineage, address, &v))
     };
     let fingerprint = |address: &crate::address::Address, value: &str| match env {
         EnvMode::Read { lineage } => crate::model::spec::fingerprint(lineage, address, value),
@@ -73,11 +75,10 @@ pub fn load(path: &Path, env: EnvMode<'_>, inputs: &inputs::Supplied) -> Result<
     };
     let root = parse(&source).map_err(|d| vec![d])?;
     let lowered = lower::lower_full(&source, &root, &opts)?;
-    // The apply reads `from_input` values where it reads `from_env` ones.
-    for (variable, value) in lowered.secret_inputs {
-        crate::model::spec::provide_variable(&variable, value);
-    }
-    Ok(Loaded { source, model: lowered.model, locations: lowered.locations })
+    // The apply reads `from_input` values where it reads `from_env` ones: the provider is
+    // given them with the blueprint.
+    let provided = crate::model::spec::Provided::new(lowered.secret_inputs);
+    Ok(Loaded { source, model: lowered.model, locations: lowered.locations, provided })
 }
 
 /// A blueprint's name and region, read without checking or lowering the rest (to find its

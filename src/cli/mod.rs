@@ -904,7 +904,7 @@ fn load_at_revision(rev: &str, path: &Path, ui: &Ui) -> Result<Loaded> {
         ui.diagnostics(&d);
         anyhow!(Reported(1))
     })?;
-    Ok(Loaded { source, model, locations })
+    Ok(Loaded { source, model, locations, provided: Default::default() })
 }
 
 /// A blueprint that will be compared with AWS: `--region` may not point elsewhere than the
@@ -1046,11 +1046,16 @@ fn check_endpoint(url: &str) -> Result<()> {
 
 /// The provider for the AWS account the global options point at.
 fn provider(g: &Global, region: &str) -> Result<Arc<dyn Provider>> {
+    provider_for(g, region, None)
+}
+
+/// [`provider`], given the `from_input` secret values of the blueprint it applies.
+fn provider_for(g: &Global, region: &str, source: Option<&Loaded>) -> Result<Arc<dyn Provider>> {
     if let Some(url) = &g.endpoint_url {
         check_endpoint(url)?;
     }
     let p = runtime()?.block_on(crate::provider::aws::AwsProvider::new(&aws_options(g, region)));
-    Ok(Arc::new(p))
+    Ok(Arc::new(p.with_provided(source.map(|l| l.provided.clone()).unwrap_or_default())))
 }
 
 /// The account the credentials belong to (STS), or an error that says so.
@@ -1462,7 +1467,7 @@ fn execute(
     ui: &Ui,
 ) -> Result<u8> {
     let sink: &dyn crate::state::StateSink = store.as_ref();
-    let provider = provider(g, &plan.region)?;
+    let provider = provider_for(g, &plan.region, source)?;
     let rt = runtime()?;
     // The account is checked again right before the first write: the plan's, the state's
     // and the blueprint's allowed ones must all agree with the credentials in use.
@@ -1504,7 +1509,7 @@ fn execute(
     EXECUTING.store(false, Ordering::SeqCst);
     progress.finish();
     if ui.verbose > 0 {
-        for (service, n) in provider.call_counts() {
+        for (service, n) in provider.call_counts().into_iter().chain(store.call_counts()) {
             errln!("  {service}: {n} API calls");
         }
     }

@@ -320,25 +320,32 @@ pub fn fingerprint(lineage: &str, address: &crate::address::Address, value: &str
     format!("pbkdf2-sha256:{FINGERPRINT_ROUNDS}:{}", hex::encode(out))
 }
 
-/// Values of `from_input` secrets, given to this process on its command line: read where
-/// environment variables are, and never written anywhere.
-static PROVIDED: std::sync::Mutex<BTreeMap<String, String>> = std::sync::Mutex::new(BTreeMap::new());
+/// Values of `from_input` secrets given to this process on its command line (`--var`), by
+/// the variable a `from_input` value is read as. The loader hands them to the provider with
+/// the blueprint; they are never written anywhere, and their `Debug` shows only how many.
+#[derive(Clone, Default, PartialEq)]
+pub struct Provided(BTreeMap<String, String>);
 
-/// Makes `value` what [`variable`] answers for `name` in this process.
-pub fn provide_variable(name: &str, value: String) {
-    if let Ok(mut m) = PROVIDED.lock() {
-        m.insert(name.to_string(), value);
+impl Provided {
+    pub fn new(values: BTreeMap<String, String>) -> Self {
+        Provided(values)
+    }
+
+    /// The value given for `variable`, if one was.
+    pub fn get(&self, variable: &str) -> Option<&str> {
+        self.0.get(variable).map(String::as_str)
+    }
+}
+
+impl std::fmt::Debug for Provided {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Provided({} values)", self.0.len())
     }
 }
 
 /// How an input is named in the environment (`SOCFORM_VAR_NAME`), and the variable a
 /// `from_input` value is read as.
 pub const INPUT_VARIABLE_PREFIX: &str = "SOCFORM_VAR_";
-
-/// A `from_env`/`from_input` variable: a value given to this process, else the environment's.
-pub fn variable(name: &str) -> Option<String> {
-    PROVIDED.lock().ok().and_then(|m| m.get(name).cloned()).or_else(|| std::env::var(name).ok())
-}
 
 /// Where a sensitive value comes from. The value itself is never in a model, a plan or a
 /// state file: only its [`fingerprint`], so that a change is still seen.

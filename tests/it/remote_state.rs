@@ -82,9 +82,17 @@ fn apply_plan_and_destroy_through_s3_state_with_its_lock() {
     let out = socform(&moto, &["state", "unlock", "team-lock-1", "--state", url]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 
-    let out = socform(&moto, &["destroy", bp, "--state", url, "--auto-approve"]);
+    let out = socform(&moto, &["destroy", bp, "--state", url, "--auto-approve", "-v"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("0 resources remain."));
+    let err = text(&out.stderr);
+    assert!(err.contains("0 resources remain."));
+    // `-v` counts the state backend's calls as it counts the provider's: at least the lock
+    // taken, the state read, written and backed up, and the lock given back.
+    let state_calls: u64 = err
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("state-s3: ")?.strip_suffix(" API calls")?.parse().ok())
+        .unwrap_or_else(|| panic!("no count of the state backend's calls: {err}"));
+    assert!(state_calls >= 5, "{state_calls} calls: {err}");
     let stored: serde_json::Value =
         serde_json::from_str(&aws_tool(&moto, "us-east-1", &["get-object", "team-state", "envs/team.json"])).unwrap();
     assert!(stored["resources"].as_object().unwrap().is_empty());

@@ -137,6 +137,22 @@ fn inputs_reach_aws_outputs_follow_and_a_sensitive_input_is_kept_nowhere() {
     let shown = text(&out.stdout);
     assert!(shown.contains("~ secret.api") && shown.contains("(sensitive)"), "{shown}");
     assert!(!shown.contains("tok-rotated"), "{shown}");
+    // Given on the command line alone (no variable in the environment), the new token reaches
+    // AWS: the loader hands `--var` values of sensitive inputs to the provider.
+    let out = lab.socform(&[
+        "apply",
+        &bp,
+        "--auto-approve",
+        "--var",
+        "admin_cidr=198.51.100.0/24",
+        "--var-file",
+        &vars,
+        "--var",
+        "api_token=tok-from-the-command-line",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(tool(&lab, &["secret-value", "wf-api"]).trim(), "tok-from-the-command-line");
+    assert!(!text(&out.stdout).contains("tok-from-the") && !text(&out.stderr).contains("tok-from-the"));
 
     lab.ok(&["destroy", &bp, "--auto-approve", "--var", "admin_cidr=203.0.113.7/32", "--var", "api_token=x"]);
     assert_eq!(lab.inventory(), before);

@@ -83,6 +83,8 @@ pub struct AwsProvider {
     account: OnceCell<String>,
     /// API calls by service, counted by [`CallCounter`] on every client.
     calls: Arc<Mutex<BTreeMap<String, u64>>>,
+    /// `from_input` secret values given on the command line (see [`Self::with_provided`]).
+    provided: crate::model::spec::Provided,
 }
 
 impl AwsProvider {
@@ -118,7 +120,15 @@ impl AwsProvider {
             dependency_wait: opts.dependency_wait,
             account: OnceCell::new(),
             calls,
+            provided: Default::default(),
         }
+    }
+
+    /// The provider, given the `from_input` secret values of the blueprint it applies
+    /// (`Loaded::provided`); `from_env` values are read from the environment.
+    pub fn with_provided(mut self, provided: crate::model::spec::Provided) -> Self {
+        self.provided = provided;
+        self
     }
 
     /// Reads the kinds `want` names, every kind's listing at once (a kind found with another is
@@ -291,9 +301,9 @@ impl Want {
 /// operation (a page of a listing is one; the SDK's retries of it are not counted again).
 /// Installed on every client, so no call can go uncounted.
 #[derive(Debug, Clone)]
-struct CallCounter {
-    service: &'static str,
-    calls: Arc<Mutex<BTreeMap<String, u64>>>,
+pub(super) struct CallCounter {
+    pub service: &'static str,
+    pub calls: Arc<Mutex<BTreeMap<String, u64>>>,
 }
 
 impl aws_smithy_runtime_api::client::interceptors::Intercept for CallCounter {

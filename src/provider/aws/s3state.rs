@@ -32,6 +32,8 @@ pub struct S3State {
     key: String,
     /// ETag of the state object as this run last read or wrote it.
     etag: Mutex<Option<String>>,
+    /// API calls by service (`state-s3`, `state-sts`), counted as the provider counts its own.
+    calls: std::sync::Arc<Mutex<std::collections::BTreeMap<String, u64>>>,
 }
 
 fn io(message: impl Into<String>) -> std::io::Error {
@@ -52,6 +54,8 @@ impl S3State {
             message: "a remote state is named `s3://BUCKET/KEY`".into(),
         })?;
         let conf = super::sdk_config(opts).await;
+        let calls: std::sync::Arc<Mutex<std::collections::BTreeMap<String, u64>>> = Default::default();
+        let counter = |service: &'static str| super::CallCounter { service, calls: calls.clone() };
         let owner = match std::env::var("SOCFORM_STATE_BUCKET_OWNER").ok().filter(|v| !v.is_empty()) {
             Some(o) if o.len() == 12 && o.bytes().all(|b| b.is_ascii_digit()) => o,
             Some(o) => {
@@ -60,8 +64,10 @@ impl S3State {
                     message: format!("SOCFORM_STATE_BUCKET_OWNER `{o}` is not an AWS account id (12 digits)"),
                 })
             }
-            None => aws_sdk_sts::Client::new(&conf)
-                .get_caller_identity()
+            None => aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(&conf).interceptor(counter("state-sts")).build(),
+            )
+            .get_caller_identity()
                 .send()
                 .await
                 .ok()
@@ -72,11 +78,14 @@ impl S3State {
                 })?,
         };
         Ok(Self {
-            client: aws_sdk_s3::Client::from_conf(super::s3_config(&conf, opts).build()),
+            client: aws_sdk_s3::Client::from_conf(
+                super::s3_config(&conf, opts).interceptor(counter("state-s3")).build(),
+            ),
             bucket,
             owner,
             key,
             etag: Mutex::new(None),
+            calls,
         })
     }
 
@@ -162,6 +171,10 @@ impl StateSink for S3State {
 impl StateBackend for S3State {
     fn location(&self) -> String {
         format!("s3://{}/{}", self.bucket, self.key)
+    }
+
+    fn call_counts(&self) -> std::collections::BTreeMap<String, u64> {
+        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
     async fn fetch(&self) -> Result<Option<State>, StateError> {

@@ -28,7 +28,8 @@ impl AwsProvider {
         match v {
             SecretValue::Literal { value } => Ok(value.clone()),
             SecretValue::FromEnv { variable, sha256 } => {
-                let value = crate::model::spec::variable(variable).ok_or_else(|| {
+                let given = self.provided.get(variable).map(str::to_string);
+                let value = given.or_else(|| std::env::var(variable).ok()).ok_or_else(|| {
                     ProviderError::Fatal(format!("{address}: environment variable `{variable}` is not set"))
                 })?;
                 if &crate::model::spec::fingerprint(req.lineage, address, &value) != sha256 {
