@@ -15,6 +15,7 @@ pub mod diag;
 pub mod executor;
 pub mod graph;
 pub mod model;
+pub mod ops;
 pub mod plan;
 pub mod provider;
 pub mod render;

@@ -17,7 +17,8 @@
 
 use super::store::Store;
 use super::*;
-use crate::model::{Model, TAG_EXPIRES_AT, TAG_OWNER};
+use crate::model::{Model, TAG_OWNER};
+use crate::ops::labs::{trusted, Expiry};
 use crate::provider::LabIndex;
 use crate::state::Snapshot;
 
@@ -38,63 +39,6 @@ struct LabRow {
     hourly_usd: f64,
     #[serde(skip)]
     expired: bool,
-}
-
-/// What a lab's own record says of its expiry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Expiry {
-    /// No expiry (none recorded, or `never`).
-    Never,
-    /// An RFC 3339 time, and the seconds since the Unix epoch it stands for.
-    At(String, u64),
-    /// No expiry anyone can trust: why.
-    Disputed(String),
-}
-
-impl Expiry {
-    /// From the lab's state when there is one (`recorded`), else from its tags, which count
-    /// only when every resource the index lists carries the same socform labels.
-    fn of(lab: &LabIndex, recorded: Option<&State>) -> Expiry {
-        let value = match recorded {
-            Some(state) => state.labels.get(TAG_EXPIRES_AT).cloned(),
-            None if !lab.disputed.is_empty() => {
-                let what: Vec<String> = lab
-                    .disputed
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {}", v.iter().cloned().collect::<Vec<_>>().join(" / ")))
-                    .collect();
-                return Expiry::Disputed(format!("its resources' tags disagree ({})", what.join("; ")));
-            }
-            None => lab.labels.get(TAG_EXPIRES_AT).cloned(),
-        };
-        match value.as_deref() {
-            None | Some("never") => Expiry::Never,
-            Some(t) => match crate::model::parse_rfc3339(t) {
-                Some(secs) => Expiry::At(t.to_string(), secs),
-                None => Expiry::Disputed(format!("its expiry `{t}` is not a time")),
-            },
-        }
-    }
-
-    /// Whether it has passed by `now`: never for a lab without one or with a disputed one.
-    fn passed(&self, now: u64) -> bool {
-        matches!(self, Expiry::At(_, t) if *t <= now)
-    }
-
-    fn shown(&self) -> String {
-        match self {
-            Expiry::Never => "never".to_string(),
-            Expiry::At(t, _) => t.clone(),
-            Expiry::Disputed(_) => "disputed".to_string(),
-        }
-    }
-}
-
-/// Whether an index entry's identity could be socform's: a blueprint name socform accepts
-/// (it becomes a state file's path) and a lineage that is a UUID. Anything else was written
-/// by hand, and names no lab.
-fn trusted(lab: &LabIndex) -> bool {
-    crate::state::is_lineage(&lab.lineage) && crate::blueprint::names::blueprint_name(&lab.blueprint).is_ok()
 }
 
 /// The state that made `lab`, when the state location for its blueprint holds one with its

@@ -1063,23 +1063,9 @@ fn account_of(rt: &tokio::runtime::Runtime, p: &Arc<dyn Provider>) -> Result<Str
     rt.block_on(p.account_id()).map_err(|e| anyhow!("cannot tell which AWS account the credentials belong to: {e}"))
 }
 
-/// Refuses an account other than the one the state was made in, or one the blueprint does
-/// not allow, before anything is written.
+/// [`crate::ops::pin_account`], for the commands that still pin in `cli/`.
 fn pin_account(account: &str, recorded: Option<&str>, allowed: &[String]) -> Result<()> {
-    if let Some(r) = recorded {
-        if r != account {
-            bail!(
-                "the state was made in AWS account {r}, and the credentials are for account {account}: nothing was changed; use credentials for {r} (or another --state for {account})"
-            );
-        }
-    }
-    if !allowed.is_empty() && !allowed.iter().any(|a| a == account) {
-        bail!(
-            "AWS account {account} is not in the blueprint's allowed_accounts ({}): nothing was changed",
-            allowed.join(", ")
-        );
-    }
-    Ok(())
+    Ok(crate::ops::pin_account(account, recorded, allowed)?)
 }
 
 /// Makes a plan for a loaded blueprint.
@@ -1102,35 +1088,23 @@ fn make_plan(
     let (renamed, _) = plan::apply_moves(state, &model.moved);
     let snapshot = if refresh {
         let p = provider(g, &model.region)?;
-        let account = account_of(runtime()?, &p)?;
-        pin_account(&account, state.account_id.as_deref(), &model.allowed_accounts)?;
-        // Kinds neither the blueprint, nor state, nor the tagging index has are not listed.
-        let kinds: std::collections::BTreeSet<crate::model::Kind> =
-            model.resources.iter().map(|r| r.address.kind()).collect();
-        let snap = runtime()?
-            .block_on(p.refresh_for(&loaded.model.blueprint, &renamed, &kinds))
-            .context("reading live state")?;
-        if state.serial == 0 && !destroy {
-            // A new state adopts nothing it cannot prove it made. Say so when another state
-            // of this blueprint (a lost file, another lab) left resources here.
-            let others = runtime()?
-                .block_on(p.leftovers(&model.blueprint, &state.lineage, &named_resources(model)))
-                .map_err(|e| anyhow!("cannot look for resources of earlier states: {e}"))?;
-            if !others.is_empty() {
-                ui.warn(&format!(
-                    "{} resource{} tagged for blueprint `{}` by another state exist (a lost state file, or another lab of this blueprint); this state will neither adopt nor delete them, and names they hold are refused. Take one over with `socform import ADDRESS ID`, or use the state that made them:",
-                    others.len(),
-                    if others.len() == 1 { "" } else { "s" },
-                    model.blueprint
-                ));
-                for o in others.iter().take(10) {
-                    ui.warn(&format!("  {o}"));
-                }
-                if others.len() > 10 {
-                    ui.warn(&format!("  ... and {} more", others.len() - 10));
-                }
+        let read = runtime()?.block_on(crate::ops::refresh(p.as_ref(), model, state, &renamed, destroy))?;
+        let others = read.others;
+        if !others.is_empty() {
+            ui.warn(&format!(
+                "{} resource{} tagged for blueprint `{}` by another state exist (a lost state file, or another lab of this blueprint); this state will neither adopt nor delete them, and names they hold are refused. Take one over with `socform import ADDRESS ID`, or use the state that made them:",
+                others.len(),
+                if others.len() == 1 { "" } else { "s" },
+                model.blueprint
+            ));
+            for o in others.iter().take(10) {
+                ui.warn(&format!("  {o}"));
+            }
+            if others.len() > 10 {
+                ui.warn(&format!("  ... and {} more", others.len() - 10));
             }
         }
+        let snap = read.snapshot;
         if ui.verbose > 0 {
             errln!("refresh: {}", call_summary(p.as_ref()));
         }
@@ -1621,8 +1595,16 @@ fn record_outputs(
             .map(|c| &c.address)
             .collect();
         for (address, rec) in state.resources.iter().filter(|(a, _)| a.kind().taggable() && !touched.contains(a)) {
-            retag(rt, &p, address, &rec.id, &rec.attributes, &plan.blueprint, &state.lineage, &plan.labels)
-                .map_err(|e| anyhow!("renewing the lab's expiry: tagging {address}: {e}"))?;
+            rt.block_on(crate::ops::retag(
+                p.as_ref(),
+                address,
+                &rec.id,
+                &rec.attributes,
+                &plan.blueprint,
+                &state.lineage,
+                &plan.labels,
+            ))
+            .map_err(|e| anyhow!("renewing the lab's expiry: tagging {address}: {e}"))?;
         }
         state.labels = plan.labels.clone();
         rt.block_on(sink.save(&mut state)).context("recording the lab's tags in state")?;
@@ -1732,22 +1714,7 @@ fn destroy_cmd(g: &Global, blueprint: &Path, auto_approve: bool, parallelism: us
     Ok(code)
 }
 
-/// The untaggable resources of a model (and Config rules), with the AWS names the blueprint
-/// gives them: how the leftover check finds them without tags.
-fn named_resources(model: &crate::model::Model) -> Vec<(Address, String)> {
-    model.resources.iter().filter_map(|r| found_by_name(&r.address, &r.attrs)).collect()
-}
-
-/// The AWS name the leftover check finds a resource by, for the kinds it finds only by name
-/// (they carry no tags, or Config's rules): `None` for any other kind, or a name not known
-/// yet (a template).
-fn found_by_name(address: &Address, attrs: &crate::model::Attrs) -> Option<(Address, String)> {
-    if !address.kind().checked_by_name() {
-        return None;
-    }
-    let name = attrs.get(address.kind().name_attr()?)?.as_str()?;
-    (!name.contains("${")).then(|| (address.clone(), name.to_string()))
-}
+use crate::ops::named_resources;
 
 /// `-v`: "N API calls (service n, ...)", the calls a provider has made so far.
 fn call_summary(p: &dyn Provider) -> String {
@@ -1885,8 +1852,16 @@ fn import_cmd(g: &Global, address: &str, id: &str, path: &Path, force: bool, ui:
         }
     }
     // Tag it as this state's own, changing nothing else.
-    retag(rt, &p, &address, &live.id, &attrs, &model.blueprint, &state.lineage, &state.labels)
-        .map_err(|e| anyhow!("tagging {address}: {e}"))?;
+    rt.block_on(crate::ops::retag(
+        p.as_ref(),
+        &address,
+        &live.id,
+        &attrs,
+        &model.blueprint,
+        &state.lineage,
+        &state.labels,
+    ))
+    .map_err(|e| anyhow!("tagging {address}: {e}"))?;
     state.account_id = Some(account);
     state.resources.insert(
         address.clone(),
@@ -1913,70 +1888,31 @@ fn arn_names(arn: &str, id: &str) -> bool {
     arn == id || arn.ends_with(&format!("/{id}")) || arn.ends_with(&format!(":{id}"))
 }
 
-/// Writes socform's tags on a resource with `lineage`, changing nothing else: an update
-/// whose only difference is the tags (what AWS has is both the before and the after).
-#[allow(clippy::too_many_arguments)]
-fn retag(
-    rt: &tokio::runtime::Runtime,
-    p: &Arc<dyn Provider>,
-    address: &Address,
-    id: &str,
-    attrs: &crate::model::Attrs,
-    blueprint: &str,
-    lineage: &str,
-    labels: &std::collections::BTreeMap<String, String>,
-) -> Result<(), crate::provider::ProviderError> {
-    if !address.kind().taggable() {
-        return Ok(());
-    }
-    let mut before = attrs.clone();
-    before.insert("tags".into(), serde_json::Value::Null);
-    let req = crate::provider::Request { address, attrs, blueprint, lineage, labels };
-    rt.block_on(p.update(req, id, &before)).map(|_| ())
-}
-
-/// The lineage tag of a resource `socform state rm` released from a state.
-pub const RELEASED_PREFIX: &str = "released-";
+pub use crate::ops::RELEASED_PREFIX;
 
 fn state_rm(g: &Global, address: &str, blueprint: Option<PathBuf>, ui: &Ui) -> Result<u8> {
     let address = Address::parse(address)?;
     let store = pick_store(g, blueprint)?;
     let _lock = hold(&store, "state rm", ui)?;
     let mut state = runtime()?.block_on(store.fetch())?.ok_or_else(|| anyhow!("no state at `{}`", store.location()))?;
-    let Some(rec) = state.resources.get(&address).cloned() else {
-        bail!("`{address}` is not in state `{}`: nothing was removed", store.location());
-    };
+    crate::ops::check_state_rm(&state, &address, &store.location())?;
     check_region_flag(g, &state.region, &state.blueprint)?;
-    if !address.kind().taggable() {
-        bail!(
-            "a {} cannot carry tags, so socform could not tell it from one it makes later: nothing was removed. Keep it managed, or remove it from the blueprint and apply (which deletes it)",
-            address.kind().noun()
-        );
-    }
-    if let Some(dependent) = state.resources.iter().find(|(a, r)| **a != address && r.dependencies.contains(&address)) {
+    let p = provider(g, &state.region)?;
+    let released = match runtime()?.block_on(crate::ops::state_rm(p.as_ref(), &mut state, &address, &store.location()))
+    {
+        Ok(r) => r,
+        Err(e @ crate::ops::OpsError::Retag { .. }) => return Err(anyhow!(e).context("nothing was removed from state")),
+        Err(e) => return Err(e.into()),
+    };
+    for dependent in &released.needed_by {
         ui.warn(&format!(
-            "{} needs {address}: destroy will no longer wait for it, and will not delete {address}",
-            dependent.0
+            "{dependent} needs {address}: destroy will no longer wait for it, and will not delete {address}"
         ));
     }
-    if address.kind().taggable() {
-        let p = provider(g, &state.region)?;
-        let rt = runtime()?;
-        let account = account_of(rt, &p)?;
-        pin_account(&account, state.account_id.as_deref(), &[])?;
-        let released = format!("{RELEASED_PREFIX}{}", state.lineage);
-        match retag(rt, &p, &address, &rec.id, &rec.attributes, &state.blueprint, &released, &Default::default()) {
-            Ok(()) => {}
-            // Already gone from AWS: only the record remains to remove.
-            Err(crate::provider::ProviderError::NotFound(_)) => {}
-            Err(e) => return Err(anyhow!("tagging {address}: {e}").context("nothing was removed from state")),
-        }
-    }
-    state.resources.remove(&address);
     runtime()?.block_on(crate::state::StateSink::save(store.as_ref(), &mut state))?;
     errln!(
         "Removed {address} ({}) from `{}`: it stays in AWS, and socform no longer manages it.",
-        rec.id,
+        released.id,
         store.location()
     );
     Ok(0)

@@ -1,4 +1,4 @@
-//! An in-memory provider for tests of the executor and the command line.
+//! An in-memory provider for tests of the executor and the workflows (`ops`).
 //!
 //! It behaves like a small, obedient cloud: ids are handed out in sequence, outputs are
 //! derived from attributes, deletes of things others still use fail with a dependency
@@ -44,6 +44,7 @@ pub struct MemoryProvider {
     delays: Mutex<HashMap<Address, Duration>>,
     default_delay: Mutex<Duration>,
     pub log: Mutex<Vec<(Call, Address)>>,
+    refreshes: AtomicUsize,
     in_flight: AtomicUsize,
     pub max_in_flight: AtomicUsize,
 }
@@ -66,6 +67,11 @@ impl MemoryProvider {
     /// Makes every call take `d` unless a per-address delay is set.
     pub fn delay_all(&self, d: Duration) {
         *self.default_delay.lock().unwrap() = d;
+    }
+
+    /// How many refreshes were asked of it.
+    pub fn refreshes(&self) -> usize {
+        self.refreshes.load(Ordering::SeqCst)
     }
 
     pub fn calls(&self) -> Vec<(Call, Address)> {
@@ -147,6 +153,7 @@ impl Provider for MemoryProvider {
     }
 
     async fn refresh(&self, blueprint: &str, state: &State) -> Result<Snapshot, ProviderError> {
+        self.refreshes.fetch_add(1, Ordering::SeqCst);
         let stored = self.resources.lock().unwrap();
         let mut snap = Snapshot { account_id: Some("123456789012".into()), ..Default::default() };
         for (addr, rec) in &state.resources {
@@ -225,6 +232,9 @@ impl Provider for MemoryProvider {
             let mut stored = self.resources.lock().unwrap();
             let s = stored.get_mut(id).ok_or_else(|| ProviderError::NotFound(id.to_string()))?;
             s.attributes = req.attrs.clone();
+            // An update writes socform's tags, as AWS's does: the lineage is what it names.
+            s.blueprint = req.blueprint.into();
+            s.lineage = req.lineage.into();
             Ok(Applied {
                 id: id.to_string(),
                 attributes: req.attrs.clone(),

@@ -1,0 +1,192 @@
+//! Workflows: what a command does, apart from parsing its arguments, wiring its backends and
+//! printing. Each takes the provider as `&dyn Provider` and state as data, returns a typed
+//! report or a typed [`OpsError`], and is tested with [`crate::provider::memory::MemoryProvider`]
+//! without an emulator (`ops/tests.rs`). `cli/` calls them and prints what they return.
+//!
+//! Here so far: account pinning, the refresh before a plan, `state rm`, and the decisions of
+//! `reap` (which labs' expiry can be trusted, and whether it has passed). The rest of the
+//! workflows still live in `cli/` (the executor's run, outputs, import, `state_from_tags`,
+//! power, the drill's live loop); see ARCHITECTURE.md.
+
+pub mod labs;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeSet;
+
+use crate::address::Address;
+use crate::model::{Attrs, Kind, Model};
+use crate::provider::{Leftover, Provider, ProviderError, Request};
+use crate::state::{Snapshot, State};
+
+/// The lineage tag of a resource `socform state rm` released from a state.
+pub const RELEASED_PREFIX: &str = "released-";
+
+/// Why a workflow stopped. Every one of them stops before anything is written.
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error(
+        "the state was made in AWS account {recorded}, and the credentials are for account {actual}: nothing was changed; use credentials for {recorded} (or another --state for {actual})"
+    )]
+    OtherAccount { recorded: String, actual: String },
+    #[error("AWS account {account} is not in the blueprint's allowed_accounts ({}): nothing was changed", allowed.join(", "))]
+    NotAllowed { account: String, allowed: Vec<String> },
+    #[error("cannot tell which AWS account the credentials belong to: {0}")]
+    Account(ProviderError),
+    #[error("reading live state: {0}")]
+    Refresh(ProviderError),
+    #[error("cannot look for resources of earlier states: {0}")]
+    Earlier(ProviderError),
+    #[error("`{address}` is not in state `{location}`: nothing was removed")]
+    NotInState { address: Address, location: String },
+    #[error(
+        "a {noun} cannot carry tags, so socform could not tell it from one it makes later: nothing was removed. Keep it managed, or remove it from the blueprint and apply (which deletes it)"
+    )]
+    Untaggable { noun: String },
+    #[error("tagging {address}: {source}")]
+    Retag { address: Address, source: ProviderError },
+}
+
+/// Refuses an account other than the one the state was made in, or one the blueprint does
+/// not allow, before anything is written.
+pub fn pin_account(account: &str, recorded: Option<&str>, allowed: &[String]) -> Result<(), OpsError> {
+    if let Some(r) = recorded {
+        if r != account {
+            return Err(OpsError::OtherAccount { recorded: r.into(), actual: account.into() });
+        }
+    }
+    if !allowed.is_empty() && !allowed.iter().any(|a| a == account) {
+        return Err(OpsError::NotAllowed { account: account.into(), allowed: allowed.to_vec() });
+    }
+    Ok(())
+}
+
+/// The account the provider's credentials belong to, pinned against state and the blueprint.
+pub async fn pinned_account(p: &dyn Provider, recorded: Option<&str>, allowed: &[String]) -> Result<String, OpsError> {
+    let account = p.account_id().await.map_err(OpsError::Account)?;
+    pin_account(&account, recorded, allowed)?;
+    Ok(account)
+}
+
+/// The resources of a model the leftover check finds by name, with that name (the kinds
+/// without tags, or Config's rules); names not known yet (templates) are left out.
+pub fn named_resources(model: &Model) -> Vec<(Address, String)> {
+    model.resources.iter().filter_map(|r| found_by_name(&r.address, &r.attrs)).collect()
+}
+
+/// The AWS name the leftover check finds a resource by, for the kinds it finds only by name.
+pub fn found_by_name(address: &Address, attrs: &Attrs) -> Option<(Address, String)> {
+    if !address.kind().checked_by_name() {
+        return None;
+    }
+    let name = attrs.get(address.kind().name_attr()?)?.as_str()?;
+    (!name.contains("${")).then(|| (address.clone(), name.to_string()))
+}
+
+/// What the refresh before a plan read.
+#[derive(Debug)]
+pub struct Refreshed {
+    pub snapshot: Snapshot,
+    /// The account the credentials belong to (pinned).
+    pub account: String,
+    /// For a new state (serial 0) that is not a destroy: resources tagged for the blueprint by
+    /// another state (a lost state file, another lab), which this state neither adopts nor
+    /// deletes.
+    pub others: Vec<Leftover>,
+}
+
+/// Reads live state for a plan of `model`: the account first (nothing is read in an account
+/// the state or the blueprint does not allow), then the kinds the blueprint has (the
+/// provider adds what state and its tagging index hold), of `renamed` (state with the
+/// blueprint's `moved:` applied).
+pub async fn refresh(
+    p: &dyn Provider,
+    model: &Model,
+    state: &State,
+    renamed: &State,
+    destroy: bool,
+) -> Result<Refreshed, OpsError> {
+    let account = pinned_account(p, state.account_id.as_deref(), &model.allowed_accounts).await?;
+    let kinds: BTreeSet<Kind> = model.resources.iter().map(|r| r.address.kind()).collect();
+    let snapshot = p.refresh_for(&model.blueprint, renamed, &kinds).await.map_err(OpsError::Refresh)?;
+    let others = if state.serial == 0 && !destroy {
+        p.leftovers(&model.blueprint, &state.lineage, &named_resources(model)).await.map_err(OpsError::Earlier)?
+    } else {
+        vec![]
+    };
+    Ok(Refreshed { snapshot, account, others })
+}
+
+/// Rewrites a resource's socform tags through an update whose recorded tags are unknown
+/// (so every tag is written): for kinds that carry none, nothing.
+pub async fn retag(
+    p: &dyn Provider,
+    address: &Address,
+    id: &str,
+    attrs: &Attrs,
+    blueprint: &str,
+    lineage: &str,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> Result<(), ProviderError> {
+    if !address.kind().taggable() {
+        return Ok(());
+    }
+    let mut before = attrs.clone();
+    before.insert("tags".into(), serde_json::Value::Null);
+    let req = Request { address, attrs, blueprint, lineage, labels };
+    p.update(req, id, &before).await.map(|_| ())
+}
+
+/// What refuses a `state rm` before anything is read: an address state does not hold, or a
+/// kind that carries no tags.
+pub fn check_state_rm(state: &State, address: &Address, location: &str) -> Result<(), OpsError> {
+    if !state.resources.contains_key(address) {
+        return Err(OpsError::NotInState { address: address.clone(), location: location.into() });
+    }
+    if !address.kind().taggable() {
+        return Err(OpsError::Untaggable { noun: address.kind().noun() });
+    }
+    Ok(())
+}
+
+/// What `state rm` did.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Released {
+    /// The id the record held.
+    pub id: String,
+    /// Resources of state that need the one released: destroy no longer waits for it.
+    pub needed_by: Vec<Address>,
+    /// Whether AWS still had it (it was already gone: only the record was removed).
+    pub was_in_aws: bool,
+}
+
+/// `state rm`: forgets `address` and disowns it in AWS: its lineage tag becomes
+/// `released-LINEAGE`, so that no later run adopts or deletes it. Refused for a kind that
+/// carries no tags (socform could not tell it from one it makes later). `state` is changed
+/// only when everything succeeded; the caller saves it.
+pub async fn state_rm(
+    p: &dyn Provider,
+    state: &mut State,
+    address: &Address,
+    location: &str,
+) -> Result<Released, OpsError> {
+    check_state_rm(state, address, location)?;
+    let rec = state.resources[address].clone();
+    let needed_by: Vec<Address> = state
+        .resources
+        .iter()
+        .filter(|(a, r)| *a != address && r.dependencies.contains(address))
+        .map(|(a, _)| a.clone())
+        .collect();
+    pinned_account(p, state.account_id.as_deref(), &[]).await?;
+    let released = format!("{RELEASED_PREFIX}{}", state.lineage);
+    let was_in_aws =
+        match retag(p, address, &rec.id, &rec.attributes, &state.blueprint, &released, &Default::default()).await {
+            Ok(()) => true,
+            // Already gone from AWS: only the record remains to remove.
+            Err(ProviderError::NotFound(_)) => false,
+            Err(e) => return Err(OpsError::Retag { address: address.clone(), source: e }),
+        };
+    state.resources.remove(address);
+    Ok(Released { id: rec.id, needed_by, was_in_aws })
+}
