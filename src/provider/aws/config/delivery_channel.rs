@@ -50,22 +50,14 @@ impl KindApi for ConfigDeliveryChannel {
 
     async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
         let mut listed = Listed::default();
-        // Config resources carry no tags to find leftovers by: with none in state, there is
-        // nothing to read.
-        if !at
-            .state
-            .resources
-            .keys()
-            .any(|a| matches!(a.kind(), Kind::ConfigRecorder | Kind::ConfigDeliveryChannel | Kind::ConfigRule))
-        {
+        if !config_in_state(at) {
             return Ok(Listed::default());
         }
-        let find = |kind: Kind, id: &str| at.state.resources.values().find(|r| r.kind == kind && r.id == id).cloned();
         let channels = aws.config.describe_delivery_channels().send().await.aws()?;
         let mut found = BTreeMap::new();
         for c in channels.delivery_channels() {
             let name = c.name().unwrap_or_default();
-            let Some(rec) = find(Kind::ConfigDeliveryChannel, name) else { continue };
+            let Some(rec) = at.record(Kind::ConfigDeliveryChannel, name).cloned() else { continue };
             let mut read = Attrs::new();
             read.insert("name".into(), json!(name));
             read.insert("s3_bucket_name".into(), json!(c.s3_bucket_name()));

@@ -78,3 +78,12 @@ impl AwsProvider {
         self.config.put_config_rule().config_rule(rule).set_tags(Some(tags)).send().await.aws().map(|_| ())
     }
 }
+
+/// Whether state holds any Config resource. Config's carry no tags to find leftovers by: with
+/// none in state, a listing has nothing to read.
+fn config_in_state(at: &Listing<'_>) -> bool {
+    at.state
+        .resources
+        .keys()
+        .any(|a| matches!(a.kind(), Kind::ConfigRecorder | Kind::ConfigDeliveryChannel | Kind::ConfigRule))
+}

@@ -51,23 +51,15 @@ impl KindApi for ConfigRecorder {
 
     async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
         let mut listed = Listed::default();
-        // Config resources carry no tags to find leftovers by: with none in state, there is
-        // nothing to read.
-        if !at
-            .state
-            .resources
-            .keys()
-            .any(|a| matches!(a.kind(), Kind::ConfigRecorder | Kind::ConfigDeliveryChannel | Kind::ConfigRule))
-        {
+        if !config_in_state(at) {
             return Ok(Listed::default());
         }
-        let find = |kind: Kind, id: &str| at.state.resources.values().find(|r| r.kind == kind && r.id == id).cloned();
         let recorders = aws.config.describe_configuration_recorders().send().await.aws()?;
         let status = aws.config.describe_configuration_recorder_status().send().await.aws()?;
         let mut found = BTreeMap::new();
         for r in recorders.configuration_recorders() {
             let name = r.name().unwrap_or_default();
-            let Some(rec) = find(Kind::ConfigRecorder, name) else { continue };
+            let Some(rec) = at.record(Kind::ConfigRecorder, name).cloned() else { continue };
             let group = r.recording_group();
             let recording =
                 status.configuration_recorders_status().iter().any(|s| s.name() == Some(name) && s.recording());

@@ -46,17 +46,9 @@ impl KindApi for ConfigRule {
     async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
         let (blueprint, state) = (at.blueprint, at.state);
         let mut listed = Listed::default();
-        // Config resources carry no tags to find leftovers by: with none in state, there is
-        // nothing to read.
-        if !at
-            .state
-            .resources
-            .keys()
-            .any(|a| matches!(a.kind(), Kind::ConfigRecorder | Kind::ConfigDeliveryChannel | Kind::ConfigRule))
-        {
+        if !config_in_state(at) {
             return Ok(Listed::default());
         }
-        let find = |kind: Kind, id: &str| at.state.resources.values().find(|r| r.kind == kind && r.id == id).cloned();
         let mut found = BTreeMap::new();
         let mut pages = aws.config.describe_config_rules().into_paginator().send();
         while let Some(page) = pages.next().await {
@@ -66,7 +58,7 @@ impl KindApi for ConfigRule {
                 // A rule state does not know, named as socform names this blueprint's rules:
                 // this state's own only if its tags prove it (a create whose answer was lost,
                 // or a lab found by its tags alone).
-                let (rec, address) = match find(Kind::ConfigRule, name) {
+                let (rec, address) = match at.record(Kind::ConfigRule, name).cloned() {
                     Some(rec) => (rec, None),
                     None if name.starts_with(&format!("{blueprint}-")) && !arn.is_empty() => {
                         let tags = aws.config.list_tags_for_resource().resource_arn(arn).send().await.aws()?;
