@@ -70,6 +70,7 @@ ops-account-pinned-before-refresh @@ src/ops/mod.rs @@         if r != account {
 ops-state-rm-of-a-gone-resource @@ src/ops/mod.rs @@             Err(ProviderError::NotFound(_)) => false, @@             Err(ProviderError::NotFound(e)) => return Err(OpsError::Account(ProviderError::NotFound(e))), @@ --lib ops::
 ops-disputed-expiry-never-passes @@ src/ops/labs.rs @@             None if !lab.disputed.is_empty() => { @@             None if false => { @@ --lib ops::
 ops-state-rm-pins-the-account @@ src/ops/mod.rs @@     pinned_account(p, state.account_id.as_deref(), &[]).await?; @@  @@ --lib ops::
+ops-import-refuses-a-claimed-resource @@ src/ops/mod.rs @@         Some(l) if !force => { @@         Some(l) if false && !force => { @@ --lib ops::
 EOF
 )
 

@@ -1773,120 +1773,31 @@ fn import_cmd(g: &Global, address: &str, id: &str, path: &Path, force: bool, ui:
     pin_state(&state, &model.blueprint, model.lab_name(), &model.region)?;
     let loaded = load_with_secrets(path, &state, ui)?;
     let model = &loaded.model;
-    let Some(resource) = model.get(&address) else {
-        bail!("`{address}` is not in blueprint `{}`: import takes an address the blueprint declares", model.blueprint);
-    };
-    if let Some(rec) = state.resources.get(&address) {
-        bail!("`{address}` is already in state (id `{}`): nothing was imported", rec.id);
-    }
     let p = provider(g, &model.region)?;
     let rt = runtime()?;
-    let account = account_of(rt, &p)?;
-    pin_account(&account, state.account_id.as_deref(), &model.allowed_accounts)?;
-    let kind = address.kind();
-    let id = match kind {
-        crate::model::Kind::SnsTopic if !id.starts_with("arn:") => {
-            format!("arn:{}:sns:{}:{account}:{id}", crate::model::partition(&model.region), model.region)
-        }
-        _ => id.to_string(),
-    };
-
-    // The desired attributes, templates resolved from what state and the account know.
-    let globals = plan::globals(&model.region, Some(account.clone()));
-    let (desired, _) =
-        crate::model::template::resolve_attrs(&resource.attrs, &executor::Outputs { state: &state, globals: &globals });
-
-    // Read it as refresh reads what state knows.
-    let mut probe = state.clone();
-    probe.resources.insert(
-        address.clone(),
-        crate::state::Record {
-            kind,
-            id: id.clone(),
-            attributes: desired.clone(),
-            outputs: Default::default(),
-            dependencies: resource.depends_on.iter().cloned().collect(),
-        },
-    );
-    let snap = rt.block_on(p.refresh(&model.blueprint, &probe)).context("reading the resource")?;
-    let Some(Some(live)) = snap.resources.get(&address).cloned() else {
-        bail!("no {} with id `{id}` exists in account {account}, {}: nothing was imported", kind.noun(), model.region);
-    };
-    let mut attrs = live.attributes.clone();
-    kind.normalize(&mut attrs);
-    if attrs.values().any(|v| v.to_string().contains("${")) {
-        bail!("`{address}` names resources that are not in state yet: import or apply those first");
-    }
-
-    // Another socform state's tags on it: a live lab's resource, which import would take
-    // from under that lab (its destroy would then fail, ours delete it). The tagging index
-    // names the claim; IAM, CloudTrail and Config are not in it.
-    // Asked, or nothing is imported: a claim that cannot be checked is not "no claim".
-    let labs = rt.block_on(p.labs()).map_err(|e| {
-        anyhow!("cannot tell whether another socform state claims `{}`: {e}; nothing was imported", live.id)
-    })?;
-    let claim =
-        labs.iter().find(|l| l.lineage != state.lineage && l.indexed.iter().any(|(_, arn)| arn_names(arn, &live.id)));
-    if let Some(l) = claim {
-        let who = format!("blueprint `{}`, state lineage {}", l.blueprint, l.lineage);
-        if !force {
-            bail!(
-                "`{}` carries the tags of another socform state ({who}): nothing was imported. Destroy or `socform state rm` it there first, or pass --force to take it over from that state",
-                live.id
-            );
-        }
+    let imported = rt.block_on(crate::ops::import(p.as_ref(), model, &mut state, &address, id, force))?;
+    if let Some((blueprint, lineage)) = &imported.taken_from {
         ui.warn(&format!(
-            "taking `{}` over from another socform state ({who}): that state no longer manages it",
-            live.id
+            "taking `{}` over from another socform state (blueprint `{blueprint}`, state lineage {lineage}): that state no longer manages it",
+            imported.id
         ));
     }
-    if let Some(k) = kind.name_attr() {
-        let (want, have) = (desired.get(k).and_then(|v| v.as_str()), attrs.get(k).and_then(|v| v.as_str()));
-        if let (Some(want), Some(have)) = (want, have) {
-            if want != have {
-                ui.warn(&format!(
-                    "`{}` is named `{have}`, and the blueprint names {address} `{want}`: the next apply replaces it (deletes it and makes `{want}`)",
-                    live.id
-                ));
-            }
-        }
+    if let Some((have, want)) = &imported.renamed {
+        ui.warn(&format!(
+            "`{}` is named `{have}`, and the blueprint names {address} `{want}`: the next apply replaces it (deletes it and makes `{want}`)",
+            imported.id
+        ));
     }
-    // Tag it as this state's own, changing nothing else.
-    rt.block_on(crate::ops::retag(
-        p.as_ref(),
-        &address,
-        &live.id,
-        &attrs,
-        &model.blueprint,
-        &state.lineage,
-        &state.labels,
-    ))
-    .map_err(|e| anyhow!("tagging {address}: {e}"))?;
-    state.account_id = Some(account);
-    state.resources.insert(
-        address.clone(),
-        crate::state::Record {
-            kind,
-            id: live.id.clone(),
-            attributes: attrs,
-            outputs: live.outputs.clone(),
-            dependencies: resource.depends_on.iter().cloned().collect(),
-        },
-    );
     rt.block_on(crate::state::StateSink::save(store.as_ref(), &mut state))?;
     ui.note(&format!(
         "Imported {address} ({}): this state now manages it, and `socform destroy` will delete it. Run `socform plan {}` to see how it differs from the blueprint.",
-        live.id,
+        imported.id,
         path.display()
     ));
     Ok(0)
 }
 
-/// Whether `arn` (as the tagging index or the leftover check gives it) names the resource
-/// state knows as `id`: the ARN itself, or one whose last `/` or `:` part is the id.
-fn arn_names(arn: &str, id: &str) -> bool {
-    arn == id || arn.ends_with(&format!("/{id}")) || arn.ends_with(&format!(":{id}"))
-}
+use crate::ops::arn_names;
 
 pub use crate::ops::RELEASED_PREFIX;
 

@@ -3,10 +3,10 @@
 //! report or a typed [`OpsError`], and is tested with [`crate::provider::memory::MemoryProvider`]
 //! without an emulator (`ops/tests.rs`). `cli/` calls them and prints what they return.
 //!
-//! Here so far: account pinning, the refresh before a plan, `state rm`, and the decisions of
-//! `reap` (which labs' expiry can be trusted, and whether it has passed). The rest of the
-//! workflows still live in `cli/` (the executor's run, outputs, import, `state_from_tags`,
-//! power, the drill's live loop); see ARCHITECTURE.md.
+//! Here so far: account pinning, the refresh before a plan, `import`, `state rm`, and the
+//! decisions of `reap` (which labs' expiry can be trusted, and whether it has passed). The
+//! rest of the workflows still live in `cli/` (the executor's run, outputs,
+//! `state_from_tags`, power, the drill's live loop); see ARCHITECTURE.md.
 
 pub mod labs;
 #[cfg(test)]
@@ -45,6 +45,22 @@ pub enum OpsError {
     Untaggable { noun: String },
     #[error("tagging {address}: {source}")]
     Retag { address: Address, source: ProviderError },
+    #[error("`{address}` is not in blueprint `{blueprint}`: import takes an address the blueprint declares")]
+    NotDeclared { address: Address, blueprint: String },
+    #[error("`{address}` is already in state (id `{id}`): nothing was imported")]
+    AlreadyInState { address: Address, id: String },
+    #[error("reading the resource: {0}")]
+    Read(ProviderError),
+    #[error("no {noun} with id `{id}` exists in account {account}, {region}: nothing was imported")]
+    NoSuch { noun: String, id: String, account: String, region: String },
+    #[error("`{address}` names resources that are not in state yet: import or apply those first")]
+    NamesUnknown { address: Address },
+    #[error("cannot tell whether another socform state claims `{id}`: {source}; nothing was imported")]
+    Claims { id: String, source: ProviderError },
+    #[error(
+        "`{id}` carries the tags of another socform state (blueprint `{blueprint}`, state lineage {lineage}): nothing was imported. Destroy or `socform state rm` it there first, or pass --force to take it over from that state"
+    )]
+    Claimed { id: String, blueprint: String, lineage: String },
 }
 
 /// Refuses an account other than the one the state was made in, or one the blueprint does
@@ -147,6 +163,105 @@ pub fn check_state_rm(state: &State, address: &Address, location: &str) -> Resul
         return Err(OpsError::Untaggable { noun: address.kind().noun() });
     }
     Ok(())
+}
+
+/// What `import` did, for the CLI to say.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Imported {
+    /// The id state now records.
+    pub id: String,
+    /// The other socform state it was taken from (`--force`): blueprint and lineage.
+    pub taken_from: Option<(String, String)>,
+    /// Its AWS name and the blueprint's, when they differ (the next apply replaces it).
+    pub renamed: Option<(String, String)>,
+}
+
+/// Whether `arn` (as the tagging index or the leftover check gives it) names the resource
+/// state knows as `id`: the ARN itself, or one whose last `/` or `:` part is the id.
+pub fn arn_names(arn: &str, id: &str) -> bool {
+    arn == id || arn.ends_with(&format!("/{id}")) || arn.ends_with(&format!(":{id}"))
+}
+
+/// `import ADDRESS ID`: reads the resource as refresh reads what state knows, refuses one
+/// that another socform state's tags claim (unless `force`), tags it as this state's own
+/// (changing nothing else) and records it in `state`, which the caller saves. Nothing is
+/// tagged or recorded when any check fails.
+pub async fn import(
+    p: &dyn Provider,
+    model: &Model,
+    state: &mut State,
+    address: &Address,
+    given: &str,
+    force: bool,
+) -> Result<Imported, OpsError> {
+    let Some(resource) = model.get(address) else {
+        return Err(OpsError::NotDeclared { address: address.clone(), blueprint: model.blueprint.clone() });
+    };
+    if let Some(rec) = state.resources.get(address) {
+        return Err(OpsError::AlreadyInState { address: address.clone(), id: rec.id.clone() });
+    }
+    let account = pinned_account(p, state.account_id.as_deref(), &model.allowed_accounts).await?;
+    let kind = address.kind();
+    let id = p.import_id(kind, given, &account, &model.region);
+
+    // The desired attributes, templates resolved from what state and the account know.
+    let globals = crate::plan::globals(&model.region, Some(account.clone()));
+    let (desired, _) =
+        crate::model::template::resolve_attrs(&resource.attrs, &crate::executor::Outputs { state, globals: &globals });
+    // Read it as refresh reads what state knows.
+    let mut probe = state.clone();
+    let dependencies: Vec<Address> = resource.depends_on.iter().cloned().collect();
+    probe.resources.insert(
+        address.clone(),
+        crate::state::Record {
+            kind,
+            id: id.clone(),
+            attributes: desired.clone(),
+            outputs: Default::default(),
+            dependencies: dependencies.clone(),
+        },
+    );
+    let snap = p.refresh(&model.blueprint, &probe).await.map_err(OpsError::Read)?;
+    let Some(Some(live)) = snap.resources.get(address).cloned() else {
+        return Err(OpsError::NoSuch { noun: kind.noun(), id, account, region: model.region.clone() });
+    };
+    let mut attrs = live.attributes.clone();
+    kind.normalize(&mut attrs);
+    if attrs.values().any(|v| v.to_string().contains("${")) {
+        return Err(OpsError::NamesUnknown { address: address.clone() });
+    }
+    // Another socform state's tags on it: a live lab's resource, which import would take
+    // from under that lab (its destroy would then fail, ours delete it). The tagging index
+    // names the claim; a claim that cannot be checked is not "no claim".
+    let labs = p.labs().await.map_err(|e| OpsError::Claims { id: live.id.clone(), source: e })?;
+    let claim =
+        labs.iter().find(|l| l.lineage != state.lineage && l.indexed.iter().any(|(_, arn)| arn_names(arn, &live.id)));
+    let taken_from = match claim {
+        Some(l) if !force => {
+            return Err(OpsError::Claimed {
+                id: live.id.clone(),
+                blueprint: l.blueprint.clone(),
+                lineage: l.lineage.clone(),
+            })
+        }
+        Some(l) => Some((l.blueprint.clone(), l.lineage.clone())),
+        None => None,
+    };
+    let renamed = kind.name_attr().and_then(|k| {
+        let want = desired.get(k).and_then(|v| v.as_str())?;
+        let have = attrs.get(k).and_then(|v| v.as_str())?;
+        (want != have).then(|| (have.to_string(), want.to_string()))
+    });
+    // Tag it as this state's own, changing nothing else.
+    retag(p, address, &live.id, &attrs, &model.blueprint, &state.lineage, &state.labels)
+        .await
+        .map_err(|e| OpsError::Retag { address: address.clone(), source: e })?;
+    state.account_id = Some(account);
+    state.resources.insert(
+        address.clone(),
+        crate::state::Record { kind, id: live.id.clone(), attributes: attrs, outputs: live.outputs, dependencies },
+    );
+    Ok(Imported { id: live.id, taken_from, renamed })
 }
 
 /// What `state rm` did.

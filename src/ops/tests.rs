@@ -146,3 +146,74 @@ fn state_rm_of_a_resource_gone_from_aws_only_forgets_it() {
     assert!(!released.was_in_aws);
     assert!(state.resources.is_empty());
 }
+
+/// A model declaring `address` with no attributes.
+fn declaring(address: &str) -> Model {
+    let mut m = model(&[]);
+    m.resources.push(crate::model::Resource::new(Address::parse(address).unwrap(), Attrs::new()));
+    m
+}
+
+/// Puts a resource into the provider as someone else made it: by hand (`lineage` empty) or
+/// by another state.
+fn planted(p: &MemoryProvider, address: &str, id: &str, lineage: &str) {
+    p.resources.lock().unwrap().insert(
+        id.into(),
+        crate::provider::memory::Stored {
+            blueprint: if lineage.is_empty() { String::new() } else { "lab".into() },
+            lineage: lineage.into(),
+            address: Address::parse(address).unwrap(),
+            id: id.into(),
+            attributes: Attrs::new(),
+        },
+    );
+}
+
+#[test]
+fn import_takes_a_hand_made_resource_and_tags_it_as_this_states() {
+    let p = MemoryProvider::new();
+    planted(&p, "log_group.app", "app-logs", "");
+    let mut state = State::new("lab", "us-east-1");
+    let address = Address::parse("log_group.app").unwrap();
+    let imported =
+        rt().block_on(import(&p, &declaring("log_group.app"), &mut state, &address, "app-logs", false)).unwrap();
+    assert_eq!(imported, Imported { id: "app-logs".into(), taken_from: None, renamed: None });
+    assert_eq!(state.resources[&address].id, "app-logs");
+    assert_eq!(state.account_id.as_deref(), Some(ACCOUNT));
+    assert_eq!(p.resources.lock().unwrap()["app-logs"].lineage, state.lineage, "tagged as this state's own");
+}
+
+#[test]
+fn import_refuses_another_states_resource_unless_forced_and_what_is_not_there() {
+    let p = MemoryProvider::new();
+    let other = "6f0c1d2e-1111-4a2b-8c3d-4e5f60718293";
+    planted(&p, "log_group.app", "app-logs", other);
+    let model = declaring("log_group.app");
+    let address = Address::parse("log_group.app").unwrap();
+    let mut state = State::new("lab", "us-east-1");
+
+    let e = rt().block_on(import(&p, &model, &mut state, &address, "app-logs", false)).unwrap_err();
+    assert!(matches!(&e, OpsError::Claimed { lineage, .. } if lineage == other), "{e}");
+    assert!(state.resources.is_empty(), "nothing recorded");
+    assert_eq!(p.resources.lock().unwrap()["app-logs"].lineage, other, "nothing tagged");
+
+    let e = rt().block_on(import(&p, &model, &mut state, &address, "no-such-group", false)).unwrap_err();
+    assert!(matches!(e, OpsError::NoSuch { .. }), "{e}");
+    let e = rt().block_on(import(&p, &model, &mut state, &Address::parse("log_group.x").unwrap(), "app-logs", false));
+    assert!(matches!(e, Err(OpsError::NotDeclared { .. })));
+    // Another account: refused before anything is read.
+    let mut elsewhere = State::new("lab", "us-east-1");
+    elsewhere.account_id = Some("999999999999".into());
+    let reads = p.refreshes();
+    let e = rt().block_on(import(&p, &model, &mut elsewhere, &address, "app-logs", false)).unwrap_err();
+    assert!(matches!(e, OpsError::OtherAccount { .. }), "{e}");
+    assert_eq!(p.refreshes(), reads);
+
+    // --force takes it over, and says from whom.
+    let imported = rt().block_on(import(&p, &model, &mut state, &address, "app-logs", true)).unwrap();
+    assert_eq!(imported.taken_from, Some(("lab".to_string(), other.to_string())));
+    assert_eq!(p.resources.lock().unwrap()["app-logs"].lineage, state.lineage);
+    // And a second import of the same address is refused.
+    let e = rt().block_on(import(&p, &model, &mut state, &address, "app-logs", false)).unwrap_err();
+    assert!(matches!(e, OpsError::AlreadyInState { .. }), "{e}");
+}

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{Applied, Leftover, Provider, ProviderError, Request};
+use super::{Applied, LabIndex, Leftover, Provider, ProviderError, Request};
 use crate::address::Address;
 use crate::model::template::refs_in;
 use crate::model::{Attrs, Kind};
@@ -196,6 +196,26 @@ impl Provider for MemoryProvider {
                 other_lineage: (s.lineage != lineage).then(|| s.lineage.clone()),
             })
             .collect())
+    }
+
+    /// The labs its resources' ownership names, as the tagging index would list them (the id
+    /// stands for the ARN); resources made by no state (by hand) name none.
+    async fn labs(&self) -> Result<Vec<LabIndex>, ProviderError> {
+        let stored = self.resources.lock().unwrap();
+        let mut labs: BTreeMap<(String, String), LabIndex> = BTreeMap::new();
+        for s in stored.values().filter(|s| !s.lineage.is_empty()) {
+            labs.entry((s.blueprint.clone(), s.lineage.clone()))
+                .or_insert_with(|| LabIndex {
+                    blueprint: s.blueprint.clone(),
+                    lineage: s.lineage.clone(),
+                    labels: BTreeMap::new(),
+                    disputed: BTreeMap::new(),
+                    indexed: vec![],
+                })
+                .indexed
+                .push((Some(s.address.clone()), s.id.clone()));
+        }
+        Ok(labs.into_values().collect())
     }
 
     async fn create(&self, req: Request<'_>) -> Result<Applied, ProviderError> {

@@ -735,6 +735,15 @@ impl Provider for AwsProvider {
     fn call_counts(&self) -> BTreeMap<String, u64> {
         self.calls.lock().unwrap().clone()
     }
+
+    fn import_id(&self, kind: Kind, given: &str, account: &str, region: &str) -> String {
+        match kind {
+            Kind::SnsTopic if !given.starts_with("arn:") => {
+                format!("arn:{}:sns:{region}:{account}:{given}", crate::model::partition(region))
+            }
+            _ => given.to_string(),
+        }
+    }
 }
 
 /// What one service family found.
