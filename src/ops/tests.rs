@@ -41,19 +41,9 @@ fn made(p: &MemoryProvider, addresses: &[&str]) -> State {
 }
 
 fn model(allowed: &[&str]) -> Model {
-    Model {
-        blueprint: "lab".into(),
-        region: "us-east-1".into(),
-        allowed_accounts: allowed.iter().map(|a| a.to_string()).collect(),
-        resources: vec![],
-        detections: vec![],
-        suppressions: vec![],
-        inputs: vec![],
-        outputs: vec![],
-        moved: vec![],
-        lab: None,
-        fixed: Default::default(),
-    }
+    let mut m = Model::empty("lab", "us-east-1");
+    m.allowed_accounts = allowed.iter().map(|a| a.to_string()).collect();
+    m
 }
 
 #[test]
