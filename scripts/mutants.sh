@@ -71,6 +71,7 @@ ops-state-rm-of-a-gone-resource @@ src/ops/mod.rs @@             Err(ProviderErr
 ops-disputed-expiry-never-passes @@ src/ops/labs.rs @@             None if !lab.disputed.is_empty() => { @@             None if false => { @@ --lib ops::
 ops-state-rm-pins-the-account @@ src/ops/mod.rs @@     pinned_account(p, state.account_id.as_deref(), &[]).await?; @@  @@ --lib ops::
 ops-import-refuses-a-claimed-resource @@ src/ops/mod.rs @@         Some(l) if !force => { @@         Some(l) if false && !force => { @@ --lib ops::
+ops-paused-only-when-every-host-stopped @@ src/ops/mod.rs @@         state.paused = !running && powered.failed() == 0; @@         state.paused = !running; @@ --lib ops::
 EOF
 )
 

@@ -622,48 +622,23 @@ pub(super) fn power(g: &Global, blueprint: &Path, running: bool, ui: &Ui) -> Res
     pin_state(&state, &model.blueprint, model.lab_name(), &model.region)?;
     let p = provider(g, &model.region)?;
     let rt = runtime()?;
-    let account = account_of(rt, &p)?;
-    pin_account(&account, state.account_id.as_deref(), &model.allowed_accounts)?;
-    let hosts: Vec<(Address, String)> = state
-        .resources
-        .iter()
-        .filter(|(a, _)| a.kind() == crate::model::Kind::Instance)
-        .map(|(a, r)| (a.clone(), r.id.clone()))
-        .collect();
-    if hosts.is_empty() {
+    let account =
+        rt.block_on(crate::ops::pinned_account(p.as_ref(), state.account_id.as_deref(), &model.allowed_accounts))?;
+    let hosts = state.resources.keys().filter(|a| a.kind() == crate::model::Kind::Instance).count();
+    if hosts == 0 {
         ui.note(&format!("`{}` has no hosts: nothing to {}.", model.blueprint, if running { "start" } else { "stop" }));
         return Ok(0);
     }
     let verb = if running { "starting" } else { "stopping" };
-    ui.note(&format!("{} {} host(s) in AWS account {account}, {}...", verb, hosts.len(), model.region));
-    let results = rt.block_on(async {
-        let mut set = tokio::task::JoinSet::new();
-        for (a, id) in hosts.iter().cloned() {
-            let p = p.clone();
-            set.spawn(async move {
-                let r = p.set_running(&a, &id, running).await;
-                (a, r)
-            });
-        }
-        let mut out = Vec::new();
-        while let Some(r) = set.join_next().await {
-            if let Ok(r) = r {
-                out.push(r);
-            }
-        }
-        out
-    });
-    let mut failed = 0;
-    for (a, r) in &results {
+    ui.note(&format!("{verb} {hosts} host(s) in AWS account {account}, {}...", model.region));
+    let powered = rt.block_on(crate::ops::power(p, model, &mut state, running))?;
+    for (a, r) in &powered.hosts {
         match r {
             Ok(()) => ui.note(&format!("{a}: {}", if running { "running" } else { "stopped" })),
-            Err(e) => {
-                failed += 1;
-                ui.error(&format!("{a}: {e}"));
-            }
+            Err(e) => ui.error(&format!("{a}: {e}")),
         }
     }
-    state.paused = !running && failed == 0;
+    let failed = powered.failed();
     rt.block_on(crate::state::StateSink::save(store.as_ref(), &mut state))?;
     if failed > 0 {
         bail!("{failed} host(s) could not be {}", if running { "started" } else { "stopped" });

@@ -3,10 +3,10 @@
 //! report or a typed [`OpsError`], and is tested with [`crate::provider::memory::MemoryProvider`]
 //! without an emulator (`ops/tests.rs`). `cli/` calls them and prints what they return.
 //!
-//! Here so far: account pinning, the refresh before a plan, `import`, `state rm`, and the
-//! decisions of `reap` (which labs' expiry can be trusted, and whether it has passed). The
-//! rest of the workflows still live in `cli/` (the executor's run, outputs,
-//! `state_from_tags`, power, the drill's live loop); see ARCHITECTURE.md.
+//! Here so far: account pinning, the refresh before a plan, `import`, `state rm`, `pause` and
+//! `resume`, and the decisions of `reap` (which labs' expiry can be trusted, and whether it
+//! has passed). The rest of the workflows still live in `cli/` (the glue around the
+//! executor's run, outputs, `state_from_tags`, the drill's live loop); see ARCHITECTURE.md.
 
 pub mod labs;
 #[cfg(test)]
@@ -262,6 +262,60 @@ pub async fn import(
         crate::state::Record { kind, id: live.id.clone(), attributes: attrs, outputs: live.outputs, dependencies },
     );
     Ok(Imported { id: live.id, taken_from, renamed })
+}
+
+/// What `pause` or `resume` did to each host.
+#[derive(Debug)]
+pub struct Powered {
+    pub account: String,
+    /// Each host of state, and how its stop or start went.
+    pub hosts: Vec<(Address, Result<(), ProviderError>)>,
+}
+
+impl Powered {
+    pub fn failed(&self) -> usize {
+        self.hosts.iter().filter(|(_, r)| r.is_err()).count()
+    }
+}
+
+/// `pause` (`running: false`) and `resume`: stops or starts every host state records, all at
+/// once, each waited for. State says the lab is paused only when every host stopped (a paused
+/// lab's stopped hosts are not drift); the caller saves it.
+pub async fn power(
+    p: std::sync::Arc<dyn Provider>,
+    model: &Model,
+    state: &mut State,
+    running: bool,
+) -> Result<Powered, OpsError> {
+    let account = pinned_account(p.as_ref(), state.account_id.as_deref(), &model.allowed_accounts).await?;
+    let hosts: Vec<(Address, String)> = state
+        .resources
+        .iter()
+        .filter(|(a, _)| a.kind() == Kind::Instance)
+        .map(|(a, r)| (a.clone(), r.id.clone()))
+        .collect();
+    let mut set = tokio::task::JoinSet::new();
+    for (a, id) in hosts {
+        let p = p.clone();
+        set.spawn(async move {
+            let r = p.set_running(&a, &id, running).await;
+            (a, r)
+        });
+    }
+    let mut done = Vec::new();
+    while let Some(r) = set.join_next().await {
+        match r {
+            Ok(r) => done.push(r),
+            // A task that panicked: its host's outcome is unknown, which is a failure.
+            Err(e) => done.push((Address::new(Kind::Instance, "(unknown)"), Err(ProviderError::Fatal(e.to_string())))),
+        }
+    }
+    done.sort_by(|a, b| a.0.cmp(&b.0));
+    let powered = Powered { account, hosts: done };
+    if !powered.hosts.is_empty() {
+        state.paused = !running && powered.failed() == 0;
+    }
+    Ok(powered)
 }
 
 /// What `state rm` did.

@@ -207,3 +207,33 @@ fn import_refuses_another_states_resource_unless_forced_and_what_is_not_there() 
     let e = rt().block_on(import(&p, &model, &mut state, &address, "app-logs", false)).unwrap_err();
     assert!(matches!(e, OpsError::AlreadyInState { .. }), "{e}");
 }
+
+#[test]
+fn pause_stops_every_host_and_says_paused_only_when_all_stopped() {
+    let p = std::sync::Arc::new(MemoryProvider::new());
+    let mut state = made(&p, &["instance.siem", "instance.web", "log_group.app"]);
+    let m = model(&[]);
+    let siem = Address::parse("instance.siem").unwrap();
+
+    let powered = rt().block_on(power(p.clone(), &m, &mut state, false)).unwrap();
+    assert_eq!(powered.hosts.len(), 2, "hosts only");
+    assert_eq!(powered.failed(), 0);
+    assert!(state.paused);
+    assert!(p.running.lock().unwrap().values().all(|r| !r), "every host stopped");
+
+    // One host that will not start: the others start, the lab is not paused, the failure
+    // is reported by address.
+    p.fail(&siem, crate::provider::memory::Call::Power, ProviderError::Fatal("InsufficientInstanceCapacity".into()), 1);
+    let powered = rt().block_on(power(p.clone(), &m, &mut state, true)).unwrap();
+    assert_eq!(powered.failed(), 1);
+    assert!(matches!(&powered.hosts[0], (a, Err(_)) if *a == siem), "{:?}", powered.hosts);
+    assert!(!state.paused);
+    let web = &state.resources[&Address::parse("instance.web").unwrap()].id;
+    assert!(p.running.lock().unwrap()[web], "the other host started");
+
+    // A pause that fails on one host leaves the lab not paused.
+    p.fail(&siem, crate::provider::memory::Call::Power, ProviderError::Fatal("IncorrectInstanceState".into()), 1);
+    let powered = rt().block_on(power(p.clone(), &m, &mut state, false)).unwrap();
+    assert_eq!(powered.failed(), 1);
+    assert!(!state.paused, "a lab with a host still running is not paused");
+}

@@ -24,6 +24,8 @@ pub enum Call {
     Create,
     Update,
     Delete,
+    /// A host stopped or started (`set_running`).
+    Power,
 }
 
 #[derive(Clone, Debug)]
@@ -44,6 +46,8 @@ pub struct MemoryProvider {
     delays: Mutex<HashMap<Address, Duration>>,
     default_delay: Mutex<Duration>,
     pub log: Mutex<Vec<(Call, Address)>>,
+    /// Hosts by id, and whether they run (`set_running`; a host never stopped is absent).
+    pub running: Mutex<BTreeMap<String, bool>>,
     refreshes: AtomicUsize,
     in_flight: AtomicUsize,
     pub max_in_flight: AtomicUsize,
@@ -196,6 +200,20 @@ impl Provider for MemoryProvider {
                 other_lineage: (s.lineage != lineage).then(|| s.lineage.clone()),
             })
             .collect())
+    }
+
+    async fn set_running(&self, address: &Address, id: &str, running: bool) -> Result<(), ProviderError> {
+        self.enter(Call::Power, address).await?;
+        let known = self.resources.lock().unwrap().contains_key(id);
+        if known {
+            self.running.lock().unwrap().insert(id.to_string(), running);
+        }
+        self.leave();
+        if known {
+            Ok(())
+        } else {
+            Err(ProviderError::NotFound(id.to_string()))
+        }
     }
 
     /// The labs its resources' ownership names, as the tagging index would list them (the id
