@@ -155,7 +155,7 @@ impl AwsProvider {
         let mut found = BTreeMap::new();
         for name in names {
             let Some((body, pairs)) = self.read_dashboard(&name).await? else { continue };
-            let rec = state.resources.values().find(|r| r.kind == Kind::Dashboard && r.id == name).cloned();
+            let rec = at.record(Kind::Dashboard, &name).cloned();
             let addr = owned(blueprint, &state.lineage, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             if rec.is_none() && addr.is_none() {
                 continue;

@@ -151,7 +151,7 @@ impl AwsProvider {
         let mut found = BTreeMap::new();
         for q in listed {
             let (query, pairs) = without_marker(&q.query);
-            let rec = state.resources.values().find(|r| r.kind == Kind::QueryDefinition && r.id == q.id).cloned();
+            let rec = at.record(Kind::QueryDefinition, &q.id).cloned();
             let addr = owned(blueprint, &state.lineage, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             if rec.is_none() && addr.is_none() {
                 continue;

@@ -61,7 +61,6 @@ impl AwsProvider {
         let Change { req, id, before } = c;
         let a = req.address;
         let v: s::Trail = spec(a, req.attrs)?;
-        let changed = |k: &str| c.changed(k);
         let settings = [
             "s3_bucket_name",
             "s3_key_prefix",
@@ -73,7 +72,7 @@ impl AwsProvider {
             "kms_key_id",
             "sns_topic_name",
         ];
-        if settings.iter().any(|k| changed(k)) {
+        if settings.iter().any(|k| c.changed(k)) {
             self.settle("UpdateTrail", SETTLE, || async {
                 self.cloudtrail
                     .update_trail()
@@ -96,10 +95,10 @@ impl AwsProvider {
             })
             .await?;
         }
-        if changed("exclude_management_event_sources") {
+        if c.changed("exclude_management_event_sources") {
             self.put_selectors(id, &v.exclude_management_event_sources).await?;
         }
-        if changed("logging") {
+        if c.changed("logging") {
             if v.logging {
                 self.cloudtrail.start_logging().name(id).send().await.aws()?;
             } else {
@@ -179,7 +178,7 @@ impl AwsProvider {
             let arn = t.trail_arn().unwrap_or_default();
             let tags = tags_by_arn.get(arn).cloned().unwrap_or_default();
             let addr = owned(blueprint, &state.lineage, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-            let rec = state.resources.values().find(|r| r.kind == Kind::Trail && r.id == name).cloned();
+            let rec = at.record(Kind::Trail, name).cloned();
             if rec.is_none() && addr.is_none() {
                 continue;
             }

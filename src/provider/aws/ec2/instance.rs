@@ -14,9 +14,8 @@ impl KindApi for Instance {
     async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
         let Change { req, id, .. } = c;
         let a = req.address;
-        let changed = |k: &str| c.changed(k);
         let v: s::Instance = spec(a, req.attrs)?;
-        if changed("security_group_ids") {
+        if c.changed("security_group_ids") {
             aws.ec2
                 .modify_instance_attribute()
                 .instance_id(id)
@@ -25,7 +24,7 @@ impl KindApi for Instance {
                 .await
                 .aws()?;
         }
-        if changed("require_imdsv2") {
+        if c.changed("require_imdsv2") {
             aws.ec2
                 .modify_instance_metadata_options()
                 .instance_id(id)
@@ -34,7 +33,7 @@ impl KindApi for Instance {
                 .await
                 .aws()?;
         }
-        if changed("iam_instance_profile") {
+        if c.changed("iam_instance_profile") {
             let current = aws
                 .ec2
                 .describe_iam_instance_profile_associations()
@@ -150,7 +149,7 @@ impl KindApi for Instance {
                 // The root volume's size is read only for a host state does not know (found by
                 // its tags: what ls prices), as an output: an attribute would be drift where
                 // the blueprint leaves the size to the image.
-                let known = state.resources.values().any(|r| r.kind == Kind::Instance && r.id == id);
+                let known = at.record(Kind::Instance, id).is_some();
                 if !known && addr.is_some() {
                     let root = i.root_device_name().unwrap_or_default();
                     if let Some(v) = i

@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 use async_trait::async_trait;
 
 use super::kinds::{Change, Doomed, Found, KindApi, Listed, Listing, TagTarget};
-use super::{blank, live, of_kind, outputs, owned, spec, user_tags, AwsProvider, Classify, SETTLE};
+use super::{blank, live, outputs, owned, spec, user_tags, AwsProvider, Classify, SETTLE};
 use crate::address::Address;
 use crate::model::spec as s;
 use crate::model::{Attrs, Kind};

@@ -32,9 +32,8 @@ impl KindApi for Subnet {
     async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
         let Change { req, id, .. } = c;
         let a = req.address;
-        let changed = |k: &str| c.changed(k);
         let v: s::Subnet = spec(a, req.attrs)?;
-        if changed("map_public_ip_on_launch") {
+        if c.changed("map_public_ip_on_launch") {
             aws.subnet_public(id, v.map_public_ip_on_launch).await?;
         }
         Ok(applied(id, req.attrs, outputs(&[("id", id)])))

@@ -25,9 +25,8 @@ impl KindApi for Vpc {
     async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
         let Change { req, id, .. } = c;
         let a = req.address;
-        let changed = |k: &str| c.changed(k);
         let v: s::Vpc = spec(a, req.attrs)?;
-        if changed("enable_dns_support") || changed("enable_dns_hostnames") {
+        if c.changed("enable_dns_support") || c.changed("enable_dns_hostnames") {
             aws.vpc_dns(id, v.enable_dns_support, v.enable_dns_hostnames).await?;
         }
         Ok(applied(id, req.attrs, outputs(&[("id", id)])))
@@ -48,7 +47,7 @@ impl KindApi for Vpc {
             for v in page.aws()?.vpcs() {
                 let id = v.vpc_id().unwrap_or_default();
                 let addr = owned(blueprint, &state.lineage, ec2_tags(v.tags()));
-                let in_state = of_kind(state, Kind::Vpc).iter().any(|(_, r)| r.id == id);
+                let in_state = at.record(Kind::Vpc, id).is_some();
                 if addr.is_none() && !in_state {
                     continue;
                 }

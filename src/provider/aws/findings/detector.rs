@@ -38,9 +38,8 @@ impl KindApi for GuarddutyDetector {
     async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
         let Change { req, id, .. } = c;
         let a = req.address;
-        let changed = |k: &str| c.changed(k);
         let v: s::GuarddutyDetector = spec(a, req.attrs)?;
-        if changed("enable") || changed("finding_publishing_frequency") {
+        if c.changed("enable") || c.changed("finding_publishing_frequency") {
             aws.guardduty
                 .update_detector()
                 .detector_id(id)
@@ -69,7 +68,7 @@ impl KindApi for GuarddutyDetector {
             let tags: Vec<(String, String)> =
                 d.tags().into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect();
             let addr = owned(blueprint, &state.lineage, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-            let rec = state.resources.values().find(|r| r.kind == Kind::GuarddutyDetector && &r.id == id).cloned();
+            let rec = at.record(Kind::GuarddutyDetector, id).cloned();
             if rec.is_none() && addr.is_none() {
                 continue;
             }

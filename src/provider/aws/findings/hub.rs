@@ -41,9 +41,8 @@ impl KindApi for SecurityHub {
     async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
         let Change { req, id, .. } = c;
         let a = req.address;
-        let changed = |k: &str| c.changed(k);
         let v: s::SecurityHub = spec(a, req.attrs)?;
-        if changed("standards") {
+        if c.changed("standards") {
             let have = aws.enabled_standards().await?;
             aws.set_standards(&v.standards, &have).await?;
         }
@@ -72,7 +71,7 @@ impl KindApi for SecurityHub {
             // An endpoint that cannot list the hub's tags (moto answers 404 for a hub that
             // DescribeHub just named) proves nothing: the hub state records keeps its
             // recorded tags, and no other is taken for ours.
-            let rec = state.resources.values().find(|r| r.kind == Kind::SecurityHub && r.id == arn).cloned();
+            let rec = at.record(Kind::SecurityHub, &arn).cloned();
             // Tags only to prove a hub state does not know (a known one keeps its recorded tags).
             let tags = if rec.is_some() {
                 None

@@ -51,9 +51,8 @@ impl KindApi for InstanceProfile {
     async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
         let Change { req, id, before } = c;
         let a = req.address;
-        let changed = |k: &str| c.changed(k);
         let v: s::InstanceProfile = spec(a, req.attrs)?;
-        if changed("role_name") {
+        if c.changed("role_name") {
             if let Some(old) = before.get("role_name").and_then(|r| r.as_str()) {
                 let _ =
                     aws.iam.remove_role_from_instance_profile().instance_profile_name(id).role_name(old).send().await;

@@ -42,9 +42,8 @@ impl KindApi for IamRole {
     async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
         let Change { req, id, before } = c;
         let a = req.address;
-        let changed = |k: &str| c.changed(k);
         let v: s::IamRole = spec(a, req.attrs)?;
-        if changed("assume_role_policy") {
+        if c.changed("assume_role_policy") {
             aws.iam
                 .update_assume_role_policy()
                 .role_name(id)
@@ -53,7 +52,7 @@ impl KindApi for IamRole {
                 .await
                 .aws()?;
         }
-        if changed("description") {
+        if c.changed("description") {
             aws.iam
                 .update_role()
                 .role_name(id)
@@ -111,7 +110,7 @@ impl KindApi for IamRole {
             for r in page.aws()?.role_detail_list() {
                 let name = r.role_name().unwrap_or_default();
                 let addr = owned(blueprint, &state.lineage, iam_tags(r.tags()));
-                let in_state = state.resources.values().any(|x| x.kind == Kind::IamRole && x.id == name);
+                let in_state = at.record(Kind::IamRole, name).is_some();
                 if addr.is_none() && !in_state {
                     continue;
                 }
@@ -132,12 +131,7 @@ impl KindApi for IamRole {
                 read.insert("managed_policy_arns".into(), json!(managed));
                 read.insert("inline_policies".into(), json!(inline));
                 read.insert("tags".into(), user_tags(iam_tags(r.tags())));
-                let rec = state
-                    .resources
-                    .values()
-                    .find(|x| x.kind == Kind::IamRole && x.id == name)
-                    .cloned()
-                    .unwrap_or_else(|| blank(Kind::IamRole));
+                let rec = at.record(Kind::IamRole, name).cloned().unwrap_or_else(|| blank(Kind::IamRole));
                 let outs = outputs(&[
                     ("name", name),
                     ("arn", r.arn().unwrap_or_default()),
@@ -160,7 +154,7 @@ impl KindApi for IamRole {
                         addr = owned(blueprint, &state.lineage, iam_tags(t.tags()));
                     }
                 }
-                let in_state = state.resources.values().any(|x| x.kind == Kind::InstanceProfile && x.id == name);
+                let in_state = at.record(Kind::InstanceProfile, name).is_some();
                 if addr.is_none() && !in_state {
                     continue;
                 }
@@ -168,12 +162,8 @@ impl KindApi for IamRole {
                 read.insert("name".into(), json!(name));
                 read.insert("path".into(), json!(p.path()));
                 read.insert("role_name".into(), json!(p.roles().first().map(|r| r.role_name()).unwrap_or_default()));
-                let rec = state
-                    .resources
-                    .values()
-                    .find(|x| x.kind == Kind::InstanceProfile && x.id == name)
-                    .cloned()
-                    .unwrap_or_else(|| blank(Kind::InstanceProfile));
+                let rec =
+                    at.record(Kind::InstanceProfile, name).cloned().unwrap_or_else(|| blank(Kind::InstanceProfile));
                 if !p.tags().is_empty() {
                     read.insert("tags".into(), user_tags(iam_tags(p.tags())));
                 }

@@ -51,7 +51,7 @@ impl KindApi for Alarm {
         while let Some(page) = pages.next().await {
             for al in page.aws()?.metric_alarms() {
                 let name = al.alarm_name().unwrap_or_default();
-                let rec = state.resources.values().find(|r| r.kind == Kind::Alarm && r.id == name).cloned();
+                let rec = at.record(Kind::Alarm, name).cloned();
                 let addr = match (&rec, default_address(blueprint, Kind::Alarm, name), al.alarm_arn()) {
                     (None, Some(_), Some(arn)) => {
                         let tags = aws.alarm_tags(arn).await?;

@@ -93,7 +93,7 @@ impl KindApi for LogGroup {
         while let Some(page) = pages.next().await {
             for g in page.aws()?.log_groups() {
                 let name = g.log_group_name().unwrap_or_default();
-                let rec = state.resources.values().find(|r| r.kind == Kind::LogGroup && r.id == name).cloned();
+                let rec = at.record(Kind::LogGroup, name).cloned();
                 if rec.is_none() && !name.starts_with(&format!("{blueprint}-")) {
                     continue;
                 }
@@ -149,7 +149,7 @@ impl KindApi for LogGroup {
                 let group = f.log_group_name().unwrap_or_default();
                 let name = f.filter_name().unwrap_or_default();
                 let id = format!("{group}:{name}");
-                let rec = state.resources.values().find(|r| r.kind == Kind::MetricFilter && r.id == id).cloned();
+                let rec = at.record(Kind::MetricFilter, &id).cloned();
                 let addr = if rec.is_none() && ours_groups.contains(group) {
                     default_address(blueprint, Kind::MetricFilter, name)
                         .filter(|a| state.discovery || state.pending.get(a).is_some_and(|p| p.name == name))

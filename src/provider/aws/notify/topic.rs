@@ -90,7 +90,7 @@ impl KindApi for SnsTopic {
             for t in page.aws()?.topics() {
                 let arn = t.topic_arn().unwrap_or_default();
                 let name = arn.rsplit(':').next().unwrap_or_default();
-                let rec = state.resources.values().find(|r| r.kind == Kind::SnsTopic && r.id == arn).cloned();
+                let rec = at.record(Kind::SnsTopic, arn).cloned();
                 if rec.is_none() && !name.starts_with(&format!("{blueprint}-")) {
                     continue;
                 }

@@ -33,10 +33,9 @@ impl KindApi for EventRule {
     async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
         let Change { req, id, .. } = c;
         let a = req.address;
-        let changed = |k: &str| c.changed(k);
         let v: s::EventRule = spec(a, req.attrs)?;
         let arn = aws.put_event_rule(&req, &v, false).await?;
-        if changed("targets") {
+        if c.changed("targets") {
             let current = aws.events.list_targets_by_rule().rule(id).send().await.aws()?;
             let gone: Vec<String> = current
                 .targets()
@@ -78,7 +77,7 @@ impl KindApi for EventRule {
             for r in page.rules() {
                 let name = r.name().unwrap_or_default();
                 let arn = r.arn().unwrap_or_default();
-                let rec = state.resources.values().find(|x| x.kind == Kind::EventRule && x.id == name).cloned();
+                let rec = at.record(Kind::EventRule, name).cloned();
                 // Tags are read to prove a rule state does not know is its own (a crash's
                 // leftover); a known rule keeps the tags state recorded, as alarms do.
                 let tags = match rec {

@@ -80,10 +80,9 @@ impl KindApi for LambdaFunction {
     async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
         let Change { req, id, .. } = c;
         let a = req.address;
-        let changed = |k: &str| c.changed(k);
         let v: s::LambdaFunction = spec(a, req.attrs)?;
         let config = ["description", "role_arn", "runtime", "handler", "timeout", "memory_size", "environment"];
-        if config.iter().any(|k| changed(k)) {
+        if config.iter().any(|k| c.changed(k)) {
             aws.function_settled(id).await?;
             aws.settle("UpdateFunctionConfiguration", SETTLE, || async {
                 aws.lambda
@@ -103,7 +102,7 @@ impl KindApi for LambdaFunction {
             })
             .await?;
         }
-        if changed("code_sha256") {
+        if c.changed("code_sha256") {
             let zip = decode_zip(a, &v)?;
             aws.function_settled(id).await?;
             aws.lambda
@@ -138,7 +137,7 @@ impl KindApi for LambdaFunction {
             for f in page.aws()?.functions() {
                 let name = f.function_name().unwrap_or_default();
                 let arn = f.function_arn().unwrap_or_default();
-                let rec = state.resources.values().find(|x| x.kind == Kind::LambdaFunction && x.id == name).cloned();
+                let rec = at.record(Kind::LambdaFunction, name).cloned();
                 if rec.is_none() && !name.starts_with(&prefix) {
                     continue;
                 }
@@ -210,8 +209,7 @@ impl KindApi for LambdaFunction {
             for st in policy.get("Statement").and_then(Value::as_array).into_iter().flatten() {
                 let sid = st.get("Sid").and_then(Value::as_str).unwrap_or_default();
                 let id = format!("{function}/{sid}");
-                let Some(rec) = state.resources.values().find(|r| r.kind == Kind::LambdaPermission && r.id == id)
-                else {
+                let Some(rec) = at.record(Kind::LambdaPermission, &id) else {
                     continue;
                 };
                 let principal = st.pointer("/Principal/Service").and_then(Value::as_str).unwrap_or_default();

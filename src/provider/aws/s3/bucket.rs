@@ -78,7 +78,7 @@ impl KindApi for S3Bucket {
         let mut found = BTreeMap::new();
         let mut policies = BTreeMap::new();
         for (name, created) in &names {
-            let in_state = state.resources.values().any(|r| r.kind == Kind::S3Bucket && &r.id == name);
+            let in_state = at.record(Kind::S3Bucket, name).is_some();
             let pending = state.pending.iter().find(|(a, p)| a.kind() == Kind::S3Bucket && &p.name == name);
             // Buckets socform names by default start with the blueprint's name; others are
             // read only when state knows them (S3 cannot list by tag).
@@ -129,18 +129,12 @@ impl KindApi for S3Bucket {
                 Err(e) => return Err(e),
             };
             read.insert("block_public_access".into(), json!(block));
-            let rec = state
-                .resources
-                .values()
-                .find(|r| r.kind == Kind::S3Bucket && &r.id == name)
-                .cloned()
-                .unwrap_or_else(|| blank(Kind::S3Bucket));
+            let rec = at.record(Kind::S3Bucket, name).cloned().unwrap_or_else(|| blank(Kind::S3Bucket));
             let outs = outputs(&[("name", name), ("arn", &format!("arn:aws:s3:::{name}"))]);
             found.insert(name.clone(), (addr.clone(), live(&rec, name.clone(), read, outs)));
 
             // The bucket's policy, if socform manages one.
-            let policy_rec =
-                state.resources.values().find(|r| r.kind == Kind::S3BucketPolicy && &r.id == name).cloned();
+            let policy_rec = at.record(Kind::S3BucketPolicy, name).cloned();
             let policy_addr = addr.as_ref().map(|a| Address::new(Kind::S3BucketPolicy, a.name()));
             if policy_rec.is_some() || policy_addr.is_some() {
                 match aws.s3.get_bucket_policy().bucket(name).send().await.aws() {

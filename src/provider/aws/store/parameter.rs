@@ -69,9 +69,8 @@ impl KindApi for SsmParameter {
     async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
         let Change { req, id, .. } = c;
         let a = req.address;
-        let changed = |k: &str| c.changed(k);
         let v: s::SsmParameter = spec(a, req.attrs)?;
-        if changed("value") || changed("description") || changed("parameter_type") {
+        if c.changed("value") || c.changed("description") || c.changed("parameter_type") {
             let value = aws.value_of(&req, &v.value).await?;
             aws.ssm
                 .put_parameter()
@@ -108,7 +107,7 @@ impl KindApi for SsmParameter {
             let page = aws.ssm.describe_parameters().parameter_filters(filter).max_results(50).send().await;
             for p in page.aws()?.parameters() {
                 let name = p.name().unwrap_or_default();
-                let Some(rec) = state.resources.values().find(|r| r.kind == Kind::SsmParameter && r.id == name) else {
+                let Some(rec) = at.record(Kind::SsmParameter, name) else {
                     continue;
                 };
                 let mut read = Attrs::new();

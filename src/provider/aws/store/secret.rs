@@ -48,9 +48,8 @@ impl KindApi for Secret {
     async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
         let Change { req, id, .. } = c;
         let a = req.address;
-        let changed = |k: &str| c.changed(k);
         let v: s::Secret = spec(a, req.attrs)?;
-        if changed("description") || changed("kms_key_id") {
+        if c.changed("description") || c.changed("kms_key_id") {
             aws.secrets
                 .update_secret()
                 .secret_id(id)
@@ -60,7 +59,7 @@ impl KindApi for Secret {
                 .await
                 .aws()?;
         }
-        if changed("value") {
+        if c.changed("value") {
             let value = aws.value_of(&req, &v.value).await?;
             aws.secrets.put_secret_value().secret_id(id).secret_string(value).send().await.aws()?;
         }
@@ -99,7 +98,7 @@ impl KindApi for Secret {
                 let tags: Vec<(&str, &str)> =
                     sec.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())).collect();
                 let addr = owned(blueprint, &state.lineage, tags.iter().copied());
-                let rec = state.resources.values().find(|r| r.kind == Kind::Secret && r.id == arn).cloned();
+                let rec = at.record(Kind::Secret, arn).cloned();
                 if rec.is_none() && addr.is_none() {
                     continue;
                 }
