@@ -72,6 +72,18 @@ ops-disputed-expiry-never-passes @@ src/ops/labs.rs @@             None if !lab.
 ops-state-rm-pins-the-account @@ src/ops/mod.rs @@     pinned_account(p, state.account_id.as_deref(), &[]).await?; @@  @@ --lib ops::
 ops-import-refuses-a-claimed-resource @@ src/ops/mod.rs @@         Some(l) if !force => { @@         Some(l) if false && !force => { @@ --lib ops::
 ops-paused-only-when-every-host-stopped @@ src/ops/mod.rs @@         state.paused = !running && powered.failed() == 0; @@         state.paused = !running; @@ --lib ops::
+accounts-unimplemented-call-not-retried @@ src/provider/aws/mod.rs @@                         .retry_classifier(NotImplemented) @@  @@ --test it accounts::a_call
+accounts-unimplemented-call-named @@ src/provider/aws/mod.rs @@ context.response_mut().add_extension(called); @@ let _ = called; @@ --test it accounts::a_call
+accounts-failed-create-read-back @@ src/executor.rs @@ if let Some(m) = marker.filter(|_| !taken) { @@ if let Some(m) = marker.filter(|_| false) { @@ --test it accounts::a_create
+accounts-stale-marker-dropped @@ src/executor.rs @@ state.pending.retain(|a, _| plan.changes.iter().any(|c| &c.address == a && c.adopted)); @@ state.pending.retain(|_, _| true); @@ --lib executor::
+accounts-used-record-forgotten @@ src/executor.rs @@ forgotten |= state.resources.remove(&c.address).is_some(); @@ forgotten |= state.resources.contains_key(&c.address); @@ --lib executor::
+accounts-unneeded-role-not-made @@ src/plan/mod.rs @@ let unneeded = unneeded(model, &prior, live); @@ let unneeded: BTreeSet<Address> = BTreeSet::new(); @@ --lib plan::
+accounts-use-only-where-allowed @@ src/plan/mod.rs @@ .filter(|_| !prior.contains_key(addr) && model.uses_existing.contains(addr)); @@ .filter(|_| !prior.contains_key(addr)); @@ --lib plan::
+accounts-singleton-seen @@ src/provider/aws/kinds.rs @@ self.existing.contains(&kind) @@ false @@ --test it accounts::the_reference
+accounts-ebs-marker-proves-a-killed-run @@ src/provider/aws/ec2/ebs_encryption.rs @@ found.insert(TURNED_ON.into(), (Some(a.clone()), live(&blank, TURNED_ON, read, BTreeMap::new()))); @@ let _ = (a, blank); @@ --test it resilience::ebs
+accounts-if-exists-fail @@ src/blueprint/lower/respond.rs @@ if g.if_exists == raw::IfExists::Use { @@ if true { @@ --test it accounts::if_exists
+accounts-lookup-through-the-trail @@ src/provider/aws/lookups.rs @@ Some(group) if !group.is_empty() => Ok(group.to_string()), @@ Some(_) => Ok("org-trail-logs-other".to_string()), @@ --test it blueprints::blueprint_soc_existing
+accounts-lookup-not-priced @@ src/cost/mod.rs @@ let own = model.resources.iter().filter(|r| !model.lookups.contains(&r.address)); @@ let own = model.resources.iter(); @@ --test it accounts::a_lookup
 EOF
 )
 

@@ -161,7 +161,7 @@ fn operations(plan: &Plan) -> BTreeMap<Key, Node<'_>> {
             }
             Action::Delete => add(Op::Delete),
             Action::NoOp if c.adopted => add(Op::Adopt),
-            Action::NoOp => {}
+            Action::NoOp | Action::Use => {}
         }
     }
     let keys: Vec<Key> = ops.keys().cloned().collect();
@@ -247,6 +247,26 @@ pub async fn execute(
     }
     if let Some(acct) = globals.get("account_id") {
         state.account_id = Some(acct.clone());
+    }
+    // What state no longer needs: the record of a singleton the plan uses (this state's own
+    // was deleted outside socform, and the account has another now: deleting it by this record
+    // would delete that one), and the markers a killed run left for creates that a refreshed,
+    // untargeted plan found nothing of (a marker left lying could later claim someone else's
+    // singleton).
+    let mut forgotten = false;
+    for c in plan.changes.iter().filter(|c| c.action == Action::Use) {
+        forgotten |= state.resources.remove(&c.address).is_some();
+    }
+    if plan.refreshed && plan.targets.is_empty() && !plan.refresh_only {
+        let before = state.pending.len();
+        state.pending.retain(|a, _| plan.changes.iter().any(|c| &c.address == a && c.adopted));
+        forgotten |= state.pending.len() != before;
+    }
+    if forgotten {
+        if let Err(e) = sink.save(&mut state).await {
+            outcome.state_error = Some(e.to_string());
+            return (state, outcome);
+        }
     }
     // The lineage goes to disk before anything is made: what a crash leaves behind carries
     // it in its tags, and only a state that knows it can adopt those resources.
@@ -388,7 +408,8 @@ pub async fn execute(
         };
         let node = &ops[&key];
         // The create ended (or never began): its marker goes, with the next save.
-        let had_marker = key.1 == Op::Create && state.pending.remove(&key.0).is_some();
+        let marker = if key.1 == Op::Create { state.pending.remove(&key.0) } else { None };
+        let had_marker = marker.is_some();
         let Some(result) = result else {
             // Stopped before it began: nothing was sent for it.
             if had_marker {
@@ -440,13 +461,42 @@ pub async fn execute(
                 }
             }
             Err(e) => {
+                let taken = matches!(e, ProviderError::NotOurs { .. });
+                // A create that failed may have taken effect first (Security Hub enabled,
+                // then its standards refused): read what exists, and record what did as
+                // this state's, so that destroy removes it and the next apply does not call
+                // it someone else's. A create refused as not ours did nothing.
+                let mut error = e.to_string();
+                if let Some(m) = marker.filter(|_| !taken) {
+                    match took_effect(provider.as_ref(), plan, &state, &key.0, &m).await {
+                        Ok(Some(l)) => {
+                            state.resources.insert(
+                                key.0.clone(),
+                                Record {
+                                    kind: key.0.kind(),
+                                    id: l.id,
+                                    attributes: l.attributes,
+                                    outputs: l.outputs,
+                                    dependencies: node.change.depends_on.clone(),
+                                },
+                            );
+                            error.push_str(
+                                " (it took effect before the error: recorded in state, so that destroy removes it)",
+                            );
+                        }
+                        Ok(None) => {}
+                        // Not known: the marker stays for the next refresh to settle.
+                        Err(_) => {
+                            state.pending.insert(key.0.clone(), m);
+                        }
+                    }
+                }
                 if had_marker {
                     let _ = sink.save(&mut state).await;
                 }
-                if matches!(e, ProviderError::NotOurs { .. }) {
-                    outcome.conflicts.push((key.0.clone(), e.to_string()));
+                if taken {
+                    outcome.conflicts.push((key.0.clone(), error.clone()));
                 }
-                let taken = matches!(e, ProviderError::NotOurs { .. });
                 if !matches!(
                     e,
                     ProviderError::Throttled(_)
@@ -455,8 +505,8 @@ pub async fn execute(
                 ) {
                     outcome.lasting += 1;
                 }
-                on_event(Event::Failed { address: key.0.clone(), op: key.1, error: e.to_string(), taken });
-                outcome.failed.push((key.0.clone(), key.1, e.to_string()));
+                on_event(Event::Failed { address: key.0.clone(), op: key.1, error: error.clone(), taken });
+                outcome.failed.push((key.0.clone(), key.1, error));
                 // Skip everything downstream.
                 let mut stack = vec![key.clone()];
                 while let Some(k) = stack.pop() {
@@ -484,6 +534,23 @@ pub async fn execute(
         outcome.not_started = ops.keys().map(|k| (k.0.clone(), k.1)).filter(|k| !ended.contains(k)).collect();
     }
     (state, outcome)
+}
+
+/// What a failed create of `address` left, read back with its marker `m` (the marker scheme
+/// that proves an untagged resource this state's): `Some` when it took effect.
+async fn took_effect(
+    provider: &dyn Provider,
+    plan: &Plan,
+    state: &State,
+    address: &Address,
+    m: &crate::state::Pending,
+) -> Result<Option<crate::state::LiveResource>, ProviderError> {
+    let mut probe = State::new(&plan.blueprint, &plan.region);
+    probe.lineage = state.lineage.clone();
+    probe.pending.insert(address.clone(), m.clone());
+    let kinds = BTreeSet::from([address.kind()]);
+    let mut snap = provider.refresh_kinds(&plan.blueprint, &probe, &kinds).await?;
+    Ok(snap.untracked.remove(address))
 }
 
 #[cfg(test)]

@@ -45,6 +45,9 @@ pub enum GraphError {
     Cycle(#[from] Cycle),
     #[error(transparent)]
     Dangling(#[from] Dangling),
+    /// A lookup the plan cannot resolve (planned without reading AWS).
+    #[error("{0}")]
+    Lookup(String),
 }
 
 impl Graph {

@@ -447,6 +447,13 @@ pub struct Snapshot {
     /// another: a create that took effect twice (its answer was lost and it was retried).
     /// Planned for deletion.
     pub duplicates: Vec<(Address, LiveResource)>,
+    /// Account-level singletons ([`Kind::one_per_account`]) the account has that this state
+    /// did not make: what a blueprint that allows it uses instead of making its own.
+    ///
+    /// [`Kind::one_per_account`]: crate::model::Kind::one_per_account
+    pub existing: BTreeMap<crate::model::Kind, LiveResource>,
+    /// What the blueprint's lookups found (`Model::lookups`).
+    pub looked_up: BTreeMap<Address, LiveResource>,
 }
 
 /// Where a run writes state after each step (the executor saves through it).

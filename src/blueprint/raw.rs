@@ -89,6 +89,9 @@ pub struct Blueprint {
     pub findings: Option<Findings>,
     /// Settings of the account itself, in the blueprint's region.
     pub account: Option<AccountSettings>,
+    /// What exists already and is only read, never made, changed or deleted (Terraform's data
+    /// sources): log groups detections may watch.
+    pub lookups: Option<Lookups>,
     /// The CloudWatch dashboard generated from the detections (default: one, when the
     /// blueprint has detections).
     pub dashboard: Option<DashboardSettings>,
@@ -191,9 +194,44 @@ pub struct AccountSettings {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub struct Lookups {
+    /// Log groups that exist, by key: detections watch one with `log_group: KEY`, and one
+    /// found through a trail is the detections' default when the blueprint makes no trail.
+    #[serde(default)]
+    pub log_groups: BTreeMap<String, Sp<LogGroupLookup>>,
+}
+
+/// A log group that exists: give exactly one of `name` and `trail`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogGroupLookup {
+    /// The log group's name.
+    pub name: Option<Sp<String>>,
+    /// The name of a trail that exists (an organization trail, the account's own): the log
+    /// group it delivers to. Detections on it need no second trail, whose management events
+    /// would be billed.
+    pub trail: Option<Sp<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Findings {
     pub guardduty: Option<Sp<GuardDuty>>,
     pub security_hub: Option<Sp<SecurityHubSettings>>,
+}
+
+/// What an account-level singleton the account already has (and this blueprint's state did not
+/// make) means for the blueprint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum IfExists {
+    /// Use it: read it, wire the blueprint's routing and rules to it, never change or delete
+    /// it (the plan says "uses the existing ..."). The default: a real account's central team
+    /// usually owns these.
+    #[default]
+    Use,
+    /// The blueprint must make its own (a self-contained lab): an existing one is an error.
+    Fail,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -208,6 +246,9 @@ pub struct GuardDuty {
     pub min_severity: Option<Sp<f64>>,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// A detector the account already has: `use` it (the default) or `fail`.
+    #[serde(default)]
+    pub if_exists: IfExists,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -221,6 +262,10 @@ pub struct SecurityHubSettings {
     pub notify: Vec<Sp<String>>,
     /// `CRITICAL`, `HIGH` (the default), `MEDIUM`, `LOW` or `INFORMATIONAL`.
     pub min_severity: Option<Sp<String>>,
+    /// Security Hub already enabled in the account: `use` it (the default; its standards stay
+    /// as they are) or `fail`.
+    #[serde(default)]
+    pub if_exists: IfExists,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -776,6 +821,10 @@ pub struct Recorder {
     pub delivery_frequency: Sp<String>,
     /// A key of `notifications` that receives configuration changes.
     pub notify: Option<Sp<String>>,
+    /// A recorder or delivery channel the account already has: `use` it (the default; the
+    /// rules evaluate through it) or `fail`.
+    #[serde(default)]
+    pub if_exists: IfExists,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

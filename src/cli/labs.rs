@@ -165,6 +165,8 @@ fn state_from_tags(
         resources: found.untracked.iter().map(|(a, l)| (a.clone(), Some(l.clone()))).collect(),
         untracked: Default::default(),
         duplicates: found.duplicates.clone(),
+        existing: Default::default(),
+        looked_up: Default::default(),
     };
     Ok((state, snapshot))
 }

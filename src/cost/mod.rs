@@ -301,7 +301,30 @@ pub fn of_paused_model(model: &crate::model::Model, a: &Assumptions) -> Estimate
 /// The estimate of a model's resources (templates unresolved: prices read literal values).
 pub fn of_model(model: &crate::model::Model, a: &Assumptions) -> Estimate {
     static NONE: LazyLock<BTreeMap<String, String>> = LazyLock::new(BTreeMap::new);
-    estimate(model.resources.iter().map(|r| (r.address.to_string(), r.kind(), &r.attrs, &*NONE)), a)
+    let own = model.resources.iter().filter(|r| !model.lookups.contains(&r.address));
+    let mut e = estimate(own.map(|r| (r.address.to_string(), r.kind(), &r.attrs, &*NONE)), a);
+    // What a lookup costs is its owner's; what watching an existing trail saves is said.
+    for r in model.resources.iter().filter(|r| model.lookups.contains(&r.address)) {
+        let Some(trail) = r.attrs.get("lookup").and_then(|l| l.get("trail")).and_then(|t| t.as_str()) else {
+            continue;
+        };
+        let copy = a.management_events_per_month / 100_000.0 * PRICES.cloudtrail_management_event_copy_100k;
+        e.resources.push(ResourceCost {
+            address: r.address.to_string(),
+            hourly: 0.0,
+            monthly: 0.0,
+            items: vec![Line {
+                what: format!(
+                    "the existing trail `{trail}`'s log group: no second trail, which saves ${copy:.2} a month ({} management events at ${} per 100,000 for a second copy)",
+                    a.management_events_per_month, PRICES.cloudtrail_management_event_copy_100k
+                ),
+                hourly: 0.0,
+                monthly: 0.0,
+                usage: true,
+            }],
+        });
+    }
+    e
 }
 
 /// `+$121.47/month` for a change of `delta` USD a month.

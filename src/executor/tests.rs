@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use super::*;
+use crate::model::{Attrs, Kind};
 use crate::plan::tests::model;
 use crate::plan::{plan, PlanOptions};
 use crate::provider::memory::{Call, MemoryProvider};
@@ -312,4 +313,54 @@ fn the_critical_path_of_a_fresh_apply_is_the_longest_dependency_chain() {
         .map(|c| ((c.address.clone(), crate::executor::Op::Create), std::time::Duration::from_secs(1)))
         .collect();
     assert_eq!(crate::executor::critical_path(&p, &unit), std::time::Duration::from_secs(chain as u64));
+}
+
+/// A marker a killed run left for a create that a refreshed, untargeted plan found nothing of
+/// is dropped before anything runs: left lying, it could later claim a singleton someone else
+/// made after it (Security Hub is proven by marker and time alone on moto).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_marker_a_refreshed_plan_found_nothing_for_is_dropped() {
+    let provider = Arc::new(MemoryProvider::new());
+    let mut state = State::new("lab", "us-east-1");
+    state.serial = 1;
+    let stale = crate::state::Pending { name: "security_hub".into(), since: 1, tags: None };
+    state.pending.insert(addr("security_hub.main"), stale);
+    let (state, outcome, _) = apply(LAB, &provider, state, 4).await;
+    assert!(outcome.ok(), "{outcome:#?}");
+    assert!(state.pending.is_empty(), "{:?}", state.pending);
+}
+
+/// A singleton the plan uses is never recorded, and a record of this state's own (deleted
+/// outside socform since) goes: a later destroy must not reach the account's one by it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_used_singleton_is_never_recorded_and_a_stale_record_of_it_goes() {
+    let provider = Arc::new(MemoryProvider::new());
+    let m = model("blueprint: lab\nregion: us-east-1\nfindings:\n  guardduty: {}\n");
+    let mut state = State::new("lab", "us-east-1");
+    state.serial = 1;
+    let detector = addr("guardduty_detector.main");
+    state.resources.insert(
+        detector.clone(),
+        crate::state::Record {
+            kind: Kind::GuarddutyDetector,
+            id: "d-ours-deleted".into(),
+            attributes: Attrs::new(),
+            outputs: BTreeMap::new(),
+            dependencies: vec![],
+        },
+    );
+    let mut live = crate::state::Snapshot::default();
+    live.resources.insert(detector.clone(), None);
+    let theirs =
+        crate::state::LiveResource { id: "d-theirs".into(), attributes: Attrs::new(), outputs: BTreeMap::new() };
+    live.existing.insert(Kind::GuarddutyDetector, theirs);
+    let p = plan(&m, &state, Some(&live), PlanOptions::default()).unwrap();
+    assert_eq!(p.change(&detector).map(|c| c.action), Some(Action::Use));
+    let sink = MemorySink::default();
+    let (_events, on_event) = collect();
+    let (state, outcome) =
+        execute(&p, provider.clone(), state, &sink, Options { parallelism: 2, stop: None }, &on_event).await;
+    assert!(outcome.ok(), "{outcome:#?}");
+    assert!(!state.resources.contains_key(&detector), "{:?}", state.resources.keys());
+    assert!(provider.calls().is_empty(), "{:?}", provider.calls());
 }

@@ -76,6 +76,8 @@ pub struct Row {
     /// Whether the leftover check finds it only by its name (it carries no tags, or none
     /// the tagging index lists, and the blueprint names it).
     pub checked_by_name: bool,
+    /// Whether AWS keeps one per account and region (see [`Kind::one_per_account`]).
+    pub one_per_account: bool,
 }
 
 impl Row {
@@ -98,6 +100,7 @@ impl Row {
         arns: &[],
         found_with: None,
         checked_by_name: false,
+        one_per_account: false,
     };
 }
 
@@ -274,8 +277,11 @@ kinds! {
     }
     EbsEncryption = "ebs_encryption", Ec2, "the account's EBS encryption by default, in the region" {
         // An account setting carries no tags: state's id says whether this state turned it
-        // on (see provider/aws/ec2/ebs_encryption.rs).
+        // on, and a marker a crash leaves says a create was under way (see
+        // provider/aws/ec2/ebs_encryption.rs).
         taggable: false,
+        marked_before_create: true,
+        one_per_account: true,
     }
     ConfigRecorder = "config_recorder", Config, "AWS Config configuration recorder" {
         needs: &[IamRole],
@@ -283,6 +289,7 @@ kinds! {
         taggable: false,
         name_attr: Some("name"),
         checked_by_name: true,
+        one_per_account: true,
     }
     ConfigDeliveryChannel = "config_delivery_channel", Config, "AWS Config delivery channel" {
         needs: &[ConfigRecorder, S3Bucket, S3BucketPolicy, SnsTopic],
@@ -290,6 +297,7 @@ kinds! {
         taggable: false,
         name_attr: Some("name"),
         checked_by_name: true,
+        one_per_account: true,
     }
     ConfigRule = "config_rule", Config, "AWS Config managed rule" {
         needs: &[ConfigRecorder, ConfigDeliveryChannel],
@@ -327,12 +335,14 @@ kinds! {
     }
     GuarddutyDetector = "guardduty_detector", Findings, "GuardDuty detector" {
         arns: &["guardduty:detector"], index_type: Some("guardduty:detector"),
+        one_per_account: true,
     }
     SecurityHub = "security_hub", Findings, "Security Hub, with its enabled standards" {
         set_attrs: &["standards"],
         // Its tags cannot always be read back (moto); EnableSecurityHub sets them itself.
         tags_after_create: true, create_sets_tags: true, marked_before_create: true,
         arns: &["securityhub:hub"], index_type: Some("securityhub:hub"),
+        one_per_account: true,
     }
     Dashboard = "dashboard", Dashboard, "CloudWatch dashboard" {
         needs: &[Alarm],
@@ -441,6 +451,14 @@ impl Kind {
         self.row().marked_before_create
     }
 
+    /// Whether AWS keeps one per account and region (a GuardDuty detector, Security Hub, a
+    /// Config recorder and channel, an account setting): an account may already have one that
+    /// socform did not make, which a blueprint can use without owning
+    /// ([`crate::model::Model::uses_existing`]).
+    pub fn one_per_account(self) -> bool {
+        self.row().one_per_account
+    }
+
     /// For a kind marked before its create ([`Kind::tags_after_create`]): whether the create
     /// call itself sets the tags (EnableSecurityHub does; CreateBucket does not), so that the
     /// marker can record them as what a resource made by that call carries.
@@ -498,7 +516,7 @@ mod tests {
         let mut out = String::new();
         for k in Kind::ALL {
             out += &format!(
-                "{k}: {} | {:?} | needs {:?} | replace {:?} | sensitive {:?} | taggable {} | sets {:?} | name {:?} (static output {:?}) | tags after create {} | marked {} | create sets tags {} | arns {:?} index {:?} | found with {:?} | by name {}\n",
+                "{k}: {} | {:?} | needs {:?} | replace {:?} | sensitive {:?} | taggable {} | sets {:?} | name {:?} (static output {:?}) | tags after create {} | marked {} | create sets tags {} | arns {:?} index {:?} | found with {:?} | by name {} | one per account {}\n",
                 k.describe(),
                 k.family(),
                 k.needs(),
@@ -515,6 +533,7 @@ mod tests {
                 k.index_type(),
                 k.found_with(),
                 k.checked_by_name(),
+                k.one_per_account(),
             );
         }
         insta::assert_snapshot!(out);

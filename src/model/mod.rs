@@ -86,6 +86,17 @@ pub struct Model {
     /// Set by lowering only; a blueprint cannot name a resource into it.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub fixed: BTreeSet<Address>,
+    /// Account-level singletons ([`Kind::one_per_account`]) for which one the account already
+    /// has, and this state did not make, is used rather than made: read, its outputs given to
+    /// what needs it, never changed or deleted (the blueprint's `if_exists: use`, the
+    /// default). One left out must be made by this state, and an existing one is an error.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub uses_existing: BTreeSet<Address>,
+    /// What the blueprint only reads (`lookups:`, Terraform's data sources): each resource
+    /// here holds only a `lookup` attribute saying how to find it, is read by
+    /// `Provider::look_up` at refresh, and is planned as used, never made, changed or deleted.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub lookups: BTreeSet<Address>,
 }
 
 /// A lab's lifetime and owner.
@@ -340,6 +351,8 @@ impl Model {
             moved: vec![],
             lab: None,
             fixed: BTreeSet::new(),
+            uses_existing: BTreeSet::new(),
+            lookups: BTreeSet::new(),
         }
     }
 

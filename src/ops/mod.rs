@@ -37,6 +37,8 @@ pub enum OpsError {
     Refresh(ProviderError),
     #[error("cannot look for resources of earlier states: {0}")]
     Earlier(ProviderError),
+    #[error("lookup `{0}`: {1}; nothing was changed")]
+    Lookup(Address, ProviderError),
     #[error("`{address}` is not in state `{location}`: nothing was removed")]
     NotInState { address: Address, location: String },
     #[error(
@@ -124,7 +126,14 @@ pub async fn refresh(
 ) -> Result<Refreshed, OpsError> {
     let account = pinned_account(p, state.account_id.as_deref(), &model.allowed_accounts).await?;
     let kinds: BTreeSet<Kind> = model.resources.iter().map(|r| r.address.kind()).collect();
-    let snapshot = p.refresh_for(&model.blueprint, renamed, &kinds).await.map_err(OpsError::Refresh)?;
+    let mut snapshot = p.refresh_for(&model.blueprint, renamed, &kinds).await.map_err(OpsError::Refresh)?;
+    if !destroy {
+        for a in &model.lookups {
+            let r = model.get(a).expect("lookups are resources of the model");
+            let found = p.look_up(a, &r.attrs).await.map_err(|e| OpsError::Lookup(a.clone(), e))?;
+            snapshot.looked_up.insert(a.clone(), found);
+        }
+    }
     let others = if state.serial == 0 && !destroy {
         p.leftovers(&model.blueprint, &state.lineage, &named_resources(model)).await.map_err(OpsError::Earlier)?
     } else {

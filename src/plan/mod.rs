@@ -32,6 +32,10 @@ pub enum Action {
     Replace,
     Delete,
     NoOp,
+    /// An account-level singleton the account already has and this state did not make:
+    /// read, its outputs given to what needs it, nothing changed, never deleted
+    /// ([`Model::uses_existing`]).
+    Use,
 }
 
 impl Action {
@@ -42,6 +46,7 @@ impl Action {
             Action::Replace => "replace",
             Action::Delete => "delete",
             Action::NoOp => "no-op",
+            Action::Use => "use",
         }
     }
 
@@ -53,11 +58,13 @@ impl Action {
             Action::Replace => "-/+",
             Action::Delete => "-",
             Action::NoOp => " ",
+            Action::Use => "<=",
         }
     }
 
+    /// Whether apply changes something in AWS for it.
     pub fn is_change(self) -> bool {
-        self != Action::NoOp
+        !matches!(self, Action::NoOp | Action::Use)
     }
 }
 
@@ -135,6 +142,9 @@ pub struct Summary {
     /// was never saved): nothing changes in AWS, but apply records them.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub adopt: usize,
+    /// Singletons the account already has, used and not managed: nothing changes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub uses: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -272,6 +282,73 @@ struct Prior<'a> {
     adopted: bool,
 }
 
+/// What the account's own singletons make unneeded: the resources socform writes from its own
+/// templates (`Model::fixed`: the role a recorder records through) that nothing but used
+/// singletons needs, and that do not exist yet. They are not made.
+fn unneeded(model: &Model, prior: &BTreeMap<&Address, Prior<'_>>, live: Option<&Snapshot>) -> BTreeSet<Address> {
+    let Some(live) = live else { return BTreeSet::new() };
+    let mut out: BTreeSet<Address> = model
+        .uses_existing
+        .iter()
+        .filter(|a| !prior.contains_key(a) && live.existing.contains_key(&a.kind()) && model.get(a).is_some())
+        .cloned()
+        .collect();
+    let used = out.clone();
+    loop {
+        let more: Vec<Address> = model
+            .resources
+            .iter()
+            .filter(|r| {
+                model.fixed.contains(&r.address) && !prior.contains_key(&r.address) && !out.contains(&r.address)
+            })
+            .filter(|r| {
+                let mut needed_by = model.resources.iter().filter(|d| d.depends_on.contains(&r.address)).peekable();
+                needed_by.peek().is_some() && needed_by.all(|d| out.contains(&d.address))
+            })
+            .map(|r| r.address.clone())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        out.extend(more);
+    }
+    out.retain(|a| !used.contains(a));
+    out
+}
+
+/// The change that uses `existing` for `r`: what the blueprint asks of it that differs is said,
+/// and not done.
+fn used(r: &Resource, existing: &LiveResource, after: Attrs) -> Change {
+    let kind = r.kind();
+    let mut reasons = vec![format!(
+        "uses the existing {} `{}` (not managed by socform: never changed or deleted)",
+        kind.noun(),
+        existing.id
+    )];
+    for (k, want) in &after {
+        if k == "tags" || want.as_str().is_some_and(|s| s.contains("${")) {
+            continue;
+        }
+        if let Some(have) = existing.attributes.get(k).filter(|have| *have != want) {
+            reasons.push(format!("its `{k}` stays {have} (the blueprint asks {want})"));
+        }
+    }
+    Change {
+        address: r.address.clone(),
+        kind,
+        action: Action::Use,
+        reasons,
+        before: Some(existing.attributes.clone()),
+        after: Some(after),
+        attributes: vec![],
+        id: Some(existing.id.clone()),
+        depends_on: r.depends_on.iter().cloned().collect(),
+        prior_dependencies: vec![],
+        adopted: false,
+        prior_outputs: existing.outputs.clone(),
+    }
+}
+
 /// The values of `${aws.*}`: region and partition, and the account when it is known.
 pub fn globals(region: &str, account: Option<String>) -> BTreeMap<String, String> {
     let mut g = BTreeMap::new();
@@ -332,12 +409,46 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
     let mut changes = Vec::new();
     let mut pending: BTreeSet<Address> = BTreeSet::new();
     let mut replaced: BTreeSet<Address> = BTreeSet::new();
+    let unneeded = unneeded(model, &prior, live);
     if !opts.destroy {
         for addr in graph.creation_order() {
+            if unneeded.contains(addr) {
+                continue;
+            }
+            if model.lookups.contains(addr) {
+                let r = model.get(addr).expect("graph nodes come from the model");
+                let Some(found) = live.and_then(|l| l.looked_up.get(addr)) else {
+                    return Err(GraphError::Lookup(format!(
+                        "`{addr}` is a lookup: it is read from AWS, and this plan reads nothing (drop --refresh=false)"
+                    )));
+                };
+                prior.insert(
+                    addr,
+                    Prior { id: &found.id, attributes: &found.attributes, outputs: &found.outputs, adopted: false },
+                );
+                let mut change = used(r, found, r.attrs.clone());
+                change.reasons = vec![format!(
+                    "reads the existing {} `{}` (a lookup: never changed or deleted)",
+                    addr.kind().noun(),
+                    found.id
+                )];
+                changes.push(change);
+                continue;
+            }
             let r = model.get(addr).expect("graph nodes come from the model");
             let lookup = PlanLookup { model, prior: &prior, pending: &pending, globals: &globals };
             let (mut after, unknown) = template::resolve_attrs(&r.attrs, &lookup);
             addr.kind().normalize(&mut after);
+            // One the account has already, not this state's: used, not made (what needs it
+            // reads its outputs).
+            let existing = live
+                .and_then(|l| l.existing.get(&addr.kind()))
+                .filter(|_| !prior.contains_key(addr) && model.uses_existing.contains(addr));
+            if let Some(e) = existing {
+                prior.insert(addr, Prior { id: &e.id, attributes: &e.attributes, outputs: &e.outputs, adopted: false });
+                changes.push(used(r, e, after));
+                continue;
+            }
             let mut change = match prior.get(addr) {
                 None => {
                     let mut reasons = Vec::new();
@@ -481,6 +592,7 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
             Action::Delete => summary.delete += 1,
             Action::NoOp if c.adopted => summary.adopt += 1,
             Action::NoOp => {}
+            Action::Use => summary.uses += 1,
         }
     }
     // Every change, no-ops included: unchanged resources are the review's context.

@@ -108,7 +108,7 @@ pub(crate) fn applied_state(model: &Model) -> State {
 fn empty_state_plans_every_resource_for_creation_in_dependency_order() {
     let m = model(LAB);
     let p = plan(&m, &State::new("lab", "us-east-1"), None, PlanOptions::default()).unwrap();
-    assert_eq!(p.summary, Summary { create: m.resources.len(), update: 0, replace: 0, delete: 0, adopt: 0 });
+    assert_eq!(p.summary, Summary { create: m.resources.len(), update: 0, replace: 0, delete: 0, adopt: 0, uses: 0 });
     let pos = |a: &str| p.changes.iter().position(|c| c.address == addr(a)).unwrap();
     for c in &p.changes {
         for d in &c.depends_on {
@@ -139,7 +139,7 @@ fn an_attribute_that_can_change_in_place_plans_an_update() {
     let state = applied_state(&m);
     let m2 = model(&LAB.replace("retention_days: 30", "retention_days: 90"));
     let p = plan(&m2, &state, None, PlanOptions::default()).unwrap();
-    assert_eq!(p.summary, Summary { create: 0, update: 1, replace: 0, delete: 0, adopt: 0 });
+    assert_eq!(p.summary, Summary { create: 0, update: 1, replace: 0, delete: 0, adopt: 0, uses: 0 });
     let c = p.change(&addr("log_group.app")).unwrap();
     assert_eq!(c.action, Action::Update);
     assert_eq!(c.attributes.len(), 1);
@@ -314,7 +314,7 @@ fn mixed_plan() -> Plan {
 fn renderers_show_every_kind_of_change() {
     let p = mixed_plan();
     // The subnet is replaced, and the route table that names it with it.
-    assert_eq!(p.summary, Summary { create: 1, update: 2, replace: 2, delete: 2, adopt: 0 });
+    assert_eq!(p.summary, Summary { create: 1, update: 2, replace: 2, delete: 2, adopt: 0, uses: 0 });
     insta::assert_snapshot!("render_human", render::human(&p, false));
     insta::assert_snapshot!("render_markdown", render::markdown(&p));
     insta::assert_snapshot!("render_json", render::json(&p));
@@ -479,4 +479,67 @@ fn refresh_only_plans_no_change_and_accepting_it_records_what_aws_has() {
     assert_eq!(after.resources[&lg].attributes["retention_days"], json!(7));
     assert!(!after.resources.contains_key(&addr("subnet.a")));
     assert_eq!(after.resources.len(), state.resources.len() - 1);
+}
+
+const SINGLETONS: &str = r#"
+blueprint: lab
+region: us-east-1
+buckets:
+  snapshots: {}
+findings:
+  guardduty: { publishing_frequency: FIFTEEN_MINUTES }
+config:
+  recorder: { bucket: snapshots }
+  rules:
+    restricted-ssh: { identifier: INCOMING_SSH_DISABLED }
+"#;
+
+fn existing(id: &str, attrs: serde_json::Value, outputs: &[(&str, &str)]) -> LiveResource {
+    LiveResource {
+        id: id.into(),
+        attributes: serde_json::from_value(attrs).unwrap(),
+        outputs: outputs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+    }
+}
+
+/// Singletons the account has (and state does not) are used: nothing is made or changed for
+/// them, what needs them gets their outputs, the role only a used recorder needed is not made,
+/// and destroy plans nothing for them.
+#[test]
+fn singletons_the_account_has_are_used_not_made() {
+    let m = model(SINGLETONS);
+    let state = State::new("lab", "us-east-1");
+    let mut live = Snapshot { account_id: Some("123456789012".into()), ..Default::default() };
+    live.existing.insert(
+        Kind::GuarddutyDetector,
+        existing("d-1", json!({"enable": true, "finding_publishing_frequency": "SIX_HOURS"}), &[("id", "d-1")]),
+    );
+    live.existing.insert(Kind::ConfigRecorder, existing("central", json!({"name": "central"}), &[("name", "central")]));
+    live.existing
+        .insert(Kind::ConfigDeliveryChannel, existing("central", json!({"name": "central"}), &[("name", "central")]));
+    let p = plan(&m, &state, Some(&live), PlanOptions::default()).unwrap();
+    let action = |a: &str| p.change(&addr(a)).map(|c| c.action);
+    assert_eq!(action("guardduty_detector.main"), Some(Action::Use));
+    assert_eq!(action("config_recorder.main"), Some(Action::Use));
+    assert_eq!(action("config_delivery_channel.main"), Some(Action::Use));
+    assert_eq!(action("iam_role.config-recorder"), None, "a role made for a recorder it does not own");
+    assert_eq!(p.summary.uses, 3);
+    let rule = p.change(&addr("config_rule.restricted-ssh")).unwrap();
+    assert_eq!((rule.action, &rule.after.as_ref().unwrap()["recorder"]), (Action::Create, &json!("central")));
+    let detector = p.change(&addr("guardduty_detector.main")).unwrap();
+    assert!(
+        detector.reasons.iter().any(|r| r.contains("`finding_publishing_frequency` stays \"SIX_HOURS\"")),
+        "{:?}",
+        detector.reasons
+    );
+    // Only what the blueprint allows: without `if_exists: use`, the detector is planned for
+    // creation (and the create refuses the account's).
+    let mut own = m.clone();
+    own.uses_existing.remove(&addr("guardduty_detector.main"));
+    let p = plan(&own, &state, Some(&live), PlanOptions::default()).unwrap();
+    assert_eq!(p.change(&addr("guardduty_detector.main")).map(|c| c.action), Some(Action::Create));
+    // Destroy: nothing of theirs.
+    let opts = PlanOptions { destroy: true, ..Default::default() };
+    let p = plan(&m, &state, Some(&live), opts).unwrap();
+    assert!(p.changes.is_empty(), "{:#?}", p.changes);
 }

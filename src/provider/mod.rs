@@ -146,6 +146,24 @@ pub trait Provider: Send + Sync {
         self.refresh(blueprint, state).await
     }
 
+    /// Reads only `kinds` (and the kinds found with them), for a look at one resource: what
+    /// a failed create left. No other kind is listed, and state's other kinds are not settled.
+    async fn refresh_kinds(
+        &self,
+        blueprint: &str,
+        state: &State,
+        kinds: &std::collections::BTreeSet<crate::model::Kind>,
+    ) -> Result<Snapshot, ProviderError> {
+        self.refresh_for(blueprint, state, kinds).await
+    }
+
+    /// Reads what a lookup names (`Model::lookups`; `attrs` holds its `lookup` attribute):
+    /// [`ProviderError::NotFound`], saying what was looked for, when nothing matches.
+    async fn look_up(&self, address: &Address, attrs: &Attrs) -> Result<crate::state::LiveResource, ProviderError> {
+        let _ = attrs;
+        Err(ProviderError::Unsupported(format!("this provider cannot look up `{address}`")))
+    }
+
     async fn create(&self, req: Request<'_>) -> Result<Applied, ProviderError>;
 
     async fn update(&self, req: Request<'_>, id: &str, before: &Attrs) -> Result<Applied, ProviderError>;

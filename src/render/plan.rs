@@ -75,6 +75,9 @@ pub struct JsonChange<'a> {
     pub after_unknown: Vec<&'a str>,
     pub replace_paths: Vec<&'a str>,
     pub depends_on: Vec<String>,
+    /// For `use`: the id of what the account has (a detector id, a hub's ARN, a log group).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'a str>,
 }
 
 pub fn json(plan: &Plan) -> String {
@@ -91,6 +94,7 @@ pub fn json(plan: &Plan) -> String {
             after_unknown: unknown_attrs(c),
             replace_paths: c.attributes.iter().filter(|a| a.forces_replacement).map(|a| a.name.as_str()).collect(),
             depends_on: c.depends_on.iter().map(|a| a.to_string()).collect(),
+            id: if c.action == Action::Use { c.id.as_deref() } else { None },
         })
         .collect();
     let doc = JsonPlan {
@@ -169,6 +173,7 @@ impl Style {
             Action::Replace => text.magenta().to_string(),
             Action::Delete => text.red().to_string(),
             Action::NoOp => text.dimmed().to_string(),
+            Action::Use => text.cyan().to_string(),
         }
     }
 
@@ -273,6 +278,27 @@ pub fn human(plan: &Plan, color: bool) -> String {
         let _ = writeln!(out, "{}", st.bold("Tagged as made by this state, but in neither state nor the blueprint (left alone; `destroy` removes them):"));
         for u in &plan.untracked {
             let _ = writeln!(out, "  {} {} ({})", st.action(Action::Update, "?"), u.address, u.id);
+        }
+        out.push('\n');
+    }
+
+    let used: Vec<&Change> = plan.changes.iter().filter(|c| c.action == Action::Use).collect();
+    if !used.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            st.bold("Uses what the account has already (not managed by socform: never changed or deleted):")
+        );
+        for c in &used {
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                st.action(c.action, &format!("{} {}", c.action.symbol(), c.address)),
+                c.id.as_deref().unwrap_or("")
+            );
+            for r in c.reasons.iter().skip(1) {
+                let _ = writeln!(out, "      {}", st.dim(r));
+            }
         }
         out.push('\n');
     }
@@ -396,8 +422,9 @@ pub fn summary_line(s: &Summary) -> String {
     } else {
         String::new()
     };
+    let uses = if s.uses > 0 { format!(", {} used as the account has it", s.uses) } else { String::new() };
     format!(
-        "Plan: {} to create, {} to update, {} to replace, {} to delete{adopt}.",
+        "Plan: {} to create, {} to update, {} to replace, {} to delete{adopt}{uses}.",
         s.create, s.update, s.replace, s.delete
     )
 }
@@ -440,7 +467,8 @@ pub fn markdown(plan: &Plan) -> String {
             );
         }
     }
-    let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action.is_change() || c.adopted).collect();
+    let changing: Vec<&Change> =
+        plan.changes.iter().filter(|c| c.action.is_change() || c.adopted || c.action == Action::Use).collect();
     if changing.is_empty() {
         return head;
     }
@@ -505,6 +533,7 @@ fn md_icon(a: Action) -> &'static str {
         Action::Replace => ":recycle:",
         Action::Delete => ":x:",
         Action::NoOp => "",
+        Action::Use => ":link:",
     }
 }
 

@@ -47,6 +47,11 @@ fn lifecycle(file: &str) {
 /// The lifecycle of one shipped blueprint, with `check` run against the applied lab.
 fn lifecycle_with(file: &str, check: impl Fn(&Moto)) {
     let mut lab = Lab::new();
+    // A blueprint that looks up the account's trail gets one, made by boto3 as a central
+    // team would, before the count of what exists.
+    if file == "soc-existing-trail.yaml" {
+        aws_tool(&lab.moto, "us-east-1", &["org-trail", "organization-trail", "org-trail-logs"]);
+    }
     // What exists before socform runs, listed without trusting tags or names.
     let before = lab.inventory();
     let original = std::fs::read_to_string(Path::new("blueprints").join(file)).unwrap();
@@ -110,6 +115,12 @@ fn lifecycle_with(file: &str, check: impl Fn(&Moto)) {
     // permissions for its policy, the GuardDuty detector's settings, one per dashboard for its
     // body. Tags of topics, alarms, rules, functions and the hub are read only for what state
     // does not know. A family the blueprint does not use costs nothing.
+    // What the blueprint uses and does not own (a lookup, a singleton the account has) is in
+    // no state record: three calls each at most (its kind's listing, and for a log group
+    // found through a trail, GetTrail and DescribeLogGroups).
+    let plan = lab.cmd(&moto.url(), &["plan", "--format", "json"]).output().unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let uses = plan["changes"].as_array().unwrap().iter().filter(|c| c["action"] == "use").count();
     let records = state_json["resources"].as_object().unwrap();
     let kinds: std::collections::BTreeSet<&str> = records.keys().map(|a| a.split('.').next().unwrap()).collect();
     let count = |kind: &str| records.keys().filter(|a| a.starts_with(&format!("{kind}."))).count();
@@ -133,7 +144,8 @@ fn lifecycle_with(file: &str, check: impl Fn(&Moto)) {
         + count("event_rule")
         + count("lambda_permission")
         + count("guardduty_detector")
-        + count("dashboard");
+        + count("dashboard")
+        + 3 * uses;
     assert!(calls <= ceiling, "{file}: {calls} refresh calls, more than {ceiling}: {line}");
     if !kinds.iter().any(|k| ["vpc", "subnet", "security_group", "instance", "route_table"].contains(k)) {
         assert!(!line.contains("ec2 "), "{file}: no EC2 kind, yet EC2 was listed: {line}");
@@ -159,6 +171,21 @@ fn lifecycle_with(file: &str, check: impl Fn(&Moto)) {
     assert!(left.is_empty(), "{file}: left behind: {left:#?}");
     let after = lab.inventory();
     assert_eq!(after, before, "{file}: left behind: {:?}", after.difference(&before).collect::<Vec<_>>());
+}
+
+/// Detections on the trail the account has (issue 30): the trail and its log group are
+/// looked up, never touched (boto3 reads both unchanged after apply), and the filters hang on
+/// that log group; destroy removes the filters and leaves the group (the lifecycle's
+/// inventory).
+#[test]
+fn blueprint_soc_existing_trail() {
+    lifecycle_with("soc-existing-trail.yaml", |moto| {
+        let seen = aws_tool(moto, "us-east-1", &["trail-settings", "organization-trail", "org-trail-logs"]);
+        let seen: serde_json::Value = serde_json::from_str(&seen).unwrap();
+        assert_eq!(seen["group"][0]["retentionInDays"], 365, "{seen:#}");
+        assert_eq!(seen["filters"], 19, "{seen:#}");
+        assert!(seen["trail"]["CloudWatchLogsLogGroupArn"].as_str().unwrap().contains(":log-group:org-trail-logs"));
+    });
 }
 
 #[test]

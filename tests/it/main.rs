@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod accounts;
 mod aws;
 mod blueprints;
 mod catalog_events;

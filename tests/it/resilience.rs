@@ -141,6 +141,37 @@ fn a_bucket_made_before_a_kill_and_never_tagged_is_taken_by_the_next_apply() {
     assert_eq!(shape(&lab.moto), baseline, "the destroy left something behind");
 }
 
+/// EBS encryption by default carries no tags: killed after EnableEbsEncryptionByDefault took
+/// effect and before state was saved, the run leaves the setting on and the marker written
+/// before the call (written only because the plan found it off). The next apply takes it as
+/// this state's, and destroy turns it off again (boto3). Before the marker, the next apply
+/// took it for a setting that was on already, and destroy left it on.
+#[test]
+fn ebs_encryption_turned_on_before_a_kill_is_turned_off_by_destroy() {
+    let mut lab = Lab::new();
+    lab.bp = lab
+        .write(
+            "account.yaml",
+            "blueprint: account-lab\nregion: us-east-1\naccount:\n  ebs_encryption_by_default: true\n",
+        )
+        .into();
+    let ebs = || aws_tool(&lab.moto, "us-east-1", &["ebs-encryption"]).trim().to_string();
+    assert_eq!(ebs(), "off");
+    let proxy = Proxy::start(lab.moto.port, Duration::ZERO, Faults::default(), 1);
+    apply_killed_at(&lab, &proxy, "Action=EnableEbsEncryptionByDefault", false);
+    assert_eq!(ebs(), "on", "the held call did not take effect");
+    let state = lab.state();
+    assert!(state["resources"].get("ebs_encryption.default").is_none(), "the killed run saved it: {state}");
+    assert!(state["pending"].get("ebs_encryption.default").is_some(), "no marker: {state}");
+
+    let out = lab.run(&lab.moto.url(), &["apply", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(lab.id("ebs_encryption.default"), "turned-on-by-socform");
+    let out = lab.run(&lab.moto.url(), &["destroy", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(ebs(), "off", "destroy left on the setting the killed run turned on");
+}
+
 /// The other way: a bucket made by hand under the name, with evidence in it, before the run
 /// that marked its create was killed. The marker says where to look, not what is ours: the
 /// bucket is older than the marker, so it is refused, kept with its evidence, and never
@@ -430,13 +461,9 @@ fn shape(moto: &Moto) -> BTreeMap<String, usize> {
     let list: std::collections::BTreeSet<String> =
         serde_json::from_str(&aws_tool(moto, "us-east-1", &["inventory"])).unwrap();
     let mut counts = BTreeMap::new();
-    // A known gap, and the one thing these crash tests do not count: EBS encryption by default
-    // carries no tags, so a run killed between turning it on and saving state leaves it on,
-    // and the next apply takes it for a setting that was on already; destroy then leaves it
-    // on (README, "Account settings": the safe way, as encryption on costs nothing). Issue 30's
-    // read of what a create left behind is what will let destroy turn it off. The every-kind
-    // test in tests/it/aws.rs, which kills nothing, counts it.
-    for item in list.into_iter().filter(|i| !i.starts_with("ebs-encryption-by-default ")) {
+    // EBS encryption by default counts too: it carries no tags, and the marker written before
+    // socform turns it on (only when the plan found it off) is what proves a killed run's.
+    for item in list {
         *counts.entry(item.split(' ').next().unwrap().to_string()).or_insert(0) += 1;
     }
     counts

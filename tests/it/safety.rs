@@ -542,7 +542,7 @@ fn exact_name_collisions_of_put_kinds_are_refused_through_apply_and_left_by_dest
         format!("  - {{ name: {name}, pattern: '{{ $.eventName = \"{name}\" }}', log_group: app, notify: [alerts] }}\n")
     };
     let v2 = format!(
-        "{v1}detections:\n{}{}config:\n  recorder: {{ bucket: snapshots }}\n  rules:\n    public-read: {{ identifier: S3_BUCKET_PUBLIC_READ_PROHIBITED }}\n",
+        "{v1}detections:\n{}{}config:\n  recorder: {{ bucket: snapshots, if_exists: fail }}\n  rules:\n    public-read: {{ identifier: S3_BUCKET_PUBLIC_READ_PROHIBITED }}\n",
         detection("root-usage"),
         detection("key-deleted")
     );

@@ -32,6 +32,13 @@ usage: aws_tool.py ENDPOINT REGION COMMAND [ARGS...]
                             GuardDuty detectors, Security Hub, dashboards
   test-pattern PATTERN EVENT, role-trust ROLE, create-detector, enable-hub, create-rule NAME,
   put-dashboard NAME
+  central-team              the singletons a central team owns, made as it would: a GuardDuty
+                            detector (SIX_HOURS), Security Hub, a Config recorder and delivery
+                            channel with their own role and bucket, recording
+  org-trail NAME GROUP      a trail a central team made: its bucket, a log group GROUP and a
+                            role, the trail delivering to both (what lookups read)
+  singletons                JSON of every account-level singleton and its settings (detectors,
+                            hub, recorders with status, channels, EBS encryption by default)
 """
 import json
 import sys
@@ -349,6 +356,66 @@ elif command == "enable-hub":
     client("securityhub").enable_security_hub(EnableDefaultStandards=False)
 elif command == "create-detector":
     print(client("guardduty").create_detector(Enable=True)["DetectorId"])
+elif command == "central-team":
+    tags = {"owner": "central-security"}
+    client("guardduty").create_detector(Enable=True, FindingPublishingFrequency="SIX_HOURS", Tags=tags)
+    client("securityhub").enable_security_hub(EnableDefaultStandards=False, Tags=tags)
+    iam = client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName="central-config", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    client("s3").create_bucket(Bucket="central-config-snapshots")
+    cfg = client("config")
+    cfg.put_configuration_recorder(ConfigurationRecorder={
+        "name": "default", "roleARN": role,
+        "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": False}})
+    cfg.put_delivery_channel(DeliveryChannel={
+        "name": "default", "s3BucketName": "central-config-snapshots",
+        "configSnapshotDeliveryProperties": {"deliveryFrequency": "Six_Hours"}})
+    cfg.start_configuration_recorder(ConfigurationRecorderName="default")
+elif command == "org-trail":
+    name, group = args
+    acct = client("sts").get_caller_identity()["Account"]
+    client("s3").create_bucket(Bucket=f"{name}-{acct}")
+    logs = client("logs")
+    logs.create_log_group(logGroupName=group)
+    logs.put_retention_policy(logGroupName=group, retentionInDays=365)
+    arn = next(g["arn"] for g in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+               if g["logGroupName"] == group)
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    role = client("iam").create_role(RoleName=f"{name}-logs", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    ct = client("cloudtrail")
+    ct.create_trail(Name=name, S3BucketName=f"{name}-{acct}", IsMultiRegionTrail=True,
+                    CloudWatchLogsLogGroupArn=arn, CloudWatchLogsRoleArn=role)
+    ct.start_logging(Name=name)
+elif command == "trail-settings":
+    t = client("cloudtrail").get_trail(Name=args[0])["Trail"]
+    g = [x for x in client("logs").describe_log_groups(logGroupNamePrefix=args[1])["logGroups"]
+         if x["logGroupName"] == args[1]]
+    filters = client("logs").describe_metric_filters(logGroupName=args[1])["metricFilters"]
+    print(json.dumps({"trail": t, "group": g, "filters": len(filters)}, indent=1, sort_keys=True, default=str))
+elif command == "singletons":
+    gd = client("guardduty")
+    detectors = {}
+    for d in gd.list_detectors()["DetectorIds"]:
+        got = gd.get_detector(DetectorId=d)
+        detectors[d] = {k: got.get(k) for k in ("Status", "FindingPublishingFrequency", "Tags")}
+    try:
+        hub = client("securityhub").describe_hub()
+        hub = {"arn": hub["HubArn"], "since": str(hub["SubscribedAt"])}
+    except Exception as e:  # InvalidAccessException: not enabled
+        if "InvalidAccess" not in str(e):
+            raise
+        hub = None
+    cfg = client("config")
+    status = {r["name"]: r["recording"] for r in cfg.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]}
+    recorders = {r["name"]: {"role": r["roleARN"], "group": r["recordingGroup"], "recording": status.get(r["name"])}
+                 for r in cfg.describe_configuration_recorders()["ConfigurationRecorders"]}
+    channels = {c["name"]: c for c in cfg.describe_delivery_channels()["DeliveryChannels"]}
+    ebs = client("ec2").get_ebs_encryption_by_default()["EbsEncryptionByDefault"]
+    print(json.dumps({"detectors": detectors, "hub": hub, "recorders": recorders, "channels": channels, "ebs": ebs},
+                     indent=1, sort_keys=True, default=str))
 elif command == "inventory":
     print(json.dumps(inventory(), indent=1))
 elif command == "create-topic":

@@ -128,7 +128,11 @@ impl Lower<'_> {
         });
         // AWS wants the recorder before the channel, and the bucket policy before either.
         let deps = [recorder.clone(), Address::new(Kind::S3BucketPolicy, bucket_key.as_str())];
-        self.add_with(Address::new(Kind::ConfigDeliveryChannel, "main"), attrs, loc, &deps);
+        let channel = Address::new(Kind::ConfigDeliveryChannel, "main");
+        self.add_with(channel.clone(), attrs, loc, &deps);
+        if r.if_exists == raw::IfExists::Use {
+            self.uses_existing.extend([recorder.clone(), channel]);
+        }
         Some(output_ref(&recorder, "name"))
     }
 

@@ -288,6 +288,18 @@ impl Lower<'_> {
                 self.trail_log_group = Some(lg.to_string());
             }
         }
+        if let Some(lgs) = root.get("lookups").and_then(|l| l.get("log_groups")) {
+            for (k, v) in lgs.entries() {
+                if let Some(key) = k.as_str() {
+                    self.declare(Section::LogGroup, key, k.loc);
+                    // An existing trail's log group: the detections' default when the
+                    // blueprint makes no trail of its own.
+                    if v.get("trail").is_some() && self.trail_log_group.is_none() {
+                        self.trail_log_group = Some(key.to_string());
+                    }
+                }
+            }
+        }
         let _ = sections;
     }
 

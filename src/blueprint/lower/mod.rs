@@ -100,6 +100,7 @@ const TOP_KEYS: &[&str] = &[
     "responses",
     "findings",
     "account",
+    "lookups",
     "dashboard",
     "investigation",
     "lint",
@@ -281,6 +282,8 @@ pub fn lower_full(source: &Arc<SourceFile>, root: &Node, opts: &LowerOptions<'_>
         regex_filters: BTreeMap::new(),
         filters: BTreeMap::new(),
         fixed: BTreeSet::new(),
+        uses_existing: BTreeSet::new(),
+        lookups: BTreeSet::new(),
         detections: Vec::new(),
         suppressions: Vec::new(),
         inputs: resolved.inputs,
@@ -304,6 +307,8 @@ pub fn lower_full(source: &Arc<SourceFile>, root: &Node, opts: &LowerOptions<'_>
             moved: cx.moved,
             lab: cx.lab,
             fixed: cx.fixed,
+            uses_existing: cx.uses_existing,
+            lookups: cx.lookups,
         };
         model.sort();
         Ok(Lowered { model, locations, secret_inputs: cx.secret_inputs })
@@ -340,6 +345,10 @@ struct Lower<'a> {
     filters: BTreeMap<String, usize>,
     /// Resources written wholly from socform's templates (`Model::fixed`).
     fixed: BTreeSet<Address>,
+    /// Singletons an existing one may stand in for (`Model::uses_existing`).
+    uses_existing: BTreeSet<Address>,
+    /// What is only read (`Model::lookups`).
+    lookups: BTreeSet<Address>,
     detections: Vec<Detection>,
     suppressions: Vec<crate::model::Suppression>,
     inputs: BTreeMap<String, super::inputs::Resolved>,
@@ -682,6 +691,9 @@ impl Lower<'_> {
                     self.notification(&key, t, node.loc);
                 }
             }
+        }
+        if let Some(n) = root.get("lookups") {
+            self.lookups(n);
         }
         if let Some(n) = root.get("detections") {
             self.detections(n);

@@ -569,6 +569,9 @@ impl Lower<'_> {
                 to_attrs(&spec::GuarddutyDetector { enable: g.enabled, finding_publishing_frequency: freq, tags });
             let detector = Address::new(Kind::GuarddutyDetector, "main");
             self.add(detector.clone(), attrs, g.loc);
+            if g.if_exists == raw::IfExists::Use {
+                self.uses_existing.insert(detector.clone());
+            }
             if !g.notify.is_empty() {
                 let min = match &g.min_severity {
                     Some(s) => self.guardduty_severity(s),
@@ -616,6 +619,9 @@ impl Lower<'_> {
             let tags = self.tags(&BTreeMap::new(), h.loc);
             let hub = Address::new(Kind::SecurityHub, "main");
             self.add(hub.clone(), to_attrs(&spec::SecurityHub { standards, tags }), h.loc);
+            if h.if_exists == raw::IfExists::Use {
+                self.uses_existing.insert(hub.clone());
+            }
             if !h.notify.is_empty() {
                 let min = h.min_severity.clone().map(|m| m.value).unwrap_or_else(|| "HIGH".into());
                 let Some(at) = SECURITY_HUB_LABELS.iter().position(|l| *l == min) else {

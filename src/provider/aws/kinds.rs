@@ -30,6 +30,9 @@ pub(super) struct Listed {
     /// More resources with this state's tags for an address that has one (see
     /// [`crate::state::Snapshot::duplicates`]).
     pub duplicates: Vec<(Address, LiveResource)>,
+    /// Account-level singletons the account has that this state did not make, for the kinds
+    /// the listing was asked to look for ([`Listing::sees_existing`]).
+    pub existing: BTreeMap<Kind, LiveResource>,
 }
 
 impl Listed {
@@ -50,12 +53,20 @@ impl Listed {
 pub(super) struct Listing<'a> {
     pub blueprint: &'a str,
     pub state: &'a State,
+    /// The account-level singletons the blueprint has: one the account has already is reported
+    /// in [`Listed::existing`].
+    pub existing: &'a std::collections::BTreeSet<Kind>,
 }
 
 impl Listing<'_> {
     /// The state record of `kind` whose physical id is `id`.
     pub fn record(&self, kind: Kind, id: &str) -> Option<&Record> {
         self.state.resources.values().find(|r| r.kind == kind && r.id == id)
+    }
+
+    /// Whether to report an existing `kind` this state did not make.
+    pub fn sees_existing(&self, kind: Kind) -> bool {
+        self.existing.contains(&kind)
     }
 
     /// The address tags prove for this blueprint and state's lineage.

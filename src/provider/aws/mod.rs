@@ -22,6 +22,7 @@ mod iam;
 mod kinds;
 mod leftovers;
 mod logs;
+mod lookups;
 mod notify;
 mod queries;
 mod respond;
@@ -96,13 +97,20 @@ impl AwsProvider {
         let counter = |service: &'static str| CallCounter { service, calls: calls.clone() };
         macro_rules! client {
             ($sdk:ident, $service:literal) => {
-                $sdk::Client::from_conf($sdk::config::Builder::from(&conf).interceptor(counter($service)).build())
+                $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(&conf)
+                        .interceptor(counter($service))
+                        .retry_classifier(NotImplemented)
+                        .build(),
+                )
             };
         }
         Self {
             ec2: client!(aws_sdk_ec2, "ec2"),
             iam: client!(aws_sdk_iam, "iam"),
-            s3: aws_sdk_s3::Client::from_conf(s3_config(&conf, opts).interceptor(counter("s3")).build()),
+            s3: aws_sdk_s3::Client::from_conf(
+                s3_config(&conf, opts).interceptor(counter("s3")).retry_classifier(NotImplemented).build(),
+            ),
             cloudtrail: client!(aws_sdk_cloudtrail, "cloudtrail"),
             logs: client!(aws_sdk_cloudwatchlogs, "logs"),
             cloudwatch: client!(aws_sdk_cloudwatch, "cloudwatch"),
@@ -134,8 +142,20 @@ impl AwsProvider {
     /// Reads the kinds `want` names, every kind's listing at once (a kind found with another is
     /// listed by it), and settles what they found against state.
     async fn refresh_with(&self, blueprint: &str, state: &State, want: &Want) -> Result<Snapshot, ProviderError> {
+        self.refresh_seeing(blueprint, state, want, &BTreeSet::new()).await
+    }
+
+    /// [`Self::refresh_with`], also reporting the account-level singletons of `existing` (the
+    /// blueprint's) that the account has and this state did not make ([`Snapshot::existing`]).
+    async fn refresh_seeing(
+        &self,
+        blueprint: &str,
+        state: &State,
+        want: &Want,
+        existing: &BTreeSet<Kind>,
+    ) -> Result<Snapshot, ProviderError> {
         let mut snap = Snapshot { account_id: Some(self.account_id().await?), ..Default::default() };
-        let at = kinds::Listing { blueprint, state };
+        let at = kinds::Listing { blueprint, state, existing };
         let listings = want.0.iter().map(|k| kinds::api(*k).list(self, &at));
         let mut found: BTreeMap<Kind, kinds::Found> = BTreeMap::new();
         for listed in futures_util::future::try_join_all(listings).await? {
@@ -143,6 +163,7 @@ impl AwsProvider {
                 found.entry(kind).or_default().extend(f);
             }
             snap.duplicates.extend(listed.duplicates);
+            snap.existing.extend(listed.existing);
         }
         // Every wanted kind a listing reported is settled: what state holds that was not found
         // is gone. A kind state holds that no listing reported is a listing's bug, and never
@@ -321,6 +342,102 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for CallCounter {
         }
         Ok(())
     }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextMut<
+            '_,
+        >,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if let Some(m) = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>() {
+            let called = Called { service: m.service().to_string(), operation: m.name().to_string() };
+            context.response_mut().add_extension(called);
+        }
+        Ok(())
+    }
+}
+
+/// The operation an HTTP answer was for, attached to the answer by [`CallCounter`] so that an
+/// error can name the call (the SDK's errors do not).
+#[derive(Debug, Clone)]
+pub(super) struct Called {
+    pub service: String,
+    pub operation: String,
+}
+
+impl std::fmt::Display for Called {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.service, self.operation)
+    }
+}
+
+/// Whether an answer without an AWS error code says the endpoint does not implement the call:
+/// moto answers "Not yet implemented" (any status) or an HTML page with a 5xx status.
+fn says_not_implemented(status: u16, body: &[u8]) -> bool {
+    let body = String::from_utf8_lossy(body);
+    body.to_ascii_lowercase().contains("not yet implemented")
+        || (status >= 500 && (body.contains("<html") || body.contains("NotImplemented")))
+}
+
+/// A call the endpoint does not implement fails at once: retrying it (the SDK's standard mode
+/// retries every 5xx for about twenty seconds) cannot make it work.
+#[derive(Debug)]
+pub(super) struct NotImplemented;
+
+impl aws_smithy_runtime_api::client::retries::classifiers::ClassifyRetry for NotImplemented {
+    fn classify_retry(
+        &self,
+        ctx: &aws_smithy_runtime_api::client::interceptors::context::InterceptorContext,
+    ) -> aws_smithy_runtime_api::client::retries::classifiers::RetryAction {
+        use aws_smithy_runtime_api::client::retries::classifiers::RetryAction;
+        match ctx.response() {
+            Some(r) if says_not_implemented(r.status().as_u16(), r.body().bytes().unwrap_or_default()) => {
+                RetryAction::RetryForbidden
+            }
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "socform-not-implemented"
+    }
+
+    fn priority(&self) -> aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority {
+        use aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority;
+        // After the SDK's own (which call a 5xx transient): this one's verdict is the last.
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+/// Where the blueprint can avoid a call an endpoint may not implement (moto, LocalStack):
+/// service and operation, and the setting that makes socform not call it.
+const AVOIDABLE_CALLS: &[(&str, &str, &str)] = &[
+    ("securityhub", "BatchEnableStandards", "`findings.security_hub.standards: []` (no standards)"),
+    ("securityhub", "GetEnabledStandards", "`findings.security_hub.standards: []` (no standards)"),
+    ("securityhub", "BatchDisableStandards", "`findings.security_hub.standards: []` (no standards)"),
+    ("securityhub", "DescribeStandards", "`findings.security_hub.standards: []` (no standards)"),
+    ("cloudwatchlogs", "PutQueryDefinition", "`investigation: { queries: false }` (no saved queries)"),
+    ("cloudwatchlogs", "DescribeQueryDefinitions", "`investigation: { queries: false }` (no saved queries)"),
+    ("cloudwatchlogs", "DeleteQueryDefinition", "`investigation: { queries: false }` (no saved queries)"),
+    ("cloudwatch", "PutDashboard", "`dashboard: { enabled: false }` (no dashboard)"),
+];
+
+/// The error for a call the endpoint does not implement, naming it and, where the blueprint
+/// can avoid it, the setting that does.
+fn not_implemented(called: Option<&Called>, status: u16) -> ProviderError {
+    let Some(c) = called else {
+        return ProviderError::Unsupported(format!("the endpoint does not implement this call (HTTP {status})"));
+    };
+    let service: String =
+        c.service.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+    let avoid = AVOIDABLE_CALLS
+        .iter()
+        .find(|(s, o, _)| service == *s && c.operation == *o)
+        .map(|(_, _, how)| format!("; the blueprint avoids it with {how}"))
+        .unwrap_or_default();
+    ProviderError::Unsupported(format!("the endpoint does not implement {c} (HTTP {status}){avoid}"))
 }
 
 /// The SDK configuration for these options: region, profile, endpoint, and the retry settings
@@ -412,14 +529,19 @@ where
     let code = e.code().unwrap_or("");
     let message = e.message().unwrap_or("");
     let full = format!("{}{}{}", code, if message.is_empty() { "" } else { ": " }, message);
-    let text = if full.is_empty() { describe_unexplained(e) } else { full };
+    let text = if full.is_empty() {
+        // No AWS code to go by: which call it was is the first thing to know.
+        match e.raw_response().and_then(|r| r.extension::<Called>()) {
+            Some(c) => format!("{c}: {}", describe_unexplained(e)),
+            None => describe_unexplained(e),
+        }
+    } else {
+        full
+    };
     if let SdkError::ResponseError(r) = e {
         // moto answers calls it does not implement with an HTML page.
         if r.raw().status().as_u16() >= 500 && code.is_empty() {
-            return ProviderError::Unsupported(format!(
-                "the endpoint could not answer this call ({})",
-                r.raw().status()
-            ));
+            return not_implemented(r.raw().extension::<Called>(), r.raw().status().as_u16());
         }
     }
     if let SdkError::ServiceError(s) = e {
@@ -428,13 +550,8 @@ where
             // No AWS error code: what the endpoint sent instead says what happened. moto
             // answers a call it does not implement with "Not yet implemented" (any status) or
             // an HTML page.
-            let body = s.raw().body().bytes().map(|b| String::from_utf8_lossy(b).to_string()).unwrap_or_default();
-            let unsupported = body.to_ascii_lowercase().contains("not yet implemented")
-                || (status >= 500 && (body.contains("<html") || body.contains("NotImplemented")));
-            if unsupported {
-                return ProviderError::Unsupported(format!(
-                    "the endpoint does not implement this call (HTTP {status})"
-                ));
+            if says_not_implemented(status, s.raw().body().bytes().unwrap_or_default()) {
+                return not_implemented(s.raw().extension::<Called>(), status);
             }
             if status == 404 {
                 return ProviderError::NotFound(text);
@@ -490,7 +607,10 @@ where
             "access denied: {}; the credentials in use need this permission (an IAM policy allowing the action on the resource)",
             if message.is_empty() { code } else { message }
         )),
-        "NotImplemented" | "InvalidAction" => ProviderError::Unsupported(text),
+        "NotImplemented" | "InvalidAction" => match e.raw_response().and_then(|r| r.extension::<Called>()) {
+            Some(c) => ProviderError::Unsupported(format!("{text} ({c})")),
+            None => ProviderError::Unsupported(text),
+        },
         _ => ProviderError::Fatal(text),
     }
 }
@@ -687,7 +807,21 @@ impl Provider for AwsProvider {
             more.extend(self.indexed_kinds(blueprint, &missing).await?);
             want = Want::closed(more);
         }
-        self.refresh_with(blueprint, state, &want).await
+        let singletons: BTreeSet<Kind> = kinds.iter().copied().filter(|k| k.one_per_account()).collect();
+        self.refresh_seeing(blueprint, state, &want, &singletons).await
+    }
+
+    async fn look_up(&self, address: &Address, attrs: &Attrs) -> Result<LiveResource, ProviderError> {
+        self.look_up_resource(address, attrs).await
+    }
+
+    async fn refresh_kinds(
+        &self,
+        blueprint: &str,
+        state: &State,
+        kinds: &BTreeSet<Kind>,
+    ) -> Result<Snapshot, ProviderError> {
+        self.refresh_with(blueprint, state, &Want::closed(kinds.clone())).await
     }
 
     async fn create(&self, req: Request<'_>) -> Result<Applied, ProviderError> {

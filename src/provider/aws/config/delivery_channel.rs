@@ -19,10 +19,11 @@ impl KindApi for ConfigDeliveryChannel {
             }
         }
         aws.put_channel(&v).await?;
-        // A recorder starts only once it has a channel; start it now if it should run.
+        // A recorder starts only once it has a channel; start the blueprint's (named as the
+        // channel is) now. One the account had already is used as it is: never started here.
         let recorders = aws.config.describe_configuration_recorders().send().await.aws()?;
         for r in recorders.configuration_recorders() {
-            if let Some(name) = r.name() {
+            if let Some(name) = r.name().filter(|n| *n == v.name) {
                 aws.config.start_configuration_recorder().configuration_recorder_name(name).send().await.aws()?;
             }
         }
@@ -50,21 +51,33 @@ impl KindApi for ConfigDeliveryChannel {
 
     async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
         let mut listed = Listed::default();
-        if !config_in_state(at) {
+        if !config_in_state(at) && !at.sees_existing(Kind::ConfigDeliveryChannel) {
             return Ok(Listed::default());
         }
         let channels = aws.config.describe_delivery_channels().send().await.aws()?;
         let mut found = BTreeMap::new();
         for c in channels.delivery_channels() {
             let name = c.name().unwrap_or_default();
-            let Some(rec) = at.record(Kind::ConfigDeliveryChannel, name).cloned() else { continue };
+            let rec = at.record(Kind::ConfigDeliveryChannel, name).cloned();
+            if rec.is_none() && !at.sees_existing(Kind::ConfigDeliveryChannel) {
+                continue;
+            }
             let mut read = Attrs::new();
             read.insert("name".into(), json!(name));
             read.insert("s3_bucket_name".into(), json!(c.s3_bucket_name()));
             if let Some(f) = c.config_snapshot_delivery_properties().and_then(|p| p.delivery_frequency()) {
                 read.insert("delivery_frequency".into(), json!(f.as_str()));
             }
-            found.insert(name.to_string(), (None, live(&rec, name, read, outputs(&[("name", name)]))));
+            match rec {
+                Some(rec) => {
+                    found.insert(name.to_string(), (None, live(&rec, name, read, outputs(&[("name", name)]))));
+                }
+                // A channel carries no tags: one state does not record is someone else's.
+                None => {
+                    let it = live(&blank(Kind::ConfigDeliveryChannel), name, read, outputs(&[("name", name)]));
+                    listed.existing.insert(Kind::ConfigDeliveryChannel, it);
+                }
+            }
         }
         listed.found.insert(Kind::ConfigDeliveryChannel, found);
         Ok(listed)

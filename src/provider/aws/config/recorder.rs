@@ -51,7 +51,7 @@ impl KindApi for ConfigRecorder {
 
     async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
         let mut listed = Listed::default();
-        if !config_in_state(at) {
+        if !config_in_state(at) && !at.sees_existing(Kind::ConfigRecorder) {
             return Ok(Listed::default());
         }
         let recorders = aws.config.describe_configuration_recorders().send().await.aws()?;
@@ -59,7 +59,10 @@ impl KindApi for ConfigRecorder {
         let mut found = BTreeMap::new();
         for r in recorders.configuration_recorders() {
             let name = r.name().unwrap_or_default();
-            let Some(rec) = at.record(Kind::ConfigRecorder, name).cloned() else { continue };
+            let rec = at.record(Kind::ConfigRecorder, name).cloned();
+            if rec.is_none() && !at.sees_existing(Kind::ConfigRecorder) {
+                continue;
+            }
             let group = r.recording_group();
             let recording =
                 status.configuration_recorders_status().iter().any(|s| s.name() == Some(name) && s.recording());
@@ -72,7 +75,16 @@ impl KindApi for ConfigRecorder {
                 json!(group.map(|g| g.include_global_resource_types()).unwrap_or(false)),
             );
             read.insert("recording".into(), json!(recording));
-            found.insert(name.to_string(), (None, live(&rec, name, read, outputs(&[("name", name)]))));
+            match rec {
+                Some(rec) => {
+                    found.insert(name.to_string(), (None, live(&rec, name, read, outputs(&[("name", name)]))));
+                }
+                // Recorders carry no tags: one state does not record is someone else's.
+                None => {
+                    let it = live(&blank(Kind::ConfigRecorder), name, read, outputs(&[("name", name)]));
+                    listed.existing.insert(Kind::ConfigRecorder, it);
+                }
+            }
         }
         listed.found.insert(Kind::ConfigRecorder, found);
         Ok(listed)

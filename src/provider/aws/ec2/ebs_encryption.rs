@@ -64,14 +64,34 @@ impl KindApi for EbsEncryption {
     async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
         let mut found = Found::new();
         let held: Vec<&Record> = at.state.resources.values().filter(|r| r.kind == Kind::EbsEncryption).collect();
-        if !held.is_empty() {
-            let mut read = Attrs::new();
-            read.insert("enabled".into(), json!(enabled(aws).await?));
-            for rec in held {
-                found.insert(rec.id.clone(), (None, live(rec, rec.id.as_str(), read.clone(), BTreeMap::new())));
+        let marker = at.state.pending.keys().find(|a| a.kind() == Kind::EbsEncryption);
+        if held.is_empty() && marker.is_none() && !at.sees_existing(Kind::EbsEncryption) {
+            return Ok(Listed::of(Kind::EbsEncryption, found));
+        }
+        let on = enabled(aws).await?;
+        let mut read = Attrs::new();
+        read.insert("enabled".into(), json!(on));
+        for rec in &held {
+            found.insert(rec.id.clone(), (None, live(rec, rec.id.as_str(), read.clone(), BTreeMap::new())));
+        }
+        let mut listed = Listed::default();
+        if held.is_empty() && on {
+            match marker {
+                // A run that died after turning it on and before saving: the marker, written
+                // only for a create planned while it was off, says this state turned it on.
+                Some(a) => {
+                    let blank = blank(Kind::EbsEncryption);
+                    found.insert(TURNED_ON.into(), (Some(a.clone()), live(&blank, TURNED_ON, read, BTreeMap::new())));
+                }
+                None if at.sees_existing(Kind::EbsEncryption) => {
+                    let it = live(&blank(Kind::EbsEncryption), WAS_ON, read, BTreeMap::new());
+                    listed.existing.insert(Kind::EbsEncryption, it);
+                }
+                None => {}
             }
         }
-        Ok(Listed::of(Kind::EbsEncryption, found))
+        listed.found.insert(Kind::EbsEncryption, found);
+        Ok(listed)
     }
 
     async fn tag_target(&self, _aws: &AwsProvider, _id: &str) -> Result<Option<TagTarget>, ProviderError> {

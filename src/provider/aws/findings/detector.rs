@@ -69,7 +69,7 @@ impl KindApi for GuarddutyDetector {
                 d.tags().into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect();
             let addr = owned(blueprint, &state.lineage, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             let rec = at.record(Kind::GuarddutyDetector, id).cloned();
-            if rec.is_none() && addr.is_none() {
+            if rec.is_none() && addr.is_none() && !at.sees_existing(Kind::GuarddutyDetector) {
                 continue;
             }
             let mut read = Attrs::new();
@@ -79,9 +79,15 @@ impl KindApi for GuarddutyDetector {
                 json!(d.finding_publishing_frequency().map(|f| f.as_str()).unwrap_or("SIX_HOURS")),
             );
             read.insert("tags".into(), user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
-            let rec = rec.unwrap_or_else(|| blank(Kind::GuarddutyDetector));
             let arn = aws.detector_arn(&account, id);
-            found.insert(id.clone(), (addr, live(&rec, id.as_str(), read, outputs(&[("id", id), ("arn", &arn)]))));
+            let outs = outputs(&[("id", id), ("arn", &arn)]);
+            if rec.is_none() && addr.is_none() {
+                // Someone else's: what the blueprint may use.
+                listed.existing.insert(Kind::GuarddutyDetector, live(&blank(Kind::GuarddutyDetector), id, read, outs));
+                continue;
+            }
+            let rec = rec.unwrap_or_else(|| blank(Kind::GuarddutyDetector));
+            found.insert(id.clone(), (addr, live(&rec, id.as_str(), read, outs)));
         }
         listed.found.insert(Kind::GuarddutyDetector, found);
         Ok(listed)

@@ -121,6 +121,15 @@ impl KindApi for SecurityHub {
                 }
                 let rec = rec.unwrap_or_else(|| blank(Kind::SecurityHub));
                 found.insert(arn.clone(), (addr, live(&rec, arn.as_str(), read, outputs(&[("arn", &arn)]))));
+            } else if at.sees_existing(Kind::SecurityHub) {
+                // Someone else's hub: what the blueprint may use. Its standards are its own
+                // (not read: socform never changes them).
+                let mut read = Attrs::new();
+                if let Some(tags) = &tags {
+                    read.insert("tags".into(), user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
+                }
+                let it = live(&blank(Kind::SecurityHub), arn.as_str(), read, outputs(&[("arn", &arn)]));
+                listed.existing.insert(Kind::SecurityHub, it);
             }
         }
         listed.found.insert(Kind::SecurityHub, found);
