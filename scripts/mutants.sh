@@ -84,6 +84,10 @@ accounts-ebs-marker-proves-a-killed-run @@ src/provider/aws/ec2/ebs_encryption.r
 accounts-if-exists-fail @@ src/blueprint/lower/respond.rs @@ if g.if_exists == raw::IfExists::Use { @@ if true { @@ --test it accounts::if_exists
 accounts-lookup-through-the-trail @@ src/provider/aws/lookups.rs @@ Some(group) if !group.is_empty() => Ok(group.to_string()), @@ Some(_) => Ok("org-trail-logs-other".to_string()), @@ --test it blueprints::blueprint_soc_existing
 accounts-lookup-not-priced @@ src/cost/mod.rs @@ let own = model.resources.iter().filter(|r| !model.lookups.contains(&r.address)); @@ let own = model.resources.iter(); @@ --test it accounts::a_lookup
+preflight-quota-exceeded @@ src/ops/preflight.rs @@ Ok(used) if (used + new) as f64 > limit => r.add( @@ Ok(used) if false => r.add( @@ --test it accounts::preflight_names_a_quota
+preflight-apply-stops @@ src/cli/mod.rs @@ errln!("{}", preflight_text(&report, true)); @@ errln!("{}", preflight_text(&report, true)); if true { return execute(g, &plan, state, &store, parallelism, Some(&loaded), ui); } @@ --test it accounts::preflight_names_a_quota
+preflight-denied-action @@ src/ops/preflight.rs @@ if decision == "allowed" { @@ if true { @@ --test it accounts::preflight_names_the_actions
+preflight-singleton-in-the-way @@ src/ops/preflight.rs @@ if let Some(theirs) = live.and_then(|l| l.existing.get(&c.kind)) { @@ if let Some(theirs) = None::<&crate::state::LiveResource> { @@ --test it accounts::if_exists
 EOF
 )
 

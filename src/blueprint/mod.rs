@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use crate::diag::{Diagnostic, SourceFile};
 use crate::model::Model;
-pub use lower::LowerOptions;
+pub use lower::{LowerOptions, FILTERS_PER_LOG_GROUP};
 use node::{Loc, Node};
 
 /// Largest blueprint socform reads. Real blueprints are a few kilobytes; the generated

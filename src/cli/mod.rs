@@ -127,6 +127,18 @@ pub enum Command {
         run: RunArgs,
         #[command(flatten)]
         select: Select,
+        /// Do not run the preflight checks before the first write (see `socform preflight`).
+        #[arg(long)]
+        skip_preflight: bool,
+    },
+    /// Say, before anything is written, what would make an apply fail: permissions (IAM policy
+    /// simulation), quotas, singletons the account has, the region. Exit 1 when it would fail.
+    Preflight {
+        /// The blueprint file (YAML).
+        blueprint: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+        format: OutputFormat,
     },
     /// Delete everything a blueprint made, and prove nothing is left.
     Destroy {
@@ -635,9 +647,14 @@ fn run(cli: Cli, ui: &Ui) -> Result<u8> {
     match cli.command {
         Command::Validate { blueprint, format } => validate(&blueprint, format, ui),
         Command::Plan(args) => plan_cmd(&g, args, ui),
-        Command::Apply { file, run, select } => {
-            apply_cmd(&g, &file, run.auto_approve, run.parallelism as usize, &select, &ui.with_json(run.json))
-        }
+        Command::Apply { file, run, select, skip_preflight } => apply_cmd(
+            &g,
+            &file,
+            ApplyOpts { auto_approve: run.auto_approve, parallelism: run.parallelism as usize, skip_preflight },
+            &select,
+            &ui.with_json(run.json),
+        ),
+        Command::Preflight { blueprint, format } => preflight_cmd(&g, &blueprint, format, ui),
         Command::Destroy { blueprint, run } => {
             destroy_cmd(&g, &blueprint, run.auto_approve, run.parallelism as usize, &ui.with_json(run.json))
         }
@@ -1305,14 +1322,59 @@ fn read_saved_plan(path: &Path) -> Option<Result<Plan>> {
     )
 }
 
-fn apply_cmd(
-    g: &Global,
-    target: &Path,
+/// How an apply runs.
+struct ApplyOpts {
     auto_approve: bool,
     parallelism: usize,
-    select: &Select,
-    ui: &Ui,
-) -> Result<u8> {
+    skip_preflight: bool,
+}
+
+fn preflight_cmd(g: &Global, blueprint: &Path, format: OutputFormat, ui: &Ui) -> Result<u8> {
+    let loaded = load_for_aws(g, blueprint, EnvMode::Skip, ui)?;
+    let store = open_store(g, &loaded.model.blueprint, &loaded.model.region)?;
+    let state = fetch_state(&store, &loaded.model.blueprint, &loaded.model.region)?;
+    let loaded = load_with_secrets(blueprint, &state, ui)?;
+    let (plan, snapshot) = make_plan(g, &loaded, &state, true, PlanOptions::default(), ui)?;
+    let p = provider(g, &plan.region)?;
+    let report = runtime()?.block_on(crate::ops::preflight::check(p.as_ref(), &loaded.model, &plan, snapshot.as_ref()));
+    match format {
+        OutputFormat::Json => out!("{}", serde_json::to_string_pretty(&report)?),
+        OutputFormat::Human => out!("{}", preflight_text(&report, false)),
+    }
+    Ok(if report.fails() { 1 } else { 0 })
+}
+
+/// A preflight report in words: every finding, or (`errors_only`) what would fail.
+fn preflight_text(report: &crate::ops::preflight::Report, errors_only: bool) -> String {
+    use crate::ops::preflight::Severity;
+    use std::fmt::Write;
+    let mut s = String::new();
+    for f in report.findings.iter().filter(|f| !errors_only || f.severity == Severity::Error) {
+        let mark = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Ok => "ok",
+        };
+        let _ = writeln!(s, "{mark:<7} {:<11} {}", f.check, f.message);
+        if !f.fix.is_empty() {
+            let _ = writeln!(s, "{:<19} fix: {}", "", f.fix);
+        }
+    }
+    let errors = report.findings.iter().filter(|f| f.severity == Severity::Error).count();
+    let _ = writeln!(
+        s,
+        "{}",
+        if errors == 0 {
+            "Preflight: nothing found that would make the apply fail.".to_string()
+        } else {
+            format!("Preflight: {errors} problem{} would make the apply fail.", if errors == 1 { "" } else { "s" })
+        }
+    );
+    s
+}
+
+fn apply_cmd(g: &Global, target: &Path, opts: ApplyOpts, select: &Select, ui: &Ui) -> Result<u8> {
+    let ApplyOpts { auto_approve, parallelism, skip_preflight } = opts;
     if let Some(saved) = read_saved_plan(target) {
         let plan = saved?;
         remember_blueprint(target);
@@ -1382,6 +1444,18 @@ fn apply_cmd(
         ui.event(events::JsonEvent::nothing_to_do());
         print_outputs(&outputs, ui);
         return Ok(0);
+    }
+    // What would make the apply fail halfway, before the first write (and before asking).
+    if !skip_preflight {
+        let p = provider(g, &plan.region)?;
+        let report =
+            runtime()?.block_on(crate::ops::preflight::check(p.as_ref(), &loaded.model, &plan, snapshot.as_ref()));
+        if report.fails() {
+            errln!("{}", preflight_text(&report, true));
+            bail!(
+                "the apply would fail (preflight, above): nothing was changed; fix it, or apply with --skip-preflight"
+            );
+        }
     }
     confirm(auto_approve, &format!("apply these changes {}", where_(&plan)))?;
     execute(g, &plan, state, &store, parallelism, Some(&loaded), ui)

@@ -9,6 +9,7 @@
 //! executor's run, outputs, `state_from_tags`, the drill's live loop); see ARCHITECTURE.md.
 
 pub mod labs;
+pub mod preflight;
 #[cfg(test)]
 mod tests;
 

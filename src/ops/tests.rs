@@ -237,3 +237,25 @@ fn pause_stops_every_host_and_says_paused_only_when_all_stopped() {
     assert_eq!(powered.failed(), 1);
     assert!(!state.paused, "a lab with a host still running is not paused");
 }
+
+/// A preflight check the provider cannot make (MemoryProvider has no principal, no policy
+/// simulation and no usage counts) is a warning that says so, never a pass, and alone does
+/// not fail the apply.
+#[test]
+fn a_preflight_check_that_cannot_be_made_is_a_warning_never_a_pass() {
+    use crate::ops::preflight::{check, Severity};
+    let p = MemoryProvider::new();
+    let model =
+        crate::plan::tests::model("blueprint: lab\nregion: us-east-1\nnetwork:\n  vpc: { cidr: 10.0.0.0/16 }\n");
+    let state = State::new("lab", "us-east-1");
+    let plan = crate::plan::plan(&model, &state, None, crate::plan::PlanOptions::default()).unwrap();
+    let report = rt().block_on(check(&p, &model, &plan, None));
+    let of = |c: &str| report.findings.iter().filter(|f| f.check == c).map(|f| f.severity).collect::<Vec<_>>();
+    assert_eq!(of("permissions"), [Severity::Warning], "{report:#?}");
+    assert_eq!(of("quota"), [Severity::Warning], "{report:#?}");
+    assert!(!report.fails(), "{report:#?}");
+    // Every kind says the actions it calls.
+    for k in Kind::ALL {
+        assert!(!crate::ops::preflight::actions(*k).is_empty(), "{k:?}");
+    }
+}

@@ -73,6 +73,17 @@ pub struct Applied {
 }
 
 /// Something of a blueprint that still exists after a teardown.
+/// What a quota counts, for [`Provider::in_use`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Usage {
+    Vpcs,
+    InternetGateways,
+    IamRoles,
+    Trails,
+    /// Metric filters on one log group.
+    FiltersOn(String),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Leftover {
     /// The address its tags (or its name) give, when they give one.
@@ -162,6 +173,37 @@ pub trait Provider: Send + Sync {
     async fn look_up(&self, address: &Address, attrs: &Attrs) -> Result<crate::state::LiveResource, ProviderError> {
         let _ = attrs;
         Err(ProviderError::Unsupported(format!("this provider cannot look up `{address}`")))
+    }
+
+    /// The caller as IAM knows it (a role's ARN for an assumed-role session), for
+    /// [`Self::simulate`].
+    async fn principal(&self) -> Result<String, ProviderError> {
+        Err(ProviderError::Unsupported("this provider has no principal".into()))
+    }
+
+    /// IAM's decision (`allowed`, `implicitDeny`, `explicitDeny`) for each action, for
+    /// `principal` on any resource (IAM policy simulation).
+    async fn simulate(&self, principal: &str, actions: &[String]) -> Result<BTreeMap<String, String>, ProviderError> {
+        let _ = (principal, actions);
+        Err(ProviderError::Unsupported("this provider cannot simulate policies".into()))
+    }
+
+    /// The account's applied value of a Service Quotas quota; `None` when the service does
+    /// not know it (then AWS's documented default stands).
+    async fn quota(&self, service: &str, code: &str) -> Result<Option<f64>, ProviderError> {
+        let _ = (service, code);
+        Ok(None)
+    }
+
+    /// How much of a quota is in use now.
+    async fn in_use(&self, what: &Usage) -> Result<u64, ProviderError> {
+        let _ = what;
+        Err(ProviderError::Unsupported("this provider cannot count what is in use".into()))
+    }
+
+    /// Whether the region is enabled for the account (opt-in regions are not, by default).
+    async fn region_enabled(&self) -> Result<bool, ProviderError> {
+        Ok(true)
     }
 
     async fn create(&self, req: Request<'_>) -> Result<Applied, ProviderError>;

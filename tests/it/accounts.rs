@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::proxy::{Faults, Proxy};
+use crate::support::proxy::{Faults, Injection, Proxy};
 use crate::support::*;
 
 fn singletons(lab: &Lab) -> Value {
@@ -82,7 +82,16 @@ fn if_exists_fail_refuses_a_singleton_the_account_has() {
     let bp = lab.write("own.yaml", "blueprint: own\nregion: us-east-1\nfindings:\n  guardduty: { if_exists: fail }\n");
     let plan = lab.plan_json(&bp);
     assert_eq!(actions_of(&plan, "create"), ["guardduty_detector.main"]);
+    // Preflight says so before anything is written.
+    let out = lab.socform(&["preflight", &bp]);
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains(&format!("the account has a guardduty detector (`{theirs}`) this state did not make, and the blueprint says `if_exists: fail`")), "{said}");
     let out = lab.socform(&["apply", &bp, "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("the apply would fail (preflight"), "{}", text(&out.stderr));
+    // Past the preflight, the create itself refuses it.
+    let out = lab.socform(&["apply", &bp, "--auto-approve", "--skip-preflight"]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("GuardDuty keeps one per region") && err.contains(&theirs), "{err}");
@@ -164,3 +173,95 @@ fn a_lookup_of_a_trail_that_does_not_exist_stops_before_anything_is_made() {
         "{cost}"
     );
 }
+
+/// Preflight against moto's Service Quotas (which serves the VPC quotas) and its real counts:
+/// with the account's five VPCs in use (the default one and four made by boto3), a blueprint
+/// that makes one more fails preflight, naming the quota and what to do, and `apply` stops
+/// before its first write (boto3's inventory is unchanged). `--skip-preflight` goes on.
+#[test]
+fn preflight_names_a_quota_the_plan_would_exceed_and_apply_stops_before_writing() {
+    let mut lab = Lab::new();
+    lab.bp =
+        lab.write("net.yaml", "blueprint: net\nregion: us-east-1\nnetwork:\n  vpc: { cidr: 10.9.0.0/16 }\n").into();
+    for i in 0..4 {
+        aws_tool(&lab.moto, "us-east-1", &["create-vpc", &format!("10.{}.0.0/16", 20 + i)]);
+    }
+    let before = lab.inventory();
+    let out = lab.run(&lab.moto.url(), &["preflight"]);
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}{}", text(&out.stderr));
+    assert!(
+        said.contains("VPCs per region: 5 in use and 1 more in the plan exceed 5 (the account's quota vpc/L-F678F1CE)"),
+        "{said}"
+    );
+    assert!(said.contains("request an increase of vpc/L-F678F1CE in Service Quotas"), "{said}");
+    let out = lab.run(&lab.moto.url(), &["apply", "--auto-approve"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("the apply would fail (preflight, above): nothing was changed"), "{err}");
+    assert_eq!(lab.inventory(), before, "apply wrote before its preflight stopped it");
+    // The JSON report says the same.
+    let out = lab.run(&lab.moto.url(), &["preflight", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let quota = report["findings"].as_array().unwrap().iter().find(|f| f["check"] == "quota").unwrap();
+    assert_eq!(quota["severity"], "error", "{report:#}");
+    let out = lab.run(&lab.moto.url(), &["apply", "--auto-approve", "--skip-preflight"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    lab.ok(&["destroy", lab.bp.to_str().unwrap(), "--auto-approve"]);
+}
+
+/// IAM policy simulation, which moto does not implement: answered through the proxy with
+/// SimulatePrincipalPolicy's answer written from the IAM API reference (not captured from
+/// AWS). An action the caller may not call fails preflight, naming it, the decision and the
+/// resource that needs it; on moto itself the check is a warning that says it was not made.
+#[test]
+fn preflight_names_the_actions_the_caller_may_not_call() {
+    let mut lab = Lab::new();
+    lab.bp =
+        lab.write("net.yaml", "blueprint: net\nregion: us-east-1\nnetwork:\n  vpc: { cidr: 10.9.0.0/16 }\n").into();
+    let out = lab.run(&lab.moto.url(), &["preflight"]);
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("warning permissions not checked: not supported: the endpoint does not implement IAM SimulatePrincipalPolicy"), "{said}");
+
+    let proxy = Proxy::start(lab.moto.port, Duration::ZERO, Faults::default(), 1);
+    proxy.inject(Injection {
+        needle: "Action=SimulatePrincipalPolicy",
+        times: 1,
+        status: "200 OK",
+        content_type: "text/xml",
+        body: SIMULATION,
+    });
+    let out = lab.run(&proxy.url(), &["preflight"]);
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}{}", text(&out.stderr));
+    assert!(
+        said.contains(
+            "ec2:CreateVpc is not allowed for arn:aws:sts::123456789012:user/moto (implicitDeny); needed by vpc.main"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("ec2:DeleteVpc is not allowed") && said.contains("(explicitDeny)"), "{said}");
+    assert!(!said.contains("ec2:DescribeVpcs is not allowed"), "{said}");
+    let asked = proxy.stats.answered.lock().unwrap().clone();
+    assert!(asked[0].contains("ActionNames.member.") && asked[0].contains("ec2%3ACreateVpc"), "{asked:?}");
+}
+
+/// SimulatePrincipalPolicy's answer, in the form of the IAM API reference's example: the
+/// blueprint's eight actions, two of them denied.
+const SIMULATION: &str = r#"<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
+  <SimulatePrincipalPolicyResult>
+    <IsTruncated>false</IsTruncated>
+    <EvaluationResults>
+      <member><EvalActionName>ec2:CreateVpc</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>implicitDeny</EvalDecision><MatchedStatements/><MissingContextValues/></member>
+      <member><EvalActionName>ec2:DeleteVpc</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>explicitDeny</EvalDecision><MatchedStatements/><MissingContextValues/></member>
+      <member><EvalActionName>ec2:DescribeVpcs</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>allowed</EvalDecision><MatchedStatements/><MissingContextValues/></member>
+      <member><EvalActionName>ec2:DescribeVpcAttribute</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>allowed</EvalDecision><MatchedStatements/><MissingContextValues/></member>
+      <member><EvalActionName>ec2:ModifyVpcAttribute</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>allowed</EvalDecision><MatchedStatements/><MissingContextValues/></member>
+      <member><EvalActionName>ec2:CreateTags</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>allowed</EvalDecision><MatchedStatements/><MissingContextValues/></member>
+      <member><EvalActionName>sts:GetCallerIdentity</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>allowed</EvalDecision><MatchedStatements/><MissingContextValues/></member>
+      <member><EvalActionName>tag:GetResources</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>allowed</EvalDecision><MatchedStatements/><MissingContextValues/></member>
+    </EvaluationResults>
+  </SimulatePrincipalPolicyResult>
+  <ResponseMetadata><RequestId>3c6b1b25-6ee8-4d4f-8b05-f2d3b1a9c111</RequestId></ResponseMetadata>
+</SimulatePrincipalPolicyResponse>"#;

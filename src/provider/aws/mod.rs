@@ -24,6 +24,7 @@ mod leftovers;
 mod logs;
 mod lookups;
 mod notify;
+mod preflight;
 mod queries;
 mod respond;
 mod s3;
@@ -79,6 +80,7 @@ pub struct AwsProvider {
     lambda: aws_sdk_lambda::Client,
     guardduty: aws_sdk_guardduty::Client,
     securityhub: aws_sdk_securityhub::Client,
+    quotas: aws_sdk_servicequotas::Client,
     region: String,
     dependency_wait: Duration,
     account: OnceCell<String>,
@@ -124,6 +126,7 @@ impl AwsProvider {
             lambda: client!(aws_sdk_lambda, "lambda"),
             guardduty: client!(aws_sdk_guardduty, "guardduty"),
             securityhub: client!(aws_sdk_securityhub, "securityhub"),
+            quotas: client!(aws_sdk_servicequotas, "servicequotas"),
             region: opts.region.clone(),
             dependency_wait: opts.dependency_wait,
             account: OnceCell::new(),
@@ -813,6 +816,26 @@ impl Provider for AwsProvider {
 
     async fn look_up(&self, address: &Address, attrs: &Attrs) -> Result<LiveResource, ProviderError> {
         self.look_up_resource(address, attrs).await
+    }
+
+    async fn principal(&self) -> Result<String, ProviderError> {
+        self.principal_arn().await
+    }
+
+    async fn simulate(&self, principal: &str, actions: &[String]) -> Result<BTreeMap<String, String>, ProviderError> {
+        self.simulate_actions(principal, actions).await
+    }
+
+    async fn quota(&self, service: &str, code: &str) -> Result<Option<f64>, ProviderError> {
+        self.applied_quota(service, code).await
+    }
+
+    async fn in_use(&self, what: &crate::provider::Usage) -> Result<u64, ProviderError> {
+        self.usage(what).await
+    }
+
+    async fn region_enabled(&self) -> Result<bool, ProviderError> {
+        self.region_opted_in().await
     }
 
     async fn refresh_kinds(
