@@ -88,6 +88,9 @@ preflight-quota-exceeded @@ src/ops/preflight.rs @@ Ok(used) if (used + new) as 
 preflight-apply-stops @@ src/cli/mod.rs @@ errln!("{}", preflight_text(&report, true)); @@ errln!("{}", preflight_text(&report, true)); if true { return execute(g, &plan, state, &store, parallelism, Some(&loaded), ui); } @@ --test it accounts::preflight_names_a_quota
 preflight-denied-action @@ src/ops/preflight.rs @@ if decision == "allowed" { @@ if true { @@ --test it accounts::preflight_names_the_actions
 preflight-singleton-in-the-way @@ src/ops/preflight.rs @@ if let Some(theirs) = live.and_then(|l| l.existing.get(&c.kind)) { @@ if let Some(theirs) = None::<&crate::state::LiveResource> { @@ --test it accounts::if_exists
+accounts-lint-counts-a-looked-up-trail @@ src/review/lint.rs @@ if !has_trail && !watches_a_trail { @@ if !has_trail { @@ --test it accounts::a_lookup
+accounts-topic-lookup @@ src/provider/aws/lookups.rs @@ let arn = format!("arn:{}:sns:{}:{account}:{name}", crate::model::partition(&self.region), self.region); @@ let arn = format!("arn:{}:sns:{}:{account}:{name}-x", crate::model::partition(&self.region), self.region); @@ --test it accounts::a_looked_up_topic
+accounts-smoke-destroys-the-lab @@ scripts/aws-smoke.sh @@ run destroy "$blueprint" --auto-approve @@ true @@ --test it accounts::the_aws_smoke
 EOF
 )
 

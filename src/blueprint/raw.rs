@@ -199,6 +199,18 @@ pub struct Lookups {
     /// found through a trail is the detections' default when the blueprint makes no trail.
     #[serde(default)]
     pub log_groups: BTreeMap<String, Sp<LogGroupLookup>>,
+    /// Topics that exist, by key: detections, findings and responses notify one like a key of
+    /// `notifications`. socform writes no policy on it: for EventBridge (findings, responses)
+    /// to publish to it, its owner's policy must allow `events.amazonaws.com`.
+    #[serde(default)]
+    pub topics: BTreeMap<String, Sp<TopicLookup>>,
+}
+
+/// A topic that exists, by name (in the blueprint's account and region).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopicLookup {
+    pub name: Sp<String>,
 }
 
 /// A log group that exists: give exactly one of `name` and `trail`.

@@ -163,6 +163,8 @@ fn a_lookup_of_a_trail_that_does_not_exist_stops_before_anything_is_made() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("lookup `log_group.trail`") && err.contains("no trail `no-such-trail` exists"), "{err}");
     assert_eq!(lab.inventory(), before, "a failed lookup made something");
+    // Watching the account's trail is watching a trail: lint's no-cloudtrail rule stays quiet.
+    lab.ok(&["lint", &bp]);
     let cost = lab.ok(&["cost", &bp]);
     // The looked-up log group's ingestion is its owner's bill, not this blueprint's.
     assert!(!cost.contains("GB a month ingested"), "{cost}");
@@ -265,3 +267,59 @@ const SIMULATION: &str = r#"<SimulatePrincipalPolicyResponse xmlns="https://iam.
   </SimulatePrincipalPolicyResult>
   <ResponseMetadata><RequestId>3c6b1b25-6ee8-4d4f-8b05-f2d3b1a9c111</RequestId></ResponseMetadata>
 </SimulatePrincipalPolicyResponse>"#;
+
+/// scripts/aws-smoke.sh, for a person with a real account, as far as moto goes: it prints
+/// the cost and the preflight, applies its lab, plans clean, drills (wiring only: no alarm
+/// fires on moto), destroys, checks `ls`, and writes a transcript; boto3 finds the account
+/// as it was.
+#[test]
+fn the_aws_smoke_script_applies_drills_destroys_and_leaves_nothing() {
+    let lab = Lab::new();
+    let before = lab.inventory();
+    let transcript = lab.dir.path().join("smoke.log");
+    let mut cmd = std::process::Command::new("bash");
+    aws_env(&mut cmd, &lab.moto);
+    let out = cmd
+        .args(["scripts/aws-smoke.sh", "--yes", "--transcript"])
+        .arg(&transcript)
+        .env("SOCFORM", assert_cmd::cargo::cargo_bin("socform"))
+        .env("SOCFORM_SMOKE_DRILL", "--wiring-only")
+        .output()
+        .unwrap();
+    let said = std::fs::read_to_string(&transcript).unwrap_or_default();
+    assert!(out.status.success(), "{said}\n{}", text(&out.stderr));
+    for step in
+        ["== what it costs", "== preflight", "== apply", "== drill", "== destroy", "0 resources remain.", "PASS"]
+    {
+        assert!(said.contains(step), "{step} missing from the transcript:\n{said}");
+    }
+    assert_eq!(lab.inventory(), before, "the smoke test left something behind");
+}
+
+/// A topic the account has (made by boto3) is looked up, notified by the blueprint's alarm,
+/// and left by destroy; the plan shows the lookup.
+#[test]
+fn a_looked_up_topic_is_notified_and_left_by_destroy() {
+    let lab = Lab::new();
+    aws_tool(&lab.moto, "us-east-1", &["create-topic", "central-soc"]);
+    let before = lab.inventory();
+    let bp = lab.write(
+        "notify.yaml",
+        "blueprint: notify\nregion: us-east-1\nlookups:\n  topics:\n    central: { name: central-soc }\nlog_groups:\n  app: {}\ndetections:\n  - { name: root, pattern: '{ $.userIdentity.type = \"Root\" }', log_group: app, notify: [central] }\n",
+    );
+    let plan = lab.plan_json(&bp);
+    assert_eq!(actions_of(&plan, "use"), ["sns_topic.central"]);
+    let alarm = plan["changes"].as_array().unwrap().iter().find(|c| c["address"] == "alarm.root").unwrap();
+    assert_eq!(alarm["after"]["alarm_actions"], serde_json::json!(["arn:aws:sns:us-east-1:123456789012:central-soc"]));
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    lab.ok(&["destroy", &bp, "--auto-approve"]);
+    assert_eq!(lab.inventory(), before, "destroy touched the looked-up topic, or left something");
+    // A topic that does not exist stops the plan.
+    let missing =
+        lab.write("missing.yaml", &std::fs::read_to_string(&bp).unwrap().replace("central-soc", "no-such-topic"));
+    let out = lab.socform(&["plan", &missing]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no topic `no-such-topic` exists in us-east-1"), "{}", text(&out.stderr));
+}

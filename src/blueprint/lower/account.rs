@@ -28,6 +28,14 @@ impl Lower<'_> {
                 self.lookups.insert(a);
             }
         }
+        for (key, t) in &l.topics {
+            self.check(t.name.loc, names::topic(&t.name));
+            let mut attrs = Attrs::new();
+            attrs.insert("lookup".into(), json!({ "name": t.name.value }));
+            if let Some(a) = self.add(Address::new(Kind::SnsTopic, key.as_str()), attrs, t.loc) {
+                self.lookups.insert(a);
+            }
+        }
     }
 
     pub(super) fn account(&mut self, n: &Node) {

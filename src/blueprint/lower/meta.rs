@@ -288,6 +288,13 @@ impl Lower<'_> {
                 self.trail_log_group = Some(lg.to_string());
             }
         }
+        if let Some(topics) = root.get("lookups").and_then(|l| l.get("topics")) {
+            for (k, _) in topics.entries() {
+                if let Some(key) = k.as_str() {
+                    self.declare(Section::Topic, key, k.loc);
+                }
+            }
+        }
         if let Some(lgs) = root.get("lookups").and_then(|l| l.get("log_groups")) {
             for (k, v) in lgs.entries() {
                 if let Some(key) = k.as_str() {

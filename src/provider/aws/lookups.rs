@@ -26,6 +26,10 @@ impl AwsProvider {
                 };
                 self.log_group_named(&name).await
             }
+            Kind::SnsTopic => {
+                let name = by.get("name").and_then(Value::as_str).unwrap_or_default();
+                self.topic_named(name).await
+            }
             other => Err(ProviderError::Fatal(format!("socform cannot look up a {}", other.noun()))),
         }
     }
@@ -47,6 +51,23 @@ impl AwsProvider {
                 "the trail `{name}` delivers to no CloudWatch Logs log group, so no detection can watch it"
             ))),
         }
+    }
+
+    async fn topic_named(&self, name: &str) -> Result<LiveResource, ProviderError> {
+        let account = self.account_id_cached().await?;
+        let arn = format!("arn:{}:sns:{}:{account}:{name}", crate::model::partition(&self.region), self.region);
+        match self.sns.get_topic_attributes().topic_arn(&arn).send().await.aws() {
+            Ok(_) => {}
+            Err(ProviderError::NotFound(_)) => {
+                return Err(ProviderError::NotFound(format!("no topic `{name}` exists in {}", self.region)))
+            }
+            Err(e) => return Err(e),
+        }
+        let mut attributes = Attrs::new();
+        attributes.insert("name".into(), json!(name));
+        let outputs =
+            [("name", name.to_string()), ("arn", arn.clone())].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        Ok(LiveResource { id: arn, attributes, outputs })
     }
 
     async fn log_group_named(&self, name: &str) -> Result<LiveResource, ProviderError> {
