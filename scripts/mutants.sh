@@ -91,6 +91,9 @@ preflight-singleton-in-the-way @@ src/ops/preflight.rs @@ if let Some(theirs) = 
 accounts-lint-counts-a-looked-up-trail @@ src/review/lint.rs @@ if !has_trail && !watches_a_trail { @@ if !has_trail { @@ --test it accounts::a_lookup
 accounts-topic-lookup @@ src/provider/aws/lookups.rs @@ let arn = format!("arn:{}:sns:{}:{account}:{name}", crate::model::partition(&self.region), self.region); @@ let arn = format!("arn:{}:sns:{}:{account}:{name}-x", crate::model::partition(&self.region), self.region); @@ --test it accounts::a_looked_up_topic
 accounts-smoke-destroys-the-lab @@ scripts/aws-smoke.sh @@ run destroy "$blueprint" --auto-approve @@ true @@ --test it accounts::the_aws_smoke
+accounts-looked-up-subnet-in-the-vpc @@ src/ops/mod.rs @@                 if of != vpc { @@                 if false && of != vpc { @@ --test it accounts::a_lab_is_placed
+accounts-lint-leaves-lookups-alone @@ src/review/lint.rs @@ for r in model.resources.iter().filter(|r| !model.lookups.contains(&r.address)) { @@ for r in model.resources.iter() { @@ --test it accounts::a_lab_is_placed
+accounts-crash-left-recorder-is-ours @@ src/provider/aws/config/recorder.rs @@ if name == at.blueprint && our_role { @@ if false { @@ --test it resilience::a_config_recorder
 EOF
 )
 

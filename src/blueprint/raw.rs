@@ -204,6 +204,27 @@ pub struct Lookups {
     /// to publish to it, its owner's policy must allow `events.amazonaws.com`.
     #[serde(default)]
     pub topics: BTreeMap<String, Sp<TopicLookup>>,
+    /// A VPC that exists, to place the lab in: security groups are made in it (instead of
+    /// `network.vpc`, which makes one).
+    pub vpc: Option<Sp<VpcLookup>>,
+    /// Subnets that exist (of that VPC), by key: hosts name one with `subnet: KEY`.
+    #[serde(default)]
+    pub subnets: BTreeMap<String, Sp<SubnetLookup>>,
+}
+
+/// A VPC that exists: give exactly one of `id` and `name` (its `Name` tag).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VpcLookup {
+    pub id: Option<Sp<String>>,
+    pub name: Option<Sp<String>>,
+}
+
+/// A subnet that exists, by id.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubnetLookup {
+    pub id: Sp<String>,
 }
 
 /// A topic that exists, by name (in the blueprint's account and region).

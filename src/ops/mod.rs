@@ -134,6 +134,18 @@ pub async fn refresh(
             let found = p.look_up(a, &r.attrs).await.map_err(|e| OpsError::Lookup(a.clone(), e))?;
             snapshot.looked_up.insert(a.clone(), found);
         }
+        // A looked-up subnet must be in the looked-up VPC: the lab's groups are made there, and
+        // RunInstances refuses groups and a subnet of different VPCs (after the rest is made).
+        let vpc = snapshot.looked_up.get(&Address::new(Kind::Vpc, "main")).map(|v| v.id.clone());
+        if let Some(vpc) = vpc {
+            for (a, s) in snapshot.looked_up.iter().filter(|(a, _)| a.kind() == Kind::Subnet) {
+                let of = s.attributes.get("vpc_id").and_then(|v| v.as_str()).unwrap_or_default();
+                if of != vpc {
+                    let why = format!("subnet `{}` is in VPC `{of}`, not in the looked-up VPC `{vpc}`", s.id);
+                    return Err(OpsError::Lookup(a.clone(), ProviderError::Fatal(why)));
+                }
+            }
+        }
     }
     let others = if state.serial == 0 && !destroy {
         p.leftovers(&model.blueprint, &state.lineage, &named_resources(model)).await.map_err(OpsError::Earlier)?

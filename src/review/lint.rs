@@ -159,7 +159,9 @@ pub fn lint(model: &Model, suppressions: &[Suppression]) -> LintReport {
     };
     admin_ports_open(model, &mut add);
     let mut has_trail = false;
-    for r in &model.resources {
+    // What the blueprint only looks up is someone else's: its settings are not the blueprint's
+    // to lint.
+    for r in model.resources.iter().filter(|r| !model.lookups.contains(&r.address)) {
         let a = &r.attrs;
         let addr = &r.address;
         match addr.kind() {

@@ -323,3 +323,43 @@ fn a_looked_up_topic_is_notified_and_left_by_destroy() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no topic `no-such-topic` exists in us-east-1"), "{}", text(&out.stderr));
 }
+
+/// A lab placed in a VPC and subnet the account has (made by boto3): its security group is
+/// made in that VPC and its host in that subnet; destroy leaves both. A subnet of another VPC
+/// stops the plan before anything is made.
+#[test]
+fn a_lab_is_placed_in_a_looked_up_vpc_and_subnet_and_leaves_them() {
+    let lab = Lab::new();
+    let vpc = aws_tool(&lab.moto, "us-east-1", &["create-vpc", "10.50.0.0/16"]).trim().to_string();
+    let subnet = aws_tool(&lab.moto, "us-east-1", &["create-subnet", &vpc, "10.50.1.0/24"]).trim().to_string();
+    let before = lab.inventory();
+    let yaml = format!(
+        "blueprint: placed\nregion: us-east-1\nlookups:\n  vpc: {{ id: {vpc} }}\n  subnets:\n    app: {{ id: {subnet} }}\nsecurity_groups:\n  host:\n    ingress: []\nhosts:\n  box: {{ subnet: app, security_groups: [host], instance_type: t3.micro, image: amazon-linux-2023 }}\n"
+    );
+    let bp = lab.write("placed.yaml", &yaml);
+    // The central VPC's flow logs are its owner's: lint does not ask this blueprint for them.
+    let lint = text(&lab.socform(&["lint", &bp, "--format", "json"]).stdout);
+    assert!(lint.contains("\"findings\"") && !lint.contains("SOC010"), "{lint}");
+    let plan = lab.plan_json(&bp);
+    assert_eq!(actions_of(&plan, "use"), ["vpc.main", "subnet.app"]);
+    let group = plan["changes"].as_array().unwrap().iter().find(|c| c["address"] == "security_group.host").unwrap();
+    assert_eq!(group["after"]["vpc_id"], vpc.as_str(), "{group:#}");
+    let host = plan["changes"].as_array().unwrap().iter().find(|c| c["address"] == "instance.box").unwrap();
+    assert_eq!(host["after"]["subnet_id"], subnet.as_str(), "{host:#}");
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    lab.ok(&["destroy", &bp, "--auto-approve"]);
+    assert_eq!(lab.inventory(), before, "destroy touched the looked-up VPC or subnet, or left something");
+    // A subnet of another VPC.
+    let other = aws_tool(&lab.moto, "us-east-1", &["create-vpc", "10.60.0.0/16"]).trim().to_string();
+    let elsewhere = aws_tool(&lab.moto, "us-east-1", &["create-subnet", &other, "10.60.1.0/24"]).trim().to_string();
+    let wrong = lab.write("wrong.yaml", &yaml.replace(&subnet, &elsewhere));
+    let out = lab.socform(&["plan", &wrong]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("subnet `{elsewhere}` is in VPC `{other}`, not in the looked-up VPC `{vpc}`")),
+        "{err}"
+    );
+}

@@ -172,6 +172,35 @@ fn ebs_encryption_turned_on_before_a_kill_is_turned_off_by_destroy() {
     assert_eq!(ebs(), "off", "destroy left on the setting the killed run turned on");
 }
 
+/// A Config recorder carries no tags: killed after PutConfigurationRecorder took effect and
+/// before state was saved, the run leaves a recorder named after the blueprint, recording
+/// through the role this state made. The next apply takes it as this state's (not as one the
+/// account had, which it would only use and never delete), and destroy removes it (boto3).
+#[test]
+fn a_config_recorder_made_before_a_kill_is_taken_by_the_next_apply_and_destroyed() {
+    let mut lab = Lab::new();
+    lab.bp = lab
+        .write(
+            "cfg.yaml",
+            "blueprint: cfg\nregion: us-east-1\nbuckets:\n  snapshots: {}\nconfig:\n  recorder: { bucket: snapshots }\n",
+        )
+        .into();
+    let baseline = shape(&lab.moto);
+    let proxy = Proxy::start(lab.moto.port, Duration::ZERO, Faults::default(), 1);
+    apply_killed_at(&lab, &proxy, "StarlingDoveService.PutConfigurationRecorder", false);
+    assert!(lab.inventory().contains("config-recorder cfg"), "the held call did not take effect");
+    assert!(lab.state()["resources"].get("config_recorder.main").is_none(), "the killed run saved it");
+
+    let out = lab.run(&lab.moto.url(), &["apply", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(lab.id("config_recorder.main"), "cfg");
+    let out = lab.run(&lab.moto.url(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = lab.run(&lab.moto.url(), &["destroy", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(shape(&lab.moto), baseline, "the destroy left something behind");
+}
+
 /// The other way: a bucket made by hand under the name, with evidence in it, before the run
 /// that marked its create was killed. The marker says where to look, not what is ours: the
 /// bucket is older than the marker, so it is refused, kept with its evidence, and never

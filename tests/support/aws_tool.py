@@ -33,6 +33,7 @@ usage: aws_tool.py ENDPOINT REGION COMMAND [ARGS...]
   test-pattern PATTERN EVENT, role-trust ROLE, create-detector, enable-hub, create-rule NAME,
   put-dashboard NAME
   create-vpc CIDR           a VPC made by hand (prints its id)
+  create-subnet VPC CIDR    a subnet made by hand (prints its id)
   central-team              the singletons a central team owns, made as it would: a GuardDuty
                             detector (SIX_HOURS), Security Hub, a Config recorder and delivery
                             channel with their own role and bucket, recording
@@ -359,6 +360,8 @@ elif command == "create-detector":
     print(client("guardduty").create_detector(Enable=True)["DetectorId"])
 elif command == "create-vpc":
     print(client("ec2").create_vpc(CidrBlock=args[0])["Vpc"]["VpcId"])
+elif command == "create-subnet":
+    print(client("ec2").create_subnet(VpcId=args[0], CidrBlock=args[1])["Subnet"]["SubnetId"])
 elif command == "central-team":
     tags = {"owner": "central-security"}
     client("guardduty").create_detector(Enable=True, FindingPublishingFrequency="SIX_HOURS", Tags=tags)

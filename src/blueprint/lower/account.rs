@@ -28,6 +28,34 @@ impl Lower<'_> {
                 self.lookups.insert(a);
             }
         }
+        if let Some(v) = &l.vpc {
+            let by = match (&v.id, &v.name) {
+                (Some(id), None) => json!({ "id": id.value }),
+                (None, Some(name)) => json!({ "name": name.value }),
+                _ => {
+                    self.error_help(
+                        v.loc,
+                        "the VPC lookup must give exactly one of `id` and `name`",
+                        "`id` is the VPC's id (vpc-...); `name` its `Name` tag",
+                    );
+                    json!(null)
+                }
+            };
+            if !by.is_null() {
+                let mut attrs = Attrs::new();
+                attrs.insert("lookup".into(), by);
+                if let Some(a) = self.add(Address::new(Kind::Vpc, "main"), attrs, v.loc) {
+                    self.lookups.insert(a);
+                }
+            }
+        }
+        for (key, s) in &l.subnets {
+            let mut attrs = Attrs::new();
+            attrs.insert("lookup".into(), json!({ "id": s.id.value }));
+            if let Some(a) = self.add(Address::new(Kind::Subnet, key.as_str()), attrs, s.loc) {
+                self.lookups.insert(a);
+            }
+        }
         for (key, t) in &l.topics {
             self.check(t.name.loc, names::topic(&t.name));
             let mut attrs = Attrs::new();

@@ -288,6 +288,20 @@ impl Lower<'_> {
                 self.trail_log_group = Some(lg.to_string());
             }
         }
+        if let Some(v) = root.get("lookups").and_then(|l| l.get("vpc")) {
+            if self.is_declared(Section::Vpc, "main") {
+                self.error(v.loc, "the blueprint both makes a VPC (`network.vpc`) and looks one up: keep one");
+            } else {
+                self.declare(Section::Vpc, "main", v.loc);
+            }
+        }
+        if let Some(subnets) = root.get("lookups").and_then(|l| l.get("subnets")) {
+            for (k, _) in subnets.entries() {
+                if let Some(key) = k.as_str() {
+                    self.declare(Section::Subnet, key, k.loc);
+                }
+            }
+        }
         if let Some(topics) = root.get("lookups").and_then(|l| l.get("topics")) {
             for (k, _) in topics.entries() {
                 if let Some(key) = k.as_str() {

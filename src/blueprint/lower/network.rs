@@ -207,7 +207,10 @@ impl Lower<'_> {
     pub(super) fn security_group(&mut self, key: &Sp<String>, node: &Node) {
         let Some(sg) = self.read::<raw::SecurityGroup>(node) else { return };
         if !self.is_declared(Section::Vpc, "main") {
-            self.error(node.loc, "security groups need a VPC: declare `network.vpc`");
+            self.error(
+                node.loc,
+                "security groups need a VPC: declare `network.vpc`, or look one up with `lookups.vpc`",
+            );
             return;
         }
         let name = match &sg.name {

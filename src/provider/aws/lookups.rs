@@ -26,6 +26,53 @@ impl AwsProvider {
                 };
                 self.log_group_named(&name).await
             }
+            Kind::Vpc => {
+                let mut req = self.ec2.describe_vpcs();
+                if let Some(id) = by.get("id").and_then(Value::as_str) {
+                    req = req.vpc_ids(id);
+                } else if let Some(name) = by.get("name").and_then(Value::as_str) {
+                    req = req.filters(aws_sdk_ec2::types::Filter::builder().name("tag:Name").values(name).build());
+                }
+                let what =
+                    by.get("id").or_else(|| by.get("name")).and_then(Value::as_str).unwrap_or_default().to_string();
+                let vpcs = match req.send().await.aws() {
+                    Ok(out) => out.vpcs().to_vec(),
+                    Err(ProviderError::NotFound(_)) => vec![],
+                    Err(e) => return Err(e),
+                };
+                match vpcs.as_slice() {
+                    [v] => {
+                        let id = v.vpc_id().unwrap_or_default().to_string();
+                        let mut attributes = Attrs::new();
+                        attributes.insert("cidr_block".into(), json!(v.cidr_block()));
+                        let outputs = [("id".to_string(), id.clone())].into_iter().collect();
+                        Ok(LiveResource { id, attributes, outputs })
+                    }
+                    [] => Err(ProviderError::NotFound(format!("no VPC `{what}` exists in {}", self.region))),
+                    _ => Err(ProviderError::Fatal(format!(
+                        "{} VPCs are named `{what}` in {}: look it up by `id`",
+                        vpcs.len(),
+                        self.region
+                    ))),
+                }
+            }
+            Kind::Subnet => {
+                let id = by.get("id").and_then(Value::as_str).unwrap_or_default();
+                let subnets = match self.ec2.describe_subnets().subnet_ids(id).send().await.aws() {
+                    Ok(out) => out.subnets().to_vec(),
+                    Err(ProviderError::NotFound(_)) => vec![],
+                    Err(e) => return Err(e),
+                };
+                let Some(s) = subnets.first() else {
+                    return Err(ProviderError::NotFound(format!("no subnet `{id}` exists in {}", self.region)));
+                };
+                let mut attributes = Attrs::new();
+                attributes.insert("cidr_block".into(), json!(s.cidr_block()));
+                attributes.insert("availability_zone".into(), json!(s.availability_zone()));
+                attributes.insert("vpc_id".into(), json!(s.vpc_id()));
+                let outputs = [("id".to_string(), id.to_string())].into_iter().collect();
+                Ok(LiveResource { id: id.to_string(), attributes, outputs })
+            }
             Kind::SnsTopic => {
                 let name = by.get("name").and_then(Value::as_str).unwrap_or_default();
                 self.topic_named(name).await

@@ -72,10 +72,19 @@ impl KindApi for ConfigDeliveryChannel {
                 Some(rec) => {
                     found.insert(name.to_string(), (None, live(&rec, name, read, outputs(&[("name", name)]))));
                 }
-                // A channel carries no tags: one state does not record is someone else's.
+                // A channel carries no tags: one state does not record is this state's only when
+                // a run that died before saving it made it (the blueprint's name, delivering to
+                // a bucket this state made), and someone else's otherwise.
                 None => {
                     let it = live(&blank(Kind::ConfigDeliveryChannel), name, read, outputs(&[("name", name)]));
-                    listed.existing.insert(Kind::ConfigDeliveryChannel, it);
+                    let bucket = c.s3_bucket_name().unwrap_or_default();
+                    let our_bucket = at.state.resources.values().any(|x| x.kind == Kind::S3Bucket && x.id == bucket);
+                    if name == at.blueprint && our_bucket {
+                        let address = crate::address::Address::new(Kind::ConfigDeliveryChannel, "main");
+                        found.insert(name.to_string(), (Some(address), it));
+                    } else {
+                        listed.existing.insert(Kind::ConfigDeliveryChannel, it);
+                    }
                 }
             }
         }

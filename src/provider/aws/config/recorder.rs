@@ -79,10 +79,26 @@ impl KindApi for ConfigRecorder {
                 Some(rec) => {
                     found.insert(name.to_string(), (None, live(&rec, name, read, outputs(&[("name", name)]))));
                 }
-                // Recorders carry no tags: one state does not record is someone else's.
+                // Recorders carry no tags: one state does not record is this state's only when
+                // a run that died before saving it made it (the blueprint's name, recording
+                // through a role this state made, as the create would take it over), and
+                // someone else's otherwise.
                 None => {
                     let it = live(&blank(Kind::ConfigRecorder), name, read, outputs(&[("name", name)]));
-                    listed.existing.insert(Kind::ConfigRecorder, it);
+                    let role = r.role_arn().unwrap_or_default();
+                    let our_role = at
+                        .state
+                        .resources
+                        .values()
+                        .any(|x| x.kind == Kind::IamRole && x.outputs.get("arn").map(String::as_str) == Some(role));
+                    if name == at.blueprint && our_role {
+                        found.insert(
+                            name.to_string(),
+                            (Some(crate::address::Address::new(Kind::ConfigRecorder, "main")), it),
+                        );
+                    } else {
+                        listed.existing.insert(Kind::ConfigRecorder, it);
+                    }
                 }
             }
         }
