@@ -35,6 +35,10 @@ fn the_reference_soc_uses_the_singletons_a_central_team_owns_and_leaves_them_as_
     lab.reference();
     let moto = lab.moto.url();
     aws_tool(&lab.moto, "us-east-1", &["central-team"]);
+    // And a trail of the central team's, with its log group, beside the lab's own.
+    aws_tool(&lab.moto, "us-east-1", &["org-trail", "organization-trail", "org-trail-logs"]);
+    let trail = || aws_tool(&lab.moto, "us-east-1", &["trail-settings", "organization-trail", "org-trail-logs"]);
+    let their_trail = trail();
     let theirs = singletons(&lab);
     assert_eq!(theirs["recorders"]["default"]["recording"], true, "{theirs:#}");
     let before = lab.inventory();
@@ -71,6 +75,7 @@ fn the_reference_soc_uses_the_singletons_a_central_team_owns_and_leaves_them_as_
     let out = lab.run(&moto, &["destroy", "--auto-approve", "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(singletons(&lab), theirs, "destroy changed a singleton it does not own");
+    assert_eq!(trail(), their_trail, "the central team's trail or log group changed");
     assert_eq!(lab.inventory(), before);
 }
 
