@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A smoke test in a real AWS account, for a person who has one: `scripts/aws-smoke.sh`.
 #
-# Never run by CI. It prints who and where the credentials are and what the lab costs, asks
-# before anything is made, applies a small lab (blueprints/cloudtrail-alarms.yaml: a trail, its
+# Never run by CI. It prints the region, what the lab costs and the preflight (which names the
+# caller whose permissions it checked), asks before anything is made, applies a small lab (blueprints/cloudtrail-alarms.yaml: a trail, its
 # bucket and log group, four detections and their alarms, a topic) as its own `--lab` with a
 # one-hour expiry (so `socform reap --expired` removes it if this script is killed), runs the
 # live drill until each alarm fires, destroys the lab, checks that nothing of it remains, and
