@@ -78,7 +78,7 @@ accounts-failed-create-read-back @@ src/executor.rs @@ if let Some(m) = marker.f
 accounts-stale-marker-dropped @@ src/executor.rs @@ state.pending.retain(|a, _| plan.changes.iter().any(|c| &c.address == a && c.adopted)); @@ state.pending.retain(|_, _| true); @@ --lib executor::
 accounts-used-record-forgotten @@ src/executor.rs @@ forgotten |= state.resources.remove(&c.address).is_some(); @@ forgotten |= state.resources.contains_key(&c.address); @@ --lib executor::
 accounts-unneeded-role-not-made @@ src/plan/mod.rs @@ let unneeded = unneeded(model, &prior, live); @@ let unneeded: BTreeSet<Address> = BTreeSet::new(); @@ --lib plan::
-accounts-use-only-where-allowed @@ src/plan/mod.rs @@ .filter(|_| !prior.contains_key(addr) && model.uses_existing.contains(addr)); @@ .filter(|_| !prior.contains_key(addr)); @@ --lib plan::
+accounts-use-only-where-allowed @@ src/plan/mod.rs @@ .filter(|_| !prior.contains_key(addr) && model.uses_existing.contains(addr)) @@ .filter(|_| !prior.contains_key(addr)) @@ --lib plan::
 accounts-singleton-seen @@ src/provider/aws/kinds.rs @@ self.existing.contains(&kind) @@ false @@ --test it accounts::the_reference
 accounts-ebs-marker-proves-a-killed-run @@ src/provider/aws/ec2/ebs_encryption.rs @@ found.insert(TURNED_ON.into(), (Some(a.clone()), live(&blank, TURNED_ON, read, BTreeMap::new()))); @@ let _ = (a, blank); @@ --test it resilience::ebs
 accounts-if-exists-fail @@ src/blueprint/lower/respond.rs @@ if g.if_exists == raw::IfExists::Use { @@ if true { @@ --test it accounts::if_exists
@@ -89,7 +89,7 @@ preflight-apply-stops @@ src/cli/mod.rs @@ errln!("{}", preflight_text(&report, 
 preflight-denied-action @@ src/ops/preflight.rs @@ if decision == "allowed" { @@ if true { @@ --test it accounts::preflight_names_the_actions
 preflight-singleton-in-the-way @@ src/ops/preflight.rs @@ if let Some(theirs) = live.and_then(|l| l.existing.get(&c.kind)) { @@ if let Some(theirs) = None::<&crate::state::LiveResource> { @@ --test it accounts::if_exists
 accounts-lint-counts-a-looked-up-trail @@ src/review/lint.rs @@ if !has_trail && !watches_a_trail { @@ if !has_trail { @@ --test it accounts::a_lookup
-accounts-topic-lookup @@ src/provider/aws/lookups.rs @@ let arn = format!("arn:{}:sns:{}:{account}:{name}", crate::model::partition(&self.region), self.region); @@ let arn = format!("arn:{}:sns:{}:{account}:{name}-x", crate::model::partition(&self.region), self.region); @@ --test it accounts::a_looked_up_topic
+accounts-topic-lookup @@ src/provider/aws/lookups.rs @@ let arn = topic_arn(&self.region, &account, name); @@ let arn = topic_arn(&self.region, &account, &format!("{name}-x")); @@ --test it accounts::a_looked_up_topic
 accounts-smoke-destroys-the-lab @@ scripts/aws-smoke.sh @@ run destroy "$blueprint" --auto-approve @@ true @@ --test it accounts::the_aws_smoke
 accounts-looked-up-subnet-in-the-vpc @@ src/ops/mod.rs @@                 if of != vpc { @@                 if false && of != vpc { @@ --test it accounts::a_lab_is_placed
 accounts-lint-leaves-lookups-alone @@ src/review/lint.rs @@ for r in model.resources.iter().filter(|r| !model.lookups.contains(&r.address)) { @@ for r in model.resources.iter() { @@ --test it accounts::a_lab_is_placed

@@ -304,10 +304,7 @@ pub fn of_model(model: &crate::model::Model, a: &Assumptions) -> Estimate {
     let own = model.resources.iter().filter(|r| !model.lookups.contains(&r.address));
     let mut e = estimate(own.map(|r| (r.address.to_string(), r.kind(), &r.attrs, &*NONE)), a);
     // What a lookup costs is its owner's; what watching an existing trail saves is said.
-    for r in model.resources.iter().filter(|r| model.lookups.contains(&r.address)) {
-        let Some(trail) = r.attrs.get("lookup").and_then(|l| l.get("trail")).and_then(|t| t.as_str()) else {
-            continue;
-        };
+    for (r, trail) in model.looked_up_trails() {
         let copy = a.management_events_per_month / 100_000.0 * PRICES.cloudtrail_management_event_copy_100k;
         e.resources.push(ResourceCost {
             address: r.address.to_string(),

@@ -360,6 +360,15 @@ impl Model {
         self.resources.binary_search_by(|r| r.address.cmp(address)).ok().map(|i| &self.resources[i])
     }
 
+    /// The trails the blueprint watches without making them: each lookup of the log group an
+    /// existing trail delivers to, with that trail's name.
+    pub fn looked_up_trails(&self) -> impl Iterator<Item = (&Resource, &str)> {
+        self.resources
+            .iter()
+            .filter(|r| self.lookups.contains(&r.address))
+            .filter_map(|r| Some((r, r.attrs.get("lookup")?.get("trail")?.as_str()?)))
+    }
+
     /// The name AWS knows a resource of the blueprint by ([`Kind::name_attr`]), for kinds the
     /// blueprint names.
     pub fn aws_name(&self, address: &Address) -> Option<&str> {

@@ -97,7 +97,7 @@ const QUOTAS: &[Quota] = &[
 ];
 
 /// Metric filters one log group may have (CloudWatch Logs; not adjustable).
-const FILTERS_PER_LOG_GROUP: u64 = crate::blueprint::FILTERS_PER_LOG_GROUP as u64;
+const FILTERS_PER_LOG_GROUP: f64 = crate::blueprint::FILTERS_PER_LOG_GROUP as f64;
 
 /// Every check, for `plan` of `model` (read with `live`).
 pub async fn check(p: &dyn Provider, model: &Model, plan: &Plan, live: Option<&Snapshot>) -> Report {
@@ -191,10 +191,10 @@ async fn quotas(p: &dyn Provider, model: &Model, plan: &Plan, r: &mut Report) {
             .filter(|c| c.after.as_ref().and_then(|x| x.get("log_group_name")).and_then(|v| v.as_str()) == Some(&group))
             .count() as u64;
         if new > 0 {
-            let name = "metric filters on log group";
+            let name = format!("metric filters on log group `{group}`");
             let usage = Usage::FiltersOn(group.clone());
             let fix = "watch fewer events on it (drop detections, or a pack with `enabled: false`): the quota cannot be raised";
-            quota_finding(p, r, name, &usage, new, FILTERS_PER_LOG_GROUP as f64, "a fixed quota", fix).await;
+            quota_finding(p, r, &name, &usage, new, FILTERS_PER_LOG_GROUP, "a fixed quota", fix).await;
         }
     }
 }
@@ -210,10 +210,6 @@ async fn quota_finding(
     source: &str,
     fix: &str,
 ) {
-    let name = match usage {
-        Usage::FiltersOn(g) => format!("{name} `{g}`"),
-        _ => name.to_string(),
-    };
     match p.in_use(usage).await {
         Ok(used) if (used + new) as f64 > limit => r.add(
             Severity::Error,

@@ -316,16 +316,22 @@ fn unneeded(model: &Model, prior: &BTreeMap<&Address, Prior<'_>>, live: Option<&
     out
 }
 
-/// The change that uses `existing` for `r`: what the blueprint asks of it that differs is said,
-/// and not done.
-fn used(r: &Resource, existing: &LiveResource, after: Attrs) -> Change {
+/// The change that uses `existing` for `r` (a singleton, or what a lookup found): what the
+/// blueprint asks of a singleton that differs is said, and not done.
+fn used(r: &Resource, existing: &LiveResource, after: Attrs, lookup: bool) -> Change {
     let kind = r.kind();
-    let mut reasons = vec![format!(
-        "uses the existing {} `{}` (not managed by socform: never changed or deleted)",
-        kind.noun(),
-        existing.id
-    )];
-    for (k, want) in &after {
+    let lead = if lookup {
+        format!("reads the existing {} `{}` (a lookup: never changed or deleted)", kind.noun(), existing.id)
+    } else {
+        format!(
+            "uses the existing {} `{}` (not managed by socform: never changed or deleted)",
+            kind.noun(),
+            existing.id
+        )
+    };
+    let mut reasons = vec![lead];
+    // A lookup's only attribute says how to find it: nothing to compare.
+    for (k, want) in after.iter().filter(|_| !lookup) {
         if k == "tags" || want.as_str().is_some_and(|s| s.contains("${")) {
             continue;
         }
@@ -415,38 +421,28 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
             if unneeded.contains(addr) {
                 continue;
             }
-            if model.lookups.contains(addr) {
-                let r = model.get(addr).expect("graph nodes come from the model");
+            let r = model.get(addr).expect("graph nodes come from the model");
+            let lookup = PlanLookup { model, prior: &prior, pending: &pending, globals: &globals };
+            let (mut after, unknown) = template::resolve_attrs(&r.attrs, &lookup);
+            addr.kind().normalize(&mut after);
+            // What the account has and this state only reads: a lookup, or a singleton the
+            // account has already and this state did not make (used, not made). What needs it
+            // reads its outputs.
+            let is_lookup = model.lookups.contains(addr);
+            let existing = if is_lookup {
                 let Some(found) = live.and_then(|l| l.looked_up.get(addr)) else {
                     return Err(GraphError::Lookup(format!(
                         "`{addr}` is a lookup: it is read from AWS, and this plan reads nothing (drop --refresh=false)"
                     )));
                 };
-                prior.insert(
-                    addr,
-                    Prior { id: &found.id, attributes: &found.attributes, outputs: &found.outputs, adopted: false },
-                );
-                let mut change = used(r, found, r.attrs.clone());
-                change.reasons = vec![format!(
-                    "reads the existing {} `{}` (a lookup: never changed or deleted)",
-                    addr.kind().noun(),
-                    found.id
-                )];
-                changes.push(change);
-                continue;
-            }
-            let r = model.get(addr).expect("graph nodes come from the model");
-            let lookup = PlanLookup { model, prior: &prior, pending: &pending, globals: &globals };
-            let (mut after, unknown) = template::resolve_attrs(&r.attrs, &lookup);
-            addr.kind().normalize(&mut after);
-            // One the account has already, not this state's: used, not made (what needs it
-            // reads its outputs).
-            let existing = live
-                .and_then(|l| l.existing.get(&addr.kind()))
-                .filter(|_| !prior.contains_key(addr) && model.uses_existing.contains(addr));
+                Some(found)
+            } else {
+                live.and_then(|l| l.existing.get(&addr.kind()))
+                    .filter(|_| !prior.contains_key(addr) && model.uses_existing.contains(addr))
+            };
             if let Some(e) = existing {
                 prior.insert(addr, Prior { id: &e.id, attributes: &e.attributes, outputs: &e.outputs, adopted: false });
-                changes.push(used(r, e, after));
+                changes.push(used(r, e, after, is_lookup));
                 continue;
             }
             let mut change = match prior.get(addr) {

@@ -268,10 +268,7 @@ pub fn lint(model: &Model, suppressions: &[Suppression]) -> LintReport {
     }
     // A trail the account has, looked up for its log group (`lookups.log_groups.*.trail`), is
     // a trail: the blueprint watches it instead of making a second one.
-    let watches_a_trail = model
-        .resources
-        .iter()
-        .any(|r| model.lookups.contains(&r.address) && r.attrs.get("lookup").is_some_and(|l| l.get("trail").is_some()));
+    let watches_a_trail = model.looked_up_trails().next().is_some();
     if !has_trail && !watches_a_trail {
         add("SOC013", None, "the blueprint has no CloudTrail trail".into());
     }

@@ -9,60 +9,54 @@ impl Lower<'_> {
     pub(super) fn lookups(&mut self, n: &Node) {
         let Some(l) = self.read::<raw::Lookups>(n) else { return };
         for (key, lg) in &l.log_groups {
-            let by = match (&lg.name, &lg.trail) {
-                (Some(name), None) => json!({ "name": name.value }),
-                (None, Some(trail)) => json!({ "trail": trail.value }),
-                _ => {
-                    self.error_help(
-                        lg.loc,
-                        format!("lookup `{key}` must give exactly one of `name` and `trail`"),
-                        "`name` is the log group's; `trail` finds the log group an existing trail delivers to",
-                    );
-                    continue;
-                }
-            };
-            let address = Address::new(Kind::LogGroup, key.as_str());
-            let mut attrs = Attrs::new();
-            attrs.insert("lookup".into(), by);
-            if let Some(a) = self.add(address, attrs, lg.loc) {
-                self.lookups.insert(a);
+            let by = self.one_of(
+                lg.loc,
+                [("name", &lg.name), ("trail", &lg.trail)],
+                format!("lookup `{key}`"),
+                "`name` is the log group's; `trail` finds the log group an existing trail delivers to",
+            );
+            if let Some(by) = by {
+                self.lookup(Address::new(Kind::LogGroup, key.as_str()), by, lg.loc);
             }
         }
         if let Some(v) = &l.vpc {
-            let by = match (&v.id, &v.name) {
-                (Some(id), None) => json!({ "id": id.value }),
-                (None, Some(name)) => json!({ "name": name.value }),
-                _ => {
-                    self.error_help(
-                        v.loc,
-                        "the VPC lookup must give exactly one of `id` and `name`",
-                        "`id` is the VPC's id (vpc-...); `name` its `Name` tag",
-                    );
-                    json!(null)
-                }
-            };
-            if !by.is_null() {
-                let mut attrs = Attrs::new();
-                attrs.insert("lookup".into(), by);
-                if let Some(a) = self.add(Address::new(Kind::Vpc, "main"), attrs, v.loc) {
-                    self.lookups.insert(a);
-                }
+            let by = self.one_of(
+                v.loc,
+                [("id", &v.id), ("name", &v.name)],
+                "the VPC lookup".into(),
+                "`id` is the VPC's id (vpc-...); `name` its `Name` tag",
+            );
+            if let Some(by) = by {
+                self.lookup(Address::new(Kind::Vpc, "main"), by, v.loc);
             }
         }
         for (key, s) in &l.subnets {
-            let mut attrs = Attrs::new();
-            attrs.insert("lookup".into(), json!({ "id": s.id.value }));
-            if let Some(a) = self.add(Address::new(Kind::Subnet, key.as_str()), attrs, s.loc) {
-                self.lookups.insert(a);
-            }
+            self.lookup(Address::new(Kind::Subnet, key.as_str()), json!({ "id": s.id.value }), s.loc);
         }
         for (key, t) in &l.topics {
             self.check(t.name.loc, names::topic(&t.name));
-            let mut attrs = Attrs::new();
-            attrs.insert("lookup".into(), json!({ "name": t.name.value }));
-            if let Some(a) = self.add(Address::new(Kind::SnsTopic, key.as_str()), attrs, t.loc) {
-                self.lookups.insert(a);
+            self.lookup(Address::new(Kind::SnsTopic, key.as_str()), json!({ "name": t.name.value }), t.loc);
+        }
+    }
+
+    /// The one of two ways to find a lookup that is given, as its `lookup` attribute; an error
+    /// when neither or both are.
+    fn one_of(&mut self, loc: Loc, ways: [(&str, &Option<Sp<String>>); 2], what: String, help: &str) -> Option<Value> {
+        match ways {
+            [(k, Some(v)), (_, None)] | [(_, None), (k, Some(v))] => Some(json!({ k: v.value })),
+            [(a, _), (b, _)] => {
+                self.error_help(loc, format!("{what} must give exactly one of `{a}` and `{b}`"), help);
+                None
             }
+        }
+    }
+
+    /// Adds a lookup: a resource holding only how to find it (`by`).
+    fn lookup(&mut self, address: Address, by: Value, loc: Loc) {
+        let mut attrs = Attrs::new();
+        attrs.insert("lookup".into(), by);
+        if let Some(a) = self.add(address, attrs, loc) {
+            self.lookups.insert(a);
         }
     }
 

@@ -4,7 +4,8 @@
 
 use serde_json::{json, Value};
 
-use super::{AwsProvider, Classify};
+use super::notify::topic_arn;
+use super::{outputs, AwsProvider, Classify};
 use crate::address::Address;
 use crate::model::{Attrs, Kind};
 use crate::provider::ProviderError;
@@ -45,7 +46,7 @@ impl AwsProvider {
                         let id = v.vpc_id().unwrap_or_default().to_string();
                         let mut attributes = Attrs::new();
                         attributes.insert("cidr_block".into(), json!(v.cidr_block()));
-                        let outputs = [("id".to_string(), id.clone())].into_iter().collect();
+                        let outputs = outputs(&[("id", &id)]);
                         Ok(LiveResource { id, attributes, outputs })
                     }
                     [] => Err(ProviderError::NotFound(format!("no VPC `{what}` exists in {}", self.region))),
@@ -70,8 +71,7 @@ impl AwsProvider {
                 attributes.insert("cidr_block".into(), json!(s.cidr_block()));
                 attributes.insert("availability_zone".into(), json!(s.availability_zone()));
                 attributes.insert("vpc_id".into(), json!(s.vpc_id()));
-                let outputs = [("id".to_string(), id.to_string())].into_iter().collect();
-                Ok(LiveResource { id: id.to_string(), attributes, outputs })
+                Ok(LiveResource { id: id.to_string(), attributes, outputs: outputs(&[("id", id)]) })
             }
             Kind::SnsTopic => {
                 let name = by.get("name").and_then(Value::as_str).unwrap_or_default();
@@ -102,7 +102,7 @@ impl AwsProvider {
 
     async fn topic_named(&self, name: &str) -> Result<LiveResource, ProviderError> {
         let account = self.account_id_cached().await?;
-        let arn = format!("arn:{}:sns:{}:{account}:{name}", crate::model::partition(&self.region), self.region);
+        let arn = topic_arn(&self.region, &account, name);
         match self.sns.get_topic_attributes().topic_arn(&arn).send().await.aws() {
             Ok(_) => {}
             Err(ProviderError::NotFound(_)) => {
@@ -112,8 +112,7 @@ impl AwsProvider {
         }
         let mut attributes = Attrs::new();
         attributes.insert("name".into(), json!(name));
-        let outputs =
-            [("name", name.to_string()), ("arn", arn.clone())].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let outputs = outputs(&[("name", name), ("arn", &arn)]);
         Ok(LiveResource { id: arn, attributes, outputs })
     }
 
@@ -128,7 +127,6 @@ impl AwsProvider {
         if let Some(days) = g.retention_in_days() {
             attributes.insert("retention_in_days".into(), json!(days));
         }
-        let outputs = [("name", name.to_string()), ("arn", arn)].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        Ok(LiveResource { id: name.to_string(), attributes, outputs })
+        Ok(LiveResource { id: name.to_string(), attributes, outputs: outputs(&[("name", name), ("arn", &arn)]) })
     }
 }

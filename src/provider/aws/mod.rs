@@ -532,19 +532,18 @@ where
     let code = e.code().unwrap_or("");
     let message = e.message().unwrap_or("");
     let full = format!("{}{}{}", code, if message.is_empty() { "" } else { ": " }, message);
-    let text = if full.is_empty() {
+    // The call the answer was for (see `CallCounter`), when an answer came.
+    let called = e.raw_response().and_then(|r| r.extension::<Called>());
+    let text = match (full.is_empty(), called) {
         // No AWS code to go by: which call it was is the first thing to know.
-        match e.raw_response().and_then(|r| r.extension::<Called>()) {
-            Some(c) => format!("{c}: {}", describe_unexplained(e)),
-            None => describe_unexplained(e),
-        }
-    } else {
-        full
+        (true, Some(c)) => format!("{c}: {}", describe_unexplained(e)),
+        (true, None) => describe_unexplained(e),
+        (false, _) => full,
     };
     if let SdkError::ResponseError(r) = e {
         // moto answers calls it does not implement with an HTML page.
         if r.raw().status().as_u16() >= 500 && code.is_empty() {
-            return not_implemented(r.raw().extension::<Called>(), r.raw().status().as_u16());
+            return not_implemented(called, r.raw().status().as_u16());
         }
     }
     if let SdkError::ServiceError(s) = e {
@@ -554,7 +553,7 @@ where
             // answers a call it does not implement with "Not yet implemented" (any status) or
             // an HTML page.
             if says_not_implemented(status, s.raw().body().bytes().unwrap_or_default()) {
-                return not_implemented(s.raw().extension::<Called>(), status);
+                return not_implemented(called, status);
             }
             if status == 404 {
                 return ProviderError::NotFound(text);
@@ -610,7 +609,7 @@ where
             "access denied: {}; the credentials in use need this permission (an IAM policy allowing the action on the resource)",
             if message.is_empty() { code } else { message }
         )),
-        "NotImplemented" | "InvalidAction" => match e.raw_response().and_then(|r| r.extension::<Called>()) {
+        "NotImplemented" | "InvalidAction" => match called {
             Some(c) => ProviderError::Unsupported(format!("{text} ({c})")),
             None => ProviderError::Unsupported(text),
         },
@@ -895,9 +894,7 @@ impl Provider for AwsProvider {
 
     fn import_id(&self, kind: Kind, given: &str, account: &str, region: &str) -> String {
         match kind {
-            Kind::SnsTopic if !given.starts_with("arn:") => {
-                format!("arn:{}:sns:{region}:{account}:{given}", crate::model::partition(region))
-            }
+            Kind::SnsTopic if !given.starts_with("arn:") => notify::topic_arn(region, account, given),
             _ => given.to_string(),
         }
     }

@@ -19,7 +19,10 @@ use crate::model::{Attrs, Kind};
 use crate::provider::{Applied, ProviderError, Request};
 use async_trait::async_trait;
 
-impl AwsProvider {}
+/// A topic's ARN from its name: what CreateTopic answers, known before asking.
+pub(super) fn topic_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:{}:sns:{region}:{account}:{name}", crate::model::partition(region))
+}
 
 /// The policy a topic has when no service but the account itself may use it.
 fn owner_only_policy(arn: &str) -> serde_json::Value {

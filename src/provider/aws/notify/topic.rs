@@ -19,7 +19,7 @@ impl KindApi for SnsTopic {
         // CreateTopic answers with the existing topic's ARN when the name is taken: ask
         // first, and go on only when the topic's tags prove it is this state's own.
         let account = aws.account_id_cached().await?;
-        let existing = format!("arn:{}:sns:{}:{account}:{}", crate::model::partition(&aws.region), aws.region, v.name);
+        let existing = topic_arn(&aws.region, &account, &v.name);
         match aws.sns.get_topic_attributes().topic_arn(&existing).send().await.aws() {
             Ok(_) => {
                 let found = aws.sns.list_tags_for_resource().resource_arn(&existing).send().await.aws()?;
