@@ -322,7 +322,10 @@ pub async fn execute(
                         .create_sets_tags()
                         .then(|| attrs.as_ref().and_then(|a| serde_json::from_value(a.get("tags")?.clone()).ok()))
                         .flatten();
-                    state.pending.insert(change.address.clone(), Pending { name: name.to_string(), since, tags });
+                    let replaces = change.before.clone();
+                    state
+                        .pending
+                        .insert(change.address.clone(), Pending { name: name.to_string(), since, tags, replaces });
                     if let Err(e) = sink.save(&mut state).await {
                         outcome.state_error = Some(e.to_string());
                         while running.join_next().await.is_some() {}

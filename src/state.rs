@@ -76,6 +76,11 @@ pub struct Pending {
     /// refresh to report where AWS cannot say (moto).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<std::collections::BTreeMap<String, String>>,
+    /// What the create replaces: the attributes of the account's own singleton as the plan
+    /// read them (an IAM password policy the blueprint says to replace), so that a run
+    /// killed after the create still knows what destroy puts back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<crate::model::Attrs>,
 }
 
 /// One resource socform manages.

@@ -190,6 +190,52 @@ pub struct AccountSettings {
     /// again only if this blueprint turned it on; one that was on already stays on.
     #[serde(default)]
     pub ebs_encryption_by_default: bool,
+    /// The account's IAM password policy (CIS AWS Foundations 1.8 and 1.9). Every field has
+    /// the benchmark's value by default: `password_policy: {}` is CIS's policy.
+    pub password_policy: Option<Sp<PasswordPolicy>>,
+    /// A role for AWS Support (CIS AWS Foundations 1.17): `AWSSupportAccess`, assumable by the
+    /// account's own principals (its IAM policies say who). The role is
+    /// `BLUEPRINT-support`, an ordinary role of this blueprint (`iam_role.support`).
+    #[serde(default)]
+    pub support_role: bool,
+}
+
+/// The account's IAM password policy. Defaults are CIS AWS Foundations 3.0's.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordPolicy {
+    /// 6 to 128 (default 14).
+    pub minimum_length: Option<Sp<i64>>,
+    /// Earlier passwords that may not be used again, 1 to 24 (default 24); 0: no such rule.
+    pub reuse_prevention: Option<Sp<i64>>,
+    /// Days a password lasts, 1 to 1095; absent or 0: no expiry (the default).
+    pub max_age_days: Option<Sp<i64>>,
+    /// Character classes every password must have: `symbols`, `numbers`, `uppercase` and
+    /// `lowercase` (default: all four).
+    pub require: Option<Vec<Sp<String>>>,
+    /// Users may change their own password (default true).
+    #[serde(default = "yes")]
+    pub allow_users_to_change: bool,
+    /// An expired password needs an administrator to reset it (default false).
+    #[serde(default)]
+    pub hard_expiry: bool,
+    /// A policy the account already has: `use` it (the default: it stays as it is), `fail`,
+    /// or `replace` it (the plan shows the change; destroy puts the account's policy back).
+    #[serde(default)]
+    pub if_exists: IfPolicyExists,
+}
+
+/// What an account password policy the account already has means for the blueprint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum IfPolicyExists {
+    /// Use it unchanged (the default).
+    #[default]
+    Use,
+    /// An existing policy is an error.
+    Fail,
+    /// Set the blueprint's in its place; destroy restores the account's.
+    Replace,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

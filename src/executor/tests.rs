@@ -323,7 +323,7 @@ async fn a_marker_a_refreshed_plan_found_nothing_for_is_dropped() {
     let provider = Arc::new(MemoryProvider::new());
     let mut state = State::new("lab", "us-east-1");
     state.serial = 1;
-    let stale = crate::state::Pending { name: "security_hub".into(), since: 1, tags: None };
+    let stale = crate::state::Pending { name: "security_hub".into(), since: 1, tags: None, replaces: None };
     state.pending.insert(addr("security_hub.main"), stale);
     let (state, outcome, _) = apply(LAB, &provider, state, 4).await;
     assert!(outcome.ok(), "{outcome:#?}");

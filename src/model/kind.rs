@@ -196,6 +196,14 @@ kinds! {
         arns: &["iam:instance-profile"],
         found_with: Some(IamRole),
     }
+    IamPasswordPolicy = "iam_password_policy", Iam, "the account's IAM password policy" {
+        // An account setting carries no tags: state's id says whether this state set it or
+        // replaced another (see provider/aws/iam/password_policy.rs), and a marker a crash
+        // leaves says a create was under way.
+        taggable: false,
+        marked_before_create: true,
+        one_per_account: true,
+    }
     S3Bucket = "s3_bucket", S3, "S3 bucket with versioning, encryption and public access block" {
         replace_on: &["bucket"],
         name_attr: Some("bucket"), name_output: true,

@@ -92,6 +92,11 @@ pub struct Model {
     /// default). One left out must be made by this state, and an existing one is an error.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub uses_existing: BTreeSet<Address>,
+    /// Singletons the blueprint sets in place of the one the account has (an IAM password
+    /// policy with `if_exists: replace`): planned as a create that shows what it replaces,
+    /// and destroy puts the account's own back.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub replaces_existing: BTreeSet<Address>,
     /// What the blueprint only reads (`lookups:`, Terraform's data sources): each resource
     /// here holds only a `lookup` attribute saying how to find it, is read by
     /// `Provider::look_up` at refresh, and is planned as used, never made, changed or deleted.
@@ -352,6 +357,7 @@ impl Model {
             lab: None,
             fixed: BTreeSet::new(),
             uses_existing: BTreeSet::new(),
+            replaces_existing: BTreeSet::new(),
             lookups: BTreeSet::new(),
         }
     }

@@ -56,6 +56,7 @@ pub fn check_shape(kind: Kind, attrs: &Attrs) -> Result<(), String> {
         Kind::Instance => is::<Instance>(attrs),
         Kind::FlowLog => is::<FlowLog>(attrs),
         Kind::EbsEncryption => is::<EbsEncryption>(attrs),
+        Kind::IamPasswordPolicy => is::<PasswordPolicy>(attrs),
         Kind::ConfigRecorder => is::<ConfigRecorder>(attrs),
         Kind::ConfigDeliveryChannel => is::<ConfigDeliveryChannel>(attrs),
         Kind::ConfigRule => is::<ConfigRule>(attrs),
@@ -432,6 +433,25 @@ pub fn user_data_vars(user_data: &str) -> Vec<(String, String)> {
 #[serde(deny_unknown_fields)]
 pub struct EbsEncryption {
     pub enabled: bool,
+}
+
+/// The account's IAM password policy (UpdateAccountPasswordPolicy's fields; `0` and `false`
+/// where AWS's own default leaves a rule off).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordPolicy {
+    pub minimum_length: i32,
+    pub require_symbols: bool,
+    pub require_numbers: bool,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub allow_users_to_change: bool,
+    /// Days before a password expires (0: never).
+    pub max_age_days: i32,
+    /// How many earlier passwords may not be used again (0: any).
+    pub reuse_prevention: i32,
+    /// Expired passwords need an administrator to reset them.
+    pub hard_expiry: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -142,6 +142,18 @@ fn singletons(model: &Model, plan: &Plan, live: Option<&Snapshot>, r: &mut Repor
             );
         } else if c.action == Action::Create && c.kind.one_per_account() {
             if let Some(theirs) = live.and_then(|l| l.existing.get(&c.kind)) {
+                if model.replaces_existing.contains(&c.address) {
+                    r.add(
+                        Severity::Ok,
+                        "singleton",
+                        format!(
+                            "{}: replaces the account's {noun} (`{}`), as the blueprint says (`if_exists: replace`); destroy puts it back",
+                            c.address, theirs.id
+                        ),
+                        "",
+                    );
+                    continue;
+                }
                 r.add(
                     Severity::Error,
                     "singleton",
@@ -360,6 +372,9 @@ pub fn actions(kind: Kind) -> &'static [&'static str] {
         }
         Kind::EbsEncryption => {
             &["ec2:GetEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault", "ec2:DisableEbsEncryptionByDefault"]
+        }
+        Kind::IamPasswordPolicy => {
+            &["iam:GetAccountPasswordPolicy", "iam:UpdateAccountPasswordPolicy", "iam:DeleteAccountPasswordPolicy"]
         }
         Kind::IamRole => &[
             "iam:CreateRole",

@@ -451,12 +451,23 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
                     if gone.contains(addr) {
                         reasons.push("deleted outside socform".to_string());
                     }
+                    // The account's own, which the blueprint says to replace: the change
+                    // shows it as `before`, and destroy puts it back.
+                    let replaced = live
+                        .and_then(|l| l.existing.get(&addr.kind()))
+                        .filter(|_| model.replaces_existing.contains(addr));
+                    if replaced.is_some() {
+                        reasons.push(format!(
+                            "replaces the account's own {} (`if_exists: replace`): destroy puts it back",
+                            addr.kind().noun()
+                        ));
+                    }
                     Change {
                         address: addr.clone(),
                         kind: addr.kind(),
                         action: Action::Create,
                         reasons,
-                        before: None,
+                        before: replaced.map(|t| t.attributes.clone()),
                         after: Some(after),
                         attributes: vec![],
                         id: None,

@@ -338,7 +338,22 @@ pub fn human(plan: &Plan, color: bool) -> String {
                         let note = if has_template(v) { " (known after apply)" } else { "" };
                         let _ = writeln!(out, "      {k:<width$} = {pretty}{note}");
                     } else {
-                        let _ = writeln!(out, "      {k:<width$} = {}", shown(Some(v), sensitive));
+                        // A create in place of the account's own (a replaced password
+                        // policy): what it had, where it differs.
+                        let was = c.before.as_ref().and_then(|b| b.get(k)).filter(|b| *b != v && !sensitive);
+                        match was {
+                            Some(b) => {
+                                let _ = writeln!(
+                                    out,
+                                    "      {k:<width$} = {} -> {}",
+                                    shown(Some(b), false),
+                                    shown(Some(v), false)
+                                );
+                            }
+                            None => {
+                                let _ = writeln!(out, "      {k:<width$} = {}", shown(Some(v), sensitive));
+                            }
+                        }
                     }
                 }
             }

@@ -10,6 +10,7 @@ mod accounts;
 mod aws;
 mod blueprints;
 mod catalog_events;
+mod cis;
 mod cli;
 mod drill;
 mod findings;

@@ -220,7 +220,34 @@ def inventory():
             for i in r["Instances"]:
                 if i["State"]["Name"] not in ("terminated", "shutting-down"):
                     out.append(f"instance {i['InstanceId']}")
+    # Network ACLs outside the default VPC, with their rules (a VPC's default ACL has AWS's).
+    # moto keeps a deleted VPC's default ACL (AWS deletes it with the VPC): only the ACLs of
+    # VPCs that exist count.
+    vpcs = {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]}
+    for page in ec2.get_paginator("describe_network_acls").paginate():
+        for acl in page["NetworkAcls"]:
+            if acl["VpcId"] in default_vpcs or acl["VpcId"] not in vpcs:
+                continue
+            rules = sorted(f"{'out' if e['Egress'] else 'in'}:{e['RuleNumber']}:{e['RuleAction']}:{e['Protocol']}:"
+                           f"{e.get('CidrBlock', e.get('Ipv6CidrBlock'))}:{e.get('PortRange', {}).get('From', '')}-"
+                           f"{e.get('PortRange', {}).get('To', '')}" for e in acl["Entries"])
+            out.append(f"network-acl {acl['NetworkAclId']}{' (default)' if acl['IsDefault'] else ''} {' '.join(rules)}")
     iam = client("iam")
+    # An account setting: listed, with every field, while the account has one.
+    try:
+        policy = iam.get_account_password_policy()["PasswordPolicy"]
+        out.append("iam-password-policy " + json.dumps(policy, sort_keys=True))
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    # Keys pending deletion are counted as such (AWS's shortest window is seven days); moto's
+    # stand-in for the AWS-managed aws/ebs key (it makes it a customer key) is not listed.
+    kms = client("kms")
+    aliased = {a["TargetKeyId"] for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith("alias/aws/") and a.get("TargetKeyId")}
+    for k in kms.list_keys()["Keys"]:
+        if k["KeyId"] in aliased:
+            continue
+        meta = kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]
+        out.append(f"kms-key {k['KeyId']} {meta['KeyState']}")
     for page in iam.get_paginator("list_roles").paginate():
         for r in page["Roles"]:
             if not r["Path"].startswith("/aws-service-role/"):
@@ -231,7 +258,8 @@ def inventory():
         out.append(f"instance-profile {p['InstanceProfileName']}")
     s3 = client("s3")
     for b in s3.list_buckets()["Buckets"]:
-        out.append(f"s3-bucket {b['Name']}")
+        logging = s3.get_bucket_logging(Bucket=b["Name"]).get("LoggingEnabled")
+        out.append(f"s3-bucket {b['Name']}" + (f" logging-to {logging['TargetBucket']}/{logging.get('TargetPrefix', '')}" if logging else ""))
         try:
             s3.get_bucket_policy(Bucket=b["Name"])
             out.append(f"s3-bucket-policy {b['Name']}")
@@ -422,6 +450,18 @@ elif command == "singletons":
     ebs = client("ec2").get_ebs_encryption_by_default()["EbsEncryptionByDefault"]
     print(json.dumps({"detectors": detectors, "hub": hub, "recorders": recorders, "channels": channels, "ebs": ebs},
                      indent=1, sort_keys=True, default=str))
+elif command == "password-policy":
+    # password-policy [set LENGTH REUSE | delete]: the account's policy, as JSON (null: none).
+    iam = client("iam")
+    if args[:1] == ["set"]:
+        iam.update_account_password_policy(MinimumPasswordLength=int(args[1]), PasswordReusePrevention=int(args[2]),
+                                           RequireSymbols=True, MaxPasswordAge=90)
+    elif args[:1] == ["delete"]:
+        iam.delete_account_password_policy()
+    try:
+        print(json.dumps(iam.get_account_password_policy()["PasswordPolicy"], sort_keys=True))
+    except iam.exceptions.NoSuchEntityException:
+        print("null")
 elif command == "inventory":
     print(json.dumps(inventory(), indent=1))
 elif command == "create-topic":

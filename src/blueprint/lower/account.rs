@@ -62,6 +62,12 @@ impl Lower<'_> {
 
     pub(super) fn account(&mut self, n: &Node) {
         let Some(a) = self.read::<raw::AccountSettings>(n) else { return };
+        if let Some(p) = &a.password_policy {
+            self.password_policy(p);
+        }
+        if a.support_role {
+            self.support_role(n.loc);
+        }
         if a.ebs_encryption_by_default {
             let setting = Address::new(Kind::EbsEncryption, "default");
             self.add(setting.clone(), to_attrs(&spec::EbsEncryption { enabled: true }), n.loc);
@@ -74,5 +80,85 @@ impl Lower<'_> {
                 }
             }
         }
+    }
+
+    /// `account.password_policy`: CIS AWS Foundations' values unless the blueprint says
+    /// otherwise, each checked against IAM's limits.
+    fn password_policy(&mut self, p: &Sp<raw::PasswordPolicy>) {
+        let mut ranged = |v: &Option<Sp<i64>>, default: i64, lo: i64, hi: i64, what: &str| -> i32 {
+            match v {
+                None => default as i32,
+                Some(x) if x.value == 0 && lo == 1 => 0,
+                Some(x) if (lo..=hi).contains(&x.value) => x.value as i32,
+                Some(x) => {
+                    let zero = if lo == 1 { " (or 0: none)" } else { "" };
+                    self.error(x.loc, format!("`{what}` is {}: IAM takes {lo} to {hi}{zero}", x.value));
+                    default as i32
+                }
+            }
+        };
+        let minimum_length = ranged(&p.minimum_length, 14, 6, 128, "minimum_length");
+        let reuse_prevention = ranged(&p.reuse_prevention, 24, 1, 24, "reuse_prevention");
+        let max_age_days = ranged(&p.max_age_days, 0, 1, 1095, "max_age_days");
+        const CLASSES: [&str; 4] = ["symbols", "numbers", "uppercase", "lowercase"];
+        let require: Vec<String> = match &p.require {
+            None => CLASSES.iter().map(|c| c.to_string()).collect(),
+            Some(list) => {
+                for c in list.iter().filter(|c| !CLASSES.contains(&c.value.as_str())) {
+                    self.error_help(
+                        c.loc,
+                        format!("`{}` is not a character class IAM can require", c.value),
+                        "say `symbols`, `numbers`, `uppercase` or `lowercase`",
+                    );
+                }
+                list.iter().map(|c| c.value.clone()).collect()
+            }
+        };
+        let has = |c: &str| require.iter().any(|r| r == c);
+        let policy = spec::PasswordPolicy {
+            minimum_length,
+            require_symbols: has("symbols"),
+            require_numbers: has("numbers"),
+            require_uppercase: has("uppercase"),
+            require_lowercase: has("lowercase"),
+            allow_users_to_change: p.allow_users_to_change,
+            max_age_days,
+            reuse_prevention,
+            hard_expiry: p.hard_expiry,
+        };
+        let address = Address::new(Kind::IamPasswordPolicy, "account");
+        if self.add(address.clone(), to_attrs(&policy), p.loc).is_none() {
+            return;
+        }
+        match p.if_exists {
+            raw::IfPolicyExists::Use => {
+                self.uses_existing.insert(address);
+            }
+            raw::IfPolicyExists::Replace => {
+                self.replaces_existing.insert(address);
+            }
+            raw::IfPolicyExists::Fail => {}
+        }
+    }
+
+    /// `account.support_role`: a role with `AWSSupportAccess` the account's principals may
+    /// assume (CIS AWS Foundations 1.17).
+    fn support_role(&mut self, loc: Loc) {
+        let name = self.default_name("support");
+        self.claim_name(Kind::IamRole, &name, loc);
+        let attrs = to_attrs(&spec::IamRole {
+            role_name: name,
+            path: "/".into(),
+            description: Some("AWS Support access for the account's incident responders (CIS 1.17)".into()),
+            assume_role_policy: super::iam::policy_doc(vec![json!({
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:${aws.partition}:iam::${aws.account_id}:root"},
+                "Action": "sts:AssumeRole",
+            })]),
+            managed_policy_arns: vec!["arn:aws:iam::aws:policy/AWSSupportAccess".into()],
+            inline_policies: BTreeMap::new(),
+            tags: self.tags.clone(),
+        });
+        self.add(Address::new(Kind::IamRole, "support"), attrs, loc);
     }
 }

@@ -283,6 +283,7 @@ pub fn lower_full(source: &Arc<SourceFile>, root: &Node, opts: &LowerOptions<'_>
         filters: BTreeMap::new(),
         fixed: BTreeSet::new(),
         uses_existing: BTreeSet::new(),
+        replaces_existing: BTreeSet::new(),
         lookups: BTreeSet::new(),
         detections: Vec::new(),
         suppressions: Vec::new(),
@@ -308,6 +309,7 @@ pub fn lower_full(source: &Arc<SourceFile>, root: &Node, opts: &LowerOptions<'_>
             lab: cx.lab,
             fixed: cx.fixed,
             uses_existing: cx.uses_existing,
+            replaces_existing: cx.replaces_existing,
             lookups: cx.lookups,
         };
         model.sort();
@@ -347,6 +349,8 @@ struct Lower<'a> {
     fixed: BTreeSet<Address>,
     /// Singletons an existing one may stand in for (`Model::uses_existing`).
     uses_existing: BTreeSet<Address>,
+    /// Singletons the blueprint sets in place of the account's own (`Model::replaces_existing`).
+    replaces_existing: BTreeSet<Address>,
     /// What is only read (`Model::lookups`).
     lookups: BTreeSet<Address>,
     detections: Vec<Detection>,

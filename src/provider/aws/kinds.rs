@@ -171,6 +171,7 @@ pub(super) fn api(kind: Kind) -> &'static dyn KindApi {
         Kind::EbsEncryption => &ec2::ebs_encryption::EbsEncryption,
         Kind::IamRole => &iam::role::IamRole,
         Kind::InstanceProfile => &iam::instance_profile::InstanceProfile,
+        Kind::IamPasswordPolicy => &iam::password_policy::IamPasswordPolicy,
         Kind::S3Bucket => &s3::bucket::S3Bucket,
         Kind::S3BucketPolicy => &s3::bucket_policy::S3BucketPolicy,
         Kind::LogGroup => &logs::log_group::LogGroup,

@@ -3,6 +3,7 @@
 //! and every instance profile in one `ListInstanceProfiles`.
 
 pub(super) mod instance_profile;
+pub(super) mod password_policy;
 pub(super) mod role;
 
 use std::collections::BTreeMap;
