@@ -657,10 +657,28 @@ pub struct Trail {
     /// `kms.amazonaws.com` and `rdsdata.amazonaws.com` are the two AWS allows.
     #[serde(default)]
     pub exclude_sources: Vec<Sp<String>>,
+    /// S3 object-level (data) events, read and write (CIS AWS Foundations 3.8 and 3.9): `all`
+    /// (every bucket in the account), `none` (the default), or a list of keys of `buckets`
+    /// (`trail` for the trail's own). Each event is charged: `socform cost` says how much.
+    pub s3_data_events: Option<Sp<DataEvents>>,
+    /// Make the trail's KMS key (`kms_key.trail`): rotation on, a key policy that lets
+    /// CloudTrail encrypt for this trail alone and the account decrypt (CIS 3.5 and 3.6).
+    /// Destroy schedules its deletion with AWS's shortest window (7 days). A key costs $1 a
+    /// month: leave it off (the default) for short labs. Not with `kms_key`.
+    #[serde(default)]
+    pub own_kms_key: bool,
     /// A notification topic (key of `notifications`) told of each log file delivered.
     pub notify: Option<Sp<String>>,
     #[serde(default)]
     pub tags: Tags,
+}
+
+/// `all`, `none`, or keys of `buckets`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum DataEvents {
+    Word(String),
+    Buckets(Vec<String>),
 }
 
 #[derive(Debug, JsonSchema)]

@@ -39,6 +39,8 @@ pub struct Prices {
     pub logs_stored_gb_month: f64,
     pub vended_logs_ingested_gb: f64,
     pub cloudtrail_management_event_copy_100k: f64,
+    /// CloudTrail data events (S3 object-level), per 100,000 recorded.
+    pub cloudtrail_data_event_100k: f64,
     /// A dashboard a month (an account's first three are free).
     pub dashboard_month: f64,
     /// GuardDuty's analysis of CloudTrail management events, per million.
@@ -91,6 +93,8 @@ pub struct Assumptions {
     pub management_events_per_month: f64,
     /// Security Hub security checks a month (enabled controls times resources checked).
     pub security_checks_per_month: f64,
+    /// S3 object-level events a month a trail with S3 data events records.
+    pub s3_data_events_per_month: f64,
 }
 
 impl Default for Assumptions {
@@ -102,6 +106,7 @@ impl Default for Assumptions {
             config_evaluations_per_rule: 1000.0,
             management_events_per_month: 1_000_000.0,
             security_checks_per_month: 10_000.0,
+            s3_data_events_per_month: 1_000_000.0,
         }
     }
 }
@@ -123,9 +128,10 @@ impl Assumptions {
             "config_evaluations_per_rule" => self.config_evaluations_per_rule = v,
             "management_events_per_month" => self.management_events_per_month = v,
             "security_checks_per_month" => self.security_checks_per_month = v,
+            "s3_data_events_per_month" => self.s3_data_events_per_month = v,
             other => {
                 return Err(format!(
-                    "no assumption `{other}`: log_gb_per_month, flow_log_gb_per_month, config_items_per_month, config_evaluations_per_rule, management_events_per_month, security_checks_per_month"
+                    "no assumption `{other}`: log_gb_per_month, flow_log_gb_per_month, config_items_per_month, config_evaluations_per_rule, management_events_per_month, security_checks_per_month, s3_data_events_per_month"
                 ))
             }
         }
@@ -134,7 +140,7 @@ impl Assumptions {
 }
 
 /// The usage-based monthly lines of one resource, under `a`.
-pub fn usage_items(kind: Kind, a: &Assumptions) -> Vec<Item> {
+pub fn usage_items(kind: Kind, attrs: &Attrs, a: &Assumptions) -> Vec<Item> {
     let p = &*PRICES;
     let hourly = |monthly: f64| monthly / HOURS_PER_MONTH;
     match kind {
@@ -166,7 +172,20 @@ pub fn usage_items(kind: Kind, a: &Assumptions) -> Vec<Item> {
             ),
             hourly: hourly(a.config_evaluations_per_rule * p.config_rule_evaluation),
         }],
-        Kind::Trail => vec![Item { what: "management events: the first trail's copy is free".into(), hourly: 0.0 }],
+        Kind::Trail => {
+            let mut lines =
+                vec![Item { what: "management events: the first trail's copy is free".into(), hourly: 0.0 }];
+            if attrs.get("s3_data_events").and_then(|v| v.as_array()).is_some_and(|d| !d.is_empty()) {
+                lines.push(Item {
+                    what: format!(
+                        "{} S3 data events a month (${} per 100,000)",
+                        a.s3_data_events_per_month, p.cloudtrail_data_event_100k
+                    ),
+                    hourly: hourly(a.s3_data_events_per_month / 100_000.0 * p.cloudtrail_data_event_100k),
+                });
+            }
+            lines
+        }
         Kind::GuarddutyDetector => vec![Item {
             what: format!(
                 "{} management events a month analysed (${}/million; VPC flow and DNS logs are extra)",
@@ -243,7 +262,7 @@ pub fn estimate<'a>(
         let lines: Vec<Line> = items(kind, attrs, outputs)
             .into_iter()
             .map(|i| (i, false))
-            .chain(usage_items(kind, a).into_iter().map(|i| (i, true)))
+            .chain(usage_items(kind, attrs, a).into_iter().map(|i| (i, true)))
             .map(|(i, usage)| Line {
                 monthly: round(i.hourly * HOURS_PER_MONTH),
                 hourly: round(i.hourly),

@@ -231,6 +231,11 @@ pub struct Trail {
     /// `kms.amazonaws.com`): its event selector, sorted. Empty: every management event.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude_management_event_sources: Vec<String>,
+    /// S3 object-level (data) events the trail records, read and write: the resource values
+    /// of its `AWS::S3::Object` data resources (`arn:aws:s3` for every bucket, or
+    /// `arn:aws:s3:::BUCKET/` each), sorted. Empty: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub s3_data_events: Vec<String>,
     /// Whether the trail is logging (StartLogging/StopLogging).
     pub logging: bool,
     pub tags: Tags,

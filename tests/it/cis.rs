@@ -121,3 +121,53 @@ fn a_replaced_password_policy_is_put_back_after_a_kill_mid_apply() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(policy(&lab, &[]), theirs, "the account's policy was lost to the kill");
 }
+
+/// S3 data events (CIS 3.8 and 3.9): `all` puts one data resource on the trail's selector
+/// for every bucket; a trail narrowed by hand to write-only data events is drift, put back;
+/// a list of buckets records those alone. Read with boto3.
+#[test]
+fn s3_data_events_are_recorded_read_and_write_and_narrowing_them_is_drift() {
+    let lab = Lab::new();
+    let text = |events: &str| {
+        format!("blueprint: data-lab\nregion: us-east-1\ntrail:\n  bucket: {{}}\n  s3_data_events: {events}\n")
+    };
+    let bp = lab.write("trail.yaml", &text("all"));
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let selectors = || -> Value {
+        serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["event-selectors", "data-lab"])).unwrap()
+    };
+    let s = selectors();
+    assert_eq!(s[0]["ReadWriteType"], "All", "{s}");
+    assert_eq!(s[0]["IncludeManagementEvents"], true, "{s}");
+    assert_eq!(s[0]["DataResources"], serde_json::json!([{ "Type": "AWS::S3::Object", "Values": ["arn:aws:s3"] }]));
+    let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text_of(&out));
+
+    aws_tool(
+        &lab.moto,
+        "us-east-1",
+        &[
+            "put-event-selectors",
+            "data-lab",
+            r#"[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": true, "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}]"#,
+        ],
+    );
+    let plan = lab.plan_json(&bp);
+    let c = change(&plan, "trail.main");
+    assert_eq!(c["action"], "update", "{plan}");
+    assert!(c.to_string().contains("(only WriteOnly)"), "{c}");
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    assert_eq!(selectors()[0]["ReadWriteType"], "All");
+
+    let bp = lab.write("trail.yaml", &text("[trail]"));
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let bucket = lab.id("s3_bucket.trail");
+    assert_eq!(selectors()[0]["DataResources"][0]["Values"], serde_json::json!([format!("arn:aws:s3:::{bucket}/")]));
+    let cost = lab.ok(&["cost", &bp]);
+    assert!(cost.contains("S3 data events a month"), "{cost}");
+    lab.ok(&["destroy", &bp, "--auto-approve"]);
+}
+
+fn text_of(out: &std::process::Output) -> String {
+    format!("{}{}", text(&out.stdout), text(&out.stderr))
+}

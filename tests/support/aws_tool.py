@@ -450,6 +450,12 @@ elif command == "singletons":
     ebs = client("ec2").get_ebs_encryption_by_default()["EbsEncryptionByDefault"]
     print(json.dumps({"detectors": detectors, "hub": hub, "recorders": recorders, "channels": channels, "ebs": ebs},
                      indent=1, sort_keys=True, default=str))
+elif command == "event-selectors":
+    # event-selectors TRAIL: the trail's basic event selectors, as CloudTrail gives them.
+    print(json.dumps(client("cloudtrail").get_event_selectors(TrailName=args[0]).get("EventSelectors", []), sort_keys=True))
+elif command == "put-event-selectors":
+    # put-event-selectors TRAIL JSON: someone narrows the trail by hand.
+    client("cloudtrail").put_event_selectors(TrailName=args[0], EventSelectors=json.loads(args[1]))
 elif command == "password-policy":
     # password-policy [set LENGTH REUSE | delete]: the account's policy, as JSON (null: none).
     iam = client("iam")

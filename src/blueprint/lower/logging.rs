@@ -179,6 +179,31 @@ impl Lower<'_> {
             }
             None => None,
         };
+        let s3_data_events = match &t.s3_data_events {
+            None => vec![],
+            Some(d) => match &d.value {
+                raw::DataEvents::Word(w) if w == "all" => vec!["arn:${aws.partition}:s3".to_string()],
+                raw::DataEvents::Word(w) if w == "none" => vec![],
+                raw::DataEvents::Word(w) => {
+                    self.error_help(
+                        d.loc,
+                        format!("`s3_data_events: {w}` is not a choice"),
+                        "say `all`, `none`, or list keys of `buckets` (`[trail]` for the trail's own)",
+                    );
+                    vec![]
+                }
+                raw::DataEvents::Buckets(keys) => {
+                    let mut values: Vec<String> = keys
+                        .iter()
+                        .filter_map(|k| self.reference(Section::Bucket, &Sp::new(k.clone(), d.loc)))
+                        .map(|k| format!("{}/", output_ref(&Address::new(Kind::S3Bucket, k.as_str()), "arn")))
+                        .collect();
+                    values.sort();
+                    values.dedup();
+                    values
+                }
+            },
+        };
         let tags = self.tags(&t.tags, loc);
         let attrs = to_attrs(&spec::Trail {
             name: name.value.clone(),
@@ -192,6 +217,7 @@ impl Lower<'_> {
             kms_key_id: t.kms_key.clone(),
             sns_topic_name: sns_topic,
             exclude_management_event_sources: exclude,
+            s3_data_events,
             logging: t.logging,
             tags,
         });

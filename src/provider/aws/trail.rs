@@ -44,8 +44,8 @@ impl AwsProvider {
             })
             .await?;
         let arn = out.trail_arn().unwrap_or_default().to_string();
-        if !v.exclude_management_event_sources.is_empty() {
-            self.put_selectors(&v.name, &v.exclude_management_event_sources).await?;
+        if !v.exclude_management_event_sources.is_empty() || !v.s3_data_events.is_empty() {
+            self.put_selectors(&v.name, &v.exclude_management_event_sources, &v.s3_data_events).await?;
         }
         if v.logging {
             self.cloudtrail.start_logging().name(&v.name).send().await.aws()?;
@@ -95,8 +95,8 @@ impl AwsProvider {
             })
             .await?;
         }
-        if c.changed("exclude_management_event_sources") {
-            self.put_selectors(id, &v.exclude_management_event_sources).await?;
+        if c.changed("exclude_management_event_sources") || c.changed("s3_data_events") {
+            self.put_selectors(id, &v.exclude_management_event_sources, &v.s3_data_events).await?;
         }
         if c.changed("logging") {
             if v.logging {
@@ -109,45 +109,57 @@ impl AwsProvider {
     }
 
     /// One basic event selector: every management event, read and write, but for the
-    /// sources left out (none: the default selector).
-    async fn put_selectors(&self, trail: &str, exclude: &[String]) -> Result<(), ProviderError> {
-        let selector = aws_sdk_cloudtrail::types::EventSelector::builder()
-            .read_write_type(aws_sdk_cloudtrail::types::ReadWriteType::All)
+    /// sources left out (none: the default selector), and the S3 data events asked for.
+    async fn put_selectors(&self, trail: &str, exclude: &[String], s3_data: &[String]) -> Result<(), ProviderError> {
+        use aws_sdk_cloudtrail::types::{DataResource, EventSelector, ReadWriteType};
+        let data = (!s3_data.is_empty())
+            .then(|| vec![DataResource::builder().r#type(S3_OBJECT).set_values(Some(s3_data.to_vec())).build()]);
+        let selector = EventSelector::builder()
+            .read_write_type(ReadWriteType::All)
             .include_management_events(true)
             .set_exclude_management_event_sources(Some(exclude.to_vec()))
+            .set_data_resources(data)
             .build();
         self.cloudtrail.put_event_selectors().trail_name(trail).event_selectors(selector).send().await.aws().map(|_| ())
     }
 
-    /// What a trail's selectors leave out of its management events, as the spec says it:
-    /// the sources excluded, and a word for anything else that narrows them (so that a trail
-    /// blinded by PutEventSelectors shows as drift). Read only when the trail has custom
-    /// selectors (DescribeTrails says so): a default trail logs every management event.
-    async fn excluded_sources(&self, trail: &str) -> Result<Vec<String>, ProviderError> {
+    /// What a trail's selectors say, as the spec says it: the management event sources left
+    /// out, with a word for anything else that narrows them (so that a trail blinded by
+    /// PutEventSelectors shows as drift), and the S3 data events recorded (a word for data
+    /// events recorded only one way, read or write). Read only when the trail has custom
+    /// selectors (DescribeTrails says so) or state recorded some: a default trail logs every
+    /// management event and no data event.
+    async fn selectors(&self, trail: &str) -> Result<(Vec<String>, Vec<String>), ProviderError> {
+        use aws_sdk_cloudtrail::types::ReadWriteType;
         let out = self.cloudtrail.get_event_selectors().trail_name(trail).send().await.aws()?;
         let mut excluded = Vec::new();
+        let mut data = Vec::new();
         if !out.advanced_event_selectors().is_empty() {
             excluded.push("(advanced event selectors)".to_string());
         }
         let mut management = false;
         for sel in out.event_selectors() {
+            let rw = sel.read_write_type().map(|r| r.as_str()).unwrap_or("some");
+            let all = sel.read_write_type().is_none_or(|r| *r == ReadWriteType::All);
             if sel.include_management_events() == Some(true) {
                 management = true;
-                if sel.read_write_type().is_some_and(|rw| *rw != aws_sdk_cloudtrail::types::ReadWriteType::All) {
-                    excluded.push(format!(
-                        "(only {} management events)",
-                        sel.read_write_type().map(|r| r.as_str()).unwrap_or("some")
-                    ));
+                if !all {
+                    excluded.push(format!("(only {rw} management events)"));
                 }
                 excluded.extend(sel.exclude_management_event_sources().iter().cloned());
+            }
+            for d in sel.data_resources().iter().filter(|d| d.r#type() == Some(S3_OBJECT)) {
+                data.extend(d.values().iter().map(|v| if all { v.clone() } else { format!("{v} (only {rw})") }));
             }
         }
         if !management && out.advanced_event_selectors().is_empty() {
             excluded.push("(management events off)".to_string());
         }
-        excluded.sort();
-        excluded.dedup();
-        Ok(excluded)
+        for list in [&mut excluded, &mut data] {
+            list.sort();
+            list.dedup();
+        }
+        Ok((excluded, data))
     }
 
     async fn delete_trail(&self, _address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
@@ -201,17 +213,17 @@ impl AwsProvider {
             // Read when AWS says the trail has custom selectors, or when state recorded some
             // (moto always says false).
             let recorded = rec.as_ref().is_some_and(|r| {
-                r.attributes
-                    .get("exclude_management_event_sources")
-                    .and_then(|v| v.as_array())
-                    .is_some_and(|a| !a.is_empty())
+                ["exclude_management_event_sources", "s3_data_events"]
+                    .iter()
+                    .any(|k| r.attributes.get(*k).and_then(|v| v.as_array()).is_some_and(|a| !a.is_empty()))
             });
-            let excluded = if t.has_custom_event_selectors() == Some(true) || recorded {
-                self.excluded_sources(name).await?
+            let (excluded, data) = if t.has_custom_event_selectors() == Some(true) || recorded {
+                self.selectors(name).await?
             } else {
-                vec![]
+                (vec![], vec![])
             };
             read.insert("exclude_management_event_sources".into(), json!(excluded));
+            read.insert("s3_data_events".into(), json!(data));
             read.insert("logging".into(), json!(status.is_logging().unwrap_or(false)));
             read.insert("tags".into(), user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
             let rec = rec.unwrap_or_else(|| blank(Kind::Trail));
@@ -223,6 +235,9 @@ impl AwsProvider {
         Ok(Listed::of(Kind::Trail, found))
     }
 }
+
+/// The data resource type of S3 object-level events.
+const S3_OBJECT: &str = "AWS::S3::Object";
 
 pub(crate) struct Trail;
 
