@@ -624,6 +624,10 @@ pub struct Bucket {
     /// being emptied (default false: destroy deletes every object version).
     #[serde(default)]
     pub retain_objects: bool,
+    /// Server access logging (CIS AWS Foundations 3.4 for the trail's bucket): the key of
+    /// the entry of `buckets` the logs go to, under `KEY/`. socform adds the statement that
+    /// lets the S3 logging service write there for this bucket alone.
+    pub access_logs: Option<Sp<String>>,
     #[serde(default)]
     pub tags: Tags,
 }

@@ -204,7 +204,9 @@ kinds! {
         marked_before_create: true,
         one_per_account: true,
     }
-    S3Bucket = "s3_bucket", S3, "S3 bucket with versioning, encryption and public access block" {
+    S3Bucket = "s3_bucket", S3, "S3 bucket with versioning, encryption, public access block and access logging" {
+        // A bucket logs its access to another, once that one's policy lets it.
+        needs: &[S3Bucket, S3BucketPolicy],
         replace_on: &["bucket"],
         name_attr: Some("bucket"), name_output: true,
         // CreateBucket takes no tags: they are a second call.

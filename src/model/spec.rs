@@ -198,6 +198,11 @@ pub struct S3Bucket {
     pub block_public_access: bool,
     /// On destroy, delete every object version first; otherwise a non-empty bucket is kept.
     pub force_destroy: bool,
+    /// Server access logs go to this bucket (by name), under `access_log_prefix`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_log_bucket: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_log_prefix: Option<String>,
     pub tags: Tags,
 }
 

@@ -311,7 +311,10 @@ fn every_kind_updates_in_place_or_is_replaced_and_reads_back_clean() {
             .replace("traffic: ALL, log_group: flows", "traffic: REJECT, log_group: flows")
             .replace("from: 0.0.0.0/0, description: https", "from: 0.0.0.0/0, description: public https")
             .replace("  siem:\n    ingress:", "  siem:\n    description: SIEM tier\n    ingress:")
-            .replace("bucket: {}", "bucket: { encryption: aws:kms }")
+            .replace(
+                "bucket: { access_logs: access-logs }",
+                "bucket: { access_logs: access-logs, encryption: aws:kms }",
+            )
             .replace("trail:\n  bucket", "trail:\n  log_file_validation: false\n  bucket")
             .replace(
                 "pattern: '{ $.userIdentity.type = \"Root\" }'",

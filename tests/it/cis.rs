@@ -171,3 +171,55 @@ fn s3_data_events_are_recorded_read_and_write_and_narrowing_them_is_drift() {
 fn text_of(out: &std::process::Output) -> String {
     format!("{}{}", text(&out.stdout), text(&out.stderr))
 }
+
+/// Server access logging of the trail's bucket (CIS 3.4): the logs go to the lab's own log
+/// bucket, whose policy lets the S3 logging service write them for that bucket alone (moto
+/// refuses PutBucketLogging without it, as AWS does); logging turned off by hand is drift,
+/// put back; destroy leaves nothing. Read with boto3.
+#[test]
+fn the_trail_bucket_logs_its_access_to_the_labs_log_bucket() {
+    let lab = Lab::new();
+    let before = lab.inventory();
+    let bp = lab.write(
+        "trail.yaml",
+        "blueprint: logged-lab\nregion: us-east-1\nbuckets:\n  access-logs: {}\ntrail:\n  bucket: { access_logs: access-logs }\n",
+    );
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let (trail_bucket, log_bucket) = (lab.id("s3_bucket.trail"), lab.id("s3_bucket.access-logs"));
+    let logging = || -> Value {
+        serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["bucket-logging", &trail_bucket])).unwrap()
+    };
+    assert_eq!(logging(), serde_json::json!({ "TargetBucket": log_bucket, "TargetPrefix": "trail/" }));
+    let policy: Value =
+        serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["bucket-policy", &log_bucket])).unwrap();
+    let grant = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Principal"]["Service"] == "logging.s3.amazonaws.com")
+        .unwrap_or_else(|| panic!("no grant to the logging service: {policy}"));
+    assert_eq!(grant["Action"], "s3:PutObject");
+    assert_eq!(grant["Resource"], format!("arn:aws:s3:::{log_bucket}/trail/*"));
+    assert_eq!(grant["Condition"]["ArnLike"]["aws:SourceArn"], format!("arn:aws:s3:::{trail_bucket}"));
+
+    aws_tool(&lab.moto, "us-east-1", &["bucket-logging", &trail_bucket, "off"]);
+    assert_eq!(logging(), Value::Null);
+    let plan = lab.plan_json(&bp);
+    assert_eq!(change(&plan, "s3_bucket.trail")["action"], "update", "{plan}");
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    assert_eq!(logging()["TargetBucket"], log_bucket.as_str());
+    let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text_of(&out));
+    lab.ok(&["destroy", &bp, "--auto-approve"]);
+    assert_eq!(lab.inventory(), before);
+}
+
+#[test]
+fn a_bucket_cannot_log_its_own_access() {
+    let lab = Lab::new();
+    let bp = lab.write("b.yaml", "blueprint: self-log\nregion: us-east-1\nbuckets:\n  logs: { access_logs: logs }\n");
+    let out = lab.socform(&["validate", &bp]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("bucket `logs` cannot log its own access"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("b.yaml:4"), "{}", text(&out.stderr));
+}

@@ -450,6 +450,14 @@ elif command == "singletons":
     ebs = client("ec2").get_ebs_encryption_by_default()["EbsEncryptionByDefault"]
     print(json.dumps({"detectors": detectors, "hub": hub, "recorders": recorders, "channels": channels, "ebs": ebs},
                      indent=1, sort_keys=True, default=str))
+elif command == "bucket-logging":
+    # bucket-logging BUCKET [off]: where its access logs go, as JSON (null: nowhere).
+    s3 = client("s3")
+    if args[1:] == ["off"]:
+        s3.put_bucket_logging(Bucket=args[0], BucketLoggingStatus={})
+    print(json.dumps(s3.get_bucket_logging(Bucket=args[0]).get("LoggingEnabled"), sort_keys=True))
+elif command == "bucket-policy":
+    print(client("s3").get_bucket_policy(Bucket=args[0])["Policy"])
 elif command == "event-selectors":
     # event-selectors TRAIL: the trail's basic event selectors, as CloudTrail gives them.
     print(json.dumps(client("cloudtrail").get_event_selectors(TrailName=args[0]).get("EventSelectors", []), sort_keys=True))

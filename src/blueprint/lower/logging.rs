@@ -18,6 +18,17 @@ impl Lower<'_> {
         if b.kms_key.is_some() && b.encryption.as_str() != "aws:kms" {
             self.error(b.encryption.loc, "`kms_key` needs `encryption: aws:kms`");
         }
+        let logs_to = b.access_logs.as_ref().and_then(|target| {
+            if target.value == key {
+                self.error_help(
+                    target.loc,
+                    format!("bucket `{key}` cannot log its own access"),
+                    "each log delivered would be logged again: send them to another entry of `buckets`",
+                );
+                return None;
+            }
+            self.reference(Section::Bucket, target)
+        });
         let tags = self.tags(&b.tags, loc);
         let attrs = to_attrs(&spec::S3Bucket {
             bucket: name.value.clone(),
@@ -26,10 +37,35 @@ impl Lower<'_> {
             kms_key_id: b.kms_key.clone(),
             block_public_access: b.public_access_block,
             force_destroy: !b.retain_objects,
+            access_log_bucket: logs_to.as_ref().map(|t| self.out(Section::Bucket, t, "name")),
+            access_log_prefix: logs_to.as_ref().map(|_| format!("{key}/")),
             tags,
         });
         // Every socform bucket refuses plain HTTP.
         let arn = self.out(Section::Bucket, key, "arn");
+        if let Some(target) = &logs_to {
+            // The S3 logging service may write this bucket's logs, under its prefix, and
+            // nothing else; the bucket is made after the policy that lets it.
+            let target_arn = self.out(Section::Bucket, target, "arn");
+            // First in the policy: moto 5.2.5's PutBucketLogging check reads each statement's
+            // Principal as a map and answers HTTP 500 at the `"*"` of DenyInsecureTransport
+            // (order means nothing to AWS).
+            self.bucket_policies.entry(target.clone()).or_default().insert(
+                0,
+                json!({
+                    "Sid": format!("S3ServerAccessLogs{}", key.replace(|c: char| !c.is_ascii_alphanumeric(), "")),
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": format!("{target_arn}/{key}/*"),
+                    // The name, not `${s3_bucket.KEY.arn}`: this bucket is made after the policy.
+                    "Condition": {
+                        "ArnLike": {"aws:SourceArn": format!("arn:${{aws.partition}}:s3:::{}", name.value)},
+                        "StringEquals": {"aws:SourceAccount": "${aws.account_id}"},
+                    },
+                }),
+            );
+        }
         self.bucket_policies.entry(key.to_string()).or_default().push(json!({
             "Sid": "DenyInsecureTransport",
             "Effect": "Deny",
@@ -38,7 +74,11 @@ impl Lower<'_> {
             "Resource": [arn.clone(), format!("{arn}/*")],
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         }));
-        self.add(Address::new(Kind::S3Bucket, key), attrs, loc)
+        let added = self.add(Address::new(Kind::S3Bucket, key), attrs, loc)?;
+        if let (Some(target), Some((r, _))) = (&logs_to, self.resources.get_mut(&added)) {
+            r.depends_on.insert(Address::new(Kind::S3BucketPolicy, target.as_str()));
+        }
+        Some(added)
     }
 
     pub(super) fn bucket_policies(&mut self) {

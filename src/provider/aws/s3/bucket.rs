@@ -130,6 +130,14 @@ impl KindApi for S3Bucket {
             };
             read.insert("block_public_access".into(), json!(block));
             let rec = at.record(Kind::S3Bucket, name).cloned().unwrap_or_else(|| blank(Kind::S3Bucket));
+            // Access logging is read where state recorded it (one more call per such bucket):
+            // logging turned off by hand is drift.
+            if rec.attributes.contains_key("access_log_bucket") {
+                let out = aws.s3.get_bucket_logging().bucket(name).send().await.aws()?;
+                let on = out.logging_enabled();
+                read.insert("access_log_bucket".into(), json!(on.map(|l| l.target_bucket())));
+                read.insert("access_log_prefix".into(), json!(on.map(|l| l.target_prefix())));
+            }
             let outs = outputs(&[("name", name), ("arn", &format!("arn:aws:s3:::{name}"))]);
             found.insert(name.clone(), (addr.clone(), live(&rec, name.clone(), read, outs)));
 

@@ -8,9 +8,10 @@ pub(super) mod bucket_policy;
 use std::collections::BTreeMap;
 
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete, ObjectIdentifier,
-    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
+    BucketLocationConstraint, BucketLoggingStatus, BucketVersioningStatus, CreateBucketConfiguration, Delete,
+    LoggingEnabled, ObjectIdentifier, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
+    VersioningConfiguration,
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::json;
@@ -103,6 +104,19 @@ impl AwsProvider {
                 .build()
                 .expect("set");
             self.s3.put_bucket_encryption().bucket(b).server_side_encryption_configuration(conf).send().await.aws()?;
+        }
+        if changed("access_log_bucket") || changed("access_log_prefix") {
+            let mut status = BucketLoggingStatus::builder();
+            if let Some(target) = &v.access_log_bucket {
+                status = status.logging_enabled(
+                    LoggingEnabled::builder()
+                        .target_bucket(target)
+                        .target_prefix(v.access_log_prefix.clone().unwrap_or_default())
+                        .build()
+                        .expect("set"),
+                );
+            }
+            self.s3.put_bucket_logging().bucket(b).bucket_logging_status(status.build()).send().await.aws()?;
         }
         if changed("block_public_access") {
             let on = v.block_public_access;
