@@ -1808,7 +1808,17 @@ fn report_leftovers(g: &Global, loaded: &Loaded, lineage: &str, ui: &Ui) -> Resu
     let left = runtime()?
         .block_on(p.leftovers(&model.blueprint, lineage, &named))
         .map_err(|e| anyhow!("cannot check what remains: {e}"))?;
-    ui.event(events::JsonEvent::Leftovers { remaining: left.iter().map(|l| l.to_string()).collect() });
+    ui.event(events::JsonEvent::Leftovers {
+        remaining: left.iter().filter(|l| l.pending_deletion.is_none()).map(|l| l.to_string()).collect(),
+    });
+    // A KMS key scheduled for deletion is not left behind: AWS deletes none at once.
+    let (pending, left): (Vec<_>, Vec<_>) = left.into_iter().partition(|l| l.pending_deletion.is_some());
+    for p in &pending {
+        ui.note(&format!(
+            "pending deletion (AWS deletes it on {}; it can no longer be used): {p}",
+            p.pending_deletion.as_deref().unwrap_or_default()
+        ));
+    }
     let (released, left): (Vec<_>, Vec<_>) = left.into_iter().partition(|l| {
         l.other_lineage.as_deref().is_some_and(|o| o.strip_prefix(RELEASED_PREFIX).is_some_and(|r| r == lineage))
     });

@@ -444,6 +444,10 @@ pub fn items(kind: Kind, attrs: &Attrs, outputs: &BTreeMap<String, String>) -> V
             vec![Item { what: "custom metric of the filter".into(), hourly: month(p.custom_metric_month) }]
         }
         Kind::Secret => vec![Item { what: "secret".into(), hourly: month(p.secret_month) }],
+        Kind::KmsKey => vec![Item {
+            what: "KMS key (AWS deletes it 7 days or more after destroy)".into(),
+            hourly: month(p.kms_key_month),
+        }],
         Kind::Dashboard => {
             vec![Item {
                 what: "dashboard (an account's first three are free)".into(),

@@ -32,6 +32,8 @@ pub enum Family {
     Dashboard,
     /// Logs Insights saved queries.
     Queries,
+    /// KMS keys.
+    Kms,
 }
 
 /// Everything socform knows about a kind that needs no I/O: one row of `kinds!`.
@@ -205,8 +207,6 @@ kinds! {
         one_per_account: true,
     }
     S3Bucket = "s3_bucket", S3, "S3 bucket with versioning, encryption, public access block and access logging" {
-        // A bucket logs its access to another, once that one's policy lets it.
-        needs: &[S3Bucket, S3BucketPolicy],
         replace_on: &["bucket"],
         name_attr: Some("bucket"), name_output: true,
         // CreateBucket takes no tags: they are a second call.
@@ -219,8 +219,11 @@ kinds! {
         taggable: false,
         found_with: Some(S3Bucket),
     }
+    KmsKey = "kms_key", Kms, "KMS key with its key policy and rotation" {
+        arns: &["kms:key"], index_type: Some("kms:key"),
+    }
     Trail = "trail", Trail, "CloudTrail trail" {
-        needs: &[S3Bucket, S3BucketPolicy, LogGroup, IamRole, SnsTopic],
+        needs: &[S3Bucket, S3BucketPolicy, LogGroup, IamRole, SnsTopic, KmsKey],
         replace_on: &["name"],
         name_attr: Some("name"), name_output: true,
         arns: &["cloudtrail:trail"],

@@ -47,6 +47,7 @@ pub fn check_shape(kind: Kind, attrs: &Attrs) -> Result<(), String> {
         Kind::S3Bucket => is::<S3Bucket>(attrs),
         Kind::S3BucketPolicy => is::<S3BucketPolicy>(attrs),
         Kind::Trail => is::<Trail>(attrs),
+        Kind::KmsKey => is::<KmsKey>(attrs),
         Kind::LogGroup => is::<LogGroup>(attrs),
         Kind::MetricFilter => is::<MetricFilter>(attrs),
         Kind::Alarm => is::<Alarm>(attrs),
@@ -211,6 +212,19 @@ pub struct S3Bucket {
 pub struct S3BucketPolicy {
     pub bucket: String,
     pub policy: Value,
+}
+
+/// A symmetric KMS key socform makes (the trail's), with its key policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KmsKey {
+    pub description: String,
+    pub policy: Value,
+    /// Automatic yearly rotation of the key material.
+    pub rotation: bool,
+    /// Days between destroy and the key's deletion (7 to 30: AWS never deletes one at once).
+    pub deletion_window_days: i32,
+    pub tags: Tags,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

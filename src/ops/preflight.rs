@@ -449,6 +449,21 @@ pub fn actions(kind: Kind) -> &'static [&'static str] {
         Kind::SsmParameter => {
             &["ssm:PutParameter", "ssm:DeleteParameter", "ssm:DescribeParameters", "ssm:AddTagsToResource"]
         }
+        Kind::KmsKey => &[
+            "kms:CreateKey",
+            "kms:DescribeKey",
+            "kms:ListKeys",
+            "kms:GetKeyPolicy",
+            "kms:PutKeyPolicy",
+            "kms:GetKeyRotationStatus",
+            "kms:EnableKeyRotation",
+            "kms:DisableKeyRotation",
+            "kms:UpdateKeyDescription",
+            "kms:ListResourceTags",
+            "kms:TagResource",
+            "kms:UntagResource",
+            "kms:ScheduleKeyDeletion",
+        ],
         Kind::Secret => &[
             "secretsmanager:CreateSecret",
             "secretsmanager:PutSecretValue",

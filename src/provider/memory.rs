@@ -198,6 +198,7 @@ impl Provider for MemoryProvider {
                 what: s.address.kind().noun(),
                 id: s.id.clone(),
                 other_lineage: (s.lineage != lineage).then(|| s.lineage.clone()),
+                pending_deletion: None,
             })
             .collect())
     }

@@ -95,6 +95,10 @@ pub struct Leftover {
     /// Set when another state of the same blueprint made it (a lost state file, another lab);
     /// empty when its tags name the blueprint but carry no lineage.
     pub other_lineage: Option<String>,
+    /// A KMS key scheduled for deletion: the day AWS deletes it. Not left behind: AWS never
+    /// deletes a key at once (seven days at the least), and one pending deletion cannot be
+    /// used.
+    pub pending_deletion: Option<String>,
 }
 
 /// One lab as the tagging index sees it.

@@ -223,3 +223,149 @@ fn a_bucket_cannot_log_its_own_access() {
     assert!(text(&out.stderr).contains("bucket `logs` cannot log its own access"), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("b.yaml:4"), "{}", text(&out.stderr));
 }
+
+/// prowler's whole CIS AWS Foundations 3.0 profile against the applied reference lab (with
+/// the access-logged bucket, the trail's own key, S3 data events, the password policy and the
+/// support role added), with
+/// prowler's own boto3 reading moto. Every automated requirement prowler judges passes, but
+/// for the exceptions written in the README, each checked to be exactly what it says:
+/// - 2.1.2, MFA delete: only the root user's MFA device can turn it on;
+/// - 1.21, SAML providers (a manual check prowler runs anyway): an identity provider is the
+///   organization's, not a lab's;
+/// - 5.1, network ACLs open to the internet: socform has no network ACL kind yet (issue 32
+///   is open); every failing ACL is a VPC's default one, as AWS makes it;
+/// - 3.6, key rotation: moto makes its stand-in for the AWS-managed `aws/ebs` key a customer
+///   key (AWS's is AWS-managed, which prowler does not judge); the trail's own key rotates.
+/// Destroy leaves the account as it was, the trail's key counted as pending deletion.
+#[test]
+fn prowler_cis_3_0_passes_on_the_reference_lab_but_for_the_written_exceptions() {
+    let prowler = std::env::var("SOCFORM_PROWLER")
+        .expect("SOCFORM_PROWLER names the prowler command (scripts/test.sh installs prowler and sets it)");
+    let mut lab = Lab::new();
+    lab.reference();
+    // The CIS sections beyond monitoring, added to the reference (the shipped file gets them
+    // once the leftover check of a lost state and the crash tests cover the new kinds).
+    let reference = std::fs::read_to_string(&lab.bp).unwrap();
+    let trail = "    public_access_block: true\n  multi_region: true\n";
+    assert!(reference.contains(trail));
+    let cis = reference
+        .replace(trail, "    public_access_block: true\n    access_logs: access-logs\n  multi_region: true\n  own_kms_key: true\n  s3_data_events: all\n")
+        .replace("\ntrail:\n", "\nbuckets:\n  access-logs: {}\n\naccount:\n  password_policy: {}\n  support_role: true\n\ntrail:\n");
+    std::fs::write(&lab.bp, cis).unwrap();
+    let moto = lab.moto.url();
+    let before = lab.inventory();
+    let out = lab.run(&moto, &["apply", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out_dir = lab.dir.path().join("prowler");
+    let mut cmd = std::process::Command::new(&prowler);
+    crate::support::aws_env(&mut cmd, &lab.moto);
+    let run = cmd
+        .args(["aws", "--compliance", "cis_3.0_aws", "-f", "us-east-1", "--output-formats", "json-ocsf"])
+        .args(["--no-banner", "-o"])
+        .arg(&out_dir)
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {prowler}: {e}"));
+    let file = std::fs::read_dir(&out_dir)
+        .unwrap_or_else(|e| panic!("prowler wrote nothing ({e}):\n{}\n{}", text(&run.stdout), text(&run.stderr)))
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".ocsf.json"))
+        .expect("prowler's OCSF findings");
+    let findings: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    // Each CIS requirement: FAIL if any of its findings fails, PASS if it has findings and
+    // none fails. (Requirements prowler cannot judge on moto, such as the root user's, have
+    // none.)
+    let mut verdicts: std::collections::BTreeMap<String, &str> = Default::default();
+    let mut failed: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for f in &findings {
+        let status = f["status_code"].as_str().unwrap();
+        let check = f["metadata"]["event_code"].as_str().unwrap();
+        let resource = f["resources"][0]["uid"].as_str().unwrap_or_default().to_string();
+        for req in f["unmapped"]["compliance"]["CIS-3.0"].as_array().into_iter().flatten() {
+            let req = req.as_str().unwrap().to_string();
+            let v = verdicts.entry(req.clone()).or_insert("PASS");
+            if status == "FAIL" {
+                *v = "FAIL";
+                failed.entry(req).or_default().push(format!("{check} {resource}"));
+            }
+        }
+    }
+    let must_pass = [
+        "1.8", "1.9", "1.17", "2.1.1", "2.1.4", "2.2.1", "3.1", "3.2", "3.3", "3.4", "3.5", "3.7", "3.8", "3.9", "4.1",
+        "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "4.8", "4.9", "4.10", "4.11", "4.12", "4.13", "4.14", "4.15", "5.2",
+        "5.3", "5.6",
+    ];
+    for r in must_pass {
+        assert_eq!(verdicts.get(r).copied(), Some("PASS"), "CIS {r}: {:?}", failed.get(r));
+    }
+    let exceptions = ["1.21", "2.1.2", "3.6", "5.1"];
+    let unexpected: Vec<_> = failed.keys().filter(|r| !exceptions.contains(&r.as_str())).collect();
+    assert!(unexpected.is_empty(), "failed beyond the written exceptions: {failed:#?}");
+    // 3.6: only moto's aws/* stand-ins fail; the trail's key rotates (boto3 reads both).
+    let trail_key = lab.id("kms_key.trail");
+    let aws_keys: Vec<String> = serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["aws-managed-keys"])).unwrap();
+    for f in failed.get("3.6").into_iter().flatten() {
+        assert!(aws_keys.iter().any(|k| f.ends_with(k.as_str())), "a key other than moto's aws/ebs failed: {f}");
+        assert!(!f.ends_with(&trail_key), "{f}");
+    }
+    // 5.1: only VPCs' default ACLs (socform makes none yet).
+    let default_acls: Vec<String> = serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["default-acls"])).unwrap();
+    for f in failed.get("5.1").into_iter().flatten() {
+        assert!(default_acls.iter().any(|a| f.ends_with(a.as_str())), "not a default ACL: {f}");
+    }
+
+    let out = lab.run(&moto, &["destroy", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut after = lab.inventory();
+    assert!(after.remove(&format!("kms-key {trail_key} PendingDeletion")), "{after:#?}");
+    assert_eq!(after, before, "the destroy left the account changed");
+}
+
+/// The trail's own KMS key (CIS 3.5, 3.6): rotation on, the trail encrypts with it, its policy
+/// lets CloudTrail use it for this trail alone; destroy schedules its deletion with the
+/// shortest window, the closing check says so instead of calling it left behind, and boto3's
+/// inventory is as before but for the key, pending deletion.
+#[test]
+fn the_trails_own_key_rotates_serves_this_trail_alone_and_is_scheduled_for_deletion() {
+    let lab = Lab::new();
+    let before = lab.inventory();
+    let bp =
+        lab.write("key.yaml", "blueprint: key-lab\nregion: us-east-1\ntrail:\n  bucket: {}\n  own_kms_key: true\n");
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let key = lab.id("kms_key.trail");
+    let got: Value = serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["key", &key])).unwrap();
+    assert_eq!(got["rotation"], true, "{got}");
+    assert_eq!(got["state"], "Enabled", "{got}");
+    assert!(got["trail_key"].as_str().is_some_and(|k| k.ends_with(&key)), "{got}");
+    let trail_arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/key-lab";
+    let statements = got["policy"]["Statement"].as_array().unwrap();
+    let cloudtrail: Vec<&Value> =
+        statements.iter().filter(|s| s["Principal"]["Service"] == "cloudtrail.amazonaws.com").collect();
+    assert_eq!(cloudtrail.len(), 2, "{got}");
+    for s in cloudtrail {
+        assert_eq!(s["Condition"]["StringEquals"]["aws:SourceArn"], trail_arn, "{s}");
+    }
+    // No statement lets anyone but CloudTrail encrypt, nor anyone decrypt outside the account.
+    for s in statements {
+        let actions = s["Action"].to_string();
+        if actions.contains("kms:Decrypt") {
+            assert_eq!(s["Condition"]["StringEquals"]["kms:CallerAccount"], "123456789012", "{s}");
+        }
+        assert!(!actions.contains("kms:*") && !actions.contains("kms:Encrypt"), "{s}");
+    }
+    let cost = lab.ok(&["cost", &bp]);
+    assert!(cost.contains("KMS key"), "{cost}");
+    let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text_of(&out));
+
+    let out = lab.socform(&["destroy", &bp, "--auto-approve"]);
+    assert!(out.status.success(), "{}", text_of(&out));
+    assert!(text(&out.stderr).contains("pending deletion (AWS deletes it on"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("0 resources remain."), "{}", text(&out.stderr));
+    let got: Value = serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["key", &key])).unwrap();
+    assert_eq!(got["days_to_deletion"], 7, "{got}");
+    let mut after = lab.inventory();
+    assert!(after.remove(&format!("kms-key {key} PendingDeletion")), "{after:#?}");
+    assert_eq!(after, before);
+}

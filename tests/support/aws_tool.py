@@ -106,6 +106,14 @@ def list_owned(bp):
     for p in iam.list_instance_profiles()["InstanceProfiles"]:
         if tagged(p.get("Tags"), bp) or p["InstanceProfileName"].startswith(bp + "-"):
             add(found, {"service": "iam", "type": "instance-profile", "id": p["InstanceProfileName"]})
+    # KMS keys, but for those scheduled for deletion (AWS deletes none at once).
+    kms = client("kms")
+    for k in kms.list_keys()["Keys"]:
+        if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] == "PendingDeletion":
+            continue
+        tags = [{"Key": t["TagKey"], "Value": t["TagValue"]} for t in kms.list_resource_tags(KeyId=k["KeyId"])["Tags"]]
+        if tagged(tags, bp):
+            add(found, {"service": "kms", "type": "key", "id": k["KeyId"]})
     s3 = client("s3")
     for b in s3.list_buckets()["Buckets"]:
         try:
@@ -450,6 +458,23 @@ elif command == "singletons":
     ebs = client("ec2").get_ebs_encryption_by_default()["EbsEncryptionByDefault"]
     print(json.dumps({"detectors": detectors, "hub": hub, "recorders": recorders, "channels": channels, "ebs": ebs},
                      indent=1, sort_keys=True, default=str))
+elif command == "aws-managed-keys":
+    # The keys behind alias/aws/* (AWS-managed in AWS; moto makes them customer keys).
+    print(json.dumps(sorted(a["TargetKeyId"] for a in client("kms").list_aliases()["Aliases"]
+                            if a["AliasName"].startswith("alias/aws/") and a.get("TargetKeyId"))))
+elif command == "default-acls":
+    print(json.dumps(sorted(a["NetworkAclId"] for a in client("ec2").describe_network_acls()["NetworkAcls"] if a["IsDefault"])))
+elif command == "key":
+    # key ID: a KMS key's state, rotation, days to its deletion, and the key the trails use.
+    kms = client("kms")
+    meta = kms.describe_key(KeyId=args[0])["KeyMetadata"]
+    days = None
+    if meta.get("DeletionDate"):
+        days = round((meta["DeletionDate"] - meta["CreationDate"]).total_seconds() / 86400)
+    trails = client("cloudtrail").describe_trails()["trailList"]
+    print(json.dumps({"state": meta["KeyState"], "rotation": kms.get_key_rotation_status(KeyId=args[0])["KeyRotationEnabled"],
+                      "days_to_deletion": days, "trail_key": next((t.get("KmsKeyId") for t in trails if t.get("KmsKeyId")), None),
+                      "policy": json.loads(kms.get_key_policy(KeyId=args[0], PolicyName="default")["Policy"])}, default=str))
 elif command == "bucket-logging":
     # bucket-logging BUCKET [off]: where its access logs go, as JSON (null: nowhere).
     s3 = client("s3")

@@ -244,6 +244,18 @@ impl Lower<'_> {
                 }
             },
         };
+        let kms_key_id = if t.own_kms_key {
+            if t.kms_key.is_some() {
+                self.error_help(
+                    loc,
+                    "the trail gives both `kms_key` and `own_kms_key: true`",
+                    "`kms_key` is a key the account has; `own_kms_key` makes one for the trail: say one",
+                );
+            }
+            self.trail_key(&trail_arn, &t.tags, loc).map(|k| output_ref(&k, "arn"))
+        } else {
+            t.kms_key.clone()
+        };
         let tags = self.tags(&t.tags, loc);
         let attrs = to_attrs(&spec::Trail {
             name: name.value.clone(),
@@ -254,7 +266,7 @@ impl Lower<'_> {
             include_global_service_events: t.global_service_events,
             cloud_watch_logs_log_group_arn: lg_arn,
             cloud_watch_logs_role_arn: role_arn,
-            kms_key_id: t.kms_key.clone(),
+            kms_key_id,
             sns_topic_name: sns_topic,
             exclude_management_event_sources: exclude,
             s3_data_events,
@@ -265,4 +277,67 @@ impl Lower<'_> {
     }
 
     // ---- notifications and detections --------------------------------------------------
+
+    /// The trail's own KMS key (`kms_key.trail`) with a least-privilege key policy: the
+    /// account administers it (no use of it comes with that); CloudTrail may make data keys
+    /// and describe it for this trail alone; the account's principals may decrypt what a trail
+    /// of this account encrypted (IAM policies then say who). Rotation on; destroy schedules
+    /// the deletion with AWS's shortest window.
+    fn trail_key(&mut self, trail_arn: &str, own_tags: &raw::Tags, loc: Loc) -> Option<Address> {
+        let account = "arn:${aws.partition}:iam::${aws.account_id}:root";
+        let policy = policy_doc(vec![
+            json!({
+                "Sid": "AccountAdministersTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": account},
+                "Action": [
+                    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+                    "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
+                    "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+                ],
+                "Resource": "*",
+            }),
+            json!({
+                "Sid": "CloudTrailEncryptsForThisTrail",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceArn": trail_arn},
+                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail_arn},
+                },
+            }),
+            json!({
+                "Sid": "CloudTrailDescribesTheKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+            }),
+            json!({
+                "Sid": "AccountDecryptsTrailLogs",
+                "Effect": "Allow",
+                "Principal": {"AWS": account},
+                "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"kms:CallerAccount": "${aws.account_id}"},
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": "arn:${aws.partition}:cloudtrail:*:${aws.account_id}:trail/*",
+                    },
+                },
+            }),
+        ]);
+        let tags = self.tags(own_tags, loc);
+        let attrs = to_attrs(&spec::KmsKey {
+            description: format!("socform: the {} trail's logs", self.blueprint),
+            policy,
+            rotation: true,
+            deletion_window_days: 7,
+            tags,
+        });
+        self.add(Address::new(Kind::KmsKey, "trail"), attrs, loc)
+    }
 }

@@ -124,6 +124,8 @@ pub(super) enum TagTarget {
     Ssm(String),
     /// A secret's ARN.
     Secret(String),
+    /// A KMS key's id.
+    Kms(String),
     /// A Config rule's ARN.
     Config(String),
     /// An EventBridge rule's ARN.
@@ -158,7 +160,7 @@ pub(super) trait KindApi: Send + Sync {
 
 /// The implementation of `kind`: the one exhaustive registration.
 pub(super) fn api(kind: Kind) -> &'static dyn KindApi {
-    use super::{config, dashboard, ec2, findings, iam, logs, notify, queries, respond, s3, store, trail};
+    use super::{config, dashboard, ec2, findings, iam, kms, logs, notify, queries, respond, s3, store, trail};
     match kind {
         Kind::Vpc => &ec2::vpc::Vpc,
         Kind::Subnet => &ec2::subnet::Subnet,
@@ -178,6 +180,7 @@ pub(super) fn api(kind: Kind) -> &'static dyn KindApi {
         Kind::MetricFilter => &logs::metric_filter::MetricFilter,
         Kind::Alarm => &logs::alarm::Alarm,
         Kind::Trail => &trail::Trail,
+        Kind::KmsKey => &kms::KmsKey,
         Kind::SnsTopic => &notify::topic::SnsTopic,
         Kind::SnsSubscription => &notify::subscription::SnsSubscription,
         Kind::SsmParameter => &store::parameter::SsmParameter,

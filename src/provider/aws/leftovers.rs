@@ -134,7 +134,7 @@ impl AwsProvider {
             if LISTED_SERVICES.contains(&service) {
                 continue;
             }
-            let Some(what) = self.confirm(service, resource, arn).await? else { continue };
+            let Some((what, pending_deletion)) = self.confirm(service, resource, arn).await? else { continue };
             // No lineage tag at all: tagged to look like this blueprint's, by hand or by
             // a socform from before lineage tags.
             let other_lineage = match tag(TAG_LINEAGE) {
@@ -142,7 +142,7 @@ impl AwsProvider {
                 None => Some(String::new()),
             };
             let address = tag(TAG_ADDRESS).and_then(|a| Address::parse(&a).ok());
-            keep(Leftover { address, what, id: arn.to_string(), other_lineage });
+            keep(Leftover { address, what, id: arn.to_string(), other_lineage, pending_deletion });
         }
 
         // 2. IAM, CloudTrail, GuardDuty, Security Hub, EventBridge and Lambda, through their
@@ -166,6 +166,7 @@ impl AwsProvider {
                 what: address.kind().noun(),
                 id: id.into(),
                 other_lineage: None,
+                pending_deletion: None,
             })
         };
         for (address, live) in &listed.untracked {
@@ -256,15 +257,37 @@ impl AwsProvider {
     }
 
     /// Whether the resource an ARN names exists, as its owning service sees it, and what it
-    /// is in words. `None` when it is gone (or scheduled for deletion, for secrets).
-    async fn confirm(&self, service: &str, resource: &str, arn: &str) -> Result<Option<String>, ProviderError> {
+    /// is in words, with the day AWS deletes it for a KMS key scheduled for deletion. `None`
+    /// when it is gone (or scheduled for deletion, for secrets).
+    async fn confirm(
+        &self,
+        service: &str,
+        resource: &str,
+        arn: &str,
+    ) -> Result<Option<(String, Option<String>)>, ProviderError> {
         let (rtype, id) = resource.split_once(['/', ':']).unwrap_or(("", resource));
         let gone = |r: Result<bool, ProviderError>| match r {
             Ok(b) => Ok(b),
             Err(ProviderError::NotFound(_)) => Ok(false),
             Err(e) => Err(e),
         };
+        let mut pending = None;
         let exists = match service {
+            "kms" if rtype == "key" => match self.kms.describe_key().key_id(id).send().await.aws() {
+                Ok(out) => {
+                    let meta = out.key_metadata();
+                    if meta.and_then(|m| m.key_state()) == Some(&aws_sdk_kms::types::KeyState::PendingDeletion) {
+                        pending = Some(
+                            meta.and_then(|m| m.deletion_date())
+                                .and_then(|d| d.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+                                .unwrap_or_else(|| "a day AWS did not say".into()),
+                        );
+                    }
+                    true
+                }
+                Err(ProviderError::NotFound(_)) => false,
+                Err(e) => return Err(e),
+            },
             "s3" if !resource.contains('/') => match self.s3.head_bucket().bucket(resource).send().await {
                 Ok(_) => true,
                 Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => false,
@@ -306,9 +329,12 @@ impl AwsProvider {
             // A service socform does not make resources in: report it as the index has it.
             _ => true,
         };
-        Ok(exists.then(|| match rtype {
-            "" => format!("{service} {}", if service == "s3" { "bucket" } else { "resource" }),
-            t => format!("{service} {t}"),
+        Ok(exists.then(|| {
+            let what = match rtype {
+                "" => format!("{service} {}", if service == "s3" { "bucket" } else { "resource" }),
+                t => format!("{service} {t}"),
+            };
+            (what, pending)
         }))
     }
 

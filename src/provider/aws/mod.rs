@@ -20,6 +20,7 @@ mod ec2;
 mod findings;
 mod iam;
 mod kinds;
+mod kms;
 mod leftovers;
 mod logs;
 mod lookups;
@@ -81,6 +82,7 @@ pub struct AwsProvider {
     guardduty: aws_sdk_guardduty::Client,
     securityhub: aws_sdk_securityhub::Client,
     quotas: aws_sdk_servicequotas::Client,
+    kms: aws_sdk_kms::Client,
     region: String,
     dependency_wait: Duration,
     account: OnceCell<String>,
@@ -127,6 +129,7 @@ impl AwsProvider {
             guardduty: client!(aws_sdk_guardduty, "guardduty"),
             securityhub: client!(aws_sdk_securityhub, "securityhub"),
             quotas: client!(aws_sdk_servicequotas, "servicequotas"),
+            kms: client!(aws_sdk_kms, "kms"),
             region: opts.region.clone(),
             dependency_wait: opts.dependency_wait,
             account: OnceCell::new(),

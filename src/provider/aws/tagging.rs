@@ -132,6 +132,17 @@ impl AwsProvider {
                     .await
                     .aws()?;
             }
+            TagTarget::Kms(key) => {
+                use aws_sdk_kms::types::Tag;
+                if let Some(gone) = some(&gone) {
+                    self.kms.untag_resource().key_id(&key).set_tag_keys(Some(gone)).send().await.aws()?;
+                }
+                let set: Vec<Tag> = set
+                    .into_iter()
+                    .map(|(k, v)| Tag::builder().tag_key(k).tag_value(v).build().expect("set"))
+                    .collect();
+                self.kms.tag_resource().key_id(&key).set_tags(Some(set)).send().await.aws()?;
+            }
             TagTarget::Secret(arn) => {
                 use aws_sdk_secretsmanager::types::Tag;
                 if let Some(gone) = some(&gone) {
