@@ -518,7 +518,7 @@ mod tests {
         let p = &*PRICES;
         assert_eq!((p.region.as_str(), p.currency.as_str()), ("us-east-1", "USD"));
         assert!(p.as_of.len() == 10 && p.source.contains("Price List"));
-        assert_eq!(p.sources.len(), 18, "one source per price");
+        assert_eq!(p.sources.len(), 19, "one source per price");
         // Every instance type a shipped blueprint uses (by default) is priced.
         for t in ["t3.micro", "t3.small", "t3.medium", "t3.large", "t3.xlarge"] {
             assert!(p.instance_hourly.contains_key(t), "{t}");
