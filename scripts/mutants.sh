@@ -94,6 +94,15 @@ accounts-smoke-destroys-the-lab @@ scripts/aws-smoke.sh @@ run destroy "$bluepri
 accounts-looked-up-subnet-in-the-vpc @@ src/ops/mod.rs @@                 if of != vpc { @@                 if false && of != vpc { @@ --test it accounts::a_lab_is_placed
 accounts-lint-leaves-lookups-alone @@ src/review/lint.rs @@ for r in model.resources.iter().filter(|r| !model.lookups.contains(&r.address)) { @@ for r in model.resources.iter() { @@ --test it accounts::a_lab_is_placed
 accounts-crash-left-recorder-is-ours @@ src/provider/aws/config/recorder.rs @@ if name == at.blueprint && our_role { @@ if false { @@ --test it resilience::a_config_recorder
+cis-password-policy-put-back-on-destroy @@ src/provider/aws/iam/password_policy.rs @@             Some(theirs) => put(aws, &theirs).await, @@             Some(_) => Ok(()), @@ --test it cis::the_accounts_own
+cis-password-policy-marker-carries-the-replaced @@ src/executor.rs @@ let replaces = change.before.clone(); @@ let replaces = None; @@ --test it cis::a_replaced_password
+cis-password-policy-used-by-default @@ src/blueprint/lower/account.rs @@                 self.uses_existing.insert(address); @@                 let _ = address; @@ --test it cis::the_accounts_own
+cis-password-policy-replace-shows-before @@ src/plan/mod.rs @@ .filter(|_| model.replaces_existing.contains(addr)); @@ .filter(|_| false); @@ --test it cis::the_accounts_own
+cis-data-events-narrowed-is-drift @@ src/provider/aws/trail.rs @@ data.extend(d.values().iter().map(|v| if all { v.clone() } else { format!("{v} (only {rw})") })); @@ data.extend(d.values().iter().cloned()); @@ --test it cis::s3_data
+cis-access-logging-read-back @@ src/provider/aws/s3/bucket.rs @@ if rec.attributes.contains_key("access_log_bucket") { @@ if false { @@ --test it cis::the_trail_bucket
+cis-key-rotation-on @@ src/provider/aws/kms.rs @@ aws.kms.enable_key_rotation().key_id(&id).send().await.aws()?; @@ {} @@ --test it cis::the_trails_own_key
+cis-key-policy-for-this-trail-alone @@ src/blueprint/lower/logging.rs @@                     "StringEquals": {"aws:SourceArn": trail_arn}, @@                     "StringEquals": {}, @@ --test it cis::the_trails_own_key
+cis-pending-key-is-not-left-behind @@ src/cli/mod.rs @@ let (pending, left): (Vec<_>, Vec<_>) = left.into_iter().partition(|l| l.pending_deletion.is_some()); @@ let (pending, left): (Vec<_>, Vec<_>) = left.into_iter().partition(|_| false); @@ --test it cis::the_trails_own_key
 EOF
 )
 

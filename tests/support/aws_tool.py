@@ -255,7 +255,8 @@ def inventory():
         if k["KeyId"] in aliased:
             continue
         meta = kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]
-        out.append(f"kms-key {k['KeyId']} {meta['KeyState']}")
+        pending = meta["KeyState"] == "PendingDeletion"
+        out.append(f"kms-key{'-pending-deletion' if pending else ''} {k['KeyId']}")
     for page in iam.get_paginator("list_roles").paginate():
         for r in page["Roles"]:
             if not r["Path"].startswith("/aws-service-role/"):

@@ -269,8 +269,20 @@ impl Lab {
 
     /// Everything of every kind socform makes, listed by boto3 with no filter: compare it
     /// before and after to see exactly what a command made, changed or left.
+    /// boto3's inventory of the account, but for KMS keys pending deletion (AWS deletes none
+    /// at once: a destroyed key waits seven days at the least, and is not left behind);
+    /// [`Lab::pending_keys`] lists those.
     pub fn inventory(&self) -> std::collections::BTreeSet<String> {
-        serde_json::from_str(&aws_tool(&self.moto, "us-east-1", &["inventory"])).unwrap()
+        let all: std::collections::BTreeSet<String> =
+            serde_json::from_str(&aws_tool(&self.moto, "us-east-1", &["inventory"])).unwrap();
+        all.into_iter().filter(|l| !l.starts_with("kms-key-pending-deletion ")).collect()
+    }
+
+    /// The KMS keys pending deletion, by id.
+    pub fn pending_keys(&self) -> std::collections::BTreeSet<String> {
+        let all: std::collections::BTreeSet<String> =
+            serde_json::from_str(&aws_tool(&self.moto, "us-east-1", &["inventory"])).unwrap();
+        all.iter().filter_map(|l| l.strip_prefix("kms-key-pending-deletion ")).map(str::to_string).collect()
     }
 
     pub fn owned(&self, blueprint: &str) -> Vec<Value> {

@@ -45,7 +45,9 @@ impl Lower<'_> {
         let arn = self.out(Section::Bucket, key, "arn");
         if let Some(target) = &logs_to {
             // The S3 logging service may write this bucket's logs, under its prefix, and
-            // nothing else; the bucket is made after the policy that lets it.
+            // nothing else. The bucket is made after the target bucket (its name is a
+            // reference), not after this policy: a bucket needing a bucket policy would make
+            // the kinds' teardown order a cycle. PutBucketLogging waits for the grant instead.
             let target_arn = self.out(Section::Bucket, target, "arn");
             // First in the policy: moto 5.2.5's PutBucketLogging check reads each statement's
             // Principal as a map and answers HTTP 500 at the `"*"` of DenyInsecureTransport
@@ -74,11 +76,7 @@ impl Lower<'_> {
             "Resource": [arn.clone(), format!("{arn}/*")],
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         }));
-        let added = self.add(Address::new(Kind::S3Bucket, key), attrs, loc)?;
-        if let (Some(target), Some((r, _))) = (&logs_to, self.resources.get_mut(&added)) {
-            r.depends_on.insert(Address::new(Kind::S3BucketPolicy, target.as_str()));
-        }
-        Some(added)
+        self.add(Address::new(Kind::S3Bucket, key), attrs, loc)
     }
 
     pub(super) fn bucket_policies(&mut self) {

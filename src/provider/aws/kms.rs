@@ -42,12 +42,20 @@ impl KindApi for KmsKey {
             .into_iter()
             .map(|(k, v)| Tag::builder().tag_key(k).tag_value(v).build().expect("set"))
             .collect();
+        // CreateKey takes no name and no idempotency token: a retried call whose first answer
+        // was lost makes a second key. Not retried, then: a key made before a lost answer
+        // carries its tags, and the next refresh finds it by them.
         let out = aws
             .kms
             .create_key()
             .description(&v.description)
             .policy(v.policy.to_string())
             .set_tags(Some(tags))
+            .customize()
+            .config_override(
+                aws_sdk_kms::config::Builder::default()
+                    .retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled()),
+            )
             .send()
             .await
             .aws()?;

@@ -511,6 +511,10 @@ pub const CONSISTENCY_RETRIES: &[(&str, &str)] = &[
     ),
     ("InvalidRoleException", "PutConfigurationRecorder: Config cannot assume the role just created"),
     (
+        "InvalidTargetBucketForLogging",
+        "PutBucketLogging: the grant to the logging service on the target's policy, written beside the bucket, is not there yet",
+    ),
+    (
         "InvalidParameterValueException: cannot be assumed by Lambda",
         "CreateFunction: Lambda cannot assume the role just created",
     ),

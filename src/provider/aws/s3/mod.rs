@@ -116,7 +116,12 @@ impl AwsProvider {
                         .expect("set"),
                 );
             }
-            self.s3.put_bucket_logging().bucket(b).bucket_logging_status(status.build()).send().await.aws()?;
+            let status = status.build();
+            // The target's policy is written beside this bucket, not before it: wait for it.
+            self.settle("PutBucketLogging", SETTLE, || async {
+                self.s3.put_bucket_logging().bucket(b).bucket_logging_status(status.clone()).send().await.aws()
+            })
+            .await?;
         }
         if changed("block_public_access") {
             let on = v.block_public_access;
