@@ -556,12 +556,14 @@ fn run_reap(
         ui.error("reap interrupted: what is left still carries its tags; run reap again to finish");
         return Err(anyhow!(Reported(130)));
     }
-    let left: Vec<crate::provider::Leftover> = rt
-        .block_on(p.leftovers(&lab.blueprint, &lab.lineage, &by_name))
-        .map_err(|e| anyhow!("cannot check what remains: {e}"))?
-        .into_iter()
-        .filter(|l| l.other_lineage.is_none())
-        .collect();
+    let left: Vec<crate::provider::Leftover> = super::not_pending(
+        rt.block_on(p.leftovers(&lab.blueprint, &lab.lineage, &by_name))
+            .map_err(|e| anyhow!("cannot check what remains: {e}"))?,
+        ui,
+    )
+    .into_iter()
+    .filter(|l| l.other_lineage.is_none())
+    .collect();
     if left.is_empty() && outcome.ok() {
         ui.note(&format!("lab {} ({}): 0 resources remain.", lab.blueprint, lab.lineage));
         return Ok(true);

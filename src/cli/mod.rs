@@ -1798,6 +1798,19 @@ fn call_summary(p: &dyn Provider) -> String {
     format!("{total} API calls ({})", list.join(", "))
 }
 
+/// What remains but KMS keys scheduled for deletion, which are noted: AWS deletes no key at
+/// once, and one pending deletion cannot be used, so it is not left behind.
+fn not_pending(left: Vec<crate::provider::Leftover>, ui: &Ui) -> Vec<crate::provider::Leftover> {
+    let (pending, left): (Vec<_>, Vec<_>) = left.into_iter().partition(|l| l.pending_deletion.is_some());
+    for p in &pending {
+        ui.note(&format!(
+            "pending deletion (AWS deletes it on {}; it can no longer be used): {p}",
+            p.pending_deletion.as_deref().unwrap_or_default()
+        ));
+    }
+    left
+}
+
 /// The closing check of a teardown: prints "0 resources remain." only when nothing tagged
 /// for the blueprint (by this state or any other) and nothing it names is left; else lists
 /// each one and fails.
@@ -1811,14 +1824,7 @@ fn report_leftovers(g: &Global, loaded: &Loaded, lineage: &str, ui: &Ui) -> Resu
     ui.event(events::JsonEvent::Leftovers {
         remaining: left.iter().filter(|l| l.pending_deletion.is_none()).map(|l| l.to_string()).collect(),
     });
-    // A KMS key scheduled for deletion is not left behind: AWS deletes none at once.
-    let (pending, left): (Vec<_>, Vec<_>) = left.into_iter().partition(|l| l.pending_deletion.is_some());
-    for p in &pending {
-        ui.note(&format!(
-            "pending deletion (AWS deletes it on {}; it can no longer be used): {p}",
-            p.pending_deletion.as_deref().unwrap_or_default()
-        ));
-    }
+    let left = not_pending(left, ui);
     let (released, left): (Vec<_>, Vec<_>) = left.into_iter().partition(|l| {
         l.other_lineage.as_deref().is_some_and(|o| o.strip_prefix(RELEASED_PREFIX).is_some_and(|r| r == lineage))
     });

@@ -139,6 +139,11 @@ fn lifecycle_with(file: &str, check: impl Fn(&Moto)) {
         + 2 * count("vpc")
         + count("trail")
         + with("trail", "exclude_management_event_sources")
+        + with("trail", "s3_data_events")
+        + with("s3_bucket", "access_log_bucket")
+        // DescribeKey, GetKeyPolicy, GetKeyRotationStatus and ListResourceTags for each key of
+        // the state's, and a ListResourceTags for another the account has (moto's aws/ebs).
+        + 5 * count("kms_key")
         + with("sns_topic", "policy")
         + count("config_recorder")
         + count("event_rule")

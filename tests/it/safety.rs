@@ -265,6 +265,8 @@ fn a_lost_state_file_is_never_called_a_clean_teardown() {
         "lambda-permission",
         "network-interface",
         "security-hub",
+        "network-acl-rules",
+        "s3-bucket-logging",
         // Account settings carry no tags: without state nothing ties them to the lab (and
         // socform never undoes what it cannot prove it did).
         "iam-password-policy",

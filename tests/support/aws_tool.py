@@ -239,7 +239,8 @@ def inventory():
             rules = sorted(f"{'out' if e['Egress'] else 'in'}:{e['RuleNumber']}:{e['RuleAction']}:{e['Protocol']}:"
                            f"{e.get('CidrBlock', e.get('Ipv6CidrBlock'))}:{e.get('PortRange', {}).get('From', '')}-"
                            f"{e.get('PortRange', {}).get('To', '')}" for e in acl["Entries"])
-            out.append(f"network-acl {acl['NetworkAclId']}{' (default)' if acl['IsDefault'] else ''} {' '.join(rules)}")
+            out.append(f"network-acl {acl['NetworkAclId']}")
+            out.append(f"network-acl-rules {acl['NetworkAclId']}{' (default)' if acl['IsDefault'] else ''} {' '.join(rules)}")
     iam = client("iam")
     # An account setting: listed, with every field, while the account has one.
     try:
@@ -267,8 +268,10 @@ def inventory():
         out.append(f"instance-profile {p['InstanceProfileName']}")
     s3 = client("s3")
     for b in s3.list_buckets()["Buckets"]:
+        out.append(f"s3-bucket {b['Name']}")
         logging = s3.get_bucket_logging(Bucket=b["Name"]).get("LoggingEnabled")
-        out.append(f"s3-bucket {b['Name']}" + (f" logging-to {logging['TargetBucket']}/{logging.get('TargetPrefix', '')}" if logging else ""))
+        if logging:
+            out.append(f"s3-bucket-logging {b['Name']} to {logging['TargetBucket']}/{logging.get('TargetPrefix', '')}")
         try:
             s3.get_bucket_policy(Bucket=b["Name"])
             out.append(f"s3-bucket-policy {b['Name']}")
@@ -689,9 +692,10 @@ elif command == "hand-config":
     cfg.put_config_rule(ConfigRule={"ConfigRuleName": args[1], "Description": "hand-made",
         "Source": {"Owner": "AWS", "SourceIdentifier": "S3_BUCKET_PUBLIC_READ_PROHIBITED"}})
 elif command == "vpc-defaults":
-    # What AWS makes with every VPC: its default security group and its main route table.
+    # What AWS makes with every VPC: its default security group, main route table and network ACL.
     ec2 = client("ec2")
     out = [g["GroupId"] for g in ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]]
+    out += [a["NetworkAclId"] for a in ec2.describe_network_acls(Filters=[{"Name": "default", "Values": ["true"]}])["NetworkAcls"]]
     out += [t["RouteTableId"] for t in ec2.describe_route_tables(Filters=[{"Name": "association.main", "Values": ["true"]}])["RouteTables"]]
     print(json.dumps(sorted(out)))
 elif command == "delete-hand-config":

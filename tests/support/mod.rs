@@ -289,7 +289,7 @@ impl Lab {
         serde_json::from_str(&aws_tool(&self.moto, "us-east-1", &["list", blueprint])).unwrap()
     }
 
-    /// The reference SOC (blueprints/soc-reference.yaml: 136 resources with the inputs the
+    /// The reference SOC (blueprints/soc-reference.yaml: 141 resources with the inputs the
     /// tests set, hosts, a trail, 41 detections, AWS Config, GuardDuty, Security Hub) with its scripts and
     /// response functions, as the lab's blueprint.
     #[allow(dead_code)]
