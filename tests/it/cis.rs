@@ -2,11 +2,11 @@
 //! Foundations 3.0 asks for beyond its monitoring section, each checked with boto3
 //! (aws_tool.py), never with socform, and the whole profile judged by prowler.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::proxy::{Faults, Hold, Proxy};
+use crate::support::proxy::{Faults, Proxy};
 use crate::support::*;
 
 fn policy(lab: &Lab, args: &[&str]) -> Value {
@@ -90,25 +90,7 @@ fn a_replaced_password_policy_is_put_back_after_a_kill_mid_apply() {
     let theirs = policy(&lab, &["set", "9", "4"]);
     lab.bp = lab.write("policy.yaml", &POLICY_LAB.replace("{}", "{ if_exists: replace }")).into();
     let proxy = Proxy::start(lab.moto.port, Duration::ZERO, Faults::default(), 1);
-    proxy.hold(Hold {
-        needle: "Action=UpdateAccountPasswordPolicy",
-        times: 1,
-        delay: Duration::from_secs(60),
-        before: false,
-    });
-    let mut child = lab
-        .cmd(&proxy.url(), &["apply", "--auto-approve", "-q"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while proxy.stats.holding.load(std::sync::atomic::Ordering::SeqCst) == 0 {
-        assert!(start.elapsed() < Duration::from_secs(60), "UpdateAccountPasswordPolicy was never sent");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    apply_killed_at(&lab, &proxy, "Action=UpdateAccountPasswordPolicy", false);
     assert_eq!(policy(&lab, &[])["MinimumPasswordLength"], 14, "the held call did not take effect");
     let state = lab.state();
     assert!(state["resources"].get("iam_password_policy.account").is_none(), "the killed run saved it: {state}");
@@ -237,8 +219,6 @@ fn a_bucket_cannot_log_its_own_access() {
 /// Destroy leaves the account as it was, the trail's key counted as pending deletion.
 #[test]
 fn prowler_cis_3_0_passes_on_the_reference_lab_but_for_the_written_exceptions() {
-    let prowler = std::env::var("SOCFORM_PROWLER")
-        .expect("SOCFORM_PROWLER names the prowler command (scripts/test.sh installs prowler and sets it)");
     let mut lab = Lab::new();
     lab.reference();
     let moto = lab.moto.url();
@@ -246,22 +226,7 @@ fn prowler_cis_3_0_passes_on_the_reference_lab_but_for_the_written_exceptions() 
     let out = lab.run(&moto, &["apply", "--auto-approve", "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 
-    let out_dir = lab.dir.path().join("prowler");
-    let mut cmd = std::process::Command::new(&prowler);
-    crate::support::aws_env(&mut cmd, &lab.moto);
-    let run = cmd
-        .args(["aws", "--compliance", "cis_3.0_aws", "-f", "us-east-1", "--output-formats", "json-ocsf"])
-        .args(["--no-banner", "-o"])
-        .arg(&out_dir)
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {prowler}: {e}"));
-    let file = std::fs::read_dir(&out_dir)
-        .unwrap_or_else(|e| panic!("prowler wrote nothing ({e}):\n{}\n{}", text(&run.stdout), text(&run.stderr)))
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with(".ocsf.json"))
-        .expect("prowler's OCSF findings");
-    let findings: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let findings = prowler_findings(&lab, &["--compliance", "cis_3.0_aws"]);
     // Each CIS requirement: FAIL if any of its findings fails, PASS if it has findings and
     // none fails. (Requirements prowler cannot judge on moto, such as the root user's, have
     // none.)

@@ -620,8 +620,6 @@ fn a_changed_pattern_a_raised_threshold_a_deleted_topic_and_a_deleted_log_group_
 /// as it was.
 #[test]
 fn prowler_passes_every_cis_monitoring_check_on_the_reference_lab() {
-    let prowler = std::env::var("SOCFORM_PROWLER")
-        .expect("SOCFORM_PROWLER names the prowler command (scripts/test.sh installs prowler and sets it)");
     let mut lab = Lab::new();
     lab.reference();
     let moto = lab.moto.url();
@@ -646,24 +644,9 @@ fn prowler_passes_every_cis_monitoring_check_on_the_reference_lab() {
         "cloudwatch_changes_to_vpcs_alarm_configured",
         "cloudwatch_log_metric_filter_aws_organizations_changes",
     ];
-    let out_dir = lab.dir.path().join("prowler");
-    let mut cmd = std::process::Command::new(&prowler);
-    crate::support::aws_env(&mut cmd, &lab.moto);
-    let run = cmd
-        .args(["aws", "--checks"])
-        .args(checks)
-        .args(["-f", "us-east-1", "--output-formats", "json-ocsf", "--no-banner", "-o"])
-        .arg(&out_dir)
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {prowler}: {e}"));
-    // prowler exits 3 when a check fails: the findings say which, below.
-    let file = std::fs::read_dir(&out_dir)
-        .unwrap_or_else(|e| panic!("prowler wrote nothing ({e}):\n{}\n{}", text(&run.stdout), text(&run.stderr)))
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with(".ocsf.json"))
-        .expect("prowler's OCSF findings");
-    let findings: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let mut args = vec!["--checks"];
+    args.extend(checks);
+    let findings = crate::support::prowler_findings(&lab, &args);
     let verdicts: BTreeMap<String, String> = findings
         .iter()
         .map(|f| {

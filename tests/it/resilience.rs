@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::support::proxy::{Faults, Hold, Injection, Proxy};
-use crate::support::{aws_tool, squash, text, Lab, Moto};
+use crate::support::{apply_killed_at, aws_tool, squash, text, Lab, Moto};
 
 #[test]
 fn apply_killed_at_random_points_ends_with_exactly_a_clean_apply() {
@@ -84,26 +84,6 @@ fn apply_killed_at_random_points_ends_with_exactly_a_clean_apply() {
     let out = lab.run(&lab.moto.url(), &["destroy", "--auto-approve"]);
     assert!(text(&out.stderr).contains("0 resources remain."), "{}", text(&out.stderr));
     assert_eq!(shape(&lab.moto), baseline, "the destroy after {kills} kills left something behind");
-}
-
-/// An apply through `proxy`, killed with SIGKILL while the proxy holds the first request
-/// containing `needle`: before it reaches AWS (`before`) or after AWS acted on it, its
-/// answer not yet given. A kill placed at one call, not left to the clock.
-fn apply_killed_at(lab: &Lab, proxy: &Proxy, needle: &'static str, before: bool) {
-    proxy.hold(Hold { needle, times: 1, delay: Duration::from_secs(60), before });
-    let mut child = lab
-        .cmd(&proxy.url(), &["apply", "--auto-approve", "-q"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while proxy.stats.holding.load(std::sync::atomic::Ordering::SeqCst) == 0 {
-        assert!(start.elapsed() < Duration::from_secs(60), "{needle} was never sent");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
 }
 
 /// The S3 crash marker, made deterministic: a bucket's tags come in a second call, so an

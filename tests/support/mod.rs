@@ -422,3 +422,48 @@ pub fn mermaid_parse(diagrams: &[(String, String)]) -> std::collections::BTreeMa
     let result = result.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
     serde_json::from_str(&result).unwrap_or_else(|e| panic!("Mermaid did not finish ({e}): {result}"))
 }
+
+/// An apply through `proxy`, killed with SIGKILL while the proxy holds the first request
+/// containing `needle`: before it reaches AWS (`before`) or after AWS acted on it, its
+/// answer not yet given. A kill placed at one call, not left to the clock.
+pub fn apply_killed_at(lab: &Lab, proxy: &proxy::Proxy, needle: &'static str, before: bool) {
+    proxy.hold(proxy::Hold { needle, times: 1, delay: Duration::from_secs(60), before });
+    let mut child = lab
+        .cmd(&proxy.url(), &["apply", "--auto-approve", "-q"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while proxy.stats.holding.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(start.elapsed() < Duration::from_secs(60), "{needle} was never sent");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+}
+
+/// Runs the pinned prowler (SOCFORM_PROWLER) against `lab`'s moto with `args` after `aws`,
+/// and reads its OCSF findings.
+pub fn prowler_findings(lab: &Lab, args: &[&str]) -> Vec<Value> {
+    let prowler = std::env::var("SOCFORM_PROWLER")
+        .expect("SOCFORM_PROWLER names the prowler command (scripts/test.sh installs prowler and sets it)");
+    let out_dir = lab.dir.path().join("prowler");
+    let mut cmd = Command::new(&prowler);
+    aws_env(&mut cmd, &lab.moto);
+    let run = cmd
+        .arg("aws")
+        .args(args)
+        .args(["-f", "us-east-1", "--output-formats", "json-ocsf", "--no-banner", "-o"])
+        .arg(&out_dir)
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {prowler}: {e}"));
+    // prowler exits 3 when a check fails: the findings say which.
+    let file = std::fs::read_dir(&out_dir)
+        .unwrap_or_else(|e| panic!("prowler wrote nothing ({e}):\n{}\n{}", text(&run.stdout), text(&run.stderr)))
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".ocsf.json"))
+        .expect("prowler's OCSF findings");
+    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+}
