@@ -1821,10 +1821,8 @@ fn report_leftovers(g: &Global, loaded: &Loaded, lineage: &str, ui: &Ui) -> Resu
     let left = runtime()?
         .block_on(p.leftovers(&model.blueprint, lineage, &named))
         .map_err(|e| anyhow!("cannot check what remains: {e}"))?;
-    ui.event(events::JsonEvent::Leftovers {
-        remaining: left.iter().filter(|l| l.pending_deletion.is_none()).map(|l| l.to_string()).collect(),
-    });
     let left = not_pending(left, ui);
+    ui.event(events::JsonEvent::Leftovers { remaining: left.iter().map(|l| l.to_string()).collect() });
     let (released, left): (Vec<_>, Vec<_>) = left.into_iter().partition(|l| {
         l.other_lineage.as_deref().is_some_and(|o| o.strip_prefix(RELEASED_PREFIX).is_some_and(|r| r == lineage))
     });

@@ -216,6 +216,7 @@ fn a_bucket_cannot_log_its_own_access() {
 ///   is open); every failing ACL is a VPC's default one, as AWS makes it;
 /// - 3.6, key rotation: moto makes its stand-in for the AWS-managed `aws/ebs` key a customer
 ///   key (AWS's is AWS-managed, which prowler does not judge); the trail's own key rotates.
+///
 /// Destroy leaves the account as it was, the trail's key counted as pending deletion.
 #[test]
 fn prowler_cis_3_0_passes_on_the_reference_lab_but_for_the_written_exceptions() {

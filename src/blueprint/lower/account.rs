@@ -144,21 +144,18 @@ impl Lower<'_> {
     /// `account.support_role`: a role with `AWSSupportAccess` the account's principals may
     /// assume (CIS AWS Foundations 1.17).
     fn support_role(&mut self, loc: Loc) {
-        let name = self.default_name("support");
-        self.claim_name(Kind::IamRole, &name, loc);
-        let attrs = to_attrs(&spec::IamRole {
-            role_name: name,
-            path: "/".into(),
-            description: Some("AWS Support access for the account's incident responders (CIS 1.17)".into()),
-            assume_role_policy: super::iam::policy_doc(vec![json!({
-                "Effect": "Allow",
-                "Principal": {"AWS": "arn:${aws.partition}:iam::${aws.account_id}:root"},
-                "Action": "sts:AssumeRole",
-            })]),
-            managed_policy_arns: vec!["arn:aws:iam::aws:policy/AWSSupportAccess".into()],
-            inline_policies: BTreeMap::new(),
-            tags: self.tags.clone(),
-        });
-        self.add(Address::new(Kind::IamRole, "support"), attrs, loc);
+        let trust = super::iam::policy_doc(vec![json!({
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:${aws.partition}:iam::${aws.account_id}:root"},
+            "Action": "sts:AssumeRole",
+        })]);
+        self.role_of(
+            "support",
+            "AWS Support access for the account's incident responders (CIS 1.17)".into(),
+            trust,
+            vec!["arn:aws:iam::aws:policy/AWSSupportAccess".into()],
+            None,
+            loc,
+        );
     }
 }

@@ -137,10 +137,7 @@ impl KindApi for IamPasswordPolicy {
                 // A run that died after setting it and before saving: the marker says what
                 // the create replaced (nothing, or the account's own policy as the plan read it).
                 Some((a, pending)) => {
-                    let theirs = pending
-                        .replaces
-                        .as_ref()
-                        .and_then(|r| serde_json::from_value(serde_json::to_value(r).ok()?).ok());
+                    let theirs = pending.replaces.as_ref().and_then(|r| spec::<s::PasswordPolicy>(a, r).ok());
                     let id = match theirs {
                         Some(theirs) => replaced_id(&theirs),
                         None => SET.to_string(),
