@@ -103,6 +103,15 @@ cis-access-logging-read-back @@ src/provider/aws/s3/bucket.rs @@ if rec.attribut
 cis-key-rotation-on @@ src/provider/aws/kms.rs @@ aws.kms.enable_key_rotation().key_id(&id).send().await.aws()?; @@ {} @@ --test it cis::the_trails_own_key
 cis-key-policy-for-this-trail-alone @@ src/blueprint/lower/logging.rs @@                     "StringEquals": {"aws:SourceArn": trail_arn}, @@                     "StringEquals": {}, @@ --test it cis::the_trails_own_key
 cis-pending-key-is-not-left-behind @@ src/cli/mod.rs @@ let (pending, left): (Vec<_>, Vec<_>) = left.into_iter().partition(|l| l.pending_deletion.is_some()); @@ let (pending, left): (Vec<_>, Vec<_>) = left.into_iter().partition(|_| false); @@ --test it cis::the_trails_own_key
+cis-acl-drift-put-back @@ src/provider/aws/ec2/network_acl.rs @@         aws.acl_entries(id, (&ingress, &egress), (&v.ingress, &v.egress)).await?; @@         let _ = (&ingress, &egress); @@ --test it cis::network_acls
+cis-acl-subnets-moved-in @@ src/provider/aws/ec2/network_acl.rs @@         aws.move_subnets(&id, &v.subnet_ids).await?; @@         let _ = &v.subnet_ids; @@ --test it cis::network_acls
+cis-acl-default-gets-aws-entries-back @@ src/provider/aws/ec2/network_acl.rs @@                     let aws_own = [all("0.0.0.0/0")]; @@                     let aws_own: [s::AclEntry; 0] = []; let _ = all; @@ --test it cis::network_acls
+cis-acl-default-never-by-tags @@ src/provider/aws/ec2/network_acl.rs @@                 if default { @@                 if false { @@ --test it cis::network_acls
+cis-acl-tagged-at-create @@ src/provider/aws/ec2/network_acl.rs @@             .tag_specifications(tag_spec(ResourceType::NetworkAcl, &aws.tags(&req, &v.tags))) @@  @@ --test it cis::an_acl
+cis-acl-only-the-labs-subnets @@ src/provider/aws/ec2/network_acl.rs @@                     subnets_of(acl).into_iter().filter(|s| subnets.contains(&s.as_str())).collect(); @@                     subnets_of(acl).into_iter().collect(); @@ --test it aws::updates_happen
+cis-acl-read-in-rule-order @@ src/model/exposure.rs @@             decided.push(block); @@             let _ = block; @@ --test it review::one_line
+cis-acl-move-to-a-closed-acl-is-not-broader @@ src/review/security.rs @@             Some(now) if now == was || closed.contains(now) => {} @@             Some(now) if now == was => {} @@ --test it review::one_line
+cis-acl-lint-soc025 @@ src/review/lint.rs @@     acls_open(model, &mut add); @@  @@ --test it review::every_lint
 EOF
 )
 

@@ -178,17 +178,27 @@ impl Topology {
                 None => hosts_in.entry(r.address.clone()).or_default().push(node),
             }
         }
+        // The network ACL each subnet is in, where the blueprint puts it in one.
+        let mut acl_of: BTreeMap<Address, String> = BTreeMap::new();
+        for r in by_kind(Kind::NetworkAcl) {
+            let Some(acl) = spec_of::<spec::NetworkAcl>(r) else { continue };
+            for s in acl.subnet_ids.iter().filter_map(|s| first_named(s, Kind::Subnet)) {
+                acl_of.insert(s, r.address.name().to_string());
+            }
+        }
         let mut subnets_of: BTreeMap<Option<Address>, Vec<Subnet>> = BTreeMap::new();
         for r in by_kind(Kind::Subnet) {
             let Some(s) = spec_of::<spec::Subnet>(r) else { continue };
             let is_public = public.contains(&r.address);
+            let mut detail =
+                vec![format!("{} {}", if is_public { "public" } else { "private" }, s.cidr_block), s.availability_zone];
+            if let Some(acl) = acl_of.get(&r.address) {
+                detail.push(format!("network ACL {acl}"));
+            }
             let node = Node {
                 id: node_id("subnet", r.address.name(), &mut taken),
                 name: r.address.name().to_string(),
-                detail: vec![
-                    format!("{} {}", if is_public { "public" } else { "private" }, s.cidr_block),
-                    s.availability_zone,
-                ],
+                detail,
             };
             subnets_of.entry(first_named(&s.vpc_id, Kind::Vpc)).or_default().push(Subnet {
                 node,

@@ -450,6 +450,51 @@ pub struct Network {
     #[serde(default)]
     pub subnets: BTreeMap<String, Subnet>,
     pub flow_logs: Option<Sp<FlowLogs>>,
+    /// Network ACLs by name: stateless, numbered rules at the subnets' edge (CIS 5.1). A
+    /// subnet in none keeps the VPC's default ACL, which allows everything.
+    #[serde(default)]
+    pub acls: BTreeMap<String, NetworkAcl>,
+}
+
+/// A network ACL and the subnets it applies to. Rules are evaluated from the lowest
+/// `number`; the first that matches decides, and what none matches is denied. An ACL is
+/// stateless: answers to traffic a host starts come back in on its ephemeral ports
+/// (`1024-65535`), which an ingress rule must allow.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkAcl {
+    /// Subnets (keys of `network.subnets`) it applies to; a subnet is in one ACL at most.
+    #[serde(default)]
+    pub subnets: Vec<Sp<String>>,
+    /// The VPC's own default ACL, which holds every subnet no other ACL names (and any made
+    /// by hand): socform sets its rules (none: it denies everything) and puts AWS's back
+    /// (allow all) when it leaves the blueprint. Takes no `subnets`.
+    #[serde(default)]
+    pub default: Option<Sp<bool>>,
+    #[serde(default)]
+    pub ingress: Vec<Sp<AclRule>>,
+    #[serde(default)]
+    pub egress: Vec<Sp<AclRule>>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+/// One numbered rule of a network ACL.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AclRule {
+    /// 1 to 32766, once per direction: lower numbers are evaluated first.
+    pub number: Sp<i64>,
+    /// `allow` or `deny`.
+    pub action: Sp<String>,
+    /// `tcp`, `udp`, `icmp`, `icmpv6`, `all` or an IP protocol number.
+    pub protocol: Sp<Scalar>,
+    /// A port (`22`) or a range (`"1024-65535"`). Required for tcp and udp.
+    pub ports: Option<Sp<Scalar>>,
+    /// Ingress: the source CIDR block.
+    pub from: Option<Sp<String>>,
+    /// Egress: the destination CIDR block.
+    pub to: Option<Sp<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

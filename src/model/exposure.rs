@@ -57,13 +57,18 @@ fn size(n: &IpNet) -> u128 {
 /// How many public addresses a set of CIDR blocks reaches, IPv4 and IPv6 apart. Text that
 /// is not a CIDR block (a security group id, a prefix list) reaches none.
 pub fn public_addresses<'a>(cidrs: impl IntoIterator<Item = &'a str>) -> (u128, u128) {
-    static EXCLUDED: LazyLock<Vec<IpNet>> =
-        LazyLock::new(|| NOT_PUBLIC.iter().map(|b| b.parse().expect("valid block")).collect());
     let nets: Vec<IpNet> =
         cidrs.into_iter().filter_map(|c| c.trim().parse::<IpNet>().ok()).map(|n| n.trunc()).collect();
+    public_in(&nets)
+}
+
+/// How many public addresses a set of blocks reaches, IPv4 and IPv6 apart.
+fn public_in(nets: &[IpNet]) -> (u128, u128) {
+    static EXCLUDED: LazyLock<Vec<IpNet>> =
+        LazyLock::new(|| NOT_PUBLIC.iter().map(|b| b.parse().expect("valid block")).collect());
     let (mut v4, mut v6) = (0u128, 0u128);
     // Blocks of one family never contain the other's, and the excluded ones do not overlap.
-    for n in IpNet::aggregate(&nets) {
+    for n in IpNet::aggregate(&nets.to_vec()) {
         let mut here = size(&n);
         for x in EXCLUDED.iter() {
             if n.contains(x) {
@@ -125,6 +130,86 @@ pub fn admin_exposure(rules: &[Ingress<'_>]) -> Vec<(&'static str, &'static str,
     out
 }
 
+/// One entry of a network ACL's ingress, in the order AWS evaluates them (by number).
+#[derive(Clone, Copy, Debug)]
+pub struct AclIngress<'a> {
+    pub allow: bool,
+    pub rule: Ingress<'a>,
+}
+
+/// The admin services (`ADMIN`) a network ACL's ingress entries, sorted by number, let the
+/// internet reach, each with the indexes of the allow entries that let it in. The first entry
+/// that matches a packet decides: an allow counts only for the addresses no earlier entry
+/// for that service decided, so `deny tcp/22 from 0.0.0.0/0` before `allow all from
+/// 0.0.0.0/0` closes SSH, and the same two the other way round do not.
+pub fn acl_admin_exposure(entries: &[AclIngress<'_>]) -> Vec<(&'static str, &'static str, u16, Vec<usize>)> {
+    let mut out = Vec::new();
+    for (name, proto, port) in ADMIN {
+        let mut decided: Vec<IpNet> = Vec::new();
+        let mut allowed: Vec<IpNet> = Vec::new();
+        let mut through = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            let Some(block) = e.rule.cidr.trim().parse::<IpNet>().ok().map(|n| n.trunc()) else { continue };
+            if !e.rule.covers(proto, port) {
+                continue;
+            }
+            let fresh = subtract(block, &decided);
+            if e.allow && public_in(&fresh) != (0, 0) {
+                allowed.extend(fresh);
+                through.push(i);
+            }
+            decided.push(block);
+        }
+        let (v4, v6) = public_in(&allowed);
+        if v4 >= WIDE_V4 || v6 >= WIDE_V6 {
+            out.push((name, proto, port, through));
+        }
+    }
+    out
+}
+
+/// `block` less every block of `taken`: the blocks covering what is left.
+fn subtract(block: IpNet, taken: &[IpNet]) -> Vec<IpNet> {
+    // Inclusive address ranges of one family, as u128.
+    let range = |n: &IpNet| -> (u128, u128) {
+        match n {
+            IpNet::V4(n) => (u32::from(n.network()).into(), u32::from(n.broadcast()).into()),
+            IpNet::V6(n) => (u128::from(n.network()), u128::from(n.broadcast())),
+        }
+    };
+    let v6 = matches!(block, IpNet::V6(_));
+    let mut left = vec![range(&block)];
+    for t in taken.iter().filter(|t| matches!(t, IpNet::V6(_)) == v6) {
+        let (ts, te) = range(t);
+        left = left
+            .into_iter()
+            .flat_map(|(s, e)| {
+                if te < s || ts > e {
+                    return vec![(s, e)];
+                }
+                let mut parts = Vec::new();
+                if ts > s {
+                    parts.push((s, ts - 1));
+                }
+                if te < e {
+                    parts.push((te + 1, e));
+                }
+                parts
+            })
+            .collect();
+    }
+    left.into_iter()
+        .flat_map(|(s, e)| -> Vec<IpNet> {
+            if v6 {
+                ipnet::Ipv6Subnets::new(s.into(), e.into(), 0).map(IpNet::V6).collect()
+            } else {
+                let (s, e) = (s as u32, e as u32);
+                ipnet::Ipv4Subnets::new(s.into(), e.into(), 0).map(IpNet::V4).collect()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +257,39 @@ mod tests {
             assert!(python.contains(&format!("\"{block}\",")), "handler.py lacks {block}");
         }
         assert_eq!(python.matches("\",\n").count(), NOT_PUBLIC.len(), "handler.py lists other blocks");
+    }
+
+    #[test]
+    fn an_acl_is_read_in_order_and_a_deny_first_closes_what_an_allow_after_opens() {
+        let entry = |allow, protocol, from, to, cidr| AclIngress { allow, rule: Ingress { protocol, from, to, cidr } };
+        let exposed = |entries: &[AclIngress<'_>]| -> Vec<(&str, &str, Vec<usize>)> {
+            acl_admin_exposure(entries).into_iter().map(|(n, p, _, t)| (n, p, t)).collect()
+        };
+        // The reference lab's: admin ports denied before the ephemeral range is allowed.
+        let reference = [
+            entry(false, "tcp", 22, 22, "0.0.0.0/0"),
+            entry(false, "tcp", 3389, 3389, "0.0.0.0/0"),
+            entry(true, "-1", -1, -1, "10.60.0.0/16"),
+            entry(true, "tcp", 1024, 65535, "0.0.0.0/0"),
+        ];
+        assert!(exposed(&reference).is_empty());
+        // The ephemeral range holds 3389: without the deny, RDP is open through it.
+        assert_eq!(exposed(&[reference[0], reference[3]]), [("RDP", "tcp", vec![1])]);
+        // An allow before the deny decides first.
+        assert_eq!(exposed(&[entry(true, "-1", -1, -1, "0.0.0.0/0"), reference[0]]).len(), 3);
+        // A deny of half the world leaves the other half, which is still the internet...
+        let half = [entry(false, "tcp", 22, 22, "0.0.0.0/1"), entry(true, "tcp", 0, 65535, "0.0.0.0/0")];
+        assert_eq!(exposed(&half), [("SSH", "tcp", vec![1]), ("RDP", "tcp", vec![1])]);
+        // ...and a world allowed in halves is the world.
+        let halves = [entry(true, "tcp", 22, 22, "0.0.0.0/1"), entry(true, "6", 20, 30, "128.0.0.0/1")];
+        assert_eq!(exposed(&halves), [("SSH", "tcp", vec![0, 1])]);
+        // A deny of the whole world for another protocol closes nothing; a private block opens nothing.
+        let other = [entry(false, "udp", 22, 22, "0.0.0.0/0"), entry(true, "tcp", 22, 22, "0.0.0.0/0")];
+        assert_eq!(exposed(&other), [("SSH", "tcp", vec![1])]);
+        assert!(exposed(&[entry(true, "-1", -1, -1, "10.0.0.0/8")]).is_empty());
+        // IPv6 is judged the same way.
+        assert_eq!(exposed(&[entry(true, "tcp", 3389, 3389, "::/0")]), [("RDP", "tcp", vec![0])]);
+        assert!(exposed(&[entry(false, "-1", -1, -1, "::/0"), entry(true, "tcp", 3389, 3389, "::/0")]).is_empty());
     }
 
     #[test]

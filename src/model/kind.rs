@@ -168,6 +168,12 @@ kinds! {
         set_attrs: &["subnet_ids"],
         arns: &["ec2:route-table"], index_type: Some("ec2:route-table"),
     }
+    NetworkAcl = "network_acl", Ec2, "network ACL with its numbered entries and subnet associations" {
+        needs: &[Vpc, Subnet],
+        replace_on: &["vpc_id", "default"],
+        set_attrs: &["subnet_ids"],
+        arns: &["ec2:network-acl"], index_type: Some("ec2:network-acl"),
+    }
     SecurityGroup = "security_group", Ec2, "security group (its rules are separate nodes)" {
         needs: &[Vpc],
         replace_on: &["group_name", "description", "vpc_id"],

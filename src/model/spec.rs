@@ -40,6 +40,7 @@ pub fn check_shape(kind: Kind, attrs: &Attrs) -> Result<(), String> {
         Kind::Subnet => is::<Subnet>(attrs),
         Kind::InternetGateway => is::<InternetGateway>(attrs),
         Kind::RouteTable => is::<RouteTable>(attrs),
+        Kind::NetworkAcl => is::<NetworkAcl>(attrs),
         Kind::SecurityGroup => is::<SecurityGroup>(attrs),
         Kind::SecurityGroupRule => is::<SecurityGroupRule>(attrs),
         Kind::IamRole => is::<IamRole>(attrs),
@@ -112,6 +113,49 @@ pub struct RouteTable {
     /// Sorted by destination.
     pub routes: Vec<Route>,
     /// Subnets associated with this table, sorted.
+    pub subnet_ids: Vec<String>,
+    pub tags: Tags,
+}
+
+/// What a network ACL entry does with the traffic it matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AclAction {
+    Allow,
+    Deny,
+}
+
+/// One numbered entry of a network ACL. `protocol` is written as security-group rules write
+/// it (`tcp`, `udp`, `icmp`, `icmpv6`, `-1` for all, or a protocol number); the ports are
+/// `-1` where the protocol has none (ICMP entries match every type and code). Exactly one
+/// of the two blocks is set.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AclEntry {
+    /// Entries are evaluated from the lowest number; the first that matches decides.
+    pub number: i32,
+    pub action: AclAction,
+    pub protocol: String,
+    pub from_port: i32,
+    pub to_port: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv4: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv6: Option<String>,
+}
+
+/// A network ACL of the VPC: its entries in each direction (sorted by number, AWS's final
+/// deny-all entry left out: it cannot be changed) and the subnets it applies to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkAcl {
+    pub vpc_id: String,
+    /// The VPC's default ACL, which came with the VPC: socform sets its entries and never
+    /// deletes it; it holds every subnet no other ACL does.
+    pub default: bool,
+    pub ingress: Vec<AclEntry>,
+    pub egress: Vec<AclEntry>,
+    /// Subnets associated with this ACL, sorted.
     pub subnet_ids: Vec<String>,
     pub tags: Tags,
 }

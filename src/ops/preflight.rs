@@ -342,6 +342,16 @@ pub fn actions(kind: Kind) -> &'static [&'static str] {
             "ec2:DescribeRouteTables",
             "ec2:CreateTags",
         ],
+        Kind::NetworkAcl => &[
+            "ec2:CreateNetworkAcl",
+            "ec2:CreateNetworkAclEntry",
+            "ec2:ReplaceNetworkAclEntry",
+            "ec2:DeleteNetworkAclEntry",
+            "ec2:ReplaceNetworkAclAssociation",
+            "ec2:DeleteNetworkAcl",
+            "ec2:DescribeNetworkAcls",
+            "ec2:CreateTags",
+        ],
         Kind::SecurityGroup => &[
             "ec2:CreateSecurityGroup",
             "ec2:DeleteSecurityGroup",

@@ -265,7 +265,9 @@ impl Layout {
                     hy += r.h + 2.0 * GAP;
                     boxes.insert(h.id.clone(), r);
                 }
-                let sub = Rect { x: sx, y: top, w: NODE_W + 2.0 * PAD, h: (hy - top - GAP).max(60.0) };
+                // An empty subnet is as tall as its label (three lines: 60).
+                let label_h = (1 + s.node.detail.len()) as f64 * LINE_H + 18.0;
+                let sub = Rect { x: sx, y: top, w: NODE_W + 2.0 * PAD, h: (hy - top - GAP).max(label_h.max(60.0)) };
                 vpc_bottom = vpc_bottom.max(sub.y + sub.h + PAD);
                 frames.push((
                     sub,

@@ -403,7 +403,8 @@ fn lint_concern(rule: &str) -> Option<(Concern, Option<&'static str>)> {
         "SOC015" => (BroadensAccess, None),
         "SOC016" => (WeakensMonitoring, Some("weaken.notification-dropped")),
         "SOC018" => (WeakensMonitoring, Some("weaken.retention-shortened")),
-        // SOC017 is a note; SOC019 is about quotas, not security.
+        "SOC025" => (BroadensAccess, Some("broaden.admin-port")),
+        // SOC017 and SOC026 are notes; SOC019 is about quotas, not security.
         _ => return None,
     })
 }
@@ -460,6 +461,12 @@ fn as_text(v: Option<&Value>) -> String {
     match v {
         None => String::new(),
         Some(Value::String(s)) => s.clone(),
+        // A list of records (a network ACL's entries, a route table's routes): one record a
+        // line, so that a changed record is one changed line.
+        Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_object) => {
+            let lines: Vec<String> = items.iter().map(|i| format!("  {i}")).collect();
+            format!("[\n{}\n]", lines.join(",\n"))
+        }
         Some(other) => serde_json::to_string_pretty(other).unwrap_or_default(),
     }
 }

@@ -65,6 +65,8 @@ pub const RULES: &[Rule] = &[
     Rule { id: "SOC022", name: "runbook-default-vpc-only", level: Level::Warning, summary: "AWS-DisablePublicAccessForSecurityGroup fails on groups outside the default VPC", help: "The runbook looks for the group in the default VPC only. Use `AWSConfigRemediation-RemoveUnrestrictedSourceIngressRules`, or a function of your own." },
     Rule { id: "SOC023", name: "detection-source-excluded", level: Level::Error, summary: "a detection watches events the trail leaves out", help: "The trail's `exclude_sources` drops that service's management events before any filter sees them: the detection can never fire. Keep the source, or drop the detection." },
     Rule { id: "SOC024", name: "response-one-region", level: Level::Note, summary: "a response to API calls sees one region, and the trail records every region", help: "EventBridge delivers the calls of its own region only: a call in another region is recorded by the trail and answered by nothing. Apply the blueprint (or one holding the response) in each region where these calls matter." },
+    Rule { id: "SOC025", name: "acl-admin-port-open-to-internet", level: Level::Error, summary: "a network ACL lets the whole internet reach SSH or RDP", help: "CIS 5.1: deny tcp 22 and 3389 from 0.0.0.0/0 (and ::/0) with rule numbers lower than any allow that covers them, such as the ephemeral range `1024-65535`, which holds 3389." },
+    Rule { id: "SOC026", name: "subnet-on-default-acl", level: Level::Note, summary: "a subnet keeps the VPC's default network ACL, which lets everything in", help: "CIS 5.1: put every subnet in a `network.acls` entry that denies the admin ports from the internet (see blueprints/soc-reference.yaml)." },
     Rule { id: "SOC018", name: "log-retention-short", level: Level::Warning, summary: "logs are kept less than 90 days", help: "Investigations often reach back months: keep security logs 90 days or more (365 for the trail)." },
 ];
 
@@ -151,6 +153,50 @@ fn admin_ports_open(model: &Model, add: &mut impl FnMut(&'static str, Option<&Ad
     }
 }
 
+/// SOC025: each network ACL whose ingress entries, read in order, let the internet reach SSH
+/// or RDP; SOC026: each subnet the blueprint's ACLs leave on the VPC's default ACL, when the
+/// blueprint makes its own VPC.
+fn acls_open(model: &Model, add: &mut impl FnMut(&'static str, Option<&Address>, String)) {
+    use crate::model::exposure::{acl_admin_exposure, AclIngress, Ingress};
+    use crate::model::spec::{AclAction, NetworkAcl};
+    let mut covered: std::collections::BTreeSet<Address> = Default::default();
+    for r in model.resources.iter().filter(|r| r.address.kind() == Kind::NetworkAcl) {
+        let Ok(acl) = crate::model::spec::from_attrs::<NetworkAcl>(&r.attrs) else { continue };
+        covered.extend(acl.subnet_ids.iter().filter_map(|s| named(Some(s))));
+        let entries: Vec<AclIngress<'_>> = acl
+            .ingress
+            .iter()
+            .filter_map(|e| {
+                let cidr = e.cidr_ipv4.as_deref().or(e.cidr_ipv6.as_deref())?;
+                let rule = Ingress { protocol: &e.protocol, from: e.from_port.into(), to: e.to_port.into(), cidr };
+                Some(AclIngress { allow: e.action == AclAction::Allow, rule })
+            })
+            .collect();
+        for (name, proto, port, through) in acl_admin_exposure(&entries) {
+            let numbers: Vec<String> = through.iter().map(|&i| acl.ingress[i].number.to_string()).collect();
+            let what = if proto == "tcp" { format!("{name} ({port})") } else { format!("{name} ({port}/{proto})") };
+            let rules = if numbers.len() == 1 { "rule" } else { "rules" };
+            add(
+                "SOC025",
+                Some(&r.address),
+                format!("{what} is open to the whole internet ({rules} {})", numbers.join(", ")),
+            );
+        }
+    }
+    if model.lookups.iter().any(|a| a.kind() == Kind::Vpc) {
+        return;
+    }
+    for r in model.resources.iter().filter(|r| {
+        r.address.kind() == Kind::Subnet && !covered.contains(&r.address) && !model.lookups.contains(&r.address)
+    }) {
+        add(
+            "SOC026",
+            Some(&r.address),
+            "the subnet keeps the VPC's default network ACL, which allows all traffic".into(),
+        );
+    }
+}
+
 pub fn lint(model: &Model, suppressions: &[Suppression]) -> LintReport {
     let mut out: Vec<LintFinding> = Vec::new();
     let mut add = |rule: &'static str, address: Option<&Address>, message: String| {
@@ -158,6 +204,7 @@ pub fn lint(model: &Model, suppressions: &[Suppression]) -> LintReport {
         out.push(LintFinding { rule, level: r.level, address: address.cloned(), message, suppressed: None });
     };
     admin_ports_open(model, &mut add);
+    acls_open(model, &mut add);
     let mut has_trail = false;
     // What the blueprint only looks up is someone else's: its settings are not the blueprint's
     // to lint.

@@ -25,7 +25,10 @@ use crate::model::{Attrs, Kind};
 /// fires on a change made for it. `lint.SOCnnn` findings (a lint rule the new blueprint
 /// breaks and the old did not) come on top.
 pub const CHECKS: &[(&str, &str)] = &[
-    ("broaden.admin-port", "SSH (22) or RDP (3389) opened, to anyone or to the internet"),
+    (
+        "broaden.admin-port",
+        "SSH (22) or RDP (3389) opened, to anyone or to the internet, by a security group or a network ACL",
+    ),
     (
         "broaden.internet",
         "a rule that lets the whole internet in (0.0.0.0/0, ::/0), named once per group with its ports",
@@ -34,6 +37,14 @@ pub const CHECKS: &[(&str, &str)] = &[
     (
         "broaden.wider-rule",
         "a rule replaced by one with more ports, a larger block, a block elsewhere, IPv6, or another source",
+    ),
+    (
+        "broaden.acl-rule",
+        "a network ACL rule that lets more through: an allow added or widened, a deny removed or narrowed",
+    ),
+    (
+        "broaden.acl-subnet",
+        "a subnet moved to another network ACL, or back to the VPC's default one (which allows all traffic)",
     ),
     ("broaden.iam-statement", "IAM actions or resources added"),
     ("broaden.iam-wildcard", "IAM wildcards added (`*`, `service:*`, resource `*`)"),
@@ -160,6 +171,7 @@ pub fn review(pairs: &[Pair<'_>], cx: &Context) -> Vec<Finding> {
     recipients(pairs, &mut out);
     endpoints(pairs, cx, &mut out);
     bootstrap(pairs, &changed, &mut out);
+    acl_subnets(pairs, &changed, &mut out);
     for p in changed {
         let mut f = |concern, check: &'static str, message: String| {
             out.push(Finding { concern, check: check.to_string(), address: p.address.clone().into(), message })
@@ -171,6 +183,7 @@ pub fn review(pairs: &[Pair<'_>], cx: &Context) -> Vec<Finding> {
                     rule_added(after, &removed_rules, &mut f);
                 }
             }
+            Kind::NetworkAcl => network_acl(bf, af, &mut f),
             Kind::IamRole => iam_role(bf, af, &mut f),
             Kind::S3Bucket
                 if af.is_some()
@@ -548,6 +561,160 @@ fn internet(all: &[Pair<'_>], changed: &[&Pair<'_>], out: &mut Vec<Finding>) {
             )
         };
         out.push(Finding { concern: Concern::BroadensAccess, check: check.into(), address: group.into(), message });
+    }
+}
+
+/// One direction's entries of a network ACL (empty where it does not exist).
+fn acl_entries(a: Option<&Attrs>, dir: &str) -> Vec<crate::model::spec::AclEntry> {
+    a.and_then(|a| a.get(dir)).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default()
+}
+
+fn describe_entry(e: &crate::model::spec::AclEntry, dir: &str) -> String {
+    let action = if e.action == crate::model::spec::AclAction::Allow { "allow" } else { "deny" };
+    let proto = if e.protocol == "-1" { "all traffic" } else { e.protocol.as_str() };
+    let ports = match (e.from_port, e.to_port) {
+        (-1, _) => String::new(),
+        (a, b) if a == b => format!("/{a}"),
+        (a, b) => format!("/{a}-{b}"),
+    };
+    let way = if dir == "egress" { "to" } else { "from" };
+    let peer = e.cidr_ipv4.as_deref().or(e.cidr_ipv6.as_deref()).unwrap_or("?");
+    format!("{action} {proto}{ports} {way} {peer}")
+}
+
+/// Whether entry `a` matches only traffic entry `b` matches (protocol, ports, block).
+fn entry_within(a: &crate::model::spec::AclEntry, b: &crate::model::spec::AclEntry) -> bool {
+    let proto = b.protocol == "-1" || a.protocol == b.protocol;
+    let ports = b.from_port < 0 || (a.from_port >= b.from_port && a.to_port <= b.to_port && a.from_port >= 0);
+    let block =
+        |e: &crate::model::spec::AclEntry| e.cidr_ipv4.as_deref().or(e.cidr_ipv6.as_deref())?.parse::<IpNet>().ok();
+    let inside = match (block(a), block(b)) {
+        (Some(x), Some(y)) => y.contains(&x),
+        _ => false,
+    };
+    proto && ports && inside
+}
+
+/// A network ACL's change: the admin ports it newly lets the internet reach, read in rule
+/// order (`model::exposure`), and each rule that lets more through.
+fn network_acl(bf: Option<&Attrs>, af: Option<&Attrs>, f: &mut impl FnMut(Concern, &'static str, String)) {
+    use crate::model::exposure::{acl_admin_exposure, AclIngress, Ingress};
+    use crate::model::spec::AclAction;
+    let exposed = |a: Option<&Attrs>| -> BTreeSet<(&'static str, &'static str, u16)> {
+        let entries = acl_entries(a, "ingress");
+        let rules: Vec<AclIngress<'_>> = entries
+            .iter()
+            .filter_map(|e| {
+                let cidr = e.cidr_ipv4.as_deref().or(e.cidr_ipv6.as_deref())?;
+                let rule = Ingress { protocol: &e.protocol, from: e.from_port.into(), to: e.to_port.into(), cidr };
+                Some(AclIngress { allow: e.action == AclAction::Allow, rule })
+            })
+            .collect();
+        acl_admin_exposure(&rules).into_iter().map(|(n, p, port, _)| (n, p, port)).collect()
+    };
+    if af.is_some() {
+        for (name, proto, port) in exposed(af).difference(&exposed(bf)) {
+            let what = if *proto == "tcp" { format!("{name} ({port})") } else { format!("{name} ({port}/{proto})") };
+            f(Concern::BroadensAccess, "broaden.admin-port", format!("lets the whole internet reach {what}"));
+        }
+    }
+    // A new ACL takes its subnets from the default one, which allows everything: its rules
+    // narrow what they had. A removed one sends them back (`acl_subnets`); the VPC's default
+    // one, removed from the blueprint, gets AWS's allow-all entries back.
+    if af.is_none() && b(bf, "default") == Some(true) {
+        let m = "the VPC's default network ACL gets AWS's entries back: all traffic allowed, in and out".to_string();
+        f(Concern::BroadensAccess, "broaden.acl-rule", m);
+    }
+    let (Some(_), Some(_)) = (bf, af) else { return };
+    for dir in ["ingress", "egress"] {
+        let (old, new) = (acl_entries(bf, dir), acl_entries(af, dir));
+        for e in &new {
+            let message = match old.iter().find(|o| o.number == e.number) {
+                None if e.action == AclAction::Allow => {
+                    format!("{dir} rule {} added: {}", e.number, describe_entry(e, dir))
+                }
+                Some(o)
+                    if o != e
+                        && e.action == AclAction::Allow
+                        && (o.action == AclAction::Deny || !entry_within(e, o)) =>
+                {
+                    format!(
+                        "{dir} rule {} now says {} (was {})",
+                        e.number,
+                        describe_entry(e, dir),
+                        describe_entry(o, dir)
+                    )
+                }
+                Some(o)
+                    if o != e && e.action == AclAction::Deny && o.action == AclAction::Deny && !entry_within(o, e) =>
+                {
+                    format!(
+                        "{dir} rule {} denies less: {} (was {})",
+                        e.number,
+                        describe_entry(e, dir),
+                        describe_entry(o, dir)
+                    )
+                }
+                _ => continue,
+            };
+            f(Concern::BroadensAccess, "broaden.acl-rule", message);
+        }
+        for o in old.iter().filter(|o| o.action == AclAction::Deny && !new.iter().any(|e| e.number == o.number)) {
+            let message = format!("{dir} rule {} removed: {}", o.number, describe_entry(o, dir));
+            f(Concern::BroadensAccess, "broaden.acl-rule", message);
+        }
+    }
+}
+
+/// Subnets that change network ACL: sent back to the VPC's default ACL (which allows all
+/// traffic, where the blueprint does not set it), or moved from one of the blueprint's ACLs
+/// to another, whose rules then apply to them instead.
+fn acl_subnets(all: &[Pair<'_>], changed: &[&Pair<'_>], out: &mut Vec<Finding>) {
+    if !changed.iter().any(|p| p.address.kind() == Kind::NetworkAcl) {
+        return;
+    }
+    // A model names a subnet by template (`${subnet.a.id}`), a plan by its id.
+    let name = |s: &str| match s.strip_prefix("${").and_then(|t| t.strip_suffix(".id}")) {
+        Some(addr) => addr.to_string(),
+        None => s.to_string(),
+    };
+    let mut side: [std::collections::BTreeMap<String, &Address>; 2] = Default::default();
+    // ACLs without an allow entry after the change: moving there lets nothing more through.
+    let mut closed: BTreeSet<&Address> = BTreeSet::new();
+    for p in all.iter().filter(|p| p.address.kind() == Kind::NetworkAcl) {
+        let allows = ["ingress", "egress"]
+            .iter()
+            .any(|d| acl_entries(p.after, d).iter().any(|e| e.action == crate::model::spec::AclAction::Allow));
+        if p.after.is_some() && !allows {
+            closed.insert(p.address);
+        }
+        for (i, attrs) in [p.before, p.after].into_iter().enumerate() {
+            for s in strings(attrs, "subnet_ids") {
+                side[i].insert(s, p.address);
+            }
+        }
+    }
+    let mut found: std::collections::BTreeMap<(&Address, String), Vec<String>> = Default::default();
+    for (subnet, was) in &side[0] {
+        match side[1].get(subnet) {
+            Some(now) if now == was || closed.contains(now) => {}
+            Some(now) => found
+                .entry((*now, format!("from {was}: this ACL's rules now apply to them")))
+                .or_default()
+                .push(name(subnet)),
+            None => found
+                .entry((*was, "back to the VPC's default network ACL, which allows all traffic".into()))
+                .or_default()
+                .push(name(subnet)),
+        }
+    }
+    for ((address, what), subnets) in found {
+        out.push(Finding {
+            concern: Concern::BroadensAccess,
+            check: "broaden.acl-subnet".into(),
+            address: address.clone().into(),
+            message: format!("{} moved {what}", subnets.join(", ")),
+        });
     }
 }
 

@@ -81,6 +81,7 @@ fn every_kind_is_created_read_back_and_destroyed_without_leftovers() {
         "subnet",
         "internet-gateway",
         "route-table",
+        "network-acl",
         "security-group",
         "instance",
         "role",
@@ -346,6 +347,11 @@ fn every_kind_updates_in_place_or_is_replaced_and_reads_back_clean() {
                 "names: [AuthorizeSecurityGroupIngress, ModifySecurityGroupRules]",
             )
             .replace("  - name: root-usage\n", "  - name: root-usage\n    severity: critical\n")
+            .replace("subnets: [public]", "subnets: [public, private]")
+            .replace(
+                "number: 200, action: allow, protocol: tcp, ports: 443,",
+                "number: 200, action: allow, protocol: tcp, ports: \"443-444\",",
+            )
     });
     let plan = lab.plan_json(&bp);
     let acts: std::collections::BTreeMap<String, String> = actions(&plan).into_iter().collect();
@@ -354,6 +360,8 @@ fn every_kind_updates_in_place_or_is_replaced_and_reads_back_clean() {
         ("subnet.public", "update"),
         ("internet_gateway.main", "update"),
         ("route_table.public", "update"),
+        ("network_acl.edge", "update"),
+        ("network_acl.vpc-default", "update"),
         ("security_group.web", "update"),
         ("security_group.siem", "replace"),
         ("security_group_rule.web:ingress:tcp:443:0.0.0.0/0", "update"),
@@ -397,6 +405,11 @@ fn every_kind_updates_in_place_or_is_replaced_and_reads_back_clean() {
     assert_eq!(got["flow_log_traffic"], serde_json::json!(["REJECT"]), "{got:#}");
     assert!(got["rule_descriptions"].as_array().unwrap().contains(&"public https".into()), "{got:#}");
     assert_eq!(got["siem_group_description"], "SIEM tier", "{got:#}");
+    assert_eq!(got["acl_edge"]["subnets"], serde_json::json!(["10.40.0.0/24", "10.40.1.0/24"]), "{got:#}");
+    assert!(
+        got["acl_edge"]["entries"].as_array().unwrap().contains(&"ingress 200 allow 6 0.0.0.0/0 443-444".into()),
+        "{got:#}"
+    );
     assert_eq!(got["bucket_encryption"], "aws:kms", "{got:#}");
     assert_eq!(got["trail_log_file_validation"], false, "{got:#}");
     assert_eq!(

@@ -212,8 +212,8 @@ fn a_bucket_cannot_log_its_own_access() {
 /// - 2.1.2, MFA delete: only the root user's MFA device can turn it on;
 /// - 1.21, SAML providers (a manual check prowler runs anyway): an identity provider is the
 ///   organization's, not a lab's;
-/// - 5.1, network ACLs open to the internet: socform has no network ACL kind yet (issue 32
-///   is open); every failing ACL is a VPC's default one, as AWS makes it;
+/// - 5.1, network ACLs open to the internet: only the default VPC's ACL fails (the account's,
+///   never touched); the lab's ACL and its VPC's default ACL pass;
 /// - 3.6, key rotation: moto makes its stand-in for the AWS-managed `aws/ebs` key a customer
 ///   key (AWS's is AWS-managed, which prowler does not judge); the trail's own key rotates.
 ///
@@ -264,10 +264,23 @@ fn prowler_cis_3_0_passes_on_the_reference_lab_but_for_the_written_exceptions() 
         assert!(aws_keys.iter().any(|k| f.ends_with(k.as_str())), "a key other than moto's aws/ebs failed: {f}");
         assert!(!f.ends_with(&trail_key), "{f}");
     }
-    // 5.1: only VPCs' default ACLs (socform makes none yet).
-    let default_acls: Vec<String> = serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["default-acls"])).unwrap();
+    // 5.1: only the default VPC's ACL; the lab's two were judged, and passed.
+    let default_vpc: Vec<String> =
+        serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["default-vpc-acls"])).unwrap();
+    assert!(!default_vpc.is_empty());
     for f in failed.get("5.1").into_iter().flatten() {
-        assert!(default_acls.iter().any(|a| f.ends_with(a.as_str())), "not a default ACL: {f}");
+        assert!(default_vpc.iter().any(|a| f.ends_with(a.as_str())), "not the default VPC's ACL: {f}");
+    }
+    for acl in [lab.id("network_acl.lab"), lab.id("network_acl.vpc-default")] {
+        let judged: Vec<&str> = findings
+            .iter()
+            .filter(|f| f["resources"][0]["uid"].as_str().is_some_and(|u| u.ends_with(&acl)))
+            .filter(|f| {
+                f["metadata"]["event_code"].as_str().is_some_and(|c| c.starts_with("ec2_networkacl_allow_ingress"))
+            })
+            .map(|f| f["status_code"].as_str().unwrap())
+            .collect();
+        assert!(judged.len() >= 2 && judged.iter().all(|s| *s == "PASS"), "{acl}: {judged:?}");
     }
 
     let out = lab.run(&moto, &["destroy", "--auto-approve", "-q"]);
@@ -321,4 +334,145 @@ fn the_trails_own_key_rotates_serves_this_trail_alone_and_is_scheduled_for_delet
     assert_eq!(got["days_to_deletion"], 7, "{got}");
     assert_eq!(lab.inventory(), before);
     assert_eq!(lab.pending_keys(), std::collections::BTreeSet::from([key]));
+}
+
+const ACL_LAB: &str = r#"blueprint: acl-lab
+region: us-east-1
+network:
+  vpc: { cidr: 10.1.0.0/16 }
+  subnets:
+    a: { cidr: 10.1.0.0/24, az: us-east-1a }
+    b: { cidr: 10.1.1.0/24, az: us-east-1b }
+  acls:
+    edge:
+      subnets: [a]
+      ingress:
+        - { number: 100, action: deny, protocol: tcp, ports: 22, from: 0.0.0.0/0 }
+        - { number: 300, action: allow, protocol: tcp, ports: "1024-65535", from: 0.0.0.0/0 }
+      egress:
+        - { number: 100, action: allow, protocol: all, to: 0.0.0.0/0 }
+    vpc-default:
+      default: true
+      ingress:
+        - { number: 100, action: allow, protocol: all, from: 10.1.0.0/16 }
+"#;
+
+fn acls(lab: &Lab) -> Value {
+    serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["acls", &lab.id("vpc.main")])).unwrap()
+}
+
+/// Network ACLs (CIS 5.1), read back with boto3: the entries in order and the subnets each
+/// holds; the VPC's default ACL set in place (never deleted, never tagged) and holding the
+/// subnet no other ACL names. An entry or an association changed by hand is drift, put back.
+/// Taken out of the blueprint, the default ACL gets AWS's allow-all back. A forged tag naming
+/// the default VPC's ACL as the lab's steers nothing; destroy leaves the account as it was.
+#[test]
+fn network_acls_hold_their_subnets_in_rule_order_and_the_default_one_is_set_in_place() {
+    let lab = Lab::new();
+    let before = lab.inventory();
+    let bp = lab.write("acl.yaml", ACL_LAB);
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let edge = lab.id("network_acl.edge");
+    let default = lab.id("network_acl.vpc-default");
+    let got = acls(&lab);
+    assert_eq!(
+        got[&edge]["entries"],
+        serde_json::json!([
+            "egress 100 allow -1 0.0.0.0/0",
+            "ingress 100 deny 6 0.0.0.0/0 22-22",
+            "ingress 300 allow 6 0.0.0.0/0 1024-65535"
+        ]),
+        "{got:#}"
+    );
+    assert_eq!(got[&edge]["subnets"], serde_json::json!(["10.1.0.0/24"]), "{got:#}");
+    assert_eq!(got[&edge]["tags"]["socform:address"], "network_acl.edge", "{got:#}");
+    // The VPC's own ACL: AWS's allow-all entries gone, the lab's in their place.
+    assert!(got.get(&default).is_none(), "the default ACL is listed by id: {got:#}");
+    assert_eq!(
+        got["default"]["entries"],
+        serde_json::json!([
+            "ingress 100 allow -1 10.1.0.0/16",
+            "egress 32767 deny -1 0.0.0.0/0",
+            "ingress 32767 deny -1 0.0.0.0/0"
+        ]),
+        "{got:#}"
+    );
+    assert_eq!(got["default"]["subnets"], serde_json::json!(["10.1.1.0/24"]), "{got:#}");
+    assert_eq!(got["default"]["tags"], serde_json::json!({}), "{got:#}");
+    let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    // By hand: SSH allowed where it was denied, subnet a sent back to the default ACL.
+    aws_tool(&lab.moto, "us-east-1", &["acl-entry", &edge, "100", "allow", "6", "0.0.0.0/0", "22", "22"]);
+    aws_tool(&lab.moto, "us-east-1", &["acl-move", &lab.id("subnet.a"), &default]);
+    let plan = lab.plan_json(&bp);
+    assert_eq!(change(&plan, "network_acl.edge")["action"], "update", "{plan}");
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    assert_eq!(acls(&lab), got, "the drift was not put back");
+
+    // A forgery: the default VPC's ACL tagged as this lab's default ACL.
+    let lineage = lab.state()["lineage"].as_str().unwrap().to_string();
+    let theirs = aws_tool(
+        &lab.moto,
+        "us-east-1",
+        &[
+            "tag-default-vpc-acl",
+            "socform:blueprint=acl-lab",
+            &format!("socform:lineage={lineage}"),
+            "socform:address=network_acl.vpc-default",
+        ],
+    );
+    let theirs = theirs.trim();
+    let their_entries = aws_tool(&lab.moto, "us-east-1", &["acl-entries", theirs]);
+    assert!(their_entries.contains("ingress 50 deny 6 0.0.0.0/0 23-23"), "{their_entries}");
+
+    // The default ACL taken out of the blueprint: AWS's entries come back; subnet b moves.
+    let bp = lab.write(
+        "acl.yaml",
+        ACL_LAB.replace("subnets: [a]", "subnets: [a, b]").split("    vpc-default:").next().unwrap(),
+    );
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let now = acls(&lab);
+    assert_eq!(
+        now["default"]["entries"],
+        serde_json::json!([
+            "egress 100 allow -1 0.0.0.0/0",
+            "ingress 100 allow -1 0.0.0.0/0",
+            "egress 32767 deny -1 0.0.0.0/0",
+            "ingress 32767 deny -1 0.0.0.0/0"
+        ]),
+        "{now:#}"
+    );
+    assert_eq!(now[&edge]["subnets"], serde_json::json!(["10.1.0.0/24", "10.1.1.0/24"]), "{now:#}");
+
+    lab.ok(&["destroy", &bp, "--auto-approve"]);
+    let after = lab.inventory();
+    assert_eq!(after, before, "left: {:?}", after.difference(&before).collect::<Vec<_>>());
+    let tags: Value = serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["ec2-tags", theirs])).unwrap();
+    assert_eq!(tags["socform:address"], "network_acl.vpc-default", "the forged ACL was touched: {tags}");
+    assert_eq!(aws_tool(&lab.moto, "us-east-1", &["acl-entries", theirs]), their_entries, "its rules were changed");
+}
+
+/// Killed after CreateNetworkAcl answered, before any entry: the ACL carries the lab's tags
+/// from its first call, so the next apply adopts it (no second ACL), gives it its entries and
+/// subnet, and destroy removes it.
+#[test]
+fn an_acl_whose_apply_was_killed_before_its_entries_is_adopted_not_made_twice() {
+    let mut lab = Lab::new();
+    let before = lab.inventory();
+    lab.bp = lab.write("acl.yaml", ACL_LAB).into();
+    let proxy = Proxy::start(lab.moto.port, Duration::ZERO, Faults::default(), 1);
+    apply_killed_at(&lab, &proxy, "Action=CreateNetworkAclEntry", true);
+    let out = lab.run(&lab.moto.url(), &["apply", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let vpc = lab.id("vpc.main");
+    let got: Value = serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["acls", &vpc])).unwrap();
+    let ours: Vec<&String> = got.as_object().unwrap().keys().filter(|k| *k != "default").collect();
+    assert_eq!(ours, [&lab.id("network_acl.edge")], "{got:#}");
+    assert_eq!(got[ours[0].as_str()]["subnets"], serde_json::json!(["10.1.0.0/24"]), "{got:#}");
+    let out = lab.run(&lab.moto.url(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = lab.run(&lab.moto.url(), &["destroy", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(lab.inventory(), before);
 }

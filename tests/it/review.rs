@@ -309,6 +309,11 @@ network:
   vpc: { cidr: 10.80.0.0/16 }
   subnets:
     private: { cidr: 10.80.1.0/24, az: us-east-1a }
+    public: { cidr: 10.80.2.0/24, az: us-east-1a }
+  acls:
+    edge:
+      subnets: [public]
+      ingress: [ { number: 100, action: allow, protocol: tcp, ports: "1024-65535", from: 0.0.0.0/0 } ]
 security_groups:
   admin:
     ingress:
@@ -643,6 +648,26 @@ fn one_line_mutations_of_the_reference_soc_get_the_right_verdict() {
             ),
             &["broaden.internet", "broaden.new-rule"],
         ),
+        // The network ACLs, read in rule order.
+        (
+            "ACL deny of RDP removed",
+            line("        - { number: 110, action: deny, protocol: tcp, ports: 3389, from: 0.0.0.0/0 }\n", ""),
+            &["broaden.acl-rule", "broaden.admin-port"],
+        ),
+        (
+            "ACL deny of RDP renumbered after the allow that holds it",
+            line("number: 110, action: deny, protocol: tcp, ports: 3389", "number: 310, action: deny, protocol: tcp, ports: 3389"),
+            &["broaden.acl-rule", "broaden.admin-port"],
+        ),
+        ("ACL allow widened", line("ports: \"1024-65535\", from: 0.0.0.0/0", "ports: \"1-65535\", from: 0.0.0.0/0"), &["broaden.acl-rule"]),
+        ("ACL deny narrowed", line("number: 100, action: deny, protocol: tcp, ports: 22, from: 0.0.0.0/0", "number: 100, action: deny, protocol: tcp, ports: 22, from: 0.0.0.0/1"), &["broaden.acl-rule"]),
+        ("VPC's default ACL left to AWS", line("    vpc-default: { default: true }\n", ""), &["broaden.acl-rule"]),
+        (
+            "subnet moved to an ACL that lets more in",
+            line("    vpc-default: { default: true }\n", "    vpc-default:\n      default: true\n      ingress: [ { number: 100, action: allow, protocol: all, from: 0.0.0.0/0 } ]\n")
+                .replacen("subnets: [soc-a, soc-b, workload-a, workload-b]", "subnets: [soc-a, soc-b, workload-a]", 1),
+            &["broaden.acl-rule", "broaden.acl-subnet", "broaden.admin-port"],
+        ),
         ("host in one more group", line("security_groups: [agents]", "security_groups: [agents, wazuh]"), &["broaden.instance-groups"]),
         ("IMDSv1", line("    instance_type: \"${input.agent_instance_type}\"\n", "    instance_type: \"${input.agent_instance_type}\"\n    imdsv2: false\n"), &["broaden.imdsv1"]),
         ("external recipient", line("default: [soc-team@example.com]", "default: [soc-team@example.com, analyst@gmail.com]"), &["broaden.external-recipient"]),
@@ -657,6 +682,8 @@ fn one_line_mutations_of_the_reference_soc_get_the_right_verdict() {
         ("alternative added", line(t5, &format!("{{ use: cis/4.5, notify: [high], pattern: '{cis45_wider}' }}")), &[]),
         ("severity raised", line("{ use: cis/4.1, notify: [routine] }", "{ use: cis/4.1, notify: [routine], severity: critical }"), &[]),
         ("internal recipient", line("default: [soc-team@example.com]", "default: [soc-team@example.com, lead@example.com]"), &[]),
+        ("ACL deny added", line("      egress:\n        - { number: 100, action: allow, protocol: all, to: 0.0.0.0/0 }", "        - { number: 120, action: deny, protocol: udp, ports: 3389, from: 0.0.0.0/0 }\n      egress:\n        - { number: 100, action: allow, protocol: all, to: 0.0.0.0/0 }"), &[]),
+        ("subnet moved to the ACL that denies everything", line("subnets: [soc-a, soc-b, workload-a, workload-b]", "subnets: [soc-a, soc-b, workload-a]"), &[]),
         ("shorter period", line("{ use: soc/console-login-failures, notify: [high] }", "{ use: soc/console-login-failures, notify: [high], threshold: { period: 60 } }"), &[]),
     ];
     let base = reference();

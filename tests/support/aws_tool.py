@@ -90,6 +90,7 @@ def list_owned(bp):
     each("describe_subnets", "Subnets", "SubnetId", "subnet")
     each("describe_internet_gateways", "InternetGateways", "InternetGatewayId", "internet-gateway")
     each("describe_route_tables", "RouteTables", "RouteTableId", "route-table")
+    each("describe_network_acls", "NetworkAcls", "NetworkAclId", "network-acl")
     each("describe_security_groups", "SecurityGroups", "GroupId", "security-group")
     each("describe_security_group_rules", "SecurityGroupRules", "SecurityGroupRuleId", "security-group-rule")
     each("describe_flow_logs", "FlowLogs", "FlowLogId", "vpc-flow-log")
@@ -466,8 +467,11 @@ elif command == "aws-managed-keys":
     # The keys behind alias/aws/* (AWS-managed in AWS; moto makes them customer keys).
     print(json.dumps(sorted(a["TargetKeyId"] for a in client("kms").list_aliases()["Aliases"]
                             if a["AliasName"].startswith("alias/aws/") and a.get("TargetKeyId"))))
-elif command == "default-acls":
-    print(json.dumps(sorted(a["NetworkAclId"] for a in client("ec2").describe_network_acls()["NetworkAcls"] if a["IsDefault"])))
+elif command == "default-vpc-acls":
+    # The network ACLs of the account's default VPC (not a lab's to touch).
+    ec2 = client("ec2")
+    vpcs = [v["VpcId"] for v in ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]]
+    print(json.dumps(sorted(a["NetworkAclId"] for a in ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": vpcs}])["NetworkAcls"])))
 elif command == "key":
     # key ID: a KMS key's state, rotation, days to its deletion, and the key the trails use.
     kms = client("kms")
@@ -549,7 +553,16 @@ elif command == "readback-every-kind":
     sns = client("sns")
     subs = sns.list_subscriptions_by_topic(TopicArn=topic_arn("every-kind-alerts"))["Subscriptions"]
     cfg = client("config")
+    edge = next(a for a in ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [vid]}])["NetworkAcls"]
+                if {"Key": "socform:address", "Value": "network_acl.edge"} in a.get("Tags", []))
+    edge_subnets = [a["SubnetId"] for a in edge["Associations"]]
     print(json.dumps({
+        "acl_edge": {
+            "subnets": sorted(s["CidrBlock"] for s in ec2.describe_subnets(SubnetIds=edge_subnets)["Subnets"]),
+            "entries": sorted(f"{'egress' if e['Egress'] else 'ingress'} {e['RuleNumber']} {e['RuleAction']} {e['Protocol']} "
+                              f"{e.get('CidrBlock')}" + (f" {e['PortRange']['From']}-{e['PortRange']['To']}" if "PortRange" in e else "")
+                              for e in edge["Entries"]),
+        },
         "vpc_dns_hostnames": ec2.describe_vpc_attribute(VpcId=vid, Attribute="enableDnsHostnames")["EnableDnsHostnames"]["Value"],
         "vpc_tags": {t["Key"]: t["Value"] for t in vpc.get("Tags", []) if not t["Key"].startswith("socform:")},
         "flow_log_traffic": [f["TrafficType"] for f in ec2.describe_flow_logs()["FlowLogs"] if f["ResourceId"] == vid],
@@ -570,6 +583,52 @@ elif command == "readback-every-kind":
         "dashboard": client("cloudwatch").get_dashboard(DashboardName="every-kind-detections")["DashboardBody"],
         "runbook_target": client("events").list_targets_by_rule(Rule="every-kind-public-bucket")["Targets"],
     }, indent=1, sort_keys=True))
+elif command == "acls":
+    # The network ACLs of a VPC as AWS has them: per ACL ("default" for the VPC's own, else
+    # its id), its entries (AWS's final rules included) and its subnets' CIDR blocks.
+    ec2 = client("ec2")
+    out = {}
+    for acl in ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [args[0]]}])["NetworkAcls"]:
+        subnets = [a["SubnetId"] for a in acl.get("Associations", [])]
+        cidrs = sorted(s["CidrBlock"] for s in ec2.describe_subnets(SubnetIds=subnets)["Subnets"]) if subnets else []
+        entries = sorted(
+            (e["RuleNumber"], f"{'egress' if e['Egress'] else 'ingress'} {e['RuleNumber']} {e['RuleAction']} {e['Protocol']} "
+             f"{e.get('CidrBlock', e.get('Ipv6CidrBlock'))}"
+             + (f" {e['PortRange']['From']}-{e['PortRange']['To']}" if "PortRange" in e else ""))
+            for e in acl["Entries"])
+        out["default" if acl["IsDefault"] else acl["NetworkAclId"]] = {
+            "entries": [e for _, e in entries],
+            "subnets": cidrs,
+            "tags": {t["Key"]: t["Value"] for t in acl.get("Tags", [])},
+        }
+    print(json.dumps(out, indent=1, sort_keys=True))
+elif command == "acl-entry":
+    # acl-entry ACL NUMBER allow|deny PROTOCOL CIDR FROM TO: an ingress entry replaced by hand.
+    acl, number, action, protocol, cidr, lo, hi = args
+    client("ec2").replace_network_acl_entry(NetworkAclId=acl, RuleNumber=int(number), Protocol=protocol, RuleAction=action,
+                                            Egress=False, CidrBlock=cidr, PortRange={"From": int(lo), "To": int(hi)})
+elif command == "acl-move":
+    # acl-move SUBNET ACL: the subnet's association moved by hand.
+    ec2 = client("ec2")
+    acls = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [args[0]]}])["NetworkAcls"]
+    assoc = next(a["NetworkAclAssociationId"] for n in acls for a in n["Associations"] if a["SubnetId"] == args[0])
+    ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=args[1])
+elif command == "tag-default-vpc-acl":
+    # The default VPC's ACL given a rule of its owner's (deny telnet) and tagged as given (a
+    # forgery): prints its id.
+    ec2 = client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    acl = ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NetworkAcls"][0]["NetworkAclId"]
+    ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=50, Protocol="6", RuleAction="deny", Egress=False,
+                                 CidrBlock="0.0.0.0/0", PortRange={"From": 23, "To": 23})
+    ec2.create_tags(Resources=[acl], Tags=pairs(args))
+    print(acl)
+elif command == "acl-entries":
+    acl = client("ec2").describe_network_acls(NetworkAclIds=[args[0]])["NetworkAcls"][0]
+    print(json.dumps(sorted(f"{'egress' if e['Egress'] else 'ingress'} {e['RuleNumber']} {e['RuleAction']} {e['Protocol']} "
+                            f"{e.get('CidrBlock', e.get('Ipv6CidrBlock'))}"
+                            + (f" {e['PortRange']['From']}-{e['PortRange']['To']}" if "PortRange" in e else "")
+                            for e in acl["Entries"])))
 elif command == "authorize-default-egress":
     # AWS's default rule of a new group, put back by hand: allow all traffic out, untagged.
     ec2 = client("ec2")

@@ -194,6 +194,7 @@ impl Lab {
             "subnet",
             "internet-gateway",
             "route-table",
+            "network-acl",
             "security-group",
             "security-group-rule",
             "vpc-flow-log",
@@ -289,7 +290,7 @@ impl Lab {
         serde_json::from_str(&aws_tool(&self.moto, "us-east-1", &["list", blueprint])).unwrap()
     }
 
-    /// The reference SOC (blueprints/soc-reference.yaml: 141 resources with the inputs the
+    /// The reference SOC (blueprints/soc-reference.yaml: 143 resources with the inputs the
     /// tests set, hosts, a trail, 41 detections, AWS Config, GuardDuty, Security Hub) with its scripts and
     /// response functions, as the lab's blueprint.
     #[allow(dead_code)]

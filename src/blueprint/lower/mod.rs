@@ -65,6 +65,9 @@ pub struct LowerOptions<'a> {
 const USER_DATA_LIMIT: usize = 16 * 1024;
 /// The most rules AWS accepts in one direction of a security group, whatever the quota.
 pub const MAX_RULES_PER_DIRECTION: usize = 1000;
+/// AWS's ceiling on the rules of one direction of a network ACL (the default quota is 20;
+/// it can be raised to 40).
+const MAX_ACL_RULES_PER_DIRECTION: usize = 40;
 /// The most security groups AWS attaches to one network interface, whatever the quota.
 pub const MAX_GROUPS_PER_INTERFACE: usize = 16;
 /// Longest filter pattern CloudWatch Logs accepts.
@@ -105,7 +108,7 @@ const TOP_KEYS: &[&str] = &[
     "investigation",
     "lint",
 ];
-const NETWORK_KEYS: &[&str] = &["vpc", "internet_gateway", "subnets", "flow_logs"];
+const NETWORK_KEYS: &[&str] = &["vpc", "internet_gateway", "subnets", "flow_logs", "acls"];
 const IAM_KEYS: &[&str] = &["roles"];
 const CONFIG_KEYS: &[&str] = &["recorder", "rules"];
 

@@ -124,11 +124,213 @@ impl Lower<'_> {
             self.add(Address::new(Kind::RouteTable, "private"), attrs, n.loc);
         }
 
+        if let Some(acls) = n.get("acls") {
+            // Each subnet's ACL, for the error when a second one claims it.
+            let mut placed: BTreeMap<String, String> = BTreeMap::new();
+            // The default ACL holds what the others leave: read them first.
+            let (defaults, others): (Vec<_>, Vec<_>) = self
+                .map_entries(acls, "network ACLs")
+                .into_iter()
+                .partition(|(_, node)| node.get("default").and_then(|d| from_node::<bool>(d).ok()) == Some(true));
+            for (key, node) in others {
+                self.network_acl(&key, node, &vpc_id, &mut placed, None);
+            }
+            for (i, (key, node)) in defaults.iter().enumerate() {
+                if i > 0 {
+                    let first = &defaults[0].0.value;
+                    self.error(key.loc, format!("a VPC has one default network ACL, and `{first}` is it"));
+                    continue;
+                }
+                let mut rest: Vec<String> = self
+                    .subnets
+                    .keys()
+                    .filter(|s| !placed.contains_key(*s))
+                    .map(|s| self.out(Section::Subnet, s, "id"))
+                    .collect();
+                rest.sort();
+                self.network_acl(key, node, &vpc_id, &mut placed, Some(rest));
+            }
+        }
+
         if let Some(fl_node) = n.get("flow_logs") {
             if let Some(fl) = self.read::<raw::FlowLogs>(fl_node) {
                 self.flow_logs(fl, fl_node.loc, &vpc_id);
             }
         }
+    }
+
+    /// One network ACL of `network.acls`: its subnets (each in one ACL at most) and its
+    /// numbered entries. `rest`, for the VPC's default ACL: the subnets no other ACL holds.
+    fn network_acl(
+        &mut self,
+        key: &Sp<String>,
+        node: &Node,
+        vpc_id: &str,
+        placed: &mut BTreeMap<String, String>,
+        rest: Option<Vec<String>>,
+    ) {
+        let Some(acl) = self.read::<raw::NetworkAcl>(node) else { return };
+        let default = rest.is_some();
+        if default {
+            if let Some(s) = acl.subnets.first() {
+                self.error_help(
+                    s.loc,
+                    "the default network ACL takes no `subnets`",
+                    "it holds every subnet no other ACL names: list subnets in another ACL to take them out of it",
+                );
+            }
+            if !acl.tags.is_empty() {
+                self.error(node.loc, "the default network ACL carries no tags: it is the VPC's, and goes with it");
+            }
+        }
+        let mut subnet_ids = Vec::new();
+        for s in acl.subnets.iter().filter(|_| !default) {
+            let Some(subnet) = self.reference(Section::Subnet, s) else { continue };
+            if let Some(other) = placed.insert(subnet.clone(), key.value.clone()) {
+                let msg = if other == key.value {
+                    format!("subnet `{subnet}` is listed twice")
+                } else {
+                    format!("subnet `{subnet}` is already in network ACL `{other}`")
+                };
+                self.error_help(s.loc, msg, "a subnet is associated with one network ACL at a time");
+                continue;
+            }
+            subnet_ids.push(self.out(Section::Subnet, &subnet, "id"));
+        }
+        subnet_ids.sort();
+        let ingress = self.acl_entries(&acl.ingress, Direction::Ingress);
+        let egress = self.acl_entries(&acl.egress, Direction::Egress);
+        // The default ACL is proven the lab's by its VPC, not by tags, and tags on it would
+        // outlive nothing: it goes with the VPC.
+        let (subnet_ids, tags) = match rest {
+            Some(rest) => (rest, Default::default()),
+            None => (subnet_ids, self.tags(&acl.tags, node.loc)),
+        };
+        let attrs =
+            to_attrs(&spec::NetworkAcl { vpc_id: vpc_id.to_string(), default, ingress, egress, subnet_ids, tags });
+        self.add(Address::new(Kind::NetworkAcl, key.value.as_str()), attrs, node.loc);
+    }
+
+    /// The entries of one direction of an ACL, sorted by number; each mistake is an error at
+    /// its line.
+    fn acl_entries(&mut self, rules: &[Sp<raw::AclRule>], dir: Direction) -> Vec<spec::AclEntry> {
+        let mut out: Vec<spec::AclEntry> = Vec::new();
+        let (want, other) = match dir {
+            Direction::Ingress => ("from", "to"),
+            Direction::Egress => ("to", "from"),
+        };
+        if rules.len() > MAX_ACL_RULES_PER_DIRECTION {
+            if let Some(r) = rules.get(MAX_ACL_RULES_PER_DIRECTION) {
+                self.error(
+                    r.loc,
+                    format!(
+                        "{} {} rules: AWS allows at most {MAX_ACL_RULES_PER_DIRECTION} in one direction of a network ACL",
+                        rules.len(),
+                        dir.as_str()
+                    ),
+                );
+            }
+        }
+        for rule in rules {
+            let r = &rule.value;
+            let number = r.number.value;
+            if !(1..=32766).contains(&number) {
+                self.error_help(
+                    r.number.loc,
+                    format!("rule number {number} is out of range"),
+                    "use 1 to 32766: 32767 is AWS's own final rule, which denies what no other matches",
+                );
+                continue;
+            }
+            if out.iter().any(|e| i64::from(e.number) == number) {
+                self.error_help(
+                    r.number.loc,
+                    format!("rule number {number} is used twice in {}", dir.as_str()),
+                    "the number orders the rules: each is used once per direction",
+                );
+                continue;
+            }
+            let action = match r.action.value.as_str() {
+                "allow" => spec::AclAction::Allow,
+                "deny" => spec::AclAction::Deny,
+                a => {
+                    self.error(r.action.loc, format!("action `{a}` is invalid: use `allow` or `deny`"));
+                    continue;
+                }
+            };
+            let Some(protocol) = self.protocol(&r.protocol) else { continue };
+            let takes_ports = protocol == "tcp" || protocol == "udp";
+            let (from_port, to_port) = match (&r.ports, takes_ports) {
+                (None, true) => {
+                    self.error_help(
+                        rule.loc,
+                        format!("a {protocol} rule needs `ports`"),
+                        "such as `ports: 22` or `ports: \"1024-65535\"` (one port or one range per numbered rule)",
+                    );
+                    continue;
+                }
+                (Some(p), false) => {
+                    let what = if protocol == "-1" { "`all` traffic" } else { "this protocol" };
+                    self.error(p.loc, format!("`ports` does not apply to {what}: remove it"));
+                    continue;
+                }
+                (None, false) => (-1, -1),
+                (Some(p), true) => match parse_ports(&p.value) {
+                    Ok(range) => range,
+                    Err(msg) => {
+                        self.error(p.loc, msg);
+                        continue;
+                    }
+                },
+            };
+            let (peer, wrong) = match dir {
+                Direction::Ingress => (&r.from, &r.to),
+                Direction::Egress => (&r.to, &r.from),
+            };
+            if let Some(w) = wrong {
+                self.error(w.loc, format!("{} rules name their peer with `{want}`, not `{other}`", dir.as_str()));
+                continue;
+            }
+            let Some(peer) = peer else {
+                self.error_help(
+                    rule.loc,
+                    format!("this {} rule has no `{want}`", dir.as_str()),
+                    format!("name one CIDR block, such as `{want}: 0.0.0.0/0` or `{want}: 10.0.0.0/16`"),
+                );
+                continue;
+            };
+            let (cidr_ipv4, cidr_ipv6) = match IpNet::from_str(&peer.value) {
+                Ok(IpNet::V4(n)) if n.network() == n.addr() => (Some(n.to_string()), None),
+                Ok(IpNet::V6(n)) if n.network() == n.addr() => (None, Some(n.to_string())),
+                Ok(n) => {
+                    self.error_help(
+                        peer.loc,
+                        format!("`{}` has host bits set", peer.value),
+                        format!("did you mean `{}`?", n.trunc()),
+                    );
+                    continue;
+                }
+                Err(_) => {
+                    self.error_help(
+                        peer.loc,
+                        format!("`{}` is not a CIDR block", peer.value),
+                        "a network ACL rule names one CIDR block, such as `203.0.113.0/24` (not a security group)",
+                    );
+                    continue;
+                }
+            };
+            out.push(spec::AclEntry {
+                number: number as i32,
+                action,
+                protocol,
+                from_port,
+                to_port,
+                cidr_ipv4,
+                cidr_ipv6,
+            });
+        }
+        out.sort_by_key(|e| e.number);
+        out
     }
 
     /// Parses an IPv4 CIDR, refusing host bits and prefixes outside `min..=max`.
@@ -276,34 +478,7 @@ impl Lower<'_> {
 
     pub(super) fn rule(&mut self, group: &Sp<String>, dir: Direction, rule: &Sp<raw::Rule>) {
         let r = &rule.value;
-        // protocol
-        let protocol = match &r.protocol.value {
-            raw::Scalar::Str(s) => match s.to_ascii_lowercase().as_str() {
-                "tcp" => Some("tcp".to_string()),
-                "udp" => Some("udp".to_string()),
-                "icmp" => Some("icmp".to_string()),
-                "icmpv6" => Some("icmpv6".to_string()),
-                "all" | "-1" => Some("-1".to_string()),
-                _ => None,
-            },
-            raw::Scalar::Int(6) => Some("tcp".into()),
-            raw::Scalar::Int(17) => Some("udp".into()),
-            raw::Scalar::Int(1) => Some("icmp".into()),
-            raw::Scalar::Int(58) => Some("icmpv6".into()),
-            raw::Scalar::Int(-1) => Some("-1".into()),
-            raw::Scalar::Int(n) if (0..=255).contains(n) => Some(n.to_string()),
-            raw::Scalar::Int(_) => None,
-        };
-        let Some(protocol) = protocol else {
-            self.error(
-                r.protocol.loc,
-                format!(
-                    "protocol `{}` is invalid: use `tcp`, `udp`, `icmp`, `icmpv6`, `all` or a number from 0 to 255",
-                    r.protocol.value
-                ),
-            );
-            return;
-        };
+        let Some(protocol) = self.protocol(&r.protocol) else { return };
         // ports
         let mut ranges: Vec<(i32, i32)> = Vec::new();
         let takes_ports = protocol == "tcp" || protocol == "udp";
@@ -415,6 +590,38 @@ impl Lower<'_> {
                 self.add(addr, attrs, rule.loc);
             }
         }
+    }
+
+    /// A rule's protocol in AWS's form (`tcp`, `udp`, `icmp`, `icmpv6`, `-1`, or a number),
+    /// or an error at its line.
+    fn protocol(&mut self, p: &Sp<raw::Scalar>) -> Option<String> {
+        let protocol = match &p.value {
+            raw::Scalar::Str(s) => match s.to_ascii_lowercase().as_str() {
+                "tcp" => Some("tcp".to_string()),
+                "udp" => Some("udp".to_string()),
+                "icmp" => Some("icmp".to_string()),
+                "icmpv6" => Some("icmpv6".to_string()),
+                "all" | "-1" => Some("-1".to_string()),
+                _ => None,
+            },
+            raw::Scalar::Int(6) => Some("tcp".into()),
+            raw::Scalar::Int(17) => Some("udp".into()),
+            raw::Scalar::Int(1) => Some("icmp".into()),
+            raw::Scalar::Int(58) => Some("icmpv6".into()),
+            raw::Scalar::Int(-1) => Some("-1".into()),
+            raw::Scalar::Int(n) if (0..=255).contains(n) => Some(n.to_string()),
+            raw::Scalar::Int(_) => None,
+        };
+        if protocol.is_none() {
+            self.error(
+                p.loc,
+                format!(
+                    "protocol `{}` is invalid: use `tcp`, `udp`, `icmp`, `icmpv6`, `all` or a number from 0 to 255",
+                    p.value
+                ),
+            );
+        }
+        protocol
     }
 
     // ---- IAM ---------------------------------------------------------------------------

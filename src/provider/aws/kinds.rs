@@ -166,6 +166,7 @@ pub(super) fn api(kind: Kind) -> &'static dyn KindApi {
         Kind::Subnet => &ec2::subnet::Subnet,
         Kind::InternetGateway => &ec2::internet_gateway::InternetGateway,
         Kind::RouteTable => &ec2::route_table::RouteTable,
+        Kind::NetworkAcl => &ec2::network_acl::NetworkAcl,
         Kind::SecurityGroup => &ec2::security_group::SecurityGroup,
         Kind::SecurityGroupRule => &ec2::security_group_rule::SecurityGroupRule,
         Kind::Instance => &ec2::instance::Instance,

@@ -6,8 +6,8 @@
 //!   named it and whichever state made it. It also returns resources deleted moments ago
 //!   ("ghosts"), so each hit counts only once its owning service confirms it exists;
 //! - the services socform uses that it does not cover everywhere (IAM roles and instance
-//!   profiles, CloudTrail trails, the GuardDuty detector, Security Hub): their own
-//!   listings, any lineage;
+//!   profiles, CloudTrail trails, the GuardDuty detector, Security Hub, EventBridge rules,
+//!   Lambda functions, network ACLs): their own listings, any lineage;
 //! - kinds that carry no tags (metric filters, dashboards, saved queries, the Config recorder
 //!   and delivery channel) and Config rules: by the names the blueprint gives them. A Lambda permission
 //!   goes with its function.
@@ -131,7 +131,7 @@ impl AwsProvider {
                 continue;
             }
             let Some((service, resource)) = split_arn(arn) else { continue };
-            if LISTED_SERVICES.contains(&service) {
+            if LISTED_SERVICES.contains(&service) || (service == "ec2" && resource.starts_with("network-acl/")) {
                 continue;
             }
             let Some((what, pending_deletion)) = self.confirm(service, resource, arn).await? else { continue };
@@ -149,8 +149,10 @@ impl AwsProvider {
         //    own listings (any lineage).
         let any = State { lineage: ANY_LINEAGE.into(), ..State::new(blueprint, &self.region) };
         // EventBridge rules too: the tagging index does not always list them (moto's does not),
-        // and a lost state's destroy reported none of them (issue 24).
+        // and a lost state's destroy reported none of them (issue 24). Network ACLs likewise
+        // (moto's index has none; EC2's listing is one call).
         let own_listings = [
+            Kind::NetworkAcl,
             Kind::IamRole,
             Kind::Trail,
             Kind::GuarddutyDetector,

@@ -523,6 +523,7 @@ pub const CONSISTENCY_RETRIES: &[(&str, &str)] = &[
     ("InvalidSubnetID.NotFound", "a subnet just created is not yet visible to RunInstances"),
     ("InvalidInternetGatewayID.NotFound", "an internet gateway just created is not yet visible to CreateRoute"),
     ("InvalidRouteTableID.NotFound", "a route table just created is not yet visible"),
+    ("InvalidNetworkAclID.NotFound", "a network ACL just created is not yet visible to CreateNetworkAclEntry"),
 ];
 
 /// How long creates wait out eventual consistency.

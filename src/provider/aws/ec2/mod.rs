@@ -1,5 +1,5 @@
-//! EC2 and VPC: VPCs, subnets, internet gateways, route tables, security groups and their
-//! rules, instances, flow logs.
+//! EC2 and VPC: VPCs, subnets, internet gateways, route tables, network ACLs, security groups
+//! and their rules, instances, flow logs.
 
 mod groups;
 mod instances;
@@ -9,6 +9,7 @@ pub(super) mod ebs_encryption;
 pub(super) mod flow_log;
 pub(super) mod instance;
 pub(super) mod internet_gateway;
+pub(super) mod network_acl;
 pub(super) mod route_table;
 pub(super) mod security_group;
 pub(super) mod security_group_rule;
