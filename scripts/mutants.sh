@@ -112,6 +112,7 @@ cis-acl-only-the-labs-subnets @@ src/provider/aws/ec2/network_acl.rs @@         
 cis-acl-read-in-rule-order @@ src/model/exposure.rs @@             decided.push(block); @@             let _ = block; @@ --test it review::one_line
 cis-acl-move-to-a-closed-acl-is-not-broader @@ src/review/security.rs @@             Some(now) if now == was || closed.contains(now) => {} @@             Some(now) if now == was => {} @@ --test it review::one_line
 cis-acl-lint-soc025 @@ src/review/lint.rs @@     acls_open(model, &mut add); @@  @@ --test it review::every_lint
+cis-kms-refused-tags-read-by-code @@ src/provider/aws/kms.rs @@ Err(e) if e.code() == Some("AccessDeniedException") => return Ok(None), @@ Err(e) if e.code() == Some("AccessDenied") => return Ok(None), @@ --test it cis::a_key_whose
 EOF
 )
 

@@ -168,6 +168,27 @@ pub fn acl_admin_exposure(entries: &[AclIngress<'_>]) -> Vec<(&'static str, &'st
     out
 }
 
+/// [`acl_admin_exposure`] of a network ACL's ingress entries as the model holds them (sorted
+/// by number): the indexes are into `entries`.
+pub fn acl_entries_exposure(
+    entries: &[crate::model::spec::AclEntry],
+) -> Vec<(&'static str, &'static str, u16, Vec<usize>)> {
+    let rules: Vec<AclIngress<'_>> = entries
+        .iter()
+        .map(|e| AclIngress {
+            allow: e.action == crate::model::spec::AclAction::Allow,
+            // An entry without a block (none is written so) matches nothing.
+            rule: Ingress {
+                protocol: &e.protocol,
+                from: e.from_port.into(),
+                to: e.to_port.into(),
+                cidr: e.cidr_ipv4.as_deref().or(e.cidr_ipv6.as_deref()).unwrap_or(""),
+            },
+        })
+        .collect();
+    acl_admin_exposure(&rules)
+}
+
 /// `block` less every block of `taken`: the blocks covering what is left.
 fn subtract(block: IpNet, taken: &[IpNet]) -> Vec<IpNet> {
     // Inclusive address ranges of one family, as u128.

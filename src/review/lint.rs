@@ -157,22 +157,12 @@ fn admin_ports_open(model: &Model, add: &mut impl FnMut(&'static str, Option<&Ad
 /// or RDP; SOC026: each subnet the blueprint's ACLs leave on the VPC's default ACL, when the
 /// blueprint makes its own VPC.
 fn acls_open(model: &Model, add: &mut impl FnMut(&'static str, Option<&Address>, String)) {
-    use crate::model::exposure::{acl_admin_exposure, AclIngress, Ingress};
-    use crate::model::spec::{AclAction, NetworkAcl};
+    use crate::model::spec::NetworkAcl;
     let mut covered: std::collections::BTreeSet<Address> = Default::default();
     for r in model.resources.iter().filter(|r| r.address.kind() == Kind::NetworkAcl) {
         let Ok(acl) = crate::model::spec::from_attrs::<NetworkAcl>(&r.attrs) else { continue };
         covered.extend(acl.subnet_ids.iter().filter_map(|s| named(Some(s))));
-        let entries: Vec<AclIngress<'_>> = acl
-            .ingress
-            .iter()
-            .filter_map(|e| {
-                let cidr = e.cidr_ipv4.as_deref().or(e.cidr_ipv6.as_deref())?;
-                let rule = Ingress { protocol: &e.protocol, from: e.from_port.into(), to: e.to_port.into(), cidr };
-                Some(AclIngress { allow: e.action == AclAction::Allow, rule })
-            })
-            .collect();
-        for (name, proto, port, through) in acl_admin_exposure(&entries) {
+        for (name, proto, port, through) in crate::model::exposure::acl_entries_exposure(&acl.ingress) {
             let numbers: Vec<String> = through.iter().map(|&i| acl.ingress[i].number.to_string()).collect();
             let what = if proto == "tcp" { format!("{name} ({port})") } else { format!("{name} ({port}/{proto})") };
             let rules = if numbers.len() == 1 { "rule" } else { "rules" };

@@ -598,19 +598,12 @@ fn entry_within(a: &crate::model::spec::AclEntry, b: &crate::model::spec::AclEnt
 /// A network ACL's change: the admin ports it newly lets the internet reach, read in rule
 /// order (`model::exposure`), and each rule that lets more through.
 fn network_acl(bf: Option<&Attrs>, af: Option<&Attrs>, f: &mut impl FnMut(Concern, &'static str, String)) {
-    use crate::model::exposure::{acl_admin_exposure, AclIngress, Ingress};
     use crate::model::spec::AclAction;
     let exposed = |a: Option<&Attrs>| -> BTreeSet<(&'static str, &'static str, u16)> {
-        let entries = acl_entries(a, "ingress");
-        let rules: Vec<AclIngress<'_>> = entries
-            .iter()
-            .filter_map(|e| {
-                let cidr = e.cidr_ipv4.as_deref().or(e.cidr_ipv6.as_deref())?;
-                let rule = Ingress { protocol: &e.protocol, from: e.from_port.into(), to: e.to_port.into(), cidr };
-                Some(AclIngress { allow: e.action == AclAction::Allow, rule })
-            })
-            .collect();
-        acl_admin_exposure(&rules).into_iter().map(|(n, p, port, _)| (n, p, port)).collect()
+        crate::model::exposure::acl_entries_exposure(&acl_entries(a, "ingress"))
+            .into_iter()
+            .map(|(n, p, port, _)| (n, p, port))
+            .collect()
     };
     if af.is_some() {
         for (name, proto, port) in exposed(af).difference(&exposed(bf)) {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::proxy::{Faults, Proxy};
+use crate::support::proxy::{Faults, Injection, Proxy};
 use crate::support::*;
 
 fn policy(lab: &Lab, args: &[&str]) -> Value {
@@ -475,4 +475,46 @@ fn an_acl_whose_apply_was_killed_before_its_entries_is_adopted_not_made_twice() 
     let out = lab.run(&lab.moto.url(), &["destroy", "--auto-approve", "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(lab.inventory(), before);
+}
+
+/// KMS answers moto never gives, written from the KMS API reference (ListResourceTags:
+/// AccessDeniedException), told apart by their error code: a key whose tags the caller may not
+/// read (an AWS-managed key, another's key policy) is not the lab's and is passed over; the
+/// lab's own key, refused, stops the plan with the permission it needs.
+#[test]
+fn a_key_whose_tags_are_refused_is_passed_over_unless_state_records_it() {
+    let mut lab = Lab::new();
+    aws_tool(&lab.moto, "us-east-1", &["create-key"]);
+    lab.bp = lab
+        .write("key.yaml", "blueprint: key-lab\nregion: us-east-1\ntrail:\n  bucket: {}\n  own_kms_key: true\n")
+        .into();
+    let proxy = Proxy::start(lab.moto.port, Duration::ZERO, Faults::default(), 1);
+    let denied = |times| Injection {
+        needle: "TrentService.ListResourceTags",
+        times,
+        status: "400 Bad Request",
+        content_type: "application/x-amz-json-1.1",
+        body: r#"{"__type":"AccessDeniedException","message":"User is not authorized to perform: kms:ListResourceTags"}"#,
+    };
+    proxy.inject(denied(1));
+    let out = lab.run(&proxy.url(), &["plan", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(proxy.stats.injected.load(std::sync::atomic::Ordering::SeqCst), 1, "the refusal was never asked for");
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(change(&plan, "kms_key.trail")["action"], "create", "{plan}");
+
+    let out = lab.run(&lab.moto.url(), &["apply", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    proxy.inject(denied(10));
+    let out = lab.run(&proxy.url(), &["plan"]);
+    assert!(!out.status.success());
+    let key = lab.id("kms_key.trail");
+    assert!(
+        text(&out.stderr).contains(&format!("access denied reading the tags of KMS key {key}")),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stderr).contains("kms:ListResourceTags"), "{}", text(&out.stderr));
+    let out = lab.run(&lab.moto.url(), &["destroy", "--auto-approve", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }

@@ -8,6 +8,7 @@
 //! GetKeyRotationStatus and ListResourceTags; for each other customer key, ListResourceTags
 //! alone, to find one a crash left (its tags prove it this state's).
 
+use aws_sdk_kms::error::ProvideErrorMetadata;
 use aws_sdk_kms::types::{KeyState, Tag};
 use serde_json::json;
 
@@ -21,15 +22,22 @@ use async_trait::async_trait;
 pub(crate) struct KmsKey;
 
 impl AwsProvider {
-    async fn key_tags(&self, id: &str) -> Result<Vec<(String, String)>, ProviderError> {
+    /// A key's tags; `None` when this caller may not read them (AccessDeniedException: an
+    /// AWS-managed key, or another's key policy), which makes the key not socform's.
+    async fn key_tags(&self, id: &str) -> Result<Option<Vec<(String, String)>>, ProviderError> {
         let mut tags = Vec::new();
         let mut pages = self.kms.list_resource_tags().key_id(id).into_paginator().send();
         while let Some(page) = pages.next().await {
-            for t in page.aws()?.tags() {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) if e.code() == Some("AccessDeniedException") => return Ok(None),
+                Err(e) => return Err(super::classify(&e)),
+            };
+            for t in page.tags() {
                 tags.push((t.tag_key().to_string(), t.tag_value().to_string()));
             }
         }
-        Ok(tags)
+        Ok(Some(tags))
     }
 }
 
@@ -94,11 +102,14 @@ impl KindApi for KmsKey {
 
     async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
         let window = d.attrs.get("deletion_window_days").and_then(|v| v.as_i64()).unwrap_or(7) as i32;
-        match aws.kms.schedule_key_deletion().key_id(d.id).pending_window_in_days(window).send().await.aws() {
-            Ok(_) | Err(ProviderError::NotFound(_)) => Ok(()),
-            // Scheduled already (KMSInvalidStateException): on its way out.
-            Err(e) if e.to_string().contains("pending deletion") || e.to_string().contains("PendingDeletion") => Ok(()),
-            Err(e) => Err(e),
+        match aws.kms.schedule_key_deletion().key_id(d.id).pending_window_in_days(window).send().await {
+            Ok(_) => Ok(()),
+            // Scheduled already: a key pending deletion is in no state to be scheduled again.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_kms_invalid_state_exception()) => Ok(()),
+            Err(e) => match super::classify(&e) {
+                ProviderError::NotFound(_) => Ok(()),
+                other => Err(other),
+            },
         }
     }
 
@@ -112,10 +123,14 @@ impl KindApi for KmsKey {
         for id in ids {
             let rec = at.record(Kind::KmsKey, &id).cloned();
             let tags = match aws.key_tags(&id).await {
-                Ok(t) => t,
+                Ok(Some(t)) => t,
                 // An AWS-managed key, or one this caller may not read: not socform's.
-                Err(ProviderError::NotFound(_)) if rec.is_none() => continue,
-                Err(e) if rec.is_none() && e.to_string().contains("AccessDenied") => continue,
+                Ok(None) | Err(ProviderError::NotFound(_)) if rec.is_none() => continue,
+                Ok(None) => {
+                    return Err(ProviderError::Fatal(format!(
+                        "access denied reading the tags of KMS key {id}, which state records: the credentials need kms:ListResourceTags on it"
+                    )))
+                }
                 Err(e) => return Err(e),
             };
             let addr = at.owned(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));

@@ -25,6 +25,23 @@ pub(crate) struct NetworkAcl;
 /// The lowest rule number AWS keeps for itself.
 const AWS_FINAL_RULE: i32 = 32767;
 
+/// The fields of an entry, set on a CreateNetworkAclEntry or ReplaceNetworkAclEntry call
+/// (two builder types with the same setters).
+macro_rules! entry_call {
+    ($call:expr, $egress:expr, $e:expr) => {{
+        let (protocol, ports, icmp) = wire($e);
+        $call
+            .egress($egress)
+            .rule_number($e.number)
+            .rule_action(action($e))
+            .protocol(protocol)
+            .set_port_range(ports)
+            .set_icmp_type_code(icmp)
+            .set_cidr_block($e.cidr_ipv4.clone())
+            .set_ipv6_cidr_block($e.cidr_ipv6.clone())
+    }};
+}
+
 #[async_trait]
 impl KindApi for NetworkAcl {
     async fn create(&self, aws: &AwsProvider, req: Request<'_>) -> Result<Applied, ProviderError> {
@@ -234,40 +251,13 @@ impl AwsProvider {
                 match have.iter().find(|h| h.number == e.number) {
                     Some(h) if h == e => {}
                     Some(_) => {
-                        let (protocol, ports, icmp) = wire(e);
-                        self.ec2
-                            .replace_network_acl_entry()
-                            .network_acl_id(id)
-                            .egress(egress)
-                            .rule_number(e.number)
-                            .rule_action(action(e))
-                            .protocol(protocol)
-                            .set_port_range(ports)
-                            .set_icmp_type_code(icmp)
-                            .set_cidr_block(e.cidr_ipv4.clone())
-                            .set_ipv6_cidr_block(e.cidr_ipv6.clone())
-                            .send()
-                            .await
-                            .aws()?;
+                        let call = self.ec2.replace_network_acl_entry().network_acl_id(id);
+                        entry_call!(call, egress, e).send().await.aws()?;
                     }
                     None => {
                         self.settle("CreateNetworkAclEntry", SETTLE, || async {
-                            let (protocol, ports, icmp) = wire(e);
-                            self.ec2
-                                .create_network_acl_entry()
-                                .network_acl_id(id)
-                                .egress(egress)
-                                .rule_number(e.number)
-                                .rule_action(action(e))
-                                .protocol(protocol)
-                                .set_port_range(ports)
-                                .set_icmp_type_code(icmp)
-                                .set_cidr_block(e.cidr_ipv4.clone())
-                                .set_ipv6_cidr_block(e.cidr_ipv6.clone())
-                                .send()
-                                .await
-                                .aws()
-                                .map(|_| ())
+                            let call = self.ec2.create_network_acl_entry().network_acl_id(id);
+                            entry_call!(call, egress, e).send().await.aws().map(|_| ())
                         })
                         .await?;
                     }
