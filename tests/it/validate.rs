@@ -258,3 +258,47 @@ fn a_handler_function_the_file_does_not_define_is_refused() {
         }
     }
 }
+
+/// Network ACLs written wrong, each mistake an error at its own line: nothing is lowered.
+#[test]
+fn network_acl_mistakes_are_each_located() {
+    let text = r#"blueprint: acl-test
+region: us-east-1
+network:
+  vpc: { cidr: 10.1.0.0/16 }
+  subnets:
+    a: { cidr: 10.1.0.0/24, az: us-east-1a }
+  acls:
+    edge:
+      subnets: [a, a, c]
+      ingress:
+        - { number: 100, action: deny, protocol: tcp, ports: 22, from: 0.0.0.0/0 }
+        - { number: 100, action: allow, protocol: tcp, ports: 23, from: 0.0.0.0/0 }
+        - { number: 32767, action: deny, protocol: tcp, ports: 22, from: 0.0.0.0/0 }
+        - { number: 5, action: permit, protocol: tcp, ports: 22, from: 0.0.0.0/0 }
+        - { number: 6, action: allow, protocol: icmp, ports: 22, from: 10.1.0.0/16 }
+        - { number: 7, action: allow, protocol: udp, from: 10.1.0.0/16 }
+        - { number: 8, action: allow, protocol: all, from: sg.web }
+        - { number: 9, action: allow, protocol: all, from: 10.1.0.1/16 }
+        - { number: 10, action: allow, protocol: all, to: 10.1.0.0/16 }
+    d1: { default: true, subnets: [a] }
+    d2: { default: true }
+"#;
+    let err = lower_text(text).expect_err("every rule here is wrong");
+    let at = |needle: &str| -> u32 {
+        let d = err.iter().find(|d| d.message.contains(needle)).unwrap_or_else(|| panic!("no `{needle}` in {err:#?}"));
+        d.loc.unwrap().line
+    };
+    assert_eq!(at("subnet `a` is listed twice"), 9);
+    assert_eq!(at("no subnet named `c`"), 9);
+    assert_eq!(at("rule number 100 is used twice in ingress"), 12);
+    assert_eq!(at("rule number 32767 is out of range"), 13);
+    assert_eq!(at("action `permit` is invalid"), 14);
+    assert_eq!(at("`ports` does not apply to this protocol"), 15);
+    assert_eq!(at("a udp rule needs `ports`"), 16);
+    assert_eq!(at("`sg.web` is not a CIDR block"), 17);
+    assert_eq!(at("`10.1.0.1/16` has host bits set"), 18);
+    assert_eq!(at("ingress rules name their peer with `from`, not `to`"), 19);
+    assert_eq!(at("the default network ACL takes no `subnets`"), 20);
+    assert_eq!(at("a VPC has one default network ACL, and `d1` is it"), 21);
+}
