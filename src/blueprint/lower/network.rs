@@ -259,23 +259,13 @@ impl Lower<'_> {
                 }
             };
             let Some(protocol) = self.protocol(&r.protocol) else { continue };
-            let takes_ports = protocol == "tcp" || protocol == "udp";
-            let (from_port, to_port) = match (&r.ports, takes_ports) {
-                (None, true) => {
-                    self.error_help(
-                        rule.loc,
-                        format!("a {protocol} rule needs `ports`"),
-                        "such as `ports: 22` or `ports: \"1024-65535\"` (one port or one range per numbered rule)",
-                    );
-                    continue;
-                }
-                (Some(p), false) => {
-                    let what = if protocol == "-1" { "`all` traffic" } else { "this protocol" };
-                    self.error(p.loc, format!("`ports` does not apply to {what}: remove it"));
-                    continue;
-                }
-                (None, false) => (-1, -1),
-                (Some(p), true) => match parse_ports(&p.value) {
+            let example = "such as `ports: 22` or `ports: \"1024-65535\"` (one port or one range per numbered rule)";
+            if !self.ports_fit(rule.loc, r.ports.as_ref().map(|p| p.loc), &protocol, example) {
+                continue;
+            }
+            let (from_port, to_port) = match &r.ports {
+                None => (-1, -1),
+                Some(p) => match parse_ports(&p.value) {
                     Ok(range) => range,
                     Err(msg) => {
                         self.error(p.loc, msg);
@@ -481,23 +471,13 @@ impl Lower<'_> {
         let Some(protocol) = self.protocol(&r.protocol) else { return };
         // ports
         let mut ranges: Vec<(i32, i32)> = Vec::new();
-        let takes_ports = protocol == "tcp" || protocol == "udp";
-        match (&r.ports, takes_ports) {
-            (None, true) => {
-                self.error_help(
-                    rule.loc,
-                    format!("a {protocol} rule needs `ports`"),
-                    "such as `ports: 443`, `ports: [80, 443]` or `ports: \"8000-8100\"`",
-                );
-                return;
-            }
-            (Some(p), false) => {
-                let what = if protocol == "-1" { "`all` traffic" } else { "this protocol" };
-                self.error(p.loc, format!("`ports` does not apply to {what}: remove it"));
-                return;
-            }
-            (None, false) => ranges.push((-1, -1)),
-            (Some(p), true) => {
+        let example = "such as `ports: 443`, `ports: [80, 443]` or `ports: \"8000-8100\"`";
+        if !self.ports_fit(rule.loc, r.ports.as_ref().map(|p| p.loc), &protocol, example) {
+            return;
+        }
+        match &r.ports {
+            None => ranges.push((-1, -1)),
+            Some(p) => {
                 for item in p.value.as_slice() {
                     match parse_ports(item) {
                         Ok(range) => ranges.push(range),
@@ -589,6 +569,24 @@ impl Lower<'_> {
                 }
                 self.add(addr, attrs, rule.loc);
             }
+        }
+    }
+
+    /// Whether a rule's `ports` fit its protocol: tcp and udp need them, the others take none.
+    /// An error at the rule's line otherwise.
+    fn ports_fit(&mut self, rule: Loc, ports: Option<Loc>, protocol: &str, example: &str) -> bool {
+        let takes_ports = protocol == "tcp" || protocol == "udp";
+        match (ports, takes_ports) {
+            (None, true) => {
+                self.error_help(rule, format!("a {protocol} rule needs `ports`"), example);
+                false
+            }
+            (Some(at), false) => {
+                let what = if protocol == "-1" { "`all` traffic" } else { "this protocol" };
+                self.error(at, format!("`ports` does not apply to {what}: remove it"));
+                false
+            }
+            _ => true,
         }
     }
 
