@@ -67,6 +67,7 @@ fn main() {
                 profile: None,
                 endpoint_url: Some(proxy.url()),
                 dependency_wait: Duration::from_secs(10),
+                assume: None,
             };
             let provider: Arc<dyn Provider> = Arc::new(AwsProvider::new(&opts).await);
             let mut state = State::new(&model.blueprint, &model.region);

@@ -108,7 +108,7 @@ cis-acl-subnets-moved-in @@ src/provider/aws/ec2/network_acl.rs @@         aws.m
 cis-acl-default-gets-aws-entries-back @@ src/provider/aws/ec2/network_acl.rs @@                     let aws_own = [all("0.0.0.0/0")]; @@                     let aws_own: [s::AclEntry; 0] = []; let _ = all; @@ --test it cis::network_acls
 cis-acl-default-never-by-tags @@ src/provider/aws/ec2/network_acl.rs @@                 if default { @@                 if false { @@ --test it cis::network_acls
 cis-acl-tagged-at-create @@ src/provider/aws/ec2/network_acl.rs @@             .tag_specifications(tag_spec(ResourceType::NetworkAcl, &aws.tags(&req, &v.tags))) @@  @@ --test it cis::an_acl
-cis-acl-only-the-labs-subnets @@ src/provider/aws/ec2/network_acl.rs @@                     subnets_of(acl).into_iter().filter(|s| subnets.contains(&s.as_str())).collect(); @@                     subnets_of(acl).into_iter().collect(); @@ --test it aws::updates_happen
+cis-acl-only-the-labs-subnets @@ src/provider/aws/ec2/network_acl.rs @@ let held: Vec<String> = subnets_of(acl).into_iter().filter(|s| subnets.contains(&s.as_str())).collect(); @@ let held: Vec<String> = subnets_of(acl); let _ = &subnets; @@ --test it aws::updates_happen
 cis-acl-read-in-rule-order @@ src/model/exposure.rs @@             decided.push(block); @@             let _ = block; @@ --test it review::one_line
 cis-acl-move-to-a-closed-acl-is-not-broader @@ src/review/security.rs @@             Some(now) if now == was || closed.contains(now) => {} @@             Some(now) if now == was => {} @@ --test it review::one_line
 cis-acl-lint-soc025 @@ src/review/lint.rs @@     acls_open(model, &mut add); @@  @@ --test it review::every_lint

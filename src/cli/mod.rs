@@ -46,6 +46,7 @@ macro_rules! errln {
 mod drill;
 mod events;
 mod labs;
+mod pool;
 mod progress;
 mod sigma;
 mod store;
@@ -80,6 +81,32 @@ pub struct Global {
     /// AWS profile from the shared config files.
     #[arg(long, global = true, env = "AWS_PROFILE", hide_env_values = true, value_name = "NAME")]
     pub profile: Option<String>,
+    /// Make every call as this role (STS AssumeRole with the credentials above): an account
+    /// of an organization, say.
+    #[arg(long, global = true, env = "SOCFORM_ROLE_ARN", hide_env_values = true, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// The external id the role's trust policy asks for (never printed).
+    #[arg(
+        long,
+        global = true,
+        env = "SOCFORM_EXTERNAL_ID",
+        hide_env_values = true,
+        value_name = "ID",
+        requires = "role_arn"
+    )]
+    pub external_id: Option<String>,
+    /// The session name of the assumed role (CloudTrail records it as the caller).
+    #[arg(long, global = true, value_name = "NAME", default_value = "socform", requires = "role_arn")]
+    pub role_session_name: String,
+    /// Run the command once per account of this pool (YAML: `accounts:` with their ids, and
+    /// the `role` that reaches each), a lab in each, each with its own state
+    /// (`--state` is then a folder: ACCOUNT.json and ACCOUNT.log in it). For plan, apply,
+    /// destroy, ls and reap.
+    #[arg(long, global = true, value_name = "POOL", conflicts_with = "role_arn")]
+    pub accounts: Option<PathBuf>,
+    /// With --accounts: how many accounts are worked on at once.
+    #[arg(long, global = true, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel_accounts: u16,
     /// State file or s3://BUCKET/KEY (default: state/BLUEPRINT.json in the blueprint's
     /// project: the nearest folder above the blueprint with a `state/` folder).
     #[arg(long, global = true, env = "SOCFORM_STATE", hide_env_values = true, value_name = "FILE")]
@@ -644,6 +671,9 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli, ui: &Ui) -> Result<u8> {
     let g = cli.global;
+    if let Some(pool) = &g.accounts {
+        return pool_cmd(&g, &cli.command, pool, ui);
+    }
     match cli.command {
         Command::Validate { blueprint, format } => validate(&blueprint, format, ui),
         Command::Plan(args) => plan_cmd(&g, args, ui),
@@ -1014,6 +1044,68 @@ fn validate(path: &Path, format: DiagFormat, ui: &Ui) -> Result<u8> {
     }
 }
 
+/// `--accounts POOL`: the command once per account of the pool (see `pool.rs`).
+fn pool_cmd(g: &Global, command: &Command, pool: &Path, ui: &Ui) -> Result<u8> {
+    let (what, blueprint, shows_output) = match command {
+        Command::Plan(args) => ("plan", Some(&args.blueprint), true),
+        Command::Apply { file, run, .. } => ("apply", Some(file), run.json),
+        Command::Destroy { blueprint, run } => ("destroy", Some(blueprint), run.json),
+        Command::Ls { .. } => ("ls", None, true),
+        Command::Reap { .. } => ("reap", None, false),
+        _ => bail!("--accounts works with plan, apply, destroy, ls and reap"),
+    };
+    if matches!(command, Command::Apply { run, .. } | Command::Destroy { run, .. } if !run.auto_approve) {
+        bail!("--accounts runs {what} in every account of the pool without asking: add --auto-approve");
+    }
+    let pool_file = pool::Pool::load(pool)?;
+    // Each account's state (and log) in one folder: --state, or state/BLUEPRINT-accounts/.
+    let dir = match (&g.state, blueprint) {
+        (Some(d), _) => d.clone(),
+        (None, Some(b)) => {
+            let stem = b.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "lab".into());
+            PathBuf::from("state").join(format!("{stem}-accounts"))
+        }
+        (None, None) => PathBuf::from("state").join("accounts"),
+    };
+    let args: Vec<std::ffi::OsString> = pool::child_args(&std::env::args_os().skip(1).collect::<Vec<_>>());
+    ui.note(&format!(
+        "{what} in {} account(s) of {}, {} at a time (state and logs in {})",
+        pool_file.accounts.len(),
+        pool.display(),
+        g.parallel_accounts,
+        dir.display()
+    ));
+    let start = std::time::Instant::now();
+    let outcomes = pool::run_all(&pool_file, &args, &dir, g.parallel_accounts as usize)?;
+    // `plan --detailed-exitcode` says "changes" with 2.
+    let ok = |o: &pool::Outcome| o.code == Some(0) || (what == "plan" && o.code == Some(2));
+    let failed = outcomes.iter().filter(|o| !ok(o)).count();
+    for o in outcomes.iter().filter(|o| shows_output && !o.stdout.is_empty()) {
+        out!("== {}\n{}\n", o.label, o.stdout.trim_end());
+    }
+    for o in &outcomes {
+        let secs = o.took.as_secs_f64();
+        if ok(o) {
+            ui.note(&format!("ok      {} ({secs:.1} s)", o.label));
+        } else {
+            ui.error(&format!(
+                "{} failed ({secs:.1} s, {}): {} (log: {})",
+                o.label,
+                o.code.map_or("killed".to_string(), |c| format!("exit {c}")),
+                o.why.as_deref().unwrap_or(""),
+                o.log.display()
+            ));
+        }
+    }
+    ui.note(&format!(
+        "{what}: {} of {} account(s) ok, {failed} failed, in {:.1} s",
+        outcomes.len() - failed,
+        outcomes.len(),
+        start.elapsed().as_secs_f64()
+    ));
+    Ok(if failed > 0 { 1 } else { 0 })
+}
+
 fn aws_options(g: &Global, region: &str) -> crate::provider::aws::AwsOptions {
     let wait = std::env::var("SOCFORM_DEPENDENCY_WAIT_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
     crate::provider::aws::AwsOptions {
@@ -1021,6 +1113,11 @@ fn aws_options(g: &Global, region: &str) -> crate::provider::aws::AwsOptions {
         profile: g.profile.clone(),
         endpoint_url: g.endpoint_url.clone(),
         dependency_wait: Duration::from_secs(wait),
+        assume: g.role_arn.as_ref().map(|role_arn| crate::provider::aws::AssumeRole {
+            role_arn: role_arn.clone(),
+            external_id: g.external_id.clone(),
+            session_name: g.role_session_name.clone(),
+        }),
     }
 }
 

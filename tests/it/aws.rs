@@ -27,6 +27,7 @@ fn refreshed(lab: &Lab, blueprint: &str) -> socform::state::Snapshot {
         profile: None,
         endpoint_url: Some(lab.moto.url()),
         dependency_wait: Default::default(),
+        assume: None,
     };
     let state: socform::state::State =
         serde_json::from_str(&std::fs::read_to_string(lab.state_path()).unwrap()).unwrap();

@@ -108,6 +108,7 @@ fn a_writer_working_from_stale_state_is_refused_and_only_one_run_gets_the_lock()
         profile: None,
         endpoint_url: Some(moto.url()),
         dependency_wait: Default::default(),
+        assume: None,
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {

@@ -51,6 +51,14 @@ endpoint, region, command, *args = sys.argv[1:]
 
 
 def client(name):
+    # SOCFORM_TOOL_ACCOUNT: the calls are made in that member account of the organization,
+    # through its OrganizationAccountAccessRole (moto keeps each account's resources apart).
+    account = __import__("os").environ.get("SOCFORM_TOOL_ACCOUNT")
+    if account:
+        c = boto3.client("sts", endpoint_url=endpoint, region_name=region).assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="aws-tool")["Credentials"]
+        return boto3.client(name, endpoint_url=endpoint, region_name=region, aws_access_key_id=c["AccessKeyId"],
+                            aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
     return boto3.client(name, endpoint_url=endpoint, region_name=region)
 
 
@@ -472,6 +480,16 @@ elif command == "default-vpc-acls":
     ec2 = client("ec2")
     vpcs = [v["VpcId"] for v in ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]]
     print(json.dumps(sorted(a["NetworkAclId"] for a in ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": vpcs}])["NetworkAcls"])))
+elif command == "create-org":
+    # create-org N: an organization (if none) and N member accounts; prints their ids.
+    org = client("organizations")
+    try:
+        org.create_organization(FeatureSet="ALL")
+    except org.exceptions.AlreadyInOrganizationException:
+        pass
+    ids = [org.create_account(Email=f"student-{i}@example.com", AccountName=f"student-{i}")["CreateAccountStatus"]["AccountId"]
+           for i in range(int(args[0]))]
+    print(json.dumps(ids))
 elif command == "create-key":
     # A key of someone else's (no socform tags): prints its id.
     print(client("kms").create_key(Description="theirs")["KeyMetadata"]["KeyId"])

@@ -138,6 +138,20 @@ pub fn aws_tool(moto: &Moto, region: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// `aws_tool` in a member account of the organization (through its
+/// OrganizationAccountAccessRole).
+#[allow(dead_code)]
+pub fn aws_tool_in(moto: &Moto, account: &str, args: &[&str]) -> String {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/aws_tool.py");
+    let mut cmd = Command::new(python());
+    cmd.arg(script).arg(moto.url()).arg("us-east-1").args(args);
+    aws_env(&mut cmd, moto);
+    cmd.env("SOCFORM_TOOL_ACCOUNT", account);
+    let out = cmd.output().expect("python runs");
+    assert!(out.status.success(), "aws_tool {args:?} in {account} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// One moto server and a folder for a blueprint copy and its state: what every
 /// integration test of a lab starts from.
 pub struct Lab {

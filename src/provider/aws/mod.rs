@@ -60,6 +60,18 @@ pub struct AwsOptions {
     /// How long a delete keeps retrying a dependency violation before naming what is in
     /// the way (AWS takes minutes to release an instance's network interfaces).
     pub dependency_wait: Duration,
+    /// A role every call is made as (`--role-arn`): an account of an organization, reached
+    /// from the caller's own credentials.
+    pub assume: Option<AssumeRole>,
+}
+
+/// A role to assume (STS AssumeRole), with the caller's credentials as the source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    /// The external id the role's trust policy asks for, if any (never printed).
+    pub external_id: Option<String>,
+    pub session_name: String,
 }
 
 pub use crate::model::{TAG_ADDRESS, TAG_BLUEPRINT, TAG_LINEAGE};
@@ -450,22 +462,35 @@ fn not_implemented(called: Option<&Called>, status: u16) -> ProviderError {
 /// (standard mode, [`max_attempts`]). Loaded once per process and options, and shared by the
 /// provider and the S3 state backend, so both resolve credentials once and retry alike.
 pub async fn sdk_config(opts: &AwsOptions) -> aws_config::SdkConfig {
-    type Key = (String, Option<String>, Option<String>);
+    type Key = (String, Option<String>, Option<String>, Option<AssumeRole>);
     static LOADED: Mutex<Vec<(Key, aws_config::SdkConfig)>> = Mutex::new(Vec::new());
-    let key: Key = (opts.region.clone(), opts.profile.clone(), opts.endpoint_url.clone());
+    let key: Key = (opts.region.clone(), opts.profile.clone(), opts.endpoint_url.clone(), opts.assume.clone());
     if let Some((_, c)) = LOADED.lock().unwrap().iter().find(|(k, _)| *k == key) {
         return c.clone();
     }
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(opts.region.clone()))
-        .retry_config(RetryConfig::standard().with_max_attempts(max_attempts()));
-    if let Some(p) = &opts.profile {
-        loader = loader.profile_name(p);
+    let loader = || {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(opts.region.clone()))
+            .retry_config(RetryConfig::standard().with_max_attempts(max_attempts()));
+        if let Some(p) = &opts.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(e) = &opts.endpoint_url {
+            loader = loader.endpoint_url(e);
+        }
+        loader
+    };
+    let mut conf = loader().load().await;
+    if let Some(a) = &opts.assume {
+        // The caller's credentials (as loaded above) sign AssumeRole, at the same endpoint and
+        // region; the role's are refreshed before they expire.
+        let mut role =
+            aws_config::sts::AssumeRoleProvider::builder(&a.role_arn).configure(&conf).session_name(&a.session_name);
+        if let Some(x) = &a.external_id {
+            role = role.external_id(x);
+        }
+        conf = loader().credentials_provider(role.build().await).load().await;
     }
-    if let Some(e) = &opts.endpoint_url {
-        loader = loader.endpoint_url(e);
-    }
-    let conf = loader.load().await;
     let mut loaded = LOADED.lock().unwrap();
     if let Some((_, c)) = loaded.iter().find(|(k, _)| *k == key) {
         return c.clone();

@@ -1,0 +1,270 @@
+//! `--accounts POOL.yaml`: one command, once per account of a pool, a lab in each.
+//!
+//! A class gets a lab per student, each in an account of its own (accounts are recycled, not
+//! closed). Each account's run is this same program run again as a child process, with the
+//! pool's role for that account (`--role-arn`) and a state file of its own: a child that
+//! fails, hangs up or is killed touches no other account's run, and each run is exactly the
+//! single-account command, with every check it makes (the state pinned to its account, the
+//! blueprint's `allowed_accounts`). Children run `--parallel-accounts` at a time; each one's
+//! output goes to a log beside its state, and the summary says which account failed and why.
+//!
+//! The pool file says where to look, never what to trust: a role ARN must name the account
+//! it is listed for (a role in another account would put that account's lab under this
+//! one's name), and each account appears once.
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Deserialize;
+
+/// A pool of accounts and the role that reaches each.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pool {
+    /// The role to assume in each account, by name (an organization's member accounts
+    /// have `OrganizationAccountAccessRole`), unless an account names its own `role_arn`.
+    #[serde(default = "default_role")]
+    pub role: String,
+    /// The environment variable holding the external id the roles' trust policies ask for
+    /// (never written in the file, never printed).
+    pub external_id_env: Option<String>,
+    pub accounts: Vec<Account>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    /// The 12-digit account id.
+    pub id: String,
+    /// Who or what it is for (`student-01`): the summary's label.
+    pub name: Option<String>,
+    /// The role to assume there, if not the pool's `role`.
+    pub role_arn: Option<String>,
+}
+
+fn default_role() -> String {
+    "OrganizationAccountAccessRole".into()
+}
+
+impl Account {
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(n) => format!("{n} ({})", self.id),
+            None => self.id.clone(),
+        }
+    }
+}
+
+impl Pool {
+    /// Reads and checks a pool file: ids of 12 digits, each once; names once; a role ARN of
+    /// the account it is listed for.
+    pub fn load(path: &Path) -> Result<Pool> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading the pool {}", path.display()))?;
+        let pool: Pool =
+            serde_saphyr::from_str(&text).map_err(|e| anyhow!("{}: not a pool of accounts: {e}", path.display()))?;
+        if pool.accounts.is_empty() {
+            bail!("{}: the pool lists no accounts", path.display());
+        }
+        let (mut ids, mut names) = (BTreeSet::new(), BTreeSet::new());
+        for a in &pool.accounts {
+            if a.id.len() != 12 || !a.id.bytes().all(|b| b.is_ascii_digit()) {
+                bail!("{}: `{}` is not an AWS account id (12 digits)", path.display(), a.id);
+            }
+            if !ids.insert(&a.id) {
+                bail!("{}: account {} is listed twice: one lab per account", path.display(), a.id);
+            }
+            if let Some(n) = &a.name {
+                if !names.insert(n) {
+                    bail!("{}: the name `{n}` is given to two accounts", path.display());
+                }
+            }
+            if let Some(arn) = &a.role_arn {
+                let account = arn.strip_prefix("arn:").and_then(|r| r.split(':').nth(3));
+                if account != Some(a.id.as_str()) || !arn.contains(":role/") {
+                    bail!(
+                        "{}: account {}: `{arn}` is not a role of that account (a role elsewhere would put another account's lab under this one's name)",
+                        path.display(),
+                        a.id
+                    );
+                }
+            }
+        }
+        Ok(pool)
+    }
+
+    pub fn role_arn(&self, a: &Account) -> String {
+        a.role_arn.clone().unwrap_or_else(|| format!("arn:aws:iam::{}:role/{}", a.id, self.role))
+    }
+}
+
+/// One account's run, as the summary tells it.
+#[derive(Debug)]
+pub struct Outcome {
+    pub label: String,
+    pub code: Option<i32>,
+    pub took: Duration,
+    pub log: PathBuf,
+    /// The run's last error line, for a failed run.
+    pub why: Option<String>,
+    pub stdout: String,
+}
+
+/// This program's arguments without the pool's own (`--accounts`, `--parallel-accounts`)
+/// and without `--state` (each account's run gets its own).
+pub fn child_args(args: &[OsString]) -> Vec<OsString> {
+    let mut out = Vec::new();
+    let mut skip = false;
+    for a in args {
+        if skip {
+            skip = false;
+            continue;
+        }
+        let s = a.to_string_lossy();
+        let takes_value = ["--accounts", "--parallel-accounts", "--state"];
+        if takes_value.contains(&s.as_ref()) {
+            skip = true;
+            continue;
+        }
+        if takes_value.iter().any(|f| s.starts_with(&format!("{f}="))) {
+            continue;
+        }
+        out.push(a.clone());
+    }
+    out
+}
+
+/// Runs `args` once per account of `pool`, `parallel` at a time, each with the account's role
+/// and the state file `dir/ACCOUNT.json` (its output in `dir/ACCOUNT.log`).
+pub fn run_all(pool: &Pool, args: &[OsString], dir: &Path, parallel: usize) -> Result<Vec<Outcome>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let exe = std::env::current_exe().context("finding this program to run it per account")?;
+    let external_id = match &pool.external_id_env {
+        Some(var) => Some(
+            std::env::var(var).map_err(|_| anyhow!("the pool's external id is read from ${var}, which is not set"))?,
+        ),
+        None => None,
+    };
+    let next = Mutex::new(0usize);
+    let outcomes: Mutex<Vec<(usize, Outcome)>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..parallel.clamp(1, pool.accounts.len()) {
+            s.spawn(|| loop {
+                let i = {
+                    let mut n = next.lock().unwrap();
+                    let i = *n;
+                    *n += 1;
+                    i
+                };
+                let Some(a) = pool.accounts.get(i) else { break };
+                let outcome = run_one(&exe, args, pool, a, dir, external_id.as_deref());
+                outcomes.lock().unwrap().push((i, outcome));
+            });
+        }
+    });
+    let mut all = outcomes.into_inner().unwrap();
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, o)| o).collect())
+}
+
+fn run_one(exe: &Path, args: &[OsString], pool: &Pool, a: &Account, dir: &Path, external_id: Option<&str>) -> Outcome {
+    let log = dir.join(format!("{}.log", a.id));
+    let start = Instant::now();
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(args)
+        .arg("--state")
+        .arg(dir.join(format!("{}.json", a.id)))
+        .arg("--role-arn")
+        .arg(pool.role_arn(a))
+        .arg("--role-session-name")
+        .arg(format!("socform-{}", a.name.as_deref().unwrap_or(&a.id)))
+        .env_remove("SOCFORM_ROLE_ARN")
+        .env_remove("SOCFORM_EXTERNAL_ID")
+        .stdin(std::process::Stdio::null());
+    if let Some(x) = external_id {
+        // Through the environment, so that no process listing shows it.
+        cmd.env("SOCFORM_EXTERNAL_ID", x);
+    }
+    let result = cmd.output();
+    let took = start.elapsed();
+    let (code, stdout, stderr) = match result {
+        Ok(out) => (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ),
+        Err(e) => (None, String::new(), format!("error: could not run {}: {e}\n", exe.display())),
+    };
+    let _ = std::fs::write(&log, format!("{stdout}{stderr}"));
+    let why = (code != Some(0)).then(|| {
+        stderr
+            .lines()
+            .rev()
+            .find(|l| l.trim_start().starts_with("error") || l.contains('×'))
+            .or_else(|| stderr.lines().rev().find(|l| !l.trim().is_empty()))
+            .unwrap_or("it ended without saying why (killed?)")
+            .trim()
+            .trim_start_matches("error:")
+            .trim()
+            .to_string()
+    });
+    Outcome { label: a.label(), code, took, log, why, stdout }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(text: &str) -> Result<Pool> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pool.yaml");
+        std::fs::write(&p, text).unwrap();
+        Pool::load(&p)
+    }
+
+    #[test]
+    fn a_pool_names_each_account_once_with_a_role_of_its_own_account() {
+        let ok = pool("accounts:\n  - { id: \"111111111111\", name: s1 }\n  - { id: \"222222222222\", role_arn: \"arn:aws:iam::222222222222:role/Lab\" }\n").unwrap();
+        assert_eq!(ok.role_arn(&ok.accounts[0]), "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole");
+        assert_eq!(ok.role_arn(&ok.accounts[1]), "arn:aws:iam::222222222222:role/Lab");
+        for (text, says) in [
+            ("accounts: []\n", "lists no accounts"),
+            ("accounts:\n  - { id: \"12345\" }\n", "is not an AWS account id"),
+            ("accounts:\n  - { id: \"111111111111\" }\n  - { id: \"111111111111\" }\n", "listed twice"),
+            (
+                "accounts:\n  - { id: \"111111111111\", name: a }\n  - { id: \"222222222222\", name: a }\n",
+                "given to two accounts",
+            ),
+            (
+                "accounts:\n  - { id: \"111111111111\", role_arn: \"arn:aws:iam::999999999999:role/Lab\" }\n",
+                "is not a role of that account",
+            ),
+            ("accounts:\n  - { id: \"111111111111\", rol: x }\n", "not a pool of accounts"),
+        ] {
+            let err = pool(text).unwrap_err().to_string();
+            assert!(err.contains(says), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_pools_own_flags_and_the_state_are_left_out_of_each_accounts_run() {
+        let args: Vec<OsString> = [
+            "apply",
+            "lab.yaml",
+            "--accounts",
+            "p.yaml",
+            "--parallel-accounts=3",
+            "--state",
+            "s.json",
+            "--auto-approve",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        let got: Vec<String> = child_args(&args).iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        assert_eq!(got, ["apply", "lab.yaml", "--auto-approve"]);
+    }
+}
