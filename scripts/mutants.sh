@@ -116,6 +116,8 @@ cis-kms-refused-tags-read-by-code @@ src/provider/aws/kms.rs @@ Err(e) if e.code
 pool-role-of-its-own-account @@ src/cli/pool.rs @@ if account != Some(a.id.as_str()) || !arn.contains(":role/") { @@ if false && account.is_none() { @@ --test it pool::
 pool-each-account-its-own-state @@ src/cli/pool.rs @@ .arg(dir.join(format!("{}.json", a.id))) @@ .arg(dir.join("lab.json")) @@ --test it pool::a_class
 pool-each-account-its-own-role @@ src/cli/pool.rs @@ .arg(pool.role_arn(a)) @@ .arg(pool.role_arn(&pool.accounts[0])) @@ --test it pool::a_class
+pool-ctrl-c-passed-on @@ src/cli/pool.rs @@ unsafe { libc::kill(pid, libc::SIGINT) }; @@ let _ = pid; @@ --test it pool::ctrl_c
+pool-ctrl-c-starts-no-new-account @@ src/cli/pool.rs @@ let outcome = if stop.load(Ordering::SeqCst) { @@ let outcome = if false { @@ --test it pool::ctrl_c
 EOF
 )
 

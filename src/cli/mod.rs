@@ -100,8 +100,8 @@ pub struct Global {
     pub role_session_name: String,
     /// Run the command once per account of this pool (YAML: `accounts:` with their ids, and
     /// the `role` that reaches each), a lab in each, each with its own state
-    /// (`--state` is then a folder: ACCOUNT.json and ACCOUNT.log in it). For plan, apply,
-    /// destroy, ls and reap.
+    /// (`--state` is then a folder: ACCOUNT.json, and what it printed in ACCOUNT.out and
+    /// ACCOUNT.log). For plan, apply, destroy, ls and reap.
     #[arg(long, global = true, value_name = "POOL", conflicts_with = "role_arn")]
     pub accounts: Option<PathBuf>,
     /// With --accounts: how many accounts are worked on at once.
@@ -1076,7 +1076,12 @@ fn pool_cmd(g: &Global, command: &Command, pool: &Path, ui: &Ui) -> Result<u8> {
         dir.display()
     ));
     let start = std::time::Instant::now();
-    let outcomes = pool::run_all(&pool_file, &args, &dir, g.parallel_accounts as usize)?;
+    // A signal now stops gracefully (see install_signal_handlers): no account starts, and
+    // the running ones are told.
+    EXECUTING.store(true, Ordering::SeqCst);
+    let outcomes = pool::run_all(&pool_file, &args, &dir, g.parallel_accounts as usize, &STOP);
+    EXECUTING.store(false, Ordering::SeqCst);
+    let outcomes = outcomes?;
     // `plan --detailed-exitcode` says "changes" with 2.
     let ok = |o: &pool::Outcome| o.code == Some(0) || (what == "plan" && o.code == Some(2));
     let failed = outcomes.iter().filter(|o| !ok(o)).count();
@@ -1103,7 +1108,13 @@ fn pool_cmd(g: &Global, command: &Command, pool: &Path, ui: &Ui) -> Result<u8> {
         outcomes.len(),
         start.elapsed().as_secs_f64()
     ));
-    Ok(if failed > 0 { 1 } else { 0 })
+    Ok(if STOP.load(Ordering::SeqCst) {
+        130
+    } else if failed > 0 {
+        1
+    } else {
+        0
+    })
 }
 
 fn aws_options(g: &Global, region: &str) -> crate::provider::aws::AwsOptions {

@@ -7,6 +7,8 @@
 //! single-account command, with every check it makes (the state pinned to its account, the
 //! blueprint's `allowed_accounts`). Children run `--parallel-accounts` at a time; each one's
 //! output goes to a log beside its state, and the summary says which account failed and why.
+//! The first Ctrl-C or SIGTERM starts no new account and is passed on to the running ones,
+//! which stop as a single run does.
 //!
 //! The pool file says where to look, never what to trust: a role ARN must name the account
 //! it is listed for (a role in another account would put that account's lab under this
@@ -15,6 +17,7 @@
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -138,8 +141,11 @@ pub fn child_args(args: &[OsString]) -> Vec<OsString> {
 }
 
 /// Runs `args` once per account of `pool`, `parallel` at a time, each with the account's role
-/// and the state file `dir/ACCOUNT.json` (its output in `dir/ACCOUNT.log`).
-pub fn run_all(pool: &Pool, args: &[OsString], dir: &Path, parallel: usize) -> Result<Vec<Outcome>> {
+/// and the state file `dir/ACCOUNT.json` (what it prints in `dir/ACCOUNT.out` and
+/// `dir/ACCOUNT.log`). Once `stop` is set (the first Ctrl-C or SIGTERM) no account is started,
+/// and each running one is sent SIGINT once: it stops as a single run does, saving what is
+/// in flight.
+pub fn run_all(pool: &Pool, args: &[OsString], dir: &Path, parallel: usize, stop: &AtomicBool) -> Result<Vec<Outcome>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let exe = std::env::current_exe().context("finding this program to run it per account")?;
     let external_id = match &pool.external_id_env {
@@ -160,7 +166,18 @@ pub fn run_all(pool: &Pool, args: &[OsString], dir: &Path, parallel: usize) -> R
                     i
                 };
                 let Some(a) = pool.accounts.get(i) else { break };
-                let outcome = run_one(&exe, args, pool, a, dir, external_id.as_deref());
+                let outcome = if stop.load(Ordering::SeqCst) {
+                    Outcome {
+                        label: a.label(),
+                        code: None,
+                        took: Duration::ZERO,
+                        log: dir.join(format!("{}.log", a.id)),
+                        why: Some("not started: stopped by a signal".into()),
+                        stdout: String::new(),
+                    }
+                } else {
+                    run_one(&exe, args, pool, a, dir, external_id.as_deref(), stop)
+                };
                 outcomes.lock().unwrap().push((i, outcome));
             });
         }
@@ -170,9 +187,29 @@ pub fn run_all(pool: &Pool, args: &[OsString], dir: &Path, parallel: usize) -> R
     Ok(all.into_iter().map(|(_, o)| o).collect())
 }
 
-fn run_one(exe: &Path, args: &[OsString], pool: &Pool, a: &Account, dir: &Path, external_id: Option<&str>) -> Outcome {
-    let log = dir.join(format!("{}.log", a.id));
+fn run_one(
+    exe: &Path,
+    args: &[OsString],
+    pool: &Pool,
+    a: &Account,
+    dir: &Path,
+    external_id: Option<&str>,
+    stop: &AtomicBool,
+) -> Outcome {
+    let (out_path, log) = (dir.join(format!("{}.out", a.id)), dir.join(format!("{}.log", a.id)));
     let start = Instant::now();
+    let failed = |why: String| Outcome {
+        label: a.label(),
+        code: None,
+        took: start.elapsed(),
+        log: log.clone(),
+        why: Some(why),
+        stdout: String::new(),
+    };
+    let (out_file, log_file) = match (std::fs::File::create(&out_path), std::fs::File::create(&log)) {
+        (Ok(o), Ok(l)) => (o, l),
+        (Err(e), _) | (_, Err(e)) => return failed(format!("could not write its output in {}: {e}", dir.display())),
+    };
     let mut cmd = std::process::Command::new(exe);
     cmd.args(args)
         .arg("--state")
@@ -183,22 +220,37 @@ fn run_one(exe: &Path, args: &[OsString], pool: &Pool, a: &Account, dir: &Path, 
         .arg(format!("socform-{}", a.name.as_deref().unwrap_or(&a.id)))
         .env_remove("SOCFORM_ROLE_ARN")
         .env_remove("SOCFORM_EXTERNAL_ID")
-        .stdin(std::process::Stdio::null());
+        .stdin(std::process::Stdio::null())
+        .stdout(out_file)
+        .stderr(log_file);
     if let Some(x) = external_id {
         // Through the environment, so that no process listing shows it.
         cmd.env("SOCFORM_EXTERNAL_ID", x);
     }
-    let result = cmd.output();
-    let took = start.elapsed();
-    let (code, stdout, stderr) = match result {
-        Ok(out) => (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        ),
-        Err(e) => (None, String::new(), format!("error: could not run {}: {e}\n", exe.display())),
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return failed(format!("could not run {}: {e}", exe.display())),
     };
-    let _ = std::fs::write(&log, format!("{stdout}{stderr}"));
+    let mut told = false;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) => {}
+            Err(_) => break None,
+        }
+        if !told && stop.load(Ordering::SeqCst) {
+            told = true;
+            if let Ok(pid) = i32::try_from(child.id()) {
+                // SAFETY: kill(2) with a child's pid and a signal number; no memory is shared.
+                unsafe { libc::kill(pid, libc::SIGINT) };
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let took = start.elapsed();
+    let code = status.and_then(|s| s.code());
+    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&log).unwrap_or_default();
     let why = (code != Some(0)).then(|| {
         stderr
             .lines()

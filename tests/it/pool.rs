@@ -97,3 +97,80 @@ fn a_pool_naming_another_accounts_role_is_refused_before_anything_runs() {
         assert_eq!(vpcs_in(&lab, id), 0, "account {id}");
     }
 }
+
+/// Ctrl-C in the middle of a class (SIGINT to socform alone, as a terminal's would reach it
+/// with its children): no account is started after it, the running one is told and stops as
+/// a single apply does (what is in flight finishes and is saved), and the summary says which
+/// accounts never started; exit 130. The next apply finishes the class.
+#[test]
+fn ctrl_c_starts_no_new_account_and_stops_the_running_one_gracefully() {
+    use crate::support::proxy::{Faults, Hold, Proxy};
+    let lab = Lab::new();
+    let ids: Vec<String> = serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["create-org", "3"])).unwrap();
+    let pool = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| format!("  - {{ id: \"{id}\", name: student-{i} }}\n"))
+        .collect::<String>();
+    lab.write("pool.yaml", &format!("accounts:\n{pool}"));
+    lab.write("lab.yaml", &LAB.replace("allowed_accounts: [ALLOWED]\n", ""));
+    let proxy = Proxy::start(lab.moto.port, std::time::Duration::ZERO, Faults::default(), 1);
+    // Held after moto made it, while the run waits for the answer: the VPC exists by then.
+    proxy.hold(Hold {
+        needle: "Action=CreateSubnet",
+        times: 1,
+        delay: std::time::Duration::from_secs(4),
+        before: false,
+    });
+    let class = |endpoint: &str| {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
+        aws_env(&mut c, &lab.moto);
+        c.env("AWS_ENDPOINT_URL", endpoint).current_dir(lab.dir.path()).args([
+            "apply",
+            "lab.yaml",
+            "--accounts",
+            "pool.yaml",
+            "--auto-approve",
+            "--parallel-accounts",
+            "1",
+        ]);
+        c
+    };
+    let child = class(&proxy.url()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let start = std::time::Instant::now();
+    while proxy.stats.holding.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "CreateSubnet was never sent");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains(&format!("student-0 ({}) failed", ids[0])) && err.contains("exit 130"), "{err}");
+    for (i, id) in ids.iter().enumerate().skip(1) {
+        assert!(
+            err.contains(&format!("student-{i} ({id}) failed (0.0 s, killed): not started: stopped by a signal")),
+            "{err}"
+        );
+        assert_eq!(vpcs_in(&lab, id), 0, "account {id}");
+    }
+    // The first account's run saved what it made: its state names the VPC boto3 finds there.
+    let state: Value = serde_json::from_str(
+        &std::fs::read_to_string(lab.dir.path().join(format!("state/lab-accounts/{}.json", ids[0]))).unwrap(),
+    )
+    .unwrap();
+    let vpc = state["resources"]["vpc.main"]["id"].as_str().expect("the interrupted run saved the VPC").to_string();
+    assert!(aws_tool_in(&lab.moto, &ids[0], &["list", "class-lab"]).contains(&vpc));
+
+    let out = class(&lab.moto.url()).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for id in &ids {
+        assert_eq!(vpcs_in(&lab, id), 1, "account {id}");
+    }
+    let out = lab.here(&["destroy", "lab.yaml", "--accounts", "pool.yaml", "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for id in &ids {
+        assert_eq!(vpcs_in(&lab, id), 0, "account {id}");
+    }
+}
