@@ -1054,6 +1054,9 @@ fn pool_cmd(g: &Global, command: &Command, pool: &Path, ui: &Ui) -> Result<u8> {
         Command::Reap { .. } => ("reap", None, false),
         _ => bail!("--accounts works with plan, apply, destroy, ls and reap"),
     };
+    if matches!(command, Command::Plan(args) if args.out.is_some()) {
+        bail!("--out saves one plan, and a pool makes one per account: plan without --out, or per account with --role-arn");
+    }
     if matches!(command, Command::Apply { run, .. } | Command::Destroy { run, .. } if !run.auto_approve) {
         bail!("--accounts runs {what} in every account of the pool without asking: add --auto-approve");
     }

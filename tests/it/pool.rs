@@ -9,6 +9,19 @@ use crate::support::*;
 
 const LAB: &str = "blueprint: class-lab\nregion: us-east-1\nallowed_accounts: [ALLOWED]\nnetwork:\n  vpc: { cidr: 10.9.0.0/16 }\n  subnets:\n    a: { cidr: 10.9.0.0/24, az: us-east-1a }\nlog_groups:\n  app: { retention_days: 7 }\n";
 
+/// An organization of `n` member accounts and `pool.yaml` listing them as student-0, ...
+fn class(lab: &Lab, n: usize) -> Vec<String> {
+    let ids: Vec<String> =
+        serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["create-org", &n.to_string()])).unwrap();
+    let pool = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| format!("  - {{ id: \"{id}\", name: student-{i} }}\n"))
+        .collect::<String>();
+    lab.write("pool.yaml", &format!("accounts:\n{pool}"));
+    ids
+}
+
 fn vpcs_in(lab: &Lab, account: &str) -> usize {
     aws_tool_in(&lab.moto, account, &["list", "class-lab"]).matches("\"type\": \"vpc\"").count()
 }
@@ -21,13 +34,7 @@ fn vpcs_in(lab: &Lab, account: &str) -> usize {
 #[test]
 fn a_class_gets_a_lab_per_account_and_a_refused_account_stops_no_other() {
     let lab = Lab::new();
-    let ids: Vec<String> = serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["create-org", "3"])).unwrap();
-    let pool = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| format!("  - {{ id: \"{id}\", name: student-{i} }}\n"))
-        .collect::<String>();
-    lab.write("pool.yaml", &format!("accounts:\n{pool}"));
+    let ids = class(&lab, 3);
     let allowed = format!("\"{}\", \"{}\"", ids[0], ids[1]);
     lab.write("lab.yaml", &LAB.replace("ALLOWED", &allowed));
     let management_before = lab.inventory();
@@ -93,6 +100,11 @@ fn a_pool_naming_another_accounts_role_is_refused_before_anything_runs() {
     assert!(text(&out.stderr).contains("is not a role of that account"), "{}", text(&out.stderr));
     let out = lab.here(&["apply", "lab.yaml", "--accounts", "pool.yaml"]);
     assert!(text(&out.stderr).contains("add --auto-approve"), "{}", text(&out.stderr));
+    // One saved plan cannot hold a plan per account.
+    let out = lab.here(&["plan", "lab.yaml", "--accounts", "pool.yaml", "--out", "p.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("a pool makes one per account"), "{}", text(&out.stderr));
+    assert!(!lab.dir.path().join("p.json").exists());
     for id in &ids {
         assert_eq!(vpcs_in(&lab, id), 0, "account {id}");
     }
@@ -106,13 +118,7 @@ fn a_pool_naming_another_accounts_role_is_refused_before_anything_runs() {
 fn ctrl_c_starts_no_new_account_and_stops_the_running_one_gracefully() {
     use crate::support::proxy::{Faults, Hold, Proxy};
     let lab = Lab::new();
-    let ids: Vec<String> = serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["create-org", "3"])).unwrap();
-    let pool = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| format!("  - {{ id: \"{id}\", name: student-{i} }}\n"))
-        .collect::<String>();
-    lab.write("pool.yaml", &format!("accounts:\n{pool}"));
+    let ids = class(&lab, 3);
     lab.write("lab.yaml", &LAB.replace("allowed_accounts: [ALLOWED]\n", ""));
     let proxy = Proxy::start(lab.moto.port, std::time::Duration::ZERO, Faults::default(), 1);
     // Held after moto made it, while the run waits for the answer: the VPC exists by then.
@@ -122,7 +128,7 @@ fn ctrl_c_starts_no_new_account_and_stops_the_running_one_gracefully() {
         delay: std::time::Duration::from_secs(4),
         before: false,
     });
-    let class = |endpoint: &str| {
+    let run_class = |endpoint: &str| {
         let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("socform"));
         aws_env(&mut c, &lab.moto);
         c.env("AWS_ENDPOINT_URL", endpoint).current_dir(lab.dir.path()).args([
@@ -136,7 +142,7 @@ fn ctrl_c_starts_no_new_account_and_stops_the_running_one_gracefully() {
         ]);
         c
     };
-    let child = class(&proxy.url()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let child = run_class(&proxy.url()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     let start = std::time::Instant::now();
     while proxy.stats.holding.load(std::sync::atomic::Ordering::SeqCst) == 0 {
         assert!(start.elapsed() < std::time::Duration::from_secs(60), "CreateSubnet was never sent");
@@ -163,7 +169,7 @@ fn ctrl_c_starts_no_new_account_and_stops_the_running_one_gracefully() {
     let vpc = state["resources"]["vpc.main"]["id"].as_str().expect("the interrupted run saved the VPC").to_string();
     assert!(aws_tool_in(&lab.moto, &ids[0], &["list", "class-lab"]).contains(&vpc));
 
-    let out = class(&lab.moto.url()).output().unwrap();
+    let out = run_class(&lab.moto.url()).output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     for id in &ids {
         assert_eq!(vpcs_in(&lab, id), 1, "account {id}");
