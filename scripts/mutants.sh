@@ -118,6 +118,7 @@ pool-each-account-its-own-state @@ src/cli/pool.rs @@ .arg(dir.join(format!("{}.
 pool-each-account-its-own-role @@ src/cli/pool.rs @@ .arg(pool.role_arn(a)) @@ .arg(pool.role_arn(&pool.accounts[0])) @@ --test it pool::a_class
 pool-ctrl-c-passed-on @@ src/cli/pool.rs @@ unsafe { libc::kill(pid, libc::SIGINT) }; @@ let _ = pid; @@ --test it pool::ctrl_c
 pool-ctrl-c-starts-no-new-account @@ src/cli/pool.rs @@ let outcome = if stop.load(Ordering::SeqCst) { @@ let outcome = if false { @@ --test it pool::ctrl_c
+pool-json-is-one-document @@ src/cli/mod.rs @@     if json { @@     if false && json { @@ --test it pool::a_class
 EOF
 )
 

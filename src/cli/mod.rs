@@ -1046,12 +1046,14 @@ fn validate(path: &Path, format: DiagFormat, ui: &Ui) -> Result<u8> {
 
 /// `--accounts POOL`: the command once per account of the pool (see `pool.rs`).
 fn pool_cmd(g: &Global, command: &Command, pool: &Path, ui: &Ui) -> Result<u8> {
-    let (what, blueprint, shows_output) = match command {
-        Command::Plan(args) => ("plan", Some(&args.blueprint), true),
-        Command::Apply { file, run, .. } => ("apply", Some(file), run.json),
-        Command::Destroy { blueprint, run } => ("destroy", Some(blueprint), run.json),
-        Command::Ls { .. } => ("ls", None, true),
-        Command::Reap { .. } => ("reap", None, false),
+    // What the command is, its blueprint, whether its standard output is shown, and whether
+    // that output is JSON (the pool's is then one JSON document).
+    let (what, blueprint, shows_output, json) = match command {
+        Command::Plan(args) => ("plan", Some(&args.blueprint), true, args.format == PlanFormat::Json),
+        Command::Apply { file, run, .. } => ("apply", Some(file), run.json, run.json),
+        Command::Destroy { blueprint, run } => ("destroy", Some(blueprint), run.json, run.json),
+        Command::Ls { format, .. } => ("ls", None, true, *format == OutputFormat::Json),
+        Command::Reap { .. } => ("reap", None, false, false),
         _ => bail!("--accounts works with plan, apply, destroy, ls and reap"),
     };
     if matches!(command, Command::Plan(args) if args.out.is_some()) {
@@ -1088,8 +1090,12 @@ fn pool_cmd(g: &Global, command: &Command, pool: &Path, ui: &Ui) -> Result<u8> {
     // `plan --detailed-exitcode` says "changes" with 2.
     let ok = |o: &pool::Outcome| o.code == Some(0) || (what == "plan" && o.code == Some(2));
     let failed = outcomes.iter().filter(|o| !ok(o)).count();
-    for o in outcomes.iter().filter(|o| shows_output && !o.stdout.is_empty()) {
-        out!("== {}\n{}\n", o.label, o.stdout.trim_end());
+    if json {
+        out!("{}\n", pool::json_report(what, &outcomes));
+    } else {
+        for o in outcomes.iter().filter(|o| shows_output && !o.stdout.is_empty()) {
+            out!("== {}\n{}\n", o.label, o.stdout.trim_end());
+        }
     }
     for o in &outcomes {
         let secs = o.took.as_secs_f64();

@@ -107,6 +107,8 @@ impl Pool {
 /// One account's run, as the summary tells it.
 #[derive(Debug)]
 pub struct Outcome {
+    pub id: String,
+    pub name: Option<String>,
     pub label: String,
     pub code: Option<i32>,
     pub took: Duration,
@@ -168,6 +170,8 @@ pub fn run_all(pool: &Pool, args: &[OsString], dir: &Path, parallel: usize, stop
                 let Some(a) = pool.accounts.get(i) else { break };
                 let outcome = if stop.load(Ordering::SeqCst) {
                     Outcome {
+                        id: a.id.clone(),
+                        name: a.name.clone(),
                         label: a.label(),
                         code: None,
                         took: Duration::ZERO,
@@ -199,6 +203,8 @@ fn run_one(
     let (out_path, log) = (dir.join(format!("{}.out", a.id)), dir.join(format!("{}.log", a.id)));
     let start = Instant::now();
     let failed = |why: String| Outcome {
+        id: a.id.clone(),
+        name: a.name.clone(),
         label: a.label(),
         code: None,
         took: start.elapsed(),
@@ -263,7 +269,36 @@ fn run_one(
             .trim()
             .to_string()
     });
-    Outcome { label: a.label(), code, took, log, why, stdout }
+    Outcome { id: a.id.clone(), name: a.name.clone(), label: a.label(), code, took, log, why, stdout }
+}
+
+/// A pool's JSON output, written by serde_json: each account with its exit code and what its
+/// run printed, read as JSON (one document, or one per line for `--json` event streams), or
+/// as text where it is not JSON.
+pub fn json_report(command: &str, outcomes: &[Outcome]) -> String {
+    let accounts: Vec<serde_json::Value> = outcomes
+        .iter()
+        .map(|o| {
+            let text = o.stdout.trim();
+            let output = serde_json::from_str::<serde_json::Value>(text).ok().or_else(|| {
+                let lines: Option<Vec<serde_json::Value>> =
+                    text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).ok()).collect();
+                lines.filter(|l| !l.is_empty()).map(serde_json::Value::Array)
+            });
+            serde_json::json!({
+                "id": o.id,
+                "name": o.name,
+                "exit_code": o.code,
+                "seconds": (o.took.as_secs_f64() * 10.0).round() / 10.0,
+                "error": o.why,
+                "output": output.unwrap_or_else(|| serde_json::Value::String(o.stdout.clone())),
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(
+        &serde_json::json!({ "format_version": "1", "command": command, "accounts": accounts }),
+    )
+    .expect("JSON values serialise")
 }
 
 #[cfg(test)]

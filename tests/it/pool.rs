@@ -71,6 +71,17 @@ fn a_class_gets_a_lab_per_account_and_a_refused_account_stops_no_other() {
         assert!(listed.contains(&format!("== student-{i} ({id})\nBLUEPRINT")), "{listed}");
     }
     assert_eq!(listed.matches("class-lab").count(), 2, "{listed}");
+    // As JSON: one document, each account with its exit code and its run's own JSON.
+    let out = lab.here(&["ls", "--accounts", "pool.yaml", "--format", "json"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let accounts = doc["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 3, "{doc:#}");
+    for (i, a) in accounts.iter().enumerate() {
+        assert_eq!(a["id"], ids[i].as_str(), "{doc:#}");
+        assert_eq!(a["exit_code"], 0, "{doc:#}");
+        let labs = a["output"]["labs"].as_array().unwrap_or_else(|| panic!("{doc:#}"));
+        assert_eq!(labs.len(), usize::from(i < 2), "{doc:#}");
+    }
 
     let out = lab.here(&["destroy", "lab.yaml", "--accounts", "pool.yaml", "--auto-approve"]);
     let err = text(&out.stderr);
