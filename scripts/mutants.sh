@@ -113,6 +113,7 @@ cis-acl-read-in-rule-order @@ src/model/exposure.rs @@             decided.push(
 cis-acl-move-to-a-closed-acl-is-not-broader @@ src/review/security.rs @@             Some(now) if now == was || closed.contains(now) => {} @@             Some(now) if now == was => {} @@ --test it review::one_line
 cis-acl-lint-soc025 @@ src/review/lint.rs @@     acls_open(model, &mut add); @@  @@ --test it review::every_lint
 cis-kms-refused-tags-read-by-code @@ src/provider/aws/kms.rs @@ Err(e) if e.code() == Some("AccessDeniedException") => return Ok(None), @@ Err(e) if e.code() == Some("AccessDenied") => return Ok(None), @@ --test it cis::a_key_whose
+cis-key-lets-logs-use-it-for-the-trails-group @@ src/blueprint/lower/logging.rs @@         if let Some(name) = log_group { @@         if let Some(name) = log_group.filter(|_| false) { @@ --test it cis::the_trails_log_group
 pool-role-of-its-own-account @@ src/cli/pool.rs @@ if account != Some(a.id.as_str()) || !arn.contains(":role/") { @@ if false && account.is_none() { @@ --test it pool::
 pool-each-account-its-own-state @@ src/cli/pool.rs @@ .arg(dir.join(format!("{}.json", a.id))) @@ .arg(dir.join("lab.json")) @@ --test it pool::a_class
 pool-each-account-its-own-role @@ src/cli/pool.rs @@ .arg(pool.role_arn(a)) @@ .arg(pool.role_arn(&pool.accounts[0])) @@ --test it pool::a_class

@@ -765,6 +765,10 @@ pub struct TrailLogs {
     /// Name of the log group socform creates for the trail (a key: detections name it).
     pub log_group: Sp<String>,
     pub retention_days: Option<Sp<i64>>,
+    /// Encrypt the log group with the trail's own key (`own_kms_key: true`): its key policy
+    /// then lets CloudWatch Logs use the key for this log group alone.
+    #[serde(default)]
+    pub encrypted: Option<Sp<bool>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -235,6 +235,8 @@ kinds! {
         arns: &["cloudtrail:trail"],
     }
     LogGroup = "log_group", Logs, "CloudWatch Logs log group" {
+        // The trail's own key, when the trail's log group is encrypted with it.
+        needs: &[KmsKey],
         replace_on: &["log_group_name", "kms_key_id"],
         name_attr: Some("log_group_name"), name_output: true,
         arns: &["logs:log-group"], index_type: Some("logs:log-group"),

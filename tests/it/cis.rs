@@ -336,6 +336,46 @@ fn the_trails_own_key_rotates_serves_this_trail_alone_and_is_scheduled_for_delet
     assert_eq!(lab.pending_keys(), std::collections::BTreeSet::from([key]));
 }
 
+/// The trail's log group encrypted with the trail's own key: CloudWatch Logs may use the key
+/// for that log group alone (its ARN in the encryption context), the one statement that may
+/// encrypt besides CloudTrail's; without the trail's own key it is an error at its line.
+#[test]
+fn the_trails_log_group_encrypted_with_its_key_is_the_one_group_logs_may_use_it_for() {
+    let lab = Lab::new();
+    let before = lab.inventory();
+    let text_of_bp = |own: bool| {
+        format!(
+            "blueprint: key-lab\nregion: us-east-1\ntrail:\n  bucket: {{}}\n  own_kms_key: {own}\n  cloudwatch_logs: {{ log_group: trail, encrypted: true }}\n"
+        )
+    };
+    let bp = lab.write("key.yaml", &text_of_bp(false));
+    let out = lab.socform(&["validate", &bp]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("add `own_kms_key: true` to the trail"), "{}", text(&out.stderr));
+    let bp = lab.write("key.yaml", &text_of_bp(true));
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let key = lab.id("kms_key.trail");
+    let group =
+        lab.state()["resources"]["log_group.trail"]["attributes"]["log_group_name"].as_str().unwrap().to_string();
+    let used: Value = serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["log-group-key", &group])).unwrap();
+    assert!(used.as_str().is_some_and(|k| k.ends_with(&key)), "{used}");
+    let got: Value = serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["key", &key])).unwrap();
+    let statements = got["policy"]["Statement"].as_array().unwrap();
+    let encrypting: Vec<&Value> =
+        statements.iter().filter(|s| s["Action"].to_string().contains("kms:Encrypt")).collect();
+    assert_eq!(encrypting.len(), 1, "{got}");
+    assert_eq!(encrypting[0]["Principal"]["Service"], "logs.us-east-1.amazonaws.com", "{got}");
+    assert_eq!(
+        encrypting[0]["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"],
+        format!("arn:aws:logs:us-east-1:123456789012:log-group:{group}"),
+        "{got}"
+    );
+    let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text_of(&out));
+    lab.ok(&["destroy", &bp, "--auto-approve"]);
+    assert_eq!(lab.inventory(), before);
+}
+
 const ACL_LAB: &str = r#"blueprint: acl-lab
 region: us-east-1
 network:

@@ -490,6 +490,9 @@ elif command == "create-org":
     ids = [org.create_account(Email=f"student-{i}@example.com", AccountName=f"student-{i}")["CreateAccountStatus"]["AccountId"]
            for i in range(int(args[0]))]
     print(json.dumps(ids))
+elif command == "log-group-key":
+    g = next(g for g in client("logs").describe_log_groups(logGroupNamePrefix=args[0])["logGroups"] if g["logGroupName"] == args[0])
+    print(json.dumps(g.get("kmsKeyId")))
 elif command == "create-key":
     # A key of someone else's (no socform tags): prints its id.
     print(client("kms").create_key(Description="theirs")["KeyMetadata"]["KeyId"])

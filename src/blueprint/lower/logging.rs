@@ -167,11 +167,38 @@ impl Lower<'_> {
         }));
 
         let mut deps = vec![Address::new(Kind::S3BucketPolicy, bucket_key.as_str())];
+        // The trail's own key, made before its log group, which it may encrypt.
+        let encrypted = t.cloudwatch_logs.as_ref().and_then(|cw| cw.encrypted.clone()).filter(|e| e.value);
+        if let (Some(e), false) = (&encrypted, t.own_kms_key) {
+            self.error_help(
+                e.loc,
+                "`encrypted: true` encrypts the log group with the trail's own key, and the trail has none",
+                "add `own_kms_key: true` to the trail",
+            );
+        }
+        let own_key = if t.own_kms_key {
+            if t.kms_key.is_some() {
+                self.error_help(
+                    loc,
+                    "the trail gives both `kms_key` and `own_kms_key: true`",
+                    "`kms_key` is a key the account has; `own_kms_key` makes one for the trail: say one",
+                );
+            }
+            let log_group = match (&encrypted, &t.cloudwatch_logs) {
+                (Some(_), Some(cw)) => Some(self.default_name(&cw.log_group.value)),
+                _ => None,
+            };
+            self.trail_key(&trail_arn, log_group.as_deref(), &t.tags, loc).map(|k| output_ref(&k, "arn"))
+        } else {
+            None
+        };
         let (mut lg_arn, mut role_arn) = (None, None);
         if let Some(cw) = &t.cloudwatch_logs {
             let key = cw.log_group.value.clone();
+            let lg_key = encrypted.as_ref().and(own_key.clone());
             if self.check(cw.log_group.loc, names::key(&key)) {
-                if let Some(lg) = self.log_group(&key, None, cw.retention_days.as_ref(), None, &BTreeMap::new(), cw.loc)
+                if let Some(lg) =
+                    self.log_group(&key, None, cw.retention_days.as_ref(), lg_key, &BTreeMap::new(), cw.loc)
                 {
                     let arn = output_ref(&lg, "arn");
                     let policy = policy_doc(vec![json!({
@@ -242,18 +269,7 @@ impl Lower<'_> {
                 }
             },
         };
-        let kms_key_id = if t.own_kms_key {
-            if t.kms_key.is_some() {
-                self.error_help(
-                    loc,
-                    "the trail gives both `kms_key` and `own_kms_key: true`",
-                    "`kms_key` is a key the account has; `own_kms_key` makes one for the trail: say one",
-                );
-            }
-            self.trail_key(&trail_arn, &t.tags, loc).map(|k| output_ref(&k, "arn"))
-        } else {
-            t.kms_key.clone()
-        };
+        let kms_key_id = if t.own_kms_key { own_key } else { t.kms_key.clone() };
         let tags = self.tags(&t.tags, loc);
         let attrs = to_attrs(&spec::Trail {
             name: name.value.clone(),
@@ -279,11 +295,18 @@ impl Lower<'_> {
     /// The trail's own KMS key (`kms_key.trail`) with a least-privilege key policy: the
     /// account administers it (no use of it comes with that); CloudTrail may make data keys
     /// and describe it for this trail alone; the account's principals may decrypt what a trail
-    /// of this account encrypted (IAM policies then say who). Rotation on; destroy schedules
-    /// the deletion with AWS's shortest window.
-    fn trail_key(&mut self, trail_arn: &str, own_tags: &raw::Tags, loc: Loc) -> Option<Address> {
+    /// of this account encrypted (IAM policies then say who); with `log_group`, the name of the
+    /// trail's log group encrypted with it, CloudWatch Logs may use it for that group alone.
+    /// Rotation on; destroy schedules the deletion with AWS's shortest window.
+    fn trail_key(
+        &mut self,
+        trail_arn: &str,
+        log_group: Option<&str>,
+        own_tags: &raw::Tags,
+        loc: Loc,
+    ) -> Option<Address> {
         let account = "arn:${aws.partition}:iam::${aws.account_id}:root";
-        let policy = policy_doc(vec![
+        let mut statements = vec![
             json!({
                 "Sid": "AccountAdministersTheKey",
                 "Effect": "Allow",
@@ -327,7 +350,25 @@ impl Lower<'_> {
                     },
                 },
             }),
-        ]);
+        ];
+        if let Some(name) = log_group {
+            // The trail's log group, encrypted with this key: CloudWatch Logs may use it for
+            // that log group alone (named by its ARN, not by a reference: the group needs
+            // the key first).
+            statements.push(json!({
+                "Sid": "CloudWatchLogsEncryptsTheTrailsLogGroup",
+                "Effect": "Allow",
+                "Principal": {"Service": "logs.${aws.region}.amazonaws.com"},
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                "Resource": "*",
+                "Condition": {
+                    "ArnEquals": {
+                        "kms:EncryptionContext:aws:logs:arn": format!("arn:${{aws.partition}}:logs:${{aws.region}}:${{aws.account_id}}:log-group:{name}"),
+                    },
+                },
+            }));
+        }
+        let policy = policy_doc(statements);
         let tags = self.tags(own_tags, loc);
         let attrs = to_attrs(&spec::KmsKey {
             description: format!("socform: the {} trail's logs", self.blueprint),
