@@ -106,10 +106,7 @@ fn spec_of<T: serde::de::DeserializeOwned>(r: &Resource) -> Option<T> {
 fn ports(rule: &spec::SecurityGroupRule) -> (String, i32, i32) {
     let p = match rule.protocol.as_str() {
         "-1" | "all" => return ("all traffic".into(), 0, 0),
-        "6" => "tcp",
-        "17" => "udp",
-        "1" => "icmp",
-        other => other,
+        other => spec::protocol_name(other),
     };
     match (p, rule.from_port, rule.to_port) {
         ("icmp" | "icmpv6", _, _) | (_, -1, _) => (p.to_string(), 0, 0),

@@ -1046,16 +1046,19 @@ fn validate(path: &Path, format: DiagFormat, ui: &Ui) -> Result<u8> {
 
 /// `--accounts POOL`: the command once per account of the pool (see `pool.rs`).
 fn pool_cmd(g: &Global, command: &Command, pool: &Path, ui: &Ui) -> Result<u8> {
-    // What the command is, its blueprint, whether its standard output is shown, and whether
-    // that output is JSON (the pool's is then one JSON document).
-    let (what, blueprint, shows_output, json) = match command {
-        Command::Plan(args) => ("plan", Some(&args.blueprint), true, args.format == PlanFormat::Json),
-        Command::Apply { file, run, .. } => ("apply", Some(file), run.json, run.json),
-        Command::Destroy { blueprint, run } => ("destroy", Some(blueprint), run.json, run.json),
-        Command::Ls { format, .. } => ("ls", None, true, *format == OutputFormat::Json),
-        Command::Reap { .. } => ("reap", None, false, false),
+    // What the command is, its blueprint, and whether its output is JSON (the pool's is then
+    // one JSON document).
+    let (what, blueprint, json) = match command {
+        Command::Plan(args) => ("plan", Some(&args.blueprint), args.format == PlanFormat::Json),
+        Command::Apply { file, run, .. } => ("apply", Some(file), run.json),
+        Command::Destroy { blueprint, run } => ("destroy", Some(blueprint), run.json),
+        Command::Ls { format, .. } => ("ls", None, *format == OutputFormat::Json),
+        Command::Reap { .. } => ("reap", None, false),
         _ => bail!("--accounts works with plan, apply, destroy, ls and reap"),
     };
+    // The output of plan and ls is what they are for; apply's, destroy's and reap's (their
+    // progress) stays in each account's log.
+    let shows_output = matches!(what, "plan" | "ls");
     if matches!(command, Command::Plan(args) if args.out.is_some()) {
         bail!("--out saves one plan, and a pool makes one per account: plan without --out, or per account with --role-arn");
     }
@@ -1094,17 +1097,17 @@ fn pool_cmd(g: &Global, command: &Command, pool: &Path, ui: &Ui) -> Result<u8> {
         out!("{}\n", pool::json_report(what, &outcomes));
     } else {
         for o in outcomes.iter().filter(|o| shows_output && !o.stdout.is_empty()) {
-            out!("== {}\n{}\n", o.label, o.stdout.trim_end());
+            out!("== {}\n{}\n", o.label(), o.stdout.trim_end());
         }
     }
     for o in &outcomes {
         let secs = o.took.as_secs_f64();
         if ok(o) {
-            ui.note(&format!("ok      {} ({secs:.1} s)", o.label));
+            ui.note(&format!("ok      {} ({secs:.1} s)", o.label()));
         } else {
             ui.error(&format!(
                 "{} failed ({secs:.1} s, {}): {} (log: {})",
-                o.label,
+                o.label(),
                 o.code.map_or("killed".to_string(), |c| format!("exit {c}")),
                 o.why.as_deref().unwrap_or(""),
                 o.log.display()

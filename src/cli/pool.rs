@@ -53,12 +53,11 @@ fn default_role() -> String {
     "OrganizationAccountAccessRole".into()
 }
 
-impl Account {
-    pub fn label(&self) -> String {
-        match &self.name {
-            Some(n) => format!("{n} ({})", self.id),
-            None => self.id.clone(),
-        }
+/// An account as the summary names it: `student-01 (111111111111)`, or its id.
+fn label(id: &str, name: Option<&str>) -> String {
+    match name {
+        Some(n) => format!("{n} ({id})"),
+        None => id.to_string(),
     }
 }
 
@@ -109,13 +108,18 @@ impl Pool {
 pub struct Outcome {
     pub id: String,
     pub name: Option<String>,
-    pub label: String,
     pub code: Option<i32>,
     pub took: Duration,
     pub log: PathBuf,
     /// The run's last error line, for a failed run.
     pub why: Option<String>,
     pub stdout: String,
+}
+
+impl Outcome {
+    pub fn label(&self) -> String {
+        label(&self.id, self.name.as_deref())
+    }
 }
 
 /// This program's arguments without the pool's own (`--accounts`, `--parallel-accounts`)
@@ -172,7 +176,6 @@ pub fn run_all(pool: &Pool, args: &[OsString], dir: &Path, parallel: usize, stop
                     Outcome {
                         id: a.id.clone(),
                         name: a.name.clone(),
-                        label: a.label(),
                         code: None,
                         took: Duration::ZERO,
                         log: dir.join(format!("{}.log", a.id)),
@@ -205,7 +208,6 @@ fn run_one(
     let failed = |why: String| Outcome {
         id: a.id.clone(),
         name: a.name.clone(),
-        label: a.label(),
         code: None,
         took: start.elapsed(),
         log: log.clone(),
@@ -269,7 +271,7 @@ fn run_one(
             .trim()
             .to_string()
     });
-    Outcome { id: a.id.clone(), name: a.name.clone(), label: a.label(), code, took, log, why, stdout }
+    Outcome { id: a.id.clone(), name: a.name.clone(), code, took, log, why, stdout }
 }
 
 /// A pool's JSON output, written by serde_json: each account with its exit code and what its

@@ -102,14 +102,20 @@ pub struct Ingress<'a> {
 impl Ingress<'_> {
     /// Whether the rule lets `protocol`/`port` through.
     pub fn covers(&self, protocol: &str, port: u16) -> bool {
-        let number = match protocol {
-            "tcp" => "6",
-            "udp" => "17",
-            other => other,
-        };
+        let number = crate::model::spec::protocol_number(protocol);
         let proto = self.protocol == "-1" || self.protocol == protocol || self.protocol == number;
         let port = i64::from(port);
         proto && (self.from < 0 || (self.from <= port && port <= self.to))
+    }
+}
+
+/// An admin service in words: `SSH (22)`, and the protocol where it is not TCP
+/// (`RDP (3389/udp)`).
+pub fn service(name: &str, protocol: &str, port: u16) -> String {
+    if protocol == "tcp" {
+        format!("{name} ({port})")
+    } else {
+        format!("{name} ({port}/{protocol})")
     }
 }
 

@@ -117,6 +117,20 @@ pub struct RouteTable {
     pub tags: Tags,
 }
 
+/// The IP protocols written by name (blueprints, security-group rules, ACL entries in the
+/// model) with the numbers AWS also uses for them (network ACL entries, some rule reads).
+const PROTOCOLS: [(&str, &str); 4] = [("tcp", "6"), ("udp", "17"), ("icmp", "1"), ("icmpv6", "58")];
+
+/// A protocol's number (`tcp` is `6`); anything else (`-1`, a number) as it is.
+pub fn protocol_number(p: &str) -> &str {
+    PROTOCOLS.iter().find(|(name, _)| *name == p).map_or(p, |(_, n)| n)
+}
+
+/// A protocol's name (`6` is `tcp`); anything else (`-1`, another number) as it is.
+pub fn protocol_name(p: &str) -> &str {
+    PROTOCOLS.iter().find(|(_, n)| *n == p).map_or(p, |(name, _)| name)
+}
+
 /// What a network ACL entry does with the traffic it matches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -130,7 +130,7 @@ fn admin_ports_open(model: &Model, add: &mut impl FnMut(&'static str, Option<&Ad
         // Per rule: the services it opens, and (first seen) the other blocks it opens them with.
         let mut said: std::collections::BTreeMap<usize, (Vec<String>, Option<String>)> = Default::default();
         for (name, proto, port, through) in admin_exposure(&ingress) {
-            let what = if proto == "tcp" { format!("{name} ({port})") } else { format!("{name} ({port}/{proto})") };
+            let what = crate::model::exposure::service(name, proto, port);
             for i in &through {
                 let (services, with) = said.entry(*i).or_default();
                 services.push(what.clone());
@@ -164,7 +164,7 @@ fn acls_open(model: &Model, add: &mut impl FnMut(&'static str, Option<&Address>,
         covered.extend(acl.subnet_ids.iter().filter_map(|s| named(Some(s))));
         for (name, proto, port, through) in crate::model::exposure::acl_entries_exposure(&acl.ingress) {
             let numbers: Vec<String> = through.iter().map(|&i| acl.ingress[i].number.to_string()).collect();
-            let what = if proto == "tcp" { format!("{name} ({port})") } else { format!("{name} ({port}/{proto})") };
+            let what = crate::model::exposure::service(name, proto, port);
             let rules = if numbers.len() == 1 { "rule" } else { "rules" };
             add(
                 "SOC025",

@@ -607,7 +607,7 @@ fn network_acl(bf: Option<&Attrs>, af: Option<&Attrs>, f: &mut impl FnMut(Concer
     };
     if af.is_some() {
         for (name, proto, port) in exposed(af).difference(&exposed(bf)) {
-            let what = if *proto == "tcp" { format!("{name} ({port})") } else { format!("{name} ({port}/{proto})") };
+            let what = crate::model::exposure::service(name, proto, *port);
             f(Concern::BroadensAccess, "broaden.admin-port", format!("lets the whole internet reach {what}"));
         }
     }
@@ -667,9 +667,9 @@ fn acl_subnets(all: &[Pair<'_>], changed: &[&Pair<'_>], out: &mut Vec<Finding>) 
         return;
     }
     // A model names a subnet by template (`${subnet.a.id}`), a plan by its id.
-    let name = |s: &str| match s.strip_prefix("${").and_then(|t| t.strip_suffix(".id}")) {
-        Some(addr) => addr.to_string(),
-        None => s.to_string(),
+    let name = |s: &str| match crate::model::template::refs_in(s).next() {
+        Some(crate::model::template::Ref::Output(addr, _)) => addr.to_string(),
+        _ => s.to_string(),
     };
     let mut side: [std::collections::BTreeMap<String, &Address>; 2] = Default::default();
     // ACLs without an allow entry after the change: moving there lets nothing more through.

@@ -347,6 +347,13 @@ def topic_arn(name):
     return next(t["TopicArn"] for t in client("sns").list_topics()["Topics"] if t["TopicArn"].endswith(":" + name))
 
 
+def acl_entry(e):
+    """A network ACL entry as AWS has it, in one line: `ingress 100 deny 6 0.0.0.0/0 22-22`."""
+    ports = f" {e['PortRange']['From']}-{e['PortRange']['To']}" if "PortRange" in e else ""
+    return (f"{'egress' if e['Egress'] else 'ingress'} {e['RuleNumber']} {e['RuleAction']} {e['Protocol']} "
+            f"{e.get('CidrBlock', e.get('Ipv6CidrBlock'))}{ports}")
+
+
 def pairs(items):
     return [{"Key": k, "Value": v} for k, v in (i.split("=", 1) for i in items)]
 
@@ -583,9 +590,7 @@ elif command == "readback-every-kind":
     print(json.dumps({
         "acl_edge": {
             "subnets": sorted(s["CidrBlock"] for s in ec2.describe_subnets(SubnetIds=edge_subnets)["Subnets"]),
-            "entries": sorted(f"{'egress' if e['Egress'] else 'ingress'} {e['RuleNumber']} {e['RuleAction']} {e['Protocol']} "
-                              f"{e.get('CidrBlock')}" + (f" {e['PortRange']['From']}-{e['PortRange']['To']}" if "PortRange" in e else "")
-                              for e in edge["Entries"]),
+            "entries": sorted(acl_entry(e) for e in edge["Entries"]),
         },
         "vpc_dns_hostnames": ec2.describe_vpc_attribute(VpcId=vid, Attribute="enableDnsHostnames")["EnableDnsHostnames"]["Value"],
         "vpc_tags": {t["Key"]: t["Value"] for t in vpc.get("Tags", []) if not t["Key"].startswith("socform:")},
@@ -615,11 +620,7 @@ elif command == "acls":
     for acl in ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [args[0]]}])["NetworkAcls"]:
         subnets = [a["SubnetId"] for a in acl.get("Associations", [])]
         cidrs = sorted(s["CidrBlock"] for s in ec2.describe_subnets(SubnetIds=subnets)["Subnets"]) if subnets else []
-        entries = sorted(
-            (e["RuleNumber"], f"{'egress' if e['Egress'] else 'ingress'} {e['RuleNumber']} {e['RuleAction']} {e['Protocol']} "
-             f"{e.get('CidrBlock', e.get('Ipv6CidrBlock'))}"
-             + (f" {e['PortRange']['From']}-{e['PortRange']['To']}" if "PortRange" in e else ""))
-            for e in acl["Entries"])
+        entries = sorted((e["RuleNumber"], acl_entry(e)) for e in acl["Entries"])
         out["default" if acl["IsDefault"] else acl["NetworkAclId"]] = {
             "entries": [e for _, e in entries],
             "subnets": cidrs,
@@ -649,10 +650,7 @@ elif command == "tag-default-vpc-acl":
     print(acl)
 elif command == "acl-entries":
     acl = client("ec2").describe_network_acls(NetworkAclIds=[args[0]])["NetworkAcls"][0]
-    print(json.dumps(sorted(f"{'egress' if e['Egress'] else 'ingress'} {e['RuleNumber']} {e['RuleAction']} {e['Protocol']} "
-                            f"{e.get('CidrBlock', e.get('Ipv6CidrBlock'))}"
-                            + (f" {e['PortRange']['From']}-{e['PortRange']['To']}" if "PortRange" in e else "")
-                            for e in acl["Entries"])))
+    print(json.dumps(sorted(acl_entry(e) for e in acl["Entries"])))
 elif command == "authorize-default-egress":
     # AWS's default rule of a new group, put back by hand: allow all traffic out, untagged.
     ec2 = client("ec2")

@@ -129,26 +129,27 @@ pub fn library_env() {
 
 /// Runs tests/support/aws_tool.py (boto3, independent of socform) and returns its stdout.
 pub fn aws_tool(moto: &Moto, region: &str, args: &[&str]) -> String {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/aws_tool.py");
-    let mut cmd = Command::new(python());
-    cmd.arg(script).arg(moto.url()).arg(region).args(args);
-    aws_env(&mut cmd, moto);
-    let out = cmd.output().expect("python runs");
-    assert!(out.status.success(), "aws_tool {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    run_aws_tool(moto, region, None, args)
 }
 
 /// `aws_tool` in a member account of the organization (through its
 /// OrganizationAccountAccessRole).
 #[allow(dead_code)]
 pub fn aws_tool_in(moto: &Moto, account: &str, args: &[&str]) -> String {
+    run_aws_tool(moto, "us-east-1", Some(account), args)
+}
+
+fn run_aws_tool(moto: &Moto, region: &str, account: Option<&str>, args: &[&str]) -> String {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/aws_tool.py");
     let mut cmd = Command::new(python());
-    cmd.arg(script).arg(moto.url()).arg("us-east-1").args(args);
+    cmd.arg(script).arg(moto.url()).arg(region).args(args);
     aws_env(&mut cmd, moto);
-    cmd.env("SOCFORM_TOOL_ACCOUNT", account);
+    if let Some(a) = account {
+        cmd.env("SOCFORM_TOOL_ACCOUNT", a);
+    }
     let out = cmd.output().expect("python runs");
-    assert!(out.status.success(), "aws_tool {args:?} in {account} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let place = account.map(|a| format!(" in {a}")).unwrap_or_default();
+    assert!(out.status.success(), "aws_tool {args:?}{place} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 

@@ -289,26 +289,11 @@ impl Lower<'_> {
                 );
                 continue;
             };
-            let (cidr_ipv4, cidr_ipv6) = match IpNet::from_str(&peer.value) {
-                Ok(IpNet::V4(n)) if n.network() == n.addr() => (Some(n.to_string()), None),
-                Ok(IpNet::V6(n)) if n.network() == n.addr() => (None, Some(n.to_string())),
-                Ok(n) => {
-                    self.error_help(
-                        peer.loc,
-                        format!("`{}` has host bits set", peer.value),
-                        format!("did you mean `{}`?", n.trunc()),
-                    );
-                    continue;
-                }
-                Err(_) => {
-                    self.error_help(
-                        peer.loc,
-                        format!("`{}` is not a CIDR block", peer.value),
-                        "a network ACL rule names one CIDR block, such as `203.0.113.0/24` (not a security group)",
-                    );
-                    continue;
-                }
-            };
+            let not_a_block = (
+                "is not a CIDR block",
+                "a network ACL rule names one CIDR block, such as `203.0.113.0/24` (not a security group)",
+            );
+            let Some((cidr_ipv4, cidr_ipv6)) = self.peer_block(peer, not_a_block) else { continue };
             out.push(spec::AclEntry {
                 number: number as i32,
                 action,
@@ -520,28 +505,11 @@ impl Lower<'_> {
                 let id = output_ref(&Address::new(Kind::SecurityGroup, key.as_str()), "id");
                 (format!("sg.{key}"), None, None, Some(id))
             } else {
-                match IpNet::from_str(peer) {
-                    // Written the way AWS writes them back (`2001:DB8::/32` is `2001:db8::/32`),
-                    // so that reading them back never shows a difference.
-                    Ok(IpNet::V4(n)) if n.network() == n.addr() => (n.to_string(), Some(n.to_string()), None, None),
-                    Ok(IpNet::V6(n)) if n.network() == n.addr() => (n.to_string(), None, Some(n.to_string()), None),
-                    Ok(n) => {
-                        self.error_help(
-                            peers.loc,
-                            format!("`{peer}` has host bits set"),
-                            format!("did you mean `{}`?", n.trunc()),
-                        );
-                        continue;
-                    }
-                    Err(_) => {
-                        self.error_help(
-                            peers.loc,
-                            format!("`{peer}` is not a CIDR block or a security group"),
-                            "write a CIDR (`203.0.113.0/24`), `sg.NAME` or `self`",
-                        );
-                        continue;
-                    }
-                }
+                let not_a_block =
+                    ("is not a CIDR block or a security group", "write a CIDR (`203.0.113.0/24`), `sg.NAME` or `self`");
+                let Some((cidr4, cidr6)) = self.peer_block(&peer_sp, not_a_block) else { continue };
+                let label = cidr4.clone().or(cidr6.clone()).unwrap_or_default();
+                (label, cidr4, cidr6, None)
             };
             for (from, to) in &ranges {
                 let ports = match (from, to) {
@@ -568,6 +536,30 @@ impl Lower<'_> {
                     continue;
                 }
                 self.add(addr, attrs, rule.loc);
+            }
+        }
+    }
+
+    /// A rule's peer block, written the way AWS writes it back (`2001:DB8::/32` is
+    /// `2001:db8::/32`, so that reading it back never shows a difference): (IPv4, IPv6), one
+    /// set. An error at its line for host bits, or `not_a_block` (what it is not, and the
+    /// help) for text that is no block.
+    fn peer_block(&mut self, peer: &Sp<String>, not_a_block: (&str, &str)) -> Option<(Option<String>, Option<String>)> {
+        match IpNet::from_str(&peer.value) {
+            Ok(IpNet::V4(n)) if n.network() == n.addr() => Some((Some(n.to_string()), None)),
+            Ok(IpNet::V6(n)) if n.network() == n.addr() => Some((None, Some(n.to_string()))),
+            Ok(n) => {
+                self.error_help(
+                    peer.loc,
+                    format!("`{}` has host bits set", peer.value),
+                    format!("did you mean `{}`?", n.trunc()),
+                );
+                None
+            }
+            Err(_) => {
+                let (what, help) = not_a_block;
+                self.error_help(peer.loc, format!("`{}` {what}", peer.value), help);
+                None
             }
         }
     }

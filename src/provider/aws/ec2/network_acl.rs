@@ -14,7 +14,7 @@
 //!
 //! The VPC's default ACL (`default: true`) came with the VPC and goes with it: socform sets
 //! its entries and never deletes it (destroy puts AWS's allow-all entries back). It carries
-//! no socform tags; it is proven the lab's by its VPC, which state holds.
+//! no socform tags; only state's record of it proves it the lab's.
 
 use aws_sdk_ec2::types::{IcmpTypeCode, NetworkAclEntry, PortRange, RuleAction};
 
@@ -48,8 +48,9 @@ impl KindApi for NetworkAcl {
         let a = req.address;
         let v: s::NetworkAcl = spec(a, req.attrs)?;
         if v.default {
-            let id = aws.default_network_acl(&v.vpc_id).await?;
-            let (ingress, egress) = entries_of(&aws.network_acl(&id).await?);
+            let acl = aws.default_network_acl(&v.vpc_id).await?;
+            let id = acl.network_acl_id().unwrap_or_default().to_string();
+            let (ingress, egress) = entries_of(&acl);
             aws.acl_entries(&id, (&ingress, &egress), (&v.ingress, &v.egress)).await?;
             return Ok(applied(&id, req.attrs, outputs(&[("id", &id)])));
         }
@@ -86,7 +87,7 @@ impl KindApi for NetworkAcl {
         let leaving: Vec<String> = held.into_iter().filter(|s| !v.subnet_ids.contains(s)).collect();
         if !leaving.is_empty() {
             let default = aws.default_network_acl(&v.vpc_id).await?;
-            aws.move_subnets(&default, &leaving).await?;
+            aws.move_subnets(default.network_acl_id().unwrap_or_default(), &leaving).await?;
         }
         Ok(applied(id, req.attrs, outputs(&[("id", id)])))
     }
@@ -98,16 +99,15 @@ impl KindApi for NetworkAcl {
             return match aws.network_acl(id).await {
                 Ok(live) => {
                     let (ingress, egress) = entries_of(&live);
-                    let all = |cidr: &str| s::AclEntry {
+                    let aws_own = [s::AclEntry {
                         number: 100,
                         action: s::AclAction::Allow,
                         protocol: "-1".into(),
                         from_port: -1,
                         to_port: -1,
-                        cidr_ipv4: Some(cidr.into()),
+                        cidr_ipv4: Some("0.0.0.0/0".into()),
                         cidr_ipv6: None,
-                    };
-                    let aws_own = [all("0.0.0.0/0")];
+                    }];
                     aws.acl_entries(id, (&ingress, &egress), (&aws_own, &aws_own)).await
                 }
                 // Gone with its VPC.
@@ -119,7 +119,7 @@ impl KindApi for NetworkAcl {
             let subnets = subnets_of(&live);
             if !subnets.is_empty() {
                 let default = aws.default_network_acl(live.vpc_id().unwrap_or_default()).await?;
-                aws.move_subnets(&default, &subnets).await?;
+                aws.move_subnets(default.network_acl_id().unwrap_or_default(), &subnets).await?;
             }
         }
         aws.delete_patiently(address, id, || async {
@@ -174,7 +174,7 @@ impl AwsProvider {
     }
 
     /// The VPC's default ACL: where a subnet goes when it leaves one of socform's.
-    async fn default_network_acl(&self, vpc_id: &str) -> Result<String, ProviderError> {
+    async fn default_network_acl(&self, vpc_id: &str) -> Result<aws_sdk_ec2::types::NetworkAcl, ProviderError> {
         let out = self
             .ec2
             .describe_network_acls()
@@ -186,8 +186,7 @@ impl AwsProvider {
         out.network_acls()
             .iter()
             .find(|n| n.is_default().unwrap_or(false) && n.vpc_id() == Some(vpc_id))
-            .and_then(|n| n.network_acl_id())
-            .map(str::to_string)
+            .cloned()
             .ok_or_else(|| ProviderError::NotFound(format!("the default network ACL of {vpc_id}")))
     }
 
@@ -287,13 +286,7 @@ fn action(e: &s::AclEntry) -> RuleAction {
 
 /// The protocol number, port range and ICMP type and code the API takes for an entry.
 fn wire(e: &s::AclEntry) -> (String, Option<PortRange>, Option<IcmpTypeCode>) {
-    let number = match e.protocol.as_str() {
-        "tcp" => "6",
-        "udp" => "17",
-        "icmp" => "1",
-        "icmpv6" => "58",
-        other => other,
-    };
+    let number = s::protocol_number(&e.protocol);
     let ports = (e.from_port >= 0).then(|| PortRange::builder().from(e.from_port).to(e.to_port).build());
     // AWS requires a type and code for ICMP entries: every type, every code.
     let icmp = matches!(number, "1" | "58").then(|| IcmpTypeCode::builder().r#type(-1).code(-1).build());
@@ -306,14 +299,7 @@ fn entry_of(e: &NetworkAclEntry) -> Option<s::AclEntry> {
     if number >= AWS_FINAL_RULE {
         return None;
     }
-    let protocol = match e.protocol().unwrap_or("-1") {
-        "6" => "tcp",
-        "17" => "udp",
-        "1" => "icmp",
-        "58" => "icmpv6",
-        other => other,
-    }
-    .to_string();
+    let protocol = s::protocol_name(e.protocol().unwrap_or("-1")).to_string();
     let takes_ports = protocol == "tcp" || protocol == "udp";
     let (from_port, to_port) = match e.port_range() {
         Some(p) if takes_ports => (p.from().unwrap_or(-1), p.to().unwrap_or(-1)),
