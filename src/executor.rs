@@ -248,6 +248,13 @@ pub async fn execute(
     if let Some(acct) = globals.get("account_id") {
         state.account_id = Some(acct.clone());
     }
+    // The named accounts' ids (a blueprint's `accounts:`), for `${account.NAME.id}`.
+    if let Ok(accounts) = provider.accounts().await {
+        for (name, id) in accounts {
+            globals.entry(template::account_global(&name)).or_insert_with(|| id.clone());
+            state.accounts.insert(name, id);
+        }
+    }
     // What state no longer needs: the record of a singleton the plan uses (this state's own
     // was deleted outside socform, and the account has another now: deleting it by this record
     // would delete that one), and the markers a killed run left for creates that a refreshed,

@@ -35,6 +35,10 @@ pub struct State {
     /// The AWS account the resources live in, once known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
+    /// The ids of the named accounts of the blueprint's `accounts:`, once known: each is
+    /// pinned as `account_id` is.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub accounts: BTreeMap<String, String>,
     pub resources: BTreeMap<Address, Record>,
     /// Creates under way whose API cannot tag in the same call (S3 buckets): written before
     /// the create starts, removed when it ends. A run killed between the create and the
@@ -108,6 +112,7 @@ impl State {
             blueprint: blueprint.to_string(),
             region: region.to_string(),
             account_id: None,
+            accounts: BTreeMap::new(),
             resources: BTreeMap::new(),
             pending: BTreeMap::new(),
             outputs: BTreeMap::new(),
@@ -457,8 +462,23 @@ pub struct Snapshot {
     ///
     /// [`Kind::one_per_account`]: crate::model::Kind::one_per_account
     pub existing: BTreeMap<crate::model::Kind, LiveResource>,
+    /// [`Self::existing`] of each named account of the blueprint's `accounts:`.
+    pub existing_elsewhere: BTreeMap<String, BTreeMap<crate::model::Kind, LiveResource>>,
     /// What the blueprint's lookups found (`Model::lookups`).
     pub looked_up: BTreeMap<Address, LiveResource>,
+    /// The ids of the named accounts of the blueprint's `accounts:`.
+    pub accounts: BTreeMap<String, String>,
+}
+
+impl Snapshot {
+    /// The singleton of `kind` that `account` (a named account, or the caller's for `None`)
+    /// has and this state did not make.
+    pub fn existing_in(&self, account: Option<&str>, kind: crate::model::Kind) -> Option<&LiveResource> {
+        match account {
+            None => self.existing.get(&kind),
+            Some(a) => self.existing_elsewhere.get(a)?.get(&kind),
+        }
+    }
 }
 
 /// Where a run writes state after each step (the executor saves through it).

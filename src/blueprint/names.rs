@@ -65,6 +65,15 @@ pub fn key(s: &str) -> Result<(), String> {
     }
 }
 
+/// An AWS account id: 12 digits.
+pub fn account_id(s: &str) -> Result<(), String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!("`{s}` is not an AWS account id"))
+    }
+}
+
 pub fn blueprint_name(s: &str) -> Result<(), String> {
     static NAME: LazyLock<Regex> = LazyLock::new(|| re(r"^[a-z0-9][a-z0-9-]{0,62}$"));
     if NAME.is_match(s) {
@@ -90,10 +99,14 @@ pub fn availability_zone(az: &str, region: &str) -> Result<(), String> {
     }
 }
 
+static ACCOUNT_TEMPLATE: LazyLock<Regex> = LazyLock::new(|| re(r"\$\{account\.[a-z0-9_-]+\.id\}"));
+
 /// Replaces `${aws.account_id}` and friends with a value of the right shape, so that a name
 /// with a template can still be checked.
 fn with_sample_globals(s: &str) -> String {
-    s.replace("${aws.account_id}", "123456789012").replace("${aws.region}", "us-east-1")
+    let s = s.replace("${aws.account_id}", "123456789012").replace("${aws.caller_account_id}", "123456789012");
+    let s = ACCOUNT_TEMPLATE.replace_all(&s, "123456789012");
+    s.replace("${aws.region}", "us-east-1")
 }
 
 /// S3 bucket naming rules (general purpose buckets).

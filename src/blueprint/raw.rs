@@ -31,6 +31,11 @@ pub struct Blueprint {
     /// `allowed_account_ids` does.
     #[serde(default)]
     pub allowed_accounts: Vec<String>,
+    /// The accounts the blueprint spans besides the caller's own, by name: how socform
+    /// reaches each (a role to assume). A resource or section says `account: NAME` to be made
+    /// there; `${account.NAME.id}` is its id. One plan and one state hold them all.
+    #[serde(default)]
+    pub accounts: BTreeMap<String, AccountEntry>,
     /// What this environment is for.
     pub description: Option<String>,
     /// Values set by whoever applies the blueprint, referenced as `${input.NAME}` in any
@@ -101,10 +106,30 @@ pub struct Blueprint {
     pub lint: Option<Lint>,
 }
 
+/// One account a blueprint spans.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountEntry {
+    /// The role socform assumes there (`arn:aws:iam::ID:role/NAME`, such as the
+    /// `OrganizationAccountAccessRole` an organization makes in its member accounts). Without
+    /// one, the account is the caller's own: a name for it, for `${account.NAME.id}`.
+    pub role_arn: Option<Sp<String>>,
+    /// The external id the role's trust policy asks for (never printed).
+    pub external_id: Option<String>,
+    /// The session name CloudTrail records for socform's calls there (default `socform`).
+    pub session_name: Option<Sp<String>>,
+    /// The only account ids it may be (quoted). Without them a role's account is pinned to
+    /// the id its ARN names, and the first apply's ids are recorded in state and pinned.
+    #[serde(default)]
+    pub allowed_accounts: Vec<Sp<String>>,
+}
+
 /// One automated response.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Response {
+    /// The account (a key of `accounts`) it is made in; the caller's own by default.
+    pub account: Option<Sp<String>>,
     pub description: Option<String>,
     /// What sets it off: exactly one of `api_calls`, `config_noncompliant`, `guardduty`.
     pub trigger: Sp<Trigger>,
@@ -185,6 +210,8 @@ pub struct Runbook {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountSettings {
+    /// The account (a key of `accounts`) it is made in; the caller's own by default.
+    pub account: Option<Sp<String>>,
     /// `true` turns on EBS encryption by default: every new volume in the region is
     /// encrypted (CIS AWS Foundations 2.2.1). Hosts are made after it. Destroy turns it off
     /// again only if this blueprint turned it on; one that was on already stays on.
@@ -316,6 +343,8 @@ pub enum IfExists {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuardDuty {
+    /// The account (a key of `accounts`) it is made in; the caller's own by default.
+    pub account: Option<Sp<String>>,
     /// `FIFTEEN_MINUTES` (the default), `ONE_HOUR` or `SIX_HOURS`.
     pub publishing_frequency: Option<Sp<String>>,
     /// Topics (keys of `notifications`) sent findings at or above `min_severity`.
@@ -333,6 +362,8 @@ pub struct GuardDuty {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityHubSettings {
+    /// The account (a key of `accounts`) it is made in; the caller's own by default.
+    pub account: Option<Sp<String>>,
     /// Standards to enable: `cis-1.2`, `cis-1.4`, `cis-3.0`, `aws-foundational`, `pci-3.2.1`, `nist-800-53`.
     #[serde(default)]
     pub standards: Vec<Sp<String>>,
@@ -443,6 +474,8 @@ pub struct Suppress {
 #[allow(dead_code)]
 #[serde(deny_unknown_fields)]
 pub struct Network {
+    /// The account (a key of `accounts`) it is made in; the caller's own by default.
+    pub account: Option<Sp<String>>,
     pub vpc: Sp<Vpc>,
     /// Attach an internet gateway. Defaults to true when any subnet is public.
     pub internet_gateway: Option<bool>,
@@ -543,6 +576,8 @@ pub struct FlowLogs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityGroup {
+    /// The account (a key of `accounts`) it is made in; the caller's own by default.
+    pub account: Option<Sp<String>>,
     /// Group name in AWS (defaults to the key).
     pub name: Option<Sp<String>>,
     pub description: Option<Sp<String>>,
@@ -615,6 +650,8 @@ pub struct Iam {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Role {
+    /// The account (a key of `accounts`) it is made in; the caller's own by default.
+    pub account: Option<Sp<String>>,
     /// Role name in AWS (defaults to `BLUEPRINT-KEY`).
     pub name: Option<Sp<String>>,
     pub description: Option<String>,
@@ -652,6 +689,8 @@ pub struct Statement {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bucket {
+    /// The account (a key of `accounts`) it is made in; the caller's own by default.
+    pub account: Option<Sp<String>>,
     /// Bucket name (defaults to `BLUEPRINT-KEY-ACCOUNTID`, unique across AWS).
     pub name: Option<Sp<String>>,
     /// Keep every version of every object (default true).
@@ -682,6 +721,8 @@ pub struct Bucket {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Trail {
+    /// The account (a key of `accounts`) it is made in; the caller's own by default.
+    pub account: Option<Sp<String>>,
     /// Trail name (defaults to the blueprint name).
     pub name: Option<Sp<String>>,
     /// The bucket: the name of an entry of `buckets`, or a bucket defined here (it becomes
@@ -774,6 +815,8 @@ pub struct TrailLogs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogGroup {
+    /// The account (a key of `accounts`) it is made in; the caller's own by default.
+    pub account: Option<Sp<String>>,
     /// Log group name (defaults to the key).
     pub name: Option<Sp<String>>,
     /// Retention in days: one of the values CloudWatch Logs accepts. Default: never expire.
@@ -876,6 +919,8 @@ pub struct Samples {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Notification {
+    /// The account (a key of `accounts`) it is made in; the caller's own by default.
+    pub account: Option<Sp<String>>,
     /// Topic name (defaults to `BLUEPRINT-KEY`).
     pub name: Option<Sp<String>>,
     #[serde(default)]
@@ -913,6 +958,8 @@ pub struct Generate {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Parameter {
+    /// The account (a key of `accounts`) it is made in; the caller's own by default.
+    pub account: Option<Sp<String>>,
     /// Parameter name, such as `/soc/wazuh/manager-ip`.
     pub name: Sp<String>,
     /// `String` (default), `StringList` or `SecureString`.
@@ -930,6 +977,8 @@ pub struct Parameter {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecretDef {
+    /// The account (a key of `accounts`) it is made in; the caller's own by default.
+    pub account: Option<Sp<String>>,
     /// Secret name (defaults to `BLUEPRINT/KEY`).
     pub name: Option<Sp<String>>,
     pub description: Option<String>,
@@ -949,6 +998,8 @@ pub struct SecretDef {
 #[allow(dead_code)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// The account (a key of `accounts`) it is made in; the caller's own by default.
+    pub account: Option<Sp<String>>,
     pub recorder: Option<Sp<Recorder>>,
     /// Managed rules by name.
     #[serde(default)]
@@ -998,6 +1049,8 @@ pub struct ConfigRule {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Host {
+    /// The account (a key of `accounts`) it is made in; the caller's own by default.
+    pub account: Option<Sp<String>>,
     /// The subnet: a key of `network.subnets`.
     pub subnet: Sp<String>,
     /// Security groups: keys of `security_groups`.

@@ -166,7 +166,9 @@ fn state_from_tags(
         untracked: Default::default(),
         duplicates: found.duplicates.clone(),
         existing: Default::default(),
+        existing_elsewhere: Default::default(),
         looked_up: Default::default(),
+        accounts: Default::default(),
     };
     Ok((state, snapshot))
 }

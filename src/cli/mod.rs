@@ -5,6 +5,7 @@
 //! Exit codes: 0 success (with `--detailed-exitcode`: no changes), 1 error, 2 changes present
 //! (with `--detailed-exitcode`), 3 reserved for security review findings.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -1195,6 +1196,47 @@ fn provider_for(g: &Global, region: &str, source: Option<&Loaded>) -> Result<Arc
     Ok(Arc::new(p.with_provided(source.map(|l| l.provided.clone()).unwrap_or_default())))
 }
 
+/// The provider for a blueprint: [`provider_for`], or for one that spans accounts
+/// (`accounts:`) a router over a provider per account, each reached with its role from the
+/// caller's credentials. `placed` says where the blueprint places each address.
+fn provider_spanning(
+    g: &Global,
+    region: &str,
+    source: Option<&Loaded>,
+    accounts: &BTreeMap<String, crate::model::Account>,
+    placed: BTreeMap<Address, String>,
+) -> Result<Arc<dyn Provider>> {
+    let caller = provider_for(g, region, source)?;
+    if accounts.is_empty() {
+        return Ok(caller);
+    }
+    let rt = runtime()?;
+    let mut named: BTreeMap<String, Arc<dyn Provider>> = BTreeMap::new();
+    let mut aliases = std::collections::BTreeSet::new();
+    for (name, def) in accounts {
+        let Some(role_arn) = &def.role_arn else {
+            aliases.insert(name.clone());
+            continue;
+        };
+        let mut opts = aws_options(g, region);
+        opts.assume = Some(crate::provider::aws::AssumeRole {
+            role_arn: role_arn.clone(),
+            external_id: def.external_id.clone(),
+            session_name: def.session_name.clone().unwrap_or_else(|| g.role_session_name.clone()),
+        });
+        let p = rt.block_on(crate::provider::aws::AwsProvider::new(&opts));
+        let p = p.with_provided(source.map(|l| l.provided.clone()).unwrap_or_default());
+        named.insert(name.clone(), Arc::new(p));
+    }
+    Ok(Arc::new(crate::provider::accounts::Accounts::new(caller, named, aliases, placed)))
+}
+
+/// [`provider_spanning`] for a model.
+fn model_provider(g: &Global, model: &crate::model::Model, source: Option<&Loaded>) -> Result<Arc<dyn Provider>> {
+    let placed = crate::provider::accounts::placement(model);
+    provider_spanning(g, &model.region, source, &model.accounts, placed)
+}
+
 /// The account the credentials belong to (STS), or an error that says so.
 fn account_of(rt: &tokio::runtime::Runtime, p: &Arc<dyn Provider>) -> Result<String> {
     rt.block_on(p.account_id()).map_err(|e| anyhow!("cannot tell which AWS account the credentials belong to: {e}"))
@@ -1224,7 +1266,7 @@ fn make_plan(
     // Renames first, so that live state is read under the addresses the blueprint uses.
     let (renamed, _) = plan::apply_moves(state, &model.moved);
     let snapshot = if refresh {
-        let p = provider(g, &model.region)?;
+        let p = model_provider(g, model, None)?;
         let read = runtime()?.block_on(crate::ops::refresh(p.as_ref(), model, state, &renamed, destroy))?;
         let others = read.others;
         if !others.is_empty() {
@@ -1253,6 +1295,7 @@ fn make_plan(
     plan.provenance = plan::Provenance {
         lineage: state.lineage.clone(),
         allowed_accounts: model.allowed_accounts.clone(),
+        accounts: model.accounts.clone(),
         state_lineage: (state.serial > 0).then(|| state.lineage.clone()),
         state_serial: state.serial,
         blueprint_sha256: sha256_hex(loaded.source.text().as_bytes()),
@@ -1635,7 +1678,8 @@ fn execute(
     ui: &Ui,
 ) -> Result<u8> {
     let sink: &dyn crate::state::StateSink = store.as_ref();
-    let provider = provider_for(g, &plan.region, source)?;
+    let placed = crate::provider::accounts::plan_placement(plan);
+    let provider = provider_spanning(g, &plan.region, source, &plan.provenance.accounts, placed)?;
     let rt = runtime()?;
     // The account is checked again right before the first write: the plan's, the state's
     // and the blueprint's allowed ones must all agree with the credentials in use.
@@ -1646,6 +1690,20 @@ fn execute(
             bail!(
                 "the plan was made for AWS account {planned}, and the credentials are for account {account}: nothing was changed"
             );
+        }
+    }
+    // And each named account of `accounts:`: its role must reach the account the plan was
+    // made for, and state recorded.
+    if !plan.provenance.accounts.is_empty() {
+        let ids = rt.block_on(provider.accounts()).map_err(|e| anyhow!("{e}: nothing was changed"))?;
+        for (name, id) in &ids {
+            let planned = plan.globals.get(&crate::model::template::account_global(name));
+            let recorded = state.accounts.get(name);
+            for (what, expected) in [("the plan was made for", planned), ("state records", recorded)] {
+                if let Some(expected) = expected.filter(|e| *e != id) {
+                    bail!("account `{name}` of the blueprint's `accounts:`: {what} {expected}, and its role reaches {id}: nothing was changed");
+                }
+            }
         }
     }
     // A new or emptied state records which lab it is before its first write (see
@@ -1803,7 +1861,7 @@ fn record_outputs(
         state.labels = plan.labels.clone();
         rt.block_on(sink.save(&mut state)).context("recording the lab's tags in state")?;
     }
-    let globals = plan::globals(&plan.region, state.account_id.clone());
+    let globals = plan::state_globals(&plan.region, &state);
     let values: std::collections::BTreeMap<String, String> = if plan.destroy {
         Default::default()
     } else {
@@ -1937,7 +1995,7 @@ fn not_pending(left: Vec<crate::provider::Leftover>, ui: &Ui) -> Vec<crate::prov
 fn report_leftovers(g: &Global, loaded: &Loaded, lineage: &str, ui: &Ui) -> Result<()> {
     let model = &loaded.model;
     let named = named_resources(model);
-    let p = provider(g, &model.region)?;
+    let p = model_provider(g, model, None)?;
     let left = runtime()?
         .block_on(p.leftovers(&model.blueprint, lineage, &named))
         .map_err(|e| anyhow!("cannot check what remains: {e}"))?;

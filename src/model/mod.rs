@@ -49,6 +49,45 @@ impl Resource {
     pub fn kind(&self) -> Kind {
         self.address.kind()
     }
+
+    /// The named account it is placed in (`account: NAME`); `None` for the caller's own.
+    pub fn account(&self) -> Option<&str> {
+        account_of(&self.attrs)
+    }
+}
+
+/// The attribute that places a resource in a named account of the blueprint's `accounts:`.
+/// Only lowering writes it (state records it with the other attributes); providers never see
+/// it: [`crate::provider::accounts`] routes on it and takes it off, and [`spec::from_attrs`]
+/// ignores it.
+pub const ACCOUNT_ATTR: &str = "account";
+
+/// The named account `attrs` place their resource in.
+pub fn account_of(attrs: &Attrs) -> Option<&str> {
+    attrs.get(ACCOUNT_ATTR).and_then(Value::as_str)
+}
+
+/// An account a blueprint spans (`accounts:`), and how socform reaches it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// The role assumed in it; `None`: the caller's own credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// The external id the role's trust policy asks for (never printed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_name: Option<String>,
+    /// The only account ids it may be (empty: the role's own account, or any for the caller).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_accounts: Vec<String>,
+}
+
+impl Account {
+    /// The account id the role ARN names.
+    pub fn role_account(&self) -> Option<&str> {
+        self.role_arn.as_deref().and_then(|a| a.split(':').nth(4)).filter(|id| !id.is_empty())
+    }
 }
 
 /// Everything a blueprint resolves to.
@@ -60,6 +99,10 @@ pub struct Model {
     /// The only accounts the blueprint may act on (empty: any).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_accounts: Vec<String>,
+    /// The named accounts the blueprint spans besides the caller's (`accounts:`): resources
+    /// placed in one carry [`ACCOUNT_ATTR`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub accounts: BTreeMap<String, Account>,
     /// Resources sorted by address.
     pub resources: Vec<Resource>,
     /// Detections, in blueprint order: what `socform test` checks and `coverage` reports.
@@ -348,6 +391,7 @@ impl Model {
             blueprint: blueprint.to_string(),
             region: region.to_string(),
             allowed_accounts: vec![],
+            accounts: BTreeMap::new(),
             resources: vec![],
             detections: vec![],
             suppressions: vec![],

@@ -24,7 +24,9 @@ pub fn to_attrs<T: Serialize>(spec: &T) -> Attrs {
 
 /// Reads a spec back from attributes.
 pub fn from_attrs<T: DeserializeOwned>(attrs: &Attrs) -> Result<T, serde_json::Error> {
-    serde_json::from_value(Value::Object(attrs.clone().into_iter().collect()))
+    // The placement in a named account is the model's, not the kind's.
+    let fields = attrs.iter().filter(|(k, _)| k.as_str() != super::ACCOUNT_ATTR);
+    serde_json::from_value(Value::Object(fields.map(|(k, v)| (k.clone(), v.clone())).collect()))
 }
 
 /// Whether `attrs` has the shape of `kind`'s spec struct: every key a field of it, every

@@ -1,7 +1,10 @@
 //! Templates: how one resource's attribute names another resource's output.
 //!
 //! A template is `${kind.name.output}` (`${security_group.web.id}`) or a global,
-//! `${aws.account_id}`, `${aws.region}`, `${aws.partition}`. Text such as a shell's
+//! `${aws.account_id}`, `${aws.region}`, `${aws.partition}`; in a blueprint that spans
+//! accounts also `${account.NAME.id}` (a named account's id) and `${aws.caller_account_id}`
+//! (the account of the credentials socform runs with, which `${aws.account_id}` is for a
+//! resource placed in no named account). Text such as a shell's
 //! `${HOME}` or `${VAR:-x}` is not a template: only a known kind followed by a name and an
 //! output is. Templates are resolved by whoever knows the outputs: the planner from state
 //! (leaving unknown ones in place, shown as "known after apply"), the executor from the
@@ -24,14 +27,37 @@ static TEMPLATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\$\{([^}\s]+)\}
 pub enum Ref {
     /// `${kind.name.output}`
     Output(Address, String),
-    /// `${aws.NAME}`
+    /// `${aws.NAME}`; `${account.NAME.id}` is the global `account_id.NAME`.
     Global(String),
 }
+
+/// The global holding the id of the account a blueprint names `name` (`accounts:`).
+pub fn account_global(name: &str) -> String {
+    format!("account_id.{name}")
+}
+
+/// The template text for the id of the account a blueprint names `name`.
+pub fn account_ref(name: &str) -> String {
+    format!("${{account.{name}.id}}")
+}
+
+/// The template text for the id of the caller's own account, which never changes with the
+/// placement of the resource it is written in.
+pub const CALLER_ACCOUNT_REF: &str = "${aws.caller_account_id}";
 
 /// Parses the inside of `${...}`; `None` when it is not a socform template.
 pub fn parse_ref(inner: &str) -> Option<Ref> {
     if let Some(global) = inner.strip_prefix("aws.") {
-        return matches!(global, "account_id" | "region" | "partition").then(|| Ref::Global(global.to_string()));
+        return match global {
+            "account_id" | "region" | "partition" => Some(Ref::Global(global.to_string())),
+            "caller_account_id" => Some(Ref::Global("account_id".to_string())),
+            _ => None,
+        };
+    }
+    if let Some(name) = inner.strip_prefix("account.").and_then(|r| r.strip_suffix(".id")) {
+        let ok = !name.is_empty()
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        return ok.then(|| Ref::Global(account_global(name)));
     }
     let (kind, rest) = inner.split_once('.')?;
     let kind = Kind::from_str(kind).ok()?;
@@ -71,6 +97,15 @@ pub fn output_refs(v: &Value) -> Vec<(Address, String)> {
             }
         }
     });
+    out
+}
+
+/// Every reference (outputs and globals) anywhere in the attributes.
+pub fn references_in_attrs(attrs: &Attrs) -> BTreeSet<Ref> {
+    let mut out = BTreeSet::new();
+    for v in attrs.values() {
+        walk_strings(v, &mut |s| out.extend(refs_in(s)));
+    }
     out
 }
 

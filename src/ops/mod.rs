@@ -13,7 +13,7 @@ pub mod preflight;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::address::Address;
 use crate::model::{Attrs, Kind, Model};
@@ -32,6 +32,12 @@ pub enum OpsError {
     OtherAccount { recorded: String, actual: String },
     #[error("AWS account {account} is not in the blueprint's allowed_accounts ({}): nothing was changed", allowed.join(", "))]
     NotAllowed { account: String, allowed: Vec<String> },
+    #[error(
+        "account `{name}` of the blueprint's `accounts:` was {recorded} when this state was made, and its role now reaches {actual}: nothing was changed"
+    )]
+    NamedMoved { name: String, recorded: String, actual: String },
+    #[error("account `{name}` of the blueprint's `accounts:` is {actual}, which it does not allow ({}): nothing was changed", allowed.join(", "))]
+    NamedNotAllowed { name: String, actual: String, allowed: Vec<String> },
     #[error("cannot tell which AWS account the credentials belong to: {0}")]
     Account(ProviderError),
     #[error("reading live state: {0}")]
@@ -87,6 +93,41 @@ pub async fn pinned_account(p: &dyn Provider, recorded: Option<&str>, allowed: &
     Ok(account)
 }
 
+/// The ids of the blueprint's named accounts (`accounts:`), each pinned as the caller's is:
+/// to the id state recorded, and to the entry's `allowed_accounts` (by default the account its
+/// role ARN names: a role whose session lands elsewhere is refused).
+pub async fn pinned_accounts(
+    p: &dyn Provider,
+    model: &Model,
+    state: &State,
+) -> Result<BTreeMap<String, String>, OpsError> {
+    if model.accounts.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let ids = p.accounts().await.map_err(OpsError::Account)?;
+    for (name, def) in &model.accounts {
+        let Some(actual) = ids.get(name) else { continue };
+        if let Some(recorded) = state.accounts.get(name) {
+            if recorded != actual {
+                return Err(OpsError::NamedMoved {
+                    name: name.clone(),
+                    recorded: recorded.clone(),
+                    actual: actual.clone(),
+                });
+            }
+        }
+        let allowed: Vec<String> = if !def.allowed_accounts.is_empty() {
+            def.allowed_accounts.clone()
+        } else {
+            def.role_account().map(str::to_string).into_iter().collect()
+        };
+        if !allowed.is_empty() && !allowed.contains(actual) {
+            return Err(OpsError::NamedNotAllowed { name: name.clone(), actual: actual.clone(), allowed });
+        }
+    }
+    Ok(ids)
+}
+
 /// The resources of a model the leftover check finds by name, with that name (the kinds
 /// without tags, or Config's rules); names not known yet (templates) are left out.
 pub fn named_resources(model: &Model) -> Vec<(Address, String)> {
@@ -126,6 +167,7 @@ pub async fn refresh(
     destroy: bool,
 ) -> Result<Refreshed, OpsError> {
     let account = pinned_account(p, state.account_id.as_deref(), &model.allowed_accounts).await?;
+    pinned_accounts(p, model, state).await?;
     let kinds: BTreeSet<Kind> = model.resources.iter().map(|r| r.address.kind()).collect();
     let mut snapshot = p.refresh_for(&model.blueprint, renamed, &kinds).await.map_err(OpsError::Refresh)?;
     if !destroy {

@@ -141,7 +141,8 @@ fn singletons(model: &Model, plan: &Plan, live: Option<&Snapshot>, r: &mut Repor
                 "",
             );
         } else if c.action == Action::Create && c.kind.one_per_account() {
-            if let Some(theirs) = live.and_then(|l| l.existing.get(&c.kind)) {
+            let account = model.get(&c.address).and_then(|r| r.account());
+            if let Some(theirs) = live.and_then(|l| l.existing_in(account, c.kind)) {
                 if model.replaces_existing.contains(&c.address) {
                     r.add(
                         Severity::Ok,

@@ -168,6 +168,9 @@ pub struct Provenance {
     /// The blueprint's `allowed_accounts`, checked again when a saved plan is applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_accounts: Vec<String>,
+    /// The blueprint's named accounts (`accounts:`): how the apply reaches each.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub accounts: BTreeMap<String, crate::model::Account>,
     /// Lineage of the state the plan was made against (`None`: no state yet).
     pub state_lineage: Option<String>,
     pub state_serial: u64,
@@ -290,7 +293,9 @@ fn unneeded(model: &Model, prior: &BTreeMap<&Address, Prior<'_>>, live: Option<&
     let mut out: BTreeSet<Address> = model
         .uses_existing
         .iter()
-        .filter(|a| !prior.contains_key(a) && live.existing.contains_key(&a.kind()) && model.get(a).is_some())
+        .filter(|a| {
+            !prior.contains_key(a) && model.get(a).is_some_and(|r| live.existing_in(r.account(), a.kind()).is_some())
+        })
         .cloned()
         .collect();
     let used = out.clone();
@@ -366,13 +371,22 @@ pub fn globals(region: &str, account: Option<String>) -> BTreeMap<String, String
     g
 }
 
+/// [`globals`] as `state` knows them: its account and its named accounts' ids.
+pub fn state_globals(region: &str, state: &State) -> BTreeMap<String, String> {
+    let mut g = globals(region, state.account_id.clone());
+    g.extend(state.accounts.iter().map(|(name, id)| (template::account_global(name), id.clone())));
+    g
+}
+
 /// Computes the plan.
 pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOptions) -> Result<Plan, GraphError> {
     let (moved_state, moved) = apply_moves(state, &model.moved);
     let state = &moved_state;
     let graph = Graph::from_model(model)?;
     let account = live.and_then(|l| l.account_id.clone()).or_else(|| state.account_id.clone());
-    let globals = globals(&model.region, account);
+    let mut globals = globals(&model.region, account);
+    let accounts = live.filter(|l| !l.accounts.is_empty()).map_or(&state.accounts, |l| &l.accounts);
+    globals.extend(accounts.iter().map(|(name, id)| (template::account_global(name), id.clone())));
 
     // Prior view of every known address.
     let mut prior: BTreeMap<&Address, Prior<'_>> = BTreeMap::new();
@@ -437,7 +451,7 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
                 };
                 Some(found)
             } else {
-                live.and_then(|l| l.existing.get(&addr.kind()))
+                live.and_then(|l| l.existing_in(r.account(), addr.kind()))
                     .filter(|_| !prior.contains_key(addr) && model.uses_existing.contains(addr))
             };
             if let Some(e) = existing {
@@ -454,7 +468,7 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
                     // The account's own, which the blueprint says to replace: the change
                     // shows it as `before`, and destroy puts it back.
                     let replaced = live
-                        .and_then(|l| l.existing.get(&addr.kind()))
+                        .and_then(|l| l.existing_in(r.account(), addr.kind()))
                         .filter(|_| model.replaces_existing.contains(addr));
                     if replaced.is_some() {
                         reasons.push(format!(
@@ -722,7 +736,7 @@ fn compare(
             before: b.cloned(),
             after: a.cloned(),
             unknown: is_unknown,
-            forces_replacement: kind.replace_on().contains(&k.as_str()) || names_replaced,
+            forces_replacement: forces_replacement(kind, k) || names_replaced,
             sensitive: is_sensitive(kind, k, &after),
         });
     }
@@ -730,7 +744,7 @@ fn compare(
     let (action, mut reasons) = if !forcing.is_empty() {
         let reasons = forcing
             .iter()
-            .map(|c| match (c.unknown, kind.replace_on().contains(&c.name.as_str())) {
+            .map(|c| match (c.unknown, forces_replacement(kind, &c.name)) {
                 (true, true) => format!("`{}` forces replacement: it names a resource being replaced", c.name),
                 (true, false) => format!("`{}` names a resource being replaced", c.name),
                 _ => format!("`{}` forces replacement", c.name),
@@ -759,6 +773,12 @@ fn compare(
         adopted: p.adopted,
         prior_outputs: if p.adopted { p.outputs.clone() } else { BTreeMap::new() },
     }
+}
+
+/// Whether a change of `attribute` makes AWS need a new resource: the kind says, and a move
+/// to another account always does.
+fn forces_replacement(kind: Kind, attribute: &str) -> bool {
+    kind.replace_on().contains(&attribute) || attribute == crate::model::ACCOUNT_ATTR
 }
 
 fn attribute_drift(addr: &Address, rec: &Record, live: &LiveResource) -> Vec<Drift> {

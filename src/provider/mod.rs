@@ -6,6 +6,7 @@
 //!
 //! **Architecture Invariant:** only provider modules import `aws_sdk_*`.
 
+pub mod accounts;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod memory;
@@ -143,6 +144,12 @@ impl std::fmt::Display for Leftover {
 pub trait Provider: Send + Sync {
     /// The AWS account id (`${aws.account_id}`).
     async fn account_id(&self) -> Result<String, ProviderError>;
+
+    /// The ids of the named accounts it reaches besides the caller's (a blueprint's
+    /// `accounts:`), by name. None by default.
+    async fn accounts(&self) -> Result<BTreeMap<String, String>, ProviderError> {
+        Ok(BTreeMap::new())
+    }
 
     /// Reads every resource of `state` and finds resources tagged for `blueprint` that state
     /// does not know.

@@ -196,10 +196,34 @@ impl Style {
 
 /// Where a plan acts: the region, and the account when it is known.
 fn target(plan: &Plan) -> String {
-    match plan.globals.get("account_id") {
+    let mut t = match plan.globals.get("account_id") {
         Some(a) => format!("account {a}, {}", plan.region),
         None => plan.region.clone(),
+    };
+    // A blueprint that spans accounts: each named one with its id.
+    let named: Vec<String> = plan
+        .provenance
+        .accounts
+        .keys()
+        .map(|n| match plan.globals.get(&crate::model::template::account_global(n)) {
+            Some(id) => format!("{n} {id}"),
+            None => n.clone(),
+        })
+        .collect();
+    if !named.is_empty() {
+        let _ = write!(t, "; accounts: {}", named.join(", "));
     }
+    t
+}
+
+/// ` in account NAME` for a change placed in a named account.
+fn placed(c: &Change) -> String {
+    let account = c
+        .after
+        .as_ref()
+        .and_then(crate::model::account_of)
+        .or_else(|| c.before.as_ref().and_then(crate::model::account_of));
+    account.map(|a| format!(" in account {a}")).unwrap_or_default()
 }
 
 /// The plan for a terminal. `color` turns ANSI colours on.
@@ -317,7 +341,7 @@ pub fn human(plan: &Plan, color: bool) -> String {
     }
     for c in changing {
         let head = format!("{} {}", c.action.symbol(), c.address);
-        let mut line = format!("  {}", st.action(c.action, &head));
+        let mut line = format!("  {}{}", st.action(c.action, &head), st.dim(&placed(c)));
         if !c.reasons.is_empty() {
             let _ = write!(line, " {}", st.dim(&format!("({})", c.reasons.join("; "))));
         }

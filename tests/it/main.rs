@@ -16,6 +16,7 @@ mod drill;
 mod findings;
 mod fuzz_smoke;
 mod labs;
+mod organization;
 mod pool;
 mod remote_state;
 mod resilience;

@@ -302,3 +302,65 @@ network:
     assert_eq!(at("the default network ACL takes no `subnets`"), 20);
     assert_eq!(at("a VPC has one default network ACL, and `d1` is it"), 21);
 }
+
+/// A blueprint that spans accounts (`accounts:`): every mistake in naming or reaching an
+/// account, and every reference AWS does not allow across accounts, at its line.
+#[test]
+fn account_mistakes_are_each_located() {
+    let text = r#"blueprint: org-test
+region: us-east-1
+accounts:
+  audit: { role_arn: "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole", allowed_accounts: ["222222222222"] }
+  logs: { role_arn: "arn:aws:iam::333333333333:user/someone" }
+  home: { external_id: x }
+  short: { role_arn: "arn:aws:iam::444444444444:role/r", session_name: "a b" }
+log_groups:
+  app: { account: audit }
+  other: { account: audti }
+notifications:
+  alerts: {}
+detections:
+  - name: root
+    pattern: '{ $.userIdentity.type = "Root" }'
+    log_group: app
+    notify: [alerts]
+    samples: { match: ['{"userIdentity": {"type": "Root"}}'] }
+outputs:
+  where: { value: "${account.nowhere.id}" }
+"#;
+    let err = lower_text(text).expect_err("every account here is wrong");
+    let at = |needle: &str| -> u32 {
+        let d = err.iter().find(|d| d.message.contains(needle)).unwrap_or_else(|| panic!("no `{needle}` in {err:#?}"));
+        d.loc.unwrap().line
+    };
+    assert_eq!(at("the role is in account 111111111111, which `allowed_accounts` of `audit` does not name"), 4);
+    assert_eq!(at("is not the ARN of an IAM role"), 5);
+    assert_eq!(at("account `home` has an `external_id` and no `role_arn`"), 6);
+    assert_eq!(at("`a b` is not a role session name"), 7);
+    assert_eq!(at("`audti` is not a key of `accounts`: did you mean `audit`?"), 10);
+    assert_eq!(at("`${account.nowhere.id}`: `nowhere` is not a key of `accounts`"), 20);
+    // The detection's alarm is made with its log group (in `audit`); its topic is at home.
+    assert_eq!(
+        at("`alarm.root` is in account `audit` and needs `sns_topic.alerts`, which is in the caller's account"),
+        14
+    );
+}
+
+/// `account:` without `accounts:` is said, and `${account.NAME.id}` must name an account.
+#[test]
+fn an_account_needs_accounts() {
+    let text = "blueprint: t\nregion: us-east-1\nlog_groups:\n  app: { account: audit }\n";
+    let err = lower_text(text).expect_err("no accounts");
+    assert!(
+        err.iter()
+            .any(|d| d.message.contains("`account: audit` names an account, and the blueprint has no `accounts:`")
+                && d.loc.unwrap().line == 4),
+        "{err:#?}"
+    );
+    let text = "blueprint: t\nregion: us-east-1\naccounts:\n  audit: { role_arn: \"arn:aws:iam::111111111111:role/r\" }\noutputs:\n  p: { value: \"${account.nowhere.id}\" }\n";
+    let err = lower_text(text).expect_err("no such account");
+    assert!(
+        err.iter().any(|d| d.message.contains("`nowhere` is not a key of `accounts`") && d.loc.unwrap().line == 6),
+        "{err:#?}"
+    );
+}

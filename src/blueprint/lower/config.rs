@@ -85,23 +85,26 @@ impl Lower<'_> {
         };
         let bucket = Address::new(Kind::S3Bucket, bucket_key.as_str());
         let bucket_arn = output_ref(&bucket, "arn");
-        let statements = self.bucket_policies.entry(bucket_key.clone()).or_default();
-        statements.push(json!({
-            "Sid": "AWSConfigBucketPermissionsCheck",
-            "Effect": "Allow",
-            "Principal": {"Service": "config.amazonaws.com"},
-            "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
-            "Resource": bucket_arn,
-            "Condition": {"StringEquals": {"AWS:SourceAccount": "${aws.account_id}"}},
-        }));
-        statements.push(json!({
-            "Sid": "AWSConfigBucketDelivery",
-            "Effect": "Allow",
-            "Principal": {"Service": "config.amazonaws.com"},
-            "Action": "s3:PutObject",
-            "Resource": format!("{bucket_arn}/AWSLogs/${{aws.account_id}}/Config/*"),
-            "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "AWS:SourceAccount": "${aws.account_id}"}},
-        }));
+        let statements = [
+            json!({
+                "Sid": "AWSConfigBucketPermissionsCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "config.amazonaws.com"},
+                "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
+                "Resource": bucket_arn,
+                "Condition": {"StringEquals": {"AWS:SourceAccount": "${aws.account_id}"}},
+            }),
+            json!({
+                "Sid": "AWSConfigBucketDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "config.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": format!("{bucket_arn}/AWSLogs/${{aws.account_id}}/Config/*"),
+                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "AWS:SourceAccount": "${aws.account_id}"}},
+            }),
+        ];
+        let statements = statements.map(|st| self.of_this_account(st));
+        self.bucket_policies.entry(bucket_key.clone()).or_default().extend(statements);
         let role = self.fixed_role(
             "config-recorder",
             "config.amazonaws.com",

@@ -285,6 +285,8 @@ impl Lower<'_> {
             }
         };
         let Some(log_group) = log_group else { return };
+        // A metric filter and its alarm are made in the account of the log group they watch.
+        self.place_with(&Address::new(Kind::LogGroup, log_group.as_str()));
         let watches_trail = self.trail_log_group.as_ref() == Some(&log_group);
         let n = self.filters.entry(log_group.clone()).or_default();
         *n += 1;

@@ -52,9 +52,7 @@ impl Lower<'_> {
             // First in the policy: moto 5.2.5's PutBucketLogging check reads each statement's
             // Principal as a map and answers HTTP 500 at the `"*"` of DenyInsecureTransport
             // (order means nothing to AWS).
-            self.bucket_policies.entry(target.clone()).or_default().insert(
-                0,
-                json!({
+            let statement = self.of_this_account(json!({
                     "Sid": format!("S3ServerAccessLogs{}", key.replace(|c: char| !c.is_ascii_alphanumeric(), "")),
                     "Effect": "Allow",
                     "Principal": {"Service": "logging.s3.amazonaws.com"},
@@ -65,8 +63,8 @@ impl Lower<'_> {
                         "ArnLike": {"aws:SourceArn": format!("arn:${{aws.partition}}:s3:::{}", name.value)},
                         "StringEquals": {"aws:SourceAccount": "${aws.account_id}"},
                     },
-                }),
-            );
+            }));
+            self.bucket_policies.entry(target.clone()).or_default().insert(0, statement);
         }
         self.bucket_policies.entry(key.to_string()).or_default().push(json!({
             "Sid": "DenyInsecureTransport",
@@ -85,6 +83,7 @@ impl Lower<'_> {
             let bucket = Address::new(Kind::S3Bucket, key.as_str());
             let Some((_, loc)) = self.resources.get(&bucket) else { continue };
             let loc = *loc;
+            self.place_with(&bucket);
             let attrs =
                 to_attrs(&spec::S3BucketPolicy { bucket: output_ref(&bucket, "name"), policy: policy_doc(statements) });
             self.add(Address::new(Kind::S3BucketPolicy, key.as_str()), attrs, loc);
@@ -148,23 +147,26 @@ impl Lower<'_> {
         let trail_arn =
             format!("arn:${{aws.partition}}:cloudtrail:{}:${{aws.account_id}}:trail/{}", self.region, name.value);
         let prefix = t.key_prefix.as_ref().map(|p| format!("{p}/")).unwrap_or_default();
-        let policy = self.bucket_policies.entry(bucket_key.clone()).or_default();
-        policy.push(json!({
-            "Sid": "AWSCloudTrailAclCheck",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudtrail.amazonaws.com"},
-            "Action": "s3:GetBucketAcl",
-            "Resource": bucket_arn,
-            "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
-        }));
-        policy.push(json!({
-            "Sid": "AWSCloudTrailWrite",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudtrail.amazonaws.com"},
-            "Action": "s3:PutObject",
-            "Resource": format!("{bucket_arn}/{prefix}AWSLogs/${{aws.account_id}}/*"),
-            "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}},
-        }));
+        let statements = [
+            json!({
+                "Sid": "AWSCloudTrailAclCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": bucket_arn,
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+            }),
+            json!({
+                "Sid": "AWSCloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": format!("{bucket_arn}/{prefix}AWSLogs/${{aws.account_id}}/*"),
+                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}},
+            }),
+        ];
+        let statements = statements.map(|st| self.of_this_account(st));
+        self.bucket_policies.entry(bucket_key.clone()).or_default().extend(statements);
 
         let mut deps = vec![Address::new(Kind::S3BucketPolicy, bucket_key.as_str())];
         // The trail's own key, made before its log group, which it may encrypt.

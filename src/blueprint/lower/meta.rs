@@ -208,18 +208,84 @@ impl Lower<'_> {
                     self.error(n.loc, "`allowed_accounts` is empty: name at least one account id, or leave it out");
                 }
                 for a in list {
-                    if a.value.len() != 12 || !a.value.bytes().all(|b| b.is_ascii_digit()) {
-                        self.error_help(
+                    match names::account_id(&a.value) {
+                        Ok(()) => self.allowed_accounts.push(a.value),
+                        Err(m) => self.error_help(
                             a.loc,
-                            format!("`{}` is not an AWS account id", a.value),
+                            m,
                             "an account id is 12 digits; quote it so YAML keeps its leading zeros: \"012345678901\"",
-                        );
-                    } else {
-                        self.allowed_accounts.push(a.value);
+                        ),
                     }
                 }
             }
         }
+        if let Some(n) = root.get("accounts") {
+            for (key, node) in self.map_entries(n, "accounts") {
+                let Some(entry) = self.read::<raw::AccountEntry>(node) else { continue };
+                self.account_entry(&key, entry);
+            }
+        }
+    }
+
+    /// One entry of `accounts:`.
+    fn account_entry(&mut self, key: &Sp<String>, entry: raw::AccountEntry) {
+        let mut def = crate::model::Account::default();
+        if let Some(arn) = &entry.role_arn {
+            // arn:PARTITION:iam::ACCOUNT:role/PATH/NAME
+            let parts: Vec<&str> = arn.value.splitn(6, ':').collect();
+            let ok = parts.len() == 6
+                && parts[0] == "arn"
+                && parts[2] == "iam"
+                && parts[3].is_empty()
+                && names::account_id(parts[4]).is_ok()
+                && parts[5].starts_with("role/")
+                && parts[5].len() > "role/".len();
+            if ok {
+                def.role_arn = Some(arn.value.clone());
+            } else {
+                self.error_help(
+                    arn.loc,
+                    format!("`{}` is not the ARN of an IAM role", arn.value),
+                    "write `arn:aws:iam::ACCOUNT_ID:role/NAME`, such as `arn:aws:iam::111122223333:role/OrganizationAccountAccessRole`",
+                );
+            }
+        }
+        if let Some(name) = &entry.session_name {
+            // STS: 2 to 64 of letters, digits and `=,.@-_`.
+            let ok = (2..=64).contains(&name.value.len())
+                && name.value.chars().all(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(c));
+            if ok {
+                def.session_name = Some(name.value.clone());
+            } else {
+                self.error(
+                    name.loc,
+                    format!("`{}` is not a role session name: 2 to 64 letters, digits and `=,.@-_`", name.value),
+                );
+            }
+        }
+        if entry.external_id.is_some() && entry.role_arn.is_none() {
+            self.error(
+                key.loc,
+                format!("account `{}` has an `external_id` and no `role_arn` to give it to", key.value),
+            );
+        }
+        def.external_id = entry.external_id;
+        for a in &entry.allowed_accounts {
+            match names::account_id(&a.value) {
+                Ok(()) => def.allowed_accounts.push(a.value.clone()),
+                Err(m) => self.error(a.loc, m),
+            }
+        }
+        if let (Some(own), false) = (def.role_account(), def.allowed_accounts.is_empty()) {
+            if !def.allowed_accounts.iter().any(|a| a == own) {
+                let loc = entry.role_arn.as_ref().map(|r| r.loc).unwrap_or(key.loc);
+                self.error(
+                    loc,
+                    format!("the role is in account {own}, which `allowed_accounts` of `{}` does not name", key.value),
+                );
+            }
+        }
+        self.accounts.insert(key.value.clone(), def);
     }
 
     /// Collects the keys of every section so that references resolve in any order.

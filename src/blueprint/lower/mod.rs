@@ -82,6 +82,7 @@ const TOP_KEYS: &[&str] = &[
     "blueprint",
     "region",
     "allowed_accounts",
+    "accounts",
     "description",
     "inputs",
     "outputs",
@@ -108,9 +109,9 @@ const TOP_KEYS: &[&str] = &[
     "investigation",
     "lint",
 ];
-const NETWORK_KEYS: &[&str] = &["vpc", "internet_gateway", "subnets", "flow_logs", "acls"];
+const NETWORK_KEYS: &[&str] = &["account", "vpc", "internet_gateway", "subnets", "flow_logs", "acls"];
 const IAM_KEYS: &[&str] = &["roles"];
-const CONFIG_KEYS: &[&str] = &["recorder", "rules"];
+const CONFIG_KEYS: &[&str] = &["account", "recorder", "rules"];
 
 /// Friendly image names and the public SSM parameters that name their current AMI.
 pub const IMAGES: &[(&str, &str)] = &[
@@ -272,6 +273,8 @@ pub fn lower_full(source: &Arc<SourceFile>, root: &Node, opts: &LowerOptions<'_>
         region: String::new(),
         tags: BTreeMap::new(),
         allowed_accounts: Vec::new(),
+        accounts: BTreeMap::new(),
+        placing: None,
         diags: Vec::new(),
         resources: BTreeMap::new(),
         aws_names: HashMap::new(),
@@ -303,6 +306,7 @@ pub fn lower_full(source: &Arc<SourceFile>, root: &Node, opts: &LowerOptions<'_>
             blueprint: cx.blueprint,
             region: cx.region,
             allowed_accounts: cx.allowed_accounts,
+            accounts: cx.accounts,
             resources: cx.resources.into_values().map(|(r, _)| r).collect(),
             detections: cx.detections,
             suppressions: cx.suppressions,
@@ -330,6 +334,10 @@ struct Lower<'a> {
     region: String,
     tags: BTreeMap<String, String>,
     allowed_accounts: Vec<String>,
+    /// The blueprint's `accounts:`.
+    accounts: BTreeMap<String, crate::model::Account>,
+    /// The named account (one with a role) what is added now is placed in (`account:`).
+    placing: Option<String>,
     diags: Vec<Diagnostic>,
     resources: BTreeMap<Address, (Resource, Loc)>,
     /// AWS names already used, per kind, with where they were given.
@@ -485,10 +493,73 @@ impl Lower<'_> {
             );
             return None;
         }
+        let mut attrs = attrs;
+        if let Some(account) = &self.placing {
+            // `${aws.account_id}` is the account of the resource it is written in.
+            let own = crate::model::template::account_ref(account);
+            for v in attrs.values_mut() {
+                replace_in_strings(v, "${aws.account_id}", &own);
+            }
+            attrs.insert(crate::model::ACCOUNT_ATTR.into(), Value::String(account.clone()));
+        }
         let mut r = Resource::new(address.clone(), attrs);
         r.depends_on.extend(extra_deps.iter().cloned());
         self.resources.insert(address.clone(), (r, loc));
         Some(address)
+    }
+
+    // ---- accounts ----------------------------------------------------------------------
+
+    /// Places what is added next in the account `account` names (a key of `accounts`); the
+    /// caller's own for `None` or an account without a role.
+    fn place(&mut self, account: Option<&Sp<String>>) {
+        self.placing = None;
+        let Some(a) = account else { return };
+        match self.accounts.get(&a.value) {
+            Some(def) => self.placing = def.role_arn.is_some().then(|| a.value.clone()),
+            None if self.accounts.is_empty() => self.error_help(
+                a.loc,
+                format!("`account: {}` names an account, and the blueprint has no `accounts:`", a.value),
+                "name the accounts the blueprint spans, with the role to reach each: `accounts: { audit: { role_arn: arn:aws:iam::ID:role/NAME } }`",
+            ),
+            None => {
+                let msg = match did_you_mean(&a.value, self.accounts.keys().map(String::as_str)) {
+                    Some(best) => format!("`{}` is not a key of `accounts`: did you mean `{best}`?", a.value),
+                    None => format!(
+                        "`{}` is not a key of `accounts`: they are {}",
+                        a.value,
+                        self.accounts.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                self.error(a.loc, msg);
+            }
+        }
+    }
+
+    /// [`Self::place`] from a section's `account:` key.
+    fn place_node(&mut self, node: &Node) {
+        let account = node.get("account").and_then(|n| self.read::<Sp<String>>(n));
+        self.place(account.as_ref());
+    }
+
+    /// Places what is added next with `address` (a bucket's policy with the bucket).
+    fn place_with(&mut self, address: &Address) {
+        self.placing = self.resources.get(address).and_then(|(r, _)| r.account()).map(str::to_string);
+    }
+
+    /// `v` with `${aws.account_id}` made explicit for the account of what is being lowered,
+    /// for statements written into a resource of another account (a trail's statements in the
+    /// policy of a bucket in the log archive account). A blueprint without `accounts:` is
+    /// left as it is.
+    fn of_this_account(&self, mut v: Value) -> Value {
+        if !self.accounts.is_empty() {
+            let own = match &self.placing {
+                Some(a) => crate::model::template::account_ref(a),
+                None => crate::model::template::CALLER_ACCOUNT_REF.to_string(),
+            };
+            replace_in_strings(&mut v, "${aws.account_id}", &own);
+        }
+        v
     }
 
     /// Records an AWS name; a second resource of the same kind with the same name is an error.
@@ -595,13 +666,27 @@ impl Lower<'_> {
             rest = &rest[start + end + 1..];
             let parts: Vec<&str> = inner.split('.').collect();
             if parts.len() == 2 && parts[0] == "aws" {
-                if ["account_id", "region", "partition"].contains(&parts[1]) {
+                if ["account_id", "caller_account_id", "region", "partition"].contains(&parts[1]) {
                     out.push_str(whole);
                 } else {
                     self.error(
                         s.loc,
-                        format!("`{whole}`: the globals are `aws.account_id`, `aws.region` and `aws.partition`"),
+                        format!("`{whole}`: the globals are `aws.account_id`, `aws.caller_account_id`, `aws.region` and `aws.partition`"),
                     );
+                    ok = false;
+                }
+                continue;
+            }
+            if parts.len() == 3 && parts[0] == "account" {
+                if parts[2] == "id" && self.accounts.contains_key(parts[1]) {
+                    out.push_str(whole);
+                } else {
+                    let msg = if parts[2] == "id" {
+                        format!("`{whole}`: `{}` is not a key of `accounts`", parts[1])
+                    } else {
+                        format!("`{whole}`: an account has one output, `id`")
+                    };
+                    self.error(s.loc, msg);
                     ok = false;
                 }
                 continue;
@@ -648,10 +733,12 @@ impl Lower<'_> {
         self.first_pass(root);
 
         if let Some(n) = root.get("network") {
+            self.place_node(n);
             self.network(n);
         }
         if let Some(n) = root.get("security_groups") {
             for (key, node) in self.map_entries(n, "security groups") {
+                self.place_node(node);
                 self.security_group(&key, node);
             }
         }
@@ -660,6 +747,7 @@ impl Lower<'_> {
                 if let Some(roles) = n.get("roles") {
                     for (key, node) in self.map_entries(roles, "roles") {
                         if let Some(r) = self.read::<raw::Role>(node) {
+                            self.place(r.account.as_ref());
                             self.role(&key, r);
                         }
                     }
@@ -669,6 +757,7 @@ impl Lower<'_> {
         if let Some(n) = root.get("buckets") {
             for (key, node) in self.map_entries(n, "buckets") {
                 if let Some(b) = self.read::<raw::Bucket>(node) {
+                    self.place(b.account.as_ref());
                     self.bucket(&key, &b, node.loc);
                 }
             }
@@ -676,6 +765,7 @@ impl Lower<'_> {
         if let Some(n) = root.get("log_groups") {
             for (key, node) in self.map_entries(n, "log groups") {
                 if let Some(lg) = self.read::<raw::LogGroup>(node) {
+                    self.place(lg.account.as_ref());
                     self.log_group(
                         &key,
                         lg.name.as_ref(),
@@ -689,16 +779,19 @@ impl Lower<'_> {
         }
         if let Some(n) = root.get("trail") {
             if let Some(t) = self.read::<raw::Trail>(n) {
+                self.place(t.account.as_ref());
                 self.trail(t, n.loc);
             }
         }
         if let Some(n) = root.get("notifications") {
             for (key, node) in self.map_entries(n, "notifications") {
                 if let Some(t) = self.read::<raw::Notification>(node) {
+                    self.place(t.account.as_ref());
                     self.notification(&key, t, node.loc);
                 }
             }
         }
+        self.placing = None;
         if let Some(n) = root.get("lookups") {
             self.lookups(n);
         }
@@ -708,6 +801,7 @@ impl Lower<'_> {
         if let Some(n) = root.get("parameters") {
             for (key, node) in self.map_entries(n, "parameters") {
                 if let Some(p) = self.read::<raw::Parameter>(node) {
+                    self.place(p.account.as_ref());
                     self.parameter(&key, p, node.loc);
                 }
             }
@@ -715,39 +809,48 @@ impl Lower<'_> {
         if let Some(n) = root.get("secrets") {
             for (key, node) in self.map_entries(n, "secrets") {
                 if let Some(s) = self.read::<raw::SecretDef>(node) {
+                    self.place(s.account.as_ref());
                     self.secret(&key, s, node.loc);
                 }
             }
         }
         if let Some(n) = root.get("config") {
+            self.place_node(n);
             self.config(n);
         }
         if let Some(n) = root.get("hosts") {
             for (key, node) in self.map_entries(n, "hosts") {
                 if let Some(h) = self.read::<raw::Host>(node) {
+                    self.place(h.account.as_ref());
                     self.host(&key, h, node.loc);
                 }
             }
         }
         if let Some(n) = root.get("account") {
+            self.place_node(n);
             self.account(n);
         }
         if let Some(n) = root.get("responses") {
             for (key, node) in self.map_entries(n, "responses") {
                 if let Some(r) = self.read::<raw::Response>(node) {
+                    self.place(r.account.as_ref());
                     self.response(&key, r, node.loc);
                 }
             }
         }
+        self.placing = None;
         if let Some(n) = root.get("findings") {
             self.findings(n);
         }
+        self.placing = None;
         self.dashboard(root.get("dashboard"));
         if let Some(n) = root.get("investigation") {
             self.investigation(n);
         }
         self.bucket_policies();
         self.topic_policies();
+        self.placing = None;
+        self.cross_account_edges();
         if let Some(n) = root.get("lint") {
             self.lint(n);
         }
@@ -761,6 +864,76 @@ impl Lower<'_> {
         if let Some(name) = &self.opts.inputs.lab {
             self.lab.get_or_insert_with(Default::default).name = Some(name.clone());
         }
+    }
+}
+
+impl Lower<'_> {
+    /// Every reference between resources of two accounts is one AWS allows across accounts
+    /// (a trail writing to a bucket of the log archive account), and every
+    /// `${account.NAME.id}` names an account of `accounts:`.
+    fn cross_account_edges(&mut self) {
+        let mut problems = Vec::new();
+        for (r, loc) in self.resources.values() {
+            for reference in crate::model::template::references_in_attrs(&r.attrs) {
+                if let crate::model::template::Ref::Global(g) = &reference {
+                    if let Some(name) = g.strip_prefix("account_id.") {
+                        if !self.accounts.contains_key(name) {
+                            problems.push((
+                                *loc,
+                                format!(
+                                    "`${{account.{name}.id}}` in `{}`: `{name}` is not a key of `accounts`",
+                                    r.address
+                                ),
+                                None,
+                            ));
+                        }
+                    }
+                }
+            }
+            let here = r.account();
+            for dep in &r.depends_on {
+                let Some((d, _)) = self.resources.get(dep) else { continue };
+                let there = d.account();
+                if here == there || crosses_accounts(r.kind(), d.kind()) {
+                    continue;
+                }
+                let name = |a: Option<&str>| a.map_or("the caller's account".to_string(), |a| format!("account `{a}`"));
+                problems.push((
+                    *loc,
+                    format!(
+                        "`{}` is in {} and needs `{dep}`, which is in {}: a {} cannot use a {} of another account",
+                        r.address,
+                        name(here),
+                        name(there),
+                        r.kind().noun(),
+                        d.kind().noun()
+                    ),
+                    Some("give both the same `account:`".to_string()),
+                ));
+            }
+        }
+        for (loc, message, help) in problems {
+            match help {
+                Some(h) => self.error_help(loc, message, h),
+                None => self.error(loc, message),
+            }
+        }
+    }
+}
+
+/// Whether a resource of kind `from` may use one of kind `to` in another account: a trail
+/// writes to a bucket anywhere whose policy lets it; policies only copy ARNs and account ids.
+fn crosses_accounts(from: Kind, to: Kind) -> bool {
+    matches!((from, to), (Kind::Trail, Kind::S3Bucket | Kind::S3BucketPolicy))
+}
+
+/// Replaces `from` with `to` in every string of `v`.
+fn replace_in_strings(v: &mut Value, from: &str, to: &str) {
+    match v {
+        Value::String(s) if s.contains(from) => *s = s.replace(from, to),
+        Value::Array(items) => items.iter_mut().for_each(|i| replace_in_strings(i, from, to)),
+        Value::Object(map) => map.values_mut().for_each(|i| replace_in_strings(i, from, to)),
+        _ => {}
     }
 }
 

@@ -57,6 +57,7 @@ impl Lower<'_> {
         let publishers = std::mem::take(&mut self.topic_publishers);
         for (key, mut services) in publishers {
             let topic = Address::new(Kind::SnsTopic, key.as_str());
+            self.place_with(&topic);
             let Some((r, _)) = self.resources.get_mut(&topic) else { continue };
             let Some(name) = r.attrs.get("name").and_then(Value::as_str).map(str::to_string) else { continue };
             // Alarms publish as cloudwatch.amazonaws.com once a topic has a policy of its own.
@@ -559,6 +560,7 @@ impl Lower<'_> {
     pub(super) fn findings(&mut self, n: &Node) {
         let Some(f) = self.read::<raw::Findings>(n) else { return };
         if let Some(g) = &f.guardduty {
+            self.place(g.account.as_ref());
             let freq = g.publishing_frequency.clone().map(|f| f.value).unwrap_or_else(|| "FIFTEEN_MINUTES".into());
             if !["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"].contains(&freq.as_str()) {
                 let loc = g.publishing_frequency.as_ref().map(|f| f.loc).unwrap_or(g.loc);
@@ -593,6 +595,7 @@ impl Lower<'_> {
             }
         }
         if let Some(h) = &f.security_hub {
+            self.place(h.account.as_ref());
             let mut standards = Vec::new();
             for s in &h.standards {
                 match STANDARDS.iter().find(|(n, _)| *n == s.as_str()) {
@@ -715,6 +718,11 @@ impl Lower<'_> {
             }
         }
         self.claim_name(Kind::Dashboard, &name, loc);
+        // In the account of the detections' alarms (one dashboard cannot show two accounts'
+        // alarms: the cross-account check says so).
+        if let Some(first) = self.detections.first().map(|d| d.alarm.clone()) {
+            self.place_with(&first);
+        }
         let attrs = to_attrs(&spec::Dashboard { dashboard_name: name, body: json!({"widgets": widgets}) });
         self.add(Address::new(Kind::Dashboard, "detections"), attrs, loc);
     }
@@ -749,6 +757,7 @@ impl Lower<'_> {
             let qname = format!("{}/{name}", self.blueprint);
             self.claim_name(Kind::QueryDefinition, &qname, n.loc);
             let attrs = to_attrs(&spec::QueryDefinition { name: qname, query_string, log_group_names: vec![group] });
+            self.place_with(&filter);
             self.add(Address::new(Kind::QueryDefinition, name.as_str()), attrs, n.loc);
         }
     }

@@ -1,0 +1,181 @@
+//! One blueprint across the accounts of an organization (issue 27): `accounts:` names them
+//! with the role to reach each, `account: NAME` places a resource or section, and one graph,
+//! one plan and one state hold them all. Checked with boto3 inside each member account (moto
+//! serves Organizations and AssumeRole into member accounts, each account's resources apart).
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// A trail in the caller's (management) account writing to a bucket of the log archive
+/// account, an audit account's topic, GuardDuty and the rule routing its findings, and the
+/// CIS detections on the trail's log group with their own topic at home.
+const SPANNING: &str = r#"blueprint: org-mini
+region: us-east-1
+accounts:
+  management: {}
+  log_archive: { role_arn: "arn:aws:iam::LOG_ARCHIVE:role/OrganizationAccountAccessRole" }
+  audit: { role_arn: "arn:aws:iam::AUDIT:role/OrganizationAccountAccessRole", session_name: socform-audit }
+buckets:
+  logs: { account: log_archive }
+trail:
+  bucket: logs
+  cloudwatch_logs: { log_group: trail }
+notifications:
+  alerts: { account: audit }
+  ops: {}
+findings:
+  guardduty: { account: audit, notify: [alerts] }
+detections:
+  - { use: cis/4.3, notify: [ops] }
+outputs:
+  audit_id: { value: "${account.audit.id}" }
+"#;
+
+/// An organization with `n` member accounts: their ids.
+fn members(lab: &Lab, n: usize) -> Vec<String> {
+    serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["create-org", &n.to_string()])).unwrap()
+}
+
+fn inventory_in(lab: &Lab, account: &str) -> BTreeSet<String> {
+    serde_json::from_str(&aws_tool_in(&lab.moto, account, &["inventory"])).unwrap()
+}
+
+/// Writes the blueprint with those accounts: its path.
+fn spanning(lab: &Lab, log_archive: &str, audit: &str) -> String {
+    lab.write("org.yaml", &SPANNING.replace("LOG_ARCHIVE", log_archive).replace("AUDIT", audit))
+}
+
+/// Applied once: each resource is made in its own account and nowhere else (boto3 in each),
+/// the log archive's bucket policy lets the management account's trail write under its own
+/// prefix, state records every resource's account and every account's id; the next plan is
+/// clean; destroy empties every account (each inventory as before) and says nothing remains.
+#[test]
+fn one_blueprint_spans_accounts_with_one_plan_and_one_state() {
+    let lab = Lab::new();
+    let ids = members(&lab, 3);
+    let (log_archive, audit, bystander) = (&ids[0], &ids[1], &ids[2]);
+    let bp = spanning(&lab, log_archive, audit);
+    let before: Vec<BTreeSet<String>> = ids.iter().map(|a| inventory_in(&lab, a)).collect();
+    let management_before = lab.inventory();
+
+    let out = lab.socform(&["apply", &bp, "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(squash(&text(&out.stderr)).contains(&format!("audit_id={audit}")), "{}", text(&out.stderr));
+
+    // Each account holds what the blueprint places there.
+    let bucket = format!("org-mini-logs-{log_archive}");
+    let added =
+        |i: usize| -> BTreeSet<String> { inventory_in(&lab, &ids[i]).difference(&before[i]).cloned().collect() };
+    assert_eq!(added(0), BTreeSet::from([format!("s3-bucket {bucket}"), format!("s3-bucket-policy {bucket}")]));
+    let in_audit = added(1);
+    assert!(in_audit.contains("sns-topic org-mini-alerts"), "{in_audit:?}");
+    assert!(in_audit.contains("event-rule org-mini-guardduty-findings"), "{in_audit:?}");
+    assert!(in_audit.iter().any(|l| l.starts_with("guardduty-detector ")), "{in_audit:?}");
+    assert_eq!(in_audit.len(), 4, "topic, rule, its target, detector: {in_audit:?}");
+    assert!(added(2).is_empty(), "the bystander account was changed");
+    let at_home: BTreeSet<String> = lab.inventory().difference(&management_before).cloned().collect();
+    for want in ["trail org-mini", "sns-topic org-mini-ops", "log-group org-mini-trail"] {
+        assert!(at_home.contains(want), "{want}: {at_home:?}");
+    }
+    assert!(!at_home.iter().any(|l| l.contains("alerts") || l.contains(&bucket)), "{at_home:?}");
+
+    // The bucket policy (in the log archive) names the management account's trail.
+    let policy: Value =
+        serde_json::from_str(&aws_tool_in(&lab.moto, log_archive, &["bucket-policy", &bucket])).unwrap();
+    let write = policy["Statement"].as_array().unwrap().iter().find(|s| s["Sid"] == "AWSCloudTrailWrite").unwrap();
+    assert_eq!(write["Resource"], format!("arn:aws:s3:::{bucket}/AWSLogs/123456789012/*"));
+    assert_eq!(
+        write["Condition"]["StringEquals"]["aws:SourceArn"],
+        "arn:aws:cloudtrail:us-east-1:123456789012:trail/org-mini"
+    );
+
+    // One state: every resource's account, every account's id.
+    let state = lab.state();
+    assert_eq!(state["account_id"], "123456789012");
+    assert_eq!(state["accounts"]["audit"], audit.as_str());
+    assert_eq!(state["accounts"]["log_archive"], log_archive.as_str());
+    assert_eq!(state["accounts"]["management"], "123456789012");
+    assert_eq!(state["resources"]["s3_bucket.logs"]["attributes"]["account"], "log_archive");
+    assert_eq!(state["resources"]["guardduty_detector.main"]["attributes"]["account"], "audit");
+    assert!(state["resources"]["trail.main"]["attributes"].get("account").is_none());
+
+    let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+
+    let out = lab.socform(&["destroy", &bp, "--auto-approve"]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(text(&out.stdout).contains("0 resources remain.") || err.contains("0 resources remain."), "{err}");
+    for (i, a) in ids.iter().enumerate() {
+        assert_eq!(inventory_in(&lab, a), before[i], "account {a}");
+    }
+    assert_eq!(lab.inventory(), management_before);
+    let _ = bystander;
+}
+
+/// A copy of the lab's audit topic in another member account, carrying the lab's own tags
+/// (blueprint, address and lineage: an insider who read the state) is where the blueprint
+/// does not place it: never adopted, never deleted; the real one is.
+#[test]
+fn a_forged_copy_in_another_account_is_neither_adopted_nor_deleted() {
+    let lab = Lab::new();
+    let ids = members(&lab, 2);
+    let (log_archive, audit) = (&ids[0], &ids[1]);
+    let bp = spanning(&lab, log_archive, audit);
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let lineage = lab.state()["lineage"].as_str().unwrap().to_string();
+    aws_tool_in(&lab.moto, log_archive, &["create-topic", "org-mini-alerts"]);
+    aws_tool_in(
+        &lab.moto,
+        log_archive,
+        &[
+            "tag-topic",
+            "org-mini-alerts",
+            "socform:blueprint=org-mini",
+            "socform:address=sns_topic.alerts",
+            &format!("socform:lineage={lineage}"),
+        ],
+    );
+    let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+
+    let out = lab.socform(&["destroy", &bp, "--auto-approve"]);
+    let err = text(&out.stderr);
+    assert!(
+        inventory_in(&lab, log_archive).contains("sns-topic org-mini-alerts"),
+        "the forged copy was deleted: {err}"
+    );
+    assert!(!inventory_in(&lab, audit).contains("sns-topic org-mini-alerts"), "the lab's own topic is left: {err}");
+    // The closing check names what carries the lab's tags and remains, and where.
+    assert!(err.contains("in account `log_archive`"), "{err}");
+}
+
+/// An account of `accounts:` whose role reaches another account than state recorded (the
+/// blueprint edited to point `audit` elsewhere) is refused before anything is read or
+/// written; so is a role whose account `allowed_accounts` does not name.
+#[test]
+fn an_account_that_moved_is_refused_and_nothing_changes() {
+    let lab = Lab::new();
+    let ids = members(&lab, 3);
+    let bp = spanning(&lab, &ids[0], &ids[1]);
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    let serial = lab.state()["serial"].clone();
+    let elsewhere = inventory_in(&lab, &ids[2]);
+
+    spanning(&lab, &ids[0], &ids[2]);
+    for cmd in [&["plan", &bp][..], &["apply", &bp, "--auto-approve"], &["destroy", &bp, "--auto-approve"]] {
+        let out = lab.socform(cmd);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{cmd:?}: {err}");
+        assert!(
+            err.contains(&format!("account `audit` of the blueprint's `accounts:` was {} when this state was made, and its role now reaches {}", ids[1], ids[2])),
+            "{cmd:?}: {err}"
+        );
+    }
+    assert_eq!(lab.state()["serial"], serial, "state was written");
+    assert_eq!(inventory_in(&lab, &ids[2]), elsewhere);
+    assert!(inventory_in(&lab, &ids[1]).contains("sns-topic org-mini-alerts"));
+}
