@@ -119,6 +119,15 @@ pool-each-account-its-own-state @@ src/cli/pool.rs @@ .arg(dir.join(format!("{}.
 pool-each-account-its-own-role @@ src/cli/pool.rs @@ .arg(pool.role_arn(a)) @@ .arg(pool.role_arn(&pool.accounts[0])) @@ --test it pool::a_class
 pool-ctrl-c-passed-on @@ src/cli/pool.rs @@ unsafe { libc::kill(pid, libc::SIGINT) }; @@ let _ = pid; @@ --test it pool::ctrl_c
 pool-ctrl-c-starts-no-new-account @@ src/cli/pool.rs @@ let outcome = if stop.load(Ordering::SeqCst) { @@ let outcome = if false { @@ --test it pool::ctrl_c
+org-untracked-only-where-placed @@ src/provider/accounts.rs @@ for (a, live) in snap.untracked.into_iter().filter(|(a, _)| belongs(a)) { @@ for (a, live) in snap.untracked { @@ --test it organization::a_forged
+org-pinned-to-state @@ src/ops/mod.rs @@ if recorded != actual { @@ if false { @@ --test it organization::an_account
+org-pinned-to-role @@ src/ops/mod.rs @@ def.role_account().map(str::to_string).into_iter().collect() @@ Vec::new() @@ --lib a_named_account
+org-own-account-rewritten @@ src/blueprint/lower/mod.rs @@ replace_in_strings(v, "${aws.account_id}", &own); @@ let _ = &own; @@ --test it organization::one
+org-writer-named @@ src/blueprint/lower/mod.rs @@ replace_in_strings(&mut v, "${aws.account_id}", &own); @@ let _ = &own; @@ --test it organization::one
+org-cross-edges @@ src/blueprint/lower/mod.rs @@ matches!((from, to), (Kind::Trail, Kind::S3Bucket | Kind::S3BucketPolicy)) @@ true @@ --test it validate::account
+org-move-replaces @@ src/plan/mod.rs @@ kind.replace_on().contains(&attribute) || attribute == crate::model::ACCOUNT_ATTR @@ kind.replace_on().contains(&attribute) @@ --lib a_move
+org-live-stamped @@ src/provider/accounts.rs @@ live.attributes.insert(ACCOUNT_ATTR.into(), Value::String(a.to_string())); @@ let _ = a; @@ --test it organization::one
+org-part-per-account @@ src/provider/accounts.rs @@ sub.resources.retain(|_, rec| account_of(&rec.attributes) == account); @@  @@ --test it organization::one
 pool-json-is-one-document @@ src/cli/mod.rs @@     if json { @@     if false && json { @@ --test it pool::a_class
 EOF
 )

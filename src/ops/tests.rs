@@ -259,3 +259,47 @@ fn a_preflight_check_that_cannot_be_made_is_a_warning_never_a_pass() {
         assert!(!crate::ops::preflight::actions(*k).is_empty(), "{k:?}");
     }
 }
+
+/// A blueprint's named account is pinned to the account its role ARN names: a role whose
+/// session lands in another account is refused before anything is read in either; state
+/// with a resource in an account the blueprint no longer names cannot be read, and says so.
+#[test]
+fn a_named_account_must_be_the_one_its_role_names() {
+    use std::sync::Arc;
+    let caller = Arc::new(MemoryProvider::new());
+    let audit = Arc::new(MemoryProvider::new());
+    let router = |placed: BTreeMap<Address, String>| {
+        let named: BTreeMap<String, Arc<dyn Provider>> =
+            [("audit".to_string(), audit.clone() as Arc<dyn Provider>)].into();
+        crate::provider::accounts::Accounts::new(caller.clone(), named, Default::default(), placed)
+    };
+    let mut m = model(&[]);
+    let role =
+        |id: &str| crate::model::Account { role_arn: Some(format!("arn:aws:iam::{id}:role/r")), ..Default::default() };
+    m.accounts.insert("audit".into(), role("111111111111"));
+    let state = State::new("lab", "us-east-1");
+    let e = rt().block_on(refresh(&router(BTreeMap::new()), &m, &state, &state, false)).unwrap_err();
+    assert!(
+        e.to_string().contains(
+            "account `audit` of the blueprint's `accounts:` is 123456789012, which it does not allow (111111111111)"
+        ),
+        "{e}"
+    );
+    assert_eq!((caller.refreshes(), audit.refreshes()), (0, 0), "nothing was read");
+
+    m.accounts.insert("audit".into(), role(ACCOUNT));
+    let read = rt().block_on(refresh(&router(BTreeMap::new()), &m, &state, &state, false)).unwrap();
+    assert_eq!(read.snapshot.accounts.get("audit").map(String::as_str), Some(ACCOUNT));
+    assert_eq!((caller.refreshes(), audit.refreshes()), (1, 1), "each account read once");
+
+    // A resource state records in an account the blueprint dropped.
+    let mut state = made(&caller, &["log_group.app"]);
+    state
+        .resources
+        .get_mut(&Address::parse("log_group.app").unwrap())
+        .unwrap()
+        .attributes
+        .insert(crate::model::ACCOUNT_ATTR.into(), serde_json::Value::String("old".into()));
+    let e = rt().block_on(refresh(&router(BTreeMap::new()), &m, &state, &state, false)).unwrap_err();
+    assert!(e.to_string().contains("account `old` is not among the blueprint's `accounts:`"), "{e}");
+}

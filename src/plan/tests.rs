@@ -543,3 +543,22 @@ fn singletons_the_account_has_are_used_not_made() {
     let p = plan(&m, &state, Some(&live), opts).unwrap();
     assert!(p.changes.is_empty(), "{:#?}", p.changes);
 }
+
+/// A resource moved to another account of `accounts:` is a replacement (made there, deleted
+/// here), said with its reason.
+#[test]
+fn a_move_to_another_account_is_a_replacement() {
+    let text = |account: &str| {
+        format!(
+            "blueprint: lab\nregion: us-east-1\naccounts:\n  a: {{ role_arn: \"arn:aws:iam::111111111111:role/r\" }}\n  b: {{ role_arn: \"arn:aws:iam::222222222222:role/r\" }}\nlog_groups:\n  app: {{ account: {account} }}\n"
+        )
+    };
+    let before = model(&text("a"));
+    let state = applied_state(&before);
+    let p = plan(&model(&text("a")), &state, Some(&live_as_recorded(&state)), PlanOptions::default()).unwrap();
+    assert!(p.changes.iter().all(|c| c.action == Action::NoOp), "{:?}", p.changes);
+    let p = plan(&model(&text("b")), &state, Some(&live_as_recorded(&state)), PlanOptions::default()).unwrap();
+    let c = p.changes.iter().find(|c| c.address == addr("log_group.app")).unwrap();
+    assert_eq!(c.action, Action::Replace);
+    assert_eq!(c.reasons, vec!["`account` forces replacement".to_string()]);
+}

@@ -100,10 +100,8 @@ impl Accounts {
             for (a, live) in snap.resources {
                 out.resources.insert(a, live.map(|l| stamped(l, account)));
             }
-            for (a, live) in snap.untracked {
-                if belongs(&a) {
-                    out.untracked.insert(a, stamped(live, account));
-                }
+            for (a, live) in snap.untracked.into_iter().filter(|(a, _)| belongs(a)) {
+                out.untracked.insert(a, stamped(live, account));
             }
             for (a, live) in snap.duplicates {
                 if belongs(&a) {

@@ -118,7 +118,8 @@ fn one_blueprint_spans_accounts_with_one_plan_and_one_state() {
 
 /// A copy of the lab's audit topic in another member account, carrying the lab's own tags
 /// (blueprint, address and lineage: an insider who read the state) is where the blueprint
-/// does not place it: never adopted, never deleted; the real one is.
+/// does not place it: never adopted (not even when the real one is deleted outside socform),
+/// never deleted; the real one is.
 #[test]
 fn a_forged_copy_in_another_account_is_neither_adopted_nor_deleted() {
     let lab = Lab::new();
@@ -141,6 +142,16 @@ fn a_forged_copy_in_another_account_is_neither_adopted_nor_deleted() {
     );
     let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+
+    // The real one deleted outside socform: made again in its account, the copy not adopted.
+    aws_tool_in(&lab.moto, audit, &["delete-topic", "org-mini-alerts"]);
+    let plan = lab.plan_json(&bp);
+    let change = plan["changes"].as_array().unwrap().iter().find(|c| c["address"] == "sns_topic.alerts").unwrap();
+    assert_eq!(change["action"], "create", "{change:#}");
+    assert_eq!(change["after"]["account"], "audit", "{change:#}");
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    assert!(inventory_in(&lab, audit).contains("sns-topic org-mini-alerts"));
+    assert!(lab.state()["resources"]["sns_topic.alerts"]["id"].as_str().unwrap().contains(audit.as_str()));
 
     let out = lab.socform(&["destroy", &bp, "--auto-approve"]);
     let err = text(&out.stderr);
