@@ -124,7 +124,7 @@ org-pinned-to-state @@ src/ops/mod.rs @@ if recorded != actual { @@ if false { @
 org-pinned-to-role @@ src/ops/mod.rs @@ def.role_account().map(str::to_string).into_iter().collect() @@ Vec::new() @@ --lib a_named_account
 org-own-account-rewritten @@ src/blueprint/lower/mod.rs @@ replace_in_strings(v, "${aws.account_id}", &own); @@ let _ = &own; @@ --test it organization::one
 org-writer-named @@ src/blueprint/lower/mod.rs @@ replace_in_strings(&mut v, "${aws.account_id}", &own); @@ let _ = &own; @@ --test it organization::one
-org-cross-edges @@ src/blueprint/lower/mod.rs @@ matches!((from, to), (Kind::Trail, Kind::S3Bucket | Kind::S3BucketPolicy)) @@ true @@ --test it validate::account
+org-cross-edges @@ src/blueprint/lower/mod.rs @@ (Kind::Trail, Kind::S3Bucket | Kind::S3BucketPolicy) @@ (Kind::Alarm, Kind::SnsTopic) | (Kind::Trail, Kind::S3Bucket | Kind::S3BucketPolicy) @@ --test it validate::account
 org-move-replaces @@ src/plan/mod.rs @@ kind.replace_on().contains(&attribute) || attribute == crate::model::ACCOUNT_ATTR @@ kind.replace_on().contains(&attribute) @@ --lib a_move
 org-live-stamped @@ src/provider/accounts.rs @@ live.attributes.insert(ACCOUNT_ATTR.into(), Value::String(a.to_string())); @@ let _ = a; @@ --test it organization::one
 org-part-per-account @@ src/provider/accounts.rs @@ sub.resources.retain(|_, rec| account_of(&rec.attributes) == account); @@  @@ --test it organization::one

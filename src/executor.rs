@@ -248,6 +248,16 @@ pub async fn execute(
     if let Some(acct) = globals.get("account_id") {
         state.account_id = Some(acct.clone());
     }
+    // The organization, for a plan made without reading AWS that needs it.
+    let wants_organization = plan.changes.iter().any(|c| c.after.as_ref().is_some_and(crate::plan::uses_organization));
+    if !globals.contains_key(crate::plan::ORGANIZATION_ID) && wants_organization {
+        if let Ok(org) = provider.organization().await {
+            globals.insert(crate::plan::ORGANIZATION_ID.into(), org.id);
+        }
+    }
+    if let Some(org) = globals.get(crate::plan::ORGANIZATION_ID) {
+        state.organization_id = Some(org.clone());
+    }
     // The named accounts' ids (a blueprint's `accounts:`), for `${account.NAME.id}`.
     if let Ok(accounts) = provider.accounts().await {
         for (name, id) in accounts {

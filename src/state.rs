@@ -39,6 +39,9 @@ pub struct State {
     /// pinned as `account_id` is.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub accounts: BTreeMap<String, String>,
+    /// The caller's AWS organization, once a blueprint used `${aws.organization_id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
     pub resources: BTreeMap<Address, Record>,
     /// Creates under way whose API cannot tag in the same call (S3 buckets): written before
     /// the create starts, removed when it ends. A run killed between the create and the
@@ -113,6 +116,7 @@ impl State {
             region: region.to_string(),
             account_id: None,
             accounts: BTreeMap::new(),
+            organization_id: None,
             resources: BTreeMap::new(),
             pending: BTreeMap::new(),
             outputs: BTreeMap::new(),
@@ -468,6 +472,8 @@ pub struct Snapshot {
     pub looked_up: BTreeMap<Address, LiveResource>,
     /// The ids of the named accounts of the blueprint's `accounts:`.
     pub accounts: BTreeMap<String, String>,
+    /// The caller's AWS organization, read when the blueprint uses `${aws.organization_id}`.
+    pub organization_id: Option<String>,
 }
 
 impl Snapshot {

@@ -103,6 +103,8 @@ pub enum InputType {
     Cidr,
     /// An email address.
     Email,
+    /// An AWS account id: 12 digits (quote it in YAML to keep leading zeros).
+    Account,
     /// A list of texts; on the command line, items separated by commas.
     List,
 }
@@ -115,6 +117,7 @@ impl InputType {
             InputType::Bool => "bool",
             InputType::Cidr => "cidr",
             InputType::Email => "email",
+            InputType::Account => "account",
             InputType::List => "list",
         }
     }
@@ -380,6 +383,7 @@ fn placeholder(decl: &raw::Input) -> serde_json::Value {
         InputType::Bool => json!(false),
         InputType::Cidr => json!("192.0.2.0/24"),
         InputType::Email => json!("placeholder@example.com"),
+        InputType::Account => json!("123456789012"),
         InputType::List => json!(["placeholder"]),
     }
 }
@@ -388,7 +392,7 @@ fn placeholder(decl: &raw::Input) -> serde_json::Value {
 fn convert_json(kind: InputType, v: &serde_json::Value) -> Result<serde_json::Value, String> {
     use serde_json::Value as J;
     match (v, kind) {
-        (J::String(_), InputType::String | InputType::Cidr | InputType::Email) => Ok(v.clone()),
+        (J::String(_), InputType::String | InputType::Cidr | InputType::Email | InputType::Account) => Ok(v.clone()),
         (J::Number(n), InputType::String) => Ok(J::String(n.to_string())),
         (J::Number(_), InputType::Number) => Ok(v.clone()),
         (J::String(s), InputType::Number | InputType::List) => convert_text(kind, s),
@@ -410,6 +414,7 @@ fn noun(kind: InputType) -> &'static str {
         InputType::Bool => "boolean (`true` or `false`)",
         InputType::Cidr => "CIDR block",
         InputType::Email => "email address",
+        InputType::Account => "AWS account id (12 digits, quoted)",
         InputType::List => "list",
     }
 }
@@ -418,7 +423,7 @@ fn noun(kind: InputType) -> &'static str {
 fn convert_text(kind: InputType, s: &str) -> Result<serde_json::Value, String> {
     use serde_json::Value as J;
     match kind {
-        InputType::String | InputType::Cidr | InputType::Email => Ok(J::String(s.to_string())),
+        InputType::String | InputType::Cidr | InputType::Email | InputType::Account => Ok(J::String(s.to_string())),
         InputType::Number => {
             let t = s.trim();
             t.parse::<i64>()
@@ -453,6 +458,9 @@ fn check_value(decl: &raw::Input, pattern: Option<&regex::Regex>, v: &serde_json
                 return Err(format!("`{t}` is not a CIDR block such as `203.0.113.7/32`"))
             }
             InputType::Email if !is_email(t) => return Err(format!("`{t}` is not an email address")),
+            InputType::Account if super::names::account_id(t).is_err() => {
+                return Err(format!("`{t}` is not an AWS account id (12 digits)"))
+            }
             _ => {}
         }
         if let (Some(p), Some(source)) = (pattern, &decl.pattern) {

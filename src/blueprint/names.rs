@@ -106,7 +106,7 @@ static ACCOUNT_TEMPLATE: LazyLock<Regex> = LazyLock::new(|| re(r"\$\{account\.[a
 fn with_sample_globals(s: &str) -> String {
     let s = s.replace("${aws.account_id}", "123456789012").replace("${aws.caller_account_id}", "123456789012");
     let s = ACCOUNT_TEMPLATE.replace_all(&s, "123456789012");
-    s.replace("${aws.region}", "us-east-1")
+    s.replace("${aws.region}", "us-east-1").replace("${aws.organization_id}", "o-exampleorgid")
 }
 
 /// S3 bucket naming rules (general purpose buckets).

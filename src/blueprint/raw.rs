@@ -171,6 +171,10 @@ pub struct ApiCalls {
 #[serde(deny_unknown_fields)]
 pub struct SeverityAtLeast {
     pub min_severity: Sp<f64>,
+    /// Only findings about these accounts (12-digit ids, quoted): the organization's member
+    /// accounts whose findings reach their GuardDuty administrator. Default: any account.
+    #[serde(default)]
+    pub accounts: Vec<Sp<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -357,6 +361,24 @@ pub struct GuardDuty {
     /// A detector the account already has: `use` it (the default) or `fail`.
     #[serde(default)]
     pub if_exists: IfExists,
+    /// Make its account (`account:`, a member account such as the audit account) the
+    /// organization's delegated GuardDuty administrator, designated from the management
+    /// account (the caller's).
+    pub organization: Option<Sp<OrgAdmin>>,
+}
+
+/// The organization's delegated administrator of a security service.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgAdmin {
+    /// Every member account, new and existing, gets the service (default true): set by the
+    /// administrator account.
+    #[serde(default = "yes")]
+    pub auto_enable: bool,
+    /// An administrator the organization already has (the same account): `use` it (the
+    /// default: never undesignated) or `fail`.
+    #[serde(default)]
+    pub if_exists: IfExists,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -376,6 +398,9 @@ pub struct SecurityHubSettings {
     /// as they are) or `fail`.
     #[serde(default)]
     pub if_exists: IfExists,
+    /// Make its account (`account:`) the organization's delegated Security Hub
+    /// administrator, designated from the management account (the caller's).
+    pub organization: Option<Sp<OrgAdmin>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -732,6 +757,11 @@ pub struct Trail {
     /// Record every region (default true).
     #[serde(default = "yes")]
     pub multi_region: bool,
+    /// An organization trail: it records every account of the organization, made in the
+    /// management account (the caller's). Its bucket's policy then also lets CloudTrail write
+    /// under `AWSLogs/<organization id>/` for this trail alone.
+    #[serde(default)]
+    pub organization: bool,
     /// Digest files that prove logs were not altered (default true).
     #[serde(default = "yes")]
     pub log_file_validation: bool,
@@ -1001,9 +1031,26 @@ pub struct Config {
     /// The account (a key of `accounts`) it is made in; the caller's own by default.
     pub account: Option<Sp<String>>,
     pub recorder: Option<Sp<Recorder>>,
+    /// An aggregator of every account of the organization (in the audit account, say): its
+    /// role, trusted by Config with `AWSConfigRoleForOrganizations`, is made with it. The
+    /// account must be the organization's management account or a delegated administrator
+    /// for Config.
+    pub aggregator: Option<Sp<Aggregator>>,
     /// Managed rules by name.
     #[serde(default)]
     pub rules: BTreeMap<String, ConfigRule>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Aggregator {
+    /// Aggregator name (defaults to `BLUEPRINT-organization`).
+    pub name: Option<Sp<String>>,
+    /// Every region (default true), or only the blueprint's.
+    #[serde(default = "yes")]
+    pub all_regions: bool,
+    #[serde(default)]
+    pub tags: Tags,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -169,6 +169,7 @@ fn state_from_tags(
         existing_elsewhere: Default::default(),
         looked_up: Default::default(),
         accounts: Default::default(),
+        organization_id: None,
     };
     Ok((state, snapshot))
 }

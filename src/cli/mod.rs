@@ -1204,7 +1204,7 @@ fn provider_spanning(
     region: &str,
     source: Option<&Loaded>,
     accounts: &BTreeMap<String, crate::model::Account>,
-    placed: BTreeMap<Address, String>,
+    placed: BTreeMap<Address, Option<String>>,
 ) -> Result<Arc<dyn Provider>> {
     let caller = provider_for(g, region, source)?;
     if accounts.is_empty() {

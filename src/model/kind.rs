@@ -328,6 +328,13 @@ kinds! {
         arns: &["config:config-rule"], index_type: Some("config:config-rule"),
         checked_by_name: true,
     }
+    ConfigAggregator = "config_aggregator", Config, "AWS Config aggregator over the organization's accounts" {
+        needs: &[IamRole],
+        replace_on: &["name"],
+        name_attr: Some("name"),
+        arns: &["config:config-aggregator"], index_type: Some("config:config-aggregator"),
+        checked_by_name: true,
+    }
     Secret = "secret", Store, "Secrets Manager secret" {
         replace_on: &["name"],
         sensitive: &["value"],
@@ -364,6 +371,27 @@ kinds! {
         tags_after_create: true, create_sets_tags: true, marked_before_create: true,
         arns: &["securityhub:hub"], index_type: Some("securityhub:hub"),
         one_per_account: true,
+    }
+    GuarddutyAdmin = "guardduty_admin", Findings, "the organization's delegated GuardDuty administrator (set from the management account)" {
+        needs: &[GuarddutyDetector],
+        replace_on: &["admin_account_id"],
+        taggable: false,
+        one_per_account: true,
+    }
+    SecurityhubAdmin = "securityhub_admin", Findings, "the organization's delegated Security Hub administrator (set from the management account)" {
+        needs: &[SecurityHub],
+        replace_on: &["admin_account_id"],
+        taggable: false,
+        one_per_account: true,
+    }
+    GuarddutyOrgConfig = "guardduty_org_config", Findings, "GuardDuty for the organization's member accounts, set by its administrator" {
+        needs: &[GuarddutyDetector, GuarddutyAdmin],
+        replace_on: &["detector_id"],
+        taggable: false,
+    }
+    SecurityhubOrgConfig = "securityhub_org_config", Findings, "Security Hub for the organization's member accounts, set by its administrator" {
+        needs: &[SecurityHub, SecurityhubAdmin],
+        taggable: false,
     }
     Dashboard = "dashboard", Dashboard, "CloudWatch dashboard" {
         needs: &[Alarm],

@@ -64,6 +64,9 @@ pub fn check_shape(kind: Kind, attrs: &Attrs) -> Result<(), String> {
         Kind::ConfigRecorder => is::<ConfigRecorder>(attrs),
         Kind::ConfigDeliveryChannel => is::<ConfigDeliveryChannel>(attrs),
         Kind::ConfigRule => is::<ConfigRule>(attrs),
+        Kind::ConfigAggregator => is::<ConfigAggregator>(attrs),
+        Kind::GuarddutyAdmin | Kind::SecurityhubAdmin => is::<OrgAdmin>(attrs),
+        Kind::GuarddutyOrgConfig | Kind::SecurityhubOrgConfig => is::<OrgConfig>(attrs),
         Kind::Secret => is::<Secret>(attrs),
         Kind::EventRule => is::<EventRule>(attrs),
         Kind::LambdaFunction => is::<LambdaFunction>(attrs),
@@ -295,6 +298,10 @@ pub struct Trail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_key_prefix: Option<String>,
     pub is_multi_region_trail: bool,
+    /// An organization trail: it logs every account of the caller's organization (made in
+    /// the management account).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_organization_trail: bool,
     pub enable_log_file_validation: bool,
     pub include_global_service_events: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -573,6 +580,38 @@ pub struct ConfigDeliveryChannel {
     pub sns_topic_arn: Option<String>,
     /// `One_Hour`, `Three_Hours`, `Six_Hours`, `Twelve_Hours` or `TwentyFour_Hours`.
     pub delivery_frequency: String,
+}
+
+/// The delegated administrator of an organization's security service.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgAdmin {
+    pub admin_account_id: String,
+}
+
+/// How an organization's security service treats its member accounts, as its administrator
+/// sets it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgConfig {
+    /// Every member account, new and existing, gets the service (GuardDuty `ALL`, Security
+    /// Hub `AutoEnable`).
+    pub auto_enable: bool,
+    /// The administrator's GuardDuty detector (GuardDuty only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector_id: Option<String>,
+}
+
+/// An AWS Config aggregator over the accounts of the caller's organization.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigAggregator {
+    pub name: String,
+    /// The role Config reads the organization with (`AWSConfigRoleForOrganizations`).
+    pub role_arn: String,
+    /// Every region (true), or only the blueprint's.
+    pub all_regions: bool,
+    pub tags: Tags,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

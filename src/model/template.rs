@@ -4,7 +4,8 @@
 //! `${aws.account_id}`, `${aws.region}`, `${aws.partition}`; in a blueprint that spans
 //! accounts also `${account.NAME.id}` (a named account's id) and `${aws.caller_account_id}`
 //! (the account of the credentials socform runs with, which `${aws.account_id}` is for a
-//! resource placed in no named account). Text such as a shell's
+//! resource placed in no named account). `${aws.organization_id}` is the caller's AWS
+//! organization (`o-...`). Text such as a shell's
 //! `${HOME}` or `${VAR:-x}` is not a template: only a known kind followed by a name and an
 //! output is. Templates are resolved by whoever knows the outputs: the planner from state
 //! (leaving unknown ones in place, shown as "known after apply"), the executor from the
@@ -49,7 +50,7 @@ pub const CALLER_ACCOUNT_REF: &str = "${aws.caller_account_id}";
 pub fn parse_ref(inner: &str) -> Option<Ref> {
     if let Some(global) = inner.strip_prefix("aws.") {
         return match global {
-            "account_id" | "region" | "partition" => Some(Ref::Global(global.to_string())),
+            "account_id" | "region" | "partition" | "organization_id" => Some(Ref::Global(global.to_string())),
             "caller_account_id" => Some(Ref::Global("account_id".to_string())),
             _ => None,
         };

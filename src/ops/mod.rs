@@ -38,6 +38,8 @@ pub enum OpsError {
     NamedMoved { name: String, recorded: String, actual: String },
     #[error("account `{name}` of the blueprint's `accounts:` is {actual}, which it does not allow ({}): nothing was changed", allowed.join(", "))]
     NamedNotAllowed { name: String, actual: String, allowed: Vec<String> },
+    #[error("the blueprint uses `${{aws.organization_id}}`: {0}")]
+    Organization(ProviderError),
     #[error("cannot tell which AWS account the credentials belong to: {0}")]
     Account(ProviderError),
     #[error("reading live state: {0}")]
@@ -170,6 +172,16 @@ pub async fn refresh(
     pinned_accounts(p, model, state).await?;
     let kinds: BTreeSet<Kind> = model.resources.iter().map(|r| r.address.kind()).collect();
     let mut snapshot = p.refresh_for(&model.blueprint, renamed, &kinds).await.map_err(OpsError::Refresh)?;
+    if model.resources.iter().any(|r| crate::plan::uses_organization(&r.attrs)) {
+        let org = p.organization().await.map_err(OpsError::Organization)?;
+        if let Some(recorded) = state.organization_id.as_deref().filter(|r| *r != org.id) {
+            return Err(OpsError::Organization(ProviderError::Fatal(format!(
+                "the state was made in organization {recorded}, and the account is now in {}: nothing was changed",
+                org.id
+            ))));
+        }
+        snapshot.organization_id = Some(org.id);
+    }
     if !destroy {
         for a in &model.lookups {
             let r = model.get(a).expect("lookups are resources of the model");

@@ -311,6 +311,42 @@ async fn permissions(p: &dyn Provider, plan: &Plan, r: &mut Report) {
 /// one exhaustive match, so a new kind must say its own.
 pub fn actions(kind: Kind) -> &'static [&'static str] {
     match kind {
+        Kind::GuarddutyAdmin => &[
+            "guardduty:EnableOrganizationAdminAccount",
+            "guardduty:ListOrganizationAdminAccounts",
+            "guardduty:DisableOrganizationAdminAccount",
+            "organizations:EnableAWSServiceAccess",
+            "organizations:RegisterDelegatedAdministrator",
+            "organizations:ListDelegatedAdministrators",
+            "organizations:DescribeOrganization",
+        ],
+        Kind::SecurityhubAdmin => &[
+            "securityhub:EnableOrganizationAdminAccount",
+            "securityhub:ListOrganizationAdminAccounts",
+            "securityhub:DisableOrganizationAdminAccount",
+            "organizations:EnableAWSServiceAccess",
+            "organizations:RegisterDelegatedAdministrator",
+            "organizations:ListDelegatedAdministrators",
+            "organizations:DescribeOrganization",
+        ],
+        Kind::GuarddutyOrgConfig => {
+            &["guardduty:UpdateOrganizationConfiguration", "guardduty:DescribeOrganizationConfiguration"]
+        }
+        Kind::SecurityhubOrgConfig => {
+            &["securityhub:UpdateOrganizationConfiguration", "securityhub:DescribeOrganizationConfiguration"]
+        }
+        Kind::ConfigAggregator => &[
+            "config:PutConfigurationAggregator",
+            "config:DescribeConfigurationAggregators",
+            "config:DeleteConfigurationAggregator",
+            "config:ListTagsForResource",
+            "config:TagResource",
+            "config:UntagResource",
+            "organizations:EnableAWSServiceAccess",
+            "organizations:ListAWSServiceAccessForOrganization",
+            "organizations:DescribeOrganization",
+            "iam:PassRole",
+        ],
         Kind::Vpc => &[
             "ec2:CreateVpc",
             "ec2:DeleteVpc",

@@ -268,7 +268,7 @@ fn a_named_account_must_be_the_one_its_role_names() {
     use std::sync::Arc;
     let caller = Arc::new(MemoryProvider::new());
     let audit = Arc::new(MemoryProvider::new());
-    let router = |placed: BTreeMap<Address, String>| {
+    let router = |placed: BTreeMap<Address, Option<String>>| {
         let named: BTreeMap<String, Arc<dyn Provider>> =
             [("audit".to_string(), audit.clone() as Arc<dyn Provider>)].into();
         crate::provider::accounts::Accounts::new(caller.clone(), named, Default::default(), placed)

@@ -375,7 +375,16 @@ pub fn globals(region: &str, account: Option<String>) -> BTreeMap<String, String
 pub fn state_globals(region: &str, state: &State) -> BTreeMap<String, String> {
     let mut g = globals(region, state.account_id.clone());
     g.extend(state.accounts.iter().map(|(name, id)| (template::account_global(name), id.clone())));
+    g.extend(state.organization_id.clone().map(|o| (ORGANIZATION_ID.to_string(), o)));
     g
+}
+
+/// The global of `${aws.organization_id}`.
+pub const ORGANIZATION_ID: &str = "organization_id";
+
+/// Whether `attrs` use `${aws.organization_id}`.
+pub fn uses_organization(attrs: &Attrs) -> bool {
+    template::references_in_attrs(attrs).contains(&Ref::Global(ORGANIZATION_ID.to_string()))
 }
 
 /// Computes the plan.
@@ -387,6 +396,8 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
     let mut globals = globals(&model.region, account);
     let accounts = live.filter(|l| !l.accounts.is_empty()).map_or(&state.accounts, |l| &l.accounts);
     globals.extend(accounts.iter().map(|(name, id)| (template::account_global(name), id.clone())));
+    let organization = live.and_then(|l| l.organization_id.clone()).or_else(|| state.organization_id.clone());
+    globals.extend(organization.map(|o| (ORGANIZATION_ID.to_string(), o)));
 
     // Prior view of every known address.
     let mut prior: BTreeMap<&Address, Prior<'_>> = BTreeMap::new();

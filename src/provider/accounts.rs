@@ -31,18 +31,17 @@ pub struct Accounts {
     named: BTreeMap<String, Arc<dyn Provider>>,
     /// Names of `accounts:` entries without a role: the caller's own account.
     aliases: BTreeSet<String>,
-    /// Where the model places each address it places in a named account.
-    placed: BTreeMap<Address, String>,
+    /// Where the model places each of its addresses (`None`: the caller's account).
+    placed: BTreeMap<Address, Option<String>>,
 }
 
 impl Accounts {
-    /// `placed`: where the blueprint places each address it places in a named account
-    /// ([`placement`]).
+    /// `placed`: where the blueprint places each of its addresses ([`placement`]).
     pub fn new(
         caller: Arc<dyn Provider>,
         named: BTreeMap<String, Arc<dyn Provider>>,
         aliases: BTreeSet<String>,
-        placed: BTreeMap<Address, String>,
+        placed: BTreeMap<Address, Option<String>>,
     ) -> Self {
         Self { caller, named, aliases, placed }
     }
@@ -62,8 +61,22 @@ impl Accounts {
     fn account_of<'s>(&'s self, address: &Address, state: &'s State) -> Option<&'s str> {
         match state.resources.get(address) {
             Some(rec) => account_of(&rec.attributes),
-            None => self.placed.get(address).map(String::as_str),
+            None => self.placed_in(address),
         }
+    }
+
+    /// Where the model places `address`.
+    fn placed_in(&self, address: &Address) -> Option<&str> {
+        self.placed.get(address).and_then(|a| a.as_deref())
+    }
+
+    /// The kinds of `kinds` that the model or state has in `account`: an account is asked
+    /// only about what may be there (and for the singletons placed there alone).
+    fn kinds_in(&self, kinds: &BTreeSet<Kind>, state: &State, account: Option<&str>) -> BTreeSet<Kind> {
+        let placed = self.placed.iter().filter(|(_, a)| a.as_deref() == account).map(|(a, _)| a.kind());
+        let recorded =
+            state.resources.iter().filter(|(_, r)| account_of(&r.attributes) == account).map(|(a, _)| a.kind());
+        placed.chain(recorded).filter(|k| kinds.contains(k)).collect()
     }
 
     /// Every account to read: the caller's, the named ones and any state has resources in.
@@ -93,8 +106,8 @@ impl Accounts {
             let sub = self.part(state, account);
             let snap = match kinds {
                 Read::All => p.refresh(blueprint, &sub).await?,
-                Read::For(k) => p.refresh_for(blueprint, &sub, k).await?,
-                Read::Only(k) => p.refresh_kinds(blueprint, &sub, k).await?,
+                Read::For(k) => p.refresh_for(blueprint, &sub, &self.kinds_in(k, state, account)).await?,
+                Read::Only(k) => p.refresh_kinds(blueprint, &sub, &self.kinds_in(k, state, account)).await?,
             };
             let belongs = |a: &Address| self.account_of(a, state) == account;
             for (a, live) in snap.resources {
@@ -125,19 +138,18 @@ impl Accounts {
     }
 }
 
-/// Where `model` places each address it places in a named account.
-pub fn placement(model: &crate::model::Model) -> BTreeMap<Address, String> {
-    model.resources.iter().filter_map(|r| Some((r.address.clone(), r.account()?.to_string()))).collect()
+/// Where `model` places each of its addresses.
+pub fn placement(model: &crate::model::Model) -> BTreeMap<Address, Option<String>> {
+    model.resources.iter().map(|r| (r.address.clone(), r.account().map(str::to_string))).collect()
 }
 
-/// Where `plan` places each address it places in a named account: what it makes there, and
-/// what it deletes there.
-pub fn plan_placement(plan: &crate::plan::Plan) -> BTreeMap<Address, String> {
+/// Where `plan` places each of its addresses: what it makes there, and what it deletes there.
+pub fn plan_placement(plan: &crate::plan::Plan) -> BTreeMap<Address, Option<String>> {
     plan.changes
         .iter()
-        .filter_map(|c| {
-            let a = c.after.as_ref().and_then(account_of).or_else(|| c.before.as_ref().and_then(account_of))?;
-            Some((c.address.clone(), a.to_string()))
+        .map(|c| {
+            let a = c.after.as_ref().and_then(account_of).or_else(|| c.before.as_ref().and_then(account_of));
+            (c.address.clone(), a.map(str::to_string))
         })
         .collect()
 }
@@ -187,6 +199,10 @@ impl Provider for Accounts {
         Ok(out)
     }
 
+    async fn organization(&self) -> Result<super::Organization, ProviderError> {
+        self.caller.organization().await
+    }
+
     async fn refresh(&self, blueprint: &str, state: &State) -> Result<Snapshot, ProviderError> {
         self.refresh_with(blueprint, state, Read::All).await
     }
@@ -210,8 +226,7 @@ impl Provider for Accounts {
     }
 
     async fn look_up(&self, address: &Address, attrs: &Attrs) -> Result<LiveResource, ProviderError> {
-        let account = self.placed.get(address).map(String::as_str);
-        self.of(account)?.look_up(address, attrs).await
+        self.of(self.placed_in(address))?.look_up(address, attrs).await
     }
 
     async fn principal(&self) -> Result<String, ProviderError> {
@@ -269,7 +284,7 @@ impl Provider for Accounts {
         groups.extend(self.named.keys().map(|k| Some(k.as_str())));
         for account in groups {
             let here: Vec<(Address, String)> =
-                named.iter().filter(|(a, _)| self.placed.get(a).map(String::as_str) == account).cloned().collect();
+                named.iter().filter(|(a, _)| self.placed_in(a) == account).cloned().collect();
             for mut l in self.of(account)?.leftovers(blueprint, lineage, &here).await? {
                 if let Some(a) = account {
                     l.what = format!("{} in account `{a}`", l.what);
@@ -289,8 +304,7 @@ impl Provider for Accounts {
     }
 
     async fn set_running(&self, address: &Address, id: &str, running: bool) -> Result<(), ProviderError> {
-        let account = self.placed.get(address).map(String::as_str);
-        self.of(account)?.set_running(address, id, running).await
+        self.of(self.placed_in(address))?.set_running(address, id, running).await
     }
 
     fn call_counts(&self) -> BTreeMap<String, u64> {

@@ -102,6 +102,15 @@ pub struct Leftover {
     pub pending_deletion: Option<String>,
 }
 
+/// The organization an account is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    /// `o-...`
+    pub id: String,
+    /// The management account's id.
+    pub management_account: String,
+}
+
 /// One lab as the tagging index sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabIndex {
@@ -149,6 +158,12 @@ pub trait Provider: Send + Sync {
     /// `accounts:`), by name. None by default.
     async fn accounts(&self) -> Result<BTreeMap<String, String>, ProviderError> {
         Ok(BTreeMap::new())
+    }
+
+    /// The AWS organization the caller's account is in ([`ProviderError::NotFound`] when
+    /// none), for `${aws.organization_id}`.
+    async fn organization(&self) -> Result<Organization, ProviderError> {
+        Err(ProviderError::Unsupported("this provider knows no organization".into()))
     }
 
     /// Reads every resource of `state` and finds resources tagged for `blueprint` that state

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use crate::support::proxy::{Faults, Injection, Proxy};
 use crate::support::*;
 
 /// A trail in the caller's (management) account writing to a bucket of the log archive
@@ -189,4 +190,165 @@ fn an_account_that_moved_is_refused_and_nothing_changes() {
     assert_eq!(lab.state()["serial"], serial, "state was written");
     assert_eq!(inventory_in(&lab, &ids[2]), elsewhere);
     assert!(inventory_in(&lab, &ids[1]).contains("sns-topic org-mini-alerts"));
+}
+
+fn answer(needle: &'static str, times: u32, body: String) -> Injection {
+    Injection {
+        needle,
+        times,
+        status: "200 OK",
+        content_type: "application/json",
+        body: Box::leak(body.into_boxed_str()),
+    }
+}
+
+/// `blueprints/organization-soc.yaml` across four accounts of an organization (management:
+/// the caller; log archive; audit; a workload account), as one plan. boto3 in each account
+/// finds the organization trail in management, its bucket and the policy naming the
+/// organization's prefix in the log archive, the audit account GuardDuty's and Security Hub's
+/// administrator with members auto-enabled, the organization's Config aggregator there, and
+/// the workload account's findings routed to the audit topic. The next plan is clean, and
+/// destroy leaves every account's inventory as it was.
+///
+/// moto lacks Security Hub's ListOrganizationAdminAccounts and DisableOrganizationAdminAccount,
+/// and GuardDuty's DisableOrganizationAdminAccount and Describe/UpdateOrganizationConfiguration:
+/// the proxy answers those with bodies written from the API references (and the test checks
+/// what socform sent); every other call reaches moto.
+#[test]
+fn the_organization_blueprint_spans_four_accounts_and_destroys_to_nothing() {
+    let mut lab = Lab::new();
+    let ids = members(&lab, 3);
+    let (log_archive, audit, workload) = (ids[0].clone(), ids[1].clone(), ids[2].clone());
+    let before: Vec<BTreeSet<String>> = ids.iter().map(|a| inventory_in(&lab, a)).collect();
+    let management_before = lab.inventory();
+    let bp = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("blueprints/organization-soc.yaml");
+    lab.bp = lab.write("organization-soc.yaml", &std::fs::read_to_string(bp).unwrap()).into();
+    let vars = [
+        "--var".to_string(),
+        format!("log_archive_account={log_archive}"),
+        "--var".into(),
+        format!("audit_account={audit}"),
+        "--var".into(),
+        format!("workload_accounts={workload}"),
+        "--var".into(),
+        "securityhub_standards=".into(),
+    ];
+    let proxy = Proxy::start(lab.moto.port, std::time::Duration::ZERO, Faults::default(), 1);
+    let run = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(vars.iter().map(String::as_str));
+        lab.cmd(&proxy.url(), &all).output().unwrap()
+    };
+    let no_admin = r#"{"AdminAccounts":[]}"#.to_string();
+    let hub_admin = format!(r#"{{"AdminAccounts":[{{"AccountId":"{audit}","Status":"ENABLED"}}]}}"#);
+    let gd_config =
+        |members: &str| format!(r#"{{"autoEnableOrganizationMembers":"{members}","memberAccountLimitReached":false}}"#);
+
+    // Apply: no administrator yet (asked at refresh and before the designation), GuardDuty's
+    // members not yet enabled (asked before they are), and its answer to the update.
+    proxy.inject(answer("GET /organization/admin HTTP", 2, no_admin));
+    proxy.inject(answer("GET /detector/*/admin HTTP", 1, gd_config("NONE")));
+    proxy.inject(answer("POST /detector/*/admin HTTP", 1, "{}".into()));
+    let out = run(&["apply", "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let asked = proxy.stats.answered.lock().unwrap().clone();
+    assert!(
+        asked
+            .iter()
+            .any(|a| a.starts_with("POST /detector/") && a.contains(r#""autoEnableOrganizationMembers":"ALL""#)),
+        "{asked:?}"
+    );
+
+    // boto3, account by account.
+    let view = |account: Option<&str>| -> Value {
+        let raw = match account {
+            Some(a) => aws_tool_in(&lab.moto, a, &["org-view"]),
+            None => aws_tool(&lab.moto, "us-east-1", &["org-view"]),
+        };
+        serde_json::from_str(&raw).unwrap()
+    };
+    let management = view(None);
+    let org = management["organization"].as_str().unwrap().to_string();
+    let bucket = format!("organization-soc-org-trail-{log_archive}");
+    assert_eq!(
+        management["trails"],
+        serde_json::json!([{"name": "organization-soc", "organization": true, "bucket": bucket}])
+    );
+    assert_eq!(management["guardduty_admins"], serde_json::json!([audit]));
+    let policy: Value =
+        serde_json::from_str(&aws_tool_in(&lab.moto, &log_archive, &["bucket-policy", &bucket])).unwrap();
+    let resources: BTreeSet<String> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Action"] == "s3:PutObject" && s["Principal"]["Service"] == "cloudtrail.amazonaws.com")
+        .map(|s| {
+            assert_eq!(
+                s["Condition"]["StringEquals"]["aws:SourceArn"],
+                "arn:aws:cloudtrail:us-east-1:123456789012:trail/organization-soc"
+            );
+            s["Resource"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(
+        resources,
+        BTreeSet::from([
+            format!("arn:aws:s3:::{bucket}/AWSLogs/123456789012/*"),
+            format!("arn:aws:s3:::{bucket}/AWSLogs/{org}/*")
+        ])
+    );
+    let in_audit = view(Some(&audit));
+    assert_eq!(in_audit["securityhub_auto_enable"], true, "{in_audit:#}");
+    assert_eq!(in_audit["aggregators"][0]["name"], "organization-soc-organization", "{in_audit:#}");
+    assert_eq!(in_audit["aggregators"][0]["all_regions"], true, "{in_audit:#}");
+    assert!(in_audit["aggregators"][0]["role"].as_str().unwrap().contains(&format!(":{audit}:role/")), "{in_audit:#}");
+    let rule = &in_audit["rules"]["organization-soc-workload-findings"];
+    assert_eq!(rule["detail"]["accountId"], serde_json::json!([workload]), "{in_audit:#}");
+    let in_workload = view(Some(&workload));
+    assert_eq!(in_workload["securityhub_administrator"], audit.as_str(), "{in_workload:#}");
+    assert!(in_workload["trails"].as_array().unwrap().is_empty(), "{in_workload:#}");
+    assert!(added_nothing(&inventory_in(&lab, &workload), &before[2]), "the workload account was changed");
+    let state = lab.state();
+    assert_eq!(state["organization_id"], org.as_str());
+    assert_eq!(state["resources"]["securityhub_admin.organization"]["id"], audit.as_str());
+    assert!(state["resources"]["securityhub_admin.organization"]["attributes"].get("account").is_none());
+    assert_eq!(state["resources"]["securityhub_org_config.organization"]["attributes"]["account"], "audit");
+
+    // A clean plan: the administrator and GuardDuty's configuration as they now are.
+    proxy.clear();
+    proxy.inject(answer("GET /organization/admin HTTP", 1, hub_admin.clone()));
+    proxy.inject(answer("GET /detector/*/admin HTTP", 1, gd_config("ALL")));
+    let out = run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+
+    // Destroy: members no longer auto-enabled, both administrators undesignated, the rest gone.
+    proxy.clear();
+    proxy.stats.answered.lock().unwrap().clear();
+    proxy.inject(answer("GET /organization/admin HTTP", 1, hub_admin));
+    proxy.inject(answer("GET /detector/*/admin HTTP", 1, gd_config("ALL")));
+    proxy.inject(answer("POST /detector/*/admin HTTP", 1, "{}".into()));
+    proxy.inject(answer("POST /organization/admin/disable", 1, "{}".into()));
+    proxy.inject(answer("POST /admin/disable", 1, "{}".into()));
+    let out = run(&["destroy", "--auto-approve"]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("0 resources remain."), "{err}");
+    let asked = proxy.stats.answered.lock().unwrap().clone();
+    assert!(asked.iter().any(|a| a.starts_with("POST /organization/admin/disable") && a.contains(&audit)), "{asked:?}");
+    assert!(asked.iter().any(|a| a.starts_with("POST /admin/disable") && a.contains(&audit)), "{asked:?}");
+    assert!(
+        asked
+            .iter()
+            .any(|a| a.starts_with("POST /detector/") && a.contains(r#""autoEnableOrganizationMembers":"NONE""#)),
+        "{asked:?}"
+    );
+    assert_eq!(view(Some(&audit))["securityhub_auto_enable"], false);
+    for (i, a) in ids.iter().enumerate() {
+        assert_eq!(inventory_in(&lab, a), before[i], "account {a}");
+    }
+    assert_eq!(lab.inventory(), management_before);
+}
+
+fn added_nothing(now: &BTreeSet<String>, before: &BTreeSet<String>) -> bool {
+    now == before
 }

@@ -318,6 +318,8 @@ def inventory():
         out.append(f"config-delivery-channel {c['name']}")
     for r in cfg.describe_config_rules()["ConfigRules"]:
         out.append(f"config-rule {r['ConfigRuleName']}")
+    for g in cfg.describe_configuration_aggregators()["ConfigurationAggregators"]:
+        out.append(f"config-aggregator {g['ConfigurationAggregatorName']}")
     ev = client("events")
     for r in ev.list_rules()["Rules"]:
         out.append(f"event-rule {r['Name']}")
@@ -848,5 +850,27 @@ elif command == "delete-topic":
     client("sns").delete_topic(TopicArn=topic_arn(args[0]))
 elif command == "log-streams":
     print(json.dumps(sorted(s["logStreamName"] for s in client("logs").describe_log_streams(logGroupName=args[0])["logStreams"])))
+elif command == "org-view":
+    # What an organization's SOC looks like from this account, read by boto3.
+    def attempt(f):
+        try:
+            return f()
+        except Exception as e:  # not served here (moto), or not this account's to read
+            return {"error": type(e).__name__}
+    gd, sh, cfg, ev = client("guardduty"), client("securityhub"), client("config"), client("events")
+    view = {
+        "organization": attempt(lambda: client("organizations").describe_organization()["Organization"]["Id"]),
+        "trails": [{"name": t["Name"], "organization": t.get("IsOrganizationTrail", False), "bucket": t["S3BucketName"]}
+                   for t in client("cloudtrail").describe_trails()["trailList"]],
+        "guardduty_admins": attempt(lambda: [a["AdminAccountId"] for a in gd.list_organization_admin_accounts()["AdminAccounts"]]),
+        "securityhub_administrator": attempt(lambda: sh.get_administrator_account().get("Administrator", {}).get("AccountId")),
+        "securityhub_auto_enable": attempt(lambda: sh.describe_organization_configuration()["AutoEnable"]),
+        "aggregators": [{"name": g["ConfigurationAggregatorName"],
+                         "role": g.get("OrganizationAggregationSource", {}).get("RoleArn"),
+                         "all_regions": g.get("OrganizationAggregationSource", {}).get("AllAwsRegions")}
+                        for g in cfg.describe_configuration_aggregators()["ConfigurationAggregators"]],
+        "rules": {r["Name"]: json.loads(r.get("EventPattern", "{}")) for r in ev.list_rules()["Rules"]},
+    }
+    print(json.dumps(view, sort_keys=True, default=str))
 else:
     sys.exit(f"unknown command {command}")

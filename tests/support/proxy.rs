@@ -338,7 +338,13 @@ fn serve(
 
 /// Whether a request's head or body (given decoded) contains `needle`: how injections and
 /// holds pick their requests.
+/// A `*` in `needle` stands for any text within the head's first line (a path's id:
+/// `GET /detector/*/admin HTTP`).
 fn mentions(req: &Message, body: &str, needle: &str) -> bool {
+    if let Some((before, after)) = needle.split_once('*') {
+        let line = req.head.lines().next().unwrap_or_default();
+        return line.find(before).is_some_and(|i| line[i + before.len()..].contains(after));
+    }
     req.head.contains(needle) || body.contains(needle)
 }
 

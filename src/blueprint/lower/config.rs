@@ -13,6 +13,11 @@ impl Lower<'_> {
                 recorder_name = self.recorder(r);
             }
         }
+        if let Some(an) = n.get("aggregator") {
+            if let Some(a) = self.read::<Sp<raw::Aggregator>>(an) {
+                self.aggregator(a);
+            }
+        }
         if let Some(rules) = n.get("rules") {
             for (key, node) in self.map_entries(rules, "config rules") {
                 let Some(rule) = self.read::<raw::ConfigRule>(node) else { continue };
@@ -43,6 +48,38 @@ impl Lower<'_> {
                 self.add(Address::new(Kind::ConfigRule, key.value.as_str()), attrs, node.loc);
             }
         }
+    }
+
+    /// The organization's aggregator, and the role it reads the organization with.
+    fn aggregator(&mut self, a: Sp<raw::Aggregator>) {
+        let loc = a.loc;
+        let name = a.name.clone().unwrap_or_else(|| Sp::new(self.default_name("organization"), loc));
+        // Config: 1 to 256 of letters, digits, `.`, `_` and `-`.
+        let ok = (1..=256).contains(&name.value.len())
+            && name.value.chars().all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c));
+        if !ok {
+            self.error(
+                name.loc,
+                format!("`{}` is not an aggregator name: 1 to 256 letters, digits, `.`, `_` and `-`", name.value),
+            );
+        }
+        self.claim_name(Kind::ConfigAggregator, &name, name.loc);
+        let role = self.fixed_role(
+            "config-aggregator",
+            "config.amazonaws.com",
+            vec!["arn:aws:iam::aws:policy/service-role/AWSConfigRoleForOrganizations".into()],
+            None,
+            loc,
+        );
+        let Some(role) = role else { return };
+        let tags = self.tags(&a.tags, loc);
+        let attrs = to_attrs(&spec::ConfigAggregator {
+            name: name.value.clone(),
+            role_arn: output_ref(&role, "arn"),
+            all_regions: a.all_regions,
+            tags,
+        });
+        self.add(Address::new(Kind::ConfigAggregator, "organization"), attrs, loc);
     }
 
     pub(super) fn recorder(&mut self, r: Sp<raw::Recorder>) -> Option<String> {

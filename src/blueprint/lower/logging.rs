@@ -165,7 +165,24 @@ impl Lower<'_> {
                 "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}},
             }),
         ];
-        let statements = statements.map(|st| self.of_this_account(st));
+        let mut statements: Vec<Value> = statements.into_iter().map(|st| self.of_this_account(st)).collect();
+        // An organization trail writes every member account's logs under the organization's id.
+        if t.organization {
+            statements.push(self.of_this_account(json!({
+                "Sid": "AWSCloudTrailOrganizationWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": format!("{bucket_arn}/{prefix}AWSLogs/${{aws.organization_id}}/*"),
+                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}},
+            })));
+            if self.placing.is_some() {
+                self.error(
+                    loc,
+                    "an organization trail is made in the management account, the caller's: leave out its `account:`",
+                );
+            }
+        }
         self.bucket_policies.entry(bucket_key.clone()).or_default().extend(statements);
 
         let mut deps = vec![Address::new(Kind::S3BucketPolicy, bucket_key.as_str())];
@@ -278,6 +295,7 @@ impl Lower<'_> {
             s3_bucket_name: output_ref(&bucket, "name"),
             s3_key_prefix: t.key_prefix.clone(),
             is_multi_region_trail: t.multi_region,
+            is_organization_trail: t.organization,
             enable_log_file_validation: t.log_file_validation,
             include_global_service_events: t.global_service_events,
             cloud_watch_logs_log_group_arn: lg_arn,

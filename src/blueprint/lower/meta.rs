@@ -240,9 +240,9 @@ impl Lower<'_> {
                 && names::account_id(parts[4]).is_ok()
                 && parts[5].starts_with("role/")
                 && parts[5].len() > "role/".len();
-            if ok {
-                def.role_arn = Some(arn.value.clone());
-            } else {
+            // Kept when wrong too: what is placed there is still placed (one error, not many).
+            def.role_arn = Some(arn.value.clone());
+            if !ok {
                 self.error_help(
                     arn.loc,
                     format!("`{}` is not the ARN of an IAM role", arn.value),

@@ -111,7 +111,7 @@ const TOP_KEYS: &[&str] = &[
 ];
 const NETWORK_KEYS: &[&str] = &["account", "vpc", "internet_gateway", "subnets", "flow_logs", "acls"];
 const IAM_KEYS: &[&str] = &["roles"];
-const CONFIG_KEYS: &[&str] = &["account", "recorder", "rules"];
+const CONFIG_KEYS: &[&str] = &["account", "recorder", "rules", "aggregator"];
 
 /// Friendly image names and the public SSM parameters that name their current AMI.
 pub const IMAGES: &[(&str, &str)] = &[
@@ -666,12 +666,12 @@ impl Lower<'_> {
             rest = &rest[start + end + 1..];
             let parts: Vec<&str> = inner.split('.').collect();
             if parts.len() == 2 && parts[0] == "aws" {
-                if ["account_id", "caller_account_id", "region", "partition"].contains(&parts[1]) {
+                if ["account_id", "caller_account_id", "organization_id", "region", "partition"].contains(&parts[1]) {
                     out.push_str(whole);
                 } else {
                     self.error(
                         s.loc,
-                        format!("`{whole}`: the globals are `aws.account_id`, `aws.caller_account_id`, `aws.region` and `aws.partition`"),
+                        format!("`{whole}`: the globals are `aws.account_id`, `aws.caller_account_id`, `aws.organization_id`, `aws.region` and `aws.partition`"),
                     );
                     ok = false;
                 }
@@ -924,7 +924,14 @@ impl Lower<'_> {
 /// Whether a resource of kind `from` may use one of kind `to` in another account: a trail
 /// writes to a bucket anywhere whose policy lets it; policies only copy ARNs and account ids.
 fn crosses_accounts(from: Kind, to: Kind) -> bool {
-    matches!((from, to), (Kind::Trail, Kind::S3Bucket | Kind::S3BucketPolicy))
+    matches!(
+        (from, to),
+        (Kind::Trail, Kind::S3Bucket | Kind::S3BucketPolicy)
+            | (Kind::GuarddutyAdmin, Kind::GuarddutyDetector)
+            | (Kind::SecurityhubAdmin, Kind::SecurityHub)
+            | (Kind::GuarddutyOrgConfig, Kind::GuarddutyAdmin)
+            | (Kind::SecurityhubOrgConfig, Kind::SecurityhubAdmin)
+    )
 }
 
 /// Replaces `from` with `to` in every string of `v`.

@@ -250,7 +250,18 @@ impl Lower<'_> {
         }
         let g = t.guardduty.as_ref()?;
         let min = self.guardduty_severity(&g.min_severity)?;
-        Some(guardduty_pattern(min))
+        let mut pattern = guardduty_pattern(min);
+        if !g.accounts.is_empty() {
+            let mut ids = Vec::new();
+            for a in &g.accounts {
+                match names::account_id(&a.value) {
+                    Ok(()) => ids.push(a.value.clone()),
+                    Err(m) => self.error(a.loc, m),
+                }
+            }
+            pattern["detail"]["accountId"] = json!(ids);
+        }
+        Some(pattern)
     }
 
     fn guardduty_severity(&mut self, s: &Sp<f64>) -> Option<f64> {
@@ -557,6 +568,41 @@ impl Lower<'_> {
 
     // ---- findings ----------------------------------------------------------------------
 
+    /// The organization's delegated administrator of a service (`admin`), designated from the
+    /// caller's (management) account for the account `service` is placed in, after it is
+    /// there; and its configuration for the members, set in that account.
+    fn org_admin(
+        &mut self,
+        o: &Sp<raw::OrgAdmin>,
+        admin: Kind,
+        config_kind: Kind,
+        service: &Address,
+        config: Option<spec::OrgConfig>,
+    ) {
+        let Some(account) = self.placing.clone() else {
+            self.error_help(
+                o.loc,
+                format!(
+                    "the organization's {} is a member account, and this one is the caller's (the management account)",
+                    admin.noun()
+                ),
+                "place the service in the administrator account with `account:` (a key of `accounts`)",
+            );
+            return;
+        };
+        self.placing = None;
+        let attrs = to_attrs(&spec::OrgAdmin { admin_account_id: crate::model::template::account_ref(&account) });
+        let admin_address = Address::new(admin, "organization");
+        self.add_with(admin_address.clone(), attrs, o.loc, std::slice::from_ref(service));
+        if o.if_exists == raw::IfExists::Use {
+            self.uses_existing.insert(admin_address.clone());
+        }
+        self.placing = Some(account);
+        if let Some(c) = config {
+            self.add_with(Address::new(config_kind, "organization"), to_attrs(&c), o.loc, &[admin_address]);
+        }
+    }
+
     pub(super) fn findings(&mut self, n: &Node) {
         let Some(f) = self.read::<raw::Findings>(n) else { return };
         if let Some(g) = &f.guardduty {
@@ -573,6 +619,12 @@ impl Lower<'_> {
             self.add(detector.clone(), attrs, g.loc);
             if g.if_exists == raw::IfExists::Use {
                 self.uses_existing.insert(detector.clone());
+            }
+            if let Some(o) = &g.organization {
+                let config = o
+                    .auto_enable
+                    .then(|| spec::OrgConfig { auto_enable: true, detector_id: Some(output_ref(&detector, "id")) });
+                self.org_admin(o, Kind::GuarddutyAdmin, Kind::GuarddutyOrgConfig, &detector, config);
             }
             if !g.notify.is_empty() {
                 let min = match &g.min_severity {
@@ -622,6 +674,10 @@ impl Lower<'_> {
             let tags = self.tags(&BTreeMap::new(), h.loc);
             let hub = Address::new(Kind::SecurityHub, "main");
             self.add(hub.clone(), to_attrs(&spec::SecurityHub { standards, tags }), h.loc);
+            if let Some(o) = &h.organization {
+                let config = o.auto_enable.then_some(spec::OrgConfig { auto_enable: true, detector_id: None });
+                self.org_admin(o, Kind::SecurityhubAdmin, Kind::SecurityhubOrgConfig, &hub, config);
+            }
             if h.if_exists == raw::IfExists::Use {
                 self.uses_existing.insert(hub.clone());
             }

@@ -228,6 +228,11 @@ impl AwsProvider {
                 }
             }
         }
+        for (name, a) in &wanted(Kind::ConfigAggregator) {
+            if self.aggregator_arn(name).await?.is_some() {
+                add(a, name);
+            }
+        }
         if !rules.is_empty() {
             let names: Vec<String> = rules.keys().map(|n| n.to_string()).collect();
             for chunk in names.chunks(25) {

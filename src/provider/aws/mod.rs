@@ -95,6 +95,7 @@ pub struct AwsProvider {
     securityhub: aws_sdk_securityhub::Client,
     quotas: aws_sdk_servicequotas::Client,
     kms: aws_sdk_kms::Client,
+    organizations: aws_sdk_organizations::Client,
     region: String,
     dependency_wait: Duration,
     account: OnceCell<String>,
@@ -142,6 +143,7 @@ impl AwsProvider {
             securityhub: client!(aws_sdk_securityhub, "securityhub"),
             quotas: client!(aws_sdk_servicequotas, "servicequotas"),
             kms: client!(aws_sdk_kms, "kms"),
+            organizations: client!(aws_sdk_organizations, "organizations"),
             region: opts.region.clone(),
             dependency_wait: opts.dependency_wait,
             account: OnceCell::new(),
@@ -440,6 +442,19 @@ const AVOIDABLE_CALLS: &[(&str, &str, &str)] = &[
     ("cloudwatchlogs", "DescribeQueryDefinitions", "`investigation: { queries: false }` (no saved queries)"),
     ("cloudwatchlogs", "DeleteQueryDefinition", "`investigation: { queries: false }` (no saved queries)"),
     ("cloudwatch", "PutDashboard", "`dashboard: { enabled: false }` (no dashboard)"),
+    ("securityhub", "ListOrganizationAdminAccounts", "no `organization:` under `findings.security_hub`"),
+    ("securityhub", "DisableOrganizationAdminAccount", "no `organization:` under `findings.security_hub`"),
+    ("guardduty", "DisableOrganizationAdminAccount", "no `organization:` under `findings.guardduty`"),
+    (
+        "guardduty",
+        "UpdateOrganizationConfiguration",
+        "`organization: { auto_enable: false }` under `findings.guardduty`",
+    ),
+    (
+        "guardduty",
+        "DescribeOrganizationConfiguration",
+        "`organization: { auto_enable: false }` under `findings.guardduty`",
+    ),
 ];
 
 /// The error for a call the endpoint does not implement, naming it and, where the blueprint
@@ -817,6 +832,22 @@ impl Provider for AwsProvider {
             })
             .await
             .cloned()
+    }
+
+    async fn organization(&self) -> Result<crate::provider::Organization, ProviderError> {
+        let out = self.organizations.describe_organization().send().await;
+        let org = match out {
+            Ok(o) => o.organization,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_aws_organizations_not_in_use_exception()) => {
+                return Err(ProviderError::NotFound("the account is in no AWS organization".into()))
+            }
+            Err(e) => return Err(e).aws(),
+        };
+        let org = org.ok_or_else(|| ProviderError::Fatal("DescribeOrganization returned no organization".into()))?;
+        Ok(crate::provider::Organization {
+            id: org.id.unwrap_or_default(),
+            management_account: org.master_account_id.unwrap_or_default(),
+        })
     }
 
     async fn refresh(&self, blueprint: &str, state: &State) -> Result<Snapshot, ProviderError> {

@@ -31,6 +31,7 @@ impl AwsProvider {
                     .s3_bucket_name(&v.s3_bucket_name)
                     .set_s3_key_prefix(v.s3_key_prefix.clone())
                     .is_multi_region_trail(v.is_multi_region_trail)
+                    .is_organization_trail(v.is_organization_trail)
                     .enable_log_file_validation(v.enable_log_file_validation)
                     .include_global_service_events(v.include_global_service_events)
                     .set_cloud_watch_logs_log_group_arn(v.cloud_watch_logs_log_group_arn.clone())
@@ -65,6 +66,7 @@ impl AwsProvider {
             "s3_bucket_name",
             "s3_key_prefix",
             "is_multi_region_trail",
+            "is_organization_trail",
             "enable_log_file_validation",
             "include_global_service_events",
             "cloud_watch_logs_log_group_arn",
@@ -82,6 +84,7 @@ impl AwsProvider {
                         v.s3_key_prefix.clone().or_else(|| before.get("s3_key_prefix").map(|_| String::new())),
                     )
                     .is_multi_region_trail(v.is_multi_region_trail)
+                    .is_organization_trail(v.is_organization_trail)
                     .enable_log_file_validation(v.enable_log_file_validation)
                     .include_global_service_events(v.include_global_service_events)
                     .cloud_watch_logs_log_group_arn(v.cloud_watch_logs_log_group_arn.clone().unwrap_or_default())
@@ -200,6 +203,9 @@ impl AwsProvider {
             read.insert("s3_bucket_name".into(), json!(t.s3_bucket_name()));
             read.insert("s3_key_prefix".into(), json!(t.s3_key_prefix()));
             read.insert("is_multi_region_trail".into(), json!(t.is_multi_region_trail().unwrap_or(false)));
+            if t.is_organization_trail() == Some(true) {
+                read.insert("is_organization_trail".into(), json!(true));
+            }
             read.insert("enable_log_file_validation".into(), json!(t.log_file_validation_enabled().unwrap_or(false)));
             read.insert(
                 "include_global_service_events".into(),

@@ -2,6 +2,7 @@
 //! Refresh: one DescribeConfigurationRecorders, one status call, one
 //! DescribeDeliveryChannels and one paginated DescribeConfigRules.
 
+pub(super) mod aggregator;
 pub(super) mod delivery_channel;
 pub(super) mod recorder;
 pub(super) mod rule;
@@ -82,8 +83,10 @@ impl AwsProvider {
 /// Whether state holds any Config resource. Config's carry no tags to find leftovers by: with
 /// none in state, a listing has nothing to read.
 fn config_in_state(at: &Listing<'_>) -> bool {
-    at.state
-        .resources
-        .keys()
-        .any(|a| matches!(a.kind(), Kind::ConfigRecorder | Kind::ConfigDeliveryChannel | Kind::ConfigRule))
+    at.state.resources.keys().any(|a| {
+        matches!(
+            a.kind(),
+            Kind::ConfigRecorder | Kind::ConfigDeliveryChannel | Kind::ConfigRule | Kind::ConfigAggregator
+        )
+    })
 }

@@ -8,6 +8,7 @@
 
 pub(super) mod detector;
 pub(super) mod hub;
+pub(super) mod organization;
 
 use std::collections::{BTreeMap, HashMap};
 
