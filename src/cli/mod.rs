@@ -1055,11 +1055,12 @@ fn pool_cmd(g: &Global, command: &Command, pool: &Path, ui: &Ui) -> Result<u8> {
         Command::Destroy { blueprint, run } => ("destroy", Some(blueprint), run.json),
         Command::Ls { format, .. } => ("ls", None, *format == OutputFormat::Json),
         Command::Reap { .. } => ("reap", None, false),
-        _ => bail!("--accounts works with plan, apply, destroy, ls and reap"),
+        Command::Cost { blueprint, format, .. } => ("cost", Some(blueprint), *format == PlanFormat::Json),
+        _ => bail!("--accounts works with plan, apply, destroy, ls, reap and cost"),
     };
-    // The output of plan and ls is what they are for; apply's, destroy's and reap's (their
-    // progress) stays in each account's log.
-    let shows_output = matches!(what, "plan" | "ls");
+    // The output of plan, ls and cost is what they are for; apply's, destroy's and reap's
+    // (their progress) stays in each account's log.
+    let shows_output = matches!(what, "plan" | "ls" | "cost");
     if matches!(command, Command::Plan(args) if args.out.is_some()) {
         bail!("--out saves one plan, and a pool makes one per account: plan without --out, or per account with --role-arn");
     }

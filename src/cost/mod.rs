@@ -215,6 +215,9 @@ pub fn usage_items(kind: Kind, attrs: &Attrs, a: &Assumptions) -> Vec<Item> {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ResourceCost {
     pub address: String,
+    /// The named account (`accounts:`) it is placed in; absent for the caller's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     pub hourly: f64,
     pub monthly: f64,
     pub items: Vec<Line>,
@@ -278,6 +281,7 @@ pub fn estimate<'a>(
         usage += lines.iter().filter(|l| l.usage).map(|l| l.monthly).sum::<f64>();
         out.push(ResourceCost {
             address,
+            account: None,
             hourly: round(h),
             monthly: round(lines.iter().map(|l| l.monthly).sum()),
             items: lines,
@@ -322,11 +326,16 @@ pub fn of_model(model: &crate::model::Model, a: &Assumptions) -> Estimate {
     static NONE: LazyLock<BTreeMap<String, String>> = LazyLock::new(BTreeMap::new);
     let own = model.resources.iter().filter(|r| !model.lookups.contains(&r.address));
     let mut e = estimate(own.map(|r| (r.address.to_string(), r.kind(), &r.attrs, &*NONE)), a);
+    for rc in &mut e.resources {
+        let placed = crate::address::Address::parse(&rc.address).ok().and_then(|addr| model.get(&addr)?.account());
+        rc.account = placed.map(str::to_string);
+    }
     // What a lookup costs is its owner's; what watching an existing trail saves is said.
     for (r, trail) in model.looked_up_trails() {
         let copy = a.management_events_per_month / 100_000.0 * PRICES.cloudtrail_management_event_copy_100k;
         e.resources.push(ResourceCost {
             address: r.address.to_string(),
+            account: None,
             hourly: 0.0,
             monthly: 0.0,
             items: vec![Line {
@@ -357,7 +366,11 @@ impl Estimate {
         use std::fmt::Write;
         let mut s = String::new();
         for r in &self.resources {
-            let _ = writeln!(s, "{:<60} {:>10.4}/h {:>10.2}/month", r.address, r.hourly, r.monthly);
+            let name = match &r.account {
+                Some(a) => format!("{} (in account {a})", r.address),
+                None => r.address.clone(),
+            };
+            let _ = writeln!(s, "{name:<60} {:>10.4}/h {:>10.2}/month", r.hourly, r.monthly);
             for l in &r.items {
                 let tag = if l.usage { "usage" } else { "fixed" };
                 let _ = writeln!(s, "    {tag} {:<52} {:>10.4}/h {:>10.2}/month", l.what, l.hourly, l.monthly);

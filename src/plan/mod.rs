@@ -638,8 +638,23 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
         .collect();
     let mut accounts: std::collections::BTreeSet<String> = model.allowed_accounts.iter().cloned().collect();
     accounts.extend(live.and_then(|l| l.account_id.clone()).or_else(|| state.account_id.clone()));
+    // The blueprint's own named accounts are its own, not another's.
+    for def in model.accounts.values() {
+        accounts.extend(def.allowed_accounts.iter().cloned());
+        accounts.extend(def.role_account().map(str::to_string));
+    }
+    accounts.extend(globals.iter().filter(|(k, _)| k.starts_with("account_id.")).map(|(_, id)| id.clone()));
     let cx = crate::review::security::Context { accounts, fixed: model.fixed.clone() };
-    let review = crate::review::security::review(&pairs, &cx);
+    let mut review = crate::review::security::review(&pairs, &cx);
+    // Where a finding's resource is, when the blueprint spans accounts.
+    for f in &mut review {
+        let crate::review::Subject::Resource(a) = &f.address else { continue };
+        let change = changes.iter().find(|c| &c.address == a);
+        let account = change.and_then(|c| c.after.as_ref().or(c.before.as_ref())).and_then(crate::model::account_of);
+        if let Some(account) = account {
+            f.message = format!("{} (in account {account})", f.message);
+        }
+    }
     Ok(Plan {
         review,
         format_version: FORMAT_VERSION.into(),

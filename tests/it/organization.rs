@@ -106,9 +106,28 @@ fn one_blueprint_spans_accounts_with_one_plan_and_one_state() {
     let out = lab.socform(&["plan", &bp, "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
 
+    // cost says where each resource is.
+    let cost: Value = serde_json::from_str(&lab.ok(&["cost", &bp, "--format", "json"])).unwrap();
+    let placed = |address: &str| {
+        cost["resources"].as_array().unwrap().iter().find(|r| r["address"] == address).map(|r| r["account"].clone())
+    };
+    assert_eq!(placed("guardduty_detector.main"), Some(Value::from("audit")), "{cost:#}");
+    assert_eq!(placed("trail.main"), Some(Value::Null), "{cost:#}");
+
     let out = lab.socform(&["destroy", &bp, "--auto-approve"]);
     let err = text(&out.stderr);
     assert!(out.status.success(), "{err}");
+    // The review says where what it flags is.
+    let said = format!("{}{err}", text(&out.stdout));
+    assert!(
+        said.contains("GuardDuty stops looking for threats (its detector is removed or disabled) (in account audit)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("+ s3_bucket.logs in account log_archive")
+            || said.contains("- s3_bucket.logs in account log_archive"),
+        "{said}"
+    );
     assert!(text(&out.stdout).contains("0 resources remain.") || err.contains("0 resources remain."), "{err}");
     for (i, a) in ids.iter().enumerate() {
         assert_eq!(inventory_in(&lab, a), before[i], "account {a}");
@@ -351,4 +370,36 @@ fn the_organization_blueprint_spans_four_accounts_and_destroys_to_nothing() {
 
 fn added_nothing(now: &BTreeSet<String>, before: &BTreeSet<String>) -> bool {
     now == before
+}
+
+/// SIGKILL right after the audit account's EventBridge rule was made, its answer not yet
+/// read: the next apply finds the rule in the audit account by its tags, adopts it (one rule,
+/// not two), records its account, and destroy empties every account.
+#[test]
+fn an_apply_killed_mid_way_is_finished_in_the_right_accounts() {
+    let mut lab = Lab::new();
+    let ids = members(&lab, 2);
+    let (log_archive, audit) = (ids[0].clone(), ids[1].clone());
+    let before: Vec<BTreeSet<String>> = ids.iter().map(|a| inventory_in(&lab, a)).collect();
+    lab.bp = spanning(&lab, &log_archive, &audit).into();
+    let proxy = Proxy::start(lab.moto.port, std::time::Duration::ZERO, Faults::default(), 1);
+    apply_killed_at(&lab, &proxy, "AWSEvents.PutRule", false);
+    let rules =
+        |account: &str| inventory_in(&lab, account).into_iter().filter(|l| l.starts_with("event-rule ")).count();
+    assert_eq!(rules(&audit), 1, "the rule was made before the kill");
+
+    let out = lab.run(&lab.moto.url(), &["apply", "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(rules(&audit), 1, "made twice");
+    assert_eq!(rules(&log_archive), 0);
+    let state = lab.state();
+    assert_eq!(state["resources"]["event_rule.guardduty-findings"]["attributes"]["account"], "audit");
+    let out = lab.run(&lab.moto.url(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+
+    let out = lab.run(&lab.moto.url(), &["destroy", "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for (i, a) in ids.iter().enumerate() {
+        assert_eq!(inventory_in(&lab, a), before[i], "account {a}");
+    }
 }

@@ -83,12 +83,26 @@ fn a_class_gets_a_lab_per_account_and_a_refused_account_stops_no_other() {
         assert_eq!(labs.len(), usize::from(i < 2), "{doc:#}");
     }
 
+    // Priced per account: each lab's cost, in one JSON document.
+    let out = lab.here(&["cost", "lab.yaml", "--accounts", "pool.yaml", "--format", "json"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    for a in doc["accounts"].as_array().unwrap() {
+        assert_eq!(a["output"]["currency"], "USD", "{doc:#}");
+        assert!(a["output"]["resources"].as_array().is_some_and(|r| !r.is_empty()), "{doc:#}");
+    }
+
+    // Reaped by name across the pool: both labs to nothing, the third account untouched.
+    let out = lab.here(&["reap", "class-lab", "--yes", "--accounts", "pool.yaml"]);
+    let err = text(&out.stderr);
+    assert!(err.contains("reap: 3 of 3 account(s) ok"), "{err}");
+    for id in &ids {
+        assert_eq!(vpcs_in(&lab, id), 0, "account {id}");
+        assert_eq!(aws_tool_in(&lab.moto, id, &["list", "class-lab"]).trim(), "[]", "account {id}");
+    }
+    // Destroy then finds nothing left to delete, and still refuses the account it never allowed.
     let out = lab.here(&["destroy", "lab.yaml", "--accounts", "pool.yaml", "--auto-approve"]);
     let err = text(&out.stderr);
     assert!(err.contains("destroy: 2 of 3 account(s) ok, 1 failed"), "{err}");
-    for id in &ids {
-        assert_eq!(vpcs_in(&lab, id), 0, "account {id}");
-    }
 }
 
 /// The pool file says where to look, never what to trust: a role in another account than

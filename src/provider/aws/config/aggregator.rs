@@ -54,16 +54,8 @@ impl KindApi for ConfigAggregator {
     async fn create(&self, aws: &AwsProvider, req: Request<'_>) -> Result<Applied, ProviderError> {
         let v: s::ConfigAggregator = spec(req.address, req.attrs)?;
         // PutConfigurationAggregator overwrites one of the same name: ask first.
-        if let Some(arn) = aws.aggregator_arn(&v.name).await? {
-            let tags = aws.config.list_tags_for_resource().resource_arn(&arn).send().await.aws()?;
-            let pairs = tags
-                .tags()
-                .iter()
-                .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()));
-            if !AwsProvider::proves(&req, pairs) {
-                return Err(AwsProvider::not_ours(&req, &v.name));
-            }
-        }
+        let arn = aws.aggregator_arn(&v.name).await?;
+        aws.config_proves(&req, &v.name, arn.as_deref()).await?;
         aws.put_aggregator(&req, &v).await?;
         let arn = aws.aggregator_arn(&v.name).await?.unwrap_or_default();
         Ok(Applied {
@@ -85,7 +77,6 @@ impl KindApi for ConfigAggregator {
     }
 
     async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
-        let (blueprint, state) = (at.blueprint, at.state);
         let mut listed = Listed::default();
         if !config_in_state(at) {
             return Ok(listed);
@@ -96,18 +87,8 @@ impl KindApi for ConfigAggregator {
             for g in page.aws()?.configuration_aggregators() {
                 let name = g.configuration_aggregator_name().unwrap_or_default();
                 let arn = g.configuration_aggregator_arn().unwrap_or_default();
-                let (rec, address) = match at.record(Kind::ConfigAggregator, name).cloned() {
-                    Some(rec) => (rec, None),
-                    None if name.starts_with(&format!("{blueprint}-")) && !arn.is_empty() => {
-                        let tags = aws.config.list_tags_for_resource().resource_arn(arn).send().await.aws()?;
-                        let pairs =
-                            tags.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()));
-                        match owned(blueprint, &state.lineage, pairs) {
-                            Some(a) if a.kind() == Kind::ConfigAggregator => (blank(Kind::ConfigAggregator), Some(a)),
-                            _ => continue,
-                        }
-                    }
-                    None => continue,
+                let Some((rec, address)) = config_owned(aws, at, Kind::ConfigAggregator, name, arn).await? else {
+                    continue;
                 };
                 let source = g.organization_aggregation_source();
                 let mut read = Attrs::new();

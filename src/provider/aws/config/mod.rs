@@ -80,6 +80,52 @@ impl AwsProvider {
     }
 }
 
+impl AwsProvider {
+    /// The tags of the Config resource `arn`, as pairs.
+    async fn config_tags(&self, arn: &str) -> Result<Vec<(String, String)>, ProviderError> {
+        let tags = self.config.list_tags_for_resource().resource_arn(arn).send().await.aws()?;
+        Ok(tags
+            .tags()
+            .iter()
+            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+            .collect())
+    }
+
+    /// Before a Put that would overwrite one of the same name (`arn`, when there is one):
+    /// refuses one whose tags do not prove this state made it.
+    async fn config_proves(&self, req: &Request<'_>, name: &str, arn: Option<&str>) -> Result<(), ProviderError> {
+        let Some(arn) = arn else { return Ok(()) };
+        if !AwsProvider::proves(req, self.config_tags(arn).await?) {
+            return Err(AwsProvider::not_ours(req, name));
+        }
+        Ok(())
+    }
+}
+
+/// A Config resource of `kind` a listing found, as its record and the address its tags prove:
+/// state's record when state knows `name`; for one state does not know, named as socform names
+/// this blueprint's (`BLUEPRINT-...`), the address its tags prove this state's (a create whose
+/// answer was lost, or a lab found by its tags alone); else `None`, not this state's.
+async fn config_owned(
+    aws: &AwsProvider,
+    at: &Listing<'_>,
+    kind: Kind,
+    name: &str,
+    arn: &str,
+) -> Result<Option<(crate::state::Record, Option<crate::address::Address>)>, ProviderError> {
+    if let Some(rec) = at.record(kind, name) {
+        return Ok(Some((rec.clone(), None)));
+    }
+    if !name.starts_with(&format!("{}-", at.blueprint)) || arn.is_empty() {
+        return Ok(None);
+    }
+    let tags = aws.config_tags(arn).await?;
+    Ok(match owned(at.blueprint, &at.state.lineage, tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+        Some(a) if a.kind() == kind => Some((blank(kind), Some(a))),
+        _ => None,
+    })
+}
+
 /// Whether state holds any Config resource. Config's carry no tags to find leftovers by: with
 /// none in state, a listing has nothing to read.
 fn config_in_state(at: &Listing<'_>) -> bool {

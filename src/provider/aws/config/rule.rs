@@ -13,16 +13,8 @@ impl KindApi for ConfigRule {
         // PutConfigRule overwrites a rule of the same name: ask first.
         match aws.config.describe_config_rules().config_rule_names(&v.name).send().await.aws() {
             Ok(out) => {
-                if let Some(arn) = out.config_rules().first().and_then(|r| r.config_rule_arn()) {
-                    let tags = aws.config.list_tags_for_resource().resource_arn(arn).send().await.aws()?;
-                    let pairs = tags
-                        .tags()
-                        .iter()
-                        .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()));
-                    if !AwsProvider::proves(&req, pairs) {
-                        return Err(AwsProvider::not_ours(&req, &v.name));
-                    }
-                }
+                let arn = out.config_rules().first().and_then(|r| r.config_rule_arn());
+                aws.config_proves(&req, &v.name, arn).await?;
             }
             Err(ProviderError::NotFound(_)) => {}
             Err(e) => return Err(e),
@@ -44,7 +36,6 @@ impl KindApi for ConfigRule {
     }
 
     async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
-        let (blueprint, state) = (at.blueprint, at.state);
         let mut listed = Listed::default();
         if !config_in_state(at) {
             return Ok(Listed::default());
@@ -55,21 +46,8 @@ impl KindApi for ConfigRule {
             for r in page.aws()?.config_rules() {
                 let name = r.config_rule_name().unwrap_or_default();
                 let arn = r.config_rule_arn().unwrap_or_default();
-                // A rule state does not know, named as socform names this blueprint's rules:
-                // this state's own only if its tags prove it (a create whose answer was lost,
-                // or a lab found by its tags alone).
-                let (rec, address) = match at.record(Kind::ConfigRule, name).cloned() {
-                    Some(rec) => (rec, None),
-                    None if name.starts_with(&format!("{blueprint}-")) && !arn.is_empty() => {
-                        let tags = aws.config.list_tags_for_resource().resource_arn(arn).send().await.aws()?;
-                        let pairs =
-                            tags.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()));
-                        match owned(blueprint, &state.lineage, pairs) {
-                            Some(a) if a.kind() == Kind::ConfigRule => (blank(Kind::ConfigRule), Some(a)),
-                            _ => continue,
-                        }
-                    }
-                    None => continue,
+                let Some((rec, address)) = config_owned(aws, at, Kind::ConfigRule, name, arn).await? else {
+                    continue;
                 };
                 let mut read = Attrs::new();
                 read.insert("name".into(), json!(name));
