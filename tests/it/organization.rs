@@ -403,3 +403,34 @@ fn an_apply_killed_mid_way_is_finished_in_the_right_accounts() {
         assert_eq!(inventory_in(&lab, a), before[i], "account {a}");
     }
 }
+
+/// An organization whose GuardDuty administrator a central team designated already (another
+/// member account): the blueprint uses it, as the plan says, designates nothing, and destroy
+/// leaves it designated (boto3 from the management account).
+#[test]
+fn the_central_teams_administrator_is_used_and_never_undesignated() {
+    let lab = Lab::new();
+    let ids = members(&lab, 2);
+    let (audit, central) = (&ids[0], &ids[1]);
+    aws_tool(&lab.moto, "us-east-1", &["designate-guardduty-admin", central]);
+    let bp = lab.write(
+        "gd.yaml",
+        &format!(
+            "blueprint: gd-org\nregion: us-east-1\naccounts:\n  audit: {{ role_arn: \"arn:aws:iam::{audit}:role/OrganizationAccountAccessRole\" }}\nfindings:\n  guardduty: {{ account: audit, organization: {{ auto_enable: false }} }}\n"
+        ),
+    );
+    let admins = || -> Value {
+        let view: Value = serde_json::from_str(&aws_tool(&lab.moto, "us-east-1", &["org-view"])).unwrap();
+        view["guardduty_admins"].clone()
+    };
+    let plan = lab.plan_json(&bp);
+    let change =
+        plan["changes"].as_array().unwrap().iter().find(|c| c["address"] == "guardduty_admin.organization").unwrap();
+    assert!(["use", "read"].contains(&change["action"].as_str().unwrap()), "{change:#}");
+    assert_eq!(change["id"], central.as_str(), "{change:#}");
+    lab.ok(&["apply", &bp, "--auto-approve"]);
+    assert_eq!(admins(), serde_json::json!([central]));
+    let out = lab.socform(&["destroy", &bp, "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(admins(), serde_json::json!([central]), "the central team's administrator was undesignated");
+}

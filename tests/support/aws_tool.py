@@ -850,6 +850,9 @@ elif command == "delete-topic":
     client("sns").delete_topic(TopicArn=topic_arn(args[0]))
 elif command == "log-streams":
     print(json.dumps(sorted(s["logStreamName"] for s in client("logs").describe_log_streams(logGroupName=args[0])["logStreams"])))
+elif command == "designate-guardduty-admin":
+    # A central team's delegated GuardDuty administrator (from the management account).
+    client("guardduty").enable_organization_admin_account(AdminAccountId=args[0])
 elif command == "org-view":
     # What an organization's SOC looks like from this account, read by boto3.
     def attempt(f):
