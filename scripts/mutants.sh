@@ -138,6 +138,8 @@ org2-review-says-where @@ src/plan/mod.rs @@ f.message = format!("{} (in account
 org2-cost-says-where @@ src/cost/mod.rs @@ rc.account = placed.map(str::to_string); @@ let _ = placed; @@ --test it organization::one
 org2-aggregator-all-regions @@ src/provider/aws/config/aggregator.rs @@ .all_aws_regions(v.all_regions) @@ .all_aws_regions(false) @@ --test it organization::the_organization
 org2-organization-id-read @@ src/ops/mod.rs @@ snapshot.organization_id = Some(org.id); @@ let _ = org; @@ --test it organization::the_organization
+moto-error-page-retried @@ src/provider/aws/mod.rs @@ if known || body.contains("not yet implemented") { @@ if true { @@ --test it resilience::an_emulators
+missing-call-fails-at-once @@ src/provider/aws/mod.rs @@ if known || body.contains("not yet implemented") { @@ if body.contains("not yet implemented") { @@ --test it accounts::a_call_the_endpoint
 pool-json-is-one-document @@ src/cli/mod.rs @@     if json { @@     if false && json { @@ --test it pool::a_class
 EOF
 )

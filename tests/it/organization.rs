@@ -265,9 +265,17 @@ fn the_organization_blueprint_spans_four_accounts_and_destroys_to_nothing() {
 
     // Apply: no administrator yet (asked at refresh and before the designation), GuardDuty's
     // members not yet enabled (asked before they are), and its answer to the update.
-    proxy.inject(answer("GET /organization/admin HTTP", 2, no_admin));
+    proxy.inject(answer("GET /organization/admin HTTP", 3, no_admin));
     proxy.inject(answer("GET /detector/*/admin HTTP", 1, gd_config("NONE")));
     proxy.inject(answer("POST /detector/*/admin HTTP", 1, "{}".into()));
+    // The plan reads the organization's id: the log archive's policy is shown as it will be.
+    let org = aws_tool(&lab.moto, "us-east-1", &["org-view"]);
+    let org = serde_json::from_str::<Value>(&org).unwrap()["organization"].as_str().unwrap().to_string();
+    let out = run(&["plan", "--format", "json"]);
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out.stderr)));
+    let policy =
+        plan["changes"].as_array().unwrap().iter().find(|c| c["address"] == "s3_bucket_policy.org-trail").unwrap();
+    assert!(policy["after"]["policy"].to_string().contains(&format!("AWSLogs/{org}/*")), "{policy:#}");
     let out = run(&["apply", "--auto-approve"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let asked = proxy.stats.answered.lock().unwrap().clone();

@@ -554,3 +554,31 @@ fn destroy_through(lab: &Lab, proxy: &Proxy) {
         assert!(destroys < 6, "destroy did not finish in 5 runs: {}", text(&out.stderr));
     }
 }
+
+/// moto answers an error of its own under load with the same HTML page as a call it lacks
+/// (found when the suite ran beside the mutation tests: DescribeAlarms mid-apply was called
+/// "not implemented" and the apply failed). A page for a call not known to be missing is
+/// retried as the 5xx it is, and the apply completes; a call known to be missing still fails
+/// at once (`accounts::a_call_the_endpoint_does_not_implement_fails_at_once_naming_it`).
+#[test]
+fn an_emulators_own_error_page_is_retried_not_called_unimplemented() {
+    let mut lab = Lab::new();
+    lab.bp = lab
+        .write(
+            "alarm.yaml",
+            "blueprint: page\nregion: us-east-1\nlog_groups:\n  app: {}\nnotifications:\n  ops: {}\ndetections:\n  - name: errors\n    log_group: app\n    pattern: ERROR\n    notify: [ops]\n    samples: { match: [ERROR here] }\n",
+        )
+        .into();
+    let proxy = Proxy::start(lab.moto.port, Duration::ZERO, Faults::default(), 1);
+    proxy.inject(Injection {
+        needle: "Action=DescribeAlarms",
+        times: 1,
+        status: "500 INTERNAL SERVER ERROR",
+        content_type: "text/html; charset=utf-8",
+        body: "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n<p>The server encountered an internal error and was unable to complete your request.</p>\n",
+    });
+    let out = lab.run(&proxy.url(), &["apply", "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(proxy.stats.injected.load(std::sync::atomic::Ordering::SeqCst), 1, "the page was never given");
+    assert_eq!(lab.state()["resources"].as_object().unwrap().len(), 5, "group, filter, alarm, topic, dashboard");
+}

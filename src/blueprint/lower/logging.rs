@@ -147,7 +147,18 @@ impl Lower<'_> {
         let trail_arn =
             format!("arn:${{aws.partition}}:cloudtrail:{}:${{aws.account_id}}:trail/{}", self.region, name.value);
         let prefix = t.key_prefix.as_ref().map(|p| format!("{p}/")).unwrap_or_default();
-        let statements = [
+        // CloudTrail may write its log files under `AWSLogs/<under>/`, for this trail alone.
+        let write = |sid: &str, under: &str| {
+            json!({
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": format!("{bucket_arn}/{prefix}AWSLogs/{under}/*"),
+                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}},
+            })
+        };
+        let mut statements = vec![
             json!({
                 "Sid": "AWSCloudTrailAclCheck",
                 "Effect": "Allow",
@@ -156,26 +167,11 @@ impl Lower<'_> {
                 "Resource": bucket_arn,
                 "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
             }),
-            json!({
-                "Sid": "AWSCloudTrailWrite",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": format!("{bucket_arn}/{prefix}AWSLogs/${{aws.account_id}}/*"),
-                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}},
-            }),
+            write("AWSCloudTrailWrite", "${aws.account_id}"),
         ];
-        let mut statements: Vec<Value> = statements.into_iter().map(|st| self.of_this_account(st)).collect();
         // An organization trail writes every member account's logs under the organization's id.
         if t.organization {
-            statements.push(self.of_this_account(json!({
-                "Sid": "AWSCloudTrailOrganizationWrite",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": format!("{bucket_arn}/{prefix}AWSLogs/${{aws.organization_id}}/*"),
-                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}},
-            })));
+            statements.push(write("AWSCloudTrailOrganizationWrite", "${aws.organization_id}"));
             if self.placing.is_some() {
                 self.error(
                     loc,
@@ -183,6 +179,7 @@ impl Lower<'_> {
                 );
             }
         }
+        let statements: Vec<Value> = statements.into_iter().map(|st| self.of_this_account(st)).collect();
         self.bucket_policies.entry(bucket_key.clone()).or_default().extend(statements);
 
         let mut deps = vec![Address::new(Kind::S3BucketPolicy, bucket_key.as_str())];
