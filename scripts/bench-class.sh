@@ -64,7 +64,7 @@ hourly = sum(l["hourly_usd"] for l in labs)
 print(f"ls: 10 labs, ${hourly:.4f}/hour as they run (ls's hourly_usd); cost: ${monthly:.2f}/month for the class", file=sys.stderr)
 PY
         timed "reap by name, --parallel-accounts 10" \
-            "$socform" reap "$name" --yes --accounts pool10.yaml --parallel-accounts 10 -q
+            "$socform" reap "$name" --yes --empty-buckets --accounts pool10.yaml --parallel-accounts 10 -q
         for a in $(python3 -c 'import json; print(" ".join(a["id"] for a in json.load(open("ls.json"))["accounts"]))'); do
             left=$(SOCFORM_TOOL_ACCOUNT="$a" "$root/.venv/bin/python" "$root/tests/support/aws_tool.py" "$AWS_ENDPOINT_URL" us-east-1 list "$name")
             [ "$(echo "$left" | tr -d '[:space:]')" = "[]" ] || { echo "account $a: $left" >&2; exit 1; }

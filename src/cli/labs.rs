@@ -157,8 +157,19 @@ fn state_from_tags(
         );
     }
     let addresses: Vec<Address> = state.resources.keys().cloned().collect();
+    // A bucket that logs into another of the lab's goes first: deleting it (and emptying it)
+    // writes access logs into the other, which would then never be empty (found reaping ten
+    // reference labs at once).
+    let buckets: std::collections::BTreeMap<String, Address> = state
+        .resources
+        .iter()
+        .filter(|(a, _)| a.kind() == crate::model::Kind::S3Bucket)
+        .map(|(a, r)| (r.id.clone(), a.clone()))
+        .collect();
     for (a, rec) in state.resources.iter_mut() {
         rec.dependencies = addresses.iter().filter(|b| a.kind().needs().contains(&b.kind())).cloned().collect();
+        let target = rec.attributes.get("access_log_bucket").and_then(|v| v.as_str()).and_then(|t| buckets.get(t));
+        rec.dependencies.extend(target.filter(|t| *t != a).cloned());
     }
     let snapshot = Snapshot {
         account_id: found.account_id.clone(),
