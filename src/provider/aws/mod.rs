@@ -419,11 +419,7 @@ impl aws_smithy_runtime_api::client::retries::classifiers::ClassifyRetry for Not
         match ctx.response() {
             Some(r) if says_not_implemented(r.status().as_u16(), r.body().bytes().unwrap_or_default()) => {
                 let body = String::from_utf8_lossy(r.body().bytes().unwrap_or_default()).to_ascii_lowercase();
-                let known = r.extension::<Called>().is_some_and(|c| {
-                    let service: String =
-                        c.service.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
-                    AVOIDABLE_CALLS.iter().any(|(s, o, _)| service == *s && c.operation == *o)
-                });
+                let known = r.extension::<Called>().and_then(avoidable).is_some();
                 if known || body.contains("not yet implemented") {
                     RetryAction::RetryForbidden
                 } else {
@@ -477,14 +473,16 @@ fn not_implemented(called: Option<&Called>, status: u16) -> ProviderError {
     let Some(c) = called else {
         return ProviderError::Unsupported(format!("the endpoint does not implement this call (HTTP {status})"));
     };
+    let avoid = avoidable(c).map(|how| format!("; the blueprint avoids it with {how}")).unwrap_or_default();
+    ProviderError::Unsupported(format!("the endpoint does not implement {c} (HTTP {status}){avoid}"))
+}
+
+/// The blueprint setting that avoids `c`, when emulators are known to lack it
+/// ([`AVOIDABLE_CALLS`]).
+fn avoidable(c: &Called) -> Option<&'static str> {
     let service: String =
         c.service.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
-    let avoid = AVOIDABLE_CALLS
-        .iter()
-        .find(|(s, o, _)| service == *s && c.operation == *o)
-        .map(|(_, _, how)| format!("; the blueprint avoids it with {how}"))
-        .unwrap_or_default();
-    ProviderError::Unsupported(format!("the endpoint does not implement {c} (HTTP {status}){avoid}"))
+    AVOIDABLE_CALLS.iter().find(|(s, o, _)| service == *s && c.operation == *o).map(|(_, _, how)| *how)
 }
 
 /// The SDK configuration for these options: region, profile, endpoint, and the retry settings
