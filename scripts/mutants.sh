@@ -126,12 +126,12 @@ org-own-account-rewritten @@ src/blueprint/lower/mod.rs @@ replace_in_strings(v,
 org-writer-named @@ src/blueprint/lower/mod.rs @@ replace_in_strings(&mut v, "${aws.account_id}", &own); @@ let _ = &own; @@ --test it organization::one
 org-cross-edges @@ src/blueprint/lower/mod.rs @@ (Kind::Trail, Kind::S3Bucket | Kind::S3BucketPolicy) @@ (Kind::Alarm, Kind::SnsTopic) | (Kind::Trail, Kind::S3Bucket | Kind::S3BucketPolicy) @@ --test it validate::account
 org-move-replaces @@ src/plan/mod.rs @@ kind.replace_on().contains(&attribute) || attribute == crate::model::ACCOUNT_ATTR @@ kind.replace_on().contains(&attribute) @@ --lib a_move
-org-live-stamped @@ src/provider/accounts.rs @@ live.attributes.insert(ACCOUNT_ATTR.into(), Value::String(a.to_string())); @@ let _ = a; @@ --test it organization::one
+org-live-stamped @@ src/provider/accounts.rs @@ placed_again(&mut live.attributes, account); @@ let _ = &live; @@ --test it organization::one
 org-part-per-account @@ src/provider/accounts.rs @@ sub.resources.retain(|_, rec| account_of(&rec.attributes) == account); @@  @@ --test it organization::one
 org2-trail-writes-under-the-organization @@ src/blueprint/lower/logging.rs @@ if t.organization { @@ if false { @@ --test it organization::the_organization
 org2-administrator-designated @@ src/provider/aws/findings/organization.rs @@ if admins.is_empty() { @@ if false { @@ --test it organization::the_organization
 org2-members-auto-enabled @@ src/provider/aws/findings/organization.rs @@ aws.set_auto_enable(kind, v.detector_id.as_deref(), v.auto_enable).await?; @@ aws.set_auto_enable(kind, v.detector_id.as_deref(), false).await?; @@ --test it organization::the_organization
-org2-administrator-undesignated @@ src/provider/aws/findings/organization.rs @@ delete_admin(aws, $kind, d.id).await @@ Ok(()) @@ --test it organization::the_organization
+org2-administrator-undesignated @@ src/provider/aws/findings/organization.rs @@ delete_admin(aws, self.0, d.id).await @@ Ok(()) @@ --test it organization::the_organization
 org2-central-administrator-used @@ src/provider/aws/findings/organization.rs @@ listed.existing.insert(kind, live(&blank(kind), &id, read, outs)); @@ let _ = (read, outs); @@ --test it organization::the_central
 org2-each-account-asked-its-own @@ src/provider/accounts.rs @@ placed.chain(recorded).filter(|k| kinds.contains(k)).collect() @@ kinds.clone() @@ --test it organization::the_organization
 org2-review-says-where @@ src/plan/mod.rs @@ f.message = format!("{} (in account {account})", f.message); @@ let _ = account; @@ --test it organization::one

@@ -116,6 +116,14 @@ pub struct Change {
     pub prior_outputs: BTreeMap<String, String>,
 }
 
+impl Change {
+    /// The named account (`accounts:`) the change acts in: where it makes the resource, or for
+    /// a delete, where the resource was; `None` for the caller's account.
+    pub fn account(&self) -> Option<&str> {
+        self.after.as_ref().or(self.before.as_ref()).and_then(crate::model::account_of)
+    }
+}
+
 /// An attribute changed outside socform: state says one thing, AWS another.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Drift {
@@ -373,9 +381,19 @@ pub fn globals(region: &str, account: Option<String>) -> BTreeMap<String, String
 
 /// [`globals`] as `state` knows them: its account and its named accounts' ids.
 pub fn state_globals(region: &str, state: &State) -> BTreeMap<String, String> {
-    let mut g = globals(region, state.account_id.clone());
-    g.extend(state.accounts.iter().map(|(name, id)| (template::account_global(name), id.clone())));
-    g.extend(state.organization_id.clone().map(|o| (ORGANIZATION_ID.to_string(), o)));
+    known_globals(region, state.account_id.clone(), &state.accounts, state.organization_id.clone())
+}
+
+/// [`globals`] with the named accounts' ids (`${account.NAME.id}`) and the organization's.
+fn known_globals(
+    region: &str,
+    account: Option<String>,
+    accounts: &BTreeMap<String, String>,
+    organization: Option<String>,
+) -> BTreeMap<String, String> {
+    let mut g = globals(region, account);
+    g.extend(accounts.iter().map(|(name, id)| (template::account_global(name), id.clone())));
+    g.extend(organization.map(|o| (ORGANIZATION_ID.to_string(), o)));
     g
 }
 
@@ -393,11 +411,9 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
     let state = &moved_state;
     let graph = Graph::from_model(model)?;
     let account = live.and_then(|l| l.account_id.clone()).or_else(|| state.account_id.clone());
-    let mut globals = globals(&model.region, account);
     let accounts = live.filter(|l| !l.accounts.is_empty()).map_or(&state.accounts, |l| &l.accounts);
-    globals.extend(accounts.iter().map(|(name, id)| (template::account_global(name), id.clone())));
     let organization = live.and_then(|l| l.organization_id.clone()).or_else(|| state.organization_id.clone());
-    globals.extend(organization.map(|o| (ORGANIZATION_ID.to_string(), o)));
+    let globals = known_globals(&model.region, account, accounts, organization);
 
     // Prior view of every known address.
     let mut prior: BTreeMap<&Address, Prior<'_>> = BTreeMap::new();
@@ -649,9 +665,7 @@ pub fn plan(model: &Model, state: &State, live: Option<&Snapshot>, opts: PlanOpt
     // Where a finding's resource is, when the blueprint spans accounts.
     for f in &mut review {
         let crate::review::Subject::Resource(a) = &f.address else { continue };
-        let change = changes.iter().find(|c| &c.address == a);
-        let account = change.and_then(|c| c.after.as_ref().or(c.before.as_ref())).and_then(crate::model::account_of);
-        if let Some(account) = account {
+        if let Some(account) = changes.iter().find(|c| &c.address == a).and_then(Change::account) {
             f.message = format!("{} (in account {account})", f.message);
         }
     }

@@ -145,13 +145,7 @@ pub fn placement(model: &crate::model::Model) -> BTreeMap<Address, Option<String
 
 /// Where `plan` places each of its addresses: what it makes there, and what it deletes there.
 pub fn plan_placement(plan: &crate::plan::Plan) -> BTreeMap<Address, Option<String>> {
-    plan.changes
-        .iter()
-        .map(|c| {
-            let a = c.after.as_ref().and_then(account_of).or_else(|| c.before.as_ref().and_then(account_of));
-            (c.address.clone(), a.map(str::to_string))
-        })
-        .collect()
+    plan.changes.iter().map(|c| (c.address.clone(), c.account().map(str::to_string))).collect()
 }
 
 /// What a refresh reads.
@@ -169,11 +163,16 @@ fn unplaced(attrs: &Attrs) -> (Attrs, Option<String>) {
     (a, account)
 }
 
+/// `attrs` placed in `account` again, as the caller's providers answered them without it.
+fn placed_again(attrs: &mut Attrs, account: Option<&str>) {
+    if let Some(a) = account {
+        attrs.insert(ACCOUNT_ATTR.into(), Value::String(a.to_string()));
+    }
+}
+
 /// `live` as read in `account`.
 fn stamped(mut live: LiveResource, account: Option<&str>) -> LiveResource {
-    if let Some(a) = account {
-        live.attributes.insert(ACCOUNT_ATTR.into(), Value::String(a.to_string()));
-    }
+    placed_again(&mut live.attributes, account);
     live
 }
 
@@ -252,9 +251,7 @@ impl Provider for Accounts {
     async fn create(&self, req: Request<'_>) -> Result<Applied, ProviderError> {
         let (attrs, account) = unplaced(req.attrs);
         let mut applied = self.of(account.as_deref())?.create(Request { attrs: &attrs, ..req }).await?;
-        if let Some(a) = account {
-            applied.attributes.insert(ACCOUNT_ATTR.into(), Value::String(a));
-        }
+        placed_again(&mut applied.attributes, account.as_deref());
         Ok(applied)
     }
 
@@ -262,9 +259,7 @@ impl Provider for Accounts {
         let (attrs, account) = unplaced(req.attrs);
         let (before, _) = unplaced(before);
         let mut applied = self.of(account.as_deref())?.update(Request { attrs: &attrs, ..req }, id, &before).await?;
-        if let Some(a) = account {
-            applied.attributes.insert(ACCOUNT_ATTR.into(), Value::String(a));
-        }
+        placed_again(&mut applied.attributes, account.as_deref());
         Ok(applied)
     }
 

@@ -218,12 +218,7 @@ fn target(plan: &Plan) -> String {
 
 /// ` in account NAME` for a change placed in a named account.
 fn placed(c: &Change) -> String {
-    let account = c
-        .after
-        .as_ref()
-        .and_then(crate::model::account_of)
-        .or_else(|| c.before.as_ref().and_then(crate::model::account_of));
-    account.map(|a| format!(" in account {a}")).unwrap_or_default()
+    c.account().map(|a| format!(" in account {a}")).unwrap_or_default()
 }
 
 /// The plan for a terminal. `color` turns ANSI colours on.

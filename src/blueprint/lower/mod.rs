@@ -922,7 +922,10 @@ impl Lower<'_> {
 }
 
 /// Whether a resource of kind `from` may use one of kind `to` in another account: a trail
-/// writes to a bucket anywhere whose policy lets it; policies only copy ARNs and account ids.
+/// writes to a bucket anywhere whose policy lets it, and the organization's administrators
+/// are designated from the management account for a service on in another, and configured
+/// there. Nothing else may (an IAM policy naming another account's resource included, for
+/// now: see the note on issue 27).
 fn crosses_accounts(from: Kind, to: Kind) -> bool {
     matches!(
         (from, to),

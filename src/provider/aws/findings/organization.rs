@@ -8,10 +8,12 @@
 
 use super::*;
 
-pub(crate) struct GuarddutyAdmin;
-pub(crate) struct SecurityhubAdmin;
-pub(crate) struct GuarddutyOrgConfig;
-pub(crate) struct SecurityhubOrgConfig;
+/// The delegated administrator of the service of its kind (`guardduty_admin`,
+/// `securityhub_admin`).
+pub(crate) struct Admin(pub Kind);
+/// The organization configuration of the service of its kind (`guardduty_org_config`,
+/// `securityhub_org_config`).
+pub(crate) struct OrgConfig(pub Kind);
 
 /// The configuration's id in state: one per administrator account and region.
 const ORGANIZATION: &str = "organization";
@@ -171,56 +173,43 @@ async fn list_config(aws: &AwsProvider, kind: Kind, at: &Listing<'_>) -> Result<
     Ok(listed)
 }
 
-macro_rules! admin_kind {
-    ($t:ident, $kind:expr) => {
-        #[async_trait]
-        impl KindApi for $t {
-            async fn create(&self, aws: &AwsProvider, req: Request<'_>) -> Result<Applied, ProviderError> {
-                create_admin(aws, $kind, req).await
-            }
-            async fn update(&self, _aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
-                Ok(c.kept())
-            }
-            async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
-                delete_admin(aws, $kind, d.id).await
-            }
-            async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
-                list_admin(aws, $kind, at).await
-            }
-            async fn tag_target(&self, _aws: &AwsProvider, _id: &str) -> Result<Option<TagTarget>, ProviderError> {
-                Ok(None)
-            }
-        }
-    };
+#[async_trait]
+impl KindApi for Admin {
+    async fn create(&self, aws: &AwsProvider, req: Request<'_>) -> Result<Applied, ProviderError> {
+        create_admin(aws, self.0, req).await
+    }
+    async fn update(&self, _aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        Ok(c.kept())
+    }
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        delete_admin(aws, self.0, d.id).await
+    }
+    async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
+        list_admin(aws, self.0, at).await
+    }
+    async fn tag_target(&self, _aws: &AwsProvider, _id: &str) -> Result<Option<TagTarget>, ProviderError> {
+        Ok(None)
+    }
 }
 
-macro_rules! config_kind {
-    ($t:ident, $kind:expr) => {
-        #[async_trait]
-        impl KindApi for $t {
-            async fn create(&self, aws: &AwsProvider, req: Request<'_>) -> Result<Applied, ProviderError> {
-                create_config(aws, $kind, req).await
-            }
-            async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
-                let v: s::OrgConfig = spec(c.req.address, c.req.attrs)?;
-                aws.set_auto_enable($kind, v.detector_id.as_deref(), v.auto_enable).await?;
-                Ok(c.kept())
-            }
-            async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
-                let detector = d.attrs.get("detector_id").and_then(|v| v.as_str());
-                aws.set_auto_enable($kind, detector, false).await
-            }
-            async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
-                list_config(aws, $kind, at).await
-            }
-            async fn tag_target(&self, _aws: &AwsProvider, _id: &str) -> Result<Option<TagTarget>, ProviderError> {
-                Ok(None)
-            }
-        }
-    };
+#[async_trait]
+impl KindApi for OrgConfig {
+    async fn create(&self, aws: &AwsProvider, req: Request<'_>) -> Result<Applied, ProviderError> {
+        create_config(aws, self.0, req).await
+    }
+    async fn update(&self, aws: &AwsProvider, c: Change<'_>) -> Result<Applied, ProviderError> {
+        let v: s::OrgConfig = spec(c.req.address, c.req.attrs)?;
+        aws.set_auto_enable(self.0, v.detector_id.as_deref(), v.auto_enable).await?;
+        Ok(c.kept())
+    }
+    async fn delete(&self, aws: &AwsProvider, d: Doomed<'_>) -> Result<(), ProviderError> {
+        let detector = d.attrs.get("detector_id").and_then(|v| v.as_str());
+        aws.set_auto_enable(self.0, detector, false).await
+    }
+    async fn list(&self, aws: &AwsProvider, at: &Listing<'_>) -> Result<Listed, ProviderError> {
+        list_config(aws, self.0, at).await
+    }
+    async fn tag_target(&self, _aws: &AwsProvider, _id: &str) -> Result<Option<TagTarget>, ProviderError> {
+        Ok(None)
+    }
 }
-
-admin_kind!(GuarddutyAdmin, Kind::GuarddutyAdmin);
-admin_kind!(SecurityhubAdmin, Kind::SecurityhubAdmin);
-config_kind!(GuarddutyOrgConfig, Kind::GuarddutyOrgConfig);
-config_kind!(SecurityhubOrgConfig, Kind::SecurityhubOrgConfig);
